@@ -1,0 +1,164 @@
+package dev.leasehold.cache;
+
+import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The site's chunk cache: chunk files on disk ({@link ChunkStore}) indexed by a Caffeine cache
+ * weighted by bytes, so the byte budget is enforced by W-TinyLFU eviction.
+ *
+ * <p><b>Single flight:</b> the index maps a key to the future of its chunk; concurrent misses on
+ * one key share that future, so one loader runs however many readers wait. A failed load leaves
+ * nothing behind (Caffeine drops failed futures), and the next reader tries again.
+ *
+ * <p><b>Restarts:</b> at construction the index is rebuilt from the chunk files on disk; files that
+ * are not whole chunks are removed ({@link ChunkFile}).
+ *
+ * <p><b>Ownership:</b> the index owns which chunk files are live. A file is deleted only by the
+ * index's removal listener when its entry is evicted or invalidated, and every file has a unique
+ * name, so a reader that opened a file before its eviction reads it whole (the open descriptor
+ * keeps the bytes), and a reader that finds it gone asks again ({@link #get}).
+ *
+ * <p>Thread-safe.
+ */
+public final class ChunkCache {
+  private static final Logger LOG = LoggerFactory.getLogger(ChunkCache.class);
+
+  private final ChunkStore store;
+  private final AsyncCache<ChunkKey, ChunkFile> index;
+  private final Executor loaders;
+  private final long chunkSize;
+  private final long budget;
+
+  /**
+   * Opens the cache in {@code dir}, rebuilding its index from disk.
+   *
+   * @param budget the most bytes of chunks to keep
+   * @param chunkSize the size of every chunk but an object's last
+   * @param loaders where loads run (they block on the origin)
+   */
+  public ChunkCache(Path dir, long budget, long chunkSize, Executor loaders) {
+    this.chunkSize = chunkSize;
+    this.budget = budget;
+    this.loaders = loaders;
+    try {
+      this.store = new ChunkStore(dir, chunkSize);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open cache directory " + dir, e);
+    }
+    this.index =
+        Caffeine.newBuilder()
+            .maximumWeight(budget)
+            .weigher((ChunkKey k, ChunkFile v) -> (int) Math.min(Integer.MAX_VALUE, v.length()))
+            .removalListener(this::removed)
+            .recordStats()
+            .buildAsync();
+    rebuild();
+  }
+
+  private void rebuild() {
+    try {
+      long bytes = 0;
+      int count = 0;
+      for (ChunkFile chunk : store.scan()) {
+        ChunkFile previous = index.synchronous().asMap().putIfAbsent(chunk.key(), chunk);
+        if (previous != null) {
+          store.delete(chunk); // two files for one chunk: keep one
+        } else {
+          bytes += chunk.length();
+          count++;
+        }
+      }
+      index.synchronous().cleanUp();
+      LOG.info("cache index rebuilt: {} chunks, {} bytes", count, bytes);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot scan cache directory", e);
+    }
+  }
+
+  public long chunkSize() {
+    return chunkSize;
+  }
+
+  public long budget() {
+    return budget;
+  }
+
+  /**
+   * The chunk {@code key}, from the cache or loaded by {@code loader} (once for all concurrent
+   * callers). The future fails with the loader's exception if the load fails.
+   */
+  public CompletableFuture<ChunkFile> get(ChunkKey key, long length, ChunkLoader loader) {
+    return index.get(
+        key,
+        (k, executor) ->
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return store.write(k, length, loader);
+                  } catch (IOException e) {
+                    throw new CompletionException(e);
+                  }
+                },
+                loaders));
+  }
+
+  /** The chunk if it is cached and loaded, without loading it. */
+  public @Nullable ChunkFile getIfPresent(ChunkKey key) {
+    return index.synchronous().getIfPresent(key);
+  }
+
+  /** Caches a chunk copied from a file on this disk, unless the chunk is cached already. */
+  public void put(ChunkKey key, FileChannel source, long offset, long length) throws IOException {
+    if (index.getIfPresent(key) != null) {
+      return;
+    }
+    ChunkFile chunk = store.copy(key, source, offset, length);
+    if (index.asMap().putIfAbsent(key, CompletableFuture.completedFuture(chunk)) != null) {
+      store.delete(chunk);
+    }
+  }
+
+  /** Drops a chunk, such as one found corrupt or gone from disk. */
+  public void invalidate(ChunkKey key) {
+    index.synchronous().invalidate(key);
+  }
+
+  /** Bytes of chunks now in the cache. */
+  public long weightedSize() {
+    return index.synchronous().policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+  }
+
+  /** Number of chunks now in the cache. */
+  public long size() {
+    return index.synchronous().estimatedSize();
+  }
+
+  public CacheStats stats() {
+    return index.synchronous().stats();
+  }
+
+  /** Applies pending evictions now (they otherwise run soon after the write that caused them). */
+  public void cleanUp() {
+    index.synchronous().cleanUp();
+  }
+
+  /** Every entry leaves by eviction or invalidation (never replaced): its file goes with it. */
+  private void removed(@Nullable ChunkKey key, @Nullable ChunkFile chunk, RemovalCause cause) {
+    if (chunk != null) {
+      store.delete(chunk);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+package dev.leasehold.cli;
+
+import dev.leasehold.s3.Credentials;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where a site's client credentials come from: {@code LEASEHOLD_ACCESS_KEY} and {@code
+ * LEASEHOLD_SECRET_KEY} when both are set; otherwise the pair stored in {@code
+ * <data-dir>/meta/credentials}, generated (randomly, once) if there is none. The file is readable
+ * by its owner only.
+ *
+ * <p>Stateless; the file is written once by an atomic create.
+ */
+final class CredentialStore {
+  static final String ACCESS_KEY_ENV = "LEASEHOLD_ACCESS_KEY";
+  static final String SECRET_KEY_ENV = "LEASEHOLD_SECRET_KEY";
+  private static final String ACCESS_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  private static final String SECRET_ALPHABET =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+  /** The credentials and where they came from, for the start-up banner. */
+  record Loaded(Credentials credentials, String source) {}
+
+  private CredentialStore() {}
+
+  static Loaded load(Path metaDir, Map<String, String> env) {
+    String access = env.get(ACCESS_KEY_ENV);
+    String secret = env.get(SECRET_KEY_ENV);
+    if (access != null && !access.isEmpty() && secret != null && !secret.isEmpty()) {
+      return new Loaded(new Credentials(access, secret), "from the environment");
+    }
+    if ((access != null && !access.isEmpty()) != (secret != null && !secret.isEmpty())) {
+      throw new ConfigException(
+          ACCESS_KEY_ENV, "set both " + ACCESS_KEY_ENV + " and " + SECRET_KEY_ENV + ", or neither");
+    }
+    Path file = metaDir.resolve("credentials");
+    try {
+      Files.createDirectories(metaDir);
+      if (!Files.exists(file)) {
+        SecureRandom random = new SecureRandom();
+        String generated =
+            "LH"
+                + random(random, ACCESS_ALPHABET, 18)
+                + "\n"
+                + random(random, SECRET_ALPHABET, 40)
+                + "\n";
+        Path tmp =
+            Files.createTempFile(
+                metaDir,
+                "credentials",
+                ".tmp",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tmp, generated, StandardCharsets.UTF_8);
+        try {
+          Files.createLink(file, tmp); // atomic: a concurrent start keeps the first pair
+        } catch (FileAlreadyExistsException raced) {
+          // another start wrote it first
+        } finally {
+          Files.deleteIfExists(tmp);
+        }
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        return new Loaded(
+            new Credentials(lines.get(0), lines.get(1)), "generated, stored in " + file);
+      }
+      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      if (lines.size() < 2 || lines.get(0).isBlank() || lines.get(1).isBlank()) {
+        throw new ConfigException(
+            "credentials", file + " must hold the access key and the secret key on two lines");
+      }
+      return new Loaded(
+          new Credentials(lines.get(0).trim(), lines.get(1).trim()), "stored in " + file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read or store credentials in " + file, e);
+    }
+  }
+
+  private static String random(SecureRandom random, String alphabet, int length) {
+    StringBuilder s = new StringBuilder(length);
+    for (int i = 0; i < length; i++) {
+      s.append(alphabet.charAt(random.nextInt(alphabet.length())));
+    }
+    return s.toString();
+  }
+}

@@ -1,0 +1,45 @@
+package dev.leasehold.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code leasehold} command. */
+@Command(
+    name = "leasehold",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "A strictly consistent global namespace over object storage.",
+    subcommands = {ServeCommand.class})
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (e instanceof ConfigException) {
+        cmd.getErr().println("leasehold: configuration error: " + e.getMessage());
+        return 2;
+      }
+      throw e;
+    });
+    return cli;
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** The version from the jar's manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"leasehold " + (v == null ? "(development build)" : v)};
+    }
+  }
+}

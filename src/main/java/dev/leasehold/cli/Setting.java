@@ -1,0 +1,77 @@
+package dev.leasehold.cli;
+
+import java.util.Locale;
+
+/**
+ * Every configuration setting of a site: its name (the YAML key and the {@code --flag}), its
+ * default, and what it means. {@code docs/configuration.md} lists exactly these (a test checks).
+ *
+ * <p>A setting is read, lowest precedence first, from its default, the YAML file given with {@code
+ * --config}, the environment ({@code LEASEHOLD_} and the name in capitals with {@code _} for {@code
+ * -}), and the command line.
+ */
+public enum Setting {
+  DATA_DIR("data-dir", "./leasehold-data", "Directory for the cache, staging and site metadata."),
+  BIND("bind", "127.0.0.1", "Address the S3 and admin endpoints listen on."),
+  S3_PORT("s3-port", "9000", "Port of the S3 endpoint."),
+  ADMIN_PORT("admin-port", "9001", "Port of the admin endpoint (health); 0 picks a free port."),
+  ORIGIN(
+      "origin",
+      "",
+      "Where buckets live: file:///path for a local directory (default: <data-dir>/origin), or"
+          + " s3://?endpoint=http://host:port&region=us-east-1&path-style=true for an S3 store,"
+          + " with its keys in LEASEHOLD_ORIGIN_ACCESS_KEY and LEASEHOLD_ORIGIN_SECRET_KEY."),
+  CACHE_SIZE("cache-size", "10GiB", "Most bytes of object data the cache keeps on disk."),
+  CHUNK_SIZE(
+      "chunk-size",
+      "4MiB",
+      "Size of the pieces objects are cached in; a ranged read fetches only the pieces it needs."),
+  REGION("region", "us-east-1", "Region clients sign requests for."),
+  DOMAINS(
+      "domains",
+      "localhost",
+      "Comma-separated domains for virtual-host style: <bucket>.<domain> addresses a bucket."),
+  BODY_TIMEOUT("body-timeout", "60s", "How long a request body may stall before RequestTimeout."),
+  IDLE_TIMEOUT("idle-timeout", "120s", "How long an idle client connection stays open."),
+  MAX_CLOCK_SKEW(
+      "max-clock-skew",
+      "15m",
+      "How far a signed request's time may differ from the site's before RequestTimeTooSkewed.");
+
+  private final String key;
+  private final String defaultValue;
+  private final String description;
+
+  Setting(String key, String defaultValue, String description) {
+    this.key = key;
+    this.defaultValue = defaultValue;
+    this.description = description;
+  }
+
+  /** The YAML key and flag name, such as {@code cache-size}. */
+  public String key() {
+    return key;
+  }
+
+  public String defaultValue() {
+    return defaultValue;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  /** The environment variable, such as {@code LEASEHOLD_CACHE_SIZE}. */
+  public String environmentVariable() {
+    return "LEASEHOLD_" + key.toUpperCase(Locale.ROOT).replace('-', '_');
+  }
+
+  static Setting ofKey(String key) {
+    for (Setting s : values()) {
+      if (s.key.equals(key)) {
+        return s;
+      }
+    }
+    throw new ConfigException(key, "is not a setting");
+  }
+}

@@ -1,0 +1,144 @@
+package dev.leasehold.cli;
+
+import dev.leasehold.cache.ChunkCache;
+import dev.leasehold.origin.Origin;
+import dev.leasehold.s3.Credentials;
+import dev.leasehold.s3.S3Server;
+import dev.leasehold.s3.S3Service;
+import dev.leasehold.s3.S3Settings;
+import dev.leasehold.site.OriginVersionCheck;
+import dev.leasehold.site.SiteGateway;
+import dev.leasehold.site.Staging;
+import dev.leasehold.telemetry.AdminServer;
+import dev.leasehold.telemetry.Health;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A running site: its origin, chunk cache, staging area, gateway, S3 endpoint and admin endpoint,
+ * assembled from a {@link SiteConfig}. The command line and the tests start sites the same way.
+ *
+ * <p>Thread-safe to query; started once and closed once.
+ */
+public final class Site implements AutoCloseable {
+  private final SiteConfig config;
+  private final Credentials credentials;
+  private final Origin origin;
+  private final ChunkCache cache;
+  private final ExecutorService loaders;
+  private final S3Server s3;
+  private final AdminServer admin;
+
+  private Site(SiteConfig config, Credentials credentials, Origin origin) throws IOException {
+    this.config = config;
+    this.credentials = credentials;
+    this.origin = origin;
+    this.loaders =
+        Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("chunk-load-", 0).factory());
+    this.cache = new ChunkCache(config.cacheDir(), config.cacheSize(), config.chunkSize(), loaders);
+    Staging staging = new Staging(config.stagingDir());
+    SiteGateway gateway = new SiteGateway(origin, cache, staging, new OriginVersionCheck(origin));
+    S3Settings settings =
+        new S3Settings(
+            config.region(),
+            config.domains(),
+            credentials,
+            config.bodyTimeout(),
+            config.idleTimeout(),
+            config.maxClockSkew());
+    this.s3 =
+        new S3Server(
+            new S3Service(gateway, settings, Clock.systemUTC()),
+            settings,
+            new InetSocketAddress(config.bind(), config.s3Port()));
+    this.admin =
+        new AdminServer(new InetSocketAddress(config.bind(), config.adminPort()), this::health);
+  }
+
+  /**
+   * Starts a site over an origin the caller opened (and still owns: closing the site closes it).
+   */
+  public static Site start(SiteConfig config, Credentials credentials, Origin origin) {
+    Site site = null;
+    try {
+      site = new Site(config, credentials, origin);
+      site.s3.start();
+      site.admin.start();
+      return site;
+    } catch (IOException e) {
+      closeQuietly(site);
+      throw new UncheckedIOException("cannot start the site", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      closeQuietly(site);
+      throw new IllegalStateException("interrupted while starting", e);
+    } catch (RuntimeException e) {
+      closeQuietly(site);
+      throw e;
+    }
+  }
+
+  public URI s3Endpoint() {
+    InetSocketAddress a = s3.address();
+    return URI.create("http://" + host(a) + ":" + a.getPort());
+  }
+
+  public URI adminEndpoint() {
+    InetSocketAddress a = admin.address();
+    return URI.create("http://" + host(a) + ":" + a.getPort());
+  }
+
+  public Credentials credentials() {
+    return credentials;
+  }
+
+  public SiteConfig config() {
+    return config;
+  }
+
+  public ChunkCache cache() {
+    return cache;
+  }
+
+  public Origin origin() {
+    return origin;
+  }
+
+  private Health health() {
+    try {
+      origin.listBuckets();
+      return Health.READY;
+    } catch (RuntimeException e) {
+      return Health.notReady("origin unreachable: " + e.getMessage());
+    }
+  }
+
+  private static String host(InetSocketAddress a) {
+    String h = a.getAddress().getHostAddress();
+    return h.contains(":") ? "[" + h + "]" : h;
+  }
+
+  @Override
+  public void close() {
+    s3.close();
+    admin.close();
+    loaders.shutdownNow();
+    origin.close();
+  }
+
+  private static void closeQuietly(@Nullable Site site) {
+    if (site != null) {
+      try {
+        site.close();
+      } catch (RuntimeException ignored) {
+        // the start failure is what the caller needs to see
+      }
+    }
+  }
+}

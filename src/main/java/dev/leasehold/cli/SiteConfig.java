@@ -1,0 +1,205 @@
+package dev.leasehold.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The configuration of one site, typed and validated: every {@link Setting} resolved from its
+ * layers (default, YAML file, environment, flags). Invalid values fail at start with a message that
+ * names the setting. Immutable.
+ */
+public record SiteConfig(
+    Path dataDir,
+    String bind,
+    int s3Port,
+    int adminPort,
+    String origin,
+    long cacheSize,
+    long chunkSize,
+    String region,
+    List<String> domains,
+    Duration bodyTimeout,
+    Duration idleTimeout,
+    Duration maxClockSkew) {
+
+  static final long MIN_CHUNK = 64 * 1024;
+  static final long MAX_CHUNK = 1L << 30;
+
+  public SiteConfig {
+    domains = List.copyOf(domains);
+  }
+
+  public Path cacheDir() {
+    return dataDir.resolve("cache");
+  }
+
+  public Path stagingDir() {
+    return dataDir.resolve("staging");
+  }
+
+  public Path metaDir() {
+    return dataDir.resolve("meta");
+  }
+
+  /** The origin URI, the default being a directory under the data directory. */
+  public String originUri() {
+    return origin.isEmpty() ? dataDir.resolve("origin").toUri().toString() : origin;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Loads the layers in order of precedence: defaults, then {@code file}, then {@code env}, then
+   * {@code flags}.
+   */
+  public static SiteConfig load(
+      @Nullable Path file, Map<String, String> env, Map<Setting, String> flags) {
+    Builder b = builder();
+    if (file != null) {
+      b.setAll(readYaml(file));
+    }
+    for (Setting s : Setting.values()) {
+      String value = env.get(s.environmentVariable());
+      if (value != null && !value.isEmpty()) {
+        b.set(s, value);
+      }
+    }
+    b.setAll(flags);
+    return b.build();
+  }
+
+  private static Map<Setting, String> readYaml(Path file) {
+    JsonNode root;
+    try {
+      root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
+    } catch (IOException e) {
+      throw new ConfigException("config", "cannot read " + file + ": " + e.getMessage());
+    }
+    Map<Setting, String> values = new EnumMap<>(Setting.class);
+    if (root == null || root.isNull() || root.isMissingNode()) {
+      return values;
+    }
+    if (!root.isObject()) {
+      throw new ConfigException("config", file + " must be a YAML mapping of settings");
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      Setting s = Setting.ofKey(e.getKey());
+      JsonNode v = e.getValue();
+      if (v.isArray()) {
+        List<String> items = new ArrayList<>();
+        v.forEach(item -> items.add(item.asText()));
+        values.put(s, String.join(",", items));
+      } else if (v.isValueNode()) {
+        values.put(s, v.asText());
+      } else {
+        throw new ConfigException(s.key(), "must be a value or a list");
+      }
+    }
+    return values;
+  }
+
+  /** Builds a configuration from setting values, as strings, validated on {@link #build}. */
+  public static final class Builder {
+    private final Map<Setting, String> values = new EnumMap<>(Setting.class);
+
+    private Builder() {}
+
+    public Builder set(Setting setting, String value) {
+      values.put(setting, value);
+      return this;
+    }
+
+    Builder setAll(Map<Setting, String> more) {
+      values.putAll(more);
+      return this;
+    }
+
+    public Builder dataDir(Path dir) {
+      return set(Setting.DATA_DIR, dir.toString());
+    }
+
+    public Builder s3Port(int port) {
+      return set(Setting.S3_PORT, Integer.toString(port));
+    }
+
+    public Builder adminPort(int port) {
+      return set(Setting.ADMIN_PORT, Integer.toString(port));
+    }
+
+    public Builder origin(String uri) {
+      return set(Setting.ORIGIN, uri);
+    }
+
+    public Builder cacheSize(long bytes) {
+      return set(Setting.CACHE_SIZE, Long.toString(bytes));
+    }
+
+    public Builder chunkSize(long bytes) {
+      return set(Setting.CHUNK_SIZE, Long.toString(bytes));
+    }
+
+    private String get(Setting s) {
+      return values.getOrDefault(s, s.defaultValue());
+    }
+
+    public SiteConfig build() {
+      long cacheSize = Values.size(Setting.CACHE_SIZE.key(), get(Setting.CACHE_SIZE));
+      long chunkSize = Values.size(Setting.CHUNK_SIZE.key(), get(Setting.CHUNK_SIZE));
+      if (chunkSize < MIN_CHUNK || chunkSize > MAX_CHUNK) {
+        throw new ConfigException(
+            Setting.CHUNK_SIZE.key(),
+            "must be between "
+                + Values.formatSize(MIN_CHUNK)
+                + " and "
+                + Values.formatSize(MAX_CHUNK));
+      }
+      if (cacheSize < chunkSize) {
+        throw new ConfigException(
+            Setting.CACHE_SIZE.key(),
+            "must hold at least one chunk (" + get(Setting.CHUNK_SIZE) + ")");
+      }
+      List<String> domains = new ArrayList<>();
+      for (String d : get(Setting.DOMAINS).split(",")) {
+        if (!d.isBlank()) {
+          domains.add(d.trim());
+        }
+      }
+      String dataDir = get(Setting.DATA_DIR);
+      if (dataDir.isBlank()) {
+        throw new ConfigException(Setting.DATA_DIR.key(), "must not be empty");
+      }
+      String origin = get(Setting.ORIGIN).trim();
+      if (!origin.isEmpty() && !origin.startsWith("file:") && !origin.startsWith("s3:")) {
+        throw new ConfigException(
+            Setting.ORIGIN.key(), "'" + origin + "' must start with file: or s3:");
+      }
+      return new SiteConfig(
+          Path.of(dataDir).toAbsolutePath().normalize(),
+          get(Setting.BIND).trim(),
+          Values.port(Setting.S3_PORT.key(), get(Setting.S3_PORT)),
+          Values.port(Setting.ADMIN_PORT.key(), get(Setting.ADMIN_PORT)),
+          origin,
+          cacheSize,
+          chunkSize,
+          get(Setting.REGION).trim(),
+          domains,
+          Values.duration(Setting.BODY_TIMEOUT.key(), get(Setting.BODY_TIMEOUT)),
+          Values.duration(Setting.IDLE_TIMEOUT.key(), get(Setting.IDLE_TIMEOUT)),
+          Values.duration(Setting.MAX_CLOCK_SKEW.key(), get(Setting.MAX_CLOCK_SKEW)));
+    }
+  }
+}

@@ -1,0 +1,29 @@
+package dev.leasehold.object;
+
+import java.time.Instant;
+
+/**
+ * One version of an object as the origin holds it.
+ *
+ * <p>Immutable.
+ *
+ * @param key the object's key
+ * @param size its length in bytes
+ * @param etag the origin's entity tag, without quotes
+ * @param lastModified when this version was written
+ * @param metadata the headers and user metadata stored with it
+ * @param partsCount the number of parts it was uploaded in, or 0 if it was not a multipart upload
+ */
+public record ObjectInfo(
+    String key,
+    long size,
+    String etag,
+    Instant lastModified,
+    ObjectMetadata metadata,
+    int partsCount) {
+
+  /** The entity tag as HTTP carries it, in double quotes. */
+  public String quotedEtag() {
+    return '"' + etag + '"';
+  }
+}

@@ -1,0 +1,42 @@
+package dev.leasehold.object;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The metadata stored with an object: the standard headers S3 keeps and the user metadata ({@code
+ * x-amz-meta-*}, names lower-cased and without the prefix).
+ *
+ * <p>Immutable.
+ */
+public record ObjectMetadata(
+    @Nullable String contentType,
+    @Nullable String contentEncoding,
+    @Nullable String contentDisposition,
+    @Nullable String contentLanguage,
+    @Nullable String cacheControl,
+    @Nullable String expires,
+    Map<String, String> user) {
+
+  public static final ObjectMetadata EMPTY =
+      new ObjectMetadata(null, null, null, null, null, null, Map.of());
+
+  public ObjectMetadata {
+    user = Collections.unmodifiableMap(new TreeMap<>(user));
+  }
+
+  /** The bytes S3 counts against its 2 KB limit: names and values of the user metadata. */
+  public int userMetadataBytes() {
+    int total = 0;
+    for (Map.Entry<String, String> e : user.entrySet()) {
+      total += utf8Length(e.getKey()) + utf8Length(e.getValue());
+    }
+    return total;
+  }
+
+  private static int utf8Length(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+  }
+}

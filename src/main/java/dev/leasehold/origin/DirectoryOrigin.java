@@ -1,0 +1,506 @@
+package dev.leasehold.origin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.leasehold.error.S3Error;
+import dev.leasehold.error.S3Exception;
+import dev.leasehold.object.BucketInfo;
+import dev.leasehold.object.CompletedPart;
+import dev.leasehold.object.ListRequest;
+import dev.leasehold.object.Listing;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectMetadata;
+import dev.leasehold.object.PartInfo;
+import dev.leasehold.object.PartListing;
+import dev.leasehold.object.PartSpan;
+import dev.leasehold.object.UploadListRequest;
+import dev.leasehold.object.UploadListing;
+import dev.leasehold.object.WriteCondition;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An origin in a local directory: one sub-directory per bucket, one directory per object key (see
+ * {@link KeyPaths}), the bytes in an immutable data file and the metadata in a side file (see
+ * {@link ObjectRecord}).
+ *
+ * <p>Crash-safe: bytes go to a temporary file that is fsynced, then renamed into place under the
+ * object's commit lock, and the side file that makes them visible is replaced by an atomic rename;
+ * a crash at any point leaves the old object or the new one, and at worst an unreferenced temporary
+ * file. ETags are the MD5 of the bytes, and for multipart objects the MD5 of the parts' MD5s
+ * followed by {@code -N}, as S3 computes them.
+ *
+ * <p>Thread-safe, and safe to share between processes on one machine: commits take a {@link
+ * ProcessLocks} stripe; reads take no lock.
+ */
+public final class DirectoryOrigin implements Origin {
+  static final String INTERNAL = ".leasehold";
+  private static final int MAX_ATTEMPTS = 8;
+
+  private final Path root;
+  private final ProcessLocks locks;
+  private final DirectoryUploads uploads;
+
+  public DirectoryOrigin(Path root) {
+    try {
+      this.root = Files.createDirectories(root).toRealPath();
+      this.locks = new ProcessLocks(this.root);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open directory origin " + root, e);
+    }
+    this.uploads = new DirectoryUploads(this);
+  }
+
+  @Override
+  public String describe() {
+    return root.toUri().toString();
+  }
+
+  // ---- buckets
+
+  @Override
+  public List<BucketInfo> listBuckets() {
+    List<BucketInfo> buckets = new ArrayList<>();
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, Files::isDirectory)) {
+      for (Path dir : dirs) {
+        String name = dir.getFileName().toString();
+        if (!name.startsWith(".")) {
+          buckets.add(new BucketInfo(name, creationDate(dir)));
+        }
+      }
+    } catch (IOException e) {
+      throw unavailable("listing buckets", e);
+    }
+    buckets.sort(Comparator.comparing(BucketInfo::name));
+    return buckets;
+  }
+
+  @Override
+  public void createBucket(String bucket) {
+    Path dir = root.resolve(bucket);
+    try {
+      Files.createDirectory(dir);
+    } catch (FileAlreadyExistsException e) {
+      throw S3Error.BUCKET_ALREADY_OWNED_BY_YOU.exception().with("BucketName", bucket);
+    } catch (IOException e) {
+      throw unavailable("creating bucket " + bucket, e);
+    }
+    try {
+      Path internal = Files.createDirectories(dir.resolve(INTERNAL));
+      String json = "{\"created\":" + Instant.now().toEpochMilli() + "}";
+      Files.writeString(internal.resolve("bucket.json"), json, StandardCharsets.UTF_8);
+      fsync(dir);
+      fsync(root);
+    } catch (IOException e) {
+      throw unavailable("creating bucket " + bucket, e);
+    }
+  }
+
+  @Override
+  public void deleteBucket(String bucket) {
+    Path dir = bucketDir(bucket);
+    try (Stream<Path> all = Files.walk(dir)) {
+      if (all.anyMatch(p -> p.getFileName().toString().equals(ObjectRecord.FILE))) {
+        throw S3Error.BUCKET_NOT_EMPTY.exception().with("BucketName", bucket);
+      }
+    } catch (IOException e) {
+      throw unavailable("deleting bucket " + bucket, e);
+    }
+    try {
+      deleteTree(dir);
+      fsync(root);
+    } catch (IOException e) {
+      throw unavailable("deleting bucket " + bucket, e);
+    }
+  }
+
+  @Override
+  public boolean bucketExists(String bucket) {
+    return Files.isDirectory(root.resolve(bucket));
+  }
+
+  // ---- objects
+
+  @Override
+  public ObjectInfo head(String bucket, String key) {
+    return current(bucket, key).info();
+  }
+
+  @Override
+  public PartSpan partSpan(String bucket, String key, String etag, int partNumber) {
+    ObjectRecord record = current(bucket, key);
+    if (!record.etag().equals(etag)) {
+      throw S3Error.PRECONDITION_FAILED.exception("The object changed while it was being read.");
+    }
+    List<Long> parts = record.parts().isEmpty() ? List.of(record.size()) : record.parts();
+    if (partNumber < 1 || partNumber > parts.size()) {
+      throw S3Error.INVALID_PART_NUMBER.exception();
+    }
+    long offset = 0;
+    for (int i = 0; i < partNumber - 1; i++) {
+      offset += parts.get(i);
+    }
+    return new PartSpan(offset, parts.get(partNumber - 1), parts.size());
+  }
+
+  @Override
+  public InputStream read(String bucket, String key, String etag, long offset, long length) {
+    Path dir = KeyPaths.objectDir(bucketDir(bucket), key);
+    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      ObjectRecord record = current(bucket, key);
+      if (!record.etag().equals(etag)) {
+        throw S3Error.PRECONDITION_FAILED.exception("The object changed while it was being read.");
+      }
+      if (offset < 0 || length < 0 || offset + length > record.size()) {
+        throw new IllegalArgumentException(
+            "read of " + offset + "+" + length + " outside " + record.size() + " bytes");
+      }
+      try {
+        FileChannel data = FileChannel.open(dir.resolve(record.data()), StandardOpenOption.READ);
+        data.position(offset);
+        return new BoundedInputStream(Channels.newInputStream(data), length);
+      } catch (NoSuchFileException replaced) {
+        // A writer replaced the version between reading the record and opening its data; re-read.
+      } catch (IOException e) {
+        throw unavailable("reading " + bucket + "/" + key, e);
+      }
+    }
+    throw S3Error.SLOW_DOWN.exception("The object is being replaced too often to be read.");
+  }
+
+  @Override
+  public ObjectInfo put(
+      String bucket,
+      String key,
+      Payload payload,
+      ObjectMetadata metadata,
+      WriteCondition condition) {
+    Path bucketDir = bucketDir(bucket);
+    String etag = HexFormat.of().formatHex(payload.md5());
+    return writeObject(
+        bucketDir,
+        key,
+        tmp -> copy(payload, tmp),
+        (dataName, now) ->
+            new ObjectRecord(key, etag, payload.length(), now, dataName, metadata, List.of()),
+        condition);
+  }
+
+  @Override
+  public void delete(String bucket, String key) {
+    Path bucketDir = bucketDir(bucket);
+    Path dir = KeyPaths.objectDir(bucketDir, key);
+    try (ProcessLocks.Held held = locks.lock(bucket + '/' + key)) {
+      ObjectRecord record = ObjectRecord.read(dir);
+      if (record == null) {
+        return;
+      }
+      Files.delete(dir.resolve(ObjectRecord.FILE));
+      fsync(dir);
+      deleteDataFiles(dir, null);
+      pruneEmpty(bucketDir, dir);
+    } catch (NoSuchFileException | java.nio.file.NotDirectoryException gone) {
+      // nothing stored under that key
+    } catch (IOException e) {
+      throw unavailable("deleting " + bucket + "/" + key, e);
+    }
+  }
+
+  @Override
+  public Listing list(String bucket, ListRequest request) {
+    Path bucketDir = bucketDir(bucket);
+    try {
+      return new DirectoryWalk(request).run(bucketDir);
+    } catch (IOException e) {
+      throw unavailable("listing " + bucket, e);
+    }
+  }
+
+  // ---- multipart (see DirectoryUploads)
+
+  @Override
+  public String createUpload(String bucket, String key, ObjectMetadata metadata) {
+    return uploads.create(bucketDir(bucket), key, metadata);
+  }
+
+  @Override
+  public PartInfo uploadPart(
+      String bucket, String key, String uploadId, int partNumber, Payload payload) {
+    return uploads.uploadPart(bucketDir(bucket), key, uploadId, partNumber, payload);
+  }
+
+  @Override
+  public ObjectInfo completeUpload(
+      String bucket,
+      String key,
+      String uploadId,
+      List<CompletedPart> parts,
+      WriteCondition condition) {
+    return uploads.complete(bucketDir(bucket), key, uploadId, parts, condition);
+  }
+
+  @Override
+  public void abortUpload(String bucket, String key, String uploadId) {
+    uploads.abort(bucketDir(bucket), key, uploadId);
+  }
+
+  @Override
+  public PartListing listParts(
+      String bucket, String key, String uploadId, int marker, int maxParts) {
+    return uploads.listParts(bucketDir(bucket), key, uploadId, marker, maxParts);
+  }
+
+  @Override
+  public UploadListing listUploads(String bucket, UploadListRequest request) {
+    return uploads.list(bucketDir(bucket), request);
+  }
+
+  @Override
+  public void close() {
+    try {
+      locks.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  // ---- shared with DirectoryUploads
+
+  /** Writes the bytes of a new version into a temporary file. */
+  @FunctionalInterface
+  interface DataWriter {
+    void write(Path tmp) throws IOException;
+  }
+
+  /** Makes the record of a new version once its data file has its final name. */
+  @FunctionalInterface
+  interface RecordMaker {
+    ObjectRecord make(String dataName, long now) throws IOException;
+  }
+
+  /**
+   * Writes a new version of {@code key}: data into a temporary file in the object's directory
+   * (fsynced, outside the lock), then under the commit lock: check {@code condition}, rename the
+   * data into place, replace the side file, and delete the replaced version's data.
+   */
+  ObjectInfo writeObject(
+      Path bucketDir, String key, DataWriter data, RecordMaker records, WriteCondition condition) {
+    String bucket = bucketDir.getFileName().toString();
+    for (int attempt = 0; ; attempt++) {
+      Path tmp = null;
+      try {
+        Path dir = KeyPaths.createObjectDir(bucketDir, key);
+        String id = UUID.randomUUID().toString();
+        tmp = dir.resolve(".tmp-" + id);
+        data.write(tmp);
+        try (ProcessLocks.Held held = locks.lock(bucket + '/' + key)) {
+          ObjectRecord current = ObjectRecord.read(dir);
+          check(condition, current, key);
+          String dataName = ".data-" + id;
+          Files.move(tmp, dir.resolve(dataName), StandardCopyOption.ATOMIC_MOVE);
+          ObjectRecord record = records.make(dataName, Instant.now().toEpochMilli());
+          record.write(dir);
+          fsync(dir);
+          deleteDataFiles(dir, dataName);
+          return record.info();
+        }
+      } catch (NoSuchFileException raced) {
+        // A delete pruned the (then empty) directory while we wrote into it: start again.
+        if (attempt >= MAX_ATTEMPTS) {
+          throw S3Error.SLOW_DOWN.exception("The key is being written and deleted too often.");
+        }
+      } catch (FileSystemException e) {
+        if (isNotDirectory(e)) {
+          throw S3Error.INVALID_ARGUMENT.exception("The key cannot be stored: " + e.getReason());
+        }
+        throw unavailable("writing " + bucket + "/" + key, e);
+      } catch (IOException e) {
+        throw unavailable("writing " + bucket + "/" + key, e);
+      } finally {
+        if (tmp != null) {
+          try {
+            Files.deleteIfExists(tmp);
+          } catch (IOException ignored) {
+            // left for the next start-up sweep; it is not referenced by any record
+          }
+        }
+      }
+    }
+  }
+
+  private static void check(WriteCondition condition, @Nullable ObjectRecord current, String key) {
+    if (condition.ifAbsent() && current != null) {
+      throw S3Error.PRECONDITION_FAILED.exception().with("Condition", "If-None-Match");
+    }
+    String ifMatch = condition.ifMatch();
+    if (ifMatch != null) {
+      if (current == null) {
+        throw S3Error.NO_SUCH_KEY.exception().with("Key", key);
+      }
+      if (!ifMatch.equals(current.etag())) {
+        throw S3Error.PRECONDITION_FAILED.exception().with("Condition", "If-Match");
+      }
+    }
+  }
+
+  ObjectRecord current(String bucket, String key) {
+    Path bucketDir = bucketDir(bucket);
+    try {
+      ObjectRecord record = ObjectRecord.read(KeyPaths.objectDir(bucketDir, key));
+      if (record == null) {
+        throw S3Error.NO_SUCH_KEY.exception().with("Key", key);
+      }
+      return record;
+    } catch (IOException e) {
+      throw unavailable("reading " + bucket + "/" + key, e);
+    }
+  }
+
+  Path bucketDir(String bucket) {
+    if (bucket.isEmpty() || bucket.startsWith(".") || bucket.contains("/")) {
+      throw S3Error.INVALID_BUCKET_NAME.exception().with("BucketName", bucket);
+    }
+    Path dir = root.resolve(bucket);
+    if (!Files.isDirectory(dir)) {
+      throw S3Error.NO_SUCH_BUCKET.exception().with("BucketName", bucket);
+    }
+    return dir;
+  }
+
+  ProcessLocks locks() {
+    return locks;
+  }
+
+  static void copy(Payload payload, Path target) throws IOException {
+    try (FileChannel out =
+        FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      var file = payload.file();
+      if (file.isPresent()) {
+        try (FileChannel in = FileChannel.open(file.get(), StandardOpenOption.READ)) {
+          transfer(in, out, payload.length());
+        }
+      } else {
+        try (InputStream in = payload.open()) {
+          in.transferTo(Channels.newOutputStream(out));
+        }
+      }
+      if (out.size() != payload.length()) {
+        throw new IOException("payload was " + out.size() + " bytes, expected " + payload.length());
+      }
+      out.force(true);
+    }
+  }
+
+  static void transfer(FileChannel in, FileChannel out, long length) throws IOException {
+    long done = 0;
+    while (done < length) {
+      long n = in.transferTo(done, length - done, out);
+      if (n <= 0) {
+        throw new IOException("source ended after " + done + " of " + length + " bytes");
+      }
+      done += n;
+    }
+  }
+
+  static void fsync(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+
+  static S3Exception unavailable(String what, IOException e) {
+    return S3Error.SERVICE_UNAVAILABLE
+        .exception("The origin failed " + what + ": " + e.getMessage())
+        .causedBy(e);
+  }
+
+  static byte[] md5(byte[]... parts) {
+    try {
+      MessageDigest md5 = MessageDigest.getInstance("MD5");
+      for (byte[] p : parts) {
+        md5.update(p);
+      }
+      return md5.digest();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("MD5 is part of every JDK", e);
+    }
+  }
+
+  private static void deleteDataFiles(Path dir, @Nullable String keep) throws IOException {
+    try (DirectoryStream<Path> data = Files.newDirectoryStream(dir, ".data-*")) {
+      for (Path file : data) {
+        if (!file.getFileName().toString().equals(keep)) {
+          Files.deleteIfExists(file);
+        }
+      }
+    }
+  }
+
+  /** Removes now-empty directories from {@code dir} up to (not including) the bucket. */
+  private static void pruneEmpty(Path bucketDir, Path dir) throws IOException {
+    for (Path d = dir; d != null && !d.equals(bucketDir); d = d.getParent()) {
+      if (KeyPaths.isLong(d.getFileName().toString())) {
+        return; // keeps its .segment, so listings can always name it
+      }
+      try {
+        Files.delete(d);
+      } catch (DirectoryNotEmptyException | NoSuchFileException stop) {
+        return;
+      }
+    }
+  }
+
+  private static boolean isNotDirectory(FileSystemException e) {
+    return e instanceof java.nio.file.NotDirectoryException
+        || (e.getReason() != null && e.getReason().contains("Not a directory"));
+  }
+
+  private static Instant creationDate(Path bucketDir) {
+    try {
+      JsonNode json =
+          ObjectRecord.JSON.readTree(bucketDir.resolve(INTERNAL).resolve("bucket.json").toFile());
+      return Instant.ofEpochMilli(json.path("created").asLong());
+    } catch (IOException absent) {
+      try {
+        return Files.readAttributes(bucketDir, BasicFileAttributes.class)
+            .creationTime()
+            .toInstant();
+      } catch (IOException e) {
+        return Instant.EPOCH;
+      }
+    }
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(dir)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

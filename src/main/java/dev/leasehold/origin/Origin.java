@@ -1,0 +1,104 @@
+package dev.leasehold.origin;
+
+import dev.leasehold.object.BucketInfo;
+import dev.leasehold.object.CompletedPart;
+import dev.leasehold.object.ListRequest;
+import dev.leasehold.object.Listing;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectMetadata;
+import dev.leasehold.object.PartInfo;
+import dev.leasehold.object.PartListing;
+import dev.leasehold.object.PartSpan;
+import dev.leasehold.object.UploadListRequest;
+import dev.leasehold.object.UploadListing;
+import dev.leasehold.object.WriteCondition;
+import java.io.InputStream;
+import java.util.List;
+
+/**
+ * The object store a bucket lives in. A bucket at Leasehold is the bucket of the same name at its
+ * origin.
+ *
+ * <p>Every method is blocking and thread-safe; callers run them on virtual threads. Failures that a
+ * client should see are {@link dev.leasehold.error.S3Exception}s with the S3 code the origin
+ * answered ({@code NoSuchBucket}, {@code NoSuchKey}, {@code PreconditionFailed}, ...); a failure to
+ * reach the origin is {@code ServiceUnavailable}.
+ *
+ * <p>Writes are atomic: a reader sees the old object or the new one, never a part of either, and a
+ * write that fails leaves nothing visible.
+ */
+public interface Origin extends AutoCloseable {
+
+  /** A short description for logs and the start-up banner, such as {@code file:///data/origin}. */
+  String describe();
+
+  List<BucketInfo> listBuckets();
+
+  /** Creates a bucket; {@code BucketAlreadyOwnedByYou} if it exists. */
+  void createBucket(String bucket);
+
+  /** Deletes an empty bucket; {@code NoSuchBucket}, {@code BucketNotEmpty}. */
+  void deleteBucket(String bucket);
+
+  /** Whether the bucket exists. */
+  boolean bucketExists(String bucket);
+
+  /** The current version of an object; {@code NoSuchBucket}, {@code NoSuchKey}. */
+  ObjectInfo head(String bucket, String key);
+
+  /**
+   * Where part {@code partNumber} of the object's version {@code etag} lies; {@code
+   * PreconditionFailed} if the object is no longer at that version, {@code InvalidPartNumber} if it
+   * has no such part. An object that was not uploaded in parts has one part, itself.
+   */
+  PartSpan partSpan(String bucket, String key, String etag, int partNumber);
+
+  /**
+   * Opens {@code length} bytes of the object from {@code offset}, only if it is still at version
+   * {@code etag} ({@code PreconditionFailed} otherwise). The caller closes the stream.
+   */
+  InputStream read(String bucket, String key, String etag, long offset, long length);
+
+  /** Stores an object, replacing any current version, if {@code condition} holds. */
+  ObjectInfo put(
+      String bucket,
+      String key,
+      Payload payload,
+      ObjectMetadata metadata,
+      WriteCondition condition);
+
+  /** Deletes an object; deleting a missing key succeeds. {@code NoSuchBucket}. */
+  void delete(String bucket, String key);
+
+  /** One page of the bucket's keys; {@code NoSuchBucket}. */
+  Listing list(String bucket, ListRequest request);
+
+  /** Starts a multipart upload and returns its id. */
+  String createUpload(String bucket, String key, ObjectMetadata metadata);
+
+  /** Stores one part, replacing a part of the same number; {@code NoSuchUpload}. */
+  PartInfo uploadPart(String bucket, String key, String uploadId, int partNumber, Payload payload);
+
+  /**
+   * Assembles the named parts into the object, if {@code condition} holds; {@code NoSuchUpload},
+   * {@code InvalidPart}, {@code InvalidPartOrder}, {@code EntityTooSmall}.
+   */
+  ObjectInfo completeUpload(
+      String bucket,
+      String key,
+      String uploadId,
+      List<CompletedPart> parts,
+      WriteCondition condition);
+
+  /** Abandons an upload and its parts; {@code NoSuchUpload}. */
+  void abortUpload(String bucket, String key, String uploadId);
+
+  /** One page of an upload's parts, after part number {@code marker}. */
+  PartListing listParts(String bucket, String key, String uploadId, int marker, int maxParts);
+
+  /** One page of the bucket's uploads in progress. */
+  UploadListing listUploads(String bucket, UploadListRequest request);
+
+  @Override
+  void close();
+}

@@ -1,0 +1,25 @@
+package dev.leasehold.origin;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * The bytes of an upload, already received and verified, that an origin can read as often as it
+ * needs to (an origin may retry). Implementations are immutable and safe to read from several
+ * threads, each with its own stream.
+ */
+public interface Payload {
+  /** The number of bytes. */
+  long length();
+
+  /** The MD5 digest of the bytes (16 bytes). */
+  byte[] md5();
+
+  /** A fresh stream over the bytes, from the first. */
+  InputStream open() throws IOException;
+
+  /** The file holding exactly these bytes, where there is one, for a zero-copy transfer. */
+  Optional<Path> file();
+}

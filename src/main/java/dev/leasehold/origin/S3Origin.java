@@ -1,0 +1,523 @@
+package dev.leasehold.origin;
+
+import dev.leasehold.error.S3Error;
+import dev.leasehold.error.S3Exception;
+import dev.leasehold.object.BucketInfo;
+import dev.leasehold.object.CompletedPart;
+import dev.leasehold.object.ListRequest;
+import dev.leasehold.object.Listing;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectMetadata;
+import dev.leasehold.object.PartInfo;
+import dev.leasehold.object.PartListing;
+import dev.leasehold.object.PartSpan;
+import dev.leasehold.object.UploadInfo;
+import dev.leasehold.object.UploadListRequest;
+import dev.leasehold.object.UploadListing;
+import dev.leasehold.object.WriteCondition;
+import java.io.InputStream;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.Bucket;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
+import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
+import software.amazon.awssdk.services.s3.model.CreateBucketConfiguration;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.ListPartsResponse;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.Part;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * An origin in any S3-compatible store, through the AWS SDK for Java v2 (blocking client on the
+ * Apache HTTP client; callers are virtual threads).
+ *
+ * <p>Thread-safe: the SDK client is.
+ */
+public final class S3Origin implements Origin {
+
+  /**
+   * How to reach the store. Immutable.
+   *
+   * @param endpoint the store's URL, such as {@code http://127.0.0.1:9000}
+   * @param region the signing region
+   * @param pathStyle address buckets as {@code /bucket/key} rather than by host name
+   * @param accessKey the store's access key
+   * @param secretKey the store's secret key
+   */
+  public record Settings(
+      URI endpoint, String region, boolean pathStyle, String accessKey, String secretKey) {
+    @Override
+    public String toString() {
+      return "Settings[endpoint="
+          + endpoint
+          + ", region="
+          + region
+          + ", pathStyle="
+          + pathStyle
+          + ", accessKey="
+          + accessKey
+          + "]";
+    }
+  }
+
+  private final Settings settings;
+  private final S3Client s3;
+
+  public S3Origin(Settings settings) {
+    this.settings = settings;
+    this.s3 =
+        S3Client.builder()
+            .endpointOverride(settings.endpoint())
+            .region(Region.of(settings.region()))
+            .forcePathStyle(settings.pathStyle())
+            .credentialsProvider(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(settings.accessKey(), settings.secretKey())))
+            // Leasehold verifies checksums itself and sends Content-MD5 with every write.
+            .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+            .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+            .httpClientBuilder(
+                ApacheHttpClient.builder()
+                    .maxConnections(256)
+                    .connectionTimeout(Duration.ofSeconds(5))
+                    .socketTimeout(Duration.ofSeconds(60)))
+            .build();
+  }
+
+  @Override
+  public String describe() {
+    return "s3://" + settings.endpoint().getAuthority() + " (region " + settings.region() + ")";
+  }
+
+  @Override
+  public List<BucketInfo> listBuckets() {
+    return call(
+        "listing buckets",
+        () -> {
+          List<BucketInfo> out = new ArrayList<>();
+          for (Bucket b : s3.listBuckets().buckets()) {
+            out.add(new BucketInfo(b.name(), b.creationDate()));
+          }
+          return out;
+        });
+  }
+
+  @Override
+  public void createBucket(String bucket) {
+    call(
+        "creating bucket " + bucket,
+        () ->
+            s3.createBucket(r -> {
+              r.bucket(bucket);
+              if (!settings.region().equals("us-east-1")) {
+                r.createBucketConfiguration(
+                    CreateBucketConfiguration.builder()
+                        .locationConstraint(settings.region())
+                        .build());
+              }
+            }));
+  }
+
+  @Override
+  public void deleteBucket(String bucket) {
+    call("deleting bucket " + bucket, () -> s3.deleteBucket(r -> r.bucket(bucket)));
+  }
+
+  @Override
+  public boolean bucketExists(String bucket) {
+    try {
+      call("checking bucket " + bucket, () -> s3.headBucket(r -> r.bucket(bucket)));
+      return true;
+    } catch (S3Exception e) {
+      if (e.error() == S3Error.NO_SUCH_BUCKET) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public ObjectInfo head(String bucket, String key) {
+    HeadObjectResponse h =
+        notFoundAs(bucket, key, () -> s3.headObject(r -> r.bucket(bucket).key(key)));
+    return info(key, h.contentLength(), h.eTag(), h.lastModified(), metadata(h), h.partsCount());
+  }
+
+  @Override
+  public PartSpan partSpan(String bucket, String key, String etag, int partNumber) {
+    HeadObjectResponse h =
+        notFoundAs(
+            bucket,
+            key,
+            () ->
+                s3.headObject(
+                    r -> r.bucket(bucket).key(key).ifMatch(quote(etag)).partNumber(partNumber)));
+    int parts = h.partsCount() == null ? 1 : h.partsCount();
+    String range = h.contentRange();
+    if (range == null) {
+      if (partNumber != 1) {
+        throw S3Error.INVALID_PART_NUMBER.exception();
+      }
+      return new PartSpan(0, h.contentLength(), parts);
+    }
+    // "bytes first-last/total"
+    String span = range.substring(range.indexOf(' ') + 1, range.indexOf('/'));
+    long first = Long.parseLong(span.substring(0, span.indexOf('-')));
+    return new PartSpan(first, h.contentLength(), parts);
+  }
+
+  @Override
+  public InputStream read(String bucket, String key, String etag, long offset, long length) {
+    ResponseInputStream<GetObjectResponse> in =
+        notFoundAs(
+            bucket,
+            key,
+            () ->
+                s3.getObject(r ->
+                    r.bucket(bucket)
+                        .key(key)
+                        .ifMatch(quote(etag))
+                        .range("bytes=" + offset + "-" + (offset + length - 1))));
+    return new BoundedInputStream(in, length);
+  }
+
+  @Override
+  public ObjectInfo put(
+      String bucket,
+      String key,
+      Payload payload,
+      ObjectMetadata metadata,
+      WriteCondition condition) {
+    String etag =
+        call(
+            "writing " + bucket + "/" + key,
+            () ->
+                s3.putObject(
+                        r -> {
+                          r.bucket(bucket)
+                              .key(key)
+                              .contentLength(payload.length())
+                              .contentMD5(Base64.getEncoder().encodeToString(payload.md5()))
+                              .metadata(metadata.user())
+                              .contentType(metadata.contentType())
+                              .contentEncoding(metadata.contentEncoding())
+                              .contentDisposition(metadata.contentDisposition())
+                              .contentLanguage(metadata.contentLanguage())
+                              .cacheControl(metadata.cacheControl())
+                              .expires(parseHttpDate(metadata.expires()));
+                          if (condition.ifAbsent()) {
+                            r.ifNoneMatch("*");
+                          }
+                          if (condition.ifMatch() != null) {
+                            r.ifMatch(quote(condition.ifMatch()));
+                          }
+                        },
+                        RequestBody.fromContentProvider(
+                            () -> open(payload), payload.length(), contentType(metadata)))
+                    .eTag());
+    // A PutObject response carries no Last-Modified; the write's own time stands in for it rather
+    // than a second round trip.
+    return info(key, payload.length(), etag, Instant.now(), metadata, null);
+  }
+
+  @Override
+  public void delete(String bucket, String key) {
+    call("deleting " + bucket + "/" + key, () -> s3.deleteObject(r -> r.bucket(bucket).key(key)));
+  }
+
+  @Override
+  public Listing list(String bucket, ListRequest request) {
+    ListObjectsV2Response page =
+        call(
+            "listing " + bucket,
+            () ->
+                s3.listObjectsV2(r ->
+                    r.bucket(bucket)
+                        .prefix(request.prefix().isEmpty() ? null : request.prefix())
+                        .delimiter(request.delimiter())
+                        .startAfter(request.startAfter())
+                        .maxKeys(request.maxKeys())));
+    List<ObjectInfo> objects = new ArrayList<>();
+    for (S3Object o : page.contents()) {
+      objects.add(info(o.key(), o.size(), o.eTag(), o.lastModified(), ObjectMetadata.EMPTY, null));
+    }
+    List<String> prefixes = new ArrayList<>();
+    for (CommonPrefix p : page.commonPrefixes()) {
+      prefixes.add(p.prefix());
+    }
+    return new Listing(objects, prefixes, Boolean.TRUE.equals(page.isTruncated()));
+  }
+
+  @Override
+  public String createUpload(String bucket, String key, ObjectMetadata metadata) {
+    return call(
+        "starting an upload of " + bucket + "/" + key,
+        () ->
+            s3.createMultipartUpload(r ->
+                    r.bucket(bucket)
+                        .key(key)
+                        .metadata(metadata.user())
+                        .contentType(contentType(metadata))
+                        .contentEncoding(metadata.contentEncoding())
+                        .contentDisposition(metadata.contentDisposition())
+                        .contentLanguage(metadata.contentLanguage())
+                        .cacheControl(metadata.cacheControl())
+                        .expires(parseHttpDate(metadata.expires())))
+                .uploadId());
+  }
+
+  @Override
+  public PartInfo uploadPart(
+      String bucket, String key, String uploadId, int partNumber, Payload payload) {
+    String etag =
+        call(
+            "storing part " + partNumber + " of " + bucket + "/" + key,
+            () ->
+                s3.uploadPart(
+                        r ->
+                            r.bucket(bucket)
+                                .key(key)
+                                .uploadId(uploadId)
+                                .partNumber(partNumber)
+                                .contentLength(payload.length())
+                                .contentMD5(Base64.getEncoder().encodeToString(payload.md5())),
+                        RequestBody.fromContentProvider(
+                            () -> open(payload), payload.length(), "application/octet-stream"))
+                    .eTag());
+    return new PartInfo(partNumber, unquote(etag), payload.length(), Instant.now());
+  }
+
+  @Override
+  public ObjectInfo completeUpload(
+      String bucket,
+      String key,
+      String uploadId,
+      List<CompletedPart> parts,
+      WriteCondition condition) {
+    List<software.amazon.awssdk.services.s3.model.CompletedPart> named = new ArrayList<>();
+    for (CompletedPart p : parts) {
+      named.add(
+          software.amazon.awssdk.services.s3.model.CompletedPart.builder()
+              .partNumber(p.partNumber())
+              .eTag(quote(p.etag()))
+              .build());
+    }
+    call(
+        "completing an upload of " + bucket + "/" + key,
+        () ->
+            s3.completeMultipartUpload(r -> {
+              r.bucket(bucket)
+                  .key(key)
+                  .uploadId(uploadId)
+                  .multipartUpload(CompletedMultipartUpload.builder().parts(named).build());
+              if (condition.ifAbsent()) {
+                r.ifNoneMatch("*");
+              }
+              if (condition.ifMatch() != null) {
+                r.ifMatch(quote(condition.ifMatch()));
+              }
+            }));
+    return head(bucket, key);
+  }
+
+  @Override
+  public void abortUpload(String bucket, String key, String uploadId) {
+    call(
+        "aborting an upload of " + bucket + "/" + key,
+        () -> s3.abortMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(uploadId)));
+  }
+
+  @Override
+  public PartListing listParts(
+      String bucket, String key, String uploadId, int marker, int maxParts) {
+    ListPartsResponse page =
+        call(
+            "listing parts of " + bucket + "/" + key,
+            () ->
+                s3.listParts(r ->
+                    r.bucket(bucket)
+                        .key(key)
+                        .uploadId(uploadId)
+                        .partNumberMarker(marker)
+                        .maxParts(maxParts)));
+    List<PartInfo> parts = new ArrayList<>();
+    for (Part p : page.parts()) {
+      parts.add(new PartInfo(p.partNumber(), unquote(p.eTag()), p.size(), p.lastModified()));
+    }
+    return new PartListing(parts, Boolean.TRUE.equals(page.isTruncated()));
+  }
+
+  @Override
+  public UploadListing listUploads(String bucket, UploadListRequest request) {
+    ListMultipartUploadsResponse page =
+        call(
+            "listing uploads of " + bucket,
+            () ->
+                s3.listMultipartUploads(r ->
+                    r.bucket(bucket)
+                        .prefix(request.prefix().isEmpty() ? null : request.prefix())
+                        .delimiter(request.delimiter())
+                        .keyMarker(request.keyMarker())
+                        .uploadIdMarker(request.uploadIdMarker())
+                        .maxUploads(request.maxUploads())));
+    List<UploadInfo> uploads = new ArrayList<>();
+    for (MultipartUpload u : page.uploads()) {
+      uploads.add(new UploadInfo(u.key(), u.uploadId(), u.initiated()));
+    }
+    List<String> prefixes = new ArrayList<>();
+    for (CommonPrefix p : page.commonPrefixes()) {
+      prefixes.add(p.prefix());
+    }
+    return new UploadListing(uploads, prefixes, Boolean.TRUE.equals(page.isTruncated()));
+  }
+
+  @Override
+  public void close() {
+    s3.close();
+  }
+
+  // ---- mapping
+
+  private static InputStream open(Payload payload) {
+    try {
+      return payload.open();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static String contentType(ObjectMetadata metadata) {
+    return metadata.contentType() == null ? "binary/octet-stream" : metadata.contentType();
+  }
+
+  private static ObjectMetadata metadata(HeadObjectResponse h) {
+    return new ObjectMetadata(
+        h.contentType(),
+        h.contentEncoding(),
+        h.contentDisposition(),
+        h.contentLanguage(),
+        h.cacheControl(),
+        h.expiresString(),
+        h.metadata());
+  }
+
+  private static ObjectInfo info(
+      String key,
+      @Nullable Long size,
+      @Nullable String etag,
+      @Nullable Instant lastModified,
+      ObjectMetadata metadata,
+      @Nullable Integer partsCount) {
+    String bare = unquote(etag == null ? "" : etag);
+    int parts = partsCount != null ? partsCount : partsFromEtag(bare);
+    return new ObjectInfo(
+        key,
+        size == null ? 0 : size,
+        bare,
+        lastModified == null ? Instant.EPOCH : lastModified,
+        metadata,
+        parts);
+  }
+
+  /** A multipart ETag ends in {@code -N}, the number of parts. */
+  private static int partsFromEtag(String etag) {
+    int dash = etag.lastIndexOf('-');
+    if (dash < 0) {
+      return 0;
+    }
+    try {
+      return Integer.parseInt(etag.substring(dash + 1));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static @Nullable Instant parseHttpDate(@Nullable String date) {
+    if (date == null) {
+      return null;
+    }
+    try {
+      return ZonedDateTime.parse(date, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+
+  static String quote(String etag) {
+    return '"' + etag + '"';
+  }
+
+  static String unquote(String etag) {
+    return etag.length() >= 2 && etag.startsWith("\"") && etag.endsWith("\"")
+        ? etag.substring(1, etag.length() - 1)
+        : etag;
+  }
+
+  /** Runs an object call where a bare 404 (HEAD has no body) means the key or the bucket. */
+  private <T> T notFoundAs(String bucket, String key, Supplier<T> call) {
+    try {
+      return call("reading " + bucket + "/" + key, call);
+    } catch (S3Exception e) {
+      if (e.error() == S3Error.NO_SUCH_KEY && !bucketExists(bucket)) {
+        throw S3Error.NO_SUCH_BUCKET.exception().with("BucketName", bucket);
+      }
+      throw e;
+    }
+  }
+
+  private static <T> T call(String what, Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
+      throw translate(what, e);
+    } catch (SdkClientException e) {
+      throw S3Error.SERVICE_UNAVAILABLE
+          .exception("The origin could not be reached while " + what + ".")
+          .causedBy(e);
+    }
+  }
+
+  private static S3Exception translate(
+      String what, software.amazon.awssdk.services.s3.model.S3Exception e) {
+    String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+    S3Error error = code == null ? null : S3Error.ofCode(code).orElse(null);
+    if (error == null) {
+      error =
+          switch (e.statusCode()) {
+            case 404 -> S3Error.NO_SUCH_KEY;
+            case 412 -> S3Error.PRECONDITION_FAILED;
+            case 416 -> S3Error.INVALID_RANGE;
+            case 503 -> S3Error.SLOW_DOWN;
+            default -> e.statusCode() >= 500 ? S3Error.SERVICE_UNAVAILABLE : S3Error.INTERNAL_ERROR;
+          };
+    }
+    String message = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorMessage();
+    return error
+        .exception(message == null || message.isBlank() ? error.message() : message)
+        .causedBy(
+            new IllegalStateException("origin answered " + e.statusCode() + " while " + what, e));
+  }
+}

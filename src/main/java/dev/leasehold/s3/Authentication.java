@@ -1,0 +1,20 @@
+package dev.leasehold.s3;
+
+/**
+ * A request whose Signature V4 checked out, with what its body's chunk signatures chain from.
+ * Immutable.
+ *
+ * @param accessKey who signed
+ * @param timestamp the signed {@code yyyyMMdd'T'HHmmss'Z'} time
+ * @param scope {@code date/region/s3/aws4_request}
+ * @param signingKey the derived key, for chunk and trailer signatures
+ * @param signature the request's signature, the seed of the chunk signature chain
+ * @param payloadHash the signed {@code x-amz-content-sha256} value (or {@code UNSIGNED-PAYLOAD})
+ */
+record Authentication(
+    String accessKey,
+    String timestamp,
+    String scope,
+    byte[] signingKey,
+    String signature,
+    String payloadHash) {}

@@ -1,0 +1,373 @@
+package dev.leasehold.s3;
+
+import dev.leasehold.error.S3Error;
+import dev.leasehold.error.S3Exception;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Verifies AWS Signature Version 4, in the Authorization header or in the query string (presigned
+ * URLs), as the S3 API reference's "Authenticating Requests (AWS Signature Version 4)" specifies.
+ * The body's own signatures (aws-chunked) are checked as it is read ({@link AwsChunkedStream}),
+ * chained from the signature verified here.
+ *
+ * <p>Thread-safe; the clock is injected so expiry and skew are testable.
+ */
+final class Authenticator {
+  static final String ALGORITHM = "AWS4-HMAC-SHA256";
+  static final String UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+  static final String EMPTY_SHA256 =
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  private static final long MAX_PRESIGN_SECONDS = 604_800;
+  private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
+  private static final String UNSUPPORTED_MECHANISM =
+      "The authorization mechanism you have provided is not supported. Please use "
+          + ALGORITHM
+          + ".";
+
+  private final Credentials credentials;
+  private final String region;
+  private final Duration maxSkew;
+  private final Clock clock;
+  private final SigningKeys keys = new SigningKeys();
+
+  Authenticator(Credentials credentials, String region, Duration maxSkew, Clock clock) {
+    this.credentials = credentials;
+    this.region = region;
+    this.maxSkew = maxSkew;
+    this.clock = clock;
+  }
+
+  Authentication authenticate(S3Request request) {
+    String header = request.header("Authorization");
+    if (header != null) {
+      if (!header.startsWith(ALGORITHM + " ")) {
+        throw S3Error.INVALID_REQUEST.exception(UNSUPPORTED_MECHANISM);
+      }
+      return fromHeader(request, header);
+    }
+    if (request.has("X-Amz-Algorithm")
+        || request.has("X-Amz-Credential")
+        || request.has("X-Amz-Signature")) {
+      return fromQuery(request);
+    }
+    if (request.has("AWSAccessKeyId") || request.has("Signature")) {
+      throw S3Error.INVALID_REQUEST.exception(UNSUPPORTED_MECHANISM);
+    }
+    throw S3Error.ACCESS_DENIED.exception("Anonymous access is not allowed; sign the request.");
+  }
+
+  private Authentication fromHeader(S3Request request, String header) {
+    String credential = null;
+    String signedHeaders = null;
+    String signature = null;
+    for (String part : header.substring(ALGORITHM.length() + 1).split(",")) {
+      String p = part.trim();
+      int eq = p.indexOf('=');
+      if (eq < 0) {
+        throw malformedHeader("the authorization header has a component without '='");
+      }
+      String name = p.substring(0, eq);
+      String value = p.substring(eq + 1);
+      switch (name) {
+        case "Credential" -> credential = value;
+        case "SignedHeaders" -> signedHeaders = value;
+        case "Signature" -> signature = value;
+        default -> throw malformedHeader("unknown component " + name);
+      }
+    }
+    if (credential == null || signedHeaders == null || signature == null) {
+      throw malformedHeader("it needs Credential, SignedHeaders and Signature");
+    }
+    String timestamp = request.header("x-amz-date");
+    if (timestamp == null) {
+      Instant date = HttpDates.parseHeader(request.header("Date"));
+      if (date == null) {
+        throw S3Error.ACCESS_DENIED.exception(
+            "AWS authentication requires a valid Date or x-amz-date header");
+      }
+      timestamp = HttpDates.AMZ.format(date);
+    }
+    Instant time = HttpDates.parseAmz(timestamp);
+    if (time == null) {
+      throw S3Error.ACCESS_DENIED.exception(
+          "AWS authentication requires a valid Date or x-amz-date header");
+    }
+    Scope scope = scope(credential, timestamp, false);
+    checkSkew(time);
+    String payloadHash = request.header("x-amz-content-sha256");
+    if (payloadHash == null) {
+      throw S3Error.INVALID_REQUEST.exception(
+          "Missing required header for this request: x-amz-content-sha256");
+    }
+    checkPayloadHash(payloadHash);
+    List<String> signed = signedHeaders(signedHeaders, false);
+    String canonical = canonicalRequest(request, signed, request.query(), payloadHash);
+    return verify(scope, timestamp, canonical, signature, payloadHash);
+  }
+
+  private Authentication fromQuery(S3Request request) {
+    String algorithm = request.param("X-Amz-Algorithm");
+    String credential = request.param("X-Amz-Credential");
+    String timestamp = request.param("X-Amz-Date");
+    String expires = request.param("X-Amz-Expires");
+    String signedHeaders = request.param("X-Amz-SignedHeaders");
+    String signature = request.param("X-Amz-Signature");
+    if (algorithm == null
+        || credential == null
+        || timestamp == null
+        || expires == null
+        || signedHeaders == null
+        || signature == null) {
+      throw S3Error.AUTHORIZATION_QUERY_PARAMETERS_ERROR.exception(
+          "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential,"
+              + " X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.");
+    }
+    if (!algorithm.equals(ALGORITHM)) {
+      throw S3Error.AUTHORIZATION_QUERY_PARAMETERS_ERROR.exception(
+          "X-Amz-Algorithm only supports \"" + ALGORITHM + "\"");
+    }
+    Instant time = HttpDates.parseAmz(timestamp);
+    if (time == null) {
+      throw S3Error.AUTHORIZATION_QUERY_PARAMETERS_ERROR.exception(
+          "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+    }
+    long seconds;
+    try {
+      seconds = Long.parseLong(expires);
+    } catch (NumberFormatException e) {
+      throw S3Error.AUTHORIZATION_QUERY_PARAMETERS_ERROR.exception(
+          "X-Amz-Expires should be a number");
+    }
+    if (seconds < 0) {
+      throw S3Error.AUTHORIZATION_QUERY_PARAMETERS_ERROR.exception(
+          "X-Amz-Expires must be non-negative");
+    }
+    if (seconds > MAX_PRESIGN_SECONDS) {
+      throw S3Error.AUTHORIZATION_QUERY_PARAMETERS_ERROR.exception(
+          "X-Amz-Expires must be less than a week (in seconds) that is 7 days or 604800 seconds");
+    }
+    Scope scope = scope(credential, timestamp, true);
+    Instant now = clock.instant();
+    if (now.isAfter(time.plusSeconds(seconds))) {
+      throw S3Error.ACCESS_DENIED
+          .exception("Request has expired")
+          .with("X-Amz-Expires", expires)
+          .with("Expires", HttpDates.xml(time.plusSeconds(seconds)))
+          .with("ServerTime", HttpDates.xml(now));
+    }
+    if (time.isAfter(now.plus(maxSkew))) {
+      throw S3Error.ACCESS_DENIED.exception("Request is not valid yet");
+    }
+    String payloadHash = request.header("x-amz-content-sha256");
+    if (payloadHash == null) {
+      payloadHash = UNSIGNED_PAYLOAD;
+    }
+    checkPayloadHash(payloadHash);
+    List<Map.Entry<String, String>> query = new ArrayList<>();
+    for (Map.Entry<String, String> e : request.query()) {
+      if (!e.getKey().equals("X-Amz-Signature")) {
+        query.add(e);
+      }
+    }
+    String canonical =
+        canonicalRequest(request, signedHeaders(signedHeaders, true), query, payloadHash);
+    return verify(scope, timestamp, canonical, signature, payloadHash);
+  }
+
+  private record Scope(String accessKey, String date, String value) {}
+
+  /** Checks {@code AKID/yyyyMMdd/region/s3/aws4_request} against the request and this site. */
+  private Scope scope(String credential, String timestamp, boolean query) {
+    String[] parts = credential.split("/", -1);
+    if (parts.length != 5) {
+      throw malformed(
+          query,
+          "the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
+    }
+    String accessKey = parts[0];
+    if (!MessageDigest.isEqual(
+        accessKey.getBytes(StandardCharsets.UTF_8),
+        credentials.accessKey().getBytes(StandardCharsets.UTF_8))) {
+      throw S3Error.INVALID_ACCESS_KEY_ID.exception().with("AWSAccessKeyId", accessKey);
+    }
+    if (!parts[1].equals(timestamp.substring(0, Math.min(8, timestamp.length())))) {
+      throw malformed(query, "Invalid credential date. Date is not the same as X-Amz-Date.");
+    }
+    if (!parts[2].equals(region)) {
+      throw malformed(query, "the region '" + parts[2] + "' is wrong; expecting '" + region + "'")
+          .with("Region", region);
+    }
+    if (!parts[3].equals("s3")) {
+      throw malformed(query, "the service '" + parts[3] + "' is wrong; expecting 's3'");
+    }
+    if (!parts[4].equals("aws4_request")) {
+      throw malformed(query, "the terminal '" + parts[4] + "' is wrong; expecting 'aws4_request'");
+    }
+    return new Scope(
+        accessKey, parts[1], parts[1] + "/" + parts[2] + "/" + parts[3] + "/" + parts[4]);
+  }
+
+  private Authentication verify(
+      Scope scope, String timestamp, String canonicalRequest, String signature, String payload) {
+    String stringToSign =
+        ALGORITHM
+            + "\n"
+            + timestamp
+            + "\n"
+            + scope.value()
+            + "\n"
+            + sha256Hex(canonicalRequest.getBytes(StandardCharsets.ISO_8859_1));
+    String[] scopeParts = scope.value().split("/");
+    byte[] signingKey =
+        keys.key(credentials.secretKey(), scope.date(), scopeParts[1], scopeParts[2]);
+    String expected = HexFormat.of().formatHex(SigningKeys.hmac(signingKey, stringToSign));
+    if (!MessageDigest.isEqual(
+        expected.getBytes(StandardCharsets.US_ASCII),
+        signature.getBytes(StandardCharsets.US_ASCII))) {
+      throw S3Error.SIGNATURE_DOES_NOT_MATCH
+          .exception()
+          .with("AWSAccessKeyId", scope.accessKey())
+          .with("StringToSign", stringToSign)
+          .with("SignatureProvided", signature)
+          .with("CanonicalRequest", canonicalRequest);
+    }
+    return new Authentication(
+        scope.accessKey(), timestamp, scope.value(), signingKey, signature, payload);
+  }
+
+  private void checkSkew(Instant time) {
+    Instant now = clock.instant();
+    if (Duration.between(time, now).abs().compareTo(maxSkew) > 0) {
+      throw S3Error.REQUEST_TIME_TOO_SKEWED
+          .exception()
+          .with("RequestTime", HttpDates.xml(time))
+          .with("ServerTime", HttpDates.xml(now))
+          .with("MaxAllowedSkewMilliseconds", Long.toString(maxSkew.toMillis()));
+    }
+  }
+
+  private static void checkPayloadHash(String value) {
+    switch (value) {
+      case UNSIGNED_PAYLOAD,
+          AwsChunkedStream.SIGNED,
+          AwsChunkedStream.SIGNED_TRAILER,
+          AwsChunkedStream.UNSIGNED_TRAILER -> {}
+      case "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+          "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER" ->
+          throw S3Error.NOT_IMPLEMENTED.exception(
+              "Signature Version 4A (ECDSA) is not implemented; use " + ALGORITHM + ".");
+      default -> {
+        if (!HEX64.matcher(value).matches()) {
+          throw S3Error.INVALID_ARGUMENT
+              .exception(
+                  "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER,"
+                      + " STREAMING-AWS4-HMAC-SHA256-PAYLOAD,"
+                      + " STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, or a valid sha256 value.")
+              .with("ArgumentName", "x-amz-content-sha256")
+              .with("ArgumentValue", value);
+        }
+      }
+    }
+  }
+
+  private static List<String> signedHeaders(String list, boolean query) {
+    List<String> names = List.of(list.split(";"));
+    if (!names.contains("host")) {
+      throw malformed(query, "SignedHeaders must include host");
+    }
+    return names;
+  }
+
+  /**
+   * The canonical request. Header values are Netty's ISO-8859-1 view of the bytes sent, so the
+   * whole is hashed as ISO-8859-1 to hash exactly the bytes the client signed.
+   */
+  static String canonicalRequest(
+      S3Request request,
+      List<String> signedHeaders,
+      List<Map.Entry<String, String>> query,
+      String payloadHash) {
+    StringBuilder c = new StringBuilder(512);
+    c.append(request.method().name()).append('\n');
+    String path = UriEncoding.encodePath(UriEncoding.decodePath(request.rawPath()));
+    c.append(path.isEmpty() ? "/" : path).append('\n');
+    List<String[]> pairs = new ArrayList<>(query.size());
+    for (Map.Entry<String, String> e : query) {
+      pairs.add(new String[] {UriEncoding.encode(e.getKey()), UriEncoding.encode(e.getValue())});
+    }
+    pairs.sort((a, b) -> a[0].equals(b[0]) ? a[1].compareTo(b[1]) : a[0].compareTo(b[0]));
+    for (int i = 0; i < pairs.size(); i++) {
+      if (i > 0) {
+        c.append('&');
+      }
+      c.append(pairs.get(i)[0]).append('=').append(pairs.get(i)[1]);
+    }
+    c.append('\n');
+    for (String name : signedHeaders) {
+      c.append(name).append(':');
+      List<String> values = request.headers(name);
+      for (int i = 0; i < values.size(); i++) {
+        if (i > 0) {
+          c.append(',');
+        }
+        c.append(collapse(values.get(i)));
+      }
+      c.append('\n');
+    }
+    c.append('\n').append(String.join(";", signedHeaders)).append('\n').append(payloadHash);
+    return c.toString();
+  }
+
+  /** Trims a header value and collapses runs of spaces to one. */
+  private static String collapse(String value) {
+    String v = value.trim();
+    if (v.indexOf("  ") < 0) {
+      return v;
+    }
+    StringBuilder out = new StringBuilder(v.length());
+    boolean space = false;
+    for (int i = 0; i < v.length(); i++) {
+      char ch = v.charAt(i);
+      if (ch == ' ') {
+        if (!space) {
+          out.append(ch);
+        }
+        space = true;
+      } else {
+        out.append(ch);
+        space = false;
+      }
+    }
+    return out.toString();
+  }
+
+  static String sha256Hex(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
+  }
+
+  private static S3Exception malformed(boolean query, String detail) {
+    if (query) {
+      return S3Error.AUTHORIZATION_QUERY_PARAMETERS_ERROR.exception(
+          "Error parsing the X-Amz-Credential parameter; " + detail);
+    }
+    return malformedHeader(detail);
+  }
+
+  private static S3Exception malformedHeader(String detail) {
+    return S3Error.AUTHORIZATION_HEADER_MALFORMED.exception(
+        "The authorization header is malformed; " + detail);
+  }
+}

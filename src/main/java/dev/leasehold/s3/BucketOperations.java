@@ -1,0 +1,90 @@
+package dev.leasehold.s3;
+
+import dev.leasehold.error.S3Error;
+import dev.leasehold.object.BucketInfo;
+import dev.leasehold.site.Gateway;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+
+/**
+ * ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation and GetBucketVersioning
+ * (buckets here are never versioned). Stateless beyond the gateway; thread-safe.
+ */
+final class BucketOperations {
+  private static final int MAX_CONFIGURATION = 64 * 1024;
+
+  private final Gateway gateway;
+  private final String region;
+  private final String owner;
+
+  BucketOperations(Gateway gateway, String region, String owner) {
+    this.gateway = gateway;
+    this.region = region;
+    this.owner = owner;
+  }
+
+  void listBuckets(Exchange exchange) throws IOException {
+    Xml xml = Xml.document("ListAllMyBucketsResult");
+    xml.open("Owner").element("ID", owner).element("DisplayName", owner).close("Owner");
+    xml.open("Buckets");
+    for (BucketInfo b : gateway.listBuckets()) {
+      xml.open("Bucket")
+          .element("Name", b.name())
+          .element("CreationDate", b.creationDate())
+          .element("BucketRegion", region)
+          .close("Bucket");
+    }
+    xml.close("Buckets");
+    Replies.xml(exchange, xml.close("ListAllMyBucketsResult"));
+  }
+
+  void create(S3Request request, String bucket, Exchange exchange, Authentication auth)
+      throws IOException {
+    Names.checkNewBucket(bucket);
+    ObjectHeaders.refuseUnsupported(request);
+    byte[] body =
+        request.header("Content-Length") == null
+                && request.header("x-amz-decoded-content-length") == null
+            ? new byte[0]
+            : Bodies.small(request, exchange, auth, MAX_CONFIGURATION);
+    String location = XmlRequests.locationConstraint(body);
+    if (location != null && !location.isEmpty() && !location.equals(region)) {
+      throw S3Error.INVALID_LOCATION_CONSTRAINT
+          .exception(
+              "The specified location-constraint is not valid: this site serves region "
+                  + region
+                  + ".")
+          .with("LocationConstraint", location);
+    }
+    gateway.createBucket(bucket);
+    HttpHeaders headers = new DefaultHttpHeaders();
+    headers.set("Location", "/" + bucket);
+    Replies.empty(exchange, HttpResponseStatus.OK, headers);
+  }
+
+  void delete(String bucket, Exchange exchange) throws IOException {
+    gateway.deleteBucket(bucket);
+    Replies.empty(exchange, HttpResponseStatus.NO_CONTENT);
+  }
+
+  void head(String bucket, Exchange exchange) throws IOException {
+    gateway.headBucket(bucket);
+    HttpHeaders headers = new DefaultHttpHeaders();
+    headers.set("x-amz-bucket-region", region);
+    Replies.empty(exchange, HttpResponseStatus.OK, headers);
+  }
+
+  void location(String bucket, Exchange exchange) throws IOException {
+    gateway.headBucket(bucket);
+    String constraint = region.equals("us-east-1") ? "" : region;
+    Replies.xml(
+        exchange, Xml.document("LocationConstraint").text(constraint).close("LocationConstraint"));
+  }
+
+  void versioning(String bucket, Exchange exchange) throws IOException {
+    gateway.headBucket(bucket);
+    Replies.xml(exchange, Xml.document("VersioningConfiguration").close("VersioningConfiguration"));
+  }
+}

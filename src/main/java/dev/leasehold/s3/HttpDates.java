@@ -1,0 +1,80 @@
+package dev.leasehold.s3;
+
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The date formats of HTTP and S3: IMF-fixdate for headers (RFC 9110 5.6.7, also accepting the
+ * obsolete RFC 850 and asctime forms when parsing), ISO 8601 with milliseconds for XML, and the
+ * compact {@code yyyyMMdd'T'HHmmss'Z'} of Signature V4.
+ *
+ * <p>Stateless; thread-safe.
+ */
+final class HttpDates {
+  private static final DateTimeFormatter IMF =
+      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US)
+          .withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter RFC_850 =
+      DateTimeFormatter.ofPattern("EEEE, dd-MMM-yy HH:mm:ss 'GMT'", Locale.US)
+          .withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter ASCTIME =
+      DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.US).withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter ISO_MILLIS =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.US)
+          .withZone(ZoneOffset.UTC);
+  static final DateTimeFormatter AMZ =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.US).withZone(ZoneOffset.UTC);
+
+  private HttpDates() {}
+
+  static String now() {
+    return header(Instant.now());
+  }
+
+  static String header(Instant instant) {
+    return IMF.format(instant.truncatedTo(ChronoUnit.SECONDS));
+  }
+
+  static String xml(Instant instant) {
+    return ISO_MILLIS.format(instant.truncatedTo(ChronoUnit.MILLIS));
+  }
+
+  /** A header date, or null if it does not parse (S3 then ignores the header). */
+  static @Nullable Instant parseHeader(@Nullable String value) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    String v = value.trim();
+    for (DateTimeFormatter f : new DateTimeFormatter[] {IMF, RFC_850, ASCTIME}) {
+      try {
+        return ZonedDateTime.parse(v, f).toInstant();
+      } catch (DateTimeParseException ignored) {
+        // try the next form
+      }
+    }
+    try {
+      return ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+
+  /** A Signature V4 timestamp ({@code 20130524T000000Z}), or null. */
+  static @Nullable Instant parseAmz(@Nullable String value) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      return LocalDateTime.parse(value, AMZ).toInstant(ZoneOffset.UTC);
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,268 @@
+package dev.leasehold.s3;
+
+import dev.leasehold.error.S3Error;
+import dev.leasehold.object.KeyOrder;
+import dev.leasehold.object.ListRequest;
+import dev.leasehold.object.Listing;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.site.Gateway;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * ListObjects (v1), ListObjectsV2 and ListObjectVersions (of unversioned buckets: one version,
+ * {@code null}, per key). All three read the same page from the gateway; they differ in how a
+ * client resumes (marker, continuation token, key marker) and in the XML.
+ *
+ * <p>A continuation token is the base64 of where the next page starts: after the last key, or past
+ * every key under the last common prefix. Stateless beyond the gateway; thread-safe.
+ */
+final class ListOperations {
+  static final int MAX_KEYS = 1000;
+  private static final String TOKEN_VERSION = "1:";
+
+  private final Gateway gateway;
+  private final String owner;
+
+  ListOperations(Gateway gateway, String owner) {
+    this.gateway = gateway;
+    this.owner = owner;
+  }
+
+  void listV2(S3Request request, String bucket, Exchange exchange) throws IOException {
+    boolean url = encodingType(request);
+    int maxKeys = maxKeys(request.param("max-keys"), "max-keys");
+    String token = request.param("continuation-token");
+    String startAfter = request.param("start-after");
+    String prefix = orEmpty(request.param("prefix"));
+    String delimiter = emptyToNull(request.param("delimiter"));
+    String from = token != null ? decodeToken(token) : startAfter;
+    Listing page = gateway.list(bucket, new ListRequest(prefix, delimiter, from, maxKeys));
+    boolean owners = "true".equals(request.param("fetch-owner"));
+    Xml xml = Xml.document("ListBucketResult");
+    xml.element("Name", bucket).element("Prefix", encode(prefix, url));
+    if (token != null) {
+      xml.element("ContinuationToken", token);
+    }
+    if (page.truncated()) {
+      xml.element("NextContinuationToken", encodeToken(resumePoint(page)));
+    }
+    if (startAfter != null) {
+      xml.element("StartAfter", encode(startAfter, url));
+    }
+    xml.element("KeyCount", page.objects().size() + page.commonPrefixes().size())
+        .element("MaxKeys", maxKeys);
+    if (delimiter != null) {
+      xml.element("Delimiter", encode(delimiter, url));
+    }
+    if (url) {
+      xml.element("EncodingType", "url");
+    }
+    xml.element("IsTruncated", page.truncated());
+    contents(xml, page, url, owners);
+    prefixes(xml, page, url);
+    Replies.xml(exchange, xml.close("ListBucketResult"));
+  }
+
+  void listV1(S3Request request, String bucket, Exchange exchange) throws IOException {
+    boolean url = encodingType(request);
+    int maxKeys = maxKeys(request.param("max-keys"), "max-keys");
+    String marker = orEmpty(request.param("marker"));
+    String prefix = orEmpty(request.param("prefix"));
+    String delimiter = emptyToNull(request.param("delimiter"));
+    Listing page =
+        gateway.list(bucket, new ListRequest(prefix, delimiter, emptyToNull(marker), maxKeys));
+    Xml xml = Xml.document("ListBucketResult");
+    xml.element("Name", bucket)
+        .element("Prefix", encode(prefix, url))
+        .element("Marker", encode(marker, url))
+        .element("MaxKeys", maxKeys);
+    if (delimiter != null) {
+      xml.element("Delimiter", encode(delimiter, url));
+    }
+    if (url) {
+      xml.element("EncodingType", "url");
+    }
+    xml.element("IsTruncated", page.truncated());
+    if (page.truncated() && delimiter != null) {
+      xml.element("NextMarker", encode(lastItem(page), url));
+    }
+    contents(xml, page, url, true);
+    prefixes(xml, page, url);
+    Replies.xml(exchange, xml.close("ListBucketResult"));
+  }
+
+  void listVersions(S3Request request, String bucket, Exchange exchange) throws IOException {
+    boolean url = encodingType(request);
+    int maxKeys = maxKeys(request.param("max-keys"), "max-keys");
+    String keyMarker = orEmpty(request.param("key-marker"));
+    String versionMarker = request.param("version-id-marker");
+    if (versionMarker != null && !versionMarker.isEmpty()) {
+      if (keyMarker.isEmpty()) {
+        throw S3Error.INVALID_ARGUMENT
+            .exception("A version-id marker cannot be specified without a key marker.")
+            .with("ArgumentName", "version-id-marker")
+            .with("ArgumentValue", versionMarker);
+      }
+      if (!versionMarker.equals("null")) {
+        throw S3Error.INVALID_ARGUMENT
+            .exception("Invalid version id specified")
+            .with("ArgumentName", "version-id-marker")
+            .with("ArgumentValue", versionMarker);
+      }
+    }
+    String prefix = orEmpty(request.param("prefix"));
+    String delimiter = emptyToNull(request.param("delimiter"));
+    Listing page =
+        gateway.list(bucket, new ListRequest(prefix, delimiter, emptyToNull(keyMarker), maxKeys));
+    Xml xml = Xml.document("ListVersionsResult");
+    xml.element("Name", bucket)
+        .element("Prefix", encode(prefix, url))
+        .element("KeyMarker", encode(keyMarker, url))
+        .element("VersionIdMarker", versionMarker == null ? "" : versionMarker);
+    if (page.truncated()) {
+      String last = lastItem(page);
+      xml.element("NextKeyMarker", encode(last, url));
+      if (!page.commonPrefixes().contains(last)) {
+        xml.element("NextVersionIdMarker", "null");
+      }
+    }
+    xml.element("MaxKeys", maxKeys);
+    if (delimiter != null) {
+      xml.element("Delimiter", encode(delimiter, url));
+    }
+    if (url) {
+      xml.element("EncodingType", "url");
+    }
+    xml.element("IsTruncated", page.truncated());
+    for (ObjectInfo o : page.objects()) {
+      xml.open("Version")
+          .element("Key", encode(o.key(), url))
+          .element("VersionId", "null")
+          .element("IsLatest", true)
+          .element("LastModified", o.lastModified())
+          .element("ETag", o.quotedEtag())
+          .element("Size", o.size())
+          .element("StorageClass", "STANDARD");
+      owner(xml);
+      xml.close("Version");
+    }
+    prefixes(xml, page, url);
+    Replies.xml(exchange, xml.close("ListVersionsResult"));
+  }
+
+  private void contents(Xml xml, Listing page, boolean url, boolean owners) {
+    for (ObjectInfo o : page.objects()) {
+      xml.open("Contents")
+          .element("Key", encode(o.key(), url))
+          .element("LastModified", o.lastModified())
+          .element("ETag", o.quotedEtag())
+          .element("Size", o.size())
+          .element("StorageClass", "STANDARD");
+      if (owners) {
+        owner(xml);
+      }
+      xml.close("Contents");
+    }
+  }
+
+  private void owner(Xml xml) {
+    xml.open("Owner").element("ID", owner).element("DisplayName", owner).close("Owner");
+  }
+
+  private static void prefixes(Xml xml, Listing page, boolean url) {
+    for (String p : page.commonPrefixes()) {
+      xml.open("CommonPrefixes").element("Prefix", encode(p, url)).close("CommonPrefixes");
+    }
+  }
+
+  /** The last key or common prefix of a page, whichever sorts last. */
+  static String lastItem(Listing page) {
+    String lastKey =
+        page.objects().isEmpty() ? null : page.objects().get(page.objects().size() - 1).key();
+    String lastPrefix =
+        page.commonPrefixes().isEmpty()
+            ? null
+            : page.commonPrefixes().get(page.commonPrefixes().size() - 1);
+    if (lastKey == null) {
+      return lastPrefix == null ? "" : lastPrefix;
+    }
+    if (lastPrefix == null) {
+      return lastKey;
+    }
+    return KeyOrder.compare(lastKey, lastPrefix) > 0 ? lastKey : lastPrefix;
+  }
+
+  /** Where the page after this one starts: after its last key, or past its last prefix. */
+  private static String resumePoint(Listing page) {
+    String last = lastItem(page);
+    return page.commonPrefixes().contains(last) ? KeyOrder.pastPrefix(last) : last;
+  }
+
+  static String encodeToken(String startAfter) {
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString((TOKEN_VERSION + startAfter).getBytes(StandardCharsets.UTF_8));
+  }
+
+  static String decodeToken(String token) {
+    try {
+      String decoded = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+      if (decoded.startsWith(TOKEN_VERSION)) {
+        return decoded.substring(TOKEN_VERSION.length());
+      }
+    } catch (IllegalArgumentException notBase64) {
+      // reported below
+    }
+    throw S3Error.INVALID_ARGUMENT
+        .exception("The continuation token provided is incorrect")
+        .with("ArgumentName", "continuation-token")
+        .with("ArgumentValue", token);
+  }
+
+  static int maxKeys(@Nullable String value, String name) {
+    if (value == null) {
+      return MAX_KEYS;
+    }
+    try {
+      int n = Integer.parseInt(value.trim());
+      if (n >= 0) {
+        return Math.min(n, MAX_KEYS);
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw S3Error.INVALID_ARGUMENT
+        .exception("Provided " + name + " not an integer or within integer range")
+        .with("ArgumentName", name)
+        .with("ArgumentValue", value);
+  }
+
+  static boolean encodingType(S3Request request) {
+    String type = request.param("encoding-type");
+    if (type == null) {
+      return false;
+    }
+    if (type.equals("url")) {
+      return true;
+    }
+    throw S3Error.INVALID_ARGUMENT
+        .exception("Invalid Encoding Method specified in Request")
+        .with("ArgumentName", "encoding-type")
+        .with("ArgumentValue", type);
+  }
+
+  static String encode(String value, boolean url) {
+    return url ? UriEncoding.encode(value) : value;
+  }
+
+  static String orEmpty(@Nullable String value) {
+    return value == null ? "" : value;
+  }
+
+  static @Nullable String emptyToNull(@Nullable String value) {
+    return value == null || value.isEmpty() ? null : value;
+  }
+}

@@ -1,0 +1,194 @@
+package dev.leasehold.s3;
+
+import dev.leasehold.error.S3Error;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectMetadata;
+import dev.leasehold.object.WriteCondition;
+import dev.leasehold.site.Preconditions;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
+
+/** Object metadata and conditions to and from HTTP headers. Stateless; thread-safe. */
+final class ObjectHeaders {
+  /** S3's limit on user metadata: names and values of x-amz-meta-* together. */
+  static final int MAX_USER_METADATA = 2048;
+
+  static final String DEFAULT_CONTENT_TYPE = "binary/octet-stream";
+  private static final String META = "x-amz-meta-";
+
+  private ObjectHeaders() {}
+
+  /** The metadata a write stores, from its headers. */
+  static ObjectMetadata metadata(S3Request request) {
+    Map<String, String> user = new TreeMap<>();
+    for (Map.Entry<String, String> h : request.http().headers()) {
+      String name = h.getKey().toLowerCase(Locale.ROOT);
+      if (name.startsWith(META) && name.length() > META.length()) {
+        String key = name.substring(META.length());
+        user.merge(key, h.getValue().trim(), (a, b) -> a + "," + b);
+      }
+    }
+    ObjectMetadata metadata =
+        new ObjectMetadata(
+            request.header(HttpHeaderNames.CONTENT_TYPE),
+            contentEncoding(request.header(HttpHeaderNames.CONTENT_ENCODING)),
+            request.header("Content-Disposition"),
+            request.header(HttpHeaderNames.CONTENT_LANGUAGE),
+            request.header(HttpHeaderNames.CACHE_CONTROL),
+            request.header(HttpHeaderNames.EXPIRES),
+            user);
+    if (metadata.userMetadataBytes() > MAX_USER_METADATA) {
+      throw S3Error.METADATA_TOO_LARGE
+          .exception()
+          .with("Size", Integer.toString(metadata.userMetadataBytes()))
+          .with("MaxSizeAllowed", Integer.toString(MAX_USER_METADATA));
+    }
+    return metadata;
+  }
+
+  /**
+   * The stored Content-Encoding: the header without {@code aws-chunked}, which describes only how
+   * this upload was framed.
+   */
+  static @Nullable String contentEncoding(@Nullable String header) {
+    if (header == null) {
+      return null;
+    }
+    StringBuilder kept = new StringBuilder();
+    for (String coding : header.split(",")) {
+      String c = coding.trim();
+      if (!c.isEmpty() && !c.equalsIgnoreCase("aws-chunked")) {
+        if (kept.length() > 0) {
+          kept.append(',');
+        }
+        kept.append(c);
+      }
+    }
+    return kept.length() == 0 ? null : kept.toString();
+  }
+
+  /** The headers that describe a version: validators, content headers, user metadata. */
+  static void describe(HttpHeaders headers, ObjectInfo info) {
+    ObjectMetadata m = info.metadata();
+    headers.set(HttpHeaderNames.ETAG, info.quotedEtag());
+    headers.set(HttpHeaderNames.LAST_MODIFIED, HttpDates.header(info.lastModified()));
+    headers.set(HttpHeaderNames.ACCEPT_RANGES, "bytes");
+    headers.set(
+        HttpHeaderNames.CONTENT_TYPE,
+        m.contentType() == null ? DEFAULT_CONTENT_TYPE : m.contentType());
+    setIf(headers, HttpHeaderNames.CONTENT_ENCODING, m.contentEncoding());
+    setIf(headers, "Content-Disposition", m.contentDisposition());
+    setIf(headers, HttpHeaderNames.CONTENT_LANGUAGE, m.contentLanguage());
+    setIf(headers, HttpHeaderNames.CACHE_CONTROL, m.cacheControl());
+    setIf(headers, HttpHeaderNames.EXPIRES, m.expires());
+    for (Map.Entry<String, String> e : m.user().entrySet()) {
+      headers.set(META + e.getKey(), e.getValue());
+    }
+  }
+
+  /** The validators only, as a 304 carries them. */
+  static void validators(HttpHeaders headers, ObjectInfo info) {
+    headers.set(HttpHeaderNames.ETAG, info.quotedEtag());
+    headers.set(HttpHeaderNames.LAST_MODIFIED, HttpDates.header(info.lastModified()));
+  }
+
+  /** The response-* query parameters of a GET override the stored headers. */
+  static void overrides(HttpHeaders headers, S3Request request) {
+    setIf(headers, HttpHeaderNames.CONTENT_TYPE, request.param("response-content-type"));
+    setIf(headers, HttpHeaderNames.CONTENT_LANGUAGE, request.param("response-content-language"));
+    setIf(headers, HttpHeaderNames.EXPIRES, request.param("response-expires"));
+    setIf(headers, HttpHeaderNames.CACHE_CONTROL, request.param("response-cache-control"));
+    setIf(headers, "Content-Disposition", request.param("response-content-disposition"));
+    setIf(headers, HttpHeaderNames.CONTENT_ENCODING, request.param("response-content-encoding"));
+  }
+
+  /** The conditions of a GET or HEAD. */
+  static Preconditions preconditions(S3Request request) {
+    return new Preconditions(
+        request.header(HttpHeaderNames.IF_MATCH),
+        request.header(HttpHeaderNames.IF_NONE_MATCH),
+        HttpDates.parseHeader(request.header(HttpHeaderNames.IF_MODIFIED_SINCE)),
+        HttpDates.parseHeader(request.header(HttpHeaderNames.IF_UNMODIFIED_SINCE)));
+  }
+
+  /** The conditions on a copy's source. */
+  static Preconditions copySourcePreconditions(S3Request request) {
+    return new Preconditions(
+            request.header("x-amz-copy-source-if-match"),
+            request.header("x-amz-copy-source-if-none-match"),
+            HttpDates.parseHeader(request.header("x-amz-copy-source-if-modified-since")),
+            HttpDates.parseHeader(request.header("x-amz-copy-source-if-unmodified-since")))
+        .forCopy();
+  }
+
+  /** The condition of a write: {@code If-None-Match: *} or {@code If-Match: "etag"}. */
+  static WriteCondition writeCondition(S3Request request) {
+    String ifNoneMatch = request.header(HttpHeaderNames.IF_NONE_MATCH);
+    String ifMatch = request.header(HttpHeaderNames.IF_MATCH);
+    if (ifNoneMatch != null && ifMatch != null) {
+      throw S3Error.NOT_IMPLEMENTED.exception(
+          "If-Match and If-None-Match together on a write are not implemented.");
+    }
+    if (ifNoneMatch != null) {
+      if (!ifNoneMatch.trim().equals("*")) {
+        throw S3Error.NOT_IMPLEMENTED.exception(
+            "If-None-Match on a write is implemented only with the value *.");
+      }
+      return WriteCondition.IF_ABSENT;
+    }
+    if (ifMatch != null) {
+      String etag = ifMatch.trim();
+      if (etag.startsWith("\"") && etag.endsWith("\"") && etag.length() >= 2) {
+        etag = etag.substring(1, etag.length() - 1);
+      }
+      return WriteCondition.ifMatch(etag);
+    }
+    return WriteCondition.NONE;
+  }
+
+  /**
+   * Headers that ask for S3 features Leasehold does not have: refused with NotImplemented rather
+   * than silently ignored.
+   */
+  static void refuseUnsupported(S3Request request) {
+    String storageClass = request.header("x-amz-storage-class");
+    if (storageClass != null && !storageClass.equals("STANDARD")) {
+      throw notImplemented("x-amz-storage-class " + storageClass);
+    }
+    String acl = request.header("x-amz-acl");
+    if (acl != null && !acl.equals("private")) {
+      throw notImplemented("x-amz-acl " + acl);
+    }
+    for (String header :
+        new String[] {
+          "x-amz-tagging",
+          "x-amz-server-side-encryption",
+          "x-amz-server-side-encryption-customer-algorithm",
+          "x-amz-website-redirect-location",
+          "x-amz-object-lock-mode",
+          "x-amz-object-lock-legal-hold",
+          "x-amz-grant-read",
+          "x-amz-grant-full-control"
+        }) {
+      if (request.header(header) != null) {
+        throw notImplemented(header);
+      }
+    }
+  }
+
+  private static dev.leasehold.error.S3Exception notImplemented(String what) {
+    return S3Error.NOT_IMPLEMENTED
+        .exception("A header you provided implies functionality that is not implemented: " + what)
+        .with("Header", what);
+  }
+
+  private static void setIf(HttpHeaders headers, CharSequence name, @Nullable String value) {
+    if (value != null) {
+      headers.set(name, value);
+    }
+  }
+}

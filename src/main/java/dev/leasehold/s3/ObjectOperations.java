@@ -1,0 +1,247 @@
+package dev.leasehold.s3;
+
+import dev.leasehold.error.S3Error;
+import dev.leasehold.error.S3Exception;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.site.ByteRange;
+import dev.leasehold.site.CopyRequest;
+import dev.leasehold.site.CopySource;
+import dev.leasehold.site.DeleteOutcome;
+import dev.leasehold.site.Gateway;
+import dev.leasehold.site.GetRequest;
+import dev.leasehold.site.ObjectRead;
+import dev.leasehold.site.PutRequest;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * GetObject, HeadObject, PutObject, CopyObject, DeleteObject and DeleteObjects. Stateless beyond
+ * the gateway; thread-safe.
+ */
+final class ObjectOperations {
+  private static final int MAX_DELETE_KEYS = 1000;
+  private static final int MAX_DELETE_BODY = 2 * 1024 * 1024;
+
+  private final Gateway gateway;
+
+  ObjectOperations(Gateway gateway) {
+    this.gateway = gateway;
+  }
+
+  void get(S3Request request, String bucket, String key, Exchange exchange, boolean head)
+      throws IOException {
+    checkVersionId(request);
+    Integer partNumber = partNumber(request.param("partNumber"));
+    ByteRange range = ByteRange.parse(request.header(HttpHeaderNames.RANGE));
+    if (partNumber != null && request.header(HttpHeaderNames.RANGE) != null) {
+      throw S3Error.INVALID_REQUEST.exception(
+          "Cannot specify both Range header and partNumber query parameter");
+    }
+    GetRequest get =
+        new GetRequest(bucket, key, range, partNumber, ObjectHeaders.preconditions(request));
+    ObjectRead read = head ? gateway.head(get) : gateway.get(get);
+    ObjectInfo info = read.info();
+    HttpHeaders headers = new DefaultHttpHeaders();
+    ObjectHeaders.describe(headers, info);
+    ObjectHeaders.overrides(headers, request);
+    if (read.partial()) {
+      long last = read.span().end() - 1;
+      headers.set(
+          HttpHeaderNames.CONTENT_RANGE,
+          "bytes " + read.span().offset() + "-" + last + "/" + info.size());
+    }
+    if (read.partsCount() != null && info.partsCount() > 0) {
+      headers.set("x-amz-mp-parts-count", read.partsCount());
+    }
+    HttpResponseStatus status =
+        read.partial() ? HttpResponseStatus.PARTIAL_CONTENT : HttpResponseStatus.OK;
+    exchange.start(status, headers, read.span().length());
+    if (!head) {
+      try {
+        read.transferTo(exchange::sendFile);
+      } catch (IOException | RuntimeException e) {
+        exchange.abort(); // headers are out: the client sees the body cut short
+        throw e;
+      }
+    }
+    exchange.finish();
+  }
+
+  void put(S3Request request, String bucket, String key, Exchange exchange, Authentication auth)
+      throws IOException {
+    if (request.header("x-amz-copy-source") != null) {
+      copy(request, bucket, key, exchange);
+      return;
+    }
+    ObjectHeaders.refuseUnsupported(request);
+    PutRequest put =
+        new PutRequest(
+            bucket, key, ObjectHeaders.metadata(request), ObjectHeaders.writeCondition(request));
+    ObjectInfo stored = gateway.put(put, Bodies.upload(request, exchange, auth));
+    HttpHeaders headers = new DefaultHttpHeaders();
+    headers.set(HttpHeaderNames.ETAG, stored.quotedEtag());
+    Replies.empty(exchange, HttpResponseStatus.OK, headers);
+  }
+
+  private void copy(S3Request request, String bucket, String key, Exchange exchange)
+      throws IOException {
+    ObjectHeaders.refuseUnsupported(request);
+    String directive = request.header("x-amz-metadata-directive");
+    boolean replace;
+    if (directive == null || directive.equals("COPY")) {
+      replace = false;
+    } else if (directive.equals("REPLACE")) {
+      replace = true;
+    } else {
+      throw S3Error.INVALID_ARGUMENT
+          .exception("Unknown metadata directive.")
+          .with("ArgumentName", "x-amz-metadata-directive")
+          .with("ArgumentValue", directive);
+    }
+    CopySource source = copySource(request, null);
+    ObjectInfo stored =
+        gateway.copy(
+            new CopyRequest(
+                source,
+                bucket,
+                key,
+                replace,
+                ObjectHeaders.metadata(request),
+                ObjectHeaders.writeCondition(request)));
+    Xml xml =
+        Xml.document("CopyObjectResult")
+            .element("LastModified", stored.lastModified())
+            .element("ETag", stored.quotedEtag())
+            .close("CopyObjectResult");
+    Replies.xml(exchange, xml);
+  }
+
+  void delete(S3Request request, String bucket, String key, Exchange exchange) throws IOException {
+    checkVersionId(request);
+    gateway.delete(bucket, key);
+    Replies.empty(exchange, HttpResponseStatus.NO_CONTENT);
+  }
+
+  void deleteObjects(S3Request request, String bucket, Exchange exchange, Authentication auth)
+      throws IOException {
+    boolean hasChecksum =
+        request.header("Content-MD5") != null
+            || request.header("x-amz-sdk-checksum-algorithm") != null
+            || request.header("x-amz-trailer") != null
+            || request.http().headers().names().stream()
+                .anyMatch(n -> ChecksumAlgorithm.ofHeader(n) != null);
+    if (!hasChecksum) {
+      throw S3Error.INVALID_REQUEST.exception(
+          "Missing required header for this request: Content-MD5");
+    }
+    XmlRequests.Delete delete =
+        XmlRequests.delete(Bodies.small(request, exchange, auth, MAX_DELETE_BODY));
+    if (delete.keys().size() > MAX_DELETE_KEYS) {
+      throw S3Error.MALFORMED_XML.exception();
+    }
+    List<String> valid = new ArrayList<>();
+    List<DeleteOutcome> refused = new ArrayList<>();
+    for (int i = 0; i < delete.keys().size(); i++) {
+      String key = delete.keys().get(i);
+      String version = delete.versionIds().get(i);
+      try {
+        Names.checkKey(key);
+        if (version != null && !version.equals("null")) {
+          throw S3Error.NO_SUCH_VERSION.exception();
+        }
+        valid.add(key);
+      } catch (S3Exception e) {
+        refused.add(new DeleteOutcome(key, e));
+      }
+    }
+    List<DeleteOutcome> outcomes = new ArrayList<>(gateway.deleteAll(bucket, valid));
+    outcomes.addAll(refused);
+    Xml xml = Xml.document("DeleteResult");
+    for (DeleteOutcome o : outcomes) {
+      S3Exception error = o.error();
+      if (error == null) {
+        if (!delete.quiet()) {
+          xml.open("Deleted").element("Key", o.key()).close("Deleted");
+        }
+      } else {
+        xml.open("Error")
+            .element("Key", o.key())
+            .element("Code", error.error().code())
+            .element("Message", error.getMessage())
+            .close("Error");
+      }
+    }
+    Replies.xml(exchange, xml.close("DeleteResult"));
+  }
+
+  /**
+   * The {@code x-amz-copy-source} of a copy: {@code [/]bucket/key[?versionId=null]}, URL-encoded.
+   */
+  static CopySource copySource(S3Request request, @Nullable ByteRange range) {
+    String header = request.header("x-amz-copy-source");
+    if (header == null) {
+      throw S3Error.INVALID_ARGUMENT.exception(
+          "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+    }
+    String raw = header.trim();
+    int q = raw.indexOf("?versionId=");
+    if (q >= 0) {
+      String version = UriEncoding.decodeQuery(raw.substring(q + "?versionId=".length()));
+      if (!version.equals("null")) {
+        throw S3Error.NO_SUCH_VERSION.exception().with("VersionId", version);
+      }
+      raw = raw.substring(0, q);
+    }
+    String decoded = UriEncoding.decodePath(raw);
+    if (decoded.startsWith("/")) {
+      decoded = decoded.substring(1);
+    }
+    int slash = decoded.indexOf('/');
+    if (slash <= 0 || slash == decoded.length() - 1) {
+      throw S3Error.INVALID_ARGUMENT
+          .exception("Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
+          .with("ArgumentName", "x-amz-copy-source")
+          .with("ArgumentValue", header);
+    }
+    String bucket = decoded.substring(0, slash);
+    String key = decoded.substring(slash + 1);
+    Names.checkBucket(bucket);
+    Names.checkKey(key);
+    return new CopySource(bucket, key, ObjectHeaders.copySourcePreconditions(request), range);
+  }
+
+  static @Nullable Integer partNumber(@Nullable String value) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      int n = Integer.parseInt(value);
+      if (n >= 1 && n <= 10000) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw S3Error.INVALID_ARGUMENT
+        .exception("Part number must be an integer between 1 and 10000, inclusive")
+        .with("ArgumentName", "partNumber")
+        .with("ArgumentValue", value);
+  }
+
+  /** Unversioned buckets have one version of each object, "null". */
+  static void checkVersionId(S3Request request) {
+    String version = request.param("versionId");
+    if (version != null && !version.equals("null")) {
+      throw S3Error.INVALID_ARGUMENT
+          .exception("Invalid version id specified")
+          .with("ArgumentName", "versionId")
+          .with("ArgumentValue", version);
+    }
+  }
+}

@@ -1,0 +1,242 @@
+package dev.leasehold.s3;
+
+import dev.leasehold.error.S3Error;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: hands each request to a virtual thread and feeds it the body on demand.
+ * Requests are served one at a time; the channel reads only when a request's body is wanted or a
+ * response is done (auto-read is off), so a connection holds at most one socket read of data.
+ *
+ * <p>After a response that did not read the whole body (an early error), the rest of the body is
+ * read and discarded, within limits, before the next request, so the client sees the response
+ * rather than a reset connection.
+ *
+ * <p>Confined to the channel's event loop, except {@link #exchangeDone}, which hops onto it.
+ */
+final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
+  private static final Logger LOG = LoggerFactory.getLogger(S3ChannelHandler.class);
+
+  /** The most body bytes discarded after an early response before the connection is closed. */
+  private static final long DISCARD_LIMIT = 16L * 1024 * 1024;
+
+  private final S3Service service;
+  private final Executor executor;
+  private final S3Settings settings;
+  private @Nullable ChannelHandlerContext ctx;
+  private @Nullable Exchange current;
+
+  /** Whether the current request's body has fully arrived (later messages are the next request). */
+  private boolean currentBodyDone;
+
+  private final ArrayDeque<Object> pending = new ArrayDeque<>();
+  private boolean discarding;
+  private long discarded;
+  private boolean inputShutdown;
+
+  S3ChannelHandler(S3Service service, Executor executor, S3Settings settings) {
+    this.service = service;
+    this.executor = executor;
+    this.settings = settings;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    ctx.read();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (discarding) {
+      discard(ctx, msg);
+      return;
+    }
+    if (current != null && currentBodyDone) {
+      pending.add(msg); // pipelined: the next request waits for this one's response
+      return;
+    }
+    if (msg instanceof HttpRequest request) {
+      start(ctx, request);
+    }
+    if (msg instanceof HttpContent content) {
+      Exchange exchange = current;
+      if (exchange == null) {
+        content.release();
+        return;
+      }
+      if (content.decoderResult().isFailure()) {
+        content.release();
+        exchange.body().fail(S3Error.INCOMPLETE_BODY.exception("The request body is malformed."));
+        currentBodyDone = true;
+        return;
+      }
+      exchange.body().offer(content.content());
+      if (content instanceof LastHttpContent) {
+        exchange.body().end();
+        currentBodyDone = true;
+      }
+    } else if (!(msg instanceof HttpRequest)) {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void start(ChannelHandlerContext ctx, HttpRequest request) {
+    String requestId = RequestIds.next();
+    if (request.decoderResult().isFailure()) {
+      Throwable cause = request.decoderResult().cause();
+      S3Error error =
+          cause instanceof TooLongHttpHeaderException
+              ? S3Error.REQUEST_HEADER_SECTION_TOO_LARGE
+              : cause instanceof TooLongHttpLineException || cause instanceof TooLongFrameException
+                  ? S3Error.INVALID_URI
+                  : S3Error.INVALID_REQUEST;
+      // The stream cannot be trusted past a bad request: answer and close.
+      ErrorResponses.sendAndClose(ctx.channel(), error.exception(), requestId);
+      return;
+    }
+    boolean expectsContinue =
+        request.headers().containsValue(HttpHeaderNames.EXPECT, HttpHeaderValues.CONTINUE, true);
+    BodyStream body =
+        new BodyStream(() -> ctx.channel().eventLoop().execute(ctx::read), settings.bodyTimeout());
+    Exchange exchange = new Exchange(ctx.channel(), request, body, requestId, this);
+    if (expectsContinue) {
+      exchange.expectContinue();
+    }
+    current = exchange;
+    currentBodyDone = false;
+    executor.execute(() -> service.serve(exchange));
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    Exchange exchange = current;
+    if (discarding || (exchange != null && exchange.body().hungry())) {
+      ctx.read();
+    }
+  }
+
+  /** Any thread: the exchange's response is complete (or was aborted). */
+  void exchangeDone(Exchange exchange, boolean keepAlive) {
+    ChannelHandlerContext c = ctx;
+    if (c == null) {
+      return;
+    }
+    c.channel().eventLoop().execute(() -> afterResponse(c, exchange, keepAlive));
+  }
+
+  private void afterResponse(ChannelHandlerContext ctx, Exchange exchange, boolean keepAlive) {
+    if (current != exchange) {
+      return;
+    }
+    current = null;
+    boolean bodyDone = currentBodyDone && exchange.body().complete();
+    exchange.body().close();
+    if (!keepAlive || inputShutdown || !ctx.channel().isActive()) {
+      ctx.close();
+      return;
+    }
+    if (!bodyDone) {
+      if (exchange.continuePending()) {
+        ctx.close(); // the client was told nothing to send; it will not send the body
+        return;
+      }
+      discarding = true;
+      discarded = 0;
+      ctx.executor().schedule(this::stopDiscarding, 5, TimeUnit.SECONDS);
+      ctx.read();
+      return;
+    }
+    nextRequest(ctx);
+  }
+
+  private void nextRequest(ChannelHandlerContext ctx) {
+    while (current == null && !pending.isEmpty() && !discarding) {
+      channelRead(ctx, pending.poll());
+    }
+    if (current == null || (!currentBodyDone && pending.isEmpty())) {
+      ctx.read();
+    }
+  }
+
+  private void discard(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof HttpContent content) {
+      discarded += content.content().readableBytes();
+      boolean last = content instanceof LastHttpContent;
+      content.release();
+      if (last) {
+        discarding = false;
+        nextRequest(ctx);
+      } else if (discarded > DISCARD_LIMIT) {
+        ctx.close();
+      }
+    } else {
+      ReferenceCountUtil.release(msg);
+      ctx.close();
+    }
+  }
+
+  private void stopDiscarding() {
+    ChannelHandlerContext c = ctx;
+    if (discarding && c != null) {
+      c.close();
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof ChannelInputShutdownEvent) {
+      inputShutdown = true;
+      Exchange exchange = current;
+      if (exchange != null && !currentBodyDone) {
+        exchange.body().fail(S3Error.INCOMPLETE_BODY.exception());
+      } else if (exchange == null) {
+        ctx.close();
+      }
+    } else if (evt instanceof IdleStateEvent) {
+      if (current == null) {
+        ctx.close(); // an idle keep-alive connection
+      }
+    }
+    ReferenceCountUtil.release(evt);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    Exchange exchange = current;
+    if (exchange != null) {
+      exchange.body().fail(S3Error.INCOMPLETE_BODY.exception());
+    }
+    while (!pending.isEmpty()) {
+      ReferenceCountUtil.release(pending.poll());
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    LOG.debug("connection {} failed", ctx.channel().remoteAddress(), cause);
+    ctx.close();
+  }
+}

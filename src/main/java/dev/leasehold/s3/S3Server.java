@@ -1,0 +1,123 @@
+package dev.leasehold.s3;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The S3 endpoint of a site: a Netty server (epoll where the platform has it) whose connections are
+ * served by {@link S3ChannelHandler}, with each request on its own virtual thread.
+ *
+ * <p>Thread-safe: start once, close once.
+ */
+public final class S3Server implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(S3Server.class);
+
+  /** The longest request line (method, URL, version) accepted; longer is {@code InvalidURI}. */
+  static final int MAX_REQUEST_LINE = 16 * 1024;
+
+  /** The largest header section accepted; larger is {@code RequestHeaderSectionTooLarge}. */
+  static final int MAX_HEADER_SECTION = 16 * 1024;
+
+  private final S3Service service;
+  private final S3Settings settings;
+  private final InetSocketAddress bind;
+  private final ExecutorService requests =
+      Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("s3-", 0).factory());
+  private @Nullable EventLoopGroup boss;
+  private @Nullable EventLoopGroup workers;
+  private @Nullable Channel channel;
+
+  public S3Server(S3Service service, S3Settings settings, InetSocketAddress bind) {
+    this.service = service;
+    this.settings = settings;
+    this.bind = bind;
+  }
+
+  /** Binds and starts serving; returns once the port is open. */
+  public S3Server start() throws InterruptedException {
+    boolean epoll = Epoll.isAvailable();
+    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    Class<? extends ServerChannel> channelType =
+        epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    boss = new MultiThreadIoEventLoopGroup(1, io);
+    workers = new MultiThreadIoEventLoopGroup(0, io);
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(boss, workers)
+            .channel(channelType)
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.AUTO_READ, false)
+            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .childOption(
+                ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    ch.pipeline()
+                        .addLast(
+                            new IdleStateHandler(
+                                0, 0, settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                        .addLast(
+                            new HttpServerCodec(
+                                new HttpDecoderConfig()
+                                    .setMaxInitialLineLength(MAX_REQUEST_LINE)
+                                    .setMaxHeaderSize(MAX_HEADER_SECTION)
+                                    .setMaxChunkSize(64 * 1024)))
+                        .addLast(new S3ChannelHandler(service, requests, settings));
+                  }
+                });
+    channel = bootstrap.bind(bind).sync().channel();
+    LOG.info("S3 endpoint listening on {} ({})", address(), epoll ? "epoll" : "nio");
+    return this;
+  }
+
+  /** The address bound, with the actual port when 0 was asked for. */
+  public InetSocketAddress address() {
+    Channel c = channel;
+    if (c == null) {
+      throw new IllegalStateException("not started");
+    }
+    return (InetSocketAddress) c.localAddress();
+  }
+
+  @Override
+  public void close() {
+    Channel c = channel;
+    if (c != null) {
+      c.close().syncUninterruptibly();
+    }
+    for (EventLoopGroup g : new EventLoopGroup[] {boss, workers}) {
+      if (g != null) {
+        g.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+      }
+    }
+    requests.shutdownNow();
+  }
+}

@@ -1,0 +1,39 @@
+package dev.leasehold.s3;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How the S3 front end behaves. Immutable.
+ *
+ * @param region the region clients sign for, and GetBucketLocation answers
+ * @param domains host names under which {@code bucket.<domain>} addresses a bucket (virtual-host
+ *     style); any other host means path style
+ * @param credentials the key pair clients sign with
+ * @param bodyTimeout how long a request body may stall before {@code RequestTimeout}
+ * @param idleTimeout how long an idle keep-alive connection stays open
+ * @param maxClockSkew how far a signed request's time may be from the site's
+ */
+public record S3Settings(
+    String region,
+    List<String> domains,
+    Credentials credentials,
+    Duration bodyTimeout,
+    Duration idleTimeout,
+    Duration maxClockSkew) {
+
+  public S3Settings {
+    domains = List.copyOf(domains);
+  }
+
+  /** Defaults for everything but the credentials. */
+  public static S3Settings defaults(Credentials credentials) {
+    return new S3Settings(
+        "us-east-1",
+        List.of("localhost"),
+        credentials,
+        Duration.ofSeconds(60),
+        Duration.ofMinutes(2),
+        Duration.ofMinutes(15));
+  }
+}

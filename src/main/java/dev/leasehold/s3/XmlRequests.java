@@ -1,0 +1,149 @@
+package dev.leasehold.s3;
+
+import dev.leasehold.error.S3Error;
+import dev.leasehold.object.CompletedPart;
+import java.io.ByteArrayInputStream;
+import java.util.ArrayList;
+import java.util.List;
+import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilder;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.jspecify.annotations.Nullable;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+
+/**
+ * Parses the XML documents S3 requests carry: CreateBucketConfiguration, Delete and
+ * CompleteMultipartUpload. Namespaces are ignored (clients differ in sending S3's); DTDs and
+ * external entities are refused. Anything that does not match the schema is {@code MalformedXML}.
+ *
+ * <p>Stateless; thread-safe (a parser is made per document).
+ */
+final class XmlRequests {
+  /** The objects a DeleteObjects names, and whether it asked for quiet mode. Immutable. */
+  record Delete(List<String> keys, List<@Nullable String> versionIds, boolean quiet) {}
+
+  private XmlRequests() {}
+
+  /** The LocationConstraint of a CreateBucket body, or null for none (or no body). */
+  static @Nullable String locationConstraint(byte[] body) {
+    if (body.length == 0) {
+      return null;
+    }
+    Element root = parse(body, "CreateBucketConfiguration");
+    Element location = child(root, "LocationConstraint");
+    return location == null ? null : location.getTextContent().trim();
+  }
+
+  static Delete delete(byte[] body) {
+    Element root = parse(body, "Delete");
+    boolean quiet = false;
+    List<String> keys = new ArrayList<>();
+    List<@Nullable String> versions = new ArrayList<>();
+    for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (!(n instanceof Element e)) {
+        continue;
+      }
+      switch (e.getLocalName()) {
+        case "Quiet" -> quiet = bool(e);
+        case "Object" -> {
+          Element key = child(e, "Key");
+          if (key == null) {
+            throw malformed();
+          }
+          keys.add(key.getTextContent());
+          Element version = child(e, "VersionId");
+          versions.add(version == null ? null : version.getTextContent().trim());
+        }
+        default -> throw malformed();
+      }
+    }
+    if (keys.isEmpty()) {
+      throw malformed();
+    }
+    return new Delete(keys, versions, quiet);
+  }
+
+  static List<CompletedPart> completeMultipartUpload(byte[] body) {
+    Element root = parse(body, "CompleteMultipartUpload");
+    List<CompletedPart> parts = new ArrayList<>();
+    for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (!(n instanceof Element e)) {
+        continue;
+      }
+      if (!e.getLocalName().equals("Part")) {
+        throw malformed();
+      }
+      Element number = child(e, "PartNumber");
+      Element etag = child(e, "ETag");
+      if (number == null || etag == null) {
+        throw malformed();
+      }
+      int partNumber;
+      try {
+        partNumber = Integer.parseInt(number.getTextContent().trim());
+      } catch (NumberFormatException ex) {
+        throw malformed();
+      }
+      String tag = etag.getTextContent().trim();
+      if (tag.length() >= 2 && tag.startsWith("\"") && tag.endsWith("\"")) {
+        tag = tag.substring(1, tag.length() - 1);
+      }
+      parts.add(new CompletedPart(partNumber, tag));
+    }
+    if (parts.isEmpty()) {
+      throw malformed();
+    }
+    return parts;
+  }
+
+  private static Element parse(byte[] body, String rootName) {
+    try {
+      DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+      f.setNamespaceAware(true);
+      f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+      f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+      f.setFeature("http://xml.org/sax/features/external-general-entities", false);
+      f.setFeature("http://xml.org/sax/features/external-parameter-entities", false);
+      f.setXIncludeAware(false);
+      f.setExpandEntityReferences(false);
+      DocumentBuilder builder = f.newDocumentBuilder();
+      builder.setErrorHandler(new org.xml.sax.helpers.DefaultHandler());
+      Document doc = builder.parse(new ByteArrayInputStream(body));
+      Element root = doc.getDocumentElement();
+      if (!rootName.equals(root.getLocalName())) {
+        throw malformed();
+      }
+      return root;
+    } catch (dev.leasehold.error.S3Exception e) {
+      throw e;
+    } catch (Exception e) {
+      throw malformed().causedBy(e);
+    }
+  }
+
+  private static @Nullable Element child(Element parent, String name) {
+    for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (n instanceof Element e && name.equals(e.getLocalName())) {
+        return e;
+      }
+    }
+    return null;
+  }
+
+  private static boolean bool(Element e) {
+    String v = e.getTextContent().trim();
+    if (v.equalsIgnoreCase("true")) {
+      return true;
+    }
+    if (v.equalsIgnoreCase("false")) {
+      return false;
+    }
+    throw malformed();
+  }
+
+  private static dev.leasehold.error.S3Exception malformed() {
+    return S3Error.MALFORMED_XML.exception();
+  }
+}

@@ -1,0 +1,58 @@
+package dev.leasehold.site;
+
+import dev.leasehold.error.S3Error;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectMetadata;
+
+/**
+ * CopyObject and UploadPartCopy: the source is read through the read path (so it is served from the
+ * cache, and its conditions are checked against the version read), staged, and written through the
+ * write path. Thread-safe.
+ */
+final class Copies {
+  /** S3's largest copy source. */
+  static final long MAX_COPY_SIZE = 5L * 1024 * 1024 * 1024;
+
+  private final ReadPath reads;
+  private final WritePath writes;
+  private final Staging staging;
+
+  Copies(ReadPath reads, WritePath writes, Staging staging) {
+    this.reads = reads;
+    this.writes = writes;
+    this.staging = staging;
+  }
+
+  ObjectInfo copy(CopyRequest request) {
+    CopySource source = request.source();
+    if (source.bucket().equals(request.bucket())
+        && source.key().equals(request.key())
+        && !request.replaceMetadata()) {
+      throw S3Error.INVALID_REQUEST.exception(
+          "This copy request is illegal because it is trying to copy an object to itself without"
+              + " changing the object's metadata, storage class, website redirect location or"
+              + " encryption attributes.");
+    }
+    ObjectRead read = reads.read(sourceRead(source), true);
+    if (read.info().size() > MAX_COPY_SIZE) {
+      throw S3Error.INVALID_REQUEST.exception(
+          "The specified copy source is larger than the maximum allowable size for a copy source: "
+              + MAX_COPY_SIZE);
+    }
+    ObjectMetadata metadata =
+        request.replaceMetadata() ? request.metadata() : read.info().metadata();
+    try (StagedFile staged = staging.receive(read)) {
+      return writes.store(request.bucket(), request.key(), staged, metadata, request.condition());
+    }
+  }
+
+  /**
+   * The read of a copy source. Its conditions fail with 412 where a GET would answer 304, as S3
+   * does for {@code x-amz-copy-source-if-none-match} and {@code
+   * x-amz-copy-source-if-modified-since}.
+   */
+  static GetRequest sourceRead(CopySource source) {
+    return new GetRequest(
+        source.bucket(), source.key(), source.range(), null, source.preconditions().forCopy());
+  }
+}

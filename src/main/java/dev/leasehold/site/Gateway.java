@@ -1,0 +1,69 @@
+package dev.leasehold.site;
+
+import dev.leasehold.object.BucketInfo;
+import dev.leasehold.object.CompletedPart;
+import dev.leasehold.object.ListRequest;
+import dev.leasehold.object.Listing;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectMetadata;
+import dev.leasehold.object.PartInfo;
+import dev.leasehold.object.PartListing;
+import dev.leasehold.object.UploadListRequest;
+import dev.leasehold.object.UploadListing;
+import dev.leasehold.object.WriteCondition;
+import java.util.List;
+
+/**
+ * What a site does, as the S3 front end sees it: one method per S3 operation, in S3's terms but
+ * free of HTTP. Failures are {@link dev.leasehold.error.S3Exception}s (and {@link
+ * NotModifiedException} for a conditional read of the version the client has).
+ *
+ * <p>Every method blocks; the front end calls them on virtual threads. Thread-safe.
+ */
+public interface Gateway {
+  List<BucketInfo> listBuckets();
+
+  void createBucket(String bucket);
+
+  void deleteBucket(String bucket);
+
+  /** {@code NoSuchBucket} unless the bucket exists. */
+  void headBucket(String bucket);
+
+  /** A GET; the returned read is ready to send. */
+  ObjectRead get(GetRequest request);
+
+  /** A HEAD: the read's version and span, with no bytes fetched. */
+  ObjectRead head(GetRequest request);
+
+  ObjectInfo put(PutRequest request, Upload body);
+
+  void delete(String bucket, String key);
+
+  /** Deletes each key, in order, reporting each outcome. */
+  List<DeleteOutcome> deleteAll(String bucket, List<String> keys);
+
+  ObjectInfo copy(CopyRequest request);
+
+  Listing list(String bucket, ListRequest request);
+
+  String createUpload(String bucket, String key, ObjectMetadata metadata);
+
+  PartInfo uploadPart(String bucket, String key, String uploadId, int partNumber, Upload body);
+
+  PartInfo uploadPartCopy(
+      String bucket, String key, String uploadId, int partNumber, CopySource source);
+
+  ObjectInfo completeUpload(
+      String bucket,
+      String key,
+      String uploadId,
+      List<CompletedPart> parts,
+      WriteCondition condition);
+
+  void abortUpload(String bucket, String key, String uploadId);
+
+  PartListing listParts(String bucket, String key, String uploadId, int marker, int maxParts);
+
+  UploadListing listUploads(String bucket, UploadListRequest request);
+}

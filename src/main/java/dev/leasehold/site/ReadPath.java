@@ -1,0 +1,87 @@
+package dev.leasehold.site;
+
+import dev.leasehold.cache.ChunkCache;
+import dev.leasehold.error.S3Error;
+import dev.leasehold.error.S3Exception;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.PartSpan;
+import dev.leasehold.origin.Origin;
+
+/**
+ * The read path, in three named steps:
+ *
+ * <ol>
+ *   <li><b>version</b>: which version may be served ({@link VersionCheck}: a HEAD at the origin
+ *       today, a lease tomorrow);
+ *   <li><b>preconditions</b>: the conditional headers against that version (304, 412);
+ *   <li><b>span</b>: the bytes asked for (range, part, or all; 416) and its first chunk, from the
+ *       cache or the origin.
+ * </ol>
+ *
+ * <p>If the object changes at the origin between the first step and the third, the read starts
+ * again from the first; it never mixes versions. Thread-safe.
+ */
+final class ReadPath {
+  private static final int ATTEMPTS = 3;
+
+  private final VersionCheck versions;
+  private final ChunkCache cache;
+  private final Origin origin;
+
+  ReadPath(VersionCheck versions, ChunkCache cache, Origin origin) {
+    this.versions = versions;
+    this.cache = cache;
+    this.origin = origin;
+  }
+
+  /**
+   * @param body whether the bytes will be sent (a GET) or only described (a HEAD); a HEAD fetches
+   *     nothing
+   */
+  ObjectRead read(GetRequest request, boolean body) {
+    for (int attempt = 1; ; attempt++) {
+      ObjectInfo version = versions.current(request.bucket(), request.key());
+      checkPreconditions(request.preconditions(), version);
+      try {
+        return span(request, version, body);
+      } catch (S3Exception e) {
+        if (e.error() != S3Error.PRECONDITION_FAILED || attempt >= ATTEMPTS) {
+          throw e;
+        }
+        // The version changed at the origin after the version step: start again.
+      }
+    }
+  }
+
+  private static void checkPreconditions(Preconditions preconditions, ObjectInfo version) {
+    switch (preconditions.evaluate(version)) {
+      case PROCEED -> {}
+      case NOT_MODIFIED -> throw new NotModifiedException(version);
+      case PRECONDITION_FAILED -> throw S3Error.PRECONDITION_FAILED.exception();
+    }
+  }
+
+  private ObjectRead span(GetRequest request, ObjectInfo version, boolean body) {
+    Span span;
+    boolean partial;
+    Integer partsCount = null;
+    if (request.partNumber() != null) {
+      PartSpan part =
+          origin.partSpan(request.bucket(), request.key(), version.etag(), request.partNumber());
+      span = new Span(part.offset(), part.length());
+      partial = version.partsCount() > 0;
+      partsCount = part.partsCount();
+    } else if (request.range() != null) {
+      span = request.range().resolve(version.size());
+      partial = true;
+    } else {
+      span = new Span(0, version.size());
+      partial = false;
+    }
+    ChunkReader chunks = new ChunkReader(cache, origin, request.bucket(), version);
+    if (body && span.length() > 0) {
+      chunks.prepare(span.offset());
+    }
+    return new ObjectRead(version, span, partial, partsCount, chunks);
+  }
+}

@@ -1,0 +1,153 @@
+package dev.leasehold.site;
+
+import dev.leasehold.cache.ChunkCache;
+import dev.leasehold.error.S3Error;
+import dev.leasehold.error.S3Exception;
+import dev.leasehold.object.BucketInfo;
+import dev.leasehold.object.CompletedPart;
+import dev.leasehold.object.ListRequest;
+import dev.leasehold.object.Listing;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectMetadata;
+import dev.leasehold.object.PartInfo;
+import dev.leasehold.object.PartListing;
+import dev.leasehold.object.UploadListRequest;
+import dev.leasehold.object.UploadListing;
+import dev.leasehold.object.WriteCondition;
+import dev.leasehold.origin.Origin;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A single site over one origin: composes the read, write, list, copy and multipart paths.
+ * Thread-safe; holds no state of its own.
+ */
+public final class SiteGateway implements Gateway {
+  private final Origin origin;
+  private final ReadPath reads;
+  private final WritePath writes;
+  private final ListPath lists;
+  private final Copies copies;
+  private final MultipartPath multipart;
+
+  public SiteGateway(Origin origin, ChunkCache cache, Staging staging, VersionCheck versions) {
+    this.origin = origin;
+    this.reads = new ReadPath(versions, cache, origin);
+    this.writes = new WritePath(staging, origin, cache);
+    this.lists = new ListPath(origin);
+    this.copies = new Copies(reads, writes, staging);
+    this.multipart = new MultipartPath(staging, origin, reads);
+  }
+
+  @Override
+  public List<BucketInfo> listBuckets() {
+    return origin.listBuckets();
+  }
+
+  @Override
+  public void createBucket(String bucket) {
+    origin.createBucket(bucket);
+  }
+
+  @Override
+  public void deleteBucket(String bucket) {
+    origin.deleteBucket(bucket);
+  }
+
+  @Override
+  public void headBucket(String bucket) {
+    if (!origin.bucketExists(bucket)) {
+      throw S3Error.NO_SUCH_BUCKET.exception().with("BucketName", bucket);
+    }
+  }
+
+  @Override
+  public ObjectRead get(GetRequest request) {
+    return reads.read(request, true);
+  }
+
+  @Override
+  public ObjectRead head(GetRequest request) {
+    return reads.read(request, false);
+  }
+
+  @Override
+  public ObjectInfo put(PutRequest request, Upload body) {
+    return writes.put(request, body);
+  }
+
+  @Override
+  public void delete(String bucket, String key) {
+    writes.delete(bucket, key);
+  }
+
+  @Override
+  public List<DeleteOutcome> deleteAll(String bucket, List<String> keys) {
+    List<DeleteOutcome> outcomes = new ArrayList<>(keys.size());
+    for (String key : keys) {
+      try {
+        writes.delete(bucket, key);
+        outcomes.add(new DeleteOutcome(key, null));
+      } catch (S3Exception e) {
+        if (e.error() == S3Error.NO_SUCH_BUCKET) {
+          throw e;
+        }
+        outcomes.add(new DeleteOutcome(key, e));
+      }
+    }
+    return outcomes;
+  }
+
+  @Override
+  public ObjectInfo copy(CopyRequest request) {
+    return copies.copy(request);
+  }
+
+  @Override
+  public Listing list(String bucket, ListRequest request) {
+    return lists.list(bucket, request);
+  }
+
+  @Override
+  public String createUpload(String bucket, String key, ObjectMetadata metadata) {
+    return multipart.create(bucket, key, metadata);
+  }
+
+  @Override
+  public PartInfo uploadPart(
+      String bucket, String key, String uploadId, int partNumber, Upload body) {
+    return multipart.uploadPart(bucket, key, uploadId, partNumber, body);
+  }
+
+  @Override
+  public PartInfo uploadPartCopy(
+      String bucket, String key, String uploadId, int partNumber, CopySource source) {
+    return multipart.uploadPartCopy(bucket, key, uploadId, partNumber, source);
+  }
+
+  @Override
+  public ObjectInfo completeUpload(
+      String bucket,
+      String key,
+      String uploadId,
+      List<CompletedPart> parts,
+      WriteCondition condition) {
+    return multipart.complete(bucket, key, uploadId, parts, condition);
+  }
+
+  @Override
+  public void abortUpload(String bucket, String key, String uploadId) {
+    multipart.abort(bucket, key, uploadId);
+  }
+
+  @Override
+  public PartListing listParts(
+      String bucket, String key, String uploadId, int marker, int maxParts) {
+    return multipart.listParts(bucket, key, uploadId, marker, maxParts);
+  }
+
+  @Override
+  public UploadListing listUploads(String bucket, UploadListRequest request) {
+    return multipart.listUploads(bucket, request);
+  }
+}

@@ -1,0 +1,75 @@
+package dev.leasehold.site;
+
+import dev.leasehold.cache.ChunkCache;
+import dev.leasehold.cache.ChunkKey;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectMetadata;
+import dev.leasehold.object.WriteCondition;
+import dev.leasehold.origin.Origin;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The write path (write-through), in three named steps:
+ *
+ * <ol>
+ *   <li><b>stage</b>: receive the body whole and verified into a staging file ({@link Staging}); a
+ *       body that fails a check stops here, with nothing written anywhere;
+ *   <li><b>store</b>: write it to the origin, atomically, under the request's condition;
+ *   <li><b>remember</b>: keep the bytes in the cache under the version the origin assigned, so that
+ *       the next read of them is a hit.
+ * </ol>
+ *
+ * <p>Deletes go straight to the origin. Thread-safe.
+ */
+final class WritePath {
+  private static final Logger LOG = LoggerFactory.getLogger(WritePath.class);
+
+  private final Staging staging;
+  private final Origin origin;
+  private final ChunkCache cache;
+
+  WritePath(Staging staging, Origin origin, ChunkCache cache) {
+    this.staging = staging;
+    this.origin = origin;
+    this.cache = cache;
+  }
+
+  ObjectInfo put(PutRequest request, Upload body) {
+    try (StagedFile staged = staging.receive(body)) {
+      return store(
+          request.bucket(), request.key(), staged, request.metadata(), request.condition());
+    }
+  }
+
+  ObjectInfo store(
+      String bucket,
+      String key,
+      StagedFile staged,
+      ObjectMetadata metadata,
+      WriteCondition condition) {
+    ObjectInfo stored = origin.put(bucket, key, staged, metadata, condition);
+    remember(bucket, stored, staged);
+    return stored;
+  }
+
+  void delete(String bucket, String key) {
+    origin.delete(bucket, key);
+  }
+
+  /** Copies a staged body into the cache; a failure here costs a later miss, nothing more. */
+  private void remember(String bucket, ObjectInfo stored, StagedFile staged) {
+    long chunkSize = cache.chunkSize();
+    try (FileChannel source = FileChannel.open(staged.path(), StandardOpenOption.READ)) {
+      for (long offset = 0, index = 0; offset < stored.size(); offset += chunkSize, index++) {
+        long length = Math.min(chunkSize, stored.size() - offset);
+        cache.put(new ChunkKey(bucket, stored.key(), stored.etag(), index), source, offset, length);
+      }
+    } catch (IOException e) {
+      LOG.warn("could not cache the written bytes of {}/{}", bucket, stored.key(), e);
+    }
+  }
+}
