@@ -34,7 +34,7 @@ import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.Bucket;
@@ -100,7 +100,7 @@ public final class S3Origin implements Origin {
             .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
             .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
             .httpClientBuilder(
-                ApacheHttpClient.builder()
+                Apache5HttpClient.builder()
                     .maxConnections(256)
                     .connectionTimeout(Duration.ofSeconds(5))
                     .socketTimeout(Duration.ofSeconds(60)))
@@ -503,6 +503,14 @@ public final class S3Origin implements Origin {
   private static S3Exception translate(
       String what, software.amazon.awssdk.services.s3.model.S3Exception e) {
     String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+    if ("SignatureDoesNotMatch".equals(code)
+        || "InvalidAccessKeyId".equals(code)
+        || "RequestTimeTooSkewed".equals(code)) {
+      // The site's own credentials or clock, not the client's request: the origin is unusable.
+      return S3Error.SERVICE_UNAVAILABLE
+          .exception("The origin refused this site's request (" + code + ") while " + what + ".")
+          .causedBy(e);
+    }
     S3Error error = code == null ? null : S3Error.ofCode(code).orElse(null);
     if (error == null) {
       error =

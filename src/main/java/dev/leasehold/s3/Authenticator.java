@@ -110,8 +110,7 @@ final class Authenticator {
     }
     checkPayloadHash(payloadHash);
     List<String> signed = signedHeaders(signedHeaders, false);
-    String canonical = canonicalRequest(request, signed, request.query(), payloadHash);
-    return verify(scope, timestamp, canonical, signature, payloadHash);
+    return verify(scope, timestamp, request, signed, request.query(), signature, payloadHash);
   }
 
   private Authentication fromQuery(S3Request request) {
@@ -178,9 +177,14 @@ final class Authenticator {
         query.add(e);
       }
     }
-    String canonical =
-        canonicalRequest(request, signedHeaders(signedHeaders, true), query, payloadHash);
-    return verify(scope, timestamp, canonical, signature, payloadHash);
+    return verify(
+        scope,
+        timestamp,
+        request,
+        signedHeaders(signedHeaders, true),
+        query,
+        signature,
+        payloadHash);
   }
 
   private record Scope(String accessKey, String date, String value) {}
@@ -216,32 +220,59 @@ final class Authenticator {
         accessKey, parts[1], parts[1] + "/" + parts[2] + "/" + parts[3] + "/" + parts[4]);
   }
 
+  /**
+   * Checks the signature. The canonical URI is the path as the client sent it, which is what SDKs
+   * sign (they encode each key once, and may encode a slash as %2F to keep it from being
+   * normalized); failing that, the path decoded and re-encoded canonically, which is what a client
+   * that sent some characters unencoded signed.
+   */
   private Authentication verify(
-      Scope scope, String timestamp, String canonicalRequest, String signature, String payload) {
-    String stringToSign =
-        ALGORITHM
-            + "\n"
-            + timestamp
-            + "\n"
-            + scope.value()
-            + "\n"
-            + sha256Hex(canonicalRequest.getBytes(StandardCharsets.ISO_8859_1));
+      Scope scope,
+      String timestamp,
+      S3Request request,
+      List<String> signedHeaders,
+      List<Map.Entry<String, String>> query,
+      String signature,
+      String payloadHash) {
     String[] scopeParts = scope.value().split("/");
     byte[] signingKey =
         keys.key(credentials.secretKey(), scope.date(), scopeParts[1], scopeParts[2]);
-    String expected = HexFormat.of().formatHex(SigningKeys.hmac(signingKey, stringToSign));
-    if (!MessageDigest.isEqual(
-        expected.getBytes(StandardCharsets.US_ASCII),
-        signature.getBytes(StandardCharsets.US_ASCII))) {
-      throw S3Error.SIGNATURE_DOES_NOT_MATCH
-          .exception()
-          .with("AWSAccessKeyId", scope.accessKey())
-          .with("StringToSign", stringToSign)
-          .with("SignatureProvided", signature)
-          .with("CanonicalRequest", canonicalRequest);
+    String asSent = canonicalRequest(request, signedHeaders, query, payloadHash, true);
+    if (matches(signingKey, scope, timestamp, asSent, signature)) {
+      return new Authentication(
+          scope.accessKey(), timestamp, scope.value(), signingKey, signature, payloadHash);
     }
-    return new Authentication(
-        scope.accessKey(), timestamp, scope.value(), signingKey, signature, payload);
+    String canonical = canonicalRequest(request, signedHeaders, query, payloadHash, false);
+    if (!canonical.equals(asSent) && matches(signingKey, scope, timestamp, canonical, signature)) {
+      return new Authentication(
+          scope.accessKey(), timestamp, scope.value(), signingKey, signature, payloadHash);
+    }
+    throw S3Error.SIGNATURE_DOES_NOT_MATCH
+        .exception()
+        .with("AWSAccessKeyId", scope.accessKey())
+        .with("StringToSign", stringToSign(scope, timestamp, canonical))
+        .with("SignatureProvided", signature)
+        .with("CanonicalRequest", canonical);
+  }
+
+  private static boolean matches(
+      byte[] signingKey, Scope scope, String timestamp, String canonical, String signature) {
+    String expected =
+        HexFormat.of()
+            .formatHex(SigningKeys.hmac(signingKey, stringToSign(scope, timestamp, canonical)));
+    return MessageDigest.isEqual(
+        expected.getBytes(StandardCharsets.US_ASCII),
+        signature.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  private static String stringToSign(Scope scope, String timestamp, String canonicalRequest) {
+    return ALGORITHM
+        + "\n"
+        + timestamp
+        + "\n"
+        + scope.value()
+        + "\n"
+        + sha256Hex(canonicalRequest.getBytes(StandardCharsets.ISO_8859_1));
   }
 
   private void checkSkew(Instant time) {
@@ -295,10 +326,14 @@ final class Authenticator {
       S3Request request,
       List<String> signedHeaders,
       List<Map.Entry<String, String>> query,
-      String payloadHash) {
+      String payloadHash,
+      boolean pathAsSent) {
     StringBuilder c = new StringBuilder(512);
     c.append(request.method().name()).append('\n');
-    String path = UriEncoding.encodePath(UriEncoding.decodePath(request.rawPath()));
+    String path =
+        pathAsSent
+            ? request.rawPath()
+            : UriEncoding.encodePath(UriEncoding.decodePath(request.rawPath()));
     c.append(path.isEmpty() ? "/" : path).append('\n');
     List<String[]> pairs = new ArrayList<>(query.size());
     for (Map.Entry<String, String> e : query) {

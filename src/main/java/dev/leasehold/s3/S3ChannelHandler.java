@@ -48,7 +48,10 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
   private boolean currentBodyDone;
 
   private final ArrayDeque<Object> pending = new ArrayDeque<>();
-  private boolean discarding;
+
+  /** The exchange whose unread body is being discarded, or null. */
+  private @Nullable Exchange discarding;
+
   private long discarded;
   private boolean inputShutdown;
 
@@ -70,11 +73,11 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (discarding) {
+    if (discarding != null) {
       discard(ctx, msg);
       return;
     }
-    if (current != null && currentBodyDone) {
+    if (awaitingResponse()) {
       pending.add(msg); // pipelined: the next request waits for this one's response
       return;
     }
@@ -133,7 +136,7 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     Exchange exchange = current;
-    if (discarding || (exchange != null && exchange.body().hungry())) {
+    if (discarding != null || exchange == null || exchange.body().hungry()) {
       ctx.read();
     }
   }
@@ -163,22 +166,30 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
         ctx.close(); // the client was told nothing to send; it will not send the body
         return;
       }
-      discarding = true;
+      discarding = exchange;
       discarded = 0;
-      ctx.executor().schedule(this::stopDiscarding, 5, TimeUnit.SECONDS);
-      ctx.read();
-      return;
+      ctx.executor().schedule(() -> stopDiscarding(exchange), 5, TimeUnit.SECONDS);
     }
-    nextRequest(ctx);
+    drainPending(ctx);
   }
 
-  private void nextRequest(ChannelHandlerContext ctx) {
-    while (current == null && !pending.isEmpty() && !discarding) {
+  /**
+   * Feeds messages that arrived while a response was pending to whoever wants them now (the rest of
+   * a discarded body, the next request and its body), then reads on if nobody is waiting for a
+   * response.
+   */
+  private void drainPending(ChannelHandlerContext ctx) {
+    while (!pending.isEmpty() && !awaitingResponse()) {
       channelRead(ctx, pending.poll());
     }
-    if (current == null || (!currentBodyDone && pending.isEmpty())) {
+    if (pending.isEmpty() && !awaitingResponse()) {
       ctx.read();
     }
+  }
+
+  /** Whether the current request has all its body and the connection waits for its response. */
+  private boolean awaitingResponse() {
+    return current != null && currentBodyDone && discarding == null;
   }
 
   private void discard(ChannelHandlerContext ctx, Object msg) {
@@ -187,8 +198,7 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
       boolean last = content instanceof LastHttpContent;
       content.release();
       if (last) {
-        discarding = false;
-        nextRequest(ctx);
+        discarding = null;
       } else if (discarded > DISCARD_LIMIT) {
         ctx.close();
       }
@@ -198,9 +208,9 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void stopDiscarding() {
+  private void stopDiscarding(Exchange exchange) {
     ChannelHandlerContext c = ctx;
-    if (discarding && c != null) {
+    if (discarding == exchange && c != null) {
       c.close();
     }
   }

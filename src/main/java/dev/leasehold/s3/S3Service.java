@@ -86,9 +86,15 @@ public final class S3Service {
     } catch (NotModifiedException e) {
       respond304(exchange, e);
     } catch (S3Exception e) {
-      if (e.getCause() != null) {
-        LOG.debug("request {} failed: {}", exchange.requestId(), e.getMessage(), e.getCause());
-      }
+      LOG.debug(
+          "request {} {} {}: {} {} {}",
+          exchange.requestId(),
+          exchange.request().method(),
+          exchange.request().uri(),
+          e.error().code(),
+          e.getMessage(),
+          e.details(),
+          e.getCause());
       respondError(exchange, resource, e);
     } catch (IOException e) {
       LOG.debug("request {}: client connection failed", exchange.requestId(), e);

@@ -81,8 +81,6 @@ final class Xml {
         case '&' -> out.append("&amp;");
         case '<' -> out.append("&lt;");
         case '>' -> out.append("&gt;");
-        case '"' -> out.append("&quot;");
-        case '\'' -> out.append("&apos;");
         default -> {
           if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
             out.append("&#x").append(Integer.toHexString(c)).append(';');

@@ -1,0 +1,182 @@
+package dev.leasehold.testkit;
+
+import dev.leasehold.object.BucketInfo;
+import dev.leasehold.object.CompletedPart;
+import dev.leasehold.object.ListRequest;
+import dev.leasehold.object.Listing;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectMetadata;
+import dev.leasehold.object.PartInfo;
+import dev.leasehold.object.PartListing;
+import dev.leasehold.object.PartSpan;
+import dev.leasehold.object.UploadListRequest;
+import dev.leasehold.object.UploadListing;
+import dev.leasehold.object.WriteCondition;
+import dev.leasehold.origin.Origin;
+import dev.leasehold.origin.Payload;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A decorator that counts the calls a site makes to its (real) origin, per operation and per
+ * object, so tests can assert what reached the origin. Thread-safe.
+ */
+public final class RecordingOrigin implements Origin {
+  /** The operations counted. */
+  public enum Call {
+    HEAD,
+    READ,
+    PUT,
+    DELETE,
+    LIST,
+    PART_SPAN,
+    OTHER
+  }
+
+  private final Origin origin;
+  private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
+
+  public RecordingOrigin(Origin origin) {
+    this.origin = origin;
+  }
+
+  /** Calls of {@code call} on any object. */
+  public long count(Call call) {
+    return counts.computeIfAbsent(call.name(), k -> new LongAdder()).sum();
+  }
+
+  /** Calls of {@code call} on one object. */
+  public long count(Call call, String bucket, String key) {
+    return counts.computeIfAbsent(call + " " + bucket + "/" + key, k -> new LongAdder()).sum();
+  }
+
+  public void reset() {
+    counts.clear();
+  }
+
+  private void record(Call call, String bucket, String key) {
+    counts.computeIfAbsent(call.name(), k -> new LongAdder()).increment();
+    counts.computeIfAbsent(call + " " + bucket + "/" + key, k -> new LongAdder()).increment();
+  }
+
+  @Override
+  public String describe() {
+    return origin.describe();
+  }
+
+  @Override
+  public List<BucketInfo> listBuckets() {
+    record(Call.OTHER, "", "");
+    return origin.listBuckets();
+  }
+
+  @Override
+  public void createBucket(String bucket) {
+    record(Call.OTHER, bucket, "");
+    origin.createBucket(bucket);
+  }
+
+  @Override
+  public void deleteBucket(String bucket) {
+    record(Call.OTHER, bucket, "");
+    origin.deleteBucket(bucket);
+  }
+
+  @Override
+  public boolean bucketExists(String bucket) {
+    record(Call.OTHER, bucket, "");
+    return origin.bucketExists(bucket);
+  }
+
+  @Override
+  public ObjectInfo head(String bucket, String key) {
+    record(Call.HEAD, bucket, key);
+    return origin.head(bucket, key);
+  }
+
+  @Override
+  public PartSpan partSpan(String bucket, String key, String etag, int partNumber) {
+    record(Call.PART_SPAN, bucket, key);
+    return origin.partSpan(bucket, key, etag, partNumber);
+  }
+
+  @Override
+  public InputStream read(String bucket, String key, String etag, long offset, long length) {
+    record(Call.READ, bucket, key);
+    return origin.read(bucket, key, etag, offset, length);
+  }
+
+  @Override
+  public ObjectInfo put(
+      String bucket,
+      String key,
+      Payload payload,
+      ObjectMetadata metadata,
+      WriteCondition condition) {
+    record(Call.PUT, bucket, key);
+    return origin.put(bucket, key, payload, metadata, condition);
+  }
+
+  @Override
+  public void delete(String bucket, String key) {
+    record(Call.DELETE, bucket, key);
+    origin.delete(bucket, key);
+  }
+
+  @Override
+  public Listing list(String bucket, ListRequest request) {
+    record(Call.LIST, bucket, request.prefix());
+    return origin.list(bucket, request);
+  }
+
+  @Override
+  public String createUpload(String bucket, String key, ObjectMetadata metadata) {
+    record(Call.OTHER, bucket, key);
+    return origin.createUpload(bucket, key, metadata);
+  }
+
+  @Override
+  public PartInfo uploadPart(
+      String bucket, String key, String uploadId, int partNumber, Payload payload) {
+    record(Call.OTHER, bucket, key);
+    return origin.uploadPart(bucket, key, uploadId, partNumber, payload);
+  }
+
+  @Override
+  public ObjectInfo completeUpload(
+      String bucket,
+      String key,
+      String uploadId,
+      List<CompletedPart> parts,
+      WriteCondition condition) {
+    record(Call.PUT, bucket, key);
+    return origin.completeUpload(bucket, key, uploadId, parts, condition);
+  }
+
+  @Override
+  public void abortUpload(String bucket, String key, String uploadId) {
+    record(Call.OTHER, bucket, key);
+    origin.abortUpload(bucket, key, uploadId);
+  }
+
+  @Override
+  public PartListing listParts(
+      String bucket, String key, String uploadId, int marker, int maxParts) {
+    record(Call.OTHER, bucket, key);
+    return origin.listParts(bucket, key, uploadId, marker, maxParts);
+  }
+
+  @Override
+  public UploadListing listUploads(String bucket, UploadListRequest request) {
+    record(Call.OTHER, bucket, "");
+    return origin.listUploads(bucket, request);
+  }
+
+  @Override
+  public void close() {
+    origin.close();
+  }
+}
