@@ -518,6 +518,7 @@ public final class S3Origin implements Origin {
             case 404 -> S3Error.NO_SUCH_KEY;
             case 412 -> S3Error.PRECONDITION_FAILED;
             case 416 -> S3Error.INVALID_RANGE;
+            case 501 -> S3Error.NOT_IMPLEMENTED;
             case 503 -> S3Error.SLOW_DOWN;
             default -> e.statusCode() >= 500 ? S3Error.SERVICE_UNAVAILABLE : S3Error.INTERNAL_ERROR;
           };

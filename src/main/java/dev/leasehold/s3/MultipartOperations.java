@@ -113,7 +113,12 @@ final class MultipartOperations {
     List<CompletedPart> parts =
         XmlRequests.completeMultipartUpload(
             Bodies.small(request, exchange, auth, MAX_COMPLETE_BODY));
+    int previous = 0;
     for (CompletedPart p : parts) {
+      if (p.partNumber() <= previous) {
+        throw S3Error.INVALID_PART_ORDER.exception();
+      }
+      previous = p.partNumber();
       if (p.partNumber() < 1 || p.partNumber() > 10000) {
         throw S3Error.INVALID_ARGUMENT
             .exception("Part number must be an integer between 1 and 10000, inclusive")

@@ -9,6 +9,8 @@ import dev.leasehold.object.UploadListRequest;
 import dev.leasehold.object.UploadListing;
 import dev.leasehold.object.WriteCondition;
 import dev.leasehold.origin.Origin;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Multipart uploads, written through to the origin's own multipart upload: parts are staged and
@@ -48,7 +50,7 @@ final class MultipartPath {
       String bucket,
       String key,
       String uploadId,
-      java.util.List<CompletedPart> parts,
+      List<CompletedPart> parts,
       WriteCondition condition) {
     return origin.completeUpload(bucket, key, uploadId, parts, condition);
   }
@@ -57,8 +59,20 @@ final class MultipartPath {
     origin.abortUpload(bucket, key, uploadId);
   }
 
+  /** One page of parts; a page longer than asked for (some origins ignore max-parts) is cut. */
   PartListing listParts(String bucket, String key, String uploadId, int marker, int maxParts) {
-    return origin.listParts(bucket, key, uploadId, marker, maxParts);
+    PartListing page = origin.listParts(bucket, key, uploadId, marker, maxParts);
+    List<PartInfo> after = new ArrayList<>();
+    for (PartInfo p : page.parts()) {
+      if (p.partNumber() > marker) {
+        after.add(p);
+      }
+    }
+    if (after.size() <= maxParts && after.size() == page.parts().size()) {
+      return page;
+    }
+    boolean truncated = page.truncated() || after.size() > maxParts;
+    return new PartListing(after.subList(0, Math.min(maxParts, after.size())), truncated);
   }
 
   UploadListing listUploads(String bucket, UploadListRequest request) {

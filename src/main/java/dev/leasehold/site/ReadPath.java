@@ -65,12 +65,24 @@ final class ReadPath {
     Span span;
     boolean partial;
     Integer partsCount = null;
-    if (request.partNumber() != null) {
-      PartSpan part =
-          origin.partSpan(request.bucket(), request.key(), version.etag(), request.partNumber());
-      span = new Span(part.offset(), part.length());
-      partial = version.partsCount() > 0;
-      partsCount = part.partsCount();
+    Integer partNumber = request.partNumber();
+    if (partNumber != null) {
+      // An object not uploaded in parts is its own part 1; beyond the last part, nothing.
+      int parts = Math.max(1, version.partsCount());
+      if (partNumber > parts) {
+        throw S3Error.INVALID_PART_NUMBER.exception();
+      }
+      if (version.partsCount() == 0) {
+        span = new Span(0, version.size());
+        partial = false;
+        partsCount = 1;
+      } else {
+        PartSpan part =
+            origin.partSpan(request.bucket(), request.key(), version.etag(), partNumber);
+        span = new Span(part.offset(), part.length());
+        partial = true;
+        partsCount = part.partsCount();
+      }
     } else if (request.range() != null) {
       span = request.range().resolve(version.size());
       partial = true;
