@@ -136,6 +136,11 @@ public final class ChunkCache {
     index.synchronous().invalidate(key);
   }
 
+  /** The keys of the chunks now cached (a snapshot, for tests and the admin API). */
+  public java.util.Set<ChunkKey> keys() {
+    return java.util.Set.copyOf(index.synchronous().asMap().keySet());
+  }
+
   /** Bytes of chunks now in the cache. */
   public long weightedSize() {
     return index.synchronous().policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);

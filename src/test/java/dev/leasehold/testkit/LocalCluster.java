@@ -1,5 +1,6 @@
 package dev.leasehold.testkit;
 
+import dev.leasehold.cli.Setting;
 import dev.leasehold.cli.Site;
 import dev.leasehold.cli.SiteConfig;
 import dev.leasehold.origin.DirectoryOrigin;
@@ -53,6 +54,7 @@ public final class LocalCluster implements AutoCloseable {
               .adminPort(0)
               .cacheSize(b.cacheSize)
               .chunkSize(b.chunkSize)
+              .set(Setting.BODY_TIMEOUT, b.bodyTimeout)
               .build();
       configs.add(config);
       startSite(i, config);
@@ -154,6 +156,7 @@ public final class LocalCluster implements AutoCloseable {
     private int sites = 1;
     private long chunkSize = 1024 * 1024;
     private long cacheSize = 256L * 1024 * 1024;
+    private String bodyTimeout = Setting.BODY_TIMEOUT.defaultValue();
 
     private Builder() {}
 
@@ -174,6 +177,12 @@ public final class LocalCluster implements AutoCloseable {
 
     public Builder cacheSize(long bytes) {
       this.cacheSize = bytes;
+      return this;
+    }
+
+    /** How long a request body may stall, such as {@code 2s}. */
+    public Builder bodyTimeout(String duration) {
+      this.bodyTimeout = duration;
       return this;
     }
 

@@ -1,0 +1,379 @@
+package dev.leasehold.s3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.leasehold.error.S3Error;
+import dev.leasehold.testkit.Data;
+import dev.leasehold.testkit.LocalCluster;
+import dev.leasehold.testkit.OriginKind;
+import dev.leasehold.testkit.RawHttp;
+import dev.leasehold.testkit.Signer;
+import dev.leasehold.testkit.Signer.Payload;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * Bad input gets the S3 error AWS would give, never a stack trace or a hang, and leaves nothing
+ * behind: no object at the origin, nothing staged, nothing cached. Requests are written byte for
+ * byte over a socket (signed by the SDK's signer where they need to be), since no well-behaved
+ * client sends them.
+ */
+@ParameterizedClass(name = "origin = {0}")
+@EnumSource(OriginKind.class)
+class BadInputIT {
+  static LocalCluster cluster;
+  static S3Client s3;
+  static URI endpoint;
+  static String bucket;
+  static Signer signer;
+
+  @Parameter OriginKind origin;
+
+  @BeforeParameterizedClassInvocation
+  static void start(OriginKind origin) {
+    cluster = LocalCluster.builder().origin(origin).bodyTimeout("2s").start();
+    s3 = cluster.client(0);
+    endpoint = cluster.site(0).s3Endpoint();
+    bucket = Data.bucket(s3);
+    signer = new Signer(LocalCluster.CREDENTIALS);
+  }
+
+  @AfterParameterizedClassInvocation
+  static void stop() {
+    s3.close();
+    cluster.close();
+  }
+
+  @Test
+  void oversizedHeaderSection() throws IOException {
+    String big = "x".repeat(S3Server.MAX_HEADER_SECTION + 1000);
+    RawHttp.Response r =
+        RawHttp.send(
+            endpoint,
+            "GET /" + bucket + " HTTP/1.1\r\nHost: h\r\nx-big: " + big + "\r\n",
+            new byte[0]);
+    assertError(r, 400, S3Error.REQUEST_HEADER_SECTION_TOO_LARGE);
+  }
+
+  @Test
+  void overlongRequestLine() throws IOException {
+    String path = "/" + bucket + "/" + "k".repeat(S3Server.MAX_REQUEST_LINE + 10);
+    RawHttp.Response r =
+        RawHttp.send(endpoint, "GET " + path + " HTTP/1.1\r\nHost: h\r\n", new byte[0]);
+    assertError(r, 400, S3Error.INVALID_URI);
+  }
+
+  @Test
+  void malformedXml() throws IOException {
+    String[][] cases = {
+      {"POST", "/" + bucket + "?delete", "<Delete><Object><Key>x</Key></Obj"},
+      {"POST", "/" + bucket + "?delete", "<NotDelete/>"},
+      {"POST", "/" + bucket + "?delete", "<Delete></Delete>"},
+      {
+        "POST",
+        "/" + bucket + "?delete",
+        "<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
+            + "<Delete><Object><Key>&e;</Key></Object></Delete>"
+      },
+      {"PUT", "/new-bucket-bad-xml", "<CreateBucketConfiguration><LocationConstraint>"},
+      {"POST", "/" + bucket + "/mp?uploadId=" + upload(), "<CompleteMultipartUpload><Part>"},
+    };
+    for (String[] c : cases) {
+      byte[] body = c[2].getBytes(StandardCharsets.UTF_8);
+      Map<String, String> headers = new LinkedHashMap<>();
+      headers.put("Content-MD5", Base64.getEncoder().encodeToString(md5(body)));
+      RawHttp.Response r = send(c[0], c[1], headers, body, Payload.SIGNED);
+      assertThat(r.status()).as(c[2]).isEqualTo(400);
+      assertThat(r.errorCode()).as(c[2]).isEqualTo("MalformedXML");
+    }
+    assertThat(send("HEAD", "/new-bucket-bad-xml", Map.of(), new byte[0], Payload.SIGNED).status())
+        .isEqualTo(404);
+  }
+
+  @Test
+  void deleteObjectsNeedsAnIntegrityHeader() throws IOException {
+    byte[] body = "<Delete><Object><Key>k</Key></Object></Delete>".getBytes(StandardCharsets.UTF_8);
+    RawHttp.Response r = send("POST", "/" + bucket + "?delete", Map.of(), body, Payload.SIGNED);
+    assertError(r, 400, S3Error.INVALID_REQUEST);
+    assertThat(r.text()).contains("Content-MD5");
+  }
+
+  @Test
+  void invalidBucketNames() throws IOException {
+    for (String name :
+        new String[] {
+          "ab",
+          "UPPER",
+          "under_score",
+          "a..b",
+          "192.168.1.2",
+          "-dash",
+          "dash-",
+          "xn--abc",
+          "x".repeat(64)
+        }) {
+      RawHttp.Response r = send("PUT", "/" + name, Map.of(), new byte[0], Payload.SIGNED);
+      assertThat(r.status()).as(name).isEqualTo(400);
+      assertThat(r.errorCode()).as(name).isEqualTo("InvalidBucketName");
+    }
+    RawHttp.Response dotdot =
+        RawHttp.send(endpoint, "GET /../x HTTP/1.1\r\nHost: h\r\n", new byte[0]);
+    assertThat(dotdot.status()).isEqualTo(400);
+    assertThat(dotdot.errorCode()).isEqualTo("InvalidBucketName");
+  }
+
+  @Test
+  void invalidKeys() throws IOException {
+    String[][] cases = {
+      {"a/../b", "InvalidArgument"},
+      {"../escape", "InvalidArgument"},
+      {"./here", "InvalidArgument"},
+      {"dir/.", "InvalidArgument"},
+      {"nul%00byte", "InvalidArgument"},
+      {"k".repeat(1025), "KeyTooLongError"},
+      {"not-utf8-%C3%28", "InvalidURI"},
+    };
+    for (String[] c : cases) {
+      RawHttp.Response r =
+          send("PUT", "/" + bucket + "/" + c[0], Map.of(), "v".getBytes(), Payload.UNSIGNED);
+      assertThat(r.status()).as(c[0]).isEqualTo(400);
+      assertThat(r.errorCode()).as(c[0]).isEqualTo(c[1]);
+    }
+    // A malformed escape is refused before anything else looks at the request (no signer can
+    // even sign it: it is not a URI).
+    RawHttp.Response escape =
+        RawHttp.send(
+            endpoint,
+            "PUT /" + bucket + "/bad%ZZ HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n",
+            "v".getBytes());
+    assertError(escape, 400, S3Error.INVALID_URI);
+    assertThat(s3.listObjectsV2(l -> l.bucket(bucket)).contents())
+        .noneMatch(
+            o -> o.key().contains("..") || o.key().startsWith("./") || o.key().contains("bad"));
+  }
+
+  @Test
+  void longestKeyIsAccepted() {
+    String key = "d/" + "k".repeat(1022); // exactly 1,024 bytes
+    s3.putObject(p -> p.bucket(bucket).key(key), RequestBody.fromString("long"));
+    assertThat(s3.getObjectAsBytes(g -> g.bucket(bucket).key(key)).asUtf8String())
+        .isEqualTo("long");
+    assertThat(s3.listObjectsV2(l -> l.bucket(bucket).prefix("d/")).contents())
+        .extracting(o -> o.key())
+        .containsExactly(key);
+  }
+
+  @Test
+  void missingContentLength() throws IOException {
+    var signed =
+        signer.sign(
+            "PUT", endpoint, "/" + bucket + "/nolength", Map.of(), new byte[0], Payload.UNSIGNED);
+    String head = signed.head() + "Transfer-Encoding: chunked\r\n";
+    RawHttp.Response r = RawHttp.send(endpoint, head, "5\r\nhello\r\n0\r\n\r\n".getBytes());
+    assertError(r, 411, S3Error.MISSING_CONTENT_LENGTH);
+    assertNothingWritten("nolength");
+  }
+
+  @Test
+  void truncatedBody() throws IOException {
+    byte[] body = Data.bytes(100_000, 9);
+    var signed =
+        signer.sign("PUT", endpoint, "/" + bucket + "/truncated", Map.of(), body, Payload.UNSIGNED);
+    byte[] half = java.util.Arrays.copyOf(body, body.length / 2);
+    RawHttp.Response r = RawHttp.send(endpoint, signed.head(), half, true);
+    assertError(r, 400, S3Error.INCOMPLETE_BODY);
+    assertNothingWritten("truncated");
+  }
+
+  @Test
+  void stalledBodyTimesOut() throws IOException {
+    byte[] body = Data.bytes(1000, 10);
+    var signed =
+        signer.sign("PUT", endpoint, "/" + bucket + "/stalled", Map.of(), body, Payload.UNSIGNED);
+    long start = System.nanoTime();
+    RawHttp.Response r = RawHttp.send(endpoint, signed.head(), new byte[10]);
+    assertError(r, 400, S3Error.REQUEST_TIMEOUT);
+    assertThat((System.nanoTime() - start) / 1_000_000).isBetween(1_500L, 20_000L);
+    assertNothingWritten("stalled");
+  }
+
+  @Test
+  void wrongAndMalformedDigests() throws IOException {
+    byte[] body = "the real body".getBytes(StandardCharsets.UTF_8);
+    String otherMd5 = Base64.getEncoder().encodeToString(md5("another body".getBytes()));
+    assertError(
+        send("PUT", "/" + bucket + "/md5", Map.of("Content-MD5", otherMd5), body, Payload.SIGNED),
+        400,
+        S3Error.BAD_DIGEST);
+    assertError(
+        send(
+            "PUT",
+            "/" + bucket + "/md5",
+            Map.of("Content-MD5", "not-base64!"),
+            body,
+            Payload.SIGNED),
+        400,
+        S3Error.INVALID_DIGEST);
+    assertError(
+        send(
+            "PUT",
+            "/" + bucket + "/md5",
+            Map.of("x-amz-checksum-crc32", "AAAAAA=="),
+            body,
+            Payload.SIGNED),
+        400,
+        S3Error.BAD_DIGEST);
+    assertError(
+        send(
+            "PUT",
+            "/" + bucket + "/md5",
+            Map.of("x-amz-checksum-sha256", "short"),
+            body,
+            Payload.SIGNED),
+        400,
+        S3Error.INVALID_REQUEST);
+    assertNothingWritten("md5");
+    // The right ones are accepted.
+    String md5 = Base64.getEncoder().encodeToString(md5(body));
+    String sha256 = Base64.getEncoder().encodeToString(sha256(body));
+    RawHttp.Response ok =
+        send(
+            "PUT",
+            "/" + bucket + "/md5",
+            Map.of("Content-MD5", md5, "x-amz-checksum-sha256", sha256),
+            body,
+            Payload.SIGNED);
+    assertThat(ok.status()).as(ok.text()).isEqualTo(200);
+  }
+
+  @Test
+  void unknownOperationsAndMethods() throws IOException {
+    for (String q : new String[] {"?acl", "?tagging", "?policy", "?lifecycle", "?cors"}) {
+      assertError(
+          send("GET", "/" + bucket + q, Map.of(), new byte[0], Payload.SIGNED),
+          501,
+          S3Error.NOT_IMPLEMENTED);
+    }
+    assertError(
+        send("PUT", "/" + bucket + "/k?tagging", Map.of(), "<Tagging/>".getBytes(), Payload.SIGNED),
+        501,
+        S3Error.NOT_IMPLEMENTED);
+    assertError(
+        send("POST", "/" + bucket + "/k", Map.of(), new byte[0], Payload.SIGNED),
+        405,
+        S3Error.METHOD_NOT_ALLOWED);
+    assertError(
+        send("PATCH", "/" + bucket + "/k", Map.of(), new byte[0], Payload.SIGNED),
+        405,
+        S3Error.METHOD_NOT_ALLOWED);
+    assertError(
+        send(
+            "PUT",
+            "/" + bucket + "/k",
+            Map.of("x-amz-server-side-encryption", "aws:kms"),
+            "v".getBytes(),
+            Payload.SIGNED),
+        501,
+        S3Error.NOT_IMPLEMENTED);
+    assertNothingWritten("k");
+  }
+
+  @Test
+  void metadataTooLarge() throws IOException {
+    RawHttp.Response r =
+        send(
+            "PUT",
+            "/" + bucket + "/meta",
+            Map.of("x-amz-meta-big", "m".repeat(2100)),
+            "v".getBytes(),
+            Payload.SIGNED);
+    assertError(r, 400, S3Error.METADATA_TOO_LARGE);
+    assertNothingWritten("meta");
+  }
+
+  @Test
+  void entityTooLargeIsRefusedBeforeTheBody() throws IOException {
+    var signed =
+        signer.sign(
+            "PUT", endpoint, "/" + bucket + "/huge", Map.of(), new byte[0], Payload.UNSIGNED);
+    String head = signed.head() + "Content-Length: 6000000000\r\nExpect: 100-continue\r\n";
+    RawHttp.Response r = RawHttp.send(endpoint, head, new byte[0]);
+    assertError(r, 400, S3Error.ENTITY_TOO_LARGE);
+    assertNothingWritten("huge");
+  }
+
+  @Test
+  void unparseableRequests() throws IOException {
+    RawHttp.Response r =
+        RawHttp.send(
+            endpoint,
+            "PUT /" + bucket + "/x HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n",
+            new byte[0]);
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.errorCode()).isNotNull();
+    assertThat(r.text()).doesNotContain("Exception").doesNotContain("\tat ");
+  }
+
+  private static String upload() {
+    return s3.createMultipartUpload(c -> c.bucket(bucket).key("mp")).uploadId();
+  }
+
+  private static RawHttp.Response send(
+      String method, String path, Map<String, String> headers, byte[] body, Payload payload)
+      throws IOException {
+    var signed = signer.sign(method, endpoint, path, headers, body, payload);
+    return RawHttp.send(endpoint, signed.head(), signed.body());
+  }
+
+  private static void assertError(RawHttp.Response r, int status, S3Error code) {
+    assertThat(r.status()).as(r.text()).isEqualTo(status);
+    assertThat(r.errorCode()).as(r.text()).isEqualTo(code.code());
+    assertThat(r.text()).doesNotContain("Exception").doesNotContain("\tat ");
+  }
+
+  /** Nothing at the origin, nothing left in staging, nothing in the cache under that key. */
+  private static void assertNothingWritten(String key) throws IOException {
+    assertThatThrownBy(() -> cluster.backdoor().head(bucket, key))
+        .isInstanceOf(dev.leasehold.error.S3Exception.class)
+        .satisfies(e ->
+            assertThat(((dev.leasehold.error.S3Exception) e).error())
+                .isEqualTo(S3Error.NO_SUCH_KEY));
+    Path staging = cluster.site(0).config().stagingDir();
+    try (Stream<Path> files = Files.list(staging)) {
+      assertThat(files).isEmpty();
+    }
+    assertThat(cluster.site(0).cache().keys()).noneMatch(k -> k.key().equals(key));
+  }
+
+  private static byte[] md5(byte[] b) {
+    try {
+      return java.security.MessageDigest.getInstance("MD5").digest(b);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static byte[] sha256(byte[] b) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(b);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
