@@ -71,6 +71,13 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
     ctx.read();
   }
 
+  /** Asks the channel for more data, unless the client has finished sending. */
+  private void readMore(ChannelHandlerContext ctx) {
+    if (!inputShutdown && ctx.channel().isActive()) {
+      ctx.read();
+    }
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (discarding != null) {
@@ -123,7 +130,8 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
     boolean expectsContinue =
         request.headers().containsValue(HttpHeaderNames.EXPECT, HttpHeaderValues.CONTINUE, true);
     BodyStream body =
-        new BodyStream(() -> ctx.channel().eventLoop().execute(ctx::read), settings.bodyTimeout());
+        new BodyStream(
+            () -> ctx.channel().eventLoop().execute(() -> readMore(ctx)), settings.bodyTimeout());
     Exchange exchange = new Exchange(ctx.channel(), request, body, requestId, this);
     if (expectsContinue) {
       exchange.expectContinue();
@@ -137,7 +145,7 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
   public void channelReadComplete(ChannelHandlerContext ctx) {
     Exchange exchange = current;
     if (discarding != null || exchange == null || exchange.body().hungry()) {
-      ctx.read();
+      readMore(ctx);
     }
   }
 
@@ -183,7 +191,7 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
       channelRead(ctx, pending.poll());
     }
     if (pending.isEmpty() && !awaitingResponse()) {
-      ctx.read();
+      readMore(ctx);
     }
   }
 

@@ -1,0 +1,282 @@
+package dev.leasehold.site;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.leasehold.cache.ChunkKey;
+import dev.leasehold.object.ObjectMetadata;
+import dev.leasehold.object.WriteCondition;
+import dev.leasehold.origin.Payload;
+import dev.leasehold.testkit.Data;
+import dev.leasehold.testkit.LocalCluster;
+import dev.leasehold.testkit.OriginKind;
+import dev.leasehold.testkit.RecordingOrigin;
+import dev.leasehold.testkit.RecordingOrigin.Call;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * The read-through chunk cache, seen from outside: what reaches the origin, what survives a
+ * restart, and that nothing stale or torn is ever served.
+ */
+@ParameterizedClass(name = "origin = {0}")
+@EnumSource(OriginKind.class)
+class CacheIT {
+  static final int CHUNK = 256 * 1024;
+
+  static LocalCluster cluster;
+  static S3Client s3;
+  static String bucket;
+
+  @Parameter OriginKind origin;
+
+  @BeforeParameterizedClassInvocation
+  static void start(OriginKind origin) {
+    cluster = LocalCluster.builder().origin(origin).chunkSize(CHUNK).cacheSize(64L * CHUNK).start();
+    s3 = cluster.client(0);
+    bucket = Data.bucket(s3);
+  }
+
+  @AfterParameterizedClassInvocation
+  static void stop() {
+    s3.close();
+    cluster.close();
+  }
+
+  @BeforeEach
+  void clearCounts() {
+    recorder().reset();
+  }
+
+  static RecordingOrigin recorder() {
+    return cluster.origin(0);
+  }
+
+  @Test
+  void secondReadIsServedFromTheCacheByteForByte() {
+    byte[] body = Data.bytes(3 * CHUNK + 100, 1);
+    backdoorPut("twice", body); // written behind the site: its cache knows nothing of it
+    byte[] first = s3.getObjectAsBytes(g -> g.bucket(bucket).key("twice")).asByteArray();
+    assertThat(first).isEqualTo(body);
+    assertThat(recorder().count(Call.READ, bucket, "twice")).isEqualTo(4); // one per chunk
+
+    byte[] second = s3.getObjectAsBytes(g -> g.bucket(bucket).key("twice")).asByteArray();
+    assertThat(second).isEqualTo(body);
+    assertThat(recorder().count(Call.READ, bucket, "twice")).isEqualTo(4); // no GET reached it
+    assertThat(recorder().count(Call.HEAD, bucket, "twice")).isEqualTo(2); // the freshness check
+  }
+
+  @Test
+  void aChangedObjectIsNeverServedFromTheOldCacheEntry() {
+    byte[] v1 = Data.bytes(2 * CHUNK, 2);
+    byte[] v2 = Data.bytes(2 * CHUNK, 3);
+    backdoorPut("changing", v1);
+    assertThat(s3.getObjectAsBytes(g -> g.bucket(bucket).key("changing")).asByteArray())
+        .isEqualTo(v1);
+    backdoorPut("changing", v2); // changed at the origin, behind the site
+    assertThat(s3.getObjectAsBytes(g -> g.bucket(bucket).key("changing")).asByteArray())
+        .isEqualTo(v2);
+    assertThat(
+            s3.getObjectAsBytes(g -> g.bucket(bucket).key("changing").range("bytes=0-99"))
+                .asByteArray())
+        .isEqualTo(Arrays.copyOf(v2, 100));
+    cluster.backdoor().delete(bucket, "changing");
+    assertThat(
+            org.assertj.core.api.Assertions.catchThrowable(
+                () -> s3.getObjectAsBytes(g -> g.bucket(bucket).key("changing"))))
+        .isInstanceOf(software.amazon.awssdk.services.s3.model.NoSuchKeyException.class);
+  }
+
+  @Test
+  void aRangedReadFetchesOnlyTheChunksItTouches() {
+    byte[] body = Data.bytes(10 * CHUNK, 4);
+    backdoorPut("ranged", body);
+    long from = 5L * CHUNK + 10;
+    byte[] got =
+        s3.getObjectAsBytes(
+                g -> g.bucket(bucket).key("ranged").range("bytes=" + from + "-" + (from + 99)))
+            .asByteArray();
+    assertThat(got).isEqualTo(Arrays.copyOfRange(body, (int) from, (int) from + 100));
+    assertThat(recorder().count(Call.READ, bucket, "ranged")).isEqualTo(1);
+    // Across a boundary: two chunks, one of them already cached.
+    long across = 6L * CHUNK - 50;
+    s3.getObjectAsBytes(
+        g -> g.bucket(bucket).key("ranged").range("bytes=" + across + "-" + (across + 99)));
+    assertThat(recorder().count(Call.READ, bucket, "ranged")).isEqualTo(2);
+  }
+
+  @Test
+  void concurrentMissesShareOneOriginFetchPerChunk() throws Exception {
+    byte[] body = Data.bytes(4 * CHUNK, 5);
+    backdoorPut("crowd", body);
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    try {
+      List<Callable<byte[]>> readers = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        readers.add(() -> s3.getObjectAsBytes(g -> g.bucket(bucket).key("crowd")).asByteArray());
+      }
+      for (Future<byte[]> f : pool.invokeAll(readers)) {
+        assertThat(f.get()).isEqualTo(body);
+      }
+    } finally {
+      pool.shutdown();
+    }
+    assertThat(recorder().count(Call.READ, bucket, "crowd")).isEqualTo(4);
+  }
+
+  @Test
+  void theByteBudgetIsKeptByEviction() {
+    long budget = 64L * CHUNK;
+    try (LocalCluster small =
+            LocalCluster.builder().origin(origin).chunkSize(CHUNK).cacheSize(budget).start();
+        S3Client client = small.client(0)) {
+      String b = Data.bucket(client);
+      for (int i = 0; i < 3; i++) {
+        byte[] body = Data.bytes(40 * CHUNK, 10 + i); // three objects, each over half the budget
+        String key = "budget-" + i;
+        client.putObject(p -> p.bucket(b).key(key), RequestBody.fromBytes(body));
+        assertThat(client.getObjectAsBytes(g -> g.bucket(b).key(key)).asByteArray())
+            .isEqualTo(body);
+      }
+      small.site(0).cache().cleanUp();
+      assertThat(small.site(0).cache().weightedSize()).isLessThanOrEqualTo(budget);
+      // Every chunk file carries a small footer beyond its bytes.
+      assertThat(cachedBytesOnDisk(small)).isLessThanOrEqualTo(budget + 64 * 1024);
+    }
+  }
+
+  @Test
+  void writtenBytesAreCachedForTheNextRead() {
+    byte[] body = Data.bytes(2 * CHUNK + 1, 6);
+    s3.putObject(p -> p.bucket(bucket).key("written"), RequestBody.fromBytes(body));
+    assertThat(s3.getObjectAsBytes(g -> g.bucket(bucket).key("written")).asByteArray())
+        .isEqualTo(body);
+    assertThat(recorder().count(Call.READ, bucket, "written")).isZero();
+  }
+
+  @Test
+  void theCacheSurvivesARestartAndDropsTornOrCorruptChunks() throws IOException {
+    byte[] body = Data.bytes(3 * CHUNK, 7);
+    backdoorPut("durable", body);
+    assertThat(s3.getObjectAsBytes(g -> g.bucket(bucket).key("durable")).asByteArray())
+        .isEqualTo(body);
+    String etag = cluster.backdoor().head(bucket, "durable").etag();
+
+    List<Path> chunks = chunkFiles("durable", etag);
+    assertThat(chunks).hasSize(3);
+    cluster.restart(
+        0,
+        () -> {
+          try {
+            // Chunk 0: torn (a crash mid-write left it short). Chunk 1: a flipped bit in its data.
+            try (RandomAccessFile f = new RandomAccessFile(chunks.get(0).toFile(), "rw")) {
+              f.setLength(f.length() / 2);
+            }
+            try (RandomAccessFile f = new RandomAccessFile(chunks.get(1).toFile(), "rw")) {
+              f.seek(100);
+              int b = f.read();
+              f.seek(100);
+              f.write(b ^ 0x40);
+            }
+            // A temporary file of a write that never finished.
+            Files.write(
+                cluster.site(0).config().cacheDir().resolve("tmp").resolve("x.part"), new byte[10]);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+    s3.close();
+    s3 = cluster.client(0);
+    recorder().reset();
+    assertThat(cluster.site(0).cache().keys())
+        .contains(
+            new ChunkKey(bucket, "durable", etag, 1), new ChunkKey(bucket, "durable", etag, 2));
+    assertThat(cluster.site(0).cache().keys())
+        .doesNotContain(new ChunkKey(bucket, "durable", etag, 0));
+
+    assertThat(s3.getObjectAsBytes(g -> g.bucket(bucket).key("durable")).asByteArray())
+        .isEqualTo(body);
+    // The torn chunk and the corrupt one came again from the origin; the whole one did not.
+    assertThat(recorder().count(Call.READ, bucket, "durable")).isEqualTo(2);
+    assertThat(cluster.site(0).config().cacheDir().resolve("tmp").resolve("x.part")).doesNotExist();
+
+    recorder().reset();
+    assertThat(s3.getObjectAsBytes(g -> g.bucket(bucket).key("durable")).asByteArray())
+        .isEqualTo(body);
+    assertThat(recorder().count(Call.READ, bucket, "durable")).isZero();
+  }
+
+  private List<Path> chunkFiles(String key, String etag) {
+    List<Path> files = new ArrayList<>();
+    for (long i = 0; ; i++) {
+      var chunk = cluster.site(0).cache().getIfPresent(new ChunkKey(bucket, key, etag, i));
+      if (chunk == null) {
+        return files;
+      }
+      files.add(chunk.path());
+    }
+  }
+
+  private static long cachedBytesOnDisk(LocalCluster c) {
+    try (Stream<Path> all = Files.walk(c.site(0).config().cacheDir())) {
+      return all.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static void backdoorPut(String key, byte[] body) {
+    cluster.backdoor().put(bucket, key, payload(body), ObjectMetadata.EMPTY, WriteCondition.NONE);
+  }
+
+  static Payload payload(byte[] body) {
+    return new Payload() {
+      @Override
+      public long length() {
+        return body.length;
+      }
+
+      @Override
+      public byte[] md5() {
+        try {
+          return MessageDigest.getInstance("MD5").digest(body);
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+
+      @Override
+      public InputStream open() {
+        return new ByteArrayInputStream(body);
+      }
+
+      @Override
+      public Optional<Path> file() {
+        return Optional.empty();
+      }
+    };
+  }
+}
