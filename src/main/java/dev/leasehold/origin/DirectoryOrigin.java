@@ -66,7 +66,7 @@ public final class DirectoryOrigin implements Origin {
   public DirectoryOrigin(Path root) {
     try {
       this.root = Files.createDirectories(root).toRealPath();
-      this.locks = new ProcessLocks(this.root);
+      this.locks = ProcessLocks.open(this.root);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open directory origin " + root, e);
     }

@@ -16,6 +16,9 @@ import org.jspecify.annotations.Nullable;
  * ReentrantLock} (taken first, since a JVM holds a file lock for all its threads) and an OS file
  * lock on {@code <root>/.leasehold/locks/<stripe>}.
  *
+ * <p>A JVM holds a file lock for all its threads and refuses a second lock of the same file, so
+ * every origin over one directory in this JVM shares one instance ({@link #open}).
+ *
  * <p>Thread-safe. A thread may nest locks (a multipart commit holds its upload's stripe while it
  * commits the object); a nested hold of a stripe it already has takes no second file lock. Lock
  * files are never deleted, so two holders can never lock different inodes.
@@ -23,10 +26,28 @@ import org.jspecify.annotations.Nullable;
 final class ProcessLocks implements AutoCloseable {
   private static final int STRIPES = 64;
 
+  private static final java.util.Map<Path, ProcessLocks> OPEN = new java.util.HashMap<>();
+
+  private final Path root;
   private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
   private final FileChannel[] files = new FileChannel[STRIPES];
+  private int users;
 
-  ProcessLocks(Path root) throws IOException {
+  /** The locks of the directory {@code root} (a real path), shared by its origins in this JVM. */
+  static ProcessLocks open(Path root) throws IOException {
+    synchronized (OPEN) {
+      ProcessLocks locks = OPEN.get(root);
+      if (locks == null) {
+        locks = new ProcessLocks(root);
+        OPEN.put(root, locks);
+      }
+      locks.users++;
+      return locks;
+    }
+  }
+
+  private ProcessLocks(Path root) throws IOException {
+    this.root = root;
     Path dir = root.resolve(".leasehold").resolve("locks");
     Files.createDirectories(dir);
     for (int i = 0; i < STRIPES; i++) {
@@ -58,8 +79,15 @@ final class ProcessLocks implements AutoCloseable {
     }
   }
 
+  /** Gives up this user's share; the last one closes the lock files. */
   @Override
   public void close() throws IOException {
+    synchronized (OPEN) {
+      if (--users > 0) {
+        return;
+      }
+      OPEN.remove(root);
+    }
     for (FileChannel f : files) {
       f.close();
     }

@@ -1,0 +1,225 @@
+package dev.leasehold.origin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.leasehold.error.S3Error;
+import dev.leasehold.error.S3Exception;
+import dev.leasehold.object.CompletedPart;
+import dev.leasehold.object.ListRequest;
+import dev.leasehold.object.Listing;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectMetadata;
+import dev.leasehold.object.PartInfo;
+import dev.leasehold.object.UploadListRequest;
+import dev.leasehold.object.WriteCondition;
+import dev.leasehold.testkit.Data;
+import dev.leasehold.testkit.LocalCluster;
+import dev.leasehold.testkit.OriginKind;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The behaviour every {@link Origin} connector owes the site, as one suite run against each: the
+ * directory origin and the S3 connector (over S3Proxy, a real S3 server on loopback).
+ */
+@ParameterizedClass(name = "origin = {0}")
+@EnumSource(OriginKind.class)
+class OriginContractIT {
+  static final int MIB = 1024 * 1024;
+  static final AtomicInteger BUCKETS = new AtomicInteger();
+
+  static LocalCluster cluster;
+  static Origin origin;
+
+  @Parameter OriginKind kind;
+
+  @BeforeParameterizedClassInvocation
+  static void start(OriginKind kind) {
+    cluster = LocalCluster.builder().origin(kind).sites(0).start();
+    origin = cluster.backdoor();
+  }
+
+  @AfterParameterizedClassInvocation
+  static void stop() {
+    cluster.close();
+  }
+
+  static String bucket() {
+    String b = "contract-" + BUCKETS.incrementAndGet();
+    origin.createBucket(b);
+    return b;
+  }
+
+  @Test
+  void bucketsComeAndGo() {
+    String b = bucket();
+    assertThat(origin.bucketExists(b)).isTrue();
+    assertThat(origin.listBuckets()).extracting(x -> x.name()).contains(b);
+    assertCode(() -> origin.createBucket(b), S3Error.BUCKET_ALREADY_OWNED_BY_YOU);
+    origin.put(b, "k", Payloads.of("v"), ObjectMetadata.EMPTY, WriteCondition.NONE);
+    assertCode(() -> origin.deleteBucket(b), S3Error.BUCKET_NOT_EMPTY);
+    origin.delete(b, "k");
+    origin.deleteBucket(b);
+    assertThat(origin.bucketExists(b)).isFalse();
+    assertCode(() -> origin.head(b, "k"), S3Error.NO_SUCH_BUCKET);
+    assertCode(() -> origin.list(b, new ListRequest("", null, null, 10)), S3Error.NO_SUCH_BUCKET);
+  }
+
+  @Test
+  void putHeadAndRead() throws IOException {
+    String b = bucket();
+    byte[] body = Data.bytes(MIB + 7, 1);
+    ObjectMetadata meta =
+        new ObjectMetadata(
+            "text/x-test",
+            "gzip",
+            "inline",
+            "fr",
+            "no-store",
+            "Thu, 01 Jan 2037 00:00:00 GMT",
+            Map.of("a", "1"));
+    ObjectInfo put = origin.put(b, "dir/k", Payloads.of(body), meta, WriteCondition.NONE);
+    assertThat(put.etag()).isEqualTo(Data.md5Hex(body));
+    ObjectInfo head = origin.head(b, "dir/k");
+    assertThat(head.size()).isEqualTo(body.length);
+    assertThat(head.etag()).isEqualTo(put.etag());
+    assertThat(head.partsCount()).isZero();
+    assertThat(head.metadata().contentType()).isEqualTo("text/x-test");
+    assertThat(head.metadata().contentEncoding()).isEqualTo("gzip");
+    assertThat(head.metadata().contentDisposition()).isEqualTo("inline");
+    assertThat(head.metadata().contentLanguage()).isEqualTo("fr");
+    assertThat(head.metadata().cacheControl()).isEqualTo("no-store");
+    assertThat(head.metadata().expires()).isEqualTo("Thu, 01 Jan 2037 00:00:00 GMT");
+    assertThat(head.metadata().user()).containsExactly(Map.entry("a", "1"));
+    try (InputStream in = origin.read(b, "dir/k", put.etag(), 1000, 5000)) {
+      assertThat(in.readAllBytes()).isEqualTo(Arrays.copyOfRange(body, 1000, 6000));
+    }
+    assertCode(
+        () -> origin.read(b, "dir/k", "0123456789abcdef0123456789abcdef", 0, 10),
+        S3Error.PRECONDITION_FAILED);
+    assertCode(() -> origin.head(b, "missing"), S3Error.NO_SUCH_KEY);
+  }
+
+  @Test
+  void conditionalWrites() {
+    String b = bucket();
+    ObjectInfo first =
+        origin.put(b, "c", Payloads.of("one"), ObjectMetadata.EMPTY, WriteCondition.IF_ABSENT);
+    assertCode(
+        () ->
+            origin.put(b, "c", Payloads.of("two"), ObjectMetadata.EMPTY, WriteCondition.IF_ABSENT),
+        S3Error.PRECONDITION_FAILED);
+    assertCode(
+        () ->
+            origin.put(
+                b,
+                "c",
+                Payloads.of("two"),
+                ObjectMetadata.EMPTY,
+                WriteCondition.ifMatch("00000000000000000000000000000000")),
+        S3Error.PRECONDITION_FAILED);
+    ObjectInfo third =
+        origin.put(
+            b,
+            "c",
+            Payloads.of("three"),
+            ObjectMetadata.EMPTY,
+            WriteCondition.ifMatch(first.etag()));
+    assertThat(origin.head(b, "c").etag()).isEqualTo(third.etag());
+  }
+
+  @Test
+  void deleteIsIdempotent() {
+    String b = bucket();
+    origin.put(b, "d", Payloads.of("v"), ObjectMetadata.EMPTY, WriteCondition.NONE);
+    origin.delete(b, "d");
+    origin.delete(b, "d");
+    assertCode(() -> origin.head(b, "d"), S3Error.NO_SUCH_KEY);
+  }
+
+  @Test
+  void listingPagesThroughPrefixesAndDelimiters() {
+    String b = bucket();
+    List<String> keys = List.of("a/1", "a/2", "b/x/1", "b/y", "c", "d/1");
+    for (String k : keys) {
+      origin.put(b, k, Payloads.of(k), ObjectMetadata.EMPTY, WriteCondition.NONE);
+    }
+    Listing all = origin.list(b, new ListRequest("", null, null, 1000));
+    assertThat(all.objects()).extracting(ObjectInfo::key).containsExactlyElementsOf(keys);
+    assertThat(all.truncated()).isFalse();
+
+    Listing rolled = origin.list(b, new ListRequest("", "/", null, 1000));
+    assertThat(rolled.objects()).extracting(ObjectInfo::key).containsExactly("c");
+    assertThat(rolled.commonPrefixes()).containsExactly("a/", "b/", "d/");
+
+    Listing inB = origin.list(b, new ListRequest("b/", "/", null, 1000));
+    assertThat(inB.objects()).extracting(ObjectInfo::key).containsExactly("b/y");
+    assertThat(inB.commonPrefixes()).containsExactly("b/x/");
+
+    Listing page = origin.list(b, new ListRequest("", null, "a/2", 2));
+    assertThat(page.objects()).extracting(ObjectInfo::key).containsExactly("b/x/1", "b/y");
+    assertThat(page.truncated()).isTrue();
+  }
+
+  @Test
+  void multipartUploads() throws IOException {
+    String b = bucket();
+    String id =
+        origin.createUpload(
+            b, "mp", new ObjectMetadata("x/y", null, null, null, null, null, Map.of("k", "v")));
+    assertThat(origin.listUploads(b, new UploadListRequest("", null, null, null, 100)).uploads())
+        .extracting(u -> u.uploadId())
+        .containsExactly(id);
+    byte[] p1 = Data.bytes(5 * MIB, 2);
+    byte[] p2 = Data.bytes(123, 3);
+    PartInfo i1 = origin.uploadPart(b, "mp", id, 1, Payloads.of(p1));
+    PartInfo i2 = origin.uploadPart(b, "mp", id, 2, Payloads.of(p2));
+    assertThat(i1.etag()).isEqualTo(Data.md5Hex(p1));
+    assertThat(origin.listParts(b, "mp", id, 0, 100).parts())
+        .extracting(PartInfo::partNumber)
+        .containsExactly(1, 2);
+    ObjectInfo done =
+        origin.completeUpload(
+            b,
+            "mp",
+            id,
+            List.of(new CompletedPart(1, i1.etag()), new CompletedPart(2, i2.etag())),
+            WriteCondition.NONE);
+    assertThat(done.etag()).endsWith("-2");
+    ObjectInfo head = origin.head(b, "mp");
+    assertThat(head.size()).isEqualTo(p1.length + p2.length);
+    assertThat(head.partsCount()).isEqualTo(2);
+    assertThat(head.metadata().contentType()).isEqualTo("x/y");
+    assertThat(head.metadata().user()).containsEntry("k", "v");
+    try (InputStream in = origin.read(b, "mp", head.etag(), 5 * MIB - 3, 10)) {
+      byte[] expected = new byte[10];
+      System.arraycopy(p1, 5 * MIB - 3, expected, 0, 3);
+      System.arraycopy(p2, 0, expected, 3, 7);
+      assertThat(in.readAllBytes()).isEqualTo(expected);
+    }
+    assertThat(origin.listUploads(b, new UploadListRequest("", null, null, null, 100)).uploads())
+        .isEmpty();
+
+    String aborted = origin.createUpload(b, "gone", ObjectMetadata.EMPTY);
+    origin.abortUpload(b, "gone", aborted);
+    assertThat(origin.listUploads(b, new UploadListRequest("", null, null, null, 100)).uploads())
+        .isEmpty();
+  }
+
+  static void assertCode(Runnable call, S3Error error) {
+    assertThatThrownBy(call::run)
+        .isInstanceOf(S3Exception.class)
+        .satisfies(e -> assertThat(((S3Exception) e).error()).isEqualTo(error));
+  }
+}
