@@ -72,7 +72,7 @@ final class UriEncoding {
   }
 
   private static String decode(String s, boolean plusIsSpace) {
-    if (s.indexOf('%') < 0 && (!plusIsSpace || s.indexOf('+') < 0)) {
+    if (s.indexOf('%') < 0 && (!plusIsSpace || s.indexOf('+') < 0) && isAscii(s)) {
       return s;
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
@@ -108,6 +108,15 @@ final class UriEncoding {
     } catch (CharacterCodingException e) {
       throw invalid();
     }
+  }
+
+  private static boolean isAscii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static dev.leasehold.error.S3Exception invalid() {

@@ -27,6 +27,26 @@ public final class Data {
     }
   }
 
+  /**
+   * A random string of up to 7 code points drawn from ASCII, the top of the BMP and beyond it,
+   * where UTF-8 order and Java's string order part ways.
+   */
+  public static String randomString(Random random) {
+    StringBuilder s = new StringBuilder();
+    int n = random.nextInt(8);
+    for (int i = 0; i < n; i++) {
+      int cp =
+          switch (random.nextInt(4)) {
+            case 0 -> 'a' + random.nextInt(4);
+            case 1 -> 0x20 + random.nextInt(0x60);
+            case 2 -> 0xE000 + random.nextInt(0x1FFF);
+            default -> 0x10000 + random.nextInt(0x1000);
+          };
+      s.appendCodePoint(cp);
+    }
+    return s.toString();
+  }
+
   /** Creates a bucket with a name no other test uses. */
   public static String bucket(S3Client s3) {
     String name = "b" + ProcessHandle.current().pid() + "-" + BUCKETS.incrementAndGet();
