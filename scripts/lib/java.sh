@@ -17,6 +17,10 @@ leasehold_find_java() {
     version=$(leasehold_java_version "$candidate")
     if [ -n "$version" ] && [ "$version" -ge 21 ]; then
       export JAVA_HOME="$candidate"
+      if [ "$version" -ge 24 ]; then
+        # Maven's own Guava calls sun.misc.Unsafe, which JDK 24+ warns about on every build.
+        export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+      fi
       return 0
     fi
   done

@@ -63,6 +63,9 @@ public final class ChunkCache {
             .maximumWeight(budget)
             .weigher((ChunkKey k, ChunkFile v) -> (int) Math.min(Integer.MAX_VALUE, v.length()))
             .removalListener(this::removed)
+            // Maintenance and file deletion run on the thread that caused them (a loader's
+            // virtual thread), so the files on disk never lag the index by more than a call.
+            .executor(Runnable::run)
             .recordStats()
             .buildAsync();
     rebuild();
@@ -101,18 +104,30 @@ public final class ChunkCache {
    * callers). The future fails with the loader's exception if the load fails.
    */
   public CompletableFuture<ChunkFile> get(ChunkKey key, long length, ChunkLoader loader) {
-    return index.get(
-        key,
-        (k, executor) ->
-            CompletableFuture.supplyAsync(
-                () -> {
-                  try {
-                    return store.write(k, length, loader);
-                  } catch (IOException e) {
-                    throw new CompletionException(e);
-                  }
-                },
-                loaders));
+    while (true) {
+      boolean[] started = {false};
+      CompletableFuture<ChunkFile> future =
+          index.get(
+              key,
+              (k, executor) -> {
+                started[0] = true;
+                return CompletableFuture.supplyAsync(
+                    () -> {
+                      try {
+                        return store.write(k, length, loader);
+                      } catch (IOException e) {
+                        throw new CompletionException(e);
+                      }
+                    },
+                    loaders);
+              });
+      if (started[0] || !future.isCompletedExceptionally()) {
+        return future;
+      }
+      // Another caller's load failed and its future is not yet gone: that failure is not ours to
+      // report, so load again.
+      index.asMap().remove(key, future);
+    }
   }
 
   /** The chunk if it is cached and loaded, without loading it. */

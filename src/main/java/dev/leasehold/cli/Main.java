@@ -8,8 +8,7 @@ import picocli.CommandLine.Command;
     name = "leasehold",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    description = "A strictly consistent global namespace over object storage.",
-    subcommands = {ServeCommand.class})
+    description = "A strictly consistent global namespace over object storage.")
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -19,6 +18,9 @@ public final class Main implements Runnable {
 
   static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
+    CommandLine serve = new CommandLine(new ServeCommand());
+    ServeCommand.addSettingOptions(serve.getCommandSpec());
+    cli.addSubcommand("serve", serve);
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       if (e instanceof ConfigException) {
         cmd.getErr().println("leasehold: configuration error: " + e.getMessage());

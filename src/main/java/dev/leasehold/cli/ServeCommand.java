@@ -23,41 +23,11 @@ import picocli.CommandLine.Option;
 final class ServeCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "YAML file of settings.")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "YAML file of settings (see docs/configuration.md).")
   @Nullable Path configFile;
-
-  @Option(names = "--data-dir", paramLabel = "DIR", description = "Default: ./leasehold-data.")
-  @Nullable String dataDir;
-
-  @Option(names = "--bind", paramLabel = "ADDRESS", description = "Default: 127.0.0.1.")
-  @Nullable String bind;
-
-  @Option(names = "--s3-port", paramLabel = "PORT", description = "Default: 9000.")
-  @Nullable String s3Port;
-
-  @Option(names = "--admin-port", paramLabel = "PORT", description = "Default: 9001.")
-  @Nullable String adminPort;
-
-  @Option(
-      names = "--origin",
-      paramLabel = "URI",
-      description = "file:///path, or s3://?endpoint=http://host:port&region=R&path-style=true.")
-  @Nullable String origin;
-
-  @Option(names = "--cache-size", paramLabel = "SIZE", description = "Default: 10GiB.")
-  @Nullable String cacheSize;
-
-  @Option(names = "--chunk-size", paramLabel = "SIZE", description = "Default: 4MiB.")
-  @Nullable String chunkSize;
-
-  @Option(names = "--region", paramLabel = "REGION", description = "Default: us-east-1.")
-  @Nullable String region;
-
-  @Option(
-      names = "--domains",
-      paramLabel = "LIST",
-      description = "Virtual-host domains, comma-separated. Default: localhost.")
-  @Nullable String domains;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -80,24 +50,31 @@ final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  private Map<Setting, String> flags() {
-    Map<Setting, String> flags = new EnumMap<>(Setting.class);
-    put(flags, Setting.DATA_DIR, dataDir);
-    put(flags, Setting.BIND, bind);
-    put(flags, Setting.S3_PORT, s3Port);
-    put(flags, Setting.ADMIN_PORT, adminPort);
-    put(flags, Setting.ORIGIN, origin);
-    put(flags, Setting.CACHE_SIZE, cacheSize);
-    put(flags, Setting.CHUNK_SIZE, chunkSize);
-    put(flags, Setting.REGION, region);
-    put(flags, Setting.DOMAINS, domains);
-    return flags;
+  /**
+   * Adds one {@code --<setting>} option per {@link Setting} to the command, so that every setting
+   * has a flag, described once, in {@link Setting}.
+   */
+  static void addSettingOptions(CommandLine.Model.CommandSpec spec) {
+    for (Setting s : Setting.values()) {
+      String fallback = s.defaultValue().isEmpty() ? "see docs/configuration.md" : s.defaultValue();
+      spec.addOption(
+          CommandLine.Model.OptionSpec.builder("--" + s.key())
+              .paramLabel(s.key().toUpperCase(java.util.Locale.ROOT).replace('-', '_'))
+              .type(String.class)
+              .description(s.description() + " Default: " + fallback + ".")
+              .build());
+    }
   }
 
-  private static void put(Map<Setting, String> flags, Setting s, @Nullable String value) {
-    if (value != null) {
-      flags.put(s, value);
+  private Map<Setting, String> flags() {
+    Map<Setting, String> flags = new EnumMap<>(Setting.class);
+    for (Setting s : Setting.values()) {
+      String value = spec.findOption("--" + s.key()).getValue();
+      if (value != null) {
+        flags.put(s, value);
+      }
     }
+    return flags;
   }
 
   private static void banner(

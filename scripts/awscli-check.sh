@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The aws CLI against ./leasehold serve: mb, cp of a 100 MiB file (a multipart upload), ls, sync,
+# rm. Starts its own site on free ports in a temporary directory and stops it at the end.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+aws=/usr/bin/aws   # Debian's aws CLI v2; a pyenv shim may shadow it on PATH
+[ -x "$aws" ] || { echo "awscli-check: $aws not found (apt-get install awscli)" >&2; exit 1; }
+
+work=$(mktemp -d)
+server=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export LEASEHOLD_ACCESS_KEY=AWSCLICHECKACCESSKEY LEASEHOLD_SECRET_KEY=awscli-check-secret-key-0123456789abcd
+"$root/leasehold" serve --data-dir "$work/data" --s3-port 0 --admin-port 0 --chunk-size 1MiB \
+  >"$work/serve.out" 2>"$work/serve.err" &
+server=$!
+for _ in $(seq 1 300); do
+  grep -q "S3 endpoint" "$work/serve.out" 2>/dev/null && break
+  kill -0 "$server" 2>/dev/null || { cat "$work/serve.err" >&2; exit 1; }
+  sleep 0.2
+done
+endpoint=$(sed -n 's/^ *S3 endpoint *//p' "$work/serve.out")
+[ -n "$endpoint" ] || { echo "awscli-check: the site did not start" >&2; cat "$work/serve.err" >&2; exit 1; }
+echo "awscli-check: site at $endpoint" >&2
+
+export AWS_ACCESS_KEY_ID=$LEASEHOLD_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$LEASEHOLD_SECRET_KEY
+export AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+export AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
+s3() { timeout 300 "$aws" --endpoint-url "$endpoint" s3 "$@"; }
+fail() { echo "awscli-check: FAILED: $*" >&2; exit 1; }
+
+s3 mb s3://cli-check
+s3 ls | grep -q " cli-check$" || fail "ls does not show the new bucket"
+
+head -c $((100 * 1024 * 1024)) /dev/urandom >"$work/big.bin"
+s3 cp --no-progress "$work/big.bin" s3://cli-check/big/big.bin
+
+s3 cp --no-progress s3://cli-check/big/big.bin "$work/big.back"
+cmp "$work/big.bin" "$work/big.back" || fail "the 100 MiB object came back different"
+s3 ls s3://cli-check/big/ | grep -q " 104857600 big.bin$" || fail "ls does not show the 100 MiB object"
+etag=$(timeout 60 "$aws" --endpoint-url "$endpoint" s3api head-object --bucket cli-check --key big/big.bin \
+  --query ETag --output text)
+[[ "$etag" == *-* ]] || fail "the 100 MiB upload was not multipart (ETag $etag)"
+
+mkdir -p "$work/tree/sub/deeper"
+for f in a.txt sub/b.txt "sub/deeper/c d.txt"; do echo "content of $f" >"$work/tree/$f"; done
+s3 sync --no-progress "$work/tree" s3://cli-check/tree
+listing=$(s3 ls --recursive s3://cli-check/tree/)
+for f in tree/a.txt tree/sub/b.txt "tree/sub/deeper/c d.txt"; do
+  grep -q " $f$" <<<"$listing" || fail "sync did not upload $f"
+done
+echo "changed" >"$work/tree/a.txt"
+s3 sync --no-progress "$work/tree" s3://cli-check/tree | grep -q "a.txt" || fail "sync did not upload the changed file"
+s3 sync --no-progress s3://cli-check/tree "$work/tree-back"
+diff -r "$work/tree" "$work/tree-back" || fail "sync down does not match"
+
+s3 rm --only-show-errors s3://cli-check/big/big.bin
+s3 ls --recursive s3://cli-check/ | grep -q "big.bin" && fail "rm left the object"
+s3 rm --only-show-errors --recursive s3://cli-check/tree
+[ -z "$(s3 ls --recursive s3://cli-check/)" ] || fail "rm --recursive left objects"
+s3 rb s3://cli-check
+echo "awscli-check: mb, cp (100 MiB, multipart), ls, sync, rm all passed" >&2

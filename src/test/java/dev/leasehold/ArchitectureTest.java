@@ -1,0 +1,80 @@
+package dev.leasehold;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Keeps the arrows of ARCHITECTURE.md true: which package may use which, read from every reference
+ * to {@code dev.leasehold.<package>} in the main sources (imports and qualified names alike).
+ * {@code error} and {@code object} are the shared vocabulary every package may use.
+ */
+class ArchitectureTest {
+  static final Set<String> SHARED = Set.of("error", "object");
+
+  static final Map<String, Set<String>> ALLOWED =
+      Map.ofEntries(
+          Map.entry("error", Set.of()),
+          Map.entry("object", Set.of()),
+          Map.entry("protocol", Set.of()),
+          Map.entry("cache", Set.of()),
+          Map.entry("origin", Set.of()),
+          Map.entry("telemetry", Set.of()),
+          Map.entry("lease", Set.of("protocol")),
+          Map.entry("coordinator", Set.of("protocol")),
+          Map.entry("peer", Set.of("protocol")),
+          Map.entry("flush", Set.of("origin")),
+          Map.entry("site", Set.of("lease", "cache", "origin", "flush", "peer")),
+          Map.entry("s3", Set.of("site", "telemetry")),
+          Map.entry("cli", Set.of("*")));
+
+  static final Pattern REFERENCE = Pattern.compile("\\bdev\\.leasehold\\.([a-z0-9]+)\\.");
+
+  @Test
+  void packagesUseOnlyWhatTheArchitectureAllows() throws IOException {
+    Path main = Path.of("src/main/java/dev/leasehold");
+    List<String> violations = new ArrayList<>();
+    List<String> packages = new ArrayList<>();
+    try (Stream<Path> dirs = Files.list(main)) {
+      dirs.filter(Files::isDirectory).forEach(d -> packages.add(d.getFileName().toString()));
+    }
+    assertThat(packages).isNotEmpty();
+    for (String pkg : packages) {
+      assertThat(ALLOWED).as("package %s must be placed in the architecture", pkg).containsKey(pkg);
+      Set<String> allowed = ALLOWED.get(pkg);
+      try (Stream<Path> files = Files.walk(main.resolve(pkg))) {
+        for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+          Matcher m = REFERENCE.matcher(Files.readString(f));
+          while (m.find()) {
+            String used = m.group(1);
+            if (!used.equals(pkg)
+                && !SHARED.contains(used)
+                && !allowed.contains("*")
+                && !allowed.contains(used)) {
+              violations.add(f + " uses " + used);
+            }
+          }
+        }
+      }
+    }
+    assertThat(violations).isEmpty();
+  }
+
+  @Test
+  void theCheckSeesAViolation() {
+    Matcher m = REFERENCE.matcher("import dev.leasehold.site.Gateway;");
+    assertThat(m.find()).isTrue();
+    assertThat(m.group(1)).isEqualTo("site");
+    assertThat(ALLOWED.get("origin")).doesNotContain("site");
+  }
+}

@@ -1,0 +1,183 @@
+package dev.leasehold.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChunkCacheTest {
+  static final long CHUNK = 64 * 1024;
+
+  @TempDir Path dir;
+  final ExecutorService loaders = Executors.newVirtualThreadPerTaskExecutor();
+
+  @AfterEach
+  void stop() {
+    loaders.shutdownNow();
+  }
+
+  ChunkCache open(long budget) {
+    return new ChunkCache(dir, budget, CHUNK, loaders);
+  }
+
+  static ChunkLoader bytes(byte value, int n) {
+    return out -> {
+      byte[] b = new byte[n];
+      java.util.Arrays.fill(b, value);
+      out.write(b);
+    };
+  }
+
+  static byte[] read(ChunkFile chunk) throws IOException {
+    try (FileChannel ch = chunk.open()) {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) chunk.length());
+      ch.read(b, 0);
+      return b.array();
+    }
+  }
+
+  @Test
+  void concurrentMissesRunOneLoad() throws Exception {
+    ChunkCache cache = open(10 * CHUNK);
+    ChunkKey key = new ChunkKey("b", "k", "e", 0);
+    AtomicInteger loads = new AtomicInteger();
+    CountDownLatch release = new CountDownLatch(1);
+    ChunkLoader slow =
+        out -> {
+          loads.incrementAndGet();
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            throw new IOException(e);
+          }
+          out.write(new byte[100]);
+        };
+    List<CompletableFuture<ChunkFile>> waiting = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      waiting.add(cache.get(key, 100, slow));
+    }
+    release.countDown();
+    for (CompletableFuture<ChunkFile> f : waiting) {
+      assertThat(f.get(10, TimeUnit.SECONDS).length()).isEqualTo(100);
+    }
+    assertThat(loads.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aFailedLoadIsNotCachedAndLeavesNoFile() throws Exception {
+    ChunkCache cache = open(10 * CHUNK);
+    ChunkKey key = new ChunkKey("b", "k", "e", 0);
+    assertThatThrownBy(() -> cache.get(key, 100, out -> out.write(new byte[99])).join())
+        .isInstanceOf(CompletionException.class)
+        .hasRootCauseMessage("chunk " + key + " loaded 99 bytes, expected 100");
+    assertThatThrownBy(() ->
+            cache
+                .get(
+                    key,
+                    100,
+                    out -> {
+                      throw new IOException("origin down");
+                    })
+                .join())
+        .isInstanceOf(CompletionException.class);
+    assertThat(cache.getIfPresent(key)).isNull();
+    assertThat(read(cache.get(key, 100, bytes((byte) 7, 100)).get())).containsOnly(7);
+    try (var files = Files.walk(dir.resolve("tmp"))) {
+      assertThat(files.filter(Files::isRegularFile)).isEmpty();
+    }
+  }
+
+  @Test
+  void rebuildsFromDiskAndDropsWhatIsNotAWholeChunk() throws Exception {
+    ChunkCache cache = open(100 * CHUNK);
+    for (int i = 0; i < 5; i++) {
+      cache
+          .get(new ChunkKey("b", "key/" + i, "etag", i), CHUNK, bytes((byte) i, (int) CHUNK))
+          .get();
+    }
+    ChunkFile torn = cache.getIfPresent(new ChunkKey("b", "key/3", "etag", 3));
+    ChunkFile footerless = cache.getIfPresent(new ChunkKey("b", "key/4", "etag", 4));
+    try (RandomAccessFile f = new RandomAccessFile(torn.path().toFile(), "rw")) {
+      f.setLength(f.length() - 1);
+    }
+    try (RandomAccessFile f = new RandomAccessFile(footerless.path().toFile(), "rw")) {
+      f.setLength(CHUNK);
+    }
+    Files.write(dir.resolve("tmp").resolve("half.part"), new byte[10]);
+
+    ChunkCache reopened = open(100 * CHUNK);
+    assertThat(reopened.size()).isEqualTo(3);
+    assertThat(reopened.getIfPresent(new ChunkKey("b", "key/3", "etag", 3))).isNull();
+    assertThat(torn.path()).doesNotExist();
+    assertThat(footerless.path()).doesNotExist();
+    assertThat(dir.resolve("tmp").resolve("half.part")).doesNotExist();
+    ChunkFile kept = reopened.getIfPresent(new ChunkKey("b", "key/2", "etag", 2));
+    assertThat(read(kept)).containsOnly(2);
+  }
+
+  @Test
+  void aFlippedBitIsCaughtOnFirstServeAfterRestart() throws Exception {
+    open(10 * CHUNK).get(new ChunkKey("b", "k", "e", 0), CHUNK, bytes((byte) 1, (int) CHUNK)).get();
+    ChunkCache reopened = open(10 * CHUNK);
+    ChunkFile chunk = reopened.getIfPresent(new ChunkKey("b", "k", "e", 0));
+    try (RandomAccessFile f = new RandomAccessFile(chunk.path().toFile(), "rw")) {
+      f.seek(10);
+      f.write(3);
+    }
+    assertThatThrownBy(chunk::open).isInstanceOf(CorruptChunkException.class);
+  }
+
+  @Test
+  void aDifferentChunkSizeInvalidatesEverything() throws Exception {
+    open(10 * CHUNK).get(new ChunkKey("b", "k", "e", 0), CHUNK, bytes((byte) 1, (int) CHUNK)).get();
+    ChunkCache other = new ChunkCache(dir, 10 * CHUNK, 2 * CHUNK, loaders);
+    assertThat(other.size()).isZero();
+  }
+
+  @Test
+  void evictionKeepsTheBudgetAndDeletesFiles() throws Exception {
+    ChunkCache cache = open(8 * CHUNK);
+    for (int i = 0; i < 40; i++) {
+      cache.get(new ChunkKey("b", "k", "e", i), CHUNK, bytes((byte) i, (int) CHUNK)).get();
+    }
+    cache.cleanUp();
+    assertThat(cache.weightedSize()).isLessThanOrEqualTo(8 * CHUNK);
+    long files;
+    try (var all = Files.walk(dir)) {
+      files = all.filter(Files::isRegularFile).count();
+    }
+    assertThat(files).isEqualTo(cache.size());
+  }
+
+  @Test
+  void putCopiesARangeOfAFile() throws Exception {
+    ChunkCache cache = open(10 * CHUNK);
+    Path staged = dir.resolve("staged");
+    byte[] data = new byte[3000];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (byte) i;
+    }
+    Files.write(staged, data);
+    try (FileChannel source = FileChannel.open(staged)) {
+      cache.put(new ChunkKey("b", "k", "e", 1), source, 1000, 1000);
+    }
+    byte[] got = read(cache.getIfPresent(new ChunkKey("b", "k", "e", 1)));
+    assertThat(got).isEqualTo(java.util.Arrays.copyOfRange(data, 1000, 2000));
+  }
+}
