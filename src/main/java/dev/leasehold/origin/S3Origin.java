@@ -264,11 +264,8 @@ public final class S3Origin implements Origin {
     for (S3Object o : page.contents()) {
       objects.add(info(o.key(), o.size(), o.eTag(), o.lastModified(), ObjectMetadata.EMPTY, null));
     }
-    List<String> prefixes = new ArrayList<>();
-    for (CommonPrefix p : page.commonPrefixes()) {
-      prefixes.add(p.prefix());
-    }
-    return new Listing(objects, prefixes, Boolean.TRUE.equals(page.isTruncated()));
+    return new Listing(
+        objects, prefixes(page.commonPrefixes()), Boolean.TRUE.equals(page.isTruncated()));
   }
 
   @Override
@@ -387,11 +384,8 @@ public final class S3Origin implements Origin {
     for (MultipartUpload u : page.uploads()) {
       uploads.add(new UploadInfo(u.key(), u.uploadId(), u.initiated()));
     }
-    List<String> prefixes = new ArrayList<>();
-    for (CommonPrefix p : page.commonPrefixes()) {
-      prefixes.add(p.prefix());
-    }
-    return new UploadListing(uploads, prefixes, Boolean.TRUE.equals(page.isTruncated()));
+    return new UploadListing(
+        uploads, prefixes(page.commonPrefixes()), Boolean.TRUE.equals(page.isTruncated()));
   }
 
   @Override
@@ -400,6 +394,14 @@ public final class S3Origin implements Origin {
   }
 
   // ---- mapping
+
+  private static List<String> prefixes(List<CommonPrefix> common) {
+    List<String> prefixes = new ArrayList<>(common.size());
+    for (CommonPrefix p : common) {
+      prefixes.add(p.prefix());
+    }
+    return prefixes;
+  }
 
   private static InputStream open(Payload payload) {
     try {

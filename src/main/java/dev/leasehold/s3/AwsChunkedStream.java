@@ -33,7 +33,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Confined to the request's thread.
  */
-final class AwsChunkedStream extends InputStream {
+final class AwsChunkedStream extends BlockInputStream {
   static final String SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
   static final String SIGNED_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
   static final String UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
@@ -65,13 +65,6 @@ final class AwsChunkedStream extends InputStream {
   /** The trailing headers, lower-cased names; complete once the stream has ended. */
   Map<String, String> trailers() {
     return trailers;
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override

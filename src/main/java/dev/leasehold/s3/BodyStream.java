@@ -4,7 +4,6 @@ import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
-import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.locks.Condition;
@@ -20,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  * <p>Threading: {@link #offer}, {@link #end} and {@link #fail} are called on the event loop; the
  * {@code read} methods on the request's thread; a lock guards the queue between them.
  */
-final class BodyStream extends InputStream {
+final class BodyStream extends BlockInputStream {
   /** Called (on the reader's thread) when the reader needs more data: triggers a channel read. */
   interface Demand {
     void more();
@@ -123,13 +122,6 @@ final class BodyStream extends InputStream {
     } finally {
       lock.unlock();
     }
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override

@@ -1,7 +1,6 @@
 package dev.leasehold.s3;
 
 import dev.leasehold.error.S3Error;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
@@ -17,7 +16,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Confined to the request's thread.
  */
-final class IntegrityStream extends FilterInputStream {
+final class IntegrityStream extends BlockInputStream {
+  private final InputStream in;
   private final @Nullable MessageDigest sha256;
   private final @Nullable String expectedSha256;
   private final @Nullable MessageDigest md5;
@@ -40,7 +40,7 @@ final class IntegrityStream extends FilterInputStream {
       byte @Nullable [] expectedMd5,
       @Nullable ChecksumAlgorithm algorithm,
       Supplier<@Nullable String> expectedChecksum) {
-    super(in);
+    this.in = in;
     this.expectedSha256 = expectedSha256;
     this.sha256 = expectedSha256 == null ? null : digest("SHA-256");
     this.expectedMd5 = expectedMd5;
@@ -48,13 +48,6 @@ final class IntegrityStream extends FilterInputStream {
     this.algorithm = algorithm;
     this.checksum = algorithm == null ? null : algorithm.start();
     this.expectedChecksum = expectedChecksum;
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override
@@ -74,6 +67,11 @@ final class IntegrityStream extends FilterInputStream {
       checksum.update(b, off, n);
     }
     return n;
+  }
+
+  @Override
+  public void close() throws IOException {
+    in.close();
   }
 
   private void verify() {

@@ -14,6 +14,7 @@ import dev.leasehold.object.PartInfo;
 import dev.leasehold.object.PartSpan;
 import dev.leasehold.object.WriteCondition;
 import dev.leasehold.testkit.Data;
+import dev.leasehold.testkit.Payloads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -16,6 +16,7 @@ import dev.leasehold.object.WriteCondition;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.OriginKind;
+import dev.leasehold.testkit.Payloads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;

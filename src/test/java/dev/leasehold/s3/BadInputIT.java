@@ -97,7 +97,7 @@ class BadInputIT {
     for (String[] c : cases) {
       byte[] body = c[2].getBytes(StandardCharsets.UTF_8);
       Map<String, String> headers = new LinkedHashMap<>();
-      headers.put("Content-MD5", Base64.getEncoder().encodeToString(md5(body)));
+      headers.put("Content-MD5", Base64.getEncoder().encodeToString(Data.digest("MD5", body)));
       RawHttp.Response r = send(c[0], c[1], headers, body, Payload.SIGNED);
       assertThat(r.status()).as(c[2]).isEqualTo(400);
       assertThat(r.errorCode()).as(c[2]).isEqualTo("MalformedXML");
@@ -216,7 +216,8 @@ class BadInputIT {
   @Test
   void wrongAndMalformedDigests() throws IOException {
     byte[] body = "the real body".getBytes(StandardCharsets.UTF_8);
-    String otherMd5 = Base64.getEncoder().encodeToString(md5("another body".getBytes()));
+    String otherMd5 =
+        Base64.getEncoder().encodeToString(Data.digest("MD5", "another body".getBytes()));
     assertError(
         send("PUT", "/" + bucket + "/md5", Map.of("Content-MD5", otherMd5), body, Payload.SIGNED),
         400,
@@ -250,8 +251,8 @@ class BadInputIT {
         S3Error.INVALID_REQUEST);
     assertNothingWritten("md5");
     // The right ones are accepted.
-    String md5 = Base64.getEncoder().encodeToString(md5(body));
-    String sha256 = Base64.getEncoder().encodeToString(sha256(body));
+    String md5 = Base64.getEncoder().encodeToString(Data.digest("MD5", body));
+    String sha256 = Base64.getEncoder().encodeToString(Data.digest("SHA-256", body));
     RawHttp.Response ok =
         send(
             "PUT",
@@ -359,21 +360,5 @@ class BadInputIT {
       assertThat(files).isEmpty();
     }
     assertThat(cluster.site(0).cache().keys()).noneMatch(k -> k.key().equals(key));
-  }
-
-  private static byte[] md5(byte[] b) {
-    try {
-      return java.security.MessageDigest.getInstance("MD5").digest(b);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static byte[] sha256(byte[] b) {
-    try {
-      return java.security.MessageDigest.getInstance("SHA-256").digest(b);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

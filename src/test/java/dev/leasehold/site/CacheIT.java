@@ -5,24 +5,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.leasehold.cache.ChunkKey;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.WriteCondition;
-import dev.leasehold.origin.Payload;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.OriginKind;
+import dev.leasehold.testkit.Payloads;
 import dev.leasehold.testkit.RecordingOrigin;
 import dev.leasehold.testkit.RecordingOrigin.Call;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -249,34 +245,8 @@ class CacheIT {
   }
 
   static void backdoorPut(String key, byte[] body) {
-    cluster.backdoor().put(bucket, key, payload(body), ObjectMetadata.EMPTY, WriteCondition.NONE);
-  }
-
-  static Payload payload(byte[] body) {
-    return new Payload() {
-      @Override
-      public long length() {
-        return body.length;
-      }
-
-      @Override
-      public byte[] md5() {
-        try {
-          return MessageDigest.getInstance("MD5").digest(body);
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      }
-
-      @Override
-      public InputStream open() {
-        return new ByteArrayInputStream(body);
-      }
-
-      @Override
-      public Optional<Path> file() {
-        return Optional.empty();
-      }
-    };
+    cluster
+        .backdoor()
+        .put(bucket, key, Payloads.of(body), ObjectMetadata.EMPTY, WriteCondition.NONE);
   }
 }

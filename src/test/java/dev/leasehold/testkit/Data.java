@@ -20,9 +20,14 @@ public final class Data {
   }
 
   public static String md5Hex(byte[] bytes) {
+    return HexFormat.of().formatHex(digest("MD5", bytes));
+  }
+
+  /** The digest of {@code bytes} with a JDK algorithm ({@code MD5}, {@code SHA-256}, ...). */
+  public static byte[] digest(String algorithm, byte[] bytes) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(bytes));
-    } catch (Exception e) {
+      return MessageDigest.getInstance(algorithm).digest(bytes);
+    } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }

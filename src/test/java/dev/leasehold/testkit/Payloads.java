@@ -1,16 +1,16 @@
-package dev.leasehold.origin;
+package dev.leasehold.testkit;
 
+import dev.leasehold.origin.Payload;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.Optional;
 
 /** In-memory payloads for origin tests. */
-final class Payloads {
+public final class Payloads {
   private Payloads() {}
 
-  static Payload of(byte[] body) {
+  public static Payload of(byte[] body) {
     return new Payload() {
       @Override
       public long length() {
@@ -19,11 +19,7 @@ final class Payloads {
 
       @Override
       public byte[] md5() {
-        try {
-          return MessageDigest.getInstance("MD5").digest(body);
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
+        return Data.digest("MD5", body);
       }
 
       @Override
@@ -38,7 +34,7 @@ final class Payloads {
     };
   }
 
-  static Payload of(String text) {
+  public static Payload of(String text) {
     return of(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 }
