@@ -46,9 +46,10 @@ final class Names {
   }
 
   /**
-   * The rules for a key: at most 1,024 bytes of UTF-8, no NUL, and no {@code .} or {@code ..} path
-   * segment (a key that a path-normalizing client or a file-system origin would resolve to another
-   * key).
+   * The rules for a key: at most 1,024 bytes of UTF-8, no NUL, and S3's rule for relative path
+   * segments ("Naming Amazon S3 objects"): read left to right, the {@code .} and {@code ..}
+   * segments may never outnumber the other segments before them, so {@code a/../b} is a key (of its
+   * own; S3 resolves nothing) and {@code ../b} or {@code ./b} is not.
    */
   static void checkKey(String key) {
     if (key.getBytes(StandardCharsets.UTF_8).length > MAX_KEY_BYTES) {
@@ -62,10 +63,19 @@ final class Names {
           .exception("Object key must not contain the NUL character.")
           .with("ArgumentName", "key");
     }
+    int relative = 0;
+    int named = 0;
     for (String segment : key.split("/", -1)) {
       if (segment.equals(".") || segment.equals("..")) {
+        relative++;
+      } else {
+        named++;
+      }
+      if (relative > named) {
         throw S3Error.INVALID_ARGUMENT
-            .exception("Object key must not contain a \".\" or \"..\" path segment.")
+            .exception(
+                "Object key has more relative path segments (. or ..) than named segments before"
+                    + " them.")
             .with("ArgumentName", "key")
             .with("ArgumentValue", key);
       }

@@ -71,7 +71,10 @@ class DirectoryOriginTest {
             ".hidden",
             "a/.dot",
             "%41",
-            "a b");
+            "a b",
+            "a/../b",
+            "a/./b",
+            "a/..");
     for (String k : keys) {
       put(k, "value of " + k);
     }

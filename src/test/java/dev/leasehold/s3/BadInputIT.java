@@ -141,10 +141,9 @@ class BadInputIT {
   @Test
   void invalidKeys() throws IOException {
     String[][] cases = {
-      {"a/../b", "InvalidArgument"},
       {"../escape", "InvalidArgument"},
       {"./here", "InvalidArgument"},
-      {"dir/.", "InvalidArgument"},
+      {"a/../../above", "InvalidArgument"},
       {"nul%00byte", "InvalidArgument"},
       {"k".repeat(1025), "KeyTooLongError"},
       {"not-utf8-%C3%28", "InvalidURI"},
