@@ -263,6 +263,38 @@ class BadInputIT {
   }
 
   @Test
+  void everyChecksumAlgorithmIsVerified() throws IOException {
+    byte[] body = Data.bytes(70_000, 12);
+    java.util.zip.CRC32 crc32 = new java.util.zip.CRC32();
+    crc32.update(body);
+    java.util.zip.CRC32C crc32c = new java.util.zip.CRC32C();
+    crc32c.update(body);
+    Map<String, byte[]> right =
+        Map.of(
+            "x-amz-checksum-crc32",
+                java.nio.ByteBuffer.allocate(4).putInt((int) crc32.getValue()).array(),
+            "x-amz-checksum-crc32c",
+                java.nio.ByteBuffer.allocate(4).putInt((int) crc32c.getValue()).array(),
+            "x-amz-checksum-sha1", Data.digest("SHA-1", body),
+            "x-amz-checksum-sha256", Data.digest("SHA-256", body));
+    for (Map.Entry<String, byte[]> c : right.entrySet()) {
+      String good = Base64.getEncoder().encodeToString(c.getValue());
+      byte[] flipped = c.getValue().clone();
+      flipped[0] ^= 1;
+      String bad = Base64.getEncoder().encodeToString(flipped);
+      String key = "sum-" + c.getKey();
+      assertError(
+          send("PUT", "/" + bucket + "/" + key, Map.of(c.getKey(), bad), body, Payload.UNSIGNED),
+          400,
+          S3Error.BAD_DIGEST);
+      assertNothingWritten(key);
+      RawHttp.Response ok =
+          send("PUT", "/" + bucket + "/" + key, Map.of(c.getKey(), good), body, Payload.UNSIGNED);
+      assertThat(ok.status()).as(c.getKey() + ": " + ok.text()).isEqualTo(200);
+    }
+  }
+
+  @Test
   void unknownOperationsAndMethods() throws IOException {
     for (String q : new String[] {"?acl", "?tagging", "?policy", "?lifecycle", "?cors"}) {
       assertError(

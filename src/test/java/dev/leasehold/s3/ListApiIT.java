@@ -181,6 +181,41 @@ class ListApiIT {
   }
 
   @Test
+  void encodingTypeUrlEncodesKeysAndPrefixes() throws java.io.IOException {
+    var signer = new dev.leasehold.testkit.Signer(LocalCluster.CREDENTIALS);
+    var endpoint = cluster.site(0).s3Endpoint();
+    var plain =
+        signer.sign(
+            "GET",
+            endpoint,
+            "/" + bucket + "?list-type=2&prefix=c",
+            java.util.Map.of(),
+            new byte[0],
+            dev.leasehold.testkit.Signer.Payload.SIGNED);
+    String raw = dev.leasehold.testkit.RawHttp.send(endpoint, plain.head(), plain.body()).text();
+    assertThat(raw)
+        .contains("<Key>c d</Key>")
+        .contains("<Key>c+d</Key>")
+        .contains("<Key>caf\u00e9</Key>");
+    var encoded =
+        signer.sign(
+            "GET",
+            endpoint,
+            "/" + bucket + "?list-type=2&prefix=c&delimiter=%2F&encoding-type=url",
+            java.util.Map.of(),
+            new byte[0],
+            dev.leasehold.testkit.Signer.Payload.SIGNED);
+    String xml =
+        dev.leasehold.testkit.RawHttp.send(endpoint, encoded.head(), encoded.body()).text();
+    assertThat(xml)
+        .contains("<EncodingType>url</EncodingType>")
+        .contains("<Key>c%20d</Key>")
+        .contains("<Key>c%2Bd</Key>")
+        .contains("<Key>caf%C3%A9</Key>")
+        .contains("<Delimiter>%2F</Delimiter>");
+  }
+
+  @Test
   void maxKeysZeroAndBadArguments() {
     ListObjectsV2Response none = s3.listObjectsV2(r -> r.bucket(bucket).maxKeys(0));
     assertThat(none.contents()).isEmpty();
