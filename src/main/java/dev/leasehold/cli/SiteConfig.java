@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -95,8 +94,7 @@ public record SiteConfig(
     if (!root.isObject()) {
       throw new ConfigException("config", file + " must be a YAML mapping of settings");
     }
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : root.properties()) {
       Setting s = Setting.ofKey(e.getKey());
       JsonNode v = e.getValue();
       if (v.isArray()) {

@@ -80,7 +80,7 @@ final class DirectoryUploads {
 
   PartInfo uploadPart(
       Path bucketDir, String key, String uploadId, int partNumber, Payload payload) {
-    Path dir = uploadDir(bucketDir, key, uploadId);
+    Path dir = uploadDir(bucketDir, uploadId);
     String id = UUID.randomUUID().toString();
     Path tmp = dir.resolve(".tmp-" + id);
     try {
@@ -123,7 +123,7 @@ final class DirectoryUploads {
       String uploadId,
       List<CompletedPart> named,
       WriteCondition condition) {
-    Path dir = uploadDir(bucketDir, key, uploadId);
+    Path dir = uploadDir(bucketDir, uploadId);
     try (ProcessLocks.Held held = origin.locks().lock(uploadId)) {
       Upload upload = upload(dir, key);
       Map<Integer, Part> stored = new HashMap<>();
@@ -185,7 +185,7 @@ final class DirectoryUploads {
   }
 
   void abort(Path bucketDir, String key, String uploadId) {
-    Path dir = uploadDir(bucketDir, key, uploadId);
+    Path dir = uploadDir(bucketDir, uploadId);
     try (ProcessLocks.Held held = origin.locks().lock(uploadId)) {
       upload(dir, key);
       DirectoryOrigin.deleteTree(dir);
@@ -197,7 +197,7 @@ final class DirectoryUploads {
   }
 
   PartListing listParts(Path bucketDir, String key, String uploadId, int marker, int maxParts) {
-    Path dir = uploadDir(bucketDir, key, uploadId);
+    Path dir = uploadDir(bucketDir, uploadId);
     try {
       upload(dir, key);
       List<PartInfo> page = new ArrayList<>();
@@ -313,7 +313,7 @@ final class DirectoryUploads {
     }
   }
 
-  private Path uploadDir(Path bucketDir, String key, String uploadId) {
+  private Path uploadDir(Path bucketDir, String uploadId) {
     if (!UPLOAD_ID.matcher(uploadId).matches()) {
       throw noSuchUpload(uploadId);
     }

@@ -11,6 +11,7 @@ package dev.leasehold.s3;
  * @param signature the request's signature, the seed of the chunk signature chain
  * @param payloadHash the signed {@code x-amz-content-sha256} value (or {@code UNSIGNED-PAYLOAD})
  */
+@SuppressWarnings("ArrayRecordComponent") // never compared or hashed; passed along, read-only
 record Authentication(
     String accessKey,
     String timestamp,

@@ -165,7 +165,7 @@ final class AwsChunkedStream extends BlockInputStream {
     while (true) {
       String line = readLine();
       if (line == null) {
-        if (!trailer || trailers.isEmpty() && trailerSignature == null) {
+        if (!trailer || (trailers.isEmpty() && trailerSignature == null)) {
           return; // tolerated: the final CRLF missing after the last chunk
         }
         throw S3Error.INCOMPLETE_BODY.exception();
