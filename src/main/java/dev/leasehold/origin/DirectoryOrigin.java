@@ -31,7 +31,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -111,8 +110,8 @@ public final class DirectoryOrigin implements Origin {
       Path internal = Files.createDirectories(dir.resolve(INTERNAL));
       String json = "{\"created\":" + Instant.now().toEpochMilli() + "}";
       Files.writeString(internal.resolve("bucket.json"), json, StandardCharsets.UTF_8);
-      fsync(dir);
-      fsync(root);
+      DurableFiles.fsync(dir);
+      DurableFiles.fsync(root);
     } catch (IOException e) {
       throw unavailable("creating bucket " + bucket, e);
     }
@@ -129,8 +128,8 @@ public final class DirectoryOrigin implements Origin {
       throw unavailable("deleting bucket " + bucket, e);
     }
     try {
-      deleteTree(dir);
-      fsync(root);
+      DurableFiles.deleteTree(dir);
+      DurableFiles.fsync(root);
     } catch (IOException e) {
       throw unavailable("deleting bucket " + bucket, e);
     }
@@ -202,7 +201,7 @@ public final class DirectoryOrigin implements Origin {
     return writeObject(
         bucketDir,
         key,
-        tmp -> copy(payload, tmp),
+        tmp -> DurableFiles.copy(payload, tmp),
         (dataName, now) ->
             new ObjectRecord(key, etag, payload.length(), now, dataName, metadata, List.of()),
         condition);
@@ -218,7 +217,7 @@ public final class DirectoryOrigin implements Origin {
         return;
       }
       Files.delete(dir.resolve(ObjectRecord.FILE));
-      fsync(dir);
+      DurableFiles.fsync(dir);
       deleteDataFiles(dir, null);
       pruneEmpty(bucketDir, dir);
     } catch (NoSuchFileException | java.nio.file.NotDirectoryException gone) {
@@ -322,7 +321,7 @@ public final class DirectoryOrigin implements Origin {
           Files.move(tmp, dir.resolve(dataName), StandardCopyOption.ATOMIC_MOVE);
           ObjectRecord record = records.make(dataName, Instant.now().toEpochMilli());
           record.write(dir);
-          fsync(dir);
+          DurableFiles.fsync(dir);
           deleteDataFiles(dir, dataName);
           return record.info();
         }
@@ -393,59 +392,10 @@ public final class DirectoryOrigin implements Origin {
     return locks;
   }
 
-  static void copy(Payload payload, Path target) throws IOException {
-    try (FileChannel out =
-        FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      var file = payload.file();
-      if (file.isPresent()) {
-        try (FileChannel in = FileChannel.open(file.get(), StandardOpenOption.READ)) {
-          transfer(in, out, payload.length());
-        }
-      } else {
-        try (InputStream in = payload.open()) {
-          in.transferTo(Channels.newOutputStream(out));
-        }
-      }
-      if (out.size() != payload.length()) {
-        throw new IOException("payload was " + out.size() + " bytes, expected " + payload.length());
-      }
-      out.force(true);
-    }
-  }
-
-  static void transfer(FileChannel in, FileChannel out, long length) throws IOException {
-    long done = 0;
-    while (done < length) {
-      long n = in.transferTo(done, length - done, out);
-      if (n <= 0) {
-        throw new IOException("source ended after " + done + " of " + length + " bytes");
-      }
-      done += n;
-    }
-  }
-
-  static void fsync(Path dir) throws IOException {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    }
-  }
-
   static S3Exception unavailable(String what, IOException e) {
     return S3Error.SERVICE_UNAVAILABLE
         .exception("The origin failed " + what + ": " + e.getMessage())
         .causedBy(e);
-  }
-
-  static byte[] md5(byte[]... parts) {
-    try {
-      MessageDigest md5 = MessageDigest.getInstance("MD5");
-      for (byte[] p : parts) {
-        md5.update(p);
-      }
-      return md5.digest();
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("MD5 is part of every JDK", e);
-    }
   }
 
   private static void deleteDataFiles(Path dir, @Nullable String keep) throws IOException {
@@ -489,17 +439,6 @@ public final class DirectoryOrigin implements Origin {
             .toInstant();
       } catch (IOException e) {
         return Instant.EPOCH;
-      }
-    }
-  }
-
-  static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> all = Files.walk(dir)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
       }
     }
   }

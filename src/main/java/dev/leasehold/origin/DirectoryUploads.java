@@ -71,7 +71,7 @@ final class DirectoryUploads {
     try {
       Files.createDirectories(dir);
       writeJson(dir, "upload.json", new Upload(key, Instant.now().toEpochMilli(), metadata));
-      DirectoryOrigin.fsync(uploads);
+      DurableFiles.fsync(uploads);
     } catch (IOException e) {
       throw DirectoryOrigin.unavailable("starting an upload", e);
     }
@@ -84,7 +84,7 @@ final class DirectoryUploads {
     String id = UUID.randomUUID().toString();
     Path tmp = dir.resolve(".tmp-" + id);
     try {
-      DirectoryOrigin.copy(payload, tmp);
+      DurableFiles.copy(payload, tmp);
       try (ProcessLocks.Held held = origin.locks().lock(uploadId)) {
         upload(dir, key); // still there: not aborted or completed meanwhile
         String dataName = "part-" + partNumber + "-" + id;
@@ -98,7 +98,7 @@ final class DirectoryUploads {
                 Instant.now().toEpochMilli(),
                 dataName);
         writeJson(dir, "part-" + partNumber + ".json", part);
-        DirectoryOrigin.fsync(dir);
+        DurableFiles.fsync(dir);
         if (previous != null) {
           Files.deleteIfExists(dir.resolve(previous.data()));
         }
@@ -165,7 +165,7 @@ final class DirectoryUploads {
         size += parts.get(i).size();
         sizes.add(parts.get(i).size());
       }
-      String etag = HexFormat.of().formatHex(DirectoryOrigin.md5(md5s)) + "-" + parts.size();
+      String etag = HexFormat.of().formatHex(DurableFiles.md5(md5s)) + "-" + parts.size();
       long total = size;
       ObjectInfo info =
           origin.writeObject(
@@ -175,7 +175,7 @@ final class DirectoryUploads {
               (dataName, now) ->
                   new ObjectRecord(key, etag, total, now, dataName, upload.metadata(), sizes),
               condition);
-      DirectoryOrigin.deleteTree(dir);
+      DurableFiles.deleteTree(dir);
       return info;
     } catch (NoSuchFileException aborted) {
       throw noSuchUpload(uploadId);
@@ -188,7 +188,7 @@ final class DirectoryUploads {
     Path dir = uploadDir(bucketDir, uploadId);
     try (ProcessLocks.Held held = origin.locks().lock(uploadId)) {
       upload(dir, key);
-      DirectoryOrigin.deleteTree(dir);
+      DurableFiles.deleteTree(dir);
     } catch (NoSuchFileException aborted) {
       throw noSuchUpload(uploadId);
     } catch (IOException e) {
@@ -306,7 +306,7 @@ final class DirectoryUploads {
         FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       for (Part p : parts) {
         try (FileChannel in = FileChannel.open(dir.resolve(p.data()), StandardOpenOption.READ)) {
-          DirectoryOrigin.transfer(in, out, p.size());
+          DurableFiles.transfer(in, out, p.size());
         }
       }
       out.force(true);

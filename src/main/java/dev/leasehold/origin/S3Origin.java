@@ -32,7 +32,6 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
-import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -114,7 +113,7 @@ public final class S3Origin implements Origin {
 
   @Override
   public List<BucketInfo> listBuckets() {
-    return call(
+    return SdkCalls.call(
         "listing buckets",
         () -> {
           List<BucketInfo> out = new ArrayList<>();
@@ -127,7 +126,7 @@ public final class S3Origin implements Origin {
 
   @Override
   public void createBucket(String bucket) {
-    call(
+    SdkCalls.call(
         "creating bucket " + bucket,
         () ->
             s3.createBucket(r -> {
@@ -143,13 +142,13 @@ public final class S3Origin implements Origin {
 
   @Override
   public void deleteBucket(String bucket) {
-    call("deleting bucket " + bucket, () -> s3.deleteBucket(r -> r.bucket(bucket)));
+    SdkCalls.call("deleting bucket " + bucket, () -> s3.deleteBucket(r -> r.bucket(bucket)));
   }
 
   @Override
   public boolean bucketExists(String bucket) {
     try {
-      call("checking bucket " + bucket, () -> s3.headBucket(r -> r.bucket(bucket)));
+      SdkCalls.call("checking bucket " + bucket, () -> s3.headBucket(r -> r.bucket(bucket)));
       return true;
     } catch (S3Exception e) {
       if (e.error() == S3Error.NO_SUCH_BUCKET) {
@@ -212,7 +211,7 @@ public final class S3Origin implements Origin {
       ObjectMetadata metadata,
       WriteCondition condition) {
     String etag =
-        call(
+        SdkCalls.call(
             "writing " + bucket + "/" + key,
             () ->
                 s3.putObject(
@@ -245,13 +244,14 @@ public final class S3Origin implements Origin {
 
   @Override
   public void delete(String bucket, String key) {
-    call("deleting " + bucket + "/" + key, () -> s3.deleteObject(r -> r.bucket(bucket).key(key)));
+    SdkCalls.call(
+        "deleting " + bucket + "/" + key, () -> s3.deleteObject(r -> r.bucket(bucket).key(key)));
   }
 
   @Override
   public Listing list(String bucket, ListRequest request) {
     ListObjectsV2Response page =
-        call(
+        SdkCalls.call(
             "listing " + bucket,
             () ->
                 s3.listObjectsV2(r ->
@@ -270,7 +270,7 @@ public final class S3Origin implements Origin {
 
   @Override
   public String createUpload(String bucket, String key, ObjectMetadata metadata) {
-    return call(
+    return SdkCalls.call(
         "starting an upload of " + bucket + "/" + key,
         () ->
             s3.createMultipartUpload(r ->
@@ -290,7 +290,7 @@ public final class S3Origin implements Origin {
   public PartInfo uploadPart(
       String bucket, String key, String uploadId, int partNumber, Payload payload) {
     String etag =
-        call(
+        SdkCalls.call(
             "storing part " + partNumber + " of " + bucket + "/" + key,
             () ->
                 s3.uploadPart(
@@ -322,7 +322,7 @@ public final class S3Origin implements Origin {
               .eTag(quote(p.etag()))
               .build());
     }
-    call(
+    SdkCalls.call(
         "completing an upload of " + bucket + "/" + key,
         () ->
             s3.completeMultipartUpload(r -> {
@@ -342,7 +342,7 @@ public final class S3Origin implements Origin {
 
   @Override
   public void abortUpload(String bucket, String key, String uploadId) {
-    call(
+    SdkCalls.call(
         "aborting an upload of " + bucket + "/" + key,
         () -> s3.abortMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(uploadId)));
   }
@@ -351,7 +351,7 @@ public final class S3Origin implements Origin {
   public PartListing listParts(
       String bucket, String key, String uploadId, int marker, int maxParts) {
     ListPartsResponse page =
-        call(
+        SdkCalls.call(
             "listing parts of " + bucket + "/" + key,
             () ->
                 s3.listParts(r ->
@@ -370,7 +370,7 @@ public final class S3Origin implements Origin {
   @Override
   public UploadListing listUploads(String bucket, UploadListRequest request) {
     ListMultipartUploadsResponse page =
-        call(
+        SdkCalls.call(
             "listing uploads of " + bucket,
             () ->
                 s3.listMultipartUploads(r ->
@@ -481,54 +481,12 @@ public final class S3Origin implements Origin {
   /** Runs an object call where a bare 404 (HEAD has no body) means the key or the bucket. */
   private <T> T notFoundAs(String bucket, String key, Supplier<T> call) {
     try {
-      return call("reading " + bucket + "/" + key, call);
+      return SdkCalls.call("reading " + bucket + "/" + key, call);
     } catch (S3Exception e) {
       if (e.error() == S3Error.NO_SUCH_KEY && !bucketExists(bucket)) {
         throw S3Error.NO_SUCH_BUCKET.exception().with("BucketName", bucket);
       }
       throw e;
     }
-  }
-
-  private static <T> T call(String what, Supplier<T> call) {
-    try {
-      return call.get();
-    } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
-      throw translate(what, e);
-    } catch (SdkClientException e) {
-      throw S3Error.SERVICE_UNAVAILABLE
-          .exception("The origin could not be reached while " + what + ".")
-          .causedBy(e);
-    }
-  }
-
-  private static S3Exception translate(
-      String what, software.amazon.awssdk.services.s3.model.S3Exception e) {
-    String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
-    if ("SignatureDoesNotMatch".equals(code)
-        || "InvalidAccessKeyId".equals(code)
-        || "RequestTimeTooSkewed".equals(code)) {
-      // The site's own credentials or clock, not the client's request: the origin is unusable.
-      return S3Error.SERVICE_UNAVAILABLE
-          .exception("The origin refused this site's request (" + code + ") while " + what + ".")
-          .causedBy(e);
-    }
-    S3Error error = code == null ? null : S3Error.ofCode(code).orElse(null);
-    if (error == null) {
-      error =
-          switch (e.statusCode()) {
-            case 404 -> S3Error.NO_SUCH_KEY;
-            case 412 -> S3Error.PRECONDITION_FAILED;
-            case 416 -> S3Error.INVALID_RANGE;
-            case 501 -> S3Error.NOT_IMPLEMENTED;
-            case 503 -> S3Error.SLOW_DOWN;
-            default -> e.statusCode() >= 500 ? S3Error.SERVICE_UNAVAILABLE : S3Error.INTERNAL_ERROR;
-          };
-    }
-    String message = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorMessage();
-    return error
-        .exception(message == null || message.isBlank() ? error.message() : message)
-        .causedBy(
-            new IllegalStateException("origin answered " + e.statusCode() + " while " + what, e));
   }
 }
