@@ -86,7 +86,13 @@ final class KeyPaths {
       String segment = slash < 0 ? key.substring(start) : key.substring(start, slash);
       String name = encode(segment);
       dir = dir.resolve(name);
-      Files.createDirectories(dir);
+      try {
+        Files.createDirectories(dir);
+      } catch (java.nio.file.FileAlreadyExistsException vanished) {
+        // It existed, then a concurrent delete pruned it before it could be checked: the caller
+        // starts again, as for any directory that vanishes under a write.
+        throw new NoSuchFileException(dir.toString(), null, "removed while being created");
+      }
       if (isLong(name)) {
         recordLongSegment(dir, segment);
       }

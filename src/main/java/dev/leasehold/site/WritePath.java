@@ -60,8 +60,15 @@ final class WritePath {
     origin.delete(bucket, key);
   }
 
-  /** Copies a staged body into the cache; a failure here costs a later miss, nothing more. */
+  /**
+   * Copies a staged body into the cache; a failure here costs a later miss, nothing more. An object
+   * larger than an eighth of the cache is not copied: it would mostly displace what the cache
+   * holds, at the cost of a copy on the write's own time.
+   */
   private void remember(String bucket, ObjectInfo stored, StagedFile staged) {
+    if (stored.size() > cache.budget() / 8) {
+      return;
+    }
     long chunkSize = cache.chunkSize();
     try (FileChannel source = FileChannel.open(staged.path(), StandardOpenOption.READ)) {
       for (long offset = 0, index = 0; offset < stored.size(); offset += chunkSize, index++) {
