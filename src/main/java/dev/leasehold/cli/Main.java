@@ -21,6 +21,7 @@ public final class Main implements Runnable {
     CommandLine serve = new CommandLine(new ServeCommand());
     ServeCommand.addSettingOptions(serve.getCommandSpec());
     cli.addSubcommand("serve", serve);
+    cli.addSubcommand("coordinator", new CommandLine(new CoordinatorCommand()));
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       if (e instanceof ConfigException) {
         cmd.getErr().println("leasehold: configuration error: " + e.getMessage());

@@ -21,6 +21,30 @@ public enum Setting {
       "Where buckets live: file:///path for a local directory (default: <data-dir>/origin), or"
           + " s3://?endpoint=http://host:port&region=us-east-1&path-style=true for an S3 store,"
           + " with its keys in LEASEHOLD_ORIGIN_ACCESS_KEY and LEASEHOLD_ORIGIN_SECRET_KEY."),
+  SITE("site", "local", "This site's name, unique among the sites of a namespace."),
+  COORDINATOR(
+      "coordinator",
+      "",
+      "Comma-separated client addresses (host:port) of the coordinator group's peers; any one"
+          + " is enough. Empty: an embedded single-peer coordinator in this process."),
+  COORDINATOR_PORT(
+      "coordinator-port",
+      "0",
+      "Client port of the embedded coordinator (when coordinator is empty); 0 picks a free one."),
+  LEASE_TTL(
+      "lease-ttl",
+      "10s",
+      "Session lifetime without a renewal, for the embedded coordinator (a remote group sets its"
+          + " own)."),
+  LEASE_DRIFT(
+      "lease-drift",
+      "0.01",
+      "Bound on clock-rate differences, for the embedded coordinator (0.01 is 1%)."),
+  ORIGIN_CHECK(
+      "origin-check",
+      "30s",
+      "How long a version known from the coordinator is trusted before the origin is asked again:"
+          + " bounds how long a write made directly at the origin goes unseen."),
   CACHE_SIZE("cache-size", "10GiB", "Most bytes of object data the cache keeps on disk."),
   CHUNK_SIZE(
       "chunk-size",

@@ -1,28 +1,37 @@
 package dev.leasehold.cli;
 
 import dev.leasehold.cache.ChunkCache;
+import dev.leasehold.coordinator.CoordinatorPeer;
+import dev.leasehold.lease.CoordinatorLink;
+import dev.leasehold.lease.LeaseSettings;
+import dev.leasehold.lease.Leases;
 import dev.leasehold.origin.Origin;
 import dev.leasehold.s3.Credentials;
 import dev.leasehold.s3.S3Server;
 import dev.leasehold.s3.S3Service;
 import dev.leasehold.s3.S3Settings;
-import dev.leasehold.site.OriginVersionCheck;
+import dev.leasehold.site.LeaseVersionCheck;
 import dev.leasehold.site.SiteGateway;
 import dev.leasehold.site.Staging;
+import dev.leasehold.site.VersionCheck;
 import dev.leasehold.telemetry.AdminServer;
 import dev.leasehold.telemetry.Health;
+import io.grpc.ClientInterceptor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A running site: its origin, chunk cache, staging area, gateway, S3 endpoint and admin endpoint,
- * assembled from a {@link SiteConfig}. The command line and the tests start sites the same way.
+ * A running site: its origin, chunk cache, staging area, leases (with an embedded single-peer
+ * coordinator unless a group is named), gateway, S3 endpoint and admin endpoint, assembled from a
+ * {@link SiteConfig}. The command line and the tests start sites the same way.
  *
  * <p>Thread-safe to query; started once and closed once.
  */
@@ -32,10 +41,18 @@ public final class Site implements AutoCloseable {
   private final Origin origin;
   private final ChunkCache cache;
   private final ExecutorService loaders;
+  private final @Nullable CoordinatorPeer embedded;
+  private final CoordinatorLink link;
+  private final Leases leases;
   private final S3Server s3;
   private final AdminServer admin;
 
-  private Site(SiteConfig config, Credentials credentials, Origin origin) throws IOException {
+  private Site(
+      SiteConfig config,
+      Credentials credentials,
+      Origin origin,
+      List<ClientInterceptor> coordinatorInterceptors)
+      throws IOException {
     this.config = config;
     this.credentials = credentials;
     this.origin = origin;
@@ -43,7 +60,18 @@ public final class Site implements AutoCloseable {
         Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("chunk-load-", 0).factory());
     this.cache = new ChunkCache(config.cacheDir(), config.cacheSize(), config.chunkSize(), loaders);
     Staging staging = new Staging(config.stagingDir());
-    SiteGateway gateway = new SiteGateway(origin, cache, staging, new OriginVersionCheck(origin));
+    List<String> coordinator = config.coordinator();
+    if (coordinator.isEmpty()) {
+      embedded = EmbeddedCoordinator.start(config);
+      coordinator = List.of(embedded.clientAddress());
+    } else {
+      embedded = null;
+    }
+    this.link = new CoordinatorLink(coordinator, coordinatorInterceptors);
+    this.leases = Leases.start(link, LeaseSettings.defaults(config.site()), System::nanoTime);
+    VersionCheck versions =
+        new LeaseVersionCheck(leases, origin, config.originCheck().toNanos(), System::nanoTime);
+    SiteGateway gateway = new SiteGateway(origin, cache, staging, versions, leases);
     S3Settings settings =
         new S3Settings(
             config.region(),
@@ -65,9 +93,24 @@ public final class Site implements AutoCloseable {
    * Starts a site over an origin the caller opened (and still owns: closing the site closes it).
    */
   public static Site start(SiteConfig config, Credentials credentials, Origin origin) {
+    return start(config, credentials, origin, List.of());
+  }
+
+  /**
+   * Starts a site whose calls to the coordinator pass through {@code coordinatorInterceptors}
+   * (tests cut a site off from the coordinator with one).
+   */
+  public static Site start(
+      SiteConfig config,
+      Credentials credentials,
+      Origin origin,
+      List<ClientInterceptor> coordinatorInterceptors) {
     Site site = null;
     try {
-      site = new Site(config, credentials, origin);
+      site = new Site(config, credentials, origin, coordinatorInterceptors);
+      if (site.embedded != null && !site.leases.awaitSession(Duration.ofSeconds(30))) {
+        throw new IllegalStateException("the embedded coordinator granted no session in 30 s");
+      }
       site.s3.start();
       site.admin.start();
       return site;
@@ -110,7 +153,19 @@ public final class Site implements AutoCloseable {
     return origin;
   }
 
+  public Leases leases() {
+    return leases;
+  }
+
+  /** The embedded coordinator, if this site runs one. */
+  public @Nullable CoordinatorPeer embeddedCoordinator() {
+    return embedded;
+  }
+
   private Health health() {
+    if (!leases.valid()) {
+      return Health.notReady("no valid session with the coordinator");
+    }
     try {
       origin.listBuckets();
       return Health.READY;
@@ -128,6 +183,11 @@ public final class Site implements AutoCloseable {
   public void close() {
     s3.close();
     admin.close();
+    leases.close();
+    link.close();
+    if (embedded != null) {
+      embedded.close();
+    }
     loaders.shutdownNow();
     origin.close();
   }

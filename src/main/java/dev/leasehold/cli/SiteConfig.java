@@ -30,13 +30,25 @@ public record SiteConfig(
     List<String> domains,
     Duration bodyTimeout,
     Duration idleTimeout,
-    Duration maxClockSkew) {
+    Duration maxClockSkew,
+    String site,
+    List<String> coordinator,
+    int coordinatorPort,
+    Duration leaseTtl,
+    double leaseDrift,
+    Duration originCheck) {
 
   static final long MIN_CHUNK = 64 * 1024;
   static final long MAX_CHUNK = 1L << 30;
 
   public SiteConfig {
     domains = List.copyOf(domains);
+    coordinator = List.copyOf(coordinator);
+  }
+
+  /** Where the embedded coordinator keeps its Raft log and snapshots. */
+  public Path coordinatorDir() {
+    return dataDir.resolve("coordinator");
   }
 
   public Path cacheDir() {
@@ -170,11 +182,19 @@ public record SiteConfig(
             Setting.CACHE_SIZE.key(),
             "must hold at least one chunk (" + get(Setting.CHUNK_SIZE) + ")");
       }
-      List<String> domains = new ArrayList<>();
-      for (String d : get(Setting.DOMAINS).split(",")) {
-        if (!d.isBlank()) {
-          domains.add(d.trim());
+      List<String> domains = list(get(Setting.DOMAINS));
+      List<String> coordinator = list(get(Setting.COORDINATOR));
+      for (String address : coordinator) {
+        if (address.lastIndexOf(':') <= 0) {
+          throw new ConfigException(
+              Setting.COORDINATOR.key(), "'" + address + "' is not a host:port address");
         }
+        Values.port(Setting.COORDINATOR.key(), address.substring(address.lastIndexOf(':') + 1));
+      }
+      String site = get(Setting.SITE).trim();
+      if (site.isEmpty() || !site.matches("[A-Za-z0-9._-]{1,64}")) {
+        throw new ConfigException(
+            Setting.SITE.key(), "'" + site + "' must be 1 to 64 of A-Z a-z 0-9 . _ -");
       }
       String dataDir = get(Setting.DATA_DIR);
       if (dataDir.isBlank()) {
@@ -197,7 +217,23 @@ public record SiteConfig(
           domains,
           Values.duration(Setting.BODY_TIMEOUT.key(), get(Setting.BODY_TIMEOUT)),
           Values.duration(Setting.IDLE_TIMEOUT.key(), get(Setting.IDLE_TIMEOUT)),
-          Values.duration(Setting.MAX_CLOCK_SKEW.key(), get(Setting.MAX_CLOCK_SKEW)));
+          Values.duration(Setting.MAX_CLOCK_SKEW.key(), get(Setting.MAX_CLOCK_SKEW)),
+          site,
+          coordinator,
+          Values.port(Setting.COORDINATOR_PORT.key(), get(Setting.COORDINATOR_PORT)),
+          Values.duration(Setting.LEASE_TTL.key(), get(Setting.LEASE_TTL)),
+          Values.fraction(Setting.LEASE_DRIFT.key(), get(Setting.LEASE_DRIFT)),
+          Values.duration(Setting.ORIGIN_CHECK.key(), get(Setting.ORIGIN_CHECK)));
+    }
+
+    private static List<String> list(String value) {
+      List<String> out = new ArrayList<>();
+      for (String item : value.split(",")) {
+        if (!item.isBlank()) {
+          out.add(item.trim());
+        }
+      }
+      return out;
     }
   }
 }

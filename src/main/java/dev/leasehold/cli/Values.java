@@ -62,6 +62,19 @@ final class Values {
     };
   }
 
+  /** A fraction in [0, 0.5), such as a clock drift bound. */
+  static double fraction(String key, String value) {
+    try {
+      double d = Double.parseDouble(value.trim());
+      if (d >= 0 && d < 0.5) {
+        return d;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new ConfigException(key, "'" + value + "' is not a fraction in [0, 0.5), such as 0.01");
+  }
+
   static int port(String key, String value) {
     try {
       int port = Integer.parseInt(value.trim());

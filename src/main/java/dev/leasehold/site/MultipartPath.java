@@ -14,18 +14,21 @@ import java.util.List;
 
 /**
  * Multipart uploads, written through to the origin's own multipart upload: parts are staged and
- * verified like any write body, then stored at the origin; completing is the write that makes the
- * new version visible. Thread-safe.
+ * verified like any write body, then stored at the origin (parts are invisible until completed, so
+ * they need no lease); completing is the write that makes the new version visible, under WRITE(E)
+ * like any other ({@link WriteGuard}). Thread-safe.
  */
 final class MultipartPath {
   private final Staging staging;
   private final Origin origin;
   private final ReadPath reads;
+  private final WriteGuard guard;
 
-  MultipartPath(Staging staging, Origin origin, ReadPath reads) {
+  MultipartPath(Staging staging, Origin origin, ReadPath reads, WriteGuard guard) {
     this.staging = staging;
     this.origin = origin;
     this.reads = reads;
+    this.guard = guard;
   }
 
   String create(String bucket, String key, ObjectMetadata metadata) {
@@ -52,7 +55,16 @@ final class MultipartPath {
       String uploadId,
       List<CompletedPart> parts,
       WriteCondition condition) {
-    return origin.completeUpload(bucket, key, uploadId, parts, condition);
+    ObjectInfo stored =
+        guard.write(
+            bucket,
+            key,
+            condition,
+            fence -> origin.completeUpload(bucket, key, uploadId, parts, fence));
+    if (stored == null) {
+      throw new IllegalStateException("a completed upload stored nothing");
+    }
+    return stored;
   }
 
   void abort(String bucket, String key, String uploadId) {

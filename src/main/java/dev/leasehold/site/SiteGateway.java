@@ -3,6 +3,7 @@ package dev.leasehold.site;
 import dev.leasehold.cache.ChunkCache;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
+import dev.leasehold.lease.Leases;
 import dev.leasehold.object.BucketInfo;
 import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.ListRequest;
@@ -19,8 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A single site over one origin: composes the read, write, list, copy and multipart paths.
- * Thread-safe; holds no state of its own.
+ * A site over one origin: composes the read, write, list, copy and multipart paths, with leases for
+ * every read and write of an object. Thread-safe; holds no state of its own.
  */
 public final class SiteGateway implements Gateway {
   private final Origin origin;
@@ -30,13 +31,15 @@ public final class SiteGateway implements Gateway {
   private final Copies copies;
   private final MultipartPath multipart;
 
-  public SiteGateway(Origin origin, ChunkCache cache, Staging staging, VersionCheck versions) {
+  public SiteGateway(
+      Origin origin, ChunkCache cache, Staging staging, VersionCheck versions, Leases leases) {
     this.origin = origin;
+    WriteGuard guard = new WriteGuard(leases, origin);
     this.reads = new ReadPath(versions, cache, origin);
-    this.writes = new WritePath(staging, origin, cache);
+    this.writes = new WritePath(staging, origin, cache, guard);
     this.lists = new ListPath(origin);
     this.copies = new Copies(reads, writes, staging);
-    this.multipart = new MultipartPath(staging, origin, reads);
+    this.multipart = new MultipartPath(staging, origin, reads, guard);
   }
 
   @Override

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  *       the next read of them is a hit.
  * </ol>
  *
- * <p>Deletes go straight to the origin. Thread-safe.
+ * <p>Deletes take the same guard. Thread-safe.
  */
 final class WritePath {
   private static final Logger LOG = LoggerFactory.getLogger(WritePath.class);
@@ -31,11 +31,13 @@ final class WritePath {
   private final Staging staging;
   private final Origin origin;
   private final ChunkCache cache;
+  private final WriteGuard guard;
 
-  WritePath(Staging staging, Origin origin, ChunkCache cache) {
+  WritePath(Staging staging, Origin origin, ChunkCache cache, WriteGuard guard) {
     this.staging = staging;
     this.origin = origin;
     this.cache = cache;
+    this.guard = guard;
   }
 
   ObjectInfo put(PutRequest request, Upload body) {
@@ -51,13 +53,25 @@ final class WritePath {
       StagedFile staged,
       ObjectMetadata metadata,
       WriteCondition condition) {
-    ObjectInfo stored = origin.put(bucket, key, staged, metadata, condition);
+    ObjectInfo stored =
+        guard.write(
+            bucket, key, condition, fence -> origin.put(bucket, key, staged, metadata, fence));
+    if (stored == null) {
+      throw new IllegalStateException("a put stored nothing");
+    }
     remember(bucket, stored, staged);
     return stored;
   }
 
   void delete(String bucket, String key) {
-    origin.delete(bucket, key);
+    guard.write(
+        bucket,
+        key,
+        WriteCondition.NONE,
+        fence -> {
+          origin.delete(bucket, key);
+          return null;
+        });
   }
 
   /**

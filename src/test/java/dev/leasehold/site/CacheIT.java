@@ -43,6 +43,9 @@ import software.amazon.awssdk.services.s3.S3Client;
 class CacheIT {
   static final int CHUNK = 256 * 1024;
 
+  /** How long a site trusts a version before asking the origin again. */
+  static final java.time.Duration ORIGIN_CHECK = java.time.Duration.ofSeconds(1);
+
   static LocalCluster cluster;
   static S3Client s3;
   static String bucket;
@@ -51,7 +54,13 @@ class CacheIT {
 
   @BeforeParameterizedClassInvocation
   static void start(OriginKind origin) {
-    cluster = LocalCluster.builder().origin(origin).chunkSize(CHUNK).cacheSize(64L * CHUNK).start();
+    cluster =
+        LocalCluster.builder()
+            .origin(origin)
+            .chunkSize(CHUNK)
+            .cacheSize(1024L * CHUNK)
+            .originCheck(ORIGIN_CHECK.toMillis() + "ms")
+            .start();
     s3 = cluster.client(0);
     bucket = Data.bucket(s3);
   }
@@ -79,27 +88,41 @@ class CacheIT {
     assertThat(first).isEqualTo(body);
     assertThat(recorder().count(Call.READ, bucket, "twice")).isEqualTo(4); // one per chunk
 
+    assertThat(recorder().count(Call.HEAD, bucket, "twice")).isEqualTo(1); // learning the version
+
     byte[] second = s3.getObjectAsBytes(g -> g.bucket(bucket).key("twice")).asByteArray();
     assertThat(second).isEqualTo(body);
-    assertThat(recorder().count(Call.READ, bucket, "twice")).isEqualTo(4); // no GET reached it
-    assertThat(recorder().count(Call.HEAD, bucket, "twice")).isEqualTo(2); // the freshness check
+    // Under the READ lease, nothing reached the origin: no GET, and no HEAD either.
+    assertThat(recorder().count(Call.READ, bucket, "twice")).isEqualTo(4);
+    assertThat(recorder().count(Call.HEAD, bucket, "twice")).isEqualTo(1);
   }
 
   @Test
-  void aChangedObjectIsNeverServedFromTheOldCacheEntry() {
+  void anObjectChangedAtTheOriginIsSeenWithinTheOriginCheckAndNeverMixed() throws Exception {
     byte[] v1 = Data.bytes(2 * CHUNK, 2);
     byte[] v2 = Data.bytes(2 * CHUNK, 3);
     backdoorPut("changing", v1);
     assertThat(s3.getObjectAsBytes(g -> g.bucket(bucket).key("changing")).asByteArray())
         .isEqualTo(v1);
     backdoorPut("changing", v2); // changed at the origin, behind the site
-    assertThat(s3.getObjectAsBytes(g -> g.bucket(bucket).key("changing")).asByteArray())
-        .isEqualTo(v2);
+    long changed = System.nanoTime();
+    byte[] seen;
+    do {
+      seen = s3.getObjectAsBytes(g -> g.bucket(bucket).key("changing")).asByteArray();
+      // The old version or the new one, whole; the old one only within the origin check.
+      assertThat(seen)
+          .satisfiesAnyOf(b -> assertThat(b).isEqualTo(v1), b -> assertThat(b).isEqualTo(v2));
+      assertThat(System.nanoTime() - changed)
+          .as("still served the old version")
+          .isLessThan(ORIGIN_CHECK.plusMillis(1500).toNanos());
+      Thread.sleep(50);
+    } while (!java.util.Arrays.equals(seen, v2));
     assertThat(
             s3.getObjectAsBytes(g -> g.bucket(bucket).key("changing").range("bytes=0-99"))
                 .asByteArray())
         .isEqualTo(Arrays.copyOf(v2, 100));
     cluster.backdoor().delete(bucket, "changing");
+    Thread.sleep(ORIGIN_CHECK.plusMillis(100).toMillis());
     assertThat(
             org.assertj.core.api.Assertions.catchThrowable(
                 () -> s3.getObjectAsBytes(g -> g.bucket(bucket).key("changing"))))
@@ -183,6 +206,7 @@ class CacheIT {
 
     List<Path> chunks = chunkFiles("durable", etag);
     assertThat(chunks).hasSize(3);
+    Path cacheDir = cluster.site(0).config().cacheDir();
     cluster.restart(
         0,
         () -> {
@@ -198,8 +222,7 @@ class CacheIT {
               f.write(b ^ 0x40);
             }
             // A temporary file of a write that never finished.
-            Files.write(
-                cluster.site(0).config().cacheDir().resolve("tmp").resolve("x.part"), new byte[10]);
+            Files.write(cacheDir.resolve("tmp").resolve("x.part"), new byte[10]);
           } catch (IOException e) {
             throw new UncheckedIOException(e);
           }
@@ -217,7 +240,7 @@ class CacheIT {
         .isEqualTo(body);
     // The torn chunk and the corrupt one came again from the origin; the whole one did not.
     assertThat(recorder().count(Call.READ, bucket, "durable")).isEqualTo(2);
-    assertThat(cluster.site(0).config().cacheDir().resolve("tmp").resolve("x.part")).doesNotExist();
+    assertThat(cacheDir.resolve("tmp").resolve("x.part")).doesNotExist();
 
     recorder().reset();
     assertThat(s3.getObjectAsBytes(g -> g.bucket(bucket).key("durable")).asByteArray())

@@ -3,49 +3,71 @@ package dev.leasehold.testkit;
 import dev.leasehold.cli.Setting;
 import dev.leasehold.cli.Site;
 import dev.leasehold.cli.SiteConfig;
+import dev.leasehold.coordinator.CoordinatorPeer;
+import dev.leasehold.coordinator.CoordinatorSettings;
 import dev.leasehold.origin.DirectoryOrigin;
 import dev.leasehold.origin.Origin;
 import dev.leasehold.origin.S3Origin;
 import dev.leasehold.s3.Credentials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * The test kit: starts an origin (a directory, or S3Proxy on loopback) and N sites over it, each on
+ * The test kit: starts an origin (a directory, or S3Proxy on loopback), a coordinator group (none,
+ * for a lone site with its embedded coordinator; or 1 or 3 peers) and N sites over them, each on
  * free loopback ports, in this JVM, with everything under one temporary directory. Every multi-part
- * test builds its world with this, rather than by hand.
+ * test builds its world with this, rather than by hand (Ratis's MiniRaftCluster is the model).
  *
  * <p>Each site's origin is wrapped in a {@link RecordingOrigin}, so tests can assert what reached
- * the origin; {@link #backdoor()} is a separate connection to the same origin, for changes made
- * behind Leasehold's back.
+ * the origin; each site's calls to the coordinator pass through a {@link Partition}, which counts
+ * them and can cut the site off. {@link #backdoor()} is a separate connection to the same origin,
+ * for changes made behind Leasehold's back. Sites and coordinator peers can be killed and
+ * restarted.
  *
- * <p>Not thread-safe: build, use, close from the test thread.
+ * <p>Not thread-safe: build, use, close from the test thread (faults may be injected from another).
  */
 public final class LocalCluster implements AutoCloseable {
   public static final Credentials CREDENTIALS =
       new Credentials("LHTESTACCESSKEY0001", "test-secret-key-0123456789abcdefghijklmn");
 
+  private final Builder b;
   private final Path root;
-  private final OriginKind originKind;
   private final @Nullable S3ProxyServer s3proxy;
-  private final List<Site> sites = new ArrayList<>();
+  private final List<@Nullable Site> sites = new ArrayList<>();
   private final List<RecordingOrigin> origins = new ArrayList<>();
   private final List<SiteConfig> configs = new ArrayList<>();
+  private final List<Partition> partitions = new ArrayList<>();
+  private final List<@Nullable CoordinatorPeer> peers = new ArrayList<>();
+  private final List<CoordinatorSettings> peerSettings = new ArrayList<>();
   private final Origin backdoor;
 
   private LocalCluster(Builder b) throws IOException {
+    this.b = b;
     this.root = Files.createTempDirectory("leasehold-test-");
-    this.originKind = b.originKind;
     this.s3proxy = b.originKind == OriginKind.S3PROXY ? S3ProxyServer.start() : null;
     this.backdoor = openOrigin();
+    int coordinators = b.coordinators >= 0 ? b.coordinators : b.sites > 1 ? 1 : 0;
+    startCoordinators(coordinators);
+    List<String> addresses = new ArrayList<>();
+    for (CoordinatorPeer p : peers) {
+      if (p != null) {
+        addresses.add(p.clientAddress());
+      }
+    }
     for (int i = 0; i < b.sites; i++) {
       SiteConfig config =
           SiteConfig.builder()
@@ -55,9 +77,20 @@ public final class LocalCluster implements AutoCloseable {
               .cacheSize(b.cacheSize)
               .chunkSize(b.chunkSize)
               .set(Setting.BODY_TIMEOUT, b.bodyTimeout)
+              .set(Setting.ORIGIN_CHECK, b.originCheck)
+              .set(Setting.LEASE_TTL, b.ttl.toMillis() + "ms")
+              .set(Setting.SITE, "site-" + i)
+              .set(Setting.COORDINATOR, String.join(",", addresses))
               .build();
       configs.add(config);
+      partitions.add(new Partition());
       startSite(i, config);
+    }
+    for (int i = 0; i < b.sites; i++) {
+      Site s = sites.get(i);
+      if (s != null && !s.leases().awaitSession(Duration.ofSeconds(30))) {
+        throw new IllegalStateException("site " + i + " got no session");
+      }
     }
   }
 
@@ -65,9 +98,41 @@ public final class LocalCluster implements AutoCloseable {
     return new Builder();
   }
 
+  private void startCoordinators(int n) throws IOException {
+    if (n == 0) {
+      return;
+    }
+    Map<String, String> group = new LinkedHashMap<>();
+    List<Integer> clientPorts = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      group.put("c" + (i + 1), "127.0.0.1:" + freePort());
+      clientPorts.add(freePort());
+    }
+    for (int i = 0; i < n; i++) {
+      String id = "c" + (i + 1);
+      String raft = group.get(id);
+      CoordinatorSettings s =
+          new CoordinatorSettings(
+              id,
+              root.resolve("coordinator-" + id),
+              "127.0.0.1",
+              clientPorts.get(i),
+              Integer.parseInt(raft.substring(raft.lastIndexOf(':') + 1)),
+              group,
+              b.ttl,
+              CoordinatorSettings.DEFAULT_DRIFT,
+              false);
+      peerSettings.add(s);
+      peers.add(null);
+    }
+    for (int i = 0; i < n; i++) {
+      peers.set(i, CoordinatorPeer.start(peerSettings.get(i)));
+    }
+  }
+
   private void startSite(int i, SiteConfig config) {
     RecordingOrigin origin = new RecordingOrigin(openOrigin());
-    Site site = Site.start(config, CREDENTIALS, origin);
+    Site site = Site.start(config, CREDENTIALS, origin, List.of(partitions.get(i)));
     if (i < sites.size()) {
       sites.set(i, site);
       origins.set(i, origin);
@@ -91,16 +156,29 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   public OriginKind originKind() {
-    return originKind;
+    return b.originKind;
+  }
+
+  public int size() {
+    return sites.size();
   }
 
   public Site site(int i) {
-    return sites.get(i);
+    Site s = sites.get(i);
+    if (s == null) {
+      throw new IllegalStateException("site " + i + " is down");
+    }
+    return s;
   }
 
   /** The calls site {@code i} made to its origin. */
   public RecordingOrigin origin(int i) {
     return origins.get(i);
+  }
+
+  /** The link between site {@code i} and the coordinator: cut it, or count its calls. */
+  public Partition link(int i) {
+    return partitions.get(i);
   }
 
   /** A connection to the origin that bypasses every site. */
@@ -115,27 +193,79 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Stops site {@code i} and starts it again on the same data directory (new ports). */
   public Site restart(int i) {
-    sites.get(i).close();
-    startSite(i, configs.get(i));
-    return sites.get(i);
+    return restart(i, () -> {});
   }
 
   /** Stops site {@code i}, runs {@code whileDown} (say, to tamper with its cache), restarts it. */
   public Site restart(int i, Runnable whileDown) {
-    sites.get(i).close();
+    kill(i);
     whileDown.run();
     startSite(i, configs.get(i));
-    return sites.get(i);
+    site(i).leases().awaitSession(Duration.ofSeconds(30));
+    return site(i);
+  }
+
+  /**
+   * Stops site {@code i} without a word to anyone: its leases live on until its session expires.
+   */
+  public void kill(int i) {
+    Site s = sites.get(i);
+    if (s != null) {
+      sites.set(i, null);
+      s.close();
+    }
+  }
+
+  /** The coordinator peers (empty when the lone site embeds its coordinator). */
+  public List<@Nullable CoordinatorPeer> coordinators() {
+    return peers;
+  }
+
+  /** The index of the peer that leads now, waiting up to 10 s for one. */
+  public int leader() {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (System.nanoTime() - deadline < 0) {
+      for (int i = 0; i < peers.size(); i++) {
+        CoordinatorPeer p = peers.get(i);
+        if (p != null && p.isLeader()) {
+          return i;
+        }
+      }
+      sleep(20);
+    }
+    throw new IllegalStateException("no coordinator leader");
+  }
+
+  /** Stops coordinator peer {@code i}. */
+  public void killCoordinator(int i) {
+    CoordinatorPeer p = peers.get(i);
+    if (p != null) {
+      peers.set(i, null);
+      p.close();
+    }
+  }
+
+  /** Starts coordinator peer {@code i} again, on its log. */
+  public void restartCoordinator(int i) {
+    killCoordinator(i);
+    peers.set(i, CoordinatorPeer.start(peerSettings.get(i)));
   }
 
   public Path root() {
     return root;
   }
 
+  public Duration ttl() {
+    return b.ttl;
+  }
+
   @Override
   public void close() {
-    for (Site s : sites) {
-      s.close();
+    for (int i = 0; i < sites.size(); i++) {
+      kill(i);
+    }
+    for (int i = 0; i < peers.size(); i++) {
+      killCoordinator(i);
     }
     backdoor.close();
     if (s3proxy != null) {
@@ -150,13 +280,31 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      return s.getLocalPort();
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** Builds a cluster. */
   public static final class Builder {
     private OriginKind originKind = OriginKind.DIRECTORY;
     private int sites = 1;
+    private int coordinators = -1;
     private long chunkSize = 1024 * 1024;
     private long cacheSize = 256L * 1024 * 1024;
     private String bodyTimeout = Setting.BODY_TIMEOUT.defaultValue();
+    private String originCheck = Setting.ORIGIN_CHECK.defaultValue();
+    private Duration ttl = CoordinatorSettings.DEFAULT_TTL;
 
     private Builder() {}
 
@@ -167,6 +315,15 @@ public final class LocalCluster implements AutoCloseable {
 
     public Builder sites(int n) {
       this.sites = n;
+      return this;
+    }
+
+    /**
+     * Coordinator peers: 0 to let a lone site embed its own; default 1 with several sites and 0
+     * with one.
+     */
+    public Builder coordinators(int n) {
+      this.coordinators = n;
       return this;
     }
 
@@ -183,6 +340,18 @@ public final class LocalCluster implements AutoCloseable {
     /** How long a request body may stall, such as {@code 2s}. */
     public Builder bodyTimeout(String duration) {
       this.bodyTimeout = duration;
+      return this;
+    }
+
+    /** How long a known version is served before the origin is asked again, such as {@code 1s}. */
+    public Builder originCheck(String duration) {
+      this.originCheck = duration;
+      return this;
+    }
+
+    /** Session lifetime without a renewal. */
+    public Builder ttl(Duration ttl) {
+      this.ttl = ttl;
       return this;
     }
 

@@ -1,0 +1,146 @@
+package dev.leasehold.cli;
+
+import dev.leasehold.coordinator.CoordinatorPeer;
+import dev.leasehold.coordinator.CoordinatorSettings;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code leasehold coordinator}: runs one peer of a coordinator group until stopped. The shape of
+ * this command line is a contract that operators and scripts rely on.
+ */
+@Command(
+    name = "coordinator",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs one peer of a coordinator group (Apache Ratis). Sites name any peers' client",
+      "addresses with `serve --coordinator`; a follower redirects them to the leader."
+    })
+final class CoordinatorCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--id",
+      required = true,
+      paramLabel = "ID",
+      description = "This peer's id, as in --peers.")
+  String id = "";
+
+  @Option(
+      names = "--data-dir",
+      required = true,
+      paramLabel = "DIR",
+      description = "Where this peer keeps its Raft log and snapshots.")
+  Path dataDir = Path.of(".");
+
+  @Option(
+      names = "--port",
+      required = true,
+      paramLabel = "CLIENT_PORT",
+      description = "The port sites call (gRPC).")
+  int port;
+
+  @Option(
+      names = "--raft-port",
+      paramLabel = "RAFT_PORT",
+      description = "The port peers replicate on. Default: this peer's port in --peers.")
+  @Nullable Integer raftPort;
+
+  @Option(
+      names = "--peers",
+      required = true,
+      paramLabel = "ID=HOST:RAFT_PORT,...",
+      description = "Every peer of the group, this one included.")
+  String peers = "";
+
+  @Option(
+      names = "--bind",
+      paramLabel = "ADDRESS",
+      description = "The address both ports listen on. Default: this peer's host in --peers.")
+  @Nullable String bind;
+
+  @Option(
+      names = "--ttl",
+      paramLabel = "DURATION",
+      description = "Session lifetime without a renewal. Default: 10s.")
+  String ttl = "10s";
+
+  @Option(
+      names = "--drift",
+      paramLabel = "FRACTION",
+      description = "Bound on clock-rate differences between machines. Default: 0.01 (1%).")
+  String drift = "0.01";
+
+  @Override
+  public Integer call() throws InterruptedException {
+    Map<String, String> group = parsePeers(peers);
+    String own = group.get(id);
+    if (own == null) {
+      throw new ConfigException("id", "'" + id + "' is not among --peers " + group.keySet());
+    }
+    int ownRaftPort = Values.port("peers", own.substring(own.lastIndexOf(':') + 1));
+    if (raftPort != null && raftPort != ownRaftPort) {
+      throw new ConfigException(
+          "raft-port", raftPort + " is not this peer's port in --peers (" + own + ")");
+    }
+    CoordinatorPeer peer =
+        CoordinatorPeer.start(
+            new CoordinatorSettings(
+                id,
+                dataDir.toAbsolutePath().normalize(),
+                bind != null ? bind : CoordinatorPeer.hostOf(own),
+                Values.port("port", Integer.toString(port)),
+                ownRaftPort,
+                group,
+                Values.duration("ttl", ttl),
+                Values.fraction("drift", drift),
+                true));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  peer.close();
+                  stopped.countDown();
+                },
+                "shutdown"));
+    var out = spec.commandLine().getOut();
+    out.println("Leasehold coordinator peer " + id + " is running.");
+    out.println("  client address  " + peer.clientAddress());
+    out.println("  raft address    " + own);
+    out.println("  group           " + group);
+    out.println("  data            " + dataDir.toAbsolutePath().normalize());
+    out.println("Stop with Ctrl-C.");
+    out.flush();
+    stopped.await();
+    return 0;
+  }
+
+  /** {@code c1=host:9091,c2=host:9191} as a map, in order. */
+  static Map<String, String> parsePeers(String peers) {
+    Map<String, String> group = new LinkedHashMap<>();
+    for (String entry : peers.split(",")) {
+      if (entry.isBlank()) {
+        continue;
+      }
+      int eq = entry.indexOf('=');
+      int colon = entry.lastIndexOf(':');
+      if (eq <= 0 || colon <= eq + 1) {
+        throw new ConfigException("peers", "'" + entry + "' is not ID=HOST:RAFT_PORT");
+      }
+      Values.port("peers", entry.substring(colon + 1).trim());
+      group.put(entry.substring(0, eq).trim(), entry.substring(eq + 1).trim());
+    }
+    if (group.isEmpty()) {
+      throw new ConfigException("peers", "names no peer");
+    }
+    return group;
+  }
+}

@@ -1,0 +1,364 @@
+package dev.leasehold.coordinator;
+
+import dev.leasehold.protocol.Command;
+import dev.leasehold.protocol.ExpireSession;
+import dev.leasehold.protocol.PeerAddress;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcFactory;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.TimeDuration;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One peer of the coordinator group: a Ratis server with the lease {@link CoordinatorStateMachine},
+ * and the gRPC endpoint sites call ({@link CoordinatorService}). One peer alone is the embedded
+ * coordinator of {@code leasehold serve}; three or five make a group that survives the loss of one
+ * or two.
+ *
+ * <p>At the leader it also runs the duties that depend on time: expiring sessions that stopped
+ * renewing, and refusing grants for {@code ttl·(1+drift)} after a standalone start with no state
+ * (PROTOCOL.md, Sessions 4).
+ *
+ * <p>Thread-safe: started once, closed once.
+ */
+public final class CoordinatorPeer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(CoordinatorPeer.class);
+  static final RaftGroupId GROUP =
+      RaftGroupId.valueOf(
+          UUID.nameUUIDFromBytes("leasehold-coordinator".getBytes(StandardCharsets.UTF_8)));
+
+  private final CoordinatorSettings settings;
+  private final LongSupplier nanoTime;
+  private final RaftGroup group;
+  private final SessionWatch watch;
+  private final Changes changes = new Changes();
+  private final RecallHub recalls = new RecallHub();
+  private final CoordinatorStateMachine stateMachine;
+  private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
+  private final ScheduledExecutorService ticks =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name("coordinator-ticks").factory());
+  private final long startNanos;
+  private volatile long graceUntil;
+  private volatile boolean leader;
+  private @Nullable RaftServer raft;
+  private @Nullable Submitter submitter;
+  private @Nullable Server grpc;
+
+  private CoordinatorPeer(CoordinatorSettings settings, LongSupplier nanoTime) {
+    this.settings = settings;
+    this.nanoTime = nanoTime;
+    this.startNanos = nanoTime.getAsLong();
+    List<RaftPeer> peers = new ArrayList<>();
+    for (Map.Entry<String, String> p : settings.peers().entrySet()) {
+      peers.add(RaftPeer.newBuilder().setId(p.getKey()).setAddress(p.getValue()).build());
+    }
+    this.group = RaftGroup.valueOf(GROUP, peers);
+    this.watch = new SessionWatch(nanoTime, settings.expiry().toNanos());
+    this.stateMachine =
+        new CoordinatorStateMachine(
+            (command, result) -> {
+              watch.applied(command, result);
+              changes.bump();
+            },
+            this::leaderChanged);
+  }
+
+  /** Starts a peer; returns once its client port is open (the group may still be electing). */
+  public static CoordinatorPeer start(CoordinatorSettings settings) {
+    return start(settings, System::nanoTime);
+  }
+
+  static CoordinatorPeer start(CoordinatorSettings settings, LongSupplier nanoTime) {
+    CoordinatorPeer peer = new CoordinatorPeer(settings, nanoTime);
+    try {
+      peer.startServers();
+      return peer;
+    } catch (IOException | RuntimeException e) {
+      peer.close();
+      throw e instanceof IOException io
+          ? new UncheckedIOException("cannot start coordinator peer " + settings.id(), io)
+          : (RuntimeException) e;
+    }
+  }
+
+  private void startServers() throws IOException {
+    Files.createDirectories(settings.dataDir());
+    RaftProperties props = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(props, List.of(settings.dataDir().toFile()));
+    GrpcConfigKeys.Server.setHost(props, settings.bind());
+    GrpcConfigKeys.Server.setPort(props, settings.raftPort());
+    // Elections within a second on a loaded two-core machine, without spurious ones.
+    RaftServerConfigKeys.Rpc.setTimeoutMin(props, TimeDuration.valueOf(400, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(800, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, 10_000);
+    boolean fresh = isEmpty(settings.dataDir());
+    raft =
+        RaftServer.newBuilder()
+            .setServerId(RaftPeerId.valueOf(settings.id()))
+            .setGroup(group)
+            .setProperties(props)
+            .setStateMachine(stateMachine)
+            .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
+            .build();
+    raft.start();
+    if (settings.standalone() && fresh) {
+      graceUntil = startNanos + settings.expiry().toNanos();
+    }
+
+    RaftProperties clientProps = new RaftProperties();
+    RaftClientConfigKeys.Rpc.setRequestTimeout(
+        clientProps, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+    RaftClient client =
+        RaftClient.newBuilder()
+            .setProperties(clientProps)
+            .setRaftGroup(group)
+            .setClientId(ClientId.randomId())
+            .setClientRpc(
+                new GrpcFactory(new Parameters())
+                    .newRaftClientRpc(ClientId.randomId(), clientProps))
+            .setRetryPolicy(
+                RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                    60, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+            .build();
+    Submitter s = new Submitter(client);
+    submitter = s;
+
+    CoordinatorService service =
+        new CoordinatorService(new PeerView(), s, recalls, changes, settings, nanoTime);
+    grpc =
+        NettyServerBuilder.forAddress(
+                new InetSocketAddress(settings.bind(), settings.clientPort()),
+                InsecureServerCredentials.create())
+            .addService(service)
+            .executor(calls)
+            .build()
+            .start();
+    LOG.info(
+        "coordinator peer {} up: client {}, raft {}, group {}",
+        settings.id(),
+        clientAddress(),
+        settings.peers().get(settings.id()),
+        settings.peers().keySet());
+    ticks.scheduleWithFixedDelay(this::tick, 100, 100, TimeUnit.MILLISECONDS);
+    calls.execute(this::announceAddress);
+  }
+
+  private static boolean isEmpty(java.nio.file.Path dir) throws IOException {
+    try (var entries = Files.list(dir)) {
+      return entries.findAny().isEmpty();
+    }
+  }
+
+  /** The address sites call this peer at, as other peers tell sites where the leader is. */
+  public String clientAddress() {
+    Server s = grpc;
+    int port = s == null ? settings.clientPort() : s.getPort();
+    return hostOf(settings.peers().getOrDefault(settings.id(), settings.bind())) + ":" + port;
+  }
+
+  public String id() {
+    return settings.id();
+  }
+
+  /** The host of {@code host:port} (or the whole string, if it has no port). */
+  public static String hostOf(String address) {
+    int colon = address.lastIndexOf(':');
+    return colon < 0 ? address : address.substring(0, colon);
+  }
+
+  public boolean isLeader() {
+    return leader;
+  }
+
+  /** Records this peer's client address in the table, so followers can name the leader's. */
+  private void announceAddress() {
+    Submitter s = submitter;
+    for (int attempt = 0; s != null && attempt < 600 && !calls.isShutdown(); attempt++) {
+      try {
+        s.submit(
+            Command.newBuilder()
+                .setPeerAddress(
+                    PeerAddress.newBuilder()
+                        .setPeer(settings.id())
+                        .setClientAddress(clientAddress()))
+                .build());
+        return;
+      } catch (IOException e) {
+        sleep(200);
+      }
+    }
+  }
+
+  private void leaderChanged() {
+    boolean now = isLeaderNow();
+    if (now && !leader) {
+      watch.takeOver(stateMachine.sessions());
+      LOG.info("coordinator peer {} leads", settings.id());
+    } else if (!now && leader) {
+      recalls.closeAll("leadership moved");
+    }
+    leader = now;
+  }
+
+  private boolean isLeaderNow() {
+    RaftServer r = raft;
+    if (r == null) {
+      return false;
+    }
+    try {
+      return r.getDivision(GROUP).getInfo().isLeader();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Leader duties, every 100 ms: expire the sessions that stopped renewing. */
+  private void tick() {
+    try {
+      boolean now = isLeaderNow();
+      if (now != leader) {
+        leaderChanged();
+      }
+      if (!now) {
+        return;
+      }
+      Submitter s = submitter;
+      for (Map.Entry<Long, Long> due : watch.due()) {
+        calls.execute(() -> {
+          try {
+            if (s != null) {
+              s.submit(
+                  Command.newBuilder()
+                      .setExpire(
+                          ExpireSession.newBuilder()
+                              .setSession(due.getKey())
+                              .setRenewalsSeen(due.getValue()))
+                      .build());
+              LOG.info("session {} expired", due.getKey());
+            }
+          } catch (IOException e) {
+            watch.retry(due.getKey());
+          }
+        });
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("coordinator tick failed", e);
+    }
+  }
+
+  /** The peer as the service sees it. */
+  private final class PeerView implements CoordinatorService.Peer {
+    @Override
+    public boolean isLeader() {
+      return leader || isLeaderNow();
+    }
+
+    @Override
+    public String leaderAddress() {
+      RaftPeerId id = leaderPeer();
+      if (id == null) {
+        return "";
+      }
+      String address = stateMachine.peerAddresses().get(id.toString());
+      return address == null ? "" : address;
+    }
+
+    @Override
+    public String leaderId() {
+      RaftPeerId id = leaderPeer();
+      return id == null ? "" : id.toString();
+    }
+
+    @Override
+    public boolean starting() {
+      return graceUntil != 0 && nanoTime.getAsLong() - graceUntil < 0;
+    }
+
+    @Override
+    public long appliedIndex() {
+      var t = stateMachine.getLastAppliedTermIndex();
+      return t == null ? -1 : t.getIndex();
+    }
+
+    @Override
+    public int sessions() {
+      return stateMachine.sessions().size();
+    }
+
+    private @Nullable RaftPeerId leaderPeer() {
+      RaftServer r = raft;
+      if (r == null) {
+        return null;
+      }
+      try {
+        return r.getDivision(GROUP).getInfo().getLeaderId();
+      } catch (IOException e) {
+        return stateMachine.leader();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    ticks.shutdownNow();
+    recalls.closeAll("coordinator peer stopping");
+    Server g = grpc;
+    if (g != null) {
+      g.shutdownNow();
+    }
+    calls.shutdownNow();
+    try {
+      Submitter s = submitter;
+      if (s != null) {
+        s.close();
+      }
+      RaftServer r = raft;
+      if (r != null) {
+        r.close();
+      }
+    } catch (IOException e) {
+      LOG.warn("closing coordinator peer {}", settings.id(), e);
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

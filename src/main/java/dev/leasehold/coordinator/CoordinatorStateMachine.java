@@ -1,0 +1,161 @@
+package dev.leasehold.coordinator;
+
+import dev.leasehold.protocol.Command;
+import dev.leasehold.protocol.CommandResult;
+import dev.leasehold.protocol.TableSnapshot;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.ratis.io.MD5Hash;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.MD5FileUtil;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The Ratis state machine of the coordinator: applies {@link Command}s from the log to a {@link
+ * LeaseTable}, answers each with its {@link CommandResult}, and snapshots the table (as a {@link
+ * TableSnapshot} file) so the log can be trimmed.
+ *
+ * <p>Threading: Ratis calls {@code applyTransaction}, {@code takeSnapshot} and {@code reinitialize}
+ * on its state machine updater thread, one at a time; the table is confined to it. What other
+ * threads need (the sessions and their renewal counts, the peers' client addresses) is published
+ * after each apply as immutable maps in volatile fields.
+ */
+final class CoordinatorStateMachine extends BaseStateMachine {
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final LeaseTable table = new LeaseTable();
+  private final TableListener listener;
+  private final Runnable onLeaderChange;
+  private volatile Map<Long, Long> sessions = Map.of();
+  private volatile Map<String, String> peerAddresses = Map.of();
+  private volatile boolean startedEmpty = true;
+  private volatile @Nullable RaftPeerId leader;
+
+  CoordinatorStateMachine(TableListener listener, Runnable onLeaderChange) {
+    this.listener = listener;
+    this.onLeaderChange = onLeaderChange;
+  }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
+      throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    storage.init(raftStorage);
+    reinitialize();
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    SingleFileSnapshotInfo snapshot = storage.getLatestSnapshot();
+    if (snapshot == null || !Files.exists(snapshot.getFile().getPath())) {
+      return;
+    }
+    Path file = snapshot.getFile().getPath();
+    MD5Hash md5 = snapshot.getFile().getFileDigest();
+    if (md5 != null) {
+      MD5FileUtil.verifySavedMD5(file.toFile(), md5);
+    }
+    try (InputStream in = Files.newInputStream(file)) {
+      table.restore(TableSnapshot.parseFrom(in));
+    }
+    setLastAppliedTermIndex(snapshot.getTermIndex());
+    startedEmpty = false;
+    publish();
+  }
+
+  @Override
+  public long takeSnapshot() throws IOException {
+    TermIndex last = getLastAppliedTermIndex();
+    if (last == null || last.getIndex() < 0) {
+      return -1;
+    }
+    Path file = storage.getSnapshotFile(last.getTerm(), last.getIndex()).toPath();
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (OutputStream out = Files.newOutputStream(tmp)) {
+      table.snapshot().writeTo(out);
+    }
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file.toFile());
+    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file, md5), last));
+    return last.getIndex();
+  }
+
+  @Override
+  public SimpleStateMachineStorage getStateMachineStorage() {
+    return storage;
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    CommandResult result;
+    try {
+      Command command =
+          Command.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray());
+      result = table.apply(command);
+      startedEmpty = false;
+      if (command.hasRegister()
+          || command.hasRenew()
+          || command.hasExpire()
+          || command.hasPeerAddress()) {
+        publish();
+      }
+      updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+      listener.applied(command, result);
+    } catch (IOException | RuntimeException e) {
+      updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+      CompletableFuture<Message> failed = new CompletableFuture<>();
+      failed.completeExceptionally(e);
+      return failed;
+    }
+    return CompletableFuture.completedFuture(
+        Message.valueOf(ByteString.copyFrom(result.toByteArray())));
+  }
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
+    leader = newLeaderId;
+    onLeaderChange.run();
+  }
+
+  private void publish() {
+    sessions = table.sessionRenewals();
+    peerAddresses = table.peerAddresses();
+  }
+
+  /** Every live session and its renewal count, as of the last apply. */
+  Map<Long, Long> sessions() {
+    return sessions;
+  }
+
+  /** The client address each peer registered, as of the last apply. */
+  Map<String, String> peerAddresses() {
+    return peerAddresses;
+  }
+
+  /** Whether this peer has applied nothing, from a snapshot or the log, since it started. */
+  boolean startedEmpty() {
+    return startedEmpty;
+  }
+
+  @Nullable RaftPeerId leader() {
+    return leader;
+  }
+}

@@ -1,0 +1,159 @@
+package dev.leasehold.lease;
+
+import dev.leasehold.protocol.CoordinatorGrpc;
+import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.Recall;
+import dev.leasehold.protocol.RecallsRequest;
+import io.grpc.ClientInterceptor;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The site's connection to the coordinator group: calls go to the peer believed to lead; a peer
+ * that answers {@code NOT_LEADER} names the leader (or the next address is tried), so any peer's
+ * address is enough to find the group.
+ *
+ * <p>Interceptors wrap every call: tests cut a site off from the coordinator with one (PROTOCOL.md
+ * asks what happens then), without touching the network.
+ *
+ * <p>Thread-safe.
+ */
+public final class CoordinatorLink implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(CoordinatorLink.class);
+
+  /** A reply that says whether it came from the leader. */
+  @FunctionalInterface
+  interface LeaderAware<T> {
+    /** The outcome and, for NOT_LEADER, the leader's address (may be empty). */
+    Map.Entry<Outcome, String> leadership(T reply);
+  }
+
+  private final List<String> addresses;
+  private final List<ClientInterceptor> interceptors;
+  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private volatile String current;
+
+  public CoordinatorLink(List<String> addresses, List<ClientInterceptor> interceptors) {
+    if (addresses.isEmpty()) {
+      throw new IllegalArgumentException("no coordinator address");
+    }
+    this.addresses = List.copyOf(addresses);
+    this.interceptors = List.copyOf(interceptors);
+    this.current = addresses.get(0);
+  }
+
+  /**
+   * Makes a call at the leader, following redirections and trying other peers, for up to {@code
+   * budgetMillis}; each attempt may take {@code attemptMillis}.
+   *
+   * @throws LeaseUnavailableException if no peer answered as leader in time
+   */
+  <T> T call(
+      Function<CoordinatorGrpc.CoordinatorBlockingStub, T> rpc,
+      LeaderAware<T> leadership,
+      long attemptMillis,
+      long budgetMillis) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMillis);
+    String address = current;
+    int tried = 0;
+    StatusRuntimeException lastFailure = null;
+    while (true) {
+      try {
+        T reply =
+            rpc.apply(
+                CoordinatorGrpc.newBlockingStub(channel(address))
+                    .withDeadlineAfter(attemptMillis, TimeUnit.MILLISECONDS));
+        Map.Entry<Outcome, String> who = leadership.leadership(reply);
+        if (who.getKey() != Outcome.NOT_LEADER) {
+          current = address;
+          return reply;
+        }
+        address = who.getValue().isEmpty() ? next(address) : who.getValue();
+      } catch (StatusRuntimeException e) {
+        lastFailure = e;
+        if (e.getStatus().getCode() == Status.Code.CANCELLED) {
+          throw unreachable(e);
+        }
+        address = next(address);
+      }
+      tried++;
+      if (System.nanoTime() - deadline > 0) {
+        throw unreachable(lastFailure);
+      }
+      if (tried % addresses.size() == 0) {
+        pause(50);
+      }
+    }
+  }
+
+  /** Opens the recall stream of {@code session} at the peer last seen leading. */
+  void openRecalls(long session, StreamObserver<Recall> observer) {
+    CoordinatorGrpc.newStub(channel(current))
+        .recalls(RecallsRequest.newBuilder().setSession(session).build(), observer);
+  }
+
+  /** After a failed stream: the next peer, in case the one it was opened at no longer leads. */
+  void rotate() {
+    current = next(current);
+  }
+
+  private String next(String address) {
+    int i = addresses.indexOf(address);
+    return addresses.get((i + 1) % addresses.size());
+  }
+
+  private ManagedChannel channel(String address) {
+    return channels.computeIfAbsent(
+        address,
+        a ->
+            NettyChannelBuilder.forTarget(a)
+                .usePlaintext()
+                .intercept(new ArrayList<>(interceptors))
+                .build());
+  }
+
+  private static LeaseUnavailableException unreachable(
+      @org.jspecify.annotations.Nullable StatusRuntimeException cause) {
+    return new LeaseUnavailableException(
+        LeaseUnavailableException.Reason.UNREACHABLE,
+        "The coordinator could not be reached"
+            + (cause == null
+                ? "."
+                : ": " + cause.getStatus().getCode() + " " + cause.getStatus().getDescription()));
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    for (ManagedChannel c : channels.values()) {
+      c.shutdownNow();
+    }
+    for (ManagedChannel c : channels.values()) {
+      try {
+        c.awaitTermination(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        LOG.debug("interrupted while closing coordinator channels");
+        return;
+      }
+    }
+  }
+}

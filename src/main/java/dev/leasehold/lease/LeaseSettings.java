@@ -1,0 +1,20 @@
+package dev.leasehold.lease;
+
+import java.time.Duration;
+
+/**
+ * How a site holds leases. Immutable.
+ *
+ * @param site the site's name, unique in the namespace
+ * @param address where other sites reach this one (may be empty)
+ * @param maxHeld the most READ leases held at once; beyond it the least used are released
+ * @param idle how long an unused READ lease is kept before it is released
+ * @param acquireWait how long the coordinator may take to grant (recalls, a write in progress)
+ */
+public record LeaseSettings(
+    String site, String address, long maxHeld, Duration idle, Duration acquireWait) {
+
+  public static LeaseSettings defaults(String site) {
+    return new LeaseSettings(site, "", 100_000, Duration.ofMinutes(10), Duration.ofSeconds(30));
+  }
+}

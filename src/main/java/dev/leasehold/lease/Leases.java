@@ -1,0 +1,478 @@
+package dev.leasehold.lease;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.protocol.AbortRequest;
+import dev.leasehold.protocol.AcquireReply;
+import dev.leasehold.protocol.AcquireRequest;
+import dev.leasehold.protocol.CommitReply;
+import dev.leasehold.protocol.CommitRequest;
+import dev.leasehold.protocol.Element;
+import dev.leasehold.protocol.Mode;
+import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.Recall;
+import dev.leasehold.protocol.RegisterReply;
+import dev.leasehold.protocol.RegisterRequest;
+import dev.leasehold.protocol.ReleaseRequest;
+import dev.leasehold.protocol.RenewReply;
+import dev.leasehold.protocol.RenewRequest;
+import dev.leasehold.protocol.VersionInfo;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A site's leases: its session with the coordinator and every lease held under it.
+ *
+ * <p><b>Session.</b> Registered at start (and again whenever the coordinator says it is gone),
+ * renewed every {@code ttl/3}. The {@link SessionClock} holds the local deadline; past it, no lease
+ * is valid and every lease check fails ({@code NO_SESSION}), so the site answers 503.
+ *
+ * <p><b>Held leases.</b> READ leases live in a bounded map for an O(1) check on the hot path. The
+ * least used are released, in batches, when the map is full or a lease sits idle. A lease is only
+ * valid under the session that was granted it.
+ *
+ * <p><b>Recalls.</b> The coordinator pushes them down a stream the site keeps open to the leader. A
+ * recalled lease is dropped from the map first, then released, so no read that starts after the
+ * release can be served under it. A grant that raced a recall of the same element (the recall
+ * arrived after the site asked) is used for the read that asked for it but is not kept.
+ *
+ * <p>Thread-safe.
+ */
+public final class Leases implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Leases.class);
+  private static final long CALL_MILLIS = 5_000;
+
+  private record Key(String bucket, String key) {}
+
+  private final CoordinatorLink link;
+  private final LeaseSettings settings;
+  private final SessionClock clock;
+  private final Cache<Key, ReadLease> held;
+
+  /** When each element was last recalled, as a recall sequence number. */
+  private final Cache<Key, Long> recalled =
+      Caffeine.newBuilder().expireAfterWrite(Duration.ofMinutes(5)).build();
+
+  private final AtomicLong recalls = new AtomicLong();
+  private final AtomicLong grants = new AtomicLong();
+  private final ConcurrentLinkedQueue<Map.Entry<Long, Element>> toRelease =
+      new ConcurrentLinkedQueue<>();
+  private final ScheduledExecutorService timers =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name("leases-" + "timer").factory());
+  private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
+  private volatile long renewEveryNanos = TimeUnit.SECONDS.toNanos(1);
+  private volatile boolean closed;
+
+  private Leases(CoordinatorLink link, LeaseSettings settings, LongSupplier nanoTime) {
+    this.link = link;
+    this.settings = settings;
+    this.clock = new SessionClock(nanoTime);
+    this.held =
+        Caffeine.newBuilder()
+            .maximumSize(settings.maxHeld())
+            .expireAfterAccess(settings.idle())
+            .executor(Runnable::run)
+            .removalListener(this::removed)
+            .build();
+  }
+
+  /** Starts the session (in the background: until it is registered, no lease is valid). */
+  public static Leases start(CoordinatorLink link, LeaseSettings settings, LongSupplier nanoTime) {
+    Leases leases = new Leases(link, settings, nanoTime);
+    leases.work.execute(leases::register);
+    leases.timers.scheduleWithFixedDelay(leases::flushReleases, 200, 200, TimeUnit.MILLISECONDS);
+    return leases;
+  }
+
+  // ---- the session
+
+  /** Whether the site has a session and is within its deadline now. */
+  public boolean valid() {
+    return clock.valid(clock.session());
+  }
+
+  /** Nanoseconds until the local deadline (negative once past). */
+  public long remainingNanos() {
+    return clock.remainingNanos();
+  }
+
+  /** Waits until the site has a valid session, up to {@code timeout}; whether it has one. */
+  public boolean awaitSession(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!valid() && System.nanoTime() - deadline < 0) {
+      pause(20);
+    }
+    return valid();
+  }
+
+  private void register() {
+    while (!closed) {
+      long sent = clock.now();
+      try {
+        RegisterReply reply =
+            link.call(
+                s ->
+                    s.register(
+                        RegisterRequest.newBuilder()
+                            .setSite(settings.site())
+                            .setAddress(settings.address())
+                            .build()),
+                r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+                CALL_MILLIS,
+                CALL_MILLIS);
+        if (reply.getOutcome() == Outcome.OK) {
+          long ttl = TimeUnit.MILLISECONDS.toNanos(reply.getTtlMillis());
+          clock.started(reply.getSession(), sent, ttl, reply.getDrift());
+          renewEveryNanos = ttl / 3;
+          LOG.info("site {} has session {}", settings.site(), reply.getSession());
+          timers.schedule(this::renew, renewEveryNanos, TimeUnit.NANOSECONDS);
+          openRecalls(reply.getSession());
+          return;
+        }
+      } catch (LeaseUnavailableException e) {
+        LOG.debug("registering with the coordinator: {}", e.getMessage());
+      }
+      pause(500);
+    }
+  }
+
+  private void renew() {
+    long session = clock.session();
+    if (closed || session == 0) {
+      return;
+    }
+    long sent = clock.now();
+    try {
+      RenewReply reply =
+          link.call(
+              s -> s.renew(RenewRequest.newBuilder().setSession(session).build()),
+              r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+              Math.max(200, TimeUnit.NANOSECONDS.toMillis(renewEveryNanos)),
+              Math.max(200, TimeUnit.NANOSECONDS.toMillis(renewEveryNanos)));
+      if (reply.getOutcome() == Outcome.OK) {
+        clock.renewed(session, sent);
+      } else if (reply.getOutcome() == Outcome.NO_SESSION) {
+        lose(session);
+        work.execute(this::register);
+        return;
+      }
+    } catch (LeaseUnavailableException e) {
+      LOG.debug("renewing session {}: {}", session, e.getMessage());
+    }
+    if (!closed) {
+      // Renew again ttl/3 after this attempt began, or at once if it took longer than that.
+      long next = Math.max(0, renewEveryNanos - (clock.now() - sent));
+      timers.schedule(this::renew, next, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** The session is gone: every lease under it is void (none is released: nothing holds them). */
+  private void lose(long session) {
+    LOG.warn("site {} lost session {}", settings.site(), session);
+    clock.lost(session);
+    held.asMap().values().removeIf(l -> l.session() == session);
+  }
+
+  // ---- recalls
+
+  private void openRecalls(long session) {
+    if (closed || clock.session() != session) {
+      return;
+    }
+    link.openRecalls(
+        session,
+        new StreamObserver<Recall>() {
+          @Override
+          public void onNext(Recall recall) {
+            recalled(session, recall);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            LOG.debug("recall stream of session {} ended: {}", session, t.toString());
+            link.rotate();
+            timers.schedule(() -> openRecalls(session), 200, TimeUnit.MILLISECONDS);
+          }
+
+          @Override
+          public void onCompleted() {
+            timers.schedule(() -> openRecalls(session), 200, TimeUnit.MILLISECONDS);
+          }
+        });
+  }
+
+  /** A recall: drop the lease, then tell the coordinator it is gone. */
+  private void recalled(long session, Recall recall) {
+    Key key = new Key(recall.getElement().getBucket(), recall.getElement().getKey());
+    recalled.put(key, recalls.incrementAndGet());
+    held.asMap().remove(key);
+    work.execute(() -> release(session, List.of(recall.getElement())));
+  }
+
+  // ---- leases
+
+  /**
+   * The READ lease held on an element, if it is valid now: the O(1) check of the read path. No call
+   * leaves the site.
+   */
+  public @Nullable ReadLease held(String bucket, String key) {
+    ReadLease lease = held.getIfPresent(new Key(bucket, key));
+    if (lease == null || !clock.valid(lease.session())) {
+      return null;
+    }
+    return lease;
+  }
+
+  /** Acquires READ: one round trip to the coordinator, which says which version to serve. */
+  public ReadLease acquireRead(String bucket, String key) {
+    long session = session();
+    Key k = new Key(bucket, key);
+    long asked = recalls.get();
+    AcquireReply reply = acquire(session, bucket, key, Mode.READ);
+    long now = clock.now();
+    VersionInfo v = reply.getVersion();
+    ReadLease lease =
+        new ReadLease(
+            bucket,
+            key,
+            session,
+            v.getVersion(),
+            v.getKnown(),
+            v.getKnown() ? Versions.info(key, v) : null,
+            now,
+            grants.incrementAndGet());
+    keep(k, lease, asked);
+    return lease;
+  }
+
+  /**
+   * The site learned the version a lease names (from the origin): keep that, if the lease is still
+   * held. Returns the lease to use.
+   */
+  public ReadLease learned(ReadLease lease, @Nullable ObjectInfo info) {
+    ReadLease knowing = lease.knowing(info, clock.now());
+    held.asMap().replace(new Key(lease.bucket(), lease.key()), lease, knowing);
+    return knowing;
+  }
+
+  /** Acquires WRITE: the coordinator recalls every other holder first. */
+  public WriteLease acquireWrite(String bucket, String key) {
+    long session = session();
+    held.asMap().remove(new Key(bucket, key));
+    AcquireReply reply = acquire(session, bucket, key, Mode.WRITE);
+    VersionInfo v = reply.getVersion();
+    return new WriteLease(
+        bucket,
+        key,
+        session,
+        reply.getEpoch(),
+        v.getVersion(),
+        v.getKnown(),
+        v.getKnown() ? Versions.info(key, v) : null);
+  }
+
+  /**
+   * Commits the version a write left at the origin ({@code stored}, or null after a delete), which
+   * ends the WRITE grant and leaves the site a READ lease on the new version.
+   *
+   * @throws StaleEpochException if the grant was no longer this site's
+   */
+  public ReadLease commit(WriteLease lease, @Nullable ObjectInfo stored) {
+    long asked = recalls.get();
+    VersionInfo version = Versions.proto(stored);
+    CommitReply reply =
+        link.call(
+            s ->
+                s.commit(
+                    CommitRequest.newBuilder()
+                        .setSession(lease.session())
+                        .setElement(Versions.element(lease.bucket(), lease.key()))
+                        .setEpoch(lease.epoch())
+                        .setVersion(version)
+                        .build()),
+            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+            CALL_MILLIS,
+            CALL_MILLIS * 2);
+    if (reply.getOutcome() != Outcome.OK) {
+      throw new StaleEpochException(
+          "the commit of "
+              + lease.bucket()
+              + "/"
+              + lease.key()
+              + " was refused: "
+              + reply.getOutcome());
+    }
+    ReadLease read =
+        new ReadLease(
+            lease.bucket(),
+            lease.key(),
+            lease.session(),
+            reply.getVersion(),
+            true,
+            stored,
+            clock.now(),
+            grants.incrementAndGet());
+    keep(new Key(lease.bucket(), lease.key()), read, asked);
+    return read;
+  }
+
+  /**
+   * Gives up a WRITE grant without committing; {@code uncertain} if the origin may have changed.
+   */
+  public void abort(WriteLease lease, boolean uncertain) {
+    try {
+      link.call(
+          s ->
+              s.abort(
+                  AbortRequest.newBuilder()
+                      .setSession(lease.session())
+                      .setElement(Versions.element(lease.bucket(), lease.key()))
+                      .setEpoch(lease.epoch())
+                      .setUncertain(uncertain)
+                      .build()),
+          r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+          CALL_MILLIS,
+          CALL_MILLIS);
+    } catch (LeaseUnavailableException e) {
+      // The grant ends with the session anyway; until then the element waits, never wrongly.
+      LOG.warn(
+          "could not abort the write of {}/{}: {}", lease.bucket(), lease.key(), e.getMessage());
+    }
+  }
+
+  private AcquireReply acquire(long session, String bucket, String key, Mode mode) {
+    long wait = settings.acquireWait().toMillis();
+    AcquireReply reply =
+        link.call(
+            s ->
+                s.acquire(
+                    AcquireRequest.newBuilder()
+                        .setSession(session)
+                        .setElement(Versions.element(bucket, key))
+                        .setMode(mode)
+                        .setWaitMillis(wait)
+                        .build()),
+            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+            wait + CALL_MILLIS,
+            wait + CALL_MILLIS * 2);
+    Outcome outcome = reply.getOutcome();
+    if (outcome == Outcome.OK) {
+      return reply;
+    }
+    if (outcome == Outcome.NO_SESSION) {
+      lose(session);
+      work.execute(this::register);
+      throw noSession();
+    }
+    if (outcome == Outcome.BUSY) {
+      throw new LeaseUnavailableException(
+          LeaseUnavailableException.Reason.BUSY,
+          "A write of " + bucket + "/" + key + " elsewhere did not finish in time.");
+    }
+    throw new LeaseUnavailableException(
+        LeaseUnavailableException.Reason.UNREACHABLE,
+        "The coordinator is not granting leases yet (" + outcome + ").");
+  }
+
+  /** Keeps a lease, unless the element was recalled since the site asked for it. */
+  private void keep(Key key, ReadLease lease, long asked) {
+    Long last = recalled.getIfPresent(key);
+    if (last != null && last > asked) {
+      return;
+    }
+    held.put(key, lease);
+    last = recalled.getIfPresent(key);
+    if (last != null && last > asked) {
+      held.asMap().remove(key, lease); // a recall slipped in while the lease was being kept
+    }
+  }
+
+  private long session() {
+    long session = clock.session();
+    if (!clock.valid(session)) {
+      throw noSession();
+    }
+    return session;
+  }
+
+  private static LeaseUnavailableException noSession() {
+    return new LeaseUnavailableException(
+        LeaseUnavailableException.Reason.NO_SESSION,
+        "This site has no valid session with the coordinator (past its lease deadline).");
+  }
+
+  // ---- releases
+
+  /** Caffeine removal listener: leases that fell out of the map for room or idleness. */
+  private void removed(@Nullable Key key, @Nullable ReadLease lease, RemovalCause cause) {
+    if (key != null && lease != null && cause.wasEvicted()) {
+      toRelease.add(Map.entry(lease.session(), Versions.element(key.bucket(), key.key())));
+    }
+  }
+
+  private void flushReleases() {
+    long session = clock.session();
+    List<Element> batch = new ArrayList<>();
+    Map.Entry<Long, Element> next;
+    while ((next = toRelease.poll()) != null && batch.size() < 1000) {
+      if (next.getKey() == session) {
+        batch.add(next.getValue());
+      }
+    }
+    if (!batch.isEmpty()) {
+      work.execute(() -> release(session, batch));
+    }
+  }
+
+  private void release(long session, List<Element> elements) {
+    try {
+      link.call(
+          s ->
+              s.release(
+                  ReleaseRequest.newBuilder().setSession(session).addAllElements(elements).build()),
+          r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+          CALL_MILLIS,
+          CALL_MILLIS);
+    } catch (LeaseUnavailableException e) {
+      // The coordinator waits out what it cannot be told: the session's expiry releases all.
+      LOG.debug("releasing {} leases of session {}: {}", elements.size(), session, e.getMessage());
+    }
+  }
+
+  /** Number of READ leases held now. */
+  public long heldCount() {
+    return held.estimatedSize();
+  }
+
+  /** Stops renewing; the session lapses at its deadline (the coordinator expires it later). */
+  @Override
+  public void close() {
+    closed = true;
+    timers.shutdownNow();
+    work.shutdownNow();
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

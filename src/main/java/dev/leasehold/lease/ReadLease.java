@@ -1,0 +1,31 @@
+package dev.leasehold.lease;
+
+import dev.leasehold.object.ObjectInfo;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A READ lease the site holds on one element, and what it says of the element: which version may be
+ * served. Immutable; a new value replaces it when the site learns more.
+ *
+ * @param session the session it was granted to; it is void once that session is
+ * @param version the coordinator's version number
+ * @param known whether {@code info} describes the version; if not, the origin is the authority
+ * @param info the version (null with {@code known}: the element does not exist)
+ * @param validatedNanos when the version was last known to match the origin (site clock)
+ * @param grant a number unique to this grant at this site
+ */
+public record ReadLease(
+    String bucket,
+    String key,
+    long session,
+    long version,
+    boolean known,
+    @Nullable ObjectInfo info,
+    long validatedNanos,
+    long grant) {
+
+  /** This lease, now knowing the version is {@code info} (null: absent), as of {@code nanos}. */
+  public ReadLease knowing(@Nullable ObjectInfo info, long nanos) {
+    return new ReadLease(bucket, key, session, version, true, info, nanos, grant);
+  }
+}

@@ -1,0 +1,114 @@
+package dev.leasehold.site;
+
+import dev.leasehold.error.S3Error;
+import dev.leasehold.error.S3Exception;
+import dev.leasehold.lease.LeaseUnavailableException;
+import dev.leasehold.lease.Leases;
+import dev.leasehold.lease.StaleEpochException;
+import dev.leasehold.lease.WriteLease;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.WriteCondition;
+import dev.leasehold.origin.Origin;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Every change of an element under WRITE(E) (PROTOCOL.md, Writes, write-through):
+ *
+ * <ol>
+ *   <li><b>acquire</b> WRITE(E): the coordinator recalls every other site's lease first;
+ *   <li><b>check</b> the client's condition ({@code If-None-Match: *}, {@code If-Match}) against
+ *       the current version, which the lease names (or the origin, if the coordinator does not know
+ *       it);
+ *   <li><b>change</b> the origin, fenced by a conditional write on that version, so that a grant
+ *       that lapsed in the meantime can never overwrite a newer version;
+ *   <li><b>commit</b> the new version with the grant's epoch (refused if stale); the site keeps a
+ *       READ lease on it. Only then is the client answered.
+ * </ol>
+ *
+ * <p>A change that fails ends the grant without a commit; if the origin may have changed anyway (no
+ * clear answer from it), the coordinator marks the version unknown, so readers ask the origin.
+ *
+ * <p>Thread-safe.
+ */
+final class WriteGuard {
+  /** A change of the origin, made under a fencing condition; returns the new version or null. */
+  @FunctionalInterface
+  interface Change {
+    @Nullable ObjectInfo apply(WriteCondition fence);
+  }
+
+  private final Leases leases;
+  private final Origin origin;
+
+  WriteGuard(Leases leases, Origin origin) {
+    this.leases = leases;
+    this.origin = origin;
+  }
+
+  /**
+   * Changes {@code bucket/key} under WRITE: {@code change} runs once the client's {@code condition}
+   * holds, and its result (null for a delete) is committed.
+   */
+  @Nullable ObjectInfo write(String bucket, String key, WriteCondition condition, Change change) {
+    WriteLease lease;
+    try {
+      lease = leases.acquireWrite(bucket, key);
+    } catch (LeaseUnavailableException e) {
+      throw LeaseErrors.of(e);
+    }
+    boolean committed = false;
+    boolean uncertain = false;
+    try {
+      ObjectInfo current =
+          lease.known() ? lease.info() : LeaseVersionCheck.headOrNull(origin, bucket, key);
+      check(condition, current, key);
+      WriteCondition fence =
+          current == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(current.etag());
+      ObjectInfo stored;
+      try {
+        uncertain = true;
+        stored = change.apply(fence);
+      } catch (S3Exception e) {
+        uncertain = e.error().status() >= 500;
+        if (e.error() == S3Error.PRECONDITION_FAILED
+            || (e.error() == S3Error.NO_SUCH_KEY && current != null)) {
+          // The fence held: the object changed at the origin behind Leasehold's back. What the
+          // coordinator knows of it is stale: mark it unknown, so the retry asks the origin.
+          uncertain = true;
+          throw S3Error.SLOW_DOWN
+              .exception("The object changed at the origin during the write; retry it.")
+              .causedBy(e);
+        }
+        throw e;
+      }
+      leases.commit(lease, stored);
+      committed = true;
+      return stored;
+    } catch (StaleEpochException e) {
+      committed = true; // nothing to abort: the grant is no longer ours
+      throw LeaseErrors.of(e);
+    } catch (LeaseUnavailableException e) {
+      throw LeaseErrors.of(e);
+    } finally {
+      if (!committed) {
+        leases.abort(lease, uncertain);
+      }
+    }
+  }
+
+  /** The client's own condition, checked against the version the lease names. */
+  private static void check(WriteCondition condition, @Nullable ObjectInfo current, String key) {
+    if (condition.ifAbsent() && current != null) {
+      throw S3Error.PRECONDITION_FAILED.exception().with("Condition", "If-None-Match");
+    }
+    String ifMatch = condition.ifMatch();
+    if (ifMatch != null) {
+      if (current == null) {
+        throw S3Error.NO_SUCH_KEY.exception().with("Key", key);
+      }
+      if (!ifMatch.equals(current.etag())) {
+        throw S3Error.PRECONDITION_FAILED.exception().with("Condition", "If-Match");
+      }
+    }
+  }
+}

@@ -1,0 +1,220 @@
+package dev.leasehold.coordinator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.leasehold.protocol.AbortWrite;
+import dev.leasehold.protocol.AcquireRead;
+import dev.leasehold.protocol.BeginWrite;
+import dev.leasehold.protocol.Command;
+import dev.leasehold.protocol.CommandResult;
+import dev.leasehold.protocol.CommitWrite;
+import dev.leasehold.protocol.Element;
+import dev.leasehold.protocol.ExpireSession;
+import dev.leasehold.protocol.GrantWrite;
+import dev.leasehold.protocol.Mode;
+import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.RegisterSession;
+import dev.leasehold.protocol.ReleaseLeases;
+import dev.leasehold.protocol.RenewSession;
+import dev.leasehold.protocol.VersionInfo;
+import org.junit.jupiter.api.Test;
+
+/** The rules of PROTOCOL.md as the lease table keeps them, command by command. */
+class LeaseTableTest {
+  static final Element E = Element.newBuilder().setBucket("b").setKey("k").build();
+
+  final LeaseTable table = new LeaseTable();
+
+  long register(String site) {
+    return table
+        .apply(Command.newBuilder().setRegister(RegisterSession.newBuilder().setSite(site)).build())
+        .getSession();
+  }
+
+  CommandResult read(long s) {
+    return table.apply(
+        Command.newBuilder()
+            .setAcquireRead(AcquireRead.newBuilder().setSession(s).setElement(E))
+            .build());
+  }
+
+  CommandResult begin(long s) {
+    return table.apply(
+        Command.newBuilder()
+            .setBeginWrite(BeginWrite.newBuilder().setSession(s).setElement(E))
+            .build());
+  }
+
+  CommandResult grant(long s) {
+    return table.apply(
+        Command.newBuilder()
+            .setGrantWrite(GrantWrite.newBuilder().setSession(s).setElement(E))
+            .build());
+  }
+
+  CommandResult commit(long s, long epoch, String etag) {
+    return table.apply(
+        Command.newBuilder()
+            .setCommit(
+                CommitWrite.newBuilder()
+                    .setSession(s)
+                    .setElement(E)
+                    .setEpoch(epoch)
+                    .setVersion(VersionInfo.newBuilder().setExists(true).setEtag(etag)))
+            .build());
+  }
+
+  CommandResult release(long s) {
+    return table.apply(
+        Command.newBuilder()
+            .setRelease(ReleaseLeases.newBuilder().setSession(s).addElements(E))
+            .build());
+  }
+
+  CommandResult expire(long s, long renewalsSeen) {
+    return table.apply(
+        Command.newBuilder()
+            .setExpire(ExpireSession.newBuilder().setSession(s).setRenewalsSeen(renewalsSeen))
+            .build());
+  }
+
+  @Test
+  void readersShareAndAWriterRecallsThemFirst() {
+    long a = register("a");
+    long b = register("b");
+    long c = register("c");
+    assertThat(read(a).getMode()).isEqualTo(Mode.READ);
+    assertThat(read(b).getMode()).isEqualTo(Mode.READ);
+
+    CommandResult begun = begin(c);
+    assertThat(begun.getMode()).isEqualTo(Mode.MODE_UNSPECIFIED);
+    assertThat(begun.getHoldersList()).containsExactly(a, b);
+    // While C waits, no new reader is admitted, and C is not yet granted.
+    assertThat(read(a).getOutcome()).isEqualTo(Outcome.BUSY);
+    assertThat(grant(c).getHoldersList()).containsExactly(a, b);
+
+    release(a);
+    assertThat(grant(c).getHoldersList()).containsExactly(b);
+    release(b);
+    CommandResult granted = grant(c);
+    assertThat(granted.getMode()).isEqualTo(Mode.WRITE);
+    assertThat(granted.getEpoch()).isEqualTo(1);
+  }
+
+  @Test
+  void aCommitBumpsTheVersionAndDowngradesToRead() {
+    long a = register("a");
+    long b = register("b");
+    CommandResult w = begin(a);
+    assertThat(w.getMode()).isEqualTo(Mode.WRITE);
+    assertThat(read(b).getOutcome()).isEqualTo(Outcome.BUSY);
+    CommandResult done = commit(a, w.getEpoch(), "etag-1");
+    assertThat(done.getOutcome()).isEqualTo(Outcome.OK);
+    assertThat(done.getVersion().getVersion()).isEqualTo(1);
+    assertThat(done.getVersion().getKnown()).isTrue();
+    CommandResult r = read(b);
+    assertThat(r.getMode()).isEqualTo(Mode.READ);
+    assertThat(r.getVersion().getEtag()).isEqualTo("etag-1");
+    // The writer kept a READ lease: a new writer must recall it.
+    assertThat(begin(b).getHoldersList()).containsExactly(a);
+  }
+
+  @Test
+  void aStaleEpochIsRefused() {
+    long a = register("a");
+    long b = register("b");
+    long epoch1 = begin(a).getEpoch();
+    assertThat(commit(a, epoch1, "x").getOutcome()).isEqualTo(Outcome.OK);
+    release(a);
+    long epoch2 = begin(b).getEpoch();
+    assertThat(epoch2).isGreaterThan(epoch1);
+    // A's grant is over: a commit with its epoch is refused, as is one from the wrong session.
+    assertThat(commit(a, epoch1, "late").getOutcome()).isEqualTo(Outcome.STALE_EPOCH);
+    assertThat(commit(a, epoch2, "impostor").getOutcome()).isEqualTo(Outcome.STALE_EPOCH);
+    assertThat(commit(b, epoch2, "y").getOutcome()).isEqualTo(Outcome.OK);
+    assertThat(commit(b, epoch2, "again").getOutcome()).isEqualTo(Outcome.STALE_EPOCH);
+  }
+
+  @Test
+  void anExpiredHolderIsGoneUnlessItRenewedMeanwhile() {
+    long a = register("a");
+    long b = register("b");
+    read(a);
+    assertThat(begin(b).getHoldersList()).containsExactly(a);
+    table.apply(Command.newBuilder().setRenew(RenewSession.newBuilder().setSession(a)).build());
+    expire(a, 0); // decided before the renewal: ignored
+    assertThat(table.hasSession(a)).isTrue();
+    expire(a, 1);
+    assertThat(table.hasSession(a)).isFalse();
+    assertThat(grant(b).getMode()).isEqualTo(Mode.WRITE);
+    assertThat(read(a).getOutcome()).isEqualTo(Outcome.NO_SESSION);
+  }
+
+  @Test
+  void aWriterThatEndsWithoutCommittingLeavesTheElementInDoubt() {
+    long a = register("a");
+    long b = register("b");
+    long epoch = begin(a).getEpoch();
+    commit(a, epoch, "known");
+    release(a);
+    begin(a);
+    expire(a, 0); // died mid-write: the origin may hold its bytes
+    CommandResult r = read(b);
+    assertThat(r.getVersion().getKnown()).isFalse();
+    assertThat(r.getVersion().getVersion()).isEqualTo(2);
+
+    long e2 = begin(b).getEpoch();
+    table.apply(
+        Command.newBuilder()
+            .setAbort(
+                AbortWrite.newBuilder()
+                    .setSession(b)
+                    .setElement(E)
+                    .setEpoch(e2)
+                    .setUncertain(false))
+            .build());
+    assertThat(read(b).getVersion().getVersion()).isEqualTo(2); // a clean abort changes nothing
+  }
+
+  @Test
+  void registeringASiteAgainEndsItsEarlierSession() {
+    long first = register("a");
+    read(first);
+    long second = register("a");
+    assertThat(second).isGreaterThan(first);
+    assertThat(table.hasSession(first)).isFalse();
+    long b = register("b");
+    assertThat(begin(b).getMode()).isEqualTo(Mode.WRITE);
+  }
+
+  @Test
+  void aSnapshotRestoresTheSameTable() {
+    long a = register("a");
+    long b = register("b");
+    read(a);
+    long epoch = begin(b).getHoldersCount() == 1 ? 0 : -1;
+    assertThat(epoch).isZero();
+    LeaseTable copy = new LeaseTable();
+    copy.restore(table.snapshot());
+    assertThat(copy.snapshot()).isEqualTo(table.snapshot());
+    // And it keeps working the same way: A's release lets B's write through.
+    copy.apply(
+        Command.newBuilder()
+            .setRelease(ReleaseLeases.newBuilder().setSession(a).addElements(E))
+            .build());
+    CommandResult granted =
+        copy.apply(
+            Command.newBuilder()
+                .setGrantWrite(GrantWrite.newBuilder().setSession(b).setElement(E))
+                .build());
+    assertThat(granted.getMode()).isEqualTo(Mode.WRITE);
+  }
+
+  @Test
+  void readsOfElementsNoOneWroteLeaveNothingBehind() {
+    long a = register("a");
+    read(a);
+    release(a);
+    assertThat(table.snapshot().getElementsList()).isEmpty();
+  }
+}
