@@ -1,0 +1,153 @@
+package dev.leasehold.lease;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.leasehold.testkit.Data;
+import dev.leasehold.testkit.LocalCluster;
+import dev.leasehold.testkit.RecordingOrigin;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+/**
+ * The lease protocol across three sites and a coordinator, on real sockets: what a lease saves,
+ * what a write waits for, and what a site does when it cannot reach the coordinator.
+ */
+class LeasesIT {
+  static final Duration TTL = Duration.ofSeconds(2);
+
+  LocalCluster cluster;
+  S3Client a;
+  S3Client b;
+  String bucket;
+
+  @BeforeEach
+  void start() {
+    cluster = LocalCluster.builder().sites(3).ttl(TTL).start();
+    a = cluster.client(0);
+    b = cluster.client(1);
+    bucket = Data.bucket(a);
+  }
+
+  @AfterEach
+  void stop() {
+    a.close();
+    b.close();
+    cluster.close();
+  }
+
+  @Test
+  void aCachedReadUnderALeaseMakesNoCoordinatorOrOriginCall() {
+    a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("leased"));
+    assertThat(b.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String())
+        .isEqualTo("leased");
+    RecordingOrigin origin = cluster.origin(1);
+    long acquires = cluster.link(1).calls("Acquire");
+    long originCalls =
+        origin.count(RecordingOrigin.Call.HEAD) + origin.count(RecordingOrigin.Call.READ);
+    for (int i = 0; i < 20; i++) {
+      assertThat(b.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String())
+          .isEqualTo("leased");
+      b.headObject(h -> h.bucket(bucket).key("k"));
+    }
+    assertThat(cluster.link(1).calls("Acquire")).isEqualTo(acquires);
+    assertThat(origin.count(RecordingOrigin.Call.HEAD) + origin.count(RecordingOrigin.Call.READ))
+        .isEqualTo(originCalls);
+  }
+
+  @Test
+  void aPutAtOneSiteIsSeenByTheNextGetAtAnother() {
+    a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("one"));
+    assertThat(b.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String()).isEqualTo("one");
+    a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("two"));
+    assertThat(b.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String()).isEqualTo("two");
+    b.deleteObject(d -> d.bucket(bucket).key("k"));
+    assertThatThrownBy(() -> a.getObject(g -> g.bucket(bucket).key("k")))
+        .isInstanceOf(software.amazon.awssdk.services.s3.model.NoSuchKeyException.class);
+    b.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("three"));
+    assertThat(a.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String())
+        .isEqualTo("three");
+  }
+
+  @Test
+  void aPutWaitsOutAnUnresponsiveReaderUntilItsSessionExpiresAndNoLess() {
+    a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("before"));
+    assertThat(b.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String())
+        .isEqualTo("before");
+    Leases bLeases = cluster.site(1).leases();
+    assertThat(bLeases.held(bucket, "k")).isNotNull();
+
+    cluster.link(1).cut(true); // B can neither hear the recall nor renew
+    long remaining = bLeases.remainingNanos();
+    long started = System.nanoTime();
+    a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("after"));
+    long waited = System.nanoTime() - started;
+
+    // Granted only once B could no longer serve under its lease: its deadline had passed.
+    assertThat(bLeases.valid()).isFalse();
+    assertThat(waited).isGreaterThanOrEqualTo(remaining);
+    // And not much later than the coordinator's expiry of the session, ttl·(1+drift).
+    assertThat(waited).isLessThan(TTL.multipliedBy(2).plusSeconds(2).toNanos());
+    assertThatThrownBy(() -> b.getObject(g -> g.bucket(bucket).key("k")))
+        .isInstanceOf(S3Exception.class)
+        .satisfies(e -> assertThat(((S3Exception) e).statusCode()).isEqualTo(503));
+
+    cluster.link(1).cut(false);
+    assertThat(bLeases.awaitSession(Duration.ofSeconds(10))).isTrue();
+    assertThat(b.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String())
+        .isEqualTo("after");
+  }
+
+  @Test
+  void aSitePastItsDeadlineAnswers503AndRecovers() throws InterruptedException {
+    a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("v"));
+    assertThat(b.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String()).isEqualTo("v");
+    Leases bLeases = cluster.site(1).leases();
+    cluster.link(1).cut(true);
+    long deadline = System.nanoTime() + TTL.multipliedBy(3).toNanos();
+    while (bLeases.valid() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(bLeases.valid()).isFalse();
+    for (Runnable call :
+        new Runnable[] {
+          () -> b.getObject(g -> g.bucket(bucket).key("k")),
+          () -> b.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("x"))
+        }) {
+      assertThatThrownBy(call::run)
+          .isInstanceOf(S3Exception.class)
+          .satisfies(e -> {
+            assertThat(((S3Exception) e).statusCode()).isEqualTo(503);
+            assertThat(((S3Exception) e).awsErrorDetails().errorCode())
+                .isEqualTo("ServiceUnavailable");
+          });
+    }
+    // A HEAD answer has no body to carry the code.
+    assertThatThrownBy(() -> b.headObject(h -> h.bucket(bucket).key("k")))
+        .isInstanceOf(S3Exception.class)
+        .satisfies(e -> assertThat(((S3Exception) e).statusCode()).isEqualTo(503));
+    cluster.link(1).cut(false);
+    assertThat(bLeases.awaitSession(Duration.ofSeconds(10))).isTrue();
+    assertThat(b.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String()).isEqualTo("v");
+  }
+
+  @Test
+  void aStaleEpochCommitIsRefused() {
+    Leases leases = cluster.site(0).leases();
+    WriteLease first = leases.acquireWrite(bucket, "fenced");
+    leases.commit(first, null);
+    // The grant ended with its commit: its epoch commits nothing more.
+    assertThatThrownBy(() -> leases.commit(first, null)).isInstanceOf(StaleEpochException.class);
+    WriteLease second = leases.acquireWrite(bucket, "fenced");
+    assertThat(second.epoch()).isGreaterThan(first.epoch());
+    WriteLease forged =
+        new WriteLease(bucket, "fenced", second.session(), first.epoch(), 0, false, null);
+    assertThatThrownBy(() -> leases.commit(forged, null)).isInstanceOf(StaleEpochException.class);
+    leases.commit(second, null);
+  }
+}
