@@ -171,6 +171,11 @@ public final class LocalCluster implements AutoCloseable {
     return s;
   }
 
+  /** Whether site {@code i} is running. */
+  public boolean isUp(int i) {
+    return sites.get(i) != null;
+  }
+
   /** The calls site {@code i} made to its origin. */
   public RecordingOrigin origin(int i) {
     return origins.get(i);
