@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,6 +52,12 @@ import org.slf4j.LoggerFactory;
  * release can be served under it. A grant that raced a recall of the same element (the recall
  * arrived after the site asked) is used for the read that asked for it but is not kept.
  *
+ * <p><b>Writes.</b> One write per element at a time at a site, each under its own grant: a grant
+ * shared by two requests would let one's abort end the other's write. While an element is being
+ * written here, reads use the version the coordinator names but keep no lease on it; the commit
+ * leaves the site its READ lease, and any other end of the grant leaves it none (as at the
+ * coordinator).
+ *
  * <p>Thread-safe.
  */
 public final class Leases implements AutoCloseable {
@@ -64,7 +71,19 @@ public final class Leases implements AutoCloseable {
   private final SessionClock clock;
   private final Cache<Key, ReadLease> held;
 
-  /** When each element was last recalled, as a recall sequence number. */
+  /**
+   * Elements this site is writing now, one write at a time per element: each write has its own
+   * grant and epoch, and its end (commit or abort) is the end of that grant alone.
+   */
+  private final ElementLocks<Key> writing = new ElementLocks<>();
+
+  /** The grant of each element being written here; its end gives back the element's lock. */
+  private final Map<Key, WriteLease> writers = new ConcurrentHashMap<>();
+
+  /**
+   * When each element was last recalled, or its lease otherwise ended here (a local write began or
+   * failed), as a sequence number: a grant asked for before that is not kept.
+   */
   private final Cache<Key, Long> recalled =
       Caffeine.newBuilder().expireAfterWrite(Duration.ofMinutes(5)).build();
 
@@ -219,9 +238,7 @@ public final class Leases implements AutoCloseable {
 
   /** A recall: drop the lease, then tell the coordinator it is gone. */
   private void recalled(long session, Recall recall) {
-    Key key = new Key(recall.getElement().getBucket(), recall.getElement().getKey());
-    recalled.put(key, recalls.incrementAndGet());
-    held.asMap().remove(key);
+    forget(new Key(recall.getElement().getBucket(), recall.getElement().getKey()));
     work.execute(() -> release(session, List.of(recall.getElement())));
   }
 
@@ -257,7 +274,9 @@ public final class Leases implements AutoCloseable {
             v.getKnown() ? Versions.info(key, v) : null,
             now,
             grants.incrementAndGet());
-    keep(k, lease, asked);
+    if (reply.getMode() == Mode.READ) {
+      keep(k, lease, asked);
+    } // else this site is writing the element: the version is good for this read only
     return lease;
   }
 
@@ -271,29 +290,69 @@ public final class Leases implements AutoCloseable {
     return knowing;
   }
 
-  /** Acquires WRITE: the coordinator recalls every other holder first. */
+  /**
+   * Acquires WRITE: the coordinator recalls every other holder first. A site writes an element one
+   * request at a time: a second write of it here waits for the first to commit or abort. Every
+   * WRITE acquired must end in {@link #commit} or {@link #abort}.
+   */
   public WriteLease acquireWrite(String bucket, String key) {
     long session = session();
-    held.asMap().remove(new Key(bucket, key));
-    AcquireReply reply = acquire(session, bucket, key, Mode.WRITE);
-    VersionInfo v = reply.getVersion();
-    return new WriteLease(
-        bucket,
-        key,
-        session,
-        reply.getEpoch(),
-        v.getVersion(),
-        v.getKnown(),
-        v.getKnown() ? Versions.info(key, v) : null);
+    Key k = new Key(bucket, key);
+    if (!writing.lock(k, settings.acquireWait())) {
+      throw busy(bucket, key);
+    }
+    boolean granted = false;
+    try {
+      forget(k);
+      AcquireReply reply = acquire(session, bucket, key, Mode.WRITE);
+      VersionInfo v = reply.getVersion();
+      WriteLease lease =
+          new WriteLease(
+              bucket,
+              key,
+              session,
+              reply.getEpoch(),
+              v.getVersion(),
+              v.getKnown(),
+              v.getKnown() ? Versions.info(key, v) : null);
+      writers.put(k, lease);
+      granted = true;
+      return lease;
+    } finally {
+      if (!granted) {
+        writing.unlock(k);
+      }
+    }
   }
 
   /**
    * Commits the version a write left at the origin ({@code stored}, or null after a delete), which
-   * ends the WRITE grant and leaves the site a READ lease on the new version.
+   * ends the WRITE grant and leaves the site a READ lease on the new version. The grant ends here
+   * whatever the outcome: if the coordinator cannot be reached, the grant is aborted as uncertain
+   * (best effort; otherwise it ends with the session).
    *
    * @throws StaleEpochException if the grant was no longer this site's
+   * @throws LeaseUnavailableException if the coordinator did not answer
    */
   public ReadLease commit(WriteLease lease, @Nullable ObjectInfo stored) {
+    Key k = new Key(lease.bucket(), lease.key());
+    boolean kept = false;
+    try {
+      ReadLease read = committed(lease, stored);
+      kept = true;
+      return read;
+    } catch (LeaseUnavailableException e) {
+      sendAbort(lease, true);
+      throw e;
+    } finally {
+      if (!kept) {
+        forget(k); // whatever this site held of the element went with the grant
+      }
+      ended(k, lease);
+    }
+  }
+
+  private ReadLease committed(WriteLease lease, @Nullable ObjectInfo stored) {
     long asked = recalls.get();
     VersionInfo version = Versions.proto(stored);
     CommitReply reply =
@@ -336,6 +395,23 @@ public final class Leases implements AutoCloseable {
    * Gives up a WRITE grant without committing; {@code uncertain} if the origin may have changed.
    */
   public void abort(WriteLease lease, boolean uncertain) {
+    Key k = new Key(lease.bucket(), lease.key());
+    try {
+      sendAbort(lease, uncertain);
+    } finally {
+      forget(k); // the coordinator ends every lease of this site on the element with the grant
+      ended(k, lease);
+    }
+  }
+
+  /** A grant ended: the next write of the element here may go (once per grant). */
+  private void ended(Key k, WriteLease lease) {
+    if (writers.remove(k, lease)) {
+      writing.unlock(k);
+    }
+  }
+
+  private void sendAbort(WriteLease lease, boolean uncertain) {
     try {
       link.call(
           s ->
@@ -381,13 +457,23 @@ public final class Leases implements AutoCloseable {
       throw noSession();
     }
     if (outcome == Outcome.BUSY) {
-      throw new LeaseUnavailableException(
-          LeaseUnavailableException.Reason.BUSY,
-          "A write of " + bucket + "/" + key + " elsewhere did not finish in time.");
+      throw busy(bucket, key);
     }
     throw new LeaseUnavailableException(
         LeaseUnavailableException.Reason.UNREACHABLE,
         "The coordinator is not granting leases yet (" + outcome + ").");
+  }
+
+  private static LeaseUnavailableException busy(String bucket, String key) {
+    return new LeaseUnavailableException(
+        LeaseUnavailableException.Reason.BUSY,
+        "A write of " + bucket + "/" + key + " did not finish in time.");
+  }
+
+  /** Drops the lease held on an element; a grant asked for before now will not be kept. */
+  private void forget(Key key) {
+    recalled.put(key, recalls.incrementAndGet());
+    held.asMap().remove(key);
   }
 
   /** Keeps a lease, unless the element was recalled since the site asked for it. */

@@ -81,11 +81,10 @@ final class WriteGuard {
         }
         throw e;
       }
+      committed = true; // the commit ends the grant, whatever its outcome
       leases.commit(lease, stored);
-      committed = true;
       return stored;
     } catch (StaleEpochException e) {
-      committed = true; // nothing to abort: the grant is no longer ours
       throw LeaseErrors.of(e);
     } catch (LeaseUnavailableException e) {
       throw LeaseErrors.of(e);

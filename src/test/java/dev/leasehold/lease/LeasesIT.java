@@ -150,4 +150,37 @@ class LeasesIT {
     assertThatThrownBy(() -> leases.commit(forged, null)).isInstanceOf(StaleEpochException.class);
     leases.commit(second, null);
   }
+
+  @Test
+  void writesOfOneElementAtOneSiteTakeTurnsEachUnderItsOwnGrant() throws Exception {
+    Leases leases = cluster.site(0).leases();
+    WriteLease first = leases.acquireWrite(bucket, "turns");
+    var second =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> leases.acquireWrite(bucket, "turns"));
+    Thread.sleep(300);
+    assertThat(second).isNotDone(); // the second write waits for the first to end
+    leases.abort(first, false);
+    WriteLease next = second.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(next.epoch()).isGreaterThan(first.epoch());
+    // The first grant is over: ending it again changes nothing, and the second can commit.
+    leases.abort(first, true);
+    leases.commit(next, null);
+    assertThat(leases.held(bucket, "turns")).isNotNull();
+  }
+
+  @Test
+  void aReadDuringAFailedWriteAtTheSameSiteKeepsNoLease() {
+    a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("v1"));
+    Leases leases = cluster.site(0).leases();
+    WriteLease write = leases.acquireWrite(bucket, "k");
+    // A read at the writing site sees the committed version, but holds nothing afterwards.
+    assertThat(leases.acquireRead(bucket, "k").version()).isEqualTo(write.version());
+    assertThat(leases.held(bucket, "k")).isNull();
+    leases.abort(write, true);
+    assertThat(leases.held(bucket, "k")).isNull();
+    // B writes without having to wait for A (A holds nothing), and A reads B's bytes.
+    b.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("v2"));
+    assertThat(a.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String()).isEqualTo("v2");
+  }
 }
