@@ -22,6 +22,7 @@ public final class Main implements Runnable {
     ServeCommand.addSettingOptions(serve.getCommandSpec());
     cli.addSubcommand("serve", serve);
     cli.addSubcommand("coordinator", new CommandLine(new CoordinatorCommand()));
+    cli.addSubcommand("demo", new CommandLine(new DemoCommand()));
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       if (e instanceof ConfigException) {
         cmd.getErr().println("leasehold: configuration error: " + e.getMessage());

@@ -1,0 +1,128 @@
+package dev.leasehold.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.leasehold.s3.Credentials;
+import dev.leasehold.testkit.Clients;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * {@code leasehold demo} from the built jar: six processes (3 coordinator peers, 3 sites) over one
+ * directory origin; a write at one site is read at another, also after a peer is killed; stopping
+ * the demo stops every process.
+ */
+class DemoIT {
+  private static final Pattern SITE = Pattern.compile("^\\s+(site\\d)\\s+S3 (\\S+)\\s.*pid (\\d+)");
+  private static final Pattern PEER = Pattern.compile("^\\s+(c\\d)\\s+client .*pid (\\d+)");
+
+  @Test
+  void startsSixProcessesThatServeOneNamespaceAndStopsThemAll(@TempDir Path dir) throws Exception {
+    Process demo =
+        new ProcessBuilder(
+                ProcessHandle.current().info().command().orElse("java"),
+                "-cp",
+                jar().toString(),
+                Main.class.getName(),
+                "demo",
+                "--data-dir=" + dir,
+                "--base-port=0",
+                "--ttl=3s")
+            .redirectErrorStream(true)
+            .start();
+    Map<String, URI> sites = new HashMap<>();
+    Map<String, Long> pids = new HashMap<>();
+    String accessKey = null;
+    String secretKey = null;
+    List<String> output = new ArrayList<>();
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(demo.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = out.readLine()) != null && !line.startsWith("Stop with Ctrl-C")) {
+        output.add(line);
+        Matcher site = SITE.matcher(line);
+        Matcher peer = PEER.matcher(line);
+        if (site.find()) {
+          sites.put(site.group(1), URI.create(site.group(2)));
+          pids.put(site.group(1), Long.parseLong(site.group(3)));
+        } else if (peer.find()) {
+          pids.put(peer.group(1), Long.parseLong(peer.group(2)));
+        } else if (line.startsWith("  access key ")) {
+          accessKey = line.substring("  access key ".length()).trim();
+        } else if (line.startsWith("  secret key ")) {
+          secretKey = line.substring("  secret key ".length()).trim();
+        }
+      }
+      assertThat(sites).as("demo output:\n%s", String.join("\n", output)).hasSize(3);
+      assertThat(pids).hasSize(6);
+      assertThat(pids.values())
+          .doesNotHaveDuplicates()
+          .doesNotContain(ProcessHandle.current().pid());
+      Credentials credentials = new Credentials(accessKey, secretKey);
+      try (S3Client one = Clients.s3(sites.get("site1"), credentials);
+          S3Client two = Clients.s3(sites.get("site2"), credentials);
+          S3Client three = Clients.s3(sites.get("site3"), credentials)) {
+        one.createBucket(b -> b.bucket("demo"));
+        one.putObject(p -> p.bucket("demo").key("k"), RequestBody.fromString("from site1"));
+        assertThat(two.getObjectAsBytes(g -> g.bucket("demo").key("k")).asUtf8String())
+            .isEqualTo("from site1");
+
+        ProcessHandle.of(pids.get("c1")).orElseThrow().destroyForcibly();
+        putEventually(three, "from site3");
+        assertThat(one.getObjectAsBytes(g -> g.bucket("demo").key("k")).asUtf8String())
+            .isEqualTo("from site3");
+      }
+      assertThat(Files.readString(dir.resolve("origin/demo/k/.object"), StandardCharsets.UTF_8))
+          .isNotEmpty();
+    } finally {
+      demo.destroy();
+      assertThat(demo.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+    for (long pid : pids.values()) {
+      ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
+      assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    }
+  }
+
+  /** A put right after a peer dies may meet an election: retry it for a while. */
+  private static void putEventually(S3Client s3, String value) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        s3.putObject(p -> p.bucket("demo").key("k"), RequestBody.fromString(value));
+        return;
+      } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
+        assertThat(e.statusCode()).isEqualTo(503);
+        assertThat(System.nanoTime() - deadline).isNegative();
+        Thread.sleep(200);
+      }
+    }
+  }
+
+  private static Path jar() throws IOException {
+    try (DirectoryStream<Path> jars =
+        Files.newDirectoryStream(Path.of("target"), "leasehold-*-all.jar")) {
+      for (Path jar : jars) {
+        return jar.toAbsolutePath();
+      }
+    }
+    throw new IllegalStateException("no target/leasehold-*-all.jar: run after mvn package");
+  }
+}
