@@ -1,4 +1,5 @@
 # Finds a JDK 21 or newer and exports JAVA_HOME. Sourced by ./leasehold and scripts/test.
+# Sets LEASEHOLD_JAVA_VERSION to its feature version (21, 25, ...).
 # Order: $JAVA_HOME, then every JDK under /usr/lib/jvm (newest first), then `java` on PATH.
 
 leasehold_java_version() {
@@ -17,6 +18,7 @@ leasehold_find_java() {
     version=$(leasehold_java_version "$candidate")
     if [ -n "$version" ] && [ "$version" -ge 21 ]; then
       export JAVA_HOME="$candidate"
+      LEASEHOLD_JAVA_VERSION=$version
       if [ "$version" -ge 24 ]; then
         # Maven's own Guava calls sun.misc.Unsafe, which JDK 24+ warns about on every build.
         export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"

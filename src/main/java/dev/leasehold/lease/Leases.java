@@ -28,6 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -160,7 +161,7 @@ public final class Leases implements AutoCloseable {
           clock.started(reply.getSession(), sent, ttl, reply.getDrift());
           renewEveryNanos = ttl / 3;
           LOG.info("site {} has session {}", settings.site(), reply.getSession());
-          timers.schedule(this::renew, renewEveryNanos, TimeUnit.NANOSECONDS);
+          later(this::renew, renewEveryNanos);
           openRecalls(reply.getSession());
           return;
         }
@@ -188,7 +189,7 @@ public final class Leases implements AutoCloseable {
         clock.renewed(session, sent);
       } else if (reply.getOutcome() == Outcome.NO_SESSION) {
         lose(session);
-        work.execute(this::register);
+        background(this::register);
         return;
       }
     } catch (LeaseUnavailableException e) {
@@ -197,7 +198,7 @@ public final class Leases implements AutoCloseable {
     if (!closed) {
       // Renew again ttl/3 after this attempt began, or at once if it took longer than that.
       long next = Math.max(0, renewEveryNanos - (clock.now() - sent));
-      timers.schedule(this::renew, next, TimeUnit.NANOSECONDS);
+      later(this::renew, next);
     }
   }
 
@@ -226,12 +227,12 @@ public final class Leases implements AutoCloseable {
           public void onError(Throwable t) {
             LOG.debug("recall stream of session {} ended: {}", session, t.toString());
             link.rotate();
-            timers.schedule(() -> openRecalls(session), 200, TimeUnit.MILLISECONDS);
+            later(() -> openRecalls(session), TimeUnit.MILLISECONDS.toNanos(200));
           }
 
           @Override
           public void onCompleted() {
-            timers.schedule(() -> openRecalls(session), 200, TimeUnit.MILLISECONDS);
+            later(() -> openRecalls(session), TimeUnit.MILLISECONDS.toNanos(200));
           }
         });
   }
@@ -239,7 +240,7 @@ public final class Leases implements AutoCloseable {
   /** A recall: drop the lease, then tell the coordinator it is gone. */
   private void recalled(long session, Recall recall) {
     forget(new Key(recall.getElement().getBucket(), recall.getElement().getKey()));
-    work.execute(() -> release(session, List.of(recall.getElement())));
+    background(() -> release(session, List.of(recall.getElement())));
   }
 
   // ---- leases
@@ -453,7 +454,7 @@ public final class Leases implements AutoCloseable {
     }
     if (outcome == Outcome.NO_SESSION) {
       lose(session);
-      work.execute(this::register);
+      background(this::register);
       throw noSession();
     }
     if (outcome == Outcome.BUSY) {
@@ -522,7 +523,7 @@ public final class Leases implements AutoCloseable {
       }
     }
     if (!batch.isEmpty()) {
-      work.execute(() -> release(session, batch));
+      background(() -> release(session, batch));
     }
   }
 
@@ -552,6 +553,24 @@ public final class Leases implements AutoCloseable {
     closed = true;
     timers.shutdownNow();
     work.shutdownNow();
+  }
+
+  /** Runs {@code task} after {@code nanos}, unless the site is closing. */
+  private void later(Runnable task, long nanos) {
+    try {
+      timers.schedule(task, nanos, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // closed: nothing more to do
+    }
+  }
+
+  /** Runs {@code task} on a virtual thread, unless the site is closing. */
+  private void background(Runnable task) {
+    try {
+      work.execute(task);
+    } catch (RejectedExecutionException e) {
+      // closed: nothing more to do
+    }
   }
 
   private static void pause(long millis) {

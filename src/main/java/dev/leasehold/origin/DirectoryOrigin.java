@@ -208,11 +208,14 @@ public final class DirectoryOrigin implements Origin {
   }
 
   @Override
-  public void delete(String bucket, String key) {
+  public void delete(String bucket, String key, @Nullable String ifMatch) {
     Path bucketDir = bucketDir(bucket);
     Path dir = KeyPaths.objectDir(bucketDir, key);
     try (ProcessLocks.Held held = locks.lock(bucket + '/' + key)) {
       ObjectRecord record = ObjectRecord.read(dir);
+      if (ifMatch != null) {
+        check(WriteCondition.ifMatch(ifMatch), record, key);
+      }
       if (record == null) {
         return;
       }
@@ -222,6 +225,9 @@ public final class DirectoryOrigin implements Origin {
       pruneEmpty(bucketDir, dir);
     } catch (NoSuchFileException | java.nio.file.NotDirectoryException gone) {
       // nothing stored under that key
+      if (ifMatch != null) {
+        throw S3Error.NO_SUCH_KEY.exception().with("Key", key);
+      }
     } catch (IOException e) {
       throw unavailable("deleting " + bucket + "/" + key, e);
     }

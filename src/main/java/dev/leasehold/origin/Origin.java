@@ -14,6 +14,7 @@ import dev.leasehold.object.UploadListing;
 import dev.leasehold.object.WriteCondition;
 import java.io.InputStream;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The object store a bucket lives in. A bucket at Leasehold is the bucket of the same name at its
@@ -67,8 +68,12 @@ public interface Origin extends AutoCloseable {
       ObjectMetadata metadata,
       WriteCondition condition);
 
-  /** Deletes an object; deleting a missing key succeeds. {@code NoSuchBucket}. */
-  void delete(String bucket, String key);
+  /**
+   * Deletes an object; deleting a missing key succeeds. With {@code ifMatch}, only the version of
+   * that ETag is deleted ({@code PreconditionFailed} if another is current, {@code NoSuchKey} if
+   * none is): the fence of a delete under a WRITE lease. {@code NoSuchBucket}.
+   */
+  void delete(String bucket, String key, @Nullable String ifMatch);
 
   /** One page of the bucket's keys; {@code NoSuchBucket}. */
   Listing list(String bucket, ListRequest request);

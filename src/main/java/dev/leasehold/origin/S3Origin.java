@@ -243,9 +243,12 @@ public final class S3Origin implements Origin {
   }
 
   @Override
-  public void delete(String bucket, String key) {
+  public void delete(String bucket, String key, @Nullable String ifMatch) {
     SdkCalls.call(
-        "deleting " + bucket + "/" + key, () -> s3.deleteObject(r -> r.bucket(bucket).key(key)));
+        "deleting " + bucket + "/" + key,
+        () ->
+            s3.deleteObject(
+                r -> r.bucket(bucket).key(key).ifMatch(ifMatch == null ? null : quote(ifMatch))));
   }
 
   @Override

@@ -6,9 +6,9 @@ import dev.leasehold.object.ObjectInfo;
  * The first step of every read: which version of an object a site may serve now. Cached chunks are
  * keyed by version, so whatever this answers is what the read serves, from the cache or the origin.
  *
- * <p>Until sites hold leases ({@code lease} package), the answer comes from a cheap freshness check
- * at the origin ({@link OriginVersionCheck}); a lease check replaces it without touching the rest
- * of the read path. Implementations are thread-safe.
+ * <p>The answer comes from a READ lease ({@link LeaseVersionCheck}); with {@code origin-check 0s}
+ * it is also checked at the origin on every read, as the foundation did before leases existed.
+ * Implementations are thread-safe.
  */
 public interface VersionCheck {
   /** The version to serve; {@code NoSuchKey} or {@code NoSuchBucket} if there is none. */

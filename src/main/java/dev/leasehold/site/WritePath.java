@@ -69,7 +69,7 @@ final class WritePath {
         key,
         WriteCondition.NONE,
         fence -> {
-          origin.delete(bucket, key);
+          origin.delete(bucket, key, fence.ifMatch());
           return null;
         });
   }

@@ -86,7 +86,7 @@ class DirectoryOriginTest {
     assertThat(origin.list("b", new ListRequest("", null, null, 1000)).objects())
         .extracting(ObjectInfo::key)
         .containsExactlyElementsOf(sorted);
-    origin.delete("b", "a/b");
+    origin.delete("b", "a/b", null);
     assertThat(get("a/b/c")).isEqualTo("value of a/b/c");
     assertCode(() -> origin.head("b", "a/b"), S3Error.NO_SUCH_KEY);
   }
@@ -263,7 +263,7 @@ class DirectoryOriginTest {
       String value = (who + " " + i + " ").repeat(50);
       origin.put("b", "contended", Payloads.of(value), ObjectMetadata.EMPTY, WriteCondition.NONE);
       if (i % 10 == 4) {
-        origin.delete("b", "contended");
+        origin.delete("b", "contended", null);
       }
     }
   }

@@ -121,7 +121,7 @@ class CacheIT {
             s3.getObjectAsBytes(g -> g.bucket(bucket).key("changing").range("bytes=0-99"))
                 .asByteArray())
         .isEqualTo(Arrays.copyOf(v2, 100));
-    cluster.backdoor().delete(bucket, "changing");
+    cluster.backdoor().delete(bucket, "changing", null);
     Thread.sleep(ORIGIN_CHECK.plusMillis(100).toMillis());
     assertThat(
             org.assertj.core.api.Assertions.catchThrowable(

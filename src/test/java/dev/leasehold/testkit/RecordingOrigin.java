@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A decorator that counts the calls a site makes to its (real) origin, per operation and per
@@ -121,9 +122,9 @@ public final class RecordingOrigin implements Origin {
   }
 
   @Override
-  public void delete(String bucket, String key) {
+  public void delete(String bucket, String key, @Nullable String ifMatch) {
     record(Call.DELETE, bucket, key);
-    origin.delete(bucket, key);
+    origin.delete(bucket, key, ifMatch);
   }
 
   @Override
