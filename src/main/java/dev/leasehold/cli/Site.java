@@ -10,10 +10,8 @@ import dev.leasehold.s3.Credentials;
 import dev.leasehold.s3.S3Server;
 import dev.leasehold.s3.S3Service;
 import dev.leasehold.s3.S3Settings;
-import dev.leasehold.site.LeaseVersionCheck;
 import dev.leasehold.site.SiteGateway;
 import dev.leasehold.site.Staging;
-import dev.leasehold.site.VersionCheck;
 import dev.leasehold.telemetry.AdminServer;
 import dev.leasehold.telemetry.Health;
 import io.grpc.ClientInterceptor;
@@ -69,9 +67,7 @@ public final class Site implements AutoCloseable {
     }
     this.link = new CoordinatorLink(coordinator, coordinatorInterceptors);
     this.leases = Leases.start(link, LeaseSettings.defaults(config.site()), System::nanoTime);
-    VersionCheck versions =
-        new LeaseVersionCheck(leases, origin, config.originCheck().toNanos(), System::nanoTime);
-    SiteGateway gateway = new SiteGateway(origin, cache, staging, versions, leases);
+    SiteGateway gateway = new SiteGateway(origin, cache, staging, leases, config.originCheck());
     S3Settings settings =
         new S3Settings(
             config.region(),

@@ -263,7 +263,6 @@ public final class Leases implements AutoCloseable {
     Key k = new Key(bucket, key);
     long asked = recalls.get();
     AcquireReply reply = acquire(session, bucket, key, Mode.READ);
-    long now = clock.now();
     VersionInfo v = reply.getVersion();
     ReadLease lease =
         new ReadLease(
@@ -273,7 +272,6 @@ public final class Leases implements AutoCloseable {
             v.getVersion(),
             v.getKnown(),
             v.getKnown() ? Versions.info(key, v) : null,
-            now,
             grants.incrementAndGet());
     if (reply.getMode() == Mode.READ) {
       keep(k, lease, asked);
@@ -286,7 +284,7 @@ public final class Leases implements AutoCloseable {
    * held. Returns the lease to use.
    */
   public ReadLease learned(ReadLease lease, @Nullable ObjectInfo info) {
-    ReadLease knowing = lease.knowing(info, clock.now());
+    ReadLease knowing = lease.knowing(info);
     held.asMap().replace(new Key(lease.bucket(), lease.key()), lease, knowing);
     return knowing;
   }
@@ -386,7 +384,6 @@ public final class Leases implements AutoCloseable {
             reply.getVersion(),
             true,
             stored,
-            clock.now(),
             grants.incrementAndGet());
     keep(new Key(lease.bucket(), lease.key()), read, asked);
     return read;

@@ -11,7 +11,6 @@ import org.jspecify.annotations.Nullable;
  * @param version the coordinator's version number
  * @param known whether {@code info} describes the version; if not, the origin is the authority
  * @param info the version (null with {@code known}: the element does not exist)
- * @param validatedNanos when the version was last known to match the origin (site clock)
  * @param grant a number unique to this grant at this site
  */
 public record ReadLease(
@@ -21,11 +20,10 @@ public record ReadLease(
     long version,
     boolean known,
     @Nullable ObjectInfo info,
-    long validatedNanos,
     long grant) {
 
-  /** This lease, now knowing the version is {@code info} (null: absent), as of {@code nanos}. */
-  public ReadLease knowing(@Nullable ObjectInfo info, long nanos) {
-    return new ReadLease(bucket, key, session, version, true, info, nanos, grant);
+  /** This lease, now knowing the version is {@code info} (null: absent). */
+  public ReadLease knowing(@Nullable ObjectInfo info) {
+    return new ReadLease(bucket, key, session, version, true, info, grant);
   }
 }

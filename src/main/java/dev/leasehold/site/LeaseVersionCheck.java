@@ -1,5 +1,7 @@
 package dev.leasehold.site;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.lease.LeaseUnavailableException;
@@ -7,50 +9,68 @@ import dev.leasehold.lease.Leases;
 import dev.leasehold.lease.ReadLease;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.origin.Origin;
+import java.time.Duration;
+import java.util.Objects;
 import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The version check of a site with leases (PROTOCOL.md, Leases; issue: read path):
+ * The first step of every read: which version of an object the site may serve now (PROTOCOL.md,
+ * Leases). Cached chunks are keyed by version, so what this answers is what the read serves.
  *
  * <ol>
- *   <li>holding READ(E), with the version known and checked against the origin within {@code
+ *   <li>holding READ(E), with the version it names seen at the origin by this site within {@code
  *       originCheck}: that version, with no call leaving the site;
  *   <li>otherwise, acquire READ(E): one round trip to the coordinator, which names the version;
- *   <li>if the coordinator does not know the version (the object was never written through
- *       Leasehold), or the last look at the origin is older than {@code originCheck}: one HEAD at
- *       the origin, whose answer the lease then carries.
+ *   <li>if the coordinator does not know the version (never written through Leasehold), or this
+ *       site has not seen it at the origin within {@code originCheck}: one HEAD at the origin,
+ *       whose answer the lease then carries.
  * </ol>
  *
  * <p>The origin check bounds how long a write made directly at the origin, behind Leasehold, goes
- * unseen: at most {@code originCheck} (plus a renewal), at the price of at most one HEAD per object
- * read, per site, per {@code originCheck}. Writes through Leasehold are seen at once.
+ * unseen at a site: a read that starts {@code originCheck} after such a write (plus the time one
+ * HEAD takes) returns it. It costs at most one HEAD per object read, per site, per {@code
+ * originCheck}; {@code 0s} asks the origin on every read. A version this site wrote itself counts
+ * as seen when it was committed. Writes through Leasehold are seen everywhere at once, whatever
+ * this bound.
  *
- * <p>Thread-safe.
+ * <p>Thread-safe: the map of origin checks is a Caffeine cache, written by reads and commits.
  */
-public final class LeaseVersionCheck implements VersionCheck {
+final class LeaseVersionCheck {
+  private record Key(String bucket, String key) {}
+
+  /** When this site last saw a version at the origin (or committed it). */
+  private record Seen(long version, @Nullable String etag, long nanos) {}
+
   private final Leases leases;
   private final Origin origin;
   private final long originCheckNanos;
   private final LongSupplier nanoTime;
+  private final Cache<Key, Seen> seen;
 
-  public LeaseVersionCheck(
-      Leases leases, Origin origin, long originCheckNanos, LongSupplier nanoTime) {
+  LeaseVersionCheck(Leases leases, Origin origin, Duration originCheck, LongSupplier nanoTime) {
     this.leases = leases;
     this.origin = origin;
-    this.originCheckNanos = originCheckNanos;
+    this.originCheckNanos = originCheck.toNanos();
     this.nanoTime = nanoTime;
+    this.seen = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(originCheck).build();
   }
 
-  @Override
-  public ObjectInfo current(String bucket, String key) {
+  /**
+   * The version to serve; {@code NoSuchKey} or {@code NoSuchBucket} if there is none. With {@code
+   * recheck}, the origin is asked whatever the site saw before (a fetch found the version gone).
+   */
+  ObjectInfo current(String bucket, String key, boolean recheck) {
     try {
+      Key k = new Key(bucket, key);
       ReadLease lease = leases.held(bucket, key);
       if (lease == null) {
         lease = leases.acquireRead(bucket, key);
       }
-      if (!lease.known() || nanoTime.getAsLong() - lease.validatedNanos() > originCheckNanos) {
+      long now = nanoTime.getAsLong();
+      if (recheck || !lease.known() || !seenLately(k, lease, now)) {
         lease = leases.learned(lease, headOrNull(origin, bucket, key));
+        seen.put(k, new Seen(lease.version(), etag(lease.info()), now));
       }
       ObjectInfo info = lease.info();
       if (info == null) {
@@ -60,6 +80,24 @@ public final class LeaseVersionCheck implements VersionCheck {
     } catch (LeaseUnavailableException e) {
       throw LeaseErrors.of(e);
     }
+  }
+
+  /** This site committed {@code lease}'s version, which it started writing at {@code nanos}. */
+  void wrote(ReadLease lease, long nanos) {
+    seen.put(
+        new Key(lease.bucket(), lease.key()), new Seen(lease.version(), etag(lease.info()), nanos));
+  }
+
+  private boolean seenLately(Key k, ReadLease lease, long now) {
+    Seen s = seen.getIfPresent(k);
+    return s != null
+        && s.version() == lease.version()
+        && Objects.equals(s.etag(), etag(lease.info()))
+        && now - s.nanos() <= originCheckNanos;
+  }
+
+  private static @Nullable String etag(@Nullable ObjectInfo info) {
+    return info == null ? null : info.etag();
   }
 
   /** The object's current version at the origin, or null if it has none. */

@@ -11,8 +11,8 @@ import dev.leasehold.origin.Origin;
  * The read path, in three named steps:
  *
  * <ol>
- *   <li><b>version</b>: which version may be served ({@link VersionCheck}: a HEAD at the origin
- *       today, a lease tomorrow);
+ *   <li><b>version</b>: which version may be served ({@link LeaseVersionCheck}: a held lease, or
+ *       one round trip to acquire it);
  *   <li><b>preconditions</b>: the conditional headers against that version (304, 412);
  *   <li><b>span</b>: the bytes asked for (range, part, or all; 416) and its first chunk, from the
  *       cache or the origin.
@@ -24,11 +24,11 @@ import dev.leasehold.origin.Origin;
 final class ReadPath {
   private static final int ATTEMPTS = 3;
 
-  private final VersionCheck versions;
+  private final LeaseVersionCheck versions;
   private final ChunkCache cache;
   private final Origin origin;
 
-  ReadPath(VersionCheck versions, ChunkCache cache, Origin origin) {
+  ReadPath(LeaseVersionCheck versions, ChunkCache cache, Origin origin) {
     this.versions = versions;
     this.cache = cache;
     this.origin = origin;
@@ -40,7 +40,7 @@ final class ReadPath {
    */
   ObjectRead read(GetRequest request, boolean body) {
     for (int attempt = 1; ; attempt++) {
-      ObjectInfo version = versions.current(request.bucket(), request.key());
+      ObjectInfo version = versions.current(request.bucket(), request.key(), attempt > 1);
       checkPreconditions(request.preconditions(), version);
       try {
         return span(request, version, body);
@@ -48,7 +48,7 @@ final class ReadPath {
         if (e.error() != S3Error.PRECONDITION_FAILED || attempt >= ATTEMPTS) {
           throw e;
         }
-        // The version changed at the origin after the version step: start again.
+        // The version is gone from the origin (changed behind Leasehold's back): ask it again.
       }
     }
   }

@@ -16,6 +16,7 @@ import dev.leasehold.object.UploadListRequest;
 import dev.leasehold.object.UploadListing;
 import dev.leasehold.object.WriteCondition;
 import dev.leasehold.origin.Origin;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -31,10 +32,16 @@ public final class SiteGateway implements Gateway {
   private final Copies copies;
   private final MultipartPath multipart;
 
+  /**
+   * @param originCheck how long a version this site saw at the origin is served without asking the
+   *     origin again (see {@link LeaseVersionCheck})
+   */
   public SiteGateway(
-      Origin origin, ChunkCache cache, Staging staging, VersionCheck versions, Leases leases) {
+      Origin origin, ChunkCache cache, Staging staging, Leases leases, Duration originCheck) {
     this.origin = origin;
-    WriteGuard guard = new WriteGuard(leases, origin);
+    LeaseVersionCheck versions =
+        new LeaseVersionCheck(leases, origin, originCheck, System::nanoTime);
+    WriteGuard guard = new WriteGuard(leases, origin, versions);
     this.reads = new ReadPath(versions, cache, origin);
     this.writes = new WritePath(staging, origin, cache, guard);
     this.lists = new ListPath(origin);

@@ -39,10 +39,12 @@ final class WriteGuard {
 
   private final Leases leases;
   private final Origin origin;
+  private final LeaseVersionCheck versions;
 
-  WriteGuard(Leases leases, Origin origin) {
+  WriteGuard(Leases leases, Origin origin, LeaseVersionCheck versions) {
     this.leases = leases;
     this.origin = origin;
+    this.versions = versions;
   }
 
   /**
@@ -65,6 +67,7 @@ final class WriteGuard {
       WriteCondition fence =
           current == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(current.etag());
       ObjectInfo stored;
+      long started = System.nanoTime();
       try {
         uncertain = true;
         stored = change.apply(fence);
@@ -82,7 +85,7 @@ final class WriteGuard {
         throw e;
       }
       committed = true; // the commit ends the grant, whatever its outcome
-      leases.commit(lease, stored);
+      versions.wrote(leases.commit(lease, stored), started);
       return stored;
     } catch (StaleEpochException e) {
       throw LeaseErrors.of(e);

@@ -4,7 +4,8 @@
  * front end calls ({@link dev.leasehold.site.Gateway}).
  *
  * <p>Every step that decides whether cached data may be served goes through {@link
- * dev.leasehold.site.VersionCheck}, where a lease check slots in.
+ * dev.leasehold.site.LeaseVersionCheck}; every change of an object goes through {@link
+ * dev.leasehold.site.WriteGuard}.
  */
 @NullMarked
 package dev.leasehold.site;
