@@ -16,8 +16,16 @@ case "$scenario" in
 esac
 
 echo "bench: building (JDK at $JAVA_HOME)" >&2
-mvn -B -q -ntp -Dstyle.color=never -DskipTests -Dspotless.check.skip=true test-compile \
-  dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath
+log=$(mktemp)
+if ! mvn -B -q -ntp -Dstyle.color=never -DskipTests -Dspotless.check.skip=true test-compile \
+    dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath \
+    >"$log" 2>&1; then
+  cat "$log" >&2
+  rm -f "$log"
+  echo "bench: the build failed (above)" >&2
+  exit 1
+fi
+rm -f "$log"
 cp="target/test-classes:target/classes:$(cat target/bench.classpath)"
 echo "bench: $scenario on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $("$JAVA_HOME/bin/java" -version 2>&1 | head -1)" >&2
 opts=(-Xmx2g --enable-native-access=ALL-UNNAMED)
