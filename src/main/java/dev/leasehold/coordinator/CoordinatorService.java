@@ -7,6 +7,9 @@ import dev.leasehold.protocol.AcquireRead;
 import dev.leasehold.protocol.AcquireReply;
 import dev.leasehold.protocol.AcquireRequest;
 import dev.leasehold.protocol.BeginWrite;
+import dev.leasehold.protocol.BindBucket;
+import dev.leasehold.protocol.BindBucketReply;
+import dev.leasehold.protocol.BindBucketRequest;
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.CommitReply;
@@ -375,6 +378,35 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                                 .build())
                         .getOutcome())
                 .build());
+  }
+
+  @Override
+  public void bindBucket(BindBucketRequest request, StreamObserver<BindBucketReply> out) {
+    if (!peer.isLeader()) {
+      reply(
+          out,
+          BindBucketReply.newBuilder()
+              .setOutcome(Outcome.NOT_LEADER)
+              .setLeaderAddress(peer.leaderAddress())
+              .build());
+      return;
+    }
+    run(
+        out,
+        () -> {
+          CommandResult r =
+              submitter.submit(
+                  Command.newBuilder()
+                      .setBindBucket(
+                          BindBucket.newBuilder()
+                              .setBucket(request.getBucket())
+                              .setOrigin(request.getOrigin()))
+                      .build());
+          return BindBucketReply.newBuilder()
+              .setOutcome(r.getOutcome())
+              .setOrigin(r.getOrigin())
+              .build();
+        });
   }
 
   @Override

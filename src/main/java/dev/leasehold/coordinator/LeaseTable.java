@@ -40,6 +40,8 @@ import java.util.Set;
  *       lease on it (the downgrade).
  *   <li>A writer that ends without committing (abort with doubt, release, expiry) may have changed
  *       the origin: the element's version is bumped and marked unknown, so readers ask the origin.
+ *   <li>A bucket lives in one origin: the first site to use it binds it to its own origin, and the
+ *       binding is answered to every site after, which serves the bucket only if it agrees.
  * </ul>
  *
  * <p><b>Threading.</b> Confined to the state machine's apply thread (and to the thread that loads
@@ -78,6 +80,10 @@ final class LeaseTable {
   private final Map<Long, Session> sessions = new LinkedHashMap<>();
   private final Map<ElementKey, Entry> elements = new HashMap<>();
   private final Map<String, String> peerAddresses = new LinkedHashMap<>();
+
+  /** The bucket → origin table: the origin each bucket lives in, bound by the first site to ask. */
+  private final Map<String, String> bucketOrigins = new LinkedHashMap<>();
+
   private long nextSession = 1;
 
   CommandResult apply(Command command) {
@@ -107,6 +113,12 @@ final class LeaseTable {
               command.getAbort().getUncertain());
       case RELEASE ->
           release(command.getRelease().getSession(), command.getRelease().getElementsList());
+      case BIND_BUCKET -> {
+        String origin =
+            bucketOrigins.computeIfAbsent(
+                command.getBindBucket().getBucket(), b -> command.getBindBucket().getOrigin());
+        yield ok().setOrigin(origin).build();
+      }
       case PEER_ADDRESS -> {
         peerAddresses.put(
             command.getPeerAddress().getPeer(), command.getPeerAddress().getClientAddress());
@@ -411,6 +423,7 @@ final class LeaseTable {
               .setPendingWriter(e.pendingWriter));
     }
     b.putAllPeerAddresses(peerAddresses);
+    b.putAllBucketOrigins(bucketOrigins);
     return b.build();
   }
 
@@ -438,6 +451,8 @@ final class LeaseTable {
       holder(e.pendingWriter, key);
     }
     peerAddresses.putAll(snapshot.getPeerAddressesMap());
+    bucketOrigins.clear();
+    bucketOrigins.putAll(snapshot.getBucketOriginsMap());
   }
 
   private void holder(long session, ElementKey key) {

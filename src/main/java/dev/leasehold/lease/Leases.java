@@ -7,6 +7,8 @@ import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.protocol.AbortRequest;
 import dev.leasehold.protocol.AcquireReply;
 import dev.leasehold.protocol.AcquireRequest;
+import dev.leasehold.protocol.BindBucketReply;
+import dev.leasehold.protocol.BindBucketRequest;
 import dev.leasehold.protocol.CommitReply;
 import dev.leasehold.protocol.CommitRequest;
 import dev.leasehold.protocol.Element;
@@ -537,6 +539,32 @@ public final class Leases implements AutoCloseable {
       // The coordinator waits out what it cannot be told: the session's expiry releases all.
       LOG.debug("releasing {} leases of session {}: {}", elements.size(), session, e.getMessage());
     }
+  }
+
+  /**
+   * The origin {@code bucket} lives in, as the coordinator's bucket table says; if the bucket was
+   * not bound yet, it is bound to {@code origin} (this site's). One round trip.
+   */
+  public String bindBucket(String bucket, String origin) {
+    long session = session();
+    BindBucketReply reply =
+        link.call(
+            s ->
+                s.bindBucket(
+                    BindBucketRequest.newBuilder()
+                        .setSession(session)
+                        .setBucket(bucket)
+                        .setOrigin(origin)
+                        .build()),
+            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+            CALL_MILLIS,
+            CALL_MILLIS);
+    if (reply.getOutcome() != Outcome.OK) {
+      throw new LeaseUnavailableException(
+          LeaseUnavailableException.Reason.UNREACHABLE,
+          "The coordinator did not say which origin bucket " + bucket + " lives in.");
+    }
+    return reply.getOrigin();
   }
 
   /** Number of READ leases held now. */

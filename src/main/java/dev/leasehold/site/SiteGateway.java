@@ -26,6 +26,7 @@ import java.util.List;
  */
 public final class SiteGateway implements Gateway {
   private final Origin origin;
+  private final BucketBindings buckets;
   private final ReadPath reads;
   private final WritePath writes;
   private final ListPath lists;
@@ -39,6 +40,7 @@ public final class SiteGateway implements Gateway {
   public SiteGateway(
       Origin origin, ChunkCache cache, Staging staging, Leases leases, Duration originCheck) {
     this.origin = origin;
+    this.buckets = new BucketBindings(leases, origin.describe());
     LeaseVersionCheck versions =
         new LeaseVersionCheck(leases, origin, originCheck, System::nanoTime);
     WriteGuard guard = new WriteGuard(leases, origin, versions);
@@ -56,16 +58,19 @@ public final class SiteGateway implements Gateway {
 
   @Override
   public void createBucket(String bucket) {
+    buckets.check(bucket);
     origin.createBucket(bucket);
   }
 
   @Override
   public void deleteBucket(String bucket) {
+    buckets.check(bucket);
     origin.deleteBucket(bucket);
   }
 
   @Override
   public void headBucket(String bucket) {
+    buckets.check(bucket);
     if (!origin.bucketExists(bucket)) {
       throw S3Error.NO_SUCH_BUCKET.exception().with("BucketName", bucket);
     }
@@ -73,26 +78,31 @@ public final class SiteGateway implements Gateway {
 
   @Override
   public ObjectRead get(GetRequest request) {
+    buckets.check(request.bucket());
     return reads.read(request, true);
   }
 
   @Override
   public ObjectRead head(GetRequest request) {
+    buckets.check(request.bucket());
     return reads.read(request, false);
   }
 
   @Override
   public ObjectInfo put(PutRequest request, Upload body) {
+    buckets.check(request.bucket());
     return writes.put(request, body);
   }
 
   @Override
   public void delete(String bucket, String key) {
+    buckets.check(bucket);
     writes.delete(bucket, key);
   }
 
   @Override
   public List<DeleteOutcome> deleteAll(String bucket, List<String> keys) {
+    buckets.check(bucket);
     List<DeleteOutcome> outcomes = new ArrayList<>(keys.size());
     for (String key : keys) {
       try {
@@ -110,28 +120,35 @@ public final class SiteGateway implements Gateway {
 
   @Override
   public ObjectInfo copy(CopyRequest request) {
+    buckets.check(request.source().bucket());
+    buckets.check(request.bucket());
     return copies.copy(request);
   }
 
   @Override
   public Listing list(String bucket, ListRequest request) {
+    buckets.check(bucket);
     return lists.list(bucket, request);
   }
 
   @Override
   public String createUpload(String bucket, String key, ObjectMetadata metadata) {
+    buckets.check(bucket);
     return multipart.create(bucket, key, metadata);
   }
 
   @Override
   public PartInfo uploadPart(
       String bucket, String key, String uploadId, int partNumber, Upload body) {
+    buckets.check(bucket);
     return multipart.uploadPart(bucket, key, uploadId, partNumber, body);
   }
 
   @Override
   public PartInfo uploadPartCopy(
       String bucket, String key, String uploadId, int partNumber, CopySource source) {
+    buckets.check(source.bucket());
+    buckets.check(bucket);
     return multipart.uploadPartCopy(bucket, key, uploadId, partNumber, source);
   }
 
@@ -142,22 +159,26 @@ public final class SiteGateway implements Gateway {
       String uploadId,
       List<CompletedPart> parts,
       WriteCondition condition) {
+    buckets.check(bucket);
     return multipart.complete(bucket, key, uploadId, parts, condition);
   }
 
   @Override
   public void abortUpload(String bucket, String key, String uploadId) {
+    buckets.check(bucket);
     multipart.abort(bucket, key, uploadId);
   }
 
   @Override
   public PartListing listParts(
       String bucket, String key, String uploadId, int marker, int maxParts) {
+    buckets.check(bucket);
     return multipart.listParts(bucket, key, uploadId, marker, maxParts);
   }
 
   @Override
   public UploadListing listUploads(String bucket, UploadListRequest request) {
+    buckets.check(bucket);
     return multipart.listUploads(bucket, request);
   }
 }

@@ -217,4 +217,23 @@ class LeaseTableTest {
     release(a);
     assertThat(table.snapshot().getElementsList()).isEmpty();
   }
+
+  @Test
+  void aBucketIsBoundToTheFirstOriginNamedAndKeptInSnapshots() {
+    assertThat(bind("photos", "file:///srv/origin/").getOrigin()).isEqualTo("file:///srv/origin/");
+    assertThat(bind("photos", "s3://elsewhere:9000 (region us-east-1)").getOrigin())
+        .isEqualTo("file:///srv/origin/");
+    LeaseTable copy = new LeaseTable();
+    copy.restore(table.snapshot());
+    assertThat(copy.snapshot().getBucketOriginsMap())
+        .containsExactly(java.util.Map.entry("photos", "file:///srv/origin/"));
+  }
+
+  private CommandResult bind(String bucket, String origin) {
+    return table.apply(
+        Command.newBuilder()
+            .setBindBucket(
+                dev.leasehold.protocol.BindBucket.newBuilder().setBucket(bucket).setOrigin(origin))
+            .build());
+  }
 }

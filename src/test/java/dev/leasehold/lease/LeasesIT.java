@@ -183,4 +183,27 @@ class LeasesIT {
     b.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("v2"));
     assertThat(a.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String()).isEqualTo("v2");
   }
+
+  @Test
+  void aBucketIsServedOnlyBySitesOfTheOriginItIsBoundTo() {
+    Leases leases = cluster.site(0).leases();
+    String origin = cluster.origin(0).describe();
+    // Bound by the first site that used it (Data.bucket created it at site 0).
+    assertThat(leases.bindBucket(bucket, "s3://elsewhere:9000 (region us-east-1)"))
+        .isEqualTo(origin);
+    // A bucket bound to another origin first is refused, with a 503, by a site of this origin.
+    assertThat(leases.bindBucket("foreign", "s3://elsewhere:9000 (region us-east-1)"))
+        .isNotEqualTo(origin);
+    assertThatThrownBy(() -> b.createBucket(c -> c.bucket("foreign")))
+        .isInstanceOfSatisfying(
+            S3Exception.class,
+            e -> {
+              assertThat(e.statusCode()).isEqualTo(503);
+              assertThat(e.awsErrorDetails().errorCode()).isEqualTo("ServiceUnavailable");
+              assertThat(e.awsErrorDetails().errorMessage()).contains("foreign");
+            });
+    assertThatThrownBy(() -> b.getObject(g -> g.bucket("foreign").key("k")))
+        .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.statusCode()).isEqualTo(503));
+    assertThat(cluster.backdoor().bucketExists("foreign")).isFalse();
+  }
 }
