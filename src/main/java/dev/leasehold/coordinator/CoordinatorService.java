@@ -38,6 +38,7 @@ import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -102,13 +103,13 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
   @Override
   public void register(RegisterRequest request, StreamObserver<RegisterReply> out) {
-    if (!peer.isLeader()) {
-      reply(
-          out,
-          RegisterReply.newBuilder()
-              .setOutcome(Outcome.NOT_LEADER)
-              .setLeaderAddress(peer.leaderAddress())
-              .build());
+    if (redirected(
+        out,
+        a ->
+            RegisterReply.newBuilder()
+                .setOutcome(Outcome.NOT_LEADER)
+                .setLeaderAddress(a)
+                .build())) {
       return;
     }
     run(
@@ -133,13 +134,9 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
   @Override
   public void renew(RenewRequest request, StreamObserver<RenewReply> out) {
-    if (!peer.isLeader()) {
-      reply(
-          out,
-          RenewReply.newBuilder()
-              .setOutcome(Outcome.NOT_LEADER)
-              .setLeaderAddress(peer.leaderAddress())
-              .build());
+    if (redirected(
+        out,
+        a -> RenewReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
       return;
     }
     run(
@@ -156,13 +153,10 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
   @Override
   public void acquire(AcquireRequest request, StreamObserver<AcquireReply> out) {
-    if (!peer.isLeader()) {
-      reply(
-          out,
-          AcquireReply.newBuilder()
-              .setOutcome(Outcome.NOT_LEADER)
-              .setLeaderAddress(peer.leaderAddress())
-              .build());
+    if (redirected(
+        out,
+        a ->
+            AcquireReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
       return;
     }
     if (peer.starting()) {
@@ -293,13 +287,9 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
   @Override
   public void commit(CommitRequest request, StreamObserver<CommitReply> out) {
-    if (!peer.isLeader()) {
-      reply(
-          out,
-          CommitReply.newBuilder()
-              .setOutcome(Outcome.NOT_LEADER)
-              .setLeaderAddress(peer.leaderAddress())
-              .build());
+    if (redirected(
+        out,
+        a -> CommitReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
       return;
     }
     run(
@@ -324,13 +314,9 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
   @Override
   public void abort(AbortRequest request, StreamObserver<AbortReply> out) {
-    if (!peer.isLeader()) {
-      reply(
-          out,
-          AbortReply.newBuilder()
-              .setOutcome(Outcome.NOT_LEADER)
-              .setLeaderAddress(peer.leaderAddress())
-              .build());
+    if (redirected(
+        out,
+        a -> AbortReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
       return;
     }
     run(
@@ -354,13 +340,10 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
   @Override
   public void release(ReleaseRequest request, StreamObserver<ReleaseReply> out) {
-    if (!peer.isLeader()) {
-      reply(
-          out,
-          ReleaseReply.newBuilder()
-              .setOutcome(Outcome.NOT_LEADER)
-              .setLeaderAddress(peer.leaderAddress())
-              .build());
+    if (redirected(
+        out,
+        a ->
+            ReleaseReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
       return;
     }
     run(
@@ -382,13 +365,13 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
   @Override
   public void bindBucket(BindBucketRequest request, StreamObserver<BindBucketReply> out) {
-    if (!peer.isLeader()) {
-      reply(
-          out,
-          BindBucketReply.newBuilder()
-              .setOutcome(Outcome.NOT_LEADER)
-              .setLeaderAddress(peer.leaderAddress())
-              .build());
+    if (redirected(
+        out,
+        a ->
+            BindBucketReply.newBuilder()
+                .setOutcome(Outcome.NOT_LEADER)
+                .setLeaderAddress(a)
+                .build())) {
       return;
     }
     run(
@@ -441,6 +424,18 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
   @FunctionalInterface
   private interface Answer<T> {
     T get() throws IOException, InterruptedException;
+  }
+
+  /**
+   * Off the leader: answers {@code notLeader} with the leader's address (empty if unknown), so the
+   * site calls it next, and returns true.
+   */
+  private <T> boolean redirected(StreamObserver<T> out, Function<String, T> notLeader) {
+    if (peer.isLeader()) {
+      return false;
+    }
+    reply(out, notLeader.apply(peer.leaderAddress()));
+    return true;
   }
 
   private static <T> void run(StreamObserver<T> out, Answer<T> answer) {
