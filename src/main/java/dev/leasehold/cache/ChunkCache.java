@@ -4,6 +4,9 @@ import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -11,6 +14,7 @@ import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +53,13 @@ public final class ChunkCache {
    * @param chunkSize the size of every chunk but an object's last
    * @param loaders where loads run (they block on the origin)
    */
+  private final LongAdder hits = new LongAdder();
+
+  private final LongAdder misses = new LongAdder();
+  private final LongAdder fromCache = new LongAdder();
+
+  private final LongAdder fromOrigin = new LongAdder();
+
   public ChunkCache(Path dir, long budget, long chunkSize, Executor loaders) {
     this.chunkSize = chunkSize;
     this.budget = budget;
@@ -168,6 +179,62 @@ public final class ChunkCache {
 
   public CacheStats stats() {
     return index.synchronous().stats();
+  }
+
+  /**
+   * Registers the cache's meters: {@code leasehold_cache_requests_total{result}} (chunks read, hit
+   * or miss), {@code leasehold_cache_bytes_total{source}} (bytes delivered to reads from the cache
+   * or loaded from the origin; see {@link #delivered}), {@code leasehold_cache_evictions_total},
+   * {@code leasehold_cache_size_bytes}, {@code leasehold_cache_chunks} and {@code
+   * leasehold_cache_budget_bytes}.
+   */
+  public void bindMetrics(MeterRegistry registry) {
+    FunctionCounter.builder("leasehold.cache.requests", hits, LongAdder::doubleValue)
+        .description("Chunks read: served from the cache (hit) or loaded from the origin (miss)")
+        .tag("result", "hit")
+        .register(registry);
+    FunctionCounter.builder("leasehold.cache.requests", misses, LongAdder::doubleValue)
+        .description("Chunks read: served from the cache (hit) or loaded from the origin (miss)")
+        .tag("result", "miss")
+        .register(registry);
+    FunctionCounter.builder("leasehold.cache.bytes", fromCache, LongAdder::doubleValue)
+        .description("Chunk bytes delivered to reads, by where they came from")
+        .baseUnit("bytes")
+        .tag("source", "cache")
+        .register(registry);
+    FunctionCounter.builder("leasehold.cache.bytes", fromOrigin, LongAdder::doubleValue)
+        .description("Chunk bytes delivered to reads, by where they came from")
+        .baseUnit("bytes")
+        .tag("source", "origin")
+        .register(registry);
+    FunctionCounter.builder("leasehold.cache.evictions", this, c -> c.stats().evictionCount())
+        .description("Chunks evicted to keep the cache within its budget")
+        .register(registry);
+    Gauge.builder("leasehold.cache.size", this, ChunkCache::weightedSize)
+        .description("Bytes of chunks in the cache")
+        .baseUnit("bytes")
+        .register(registry);
+    Gauge.builder("leasehold.cache.chunks", this, ChunkCache::size)
+        .description("Chunks in the cache")
+        .register(registry);
+    Gauge.builder("leasehold.cache.budget", this, ChunkCache::budget)
+        .description("Most bytes the cache keeps")
+        .baseUnit("bytes")
+        .register(registry);
+  }
+
+  /**
+   * A read delivered {@code bytes} of one chunk, which it found cached or (with {@code loaded}) had
+   * to load from the origin. Counted per chunk read, not per lookup.
+   */
+  public void delivered(long bytes, boolean loaded) {
+    (loaded ? misses : hits).increment();
+    (loaded ? fromOrigin : fromCache).add(bytes);
+  }
+
+  /** Chunk bytes delivered from the cache: egress the origin did not have to serve. */
+  public long bytesFromCache() {
+    return fromCache.sum();
   }
 
   /** Applies pending evictions now (they otherwise run soon after the write that caused them). */

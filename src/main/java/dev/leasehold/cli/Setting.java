@@ -45,6 +45,10 @@ public enum Setting {
       "30s",
       "How long a version known from the coordinator is trusted before the origin is asked again:"
           + " bounds how long a write made directly at the origin goes unseen."),
+  EGRESS_PRICE(
+      "egress-price",
+      "0.09",
+      "Price of one GB (10^9 bytes) read from the origin, for the egress-saved metric."),
   CACHE_SIZE("cache-size", "10GiB", "Most bytes of object data the cache keeps on disk."),
   CHUNK_SIZE(
       "chunk-size",

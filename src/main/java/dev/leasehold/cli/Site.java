@@ -5,6 +5,7 @@ import dev.leasehold.coordinator.CoordinatorPeer;
 import dev.leasehold.lease.CoordinatorLink;
 import dev.leasehold.lease.LeaseSettings;
 import dev.leasehold.lease.Leases;
+import dev.leasehold.origin.MeteredOrigin;
 import dev.leasehold.origin.Origin;
 import dev.leasehold.s3.Credentials;
 import dev.leasehold.s3.S3Server;
@@ -14,7 +15,10 @@ import dev.leasehold.site.SiteGateway;
 import dev.leasehold.site.Staging;
 import dev.leasehold.telemetry.AdminServer;
 import dev.leasehold.telemetry.Health;
+import dev.leasehold.telemetry.Metrics;
 import io.grpc.ClientInterceptor;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -44,6 +48,7 @@ public final class Site implements AutoCloseable {
   private final Leases leases;
   private final S3Server s3;
   private final AdminServer admin;
+  private final Metrics metrics;
 
   private Site(
       SiteConfig config,
@@ -53,10 +58,14 @@ public final class Site implements AutoCloseable {
       throws IOException {
     this.config = config;
     this.credentials = credentials;
-    this.origin = origin;
+    this.metrics = new Metrics();
+    MeterRegistry registry = metrics.registry();
+    this.origin = new MeteredOrigin(origin, registry);
     this.loaders =
         Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("chunk-load-", 0).factory());
     this.cache = new ChunkCache(config.cacheDir(), config.cacheSize(), config.chunkSize(), loaders);
+    cache.bindMetrics(registry);
+    bindEgressMetrics(registry, cache, config.egressPrice());
     Staging staging = new Staging(config.stagingDir());
     List<String> coordinator = config.coordinator();
     if (coordinator.isEmpty()) {
@@ -67,7 +76,12 @@ public final class Site implements AutoCloseable {
     }
     this.link = new CoordinatorLink(coordinator, coordinatorInterceptors);
     this.leases = Leases.start(link, LeaseSettings.defaults(config.site()), System::nanoTime);
-    SiteGateway gateway = new SiteGateway(origin, cache, staging, leases, config.originCheck());
+    leases.bindMetrics(registry);
+    if (embedded != null) {
+      embedded.bindMetrics(registry);
+    }
+    SiteGateway gateway =
+        new SiteGateway(this.origin, cache, staging, leases, config.originCheck());
     S3Settings settings =
         new S3Settings(
             config.region(),
@@ -78,11 +92,12 @@ public final class Site implements AutoCloseable {
             config.maxClockSkew());
     this.s3 =
         new S3Server(
-            new S3Service(gateway, settings, Clock.systemUTC()),
+            new S3Service(gateway, settings, Clock.systemUTC(), registry),
             settings,
             new InetSocketAddress(config.bind(), config.s3Port()));
     this.admin =
-        new AdminServer(new InetSocketAddress(config.bind(), config.adminPort()), this::health);
+        new AdminServer(
+            new InetSocketAddress(config.bind(), config.adminPort()), this::health, metrics);
   }
 
   /**
@@ -158,9 +173,30 @@ public final class Site implements AutoCloseable {
     return embedded;
   }
 
+  /**
+   * {@code leasehold_origin_egress_saved_bytes_total}: chunk bytes served from the cache instead of
+   * the origin; {@code leasehold_origin_egress_saved_cost_dollars_total}: the same at {@code
+   * egress-price} per GB.
+   */
+  private static void bindEgressMetrics(MeterRegistry registry, ChunkCache cache, double price) {
+    FunctionCounter.builder("leasehold.origin.egress.saved", cache, c -> c.bytesFromCache())
+        .description("Bytes served from the cache that the origin did not have to send")
+        .baseUnit("bytes")
+        .register(registry);
+    FunctionCounter.builder(
+            "leasehold.origin.egress.saved.cost", cache, c -> c.bytesFromCache() / 1e9 * price)
+        .description("What the bytes served from the cache would have cost as origin egress")
+        .baseUnit("dollars")
+        .register(registry);
+  }
+
+  /** Ready: a valid session, a coordinator that answers (it has a leader), an origin that does. */
   private Health health() {
     if (!leases.valid()) {
       return Health.notReady("no valid session with the coordinator");
+    }
+    if (!leases.coordinatorReachable()) {
+      return Health.notReady("the coordinator did not answer the last renewal (no leader?)");
     }
     try {
       origin.listBuckets();
@@ -186,6 +222,7 @@ public final class Site implements AutoCloseable {
     }
     loaders.shutdownNow();
     origin.close();
+    metrics.close();
   }
 
   private static void closeQuietly(@Nullable Site site) {

@@ -36,7 +36,8 @@ public record SiteConfig(
     int coordinatorPort,
     Duration leaseTtl,
     double leaseDrift,
-    Duration originCheck) {
+    Duration originCheck,
+    double egressPrice) {
 
   static final long MIN_CHUNK = 64 * 1024;
   static final long MAX_CHUNK = 1L << 30;
@@ -223,7 +224,8 @@ public record SiteConfig(
           Values.port(Setting.COORDINATOR_PORT.key(), get(Setting.COORDINATOR_PORT)),
           Values.duration(Setting.LEASE_TTL.key(), get(Setting.LEASE_TTL)),
           Values.fraction(Setting.LEASE_DRIFT.key(), get(Setting.LEASE_DRIFT)),
-          Values.duration(Setting.ORIGIN_CHECK.key(), get(Setting.ORIGIN_CHECK)));
+          Values.duration(Setting.ORIGIN_CHECK.key(), get(Setting.ORIGIN_CHECK)),
+          Values.price(Setting.EGRESS_PRICE.key(), get(Setting.EGRESS_PRICE)));
     }
 
     private static List<String> list(String value) {

@@ -75,6 +75,18 @@ final class Values {
     throw new ConfigException(key, "'" + value + "' is not a fraction in [0, 0.5), such as 0.01");
   }
 
+  static double price(String key, String value) {
+    try {
+      double d = Double.parseDouble(value.trim());
+      if (d >= 0 && Double.isFinite(d)) {
+        return d;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new ConfigException(key, "'" + value + "' is not a price, such as 0.09");
+  }
+
   static int port(String key, String value) {
     try {
       int port = Integer.parseInt(value.trim());

@@ -6,6 +6,9 @@ import dev.leasehold.protocol.PeerAddress;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -73,6 +76,7 @@ public final class CoordinatorPeer implements AutoCloseable {
   private volatile long graceUntil;
   private volatile boolean leader;
   private @Nullable RaftServer raft;
+  private @Nullable CoordinatorService service;
   private @Nullable Submitter submitter;
   private @Nullable Server grpc;
 
@@ -156,13 +160,14 @@ public final class CoordinatorPeer implements AutoCloseable {
     Submitter s = new Submitter(client);
     submitter = s;
 
-    CoordinatorService service =
+    CoordinatorService svc =
         new CoordinatorService(new PeerView(), s, recalls, changes, settings, nanoTime);
+    service = svc;
     grpc =
         NettyServerBuilder.forAddress(
                 new InetSocketAddress(settings.bind(), settings.clientPort()),
                 InsecureServerCredentials.create())
-            .addService(service)
+            .addService(svc)
             .executor(calls)
             .build()
             .start();
@@ -201,6 +206,58 @@ public final class CoordinatorPeer implements AutoCloseable {
 
   public boolean isLeader() {
     return leader;
+  }
+
+  /**
+   * Registers this peer's meters, labelled with its id: {@code leasehold_coordinator_leader} (1 on
+   * the leader), {@code leasehold_raft_commit_index}, {@code leasehold_raft_applied_index}, {@code
+   * leasehold_raft_apply_lag} (committed entries not yet applied) and {@code
+   * leasehold_coordinator_sessions}.
+   */
+  public void bindMetrics(MeterRegistry registry) {
+    Tags peer = Tags.of("peer", settings.id());
+    CoordinatorService s = service;
+    if (s != null) {
+      s.bindMetrics(registry, peer);
+    }
+    Gauge.builder("leasehold.coordinator.leader", this, p -> p.isLeaderNow() ? 1 : 0)
+        .description("1 if this coordinator peer is the leader of its group")
+        .tags(peer)
+        .register(registry);
+    Gauge.builder("leasehold.raft.commit.index", this, CoordinatorPeer::commitIndex)
+        .description("Index of the last committed entry of the Raft log")
+        .tags(peer)
+        .register(registry);
+    Gauge.builder("leasehold.raft.applied.index", this, p -> p.appliedIndex())
+        .description("Index of the last entry applied to the lease table")
+        .tags(peer)
+        .register(registry);
+    Gauge.builder(
+            "leasehold.raft.apply.lag", this, p -> Math.max(0, p.commitIndex() - p.appliedIndex()))
+        .description("Committed Raft entries not yet applied to the lease table")
+        .tags(peer)
+        .register(registry);
+    Gauge.builder("leasehold.coordinator.sessions", this, p -> p.stateMachine.sessions().size())
+        .description("Site sessions in the lease table")
+        .tags(peer)
+        .register(registry);
+  }
+
+  private long appliedIndex() {
+    var t = stateMachine.getLastAppliedTermIndex();
+    return t == null ? -1 : t.getIndex();
+  }
+
+  private long commitIndex() {
+    RaftServer r = raft;
+    if (r == null) {
+      return -1;
+    }
+    try {
+      return r.getDivision(GROUP).getRaftLog().getLastCommittedIndex();
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   /** Records this peer's client address in the table, so followers can name the leader's. */
@@ -309,8 +366,7 @@ public final class CoordinatorPeer implements AutoCloseable {
 
     @Override
     public long appliedIndex() {
-      var t = stateMachine.getLastAppliedTermIndex();
-      return t == null ? -1 : t.getIndex();
+      return CoordinatorPeer.this.appliedIndex();
     }
 
     @Override

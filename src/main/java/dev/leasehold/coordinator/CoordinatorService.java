@@ -35,11 +35,17 @@ import dev.leasehold.protocol.StatusRequest;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,6 +85,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     int sessions();
   }
 
+  private volatile @Nullable Timer recallDuration;
   private final Peer peer;
   private final Submitter submitter;
   private final RecallHub recalls;
@@ -204,6 +211,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                 GrantWrite.newBuilder().setSession(session).setElement(request.getElement()))
             .build();
     Map<Long, Long> lastSent = new HashMap<>();
+    long firstRecall = 0;
     long seen = changes.generation();
     CommandResult r = submitter.submit(begin);
     while (true) {
@@ -217,12 +225,19 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
         continue;
       }
       if (r.getOutcome() != Outcome.OK || r.getMode() == Mode.WRITE) {
+        Timer timer = recallDuration;
+        if (firstRecall != 0 && r.getMode() == Mode.WRITE && timer != null) {
+          timer.record(nanoTime.getAsLong() - firstRecall, TimeUnit.NANOSECONDS);
+        }
         return grant(r);
       }
       // Readers to recall, in parallel. A holder that does not answer is waited out until its
       // session expires (SessionWatch), never less; the recall is sent again now and then, in
       // case the holder's stream was reconnecting.
       long now = nanoTime.getAsLong();
+      if (firstRecall == 0) {
+        firstRecall = now;
+      }
       long nextResend = now + RESEND_NANOS;
       for (long holder : r.getHoldersList()) {
         Long sent = lastSent.get(holder);
@@ -259,6 +274,29 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
       seen = changes.generation();
       r = submitter.submit(grant);
     }
+  }
+
+  /**
+   * Registers {@code leasehold_coordinator_recall_duration_seconds}: from the first recall a WRITE
+   * grant needed to the grant (every holder released, or was waited out).
+   */
+  void bindMetrics(MeterRegistry registry, Tags tags) {
+    recallDuration =
+        Timer.builder("leasehold.coordinator.recall.duration")
+            .description("Time a WRITE grant waited for the READ leases it recalled")
+            .tags(tags)
+            .serviceLevelObjectives(
+                Duration.ofMillis(1),
+                Duration.ofMillis(5),
+                Duration.ofMillis(10),
+                Duration.ofMillis(50),
+                Duration.ofMillis(100),
+                Duration.ofMillis(500),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(15),
+                Duration.ofSeconds(30))
+            .register(registry);
   }
 
   /** Waits for the table to change or the deadline to pass; false if the deadline passed. */

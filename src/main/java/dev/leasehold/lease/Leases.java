@@ -22,6 +22,9 @@ import dev.leasehold.protocol.RenewReply;
 import dev.leasehold.protocol.RenewRequest;
 import dev.leasehold.protocol.VersionInfo;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +37,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -66,6 +70,7 @@ import org.slf4j.LoggerFactory;
 public final class Leases implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Leases.class);
   private static final long CALL_MILLIS = 5_000;
+  private static final long ANSWER_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
   private record Key(String bucket, String key) {}
 
@@ -92,6 +97,12 @@ public final class Leases implements AutoCloseable {
 
   private final AtomicLong recalls = new AtomicLong();
   private final AtomicLong grants = new AtomicLong();
+  private final LongAdder readGrants = new LongAdder();
+  private final LongAdder writeGrants = new LongAdder();
+  private final LongAdder recallsReceived = new LongAdder();
+  private final LongAdder released = new LongAdder();
+  private volatile boolean coordinatorAnswered;
+  private volatile long lastAnswer;
   private final ConcurrentLinkedQueue<Map.Entry<Long, Element>> toRelease =
       new ConcurrentLinkedQueue<>();
   private final ScheduledExecutorService timers =
@@ -158,6 +169,7 @@ public final class Leases implements AutoCloseable {
                 r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
                 CALL_MILLIS,
                 CALL_MILLIS);
+        answered();
         if (reply.getOutcome() == Outcome.OK) {
           long ttl = TimeUnit.MILLISECONDS.toNanos(reply.getTtlMillis());
           clock.started(reply.getSession(), sent, ttl, reply.getDrift());
@@ -168,6 +180,7 @@ public final class Leases implements AutoCloseable {
           return;
         }
       } catch (LeaseUnavailableException e) {
+        coordinatorAnswered = false;
         LOG.debug("registering with the coordinator: {}", e.getMessage());
       }
       pause(500);
@@ -187,6 +200,7 @@ public final class Leases implements AutoCloseable {
               r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
               Math.max(200, TimeUnit.NANOSECONDS.toMillis(renewEveryNanos)),
               Math.max(200, TimeUnit.NANOSECONDS.toMillis(renewEveryNanos)));
+      answered();
       if (reply.getOutcome() == Outcome.OK) {
         clock.renewed(session, sent);
       } else if (reply.getOutcome() == Outcome.NO_SESSION) {
@@ -195,6 +209,7 @@ public final class Leases implements AutoCloseable {
         return;
       }
     } catch (LeaseUnavailableException e) {
+      coordinatorAnswered = false;
       LOG.debug("renewing session {}: {}", session, e.getMessage());
     }
     if (!closed) {
@@ -241,6 +256,7 @@ public final class Leases implements AutoCloseable {
 
   /** A recall: drop the lease, then tell the coordinator it is gone. */
   private void recalled(long session, Recall recall) {
+    recallsReceived.increment();
     forget(new Key(recall.getElement().getBucket(), recall.getElement().getKey()));
     background(() -> release(session, List.of(recall.getElement())));
   }
@@ -265,6 +281,7 @@ public final class Leases implements AutoCloseable {
     Key k = new Key(bucket, key);
     long asked = recalls.get();
     AcquireReply reply = acquire(session, bucket, key, Mode.READ);
+    readGrants.increment();
     VersionInfo v = reply.getVersion();
     ReadLease lease =
         new ReadLease(
@@ -306,6 +323,7 @@ public final class Leases implements AutoCloseable {
     try {
       forget(k);
       AcquireReply reply = acquire(session, bucket, key, Mode.WRITE);
+      writeGrants.increment();
       VersionInfo v = reply.getVersion();
       WriteLease lease =
           new WriteLease(
@@ -527,6 +545,7 @@ public final class Leases implements AutoCloseable {
   }
 
   private void release(long session, List<Element> elements) {
+    released.add(elements.size());
     try {
       link.call(
           s ->
@@ -565,6 +584,58 @@ public final class Leases implements AutoCloseable {
           "The coordinator did not say which origin bucket " + bucket + " lives in.");
     }
     return reply.getOrigin();
+  }
+
+  /**
+   * Whether the coordinator answered the site's last call to register or renew, and did so within
+   * the last renewal interval (ttl/3, plus a quarter of it, at least 250 ms, for the round trip): a
+   * coordinator outage shows here within one renewal interval, well before the session's deadline.
+   */
+  public boolean coordinatorReachable() {
+    long slack = Math.max(ANSWER_SLACK_NANOS, renewEveryNanos / 4);
+    return coordinatorAnswered && clock.now() - lastAnswer <= renewEveryNanos + slack;
+  }
+
+  private void answered() {
+    lastAnswer = clock.now();
+    coordinatorAnswered = true;
+  }
+
+  /**
+   * Registers the site's lease meters: {@code leasehold_lease_grants_total{mode}}, {@code
+   * leasehold_lease_recalls_total}, {@code leasehold_lease_releases_total}, {@code
+   * leasehold_lease_held}, {@code leasehold_session_valid}, {@code
+   * leasehold_session_remaining_seconds} and {@code leasehold_coordinator_reachable}.
+   */
+  public void bindMetrics(MeterRegistry registry) {
+    FunctionCounter.builder("leasehold.lease.grants", readGrants, LongAdder::doubleValue)
+        .description("Leases granted to this site, by mode")
+        .tag("mode", "read")
+        .register(registry);
+    FunctionCounter.builder("leasehold.lease.grants", writeGrants, LongAdder::doubleValue)
+        .description("Leases granted to this site, by mode")
+        .tag("mode", "write")
+        .register(registry);
+    FunctionCounter.builder("leasehold.lease.recalls", recallsReceived, LongAdder::doubleValue)
+        .description("READ leases the coordinator recalled from this site")
+        .register(registry);
+    FunctionCounter.builder("leasehold.lease.releases", released, LongAdder::doubleValue)
+        .description("Leases this site released (recalled, idle or evicted)")
+        .register(registry);
+    Gauge.builder("leasehold.lease.held", this, Leases::heldCount)
+        .description("READ leases this site holds now")
+        .register(registry);
+    Gauge.builder("leasehold.session.valid", this, l -> l.valid() ? 1 : 0)
+        .description("1 while the site has a valid session (within its local deadline)")
+        .register(registry);
+    Gauge.builder(
+            "leasehold.session.remaining", this, l -> l.valid() ? l.remainingNanos() / 1e9 : 0)
+        .description("Time left until the site's local session deadline")
+        .baseUnit("seconds")
+        .register(registry);
+    Gauge.builder("leasehold.coordinator.reachable", this, l -> l.coordinatorReachable() ? 1 : 0)
+        .description("1 if the coordinator answered the site's last renewal")
+        .register(registry);
   }
 
   /** Number of READ leases held now. */

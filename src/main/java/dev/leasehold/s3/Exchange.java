@@ -39,6 +39,7 @@ final class Exchange {
   private final S3ChannelHandler handler;
   private final ArrayDeque<CompletableFuture<Void>> inFlight = new ArrayDeque<>();
   private boolean headersSent;
+  private int status;
   private boolean finished;
   private boolean forceClose;
 
@@ -97,6 +98,11 @@ final class Exchange {
     return headersSent;
   }
 
+  /** The status of the response sent, or 0 if none was. */
+  int status() {
+    return status;
+  }
+
   /** The response will end the connection (after an error that leaves the stream unusable). */
   void closeAfterResponse() {
     forceClose = true;
@@ -112,6 +118,7 @@ final class Exchange {
     }
     prepare(response.headers());
     headersSent = true;
+    this.status = status.code();
     await(channel.writeAndFlush(response));
     complete();
   }
@@ -122,6 +129,7 @@ final class Exchange {
     HttpUtil.setContentLength(response, length);
     prepare(response.headers());
     headersSent = true;
+    this.status = status.code();
     track(channel.write(response));
   }
 

@@ -4,13 +4,14 @@ import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.site.Gateway;
 import dev.leasehold.site.NotModifiedException;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,8 +64,10 @@ public final class S3Service {
   private final ObjectOperations objects;
   private final ListOperations lists;
   private final MultipartOperations multipart;
+  private final S3Metrics metrics;
 
-  public S3Service(Gateway gateway, S3Settings settings, Clock clock) {
+  public S3Service(Gateway gateway, S3Settings settings, Clock clock, MeterRegistry meters) {
+    this.metrics = new S3Metrics(meters);
     String owner = settings.credentials().accessKey();
     this.router = new Router(settings.domains());
     this.authenticator =
@@ -77,10 +80,13 @@ public final class S3Service {
   }
 
   void serve(Exchange exchange) {
+    long started = System.nanoTime();
     String resource = "/";
+    String operation = S3Operation.NONE;
     try {
       S3Request request = router.parse(exchange.request());
       resource = request.resource();
+      operation = S3Operation.label(request);
       Authentication auth = authenticator.authenticate(request);
       dispatch(request, exchange, auth);
     } catch (NotModifiedException e) {
@@ -105,6 +111,7 @@ public final class S3Service {
       if (!exchange.finished()) {
         exchange.abort();
       }
+      metrics.record(operation, exchange.status(), System.nanoTime() - started);
     }
   }
 
@@ -117,99 +124,42 @@ public final class S3Service {
             .with("Subresource", param.getKey());
       }
     }
-    HttpMethod method = request.method();
     String bucket = request.bucket();
     String key = request.key();
-    if (bucket == null) {
-      if (method.equals(HttpMethod.GET)) {
-        buckets.listBuckets(exchange);
-        return;
-      }
-      throw notAllowed(method);
-    }
-    if (key == null) {
-      bucketOperation(request, bucket, exchange, auth);
-    } else {
-      objectOperation(request, bucket, key, exchange, auth);
-    }
-  }
-
-  private void bucketOperation(
-      S3Request request, String bucket, Exchange exchange, Authentication auth) throws IOException {
-    HttpMethod method = request.method();
-    if (method.equals(HttpMethod.GET)) {
-      if (request.has("location")) {
-        buckets.location(bucket, exchange);
-      } else if (request.has("versioning")) {
-        buckets.versioning(bucket, exchange);
-      } else if (request.has("uploads")) {
-        multipart.listUploads(request, bucket, exchange);
-      } else if (request.has("versions")) {
-        lists.listVersions(request, bucket, exchange);
-      } else if ("2".equals(request.param("list-type"))) {
-        lists.listV2(request, bucket, exchange);
-      } else {
-        lists.listV1(request, bucket, exchange);
-      }
-    } else if (method.equals(HttpMethod.PUT)) {
-      if (request.has("versioning")) {
-        throw S3Error.NOT_IMPLEMENTED.exception("Bucket versioning is not implemented.");
-      }
-      buckets.create(request, bucket, exchange, auth);
-    } else if (method.equals(HttpMethod.DELETE)) {
-      buckets.delete(bucket, exchange);
-    } else if (method.equals(HttpMethod.HEAD)) {
-      buckets.head(bucket, exchange);
-    } else if (method.equals(HttpMethod.POST) && request.has("delete")) {
-      objects.deleteObjects(request, bucket, exchange, auth);
-    } else {
-      throw notAllowed(method);
+    switch (S3Operation.of(request)) {
+      case LIST_BUCKETS -> buckets.listBuckets(exchange);
+      case GET_BUCKET_LOCATION -> buckets.location(required(bucket), exchange);
+      case GET_BUCKET_VERSIONING -> buckets.versioning(required(bucket), exchange);
+      case LIST_MULTIPART_UPLOADS -> multipart.listUploads(request, required(bucket), exchange);
+      case LIST_OBJECT_VERSIONS -> lists.listVersions(request, required(bucket), exchange);
+      case LIST_OBJECTS_V2 -> lists.listV2(request, required(bucket), exchange);
+      case LIST_OBJECTS -> lists.listV1(request, required(bucket), exchange);
+      case CREATE_BUCKET -> buckets.create(request, required(bucket), exchange, auth);
+      case DELETE_BUCKET -> buckets.delete(required(bucket), exchange);
+      case HEAD_BUCKET -> buckets.head(required(bucket), exchange);
+      case DELETE_OBJECTS -> objects.deleteObjects(request, required(bucket), exchange, auth);
+      case LIST_PARTS -> multipart.listParts(request, required(bucket), required(key), exchange);
+      case GET_OBJECT -> objects.get(request, required(bucket), required(key), exchange, false);
+      case HEAD_OBJECT -> objects.get(request, required(bucket), required(key), exchange, true);
+      case UPLOAD_PART ->
+          multipart.uploadPart(request, required(bucket), required(key), exchange, auth);
+      case PUT_OBJECT -> objects.put(request, required(bucket), required(key), exchange, auth);
+      case ABORT_MULTIPART_UPLOAD ->
+          multipart.abort(request, required(bucket), required(key), exchange);
+      case DELETE_OBJECT -> objects.delete(request, required(bucket), required(key), exchange);
+      case CREATE_MULTIPART_UPLOAD ->
+          multipart.create(request, required(bucket), required(key), exchange);
+      case COMPLETE_MULTIPART_UPLOAD ->
+          multipart.complete(request, required(bucket), required(key), exchange, auth);
     }
   }
 
-  private void objectOperation(
-      S3Request request, String bucket, String key, Exchange exchange, Authentication auth)
-      throws IOException {
-    HttpMethod method = request.method();
-    boolean upload = request.has("uploadId");
-    if (method.equals(HttpMethod.GET)) {
-      if (upload) {
-        multipart.listParts(request, bucket, key, exchange);
-      } else {
-        objects.get(request, bucket, key, exchange, false);
-      }
-    } else if (method.equals(HttpMethod.HEAD)) {
-      objects.get(request, bucket, key, exchange, true);
-    } else if (method.equals(HttpMethod.PUT)) {
-      if (upload || request.has("partNumber")) {
-        multipart.uploadPart(request, bucket, key, exchange, auth);
-      } else {
-        objects.put(request, bucket, key, exchange, auth);
-      }
-    } else if (method.equals(HttpMethod.DELETE)) {
-      if (upload) {
-        multipart.abort(request, bucket, key, exchange);
-      } else {
-        objects.delete(request, bucket, key, exchange);
-      }
-    } else if (method.equals(HttpMethod.POST)) {
-      if (request.has("uploads")) {
-        multipart.create(request, bucket, key, exchange);
-      } else if (upload) {
-        multipart.complete(request, bucket, key, exchange, auth);
-      } else {
-        throw notAllowed(method);
-      }
-    } else {
-      throw notAllowed(method);
+  /** A bucket or key the operation's classification guarantees is there. */
+  private static String required(@Nullable String name) {
+    if (name == null) {
+      throw new IllegalStateException("classified without a bucket or key");
     }
-  }
-
-  private static S3Exception notAllowed(HttpMethod method) {
-    return S3Error.METHOD_NOT_ALLOWED
-        .exception()
-        .with("Method", method.name())
-        .with("ResourceType", "OBJECT");
+    return name;
   }
 
   private static void respond304(Exchange exchange, NotModifiedException e) {

@@ -12,8 +12,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * bytes of another version never enter the cache under this one's key). While one chunk is sent,
  * the next is already being fetched.
  *
- * <p>Confined to the request's thread.
+ * <p>Confined to the request's thread, but for {@code loaded}, which chunk loads (on loader
+ * threads) add to.
  */
 final class ChunkReader {
   private static final Logger LOG = LoggerFactory.getLogger(ChunkReader.class);
@@ -34,6 +37,9 @@ final class ChunkReader {
   private final String bucket;
   private final ObjectInfo version;
   private final long chunkSize;
+
+  /** The chunks this read loaded from the origin (the others it found cached). */
+  private final Set<Long> loaded = ConcurrentHashMap.newKeySet();
 
   ChunkReader(ChunkCache cache, Origin origin, String bucket, ObjectInfo version) {
     this.cache = cache;
@@ -64,7 +70,9 @@ final class ChunkReader {
       long chunkStart = index * chunkSize;
       long from = Math.max(span.offset(), chunkStart) - chunkStart;
       long to = Math.min(span.end(), chunkStart + chunkLength(index)) - chunkStart;
-      sink.send(open(index, current), from, to - from);
+      FileChannel chunk = open(index, current);
+      cache.delivered(to - from, loaded.contains(index));
+      sink.send(chunk, from, to - from);
     }
   }
 
@@ -75,6 +83,7 @@ final class ChunkReader {
         key(index),
         length,
         out -> {
+          loaded.add(index);
           try (InputStream in =
               origin.read(bucket, version.key(), version.etag(), offset, length)) {
             in.transferTo(out);

@@ -11,8 +11,9 @@ import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
- * The admin endpoint: {@code GET /health/live} (the process answers) and {@code GET /health/ready}
- * (the site can serve; 503 with the reason in JSON otherwise).
+ * The admin endpoint: {@code GET /health/live} (the process answers), {@code GET /health/ready}
+ * (the site can serve; 503 with the reason in JSON otherwise) and {@code GET /metrics} (every
+ * meter, in the Prometheus text format).
  *
  * <p>Thread-safe: each request runs on its own virtual thread; the health supplier must be
  * thread-safe.
@@ -21,9 +22,13 @@ public final class AdminServer implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
 
-  public AdminServer(InetSocketAddress bind, Supplier<Health> health) throws IOException {
+  public AdminServer(InetSocketAddress bind, Supplier<Health> health, Metrics metrics)
+      throws IOException {
     this.server = HttpServer.create(bind, 64);
     server.setExecutor(executor);
+    server.createContext(
+        "/metrics",
+        ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
     server.createContext("/health/live", ex -> json(ex, 200, "{\"status\":\"live\"}"));
     server.createContext(
         "/health/ready",
@@ -54,8 +59,13 @@ public final class AdminServer implements AutoCloseable {
   }
 
   private static void json(HttpExchange ex, int status, String body) throws IOException {
+    send(ex, status, "application/json", body);
+  }
+
+  private static void send(HttpExchange ex, int status, String contentType, String body)
+      throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "application/json");
+    ex.getResponseHeaders().set("Content-Type", contentType);
     ex.sendResponseHeaders(status, bytes.length);
     try (OutputStream out = ex.getResponseBody()) {
       out.write(bytes);

@@ -1,0 +1,128 @@
+package dev.leasehold.s3;
+
+import dev.leasehold.error.S3Error;
+import dev.leasehold.error.S3Exception;
+import io.netty.handler.codec.http.HttpMethod;
+
+/**
+ * The S3 operation a request asks for, named as AWS names it: picked from the method, the bucket
+ * and key, and the query, in one place, so that the dispatcher, metrics and logs agree.
+ */
+enum S3Operation {
+  LIST_BUCKETS("ListBuckets"),
+  GET_BUCKET_LOCATION("GetBucketLocation"),
+  GET_BUCKET_VERSIONING("GetBucketVersioning"),
+  LIST_MULTIPART_UPLOADS("ListMultipartUploads"),
+  LIST_OBJECT_VERSIONS("ListObjectVersions"),
+  LIST_OBJECTS_V2("ListObjectsV2"),
+  LIST_OBJECTS("ListObjects"),
+  CREATE_BUCKET("CreateBucket"),
+  DELETE_BUCKET("DeleteBucket"),
+  HEAD_BUCKET("HeadBucket"),
+  DELETE_OBJECTS("DeleteObjects"),
+  LIST_PARTS("ListParts"),
+  GET_OBJECT("GetObject"),
+  HEAD_OBJECT("HeadObject"),
+  UPLOAD_PART("UploadPart"),
+  PUT_OBJECT("PutObject"),
+  ABORT_MULTIPART_UPLOAD("AbortMultipartUpload"),
+  DELETE_OBJECT("DeleteObject"),
+  CREATE_MULTIPART_UPLOAD("CreateMultipartUpload"),
+  COMPLETE_MULTIPART_UPLOAD("CompleteMultipartUpload");
+
+  /** The label of a request that never got as far as an operation (bad path, no such method). */
+  static final String NONE = "None";
+
+  private final String awsName;
+
+  S3Operation(String awsName) {
+    this.awsName = awsName;
+  }
+
+  String awsName() {
+    return awsName;
+  }
+
+  /**
+   * The operation {@code request} asks for. Copies (PutObject, UploadPart with a copy source) are
+   * named as the operation they ride on.
+   *
+   * @throws S3Exception {@code MethodNotAllowed} for a method the resource does not take, or {@code
+   *     NotImplemented} for bucket versioning
+   */
+  static S3Operation of(S3Request request) {
+    HttpMethod method = request.method();
+    if (request.bucket() == null) {
+      if (method.equals(HttpMethod.GET)) {
+        return LIST_BUCKETS;
+      }
+      throw notAllowed(method);
+    }
+    return request.key() == null ? ofBucket(request, method) : ofObject(request, method);
+  }
+
+  private static S3Operation ofBucket(S3Request request, HttpMethod method) {
+    if (method.equals(HttpMethod.GET)) {
+      if (request.has("location")) {
+        return GET_BUCKET_LOCATION;
+      } else if (request.has("versioning")) {
+        return GET_BUCKET_VERSIONING;
+      } else if (request.has("uploads")) {
+        return LIST_MULTIPART_UPLOADS;
+      } else if (request.has("versions")) {
+        return LIST_OBJECT_VERSIONS;
+      } else if ("2".equals(request.param("list-type"))) {
+        return LIST_OBJECTS_V2;
+      }
+      return LIST_OBJECTS;
+    } else if (method.equals(HttpMethod.PUT)) {
+      if (request.has("versioning")) {
+        throw S3Error.NOT_IMPLEMENTED.exception("Bucket versioning is not implemented.");
+      }
+      return CREATE_BUCKET;
+    } else if (method.equals(HttpMethod.DELETE)) {
+      return DELETE_BUCKET;
+    } else if (method.equals(HttpMethod.HEAD)) {
+      return HEAD_BUCKET;
+    } else if (method.equals(HttpMethod.POST) && request.has("delete")) {
+      return DELETE_OBJECTS;
+    }
+    throw notAllowed(method);
+  }
+
+  private static S3Operation ofObject(S3Request request, HttpMethod method) {
+    boolean upload = request.has("uploadId");
+    if (method.equals(HttpMethod.GET)) {
+      return upload ? LIST_PARTS : GET_OBJECT;
+    } else if (method.equals(HttpMethod.HEAD)) {
+      return HEAD_OBJECT;
+    } else if (method.equals(HttpMethod.PUT)) {
+      return upload || request.has("partNumber") ? UPLOAD_PART : PUT_OBJECT;
+    } else if (method.equals(HttpMethod.DELETE)) {
+      return upload ? ABORT_MULTIPART_UPLOAD : DELETE_OBJECT;
+    } else if (method.equals(HttpMethod.POST)) {
+      if (request.has("uploads")) {
+        return CREATE_MULTIPART_UPLOAD;
+      } else if (upload) {
+        return COMPLETE_MULTIPART_UPLOAD;
+      }
+    }
+    throw notAllowed(method);
+  }
+
+  /** The operation's AWS name, or {@link #NONE} if the request names none. */
+  static String label(S3Request request) {
+    try {
+      return of(request).awsName();
+    } catch (S3Exception e) {
+      return NONE;
+    }
+  }
+
+  static S3Exception notAllowed(HttpMethod method) {
+    return S3Error.METHOD_NOT_ALLOWED
+        .exception()
+        .with("Method", method.name())
+        .with("ResourceType", "OBJECT");
+  }
+}

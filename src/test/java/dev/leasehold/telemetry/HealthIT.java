@@ -1,0 +1,66 @@
+package dev.leasehold.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.leasehold.testkit.LocalCluster;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code /health/ready} follows what a site depends on: it turns not ready, with the reason, within
+ * one renewal interval (ttl/3) of a coordinator outage, says so again when the session is lost, and
+ * turns ready again when the coordinator is back.
+ */
+class HealthIT {
+  static final Duration TTL = Duration.ofSeconds(3);
+  static final Duration RENEW = TTL.dividedBy(3);
+
+  record Answer(int status, String body) {}
+
+  @Test
+  void aCoordinatorOutageShowsWithinOneRenewalIntervalAndALostSessionToo() throws Exception {
+    try (LocalCluster cluster = LocalCluster.builder().sites(1).coordinators(1).ttl(TTL).start()) {
+      URI ready = cluster.site(0).adminEndpoint().resolve("/health/ready");
+      assertThat(get(ready)).isEqualTo(new Answer(200, "{\"status\":\"ready\"}"));
+
+      cluster.link(0).cut(true); // the coordinator no longer answers this site
+      long cut = System.nanoTime();
+      Answer outage = await(ready, a -> a.status() == 503, RENEW.multipliedBy(3));
+      long noticed = System.nanoTime() - cut;
+      assertThat(outage.body()).contains("not ready").contains("coordinator did not answer");
+      assertThat(Duration.ofNanos(noticed)).isLessThanOrEqualTo(RENEW.plusMillis(500));
+      // Past the local deadline the session is gone, and health says that instead.
+      Answer lost = await(ready, a -> a.body().contains("no valid session"), TTL.multipliedBy(2));
+      assertThat(lost.status()).isEqualTo(503);
+
+      cluster.link(0).cut(false);
+      assertThat(await(ready, a -> a.status() == 200, TTL.multipliedBy(3)).body())
+          .isEqualTo("{\"status\":\"ready\"}");
+    }
+  }
+
+  static Answer await(URI uri, Predicate<Answer> until, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Answer last = get(uri);
+    while (!until.test(last)) {
+      assertThat(System.nanoTime() - deadline).as("still %s after %s", last, timeout).isNegative();
+      Thread.sleep(20);
+      last = get(uri);
+    }
+    return last;
+  }
+
+  static Answer get(URI uri) throws IOException, InterruptedException {
+    try (HttpClient http = HttpClient.newHttpClient()) {
+      HttpResponse<String> r =
+          http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+      return new Answer(r.statusCode(), r.body());
+    }
+  }
+}
