@@ -18,6 +18,7 @@ import dev.leasehold.telemetry.Health;
 import dev.leasehold.telemetry.Metrics;
 import io.grpc.ClientInterceptor;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -65,6 +66,9 @@ public final class Site implements AutoCloseable {
         Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("chunk-load-", 0).factory());
     this.cache = new ChunkCache(config.cacheDir(), config.cacheSize(), config.chunkSize(), loaders);
     cache.bindMetrics(registry);
+    Gauge.builder("leasehold.site.ready", this, s -> s.health().ready() ? 1 : 0)
+        .description("1 when /health/ready answers 200")
+        .register(registry);
     bindEgressMetrics(registry, cache, config.egressPrice());
     Staging staging = new Staging(config.stagingDir());
     List<String> coordinator = config.coordinator();
