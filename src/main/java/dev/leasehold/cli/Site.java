@@ -27,6 +27,7 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.jspecify.annotations.Nullable;
@@ -78,8 +79,19 @@ public final class Site implements AutoCloseable {
     } else {
       embedded = null;
     }
+    this.admin =
+        new AdminServer(
+            new InetSocketAddress(config.bind(), config.adminPort()),
+            config.site(),
+            this::health,
+            metrics,
+            this::sites);
     this.link = new CoordinatorLink(coordinator, coordinatorInterceptors);
-    this.leases = Leases.start(link, LeaseSettings.defaults(config.site()), System::nanoTime);
+    this.leases =
+        Leases.start(
+            link,
+            LeaseSettings.defaults(config.site()).at(advertised(admin.address())),
+            System::nanoTime);
     leases.bindMetrics(registry);
     if (embedded != null) {
       embedded.bindMetrics(registry);
@@ -99,9 +111,6 @@ public final class Site implements AutoCloseable {
             new S3Service(gateway, settings, Clock.systemUTC(), registry),
             settings,
             new InetSocketAddress(config.bind(), config.s3Port()));
-    this.admin =
-        new AdminServer(
-            new InetSocketAddress(config.bind(), config.adminPort()), this::health, metrics);
   }
 
   /**
@@ -207,6 +216,23 @@ public final class Site implements AutoCloseable {
       return Health.READY;
     } catch (RuntimeException e) {
       return Health.notReady("origin unreachable: " + e.getMessage());
+    }
+  }
+
+  /** Every site of the namespace with its admin endpoint, as the coordinator knows them. */
+  private Map<String, String> sites() {
+    return leases.sites();
+  }
+
+  /** Where other sites reach this one's admin endpoint: its bind address, or its host name. */
+  private static String advertised(InetSocketAddress a) {
+    if (!a.getAddress().isAnyLocalAddress()) {
+      return "http://" + host(a) + ":" + a.getPort();
+    }
+    try {
+      return "http://" + java.net.InetAddress.getLocalHost().getHostName() + ":" + a.getPort();
+    } catch (java.net.UnknownHostException e) {
+      return "";
     }
   }
 

@@ -374,6 +374,11 @@ public final class CoordinatorPeer implements AutoCloseable {
       return stateMachine.sessions().size();
     }
 
+    @Override
+    public Map<String, String> siteAddresses() {
+      return stateMachine.siteAddresses();
+    }
+
     private @Nullable RaftPeerId leaderPeer() {
       RaftServer r = raft;
       if (r == null) {

@@ -30,6 +30,7 @@ import dev.leasehold.protocol.ReleaseRequest;
 import dev.leasehold.protocol.RenewReply;
 import dev.leasehold.protocol.RenewRequest;
 import dev.leasehold.protocol.RenewSession;
+import dev.leasehold.protocol.SiteEntry;
 import dev.leasehold.protocol.StatusReply;
 import dev.leasehold.protocol.StatusRequest;
 import io.grpc.Status;
@@ -83,6 +84,9 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     long appliedIndex();
 
     int sessions();
+
+    /** The address each site with a live session gave, by name. */
+    Map<String, String> siteAddresses();
   }
 
   private volatile @Nullable Timer recallDuration;
@@ -455,6 +459,11 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
             .setLeaderAddress(peer.leaderAddress())
             .setSessions(peer.sessions())
             .setAppliedIndex(Math.max(0, peer.appliedIndex()))
+            .addAllSites(
+                peer.siteAddresses().entrySet().stream()
+                    .map(e -> SiteEntry.newBuilder().setSite(e.getKey()).setAddress(e.getValue()))
+                    .map(SiteEntry.Builder::build)
+                    .toList())
             .build());
   }
 

@@ -45,6 +45,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
   private final Runnable onLeaderChange;
   private volatile Map<Long, Long> sessions = Map.of();
   private volatile Map<String, String> peerAddresses = Map.of();
+  private volatile Map<String, String> siteAddresses = Map.of();
   private volatile boolean startedEmpty = true;
   private volatile @Nullable RaftPeerId leader;
 
@@ -138,11 +139,17 @@ final class CoordinatorStateMachine extends BaseStateMachine {
   private void publish() {
     sessions = table.sessionRenewals();
     peerAddresses = table.peerAddresses();
+    siteAddresses = java.util.Collections.unmodifiableMap(table.siteAddresses());
   }
 
   /** Every live session and its renewal count, as of the last apply. */
   Map<Long, Long> sessions() {
     return sessions;
+  }
+
+  /** The address each site with a live session gave, by name, as of the last apply. */
+  Map<String, String> siteAddresses() {
+    return siteAddresses;
   }
 
   /** The client address each peer registered, as of the last apply. */

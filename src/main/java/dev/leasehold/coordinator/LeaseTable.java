@@ -369,6 +369,13 @@ final class LeaseTable {
     return Map.copyOf(peerAddresses);
   }
 
+  /** The address each site with a live session gave, by site name. */
+  Map<String, String> siteAddresses() {
+    Map<String, String> out = new java.util.TreeMap<>();
+    sessions.values().forEach(s -> out.put(s.site, s.address));
+    return out;
+  }
+
   int sessionCount() {
     return sessions.size();
   }

@@ -14,6 +14,11 @@ import java.time.Duration;
 public record LeaseSettings(
     String site, String address, long maxHeld, Duration idle, Duration acquireWait) {
 
+  /** These settings, with {@code address} as where other sites reach this one. */
+  public LeaseSettings at(String address) {
+    return new LeaseSettings(site, address, maxHeld, idle, acquireWait);
+  }
+
   public static LeaseSettings defaults(String site) {
     return new LeaseSettings(site, "", 100_000, Duration.ofMinutes(10), Duration.ofSeconds(30));
   }

@@ -20,6 +20,8 @@ import dev.leasehold.protocol.RegisterRequest;
 import dev.leasehold.protocol.ReleaseRequest;
 import dev.leasehold.protocol.RenewReply;
 import dev.leasehold.protocol.RenewRequest;
+import dev.leasehold.protocol.StatusReply;
+import dev.leasehold.protocol.StatusRequest;
 import dev.leasehold.protocol.VersionInfo;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -636,6 +638,26 @@ public final class Leases implements AutoCloseable {
     Gauge.builder("leasehold.coordinator.reachable", this, l -> l.coordinatorReachable() ? 1 : 0)
         .description("1 if the coordinator answered the site's last renewal")
         .register(registry);
+  }
+
+  /**
+   * Every site with a live session, by name, with the address it gave when it registered (its admin
+   * endpoint); any coordinator peer answers. Empty if none can be reached.
+   */
+  public Map<String, String> sites() {
+    try {
+      StatusReply reply =
+          link.call(
+              s -> s.status(StatusRequest.getDefaultInstance()),
+              r -> Map.entry(Outcome.OK, ""),
+              1_000,
+              2_000);
+      Map<String, String> sites = new java.util.TreeMap<>();
+      reply.getSitesList().forEach(e -> sites.put(e.getSite(), e.getAddress()));
+      return sites;
+    } catch (LeaseUnavailableException e) {
+      return Map.of();
+    }
   }
 
   /** Number of READ leases held now. */

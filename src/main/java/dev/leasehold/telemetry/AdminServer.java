@@ -1,31 +1,73 @@
 package dev.leasehold.telemetry;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
  * The admin endpoint: {@code GET /health/live} (the process answers), {@code GET /health/ready}
- * (the site can serve; 503 with the reason in JSON otherwise) and {@code GET /metrics} (every
- * meter, in the Prometheus text format).
+ * (the site can serve; 503 with the reason in JSON otherwise), {@code GET /metrics} (every meter,
+ * in the Prometheus text format), {@code GET /api/site} (this site's figures for the dashboard, as
+ * JSON), {@code GET /api/sites} (every site's, gathered from their admin endpoints) and {@code GET
+ * /}, the live dashboard, with its charting library under {@code /assets/}.
  *
  * <p>Thread-safe: each request runs on its own virtual thread; the health supplier must be
  * thread-safe.
  */
 public final class AdminServer implements AutoCloseable {
   private final HttpServer server;
-  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String UPLOT = "META-INF/resources/webjars/uplot/1.6.30/dist/";
 
-  public AdminServer(InetSocketAddress bind, Supplier<Health> health, Metrics metrics)
+  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+  /**
+   * @param site this site's name
+   * @param sites every site of the namespace with a live session, by name, with its admin endpoint
+   *     (from the coordinator)
+   */
+  public AdminServer(
+      InetSocketAddress bind,
+      String site,
+      Supplier<Health> health,
+      Metrics metrics,
+      Supplier<Map<String, String>> sites)
       throws IOException {
     this.server = HttpServer.create(bind, 64);
     server.setExecutor(executor);
+    Supplier<Map<String, Object>> snapshot =
+        () -> SiteSnapshot.of(site, health.get(), metrics.registry());
+    server.createContext("/api/site", ex -> json(ex, 200, JSON.writeValueAsString(snapshot.get())));
+    server.createContext(
+        "/api/sites",
+        ex -> json(ex, 200, JSON.writeValueAsString(everySite(site, snapshot, sites.get()))));
+    server.createContext("/assets/", AdminServer::asset);
     server.createContext(
         "/metrics",
         ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
@@ -40,7 +82,87 @@ public final class AdminServer implements AutoCloseable {
             json(ex, 503, "{\"status\":\"not ready\",\"reason\":\"" + escape(h.reason()) + "\"}");
           }
         });
-    server.createContext("/", ex -> json(ex, 404, "{\"error\":\"not found\"}"));
+    server.createContext(
+        "/",
+        ex -> {
+          if (ex.getRequestURI().getPath().equals("/")) {
+            resource(ex, "dev/leasehold/telemetry/dashboard.html", "text/html; charset=utf-8");
+          } else {
+            json(ex, 404, "{\"error\":\"not found\"}");
+          }
+        });
+  }
+
+  /**
+   * Every site's snapshot: this one's from its own meters, the others' from their admin endpoints
+   * (in parallel, a second at most each); a site that does not answer is listed as unreachable.
+   */
+  private List<Map<String, Object>> everySite(
+      String self, Supplier<Map<String, Object>> own, Map<String, String> sites) {
+    Map<String, Future<Map<String, Object>>> asked = new TreeMap<>();
+    asked.put(self, CompletableFuture.completedFuture(own.get()));
+    for (Map.Entry<String, String> s : sites.entrySet()) {
+      if (!s.getKey().equals(self) && !s.getValue().isEmpty()) {
+        asked.put(s.getKey(), executor.submit(() -> remote(s.getValue())));
+      }
+    }
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Map.Entry<String, Future<Map<String, Object>>> a : asked.entrySet()) {
+      try {
+        out.add(a.getValue().get(2, TimeUnit.SECONDS));
+      } catch (ExecutionException | TimeoutException e) {
+        Map<String, Object> down = new LinkedHashMap<>();
+        down.put("site", a.getKey());
+        down.put("ready", false);
+        down.put("reachable", false);
+        down.put("reason", "its admin endpoint did not answer");
+        out.add(down);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return out;
+  }
+
+  private Map<String, Object> remote(String address) throws IOException, InterruptedException {
+    HttpResponse<byte[]> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(address + "/api/site"))
+                .timeout(Duration.ofSeconds(1))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    if (r.statusCode() != 200) {
+      throw new IOException(address + " answered " + r.statusCode());
+    }
+    return JSON.readValue(r.body(), new TypeReference<Map<String, Object>>() {});
+  }
+
+  /** {@code /assets/uplot.js} and {@code /assets/uplot.css}: the charting library's WebJar. */
+  private static void asset(HttpExchange ex) throws IOException {
+    switch (ex.getRequestURI().getPath()) {
+      case "/assets/uplot.js" ->
+          resource(ex, UPLOT + "uPlot.iife.min.js", "text/javascript; charset=utf-8");
+      case "/assets/uplot.css" -> resource(ex, UPLOT + "uPlot.min.css", "text/css; charset=utf-8");
+      default -> json(ex, 404, "{\"error\":\"not found\"}");
+    }
+  }
+
+  private static void resource(HttpExchange ex, String name, String contentType)
+      throws IOException {
+    try (InputStream in = AdminServer.class.getClassLoader().getResourceAsStream(name)) {
+      if (in == null) {
+        json(ex, 404, "{\"error\":\"not found\"}");
+        return;
+      }
+      byte[] bytes = in.readAllBytes();
+      ex.getResponseHeaders().set("Content-Type", contentType);
+      ex.getResponseHeaders().set("Cache-Control", "no-cache");
+      ex.sendResponseHeaders(200, bytes.length);
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(bytes);
+      }
+    }
   }
 
   public AdminServer start() {
@@ -56,6 +178,7 @@ public final class AdminServer implements AutoCloseable {
   public void close() {
     server.stop(0);
     executor.shutdownNow();
+    http.close();
   }
 
   private static void json(HttpExchange ex, int status, String body) throws IOException {
