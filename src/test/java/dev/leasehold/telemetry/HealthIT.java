@@ -2,7 +2,11 @@ package dev.leasehold.telemetry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.leasehold.protocol.CoordinatorGrpc;
+import dev.leasehold.protocol.RegisterRequest;
 import dev.leasehold.testkit.LocalCluster;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -61,6 +65,36 @@ class HealthIT {
       HttpResponse<String> r =
           http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
       return new Answer(r.statusCode(), r.body());
+    }
+  }
+
+  @Test
+  void aLostSessionShowsWithinOneRenewalInterval() throws Exception {
+    try (LocalCluster cluster = LocalCluster.builder().sites(1).coordinators(1).ttl(TTL).start()) {
+      URI ready = cluster.site(0).adminEndpoint().resolve("/health/ready");
+      assertThat(get(ready).status()).isEqualTo(200);
+      cluster.link(0).refuse("Register", true); // so that the site cannot come back at once
+
+      // Another process registers under this site's name: the coordinator ends the site's session.
+      ManagedChannel channel =
+          NettyChannelBuilder.forTarget(cluster.coordinators().get(0).clientAddress())
+              .usePlaintext()
+              .build();
+      try {
+        CoordinatorGrpc.newBlockingStub(channel)
+            .register(
+                RegisterRequest.newBuilder().setSite(cluster.site(0).config().site()).build());
+      } finally {
+        channel.shutdownNow();
+      }
+      long lost = System.nanoTime();
+      Answer answer = await(ready, a -> a.status() == 503, RENEW.multipliedBy(3));
+      assertThat(Duration.ofNanos(System.nanoTime() - lost))
+          .isLessThanOrEqualTo(RENEW.plusMillis(500));
+      assertThat(answer.body()).contains("no valid session");
+
+      cluster.link(0).refuse("Register", false);
+      assertThat(await(ready, a -> a.status() == 200, TTL.multipliedBy(3)).status()).isEqualTo(200);
     }
   }
 }

@@ -24,6 +24,7 @@ public final class Partition implements ClientInterceptor {
   private final Set<ClientCall<?, ?>> active = ConcurrentHashMap.newKeySet();
   private final AtomicLong calls = new AtomicLong();
   private final Map<String, AtomicLong> byMethod = new ConcurrentHashMap<>();
+  private final Set<String> refused = ConcurrentHashMap.newKeySet();
   private volatile boolean cut;
 
   /** Cuts the link (and every call in flight), or heals it. */
@@ -33,6 +34,15 @@ public final class Partition implements ClientInterceptor {
       for (ClientCall<?, ?> call : active) {
         call.cancel("partitioned", null);
       }
+    }
+  }
+
+  /** Refuses new calls of one method (such as {@code Register}) as if cut, or lets them by. */
+  public void refuse(String method, boolean refuse) {
+    if (refuse) {
+      refused.add(method);
+    } else {
+      refused.remove(method);
     }
   }
 
@@ -62,7 +72,7 @@ public final class Partition implements ClientInterceptor {
 
       @Override
       public void start(Listener<R> listener, Metadata headers) {
-        if (cut) {
+        if (cut || Partition.this.refused.contains(method.getBareMethodName())) {
           refused = true;
           listener.onClose(Status.UNAVAILABLE.withDescription("partitioned"), new Metadata());
           return;
