@@ -108,7 +108,7 @@ public final class Site implements AutoCloseable {
             config.maxClockSkew());
     this.s3 =
         new S3Server(
-            new S3Service(gateway, settings, Clock.systemUTC(), registry),
+            new S3Service(config.site(), gateway, settings, Clock.systemUTC(), registry),
             settings,
             new InetSocketAddress(config.bind(), config.s3Port()));
   }

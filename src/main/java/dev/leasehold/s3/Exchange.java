@@ -40,6 +40,7 @@ final class Exchange {
   private final ArrayDeque<CompletableFuture<Void>> inFlight = new ArrayDeque<>();
   private boolean headersSent;
   private int status;
+  private long bodyLength;
   private boolean finished;
   private boolean forceClose;
 
@@ -98,6 +99,20 @@ final class Exchange {
     return headersSent;
   }
 
+  /** The length of the response body sent (as declared), 0 if none was. */
+  long bodyLength() {
+    return bodyLength;
+  }
+
+  /** The client's address, as the access log shows it. */
+  String remoteHost() {
+    java.net.SocketAddress a = channel.remoteAddress();
+    if (a instanceof java.net.InetSocketAddress inet && inet.getAddress() != null) {
+      return inet.getAddress().getHostAddress();
+    }
+    return "-";
+  }
+
   /** The status of the response sent, or 0 if none was. */
   int status() {
     return status;
@@ -119,6 +134,7 @@ final class Exchange {
     prepare(response.headers());
     headersSent = true;
     this.status = status.code();
+    this.bodyLength = content.length;
     await(channel.writeAndFlush(response));
     complete();
   }
@@ -130,6 +146,7 @@ final class Exchange {
     prepare(response.headers());
     headersSent = true;
     this.status = status.code();
+    this.bodyLength = length;
     track(channel.write(response));
   }
 

@@ -14,6 +14,7 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Serves one request on its virtual thread: finds the bucket and key ({@link Router}), checks the
@@ -65,8 +66,14 @@ public final class S3Service {
   private final ListOperations lists;
   private final MultipartOperations multipart;
   private final S3Metrics metrics;
+  private final String site;
 
-  public S3Service(Gateway gateway, S3Settings settings, Clock clock, MeterRegistry meters) {
+  /**
+   * @param site this site's name, in every log line of a request
+   */
+  public S3Service(
+      String site, Gateway gateway, S3Settings settings, Clock clock, MeterRegistry meters) {
+    this.site = site;
     this.metrics = new S3Metrics(meters);
     String owner = settings.credentials().accessKey();
     this.router = new Router(settings.domains());
@@ -83,11 +90,15 @@ public final class S3Service {
     long started = System.nanoTime();
     String resource = "/";
     String operation = S3Operation.NONE;
+    String accessKey = "-";
+    MDC.put("site", site);
+    MDC.put("request", exchange.requestId());
     try {
       S3Request request = router.parse(exchange.request());
       resource = request.resource();
       operation = S3Operation.label(request);
       Authentication auth = authenticator.authenticate(request);
+      accessKey = auth.accessKey();
       dispatch(request, exchange, auth);
     } catch (NotModifiedException e) {
       respond304(exchange, e);
@@ -111,7 +122,10 @@ public final class S3Service {
       if (!exchange.finished()) {
         exchange.abort();
       }
-      metrics.record(operation, exchange.status(), System.nanoTime() - started);
+      long nanos = System.nanoTime() - started;
+      metrics.record(operation, exchange.status(), nanos);
+      AccessLog.write(exchange, accessKey, operation, nanos);
+      MDC.clear();
     }
   }
 

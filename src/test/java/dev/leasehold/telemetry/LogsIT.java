@@ -1,0 +1,172 @@
+package dev.leasehold.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.leasehold.testkit.Data;
+import dev.leasehold.testkit.LocalCluster;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+
+/**
+ * Logs: one access-log line per S3 request in the Combined Log Format (plus operation, time and
+ * request id), and, with {@code LEASEHOLD_LOG_FORMAT=json}, every line one JSON object carrying the
+ * site and request id.
+ */
+class LogsIT {
+  private static final Pattern LINE =
+      Pattern.compile(
+          "^(\\S+) - (\\S+) \\[(\\d\\d/\\w{3}/\\d{4}:\\d\\d:\\d\\d:\\d\\d [+-]\\d{4})\\] \"(\\S+)"
+              + " (\\S+) HTTP/1\\.1\" (\\d{3}) (\\d+|-) \"((?:[^\"\\\\]|\\\\.)*)\" \"((?:[^\"\\\\]|\\\\.)*)\" (\\w+)"
+              + " (\\d+\\.\\d{3})ms ([0-9A-F]+)$");
+
+  @Test
+  void everyRequestGetsOneAccessLogLine() throws Exception {
+    Logger access = (Logger) LoggerFactory.getLogger("leasehold.access");
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    Level level = access.getLevel();
+    access.setLevel(Level.INFO);
+    access.addAppender(lines);
+    try (LocalCluster cluster = LocalCluster.builder().sites(1).start();
+        S3Client s3 = cluster.client(0)) {
+      String bucket = Data.bucket(s3);
+      lines.list.clear();
+      s3.putObject(p -> p.bucket(bucket).key("a/b c"), RequestBody.fromString("12345"));
+      s3.getObjectAsBytes(g -> g.bucket(bucket).key("a/b c"));
+      assertThatThrownBy(() -> s3.getObject(g -> g.bucket(bucket).key("missing")))
+          .isInstanceOf(NoSuchKeyException.class);
+      try (HttpClient http = HttpClient.newHttpClient()) {
+        http.send(
+            HttpRequest.newBuilder(cluster.site(0).s3Endpoint().resolve("/" + bucket))
+                .header("User-Agent", "curl/8 \"quoted\"")
+                .build(),
+            HttpResponse.BodyHandlers.discarding());
+      }
+
+      List<Matcher> parsed =
+          lines.list.stream()
+              .map(ILoggingEvent::getFormattedMessage)
+              .map(line -> {
+                Matcher m = LINE.matcher(line);
+                assertThat(m.matches()).as(line).isTrue();
+                return m;
+              })
+              .toList();
+      assertThat(parsed).hasSize(4);
+      String key = LocalCluster.CREDENTIALS.accessKey();
+      assertThat(fields(parsed.get(0), 2, 4, 6, 10))
+          .containsExactly(key, "PUT", "200", "PutObject");
+      assertThat(parsed.get(0).group(5)).isEqualTo("/" + bucket + "/a/b%20c");
+      assertThat(fields(parsed.get(1), 4, 6, 7, 10))
+          .containsExactly("GET", "200", "5", "GetObject");
+      assertThat(fields(parsed.get(2), 6, 10)).containsExactly("404", "GetObject");
+      // Unsigned: no user; the quote in the user agent is escaped.
+      assertThat(fields(parsed.get(3), 2, 6, 10)).containsExactly("-", "403", "ListObjects");
+      assertThat(parsed.get(3).group(9)).isEqualTo("curl/8 \\\"quoted\\\"");
+      assertThat(parsed.get(0).group(1)).isEqualTo("127.0.0.1");
+    } finally {
+      access.detachAppender(lines);
+      access.setLevel(level);
+    }
+  }
+
+  @Test
+  void theJsonFormatWritesOneObjectPerLineWithSiteAndRequestId(@TempDir Path dir) throws Exception {
+    ProcessBuilder builder =
+        new ProcessBuilder(
+            ProcessHandle.current().info().command().orElse("java"),
+            "--enable-native-access=ALL-UNNAMED",
+            "--sun-misc-unsafe-memory-access=allow",
+            "-cp",
+            jar().toString(),
+            "dev.leasehold.cli.Main",
+            "serve",
+            "--data-dir=" + dir,
+            "--s3-port=0",
+            "--admin-port=0");
+    builder.environment().put("LEASEHOLD_LOG_FORMAT", "json");
+    builder.redirectError(dir.resolve("stderr.log").toFile());
+    Process site = builder.start();
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(site.getInputStream(), StandardCharsets.UTF_8))) {
+      URI endpoint = null;
+      String line;
+      while ((line = out.readLine()) != null) {
+        if (line.trim().startsWith("S3 endpoint")) {
+          endpoint = URI.create(line.trim().split("\\s+")[2]);
+          break;
+        }
+      }
+      assertThat(endpoint).isNotNull();
+      String requestId;
+      try (HttpClient http = HttpClient.newHttpClient()) {
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(endpoint.resolve("/")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(403);
+        requestId = r.headers().firstValue("x-amz-request-id").orElseThrow();
+      }
+      ObjectMapper json = new ObjectMapper();
+      JsonNode accessLine = null;
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (accessLine == null && System.nanoTime() - deadline < 0) {
+        for (String l : Files.readAllLines(dir.resolve("stderr.log"))) {
+          JsonNode event = json.readTree(l); // every line is one JSON object
+          assertThat(event.path("level").asText()).isNotEmpty();
+          if (event.path("loggerName").asText().equals("leasehold.access")) {
+            accessLine = event;
+          }
+        }
+        Thread.sleep(100);
+      }
+      assertThat(accessLine).isNotNull();
+      assertThat(accessLine.path("mdc").path("request").asText()).isEqualTo(requestId);
+      assertThat(accessLine.path("mdc").path("site").asText()).isEqualTo("local");
+      assertThat(accessLine.path("formattedMessage").asText())
+          .contains("\"GET / HTTP/1.1\" 403")
+          .endsWith(requestId);
+    } finally {
+      site.destroy();
+      site.waitFor();
+    }
+  }
+
+  private static List<String> fields(Matcher m, int... groups) {
+    return java.util.Arrays.stream(groups).mapToObj(m::group).toList();
+  }
+
+  private static Path jar() throws java.io.IOException {
+    try (DirectoryStream<Path> jars =
+        Files.newDirectoryStream(Path.of("target"), "leasehold-*-all.jar")) {
+      for (Path jar : jars) {
+        return jar.toAbsolutePath();
+      }
+    }
+    throw new IllegalStateException("no target/leasehold-*-all.jar: run after mvn package");
+  }
+}
