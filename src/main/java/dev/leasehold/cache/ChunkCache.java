@@ -232,6 +232,16 @@ public final class ChunkCache {
     (loaded ? fromOrigin : fromCache).add(bytes);
   }
 
+  /** Chunks reads found in the cache. */
+  public long chunkHits() {
+    return hits.sum();
+  }
+
+  /** Chunks reads had to load from the origin. */
+  public long chunkMisses() {
+    return misses.sum();
+  }
+
   /** Chunk bytes delivered from the cache: egress the origin did not have to serve. */
   public long bytesFromCache() {
     return fromCache.sum();

@@ -23,6 +23,7 @@ import java.util.Map;
 final class CredentialStore {
   static final String ACCESS_KEY_ENV = "LEASEHOLD_ACCESS_KEY";
   static final String SECRET_KEY_ENV = "LEASEHOLD_SECRET_KEY";
+  static final String ADMIN_TOKEN_ENV = "LEASEHOLD_ADMIN_TOKEN";
   private static final String ACCESS_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
   private static final String SECRET_ALPHABET =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -43,43 +44,81 @@ final class CredentialStore {
           ACCESS_KEY_ENV, "set both " + ACCESS_KEY_ENV + " and " + SECRET_KEY_ENV + ", or neither");
     }
     Path file = metaDir.resolve("credentials");
+    SecureRandom random = new SecureRandom();
+    Stored stored =
+        storeOnce(
+            file,
+            () ->
+                "LH"
+                    + random(random, ACCESS_ALPHABET, 18)
+                    + "\n"
+                    + random(random, SECRET_ALPHABET, 40)
+                    + "\n");
+    List<String> lines = stored.lines();
+    if (lines.size() < 2 || lines.get(0).isBlank() || lines.get(1).isBlank()) {
+      throw new ConfigException(
+          "credentials", file + " must hold the access key and the secret key on two lines");
+    }
+    return new Loaded(
+        new Credentials(lines.get(0).trim(), lines.get(1).trim()),
+        (stored.generated() ? "generated, stored in " : "stored in ") + file);
+  }
+
+  /**
+   * The token the admin API takes ({@code Authorization: Bearer <token>}): {@code
+   * LEASEHOLD_ADMIN_TOKEN} when set, else the one stored in {@code <data-dir>/meta/admin-token},
+   * generated once.
+   */
+  static String adminToken(Path metaDir, Map<String, String> env) {
+    String token = env.get(ADMIN_TOKEN_ENV);
+    if (token != null && !token.isBlank()) {
+      return token.trim();
+    }
+    Path file = metaDir.resolve("admin-token");
+    SecureRandom random = new SecureRandom();
+    List<String> lines = storeOnce(file, () -> random(random, SECRET_ALPHABET, 40) + "\n").lines();
+    if (lines.isEmpty() || lines.get(0).isBlank()) {
+      throw new ConfigException("admin-token", file + " must hold the admin token");
+    }
+    return lines.get(0).trim();
+  }
+
+  /** The stored token, from {@code <data-dir>/meta/admin-token}, for the admin command. */
+  static String storedAdminToken(Path metaDir) throws IOException {
+    return Files.readAllLines(metaDir.resolve("admin-token"), StandardCharsets.UTF_8).get(0).trim();
+  }
+
+  private record Stored(List<String> lines, boolean generated) {}
+
+  /**
+   * The lines of {@code file}, which is written with {@code content} (readable by its owner only)
+   * if it does not exist; atomic, so concurrent starts agree on the first content.
+   */
+  private static Stored storeOnce(Path file, java.util.function.Supplier<String> content) {
+    Path dir = file.getParent();
     try {
-      Files.createDirectories(metaDir);
+      Files.createDirectories(dir);
+      boolean generated = false;
       if (!Files.exists(file)) {
-        SecureRandom random = new SecureRandom();
-        String generated =
-            "LH"
-                + random(random, ACCESS_ALPHABET, 18)
-                + "\n"
-                + random(random, SECRET_ALPHABET, 40)
-                + "\n";
         Path tmp =
             Files.createTempFile(
-                metaDir,
-                "credentials",
+                dir,
+                file.getFileName().toString(),
                 ".tmp",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(tmp, generated, StandardCharsets.UTF_8);
+        Files.writeString(tmp, content.get(), StandardCharsets.UTF_8);
         try {
-          Files.createLink(file, tmp); // atomic: a concurrent start keeps the first pair
+          Files.createLink(file, tmp); // atomic: a concurrent start keeps the first content
+          generated = true;
         } catch (FileAlreadyExistsException raced) {
           // another start wrote it first
         } finally {
           Files.deleteIfExists(tmp);
         }
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        return new Loaded(
-            new Credentials(lines.get(0), lines.get(1)), "generated, stored in " + file);
       }
-      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-      if (lines.size() < 2 || lines.get(0).isBlank() || lines.get(1).isBlank()) {
-        throw new ConfigException(
-            "credentials", file + " must hold the access key and the secret key on two lines");
-      }
-      return new Loaded(
-          new Credentials(lines.get(0).trim(), lines.get(1).trim()), "stored in " + file);
+      return new Stored(Files.readAllLines(file, StandardCharsets.UTF_8), generated);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read or store credentials in " + file, e);
+      throw new UncheckedIOException("cannot read or store " + file, e);
     }
   }
 

@@ -20,17 +20,23 @@ public final class Main implements Runnable {
     System.exit(commandLine().execute(args));
   }
 
-  static CommandLine commandLine() {
+  /** The whole command line, with every subcommand (tests run commands through it). */
+  public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
     CommandLine serve = new CommandLine(new ServeCommand());
     ServeCommand.addSettingOptions(serve.getCommandSpec());
     cli.addSubcommand("serve", serve);
     cli.addSubcommand("coordinator", new CommandLine(new CoordinatorCommand()));
     cli.addSubcommand("demo", new CommandLine(new DemoCommand()));
+    cli.addSubcommand("admin", new CommandLine(new AdminCommand()));
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       if (e instanceof ConfigException) {
         cmd.getErr().println("leasehold: configuration error: " + e.getMessage());
         return 2;
+      }
+      if (e instanceof CommandLine.ExecutionException) {
+        cmd.getErr().println("leasehold: " + e.getMessage());
+        return 1;
       }
       throw e;
     });

@@ -101,6 +101,13 @@ final class ServeCommand implements Callable<Integer> {
             + Values.formatSize(c.chunkSize())
             + " chunks)");
     out.println("  health       " + site.adminEndpoint() + "/health/ready");
+    out.println("  dashboard    " + site.adminEndpoint() + "/");
+    out.println(
+        "  admin API    "
+            + site.adminEndpoint()
+            + "/admin/v1/ (token: ./leasehold admin --data-dir "
+            + c.dataDir()
+            + " ...)");
     out.println();
     out.println("Try it:");
     out.println(

@@ -13,6 +13,7 @@ import dev.leasehold.s3.S3Service;
 import dev.leasehold.s3.S3Settings;
 import dev.leasehold.site.SiteGateway;
 import dev.leasehold.site.Staging;
+import dev.leasehold.telemetry.AdminActions;
 import dev.leasehold.telemetry.AdminServer;
 import dev.leasehold.telemetry.Health;
 import dev.leasehold.telemetry.Metrics;
@@ -51,6 +52,7 @@ public final class Site implements AutoCloseable {
   private final S3Server s3;
   private final AdminServer admin;
   private final Metrics metrics;
+  private volatile @Nullable SiteAdmin adminActions;
 
   private Site(
       SiteConfig config,
@@ -85,7 +87,9 @@ public final class Site implements AutoCloseable {
             config.site(),
             this::health,
             metrics,
-            this::sites);
+            this::sites,
+            CredentialStore.adminToken(config.metaDir(), System.getenv()),
+            this::adminActions);
     this.link = new CoordinatorLink(coordinator, coordinatorInterceptors);
     this.leases =
         Leases.start(
@@ -98,6 +102,7 @@ public final class Site implements AutoCloseable {
     }
     SiteGateway gateway =
         new SiteGateway(this.origin, cache, staging, leases, config.originCheck());
+    this.adminActions = new SiteAdmin(config.site(), gateway, cache, leases);
     S3Settings settings =
         new S3Settings(
             config.region(),
@@ -217,6 +222,19 @@ public final class Site implements AutoCloseable {
     } catch (RuntimeException e) {
       return Health.notReady("origin unreachable: " + e.getMessage());
     }
+  }
+
+  private AdminActions adminActions() {
+    SiteAdmin a = adminActions;
+    if (a == null) {
+      throw new IllegalStateException("the site is still starting");
+    }
+    return a;
+  }
+
+  /** The token the admin API takes. */
+  public String adminToken() {
+    return CredentialStore.adminToken(config.metaDir(), System.getenv());
   }
 
   /** Every site of the namespace with its admin endpoint, as the coordinator knows them. */

@@ -33,7 +33,8 @@ import java.util.function.Supplier;
  * (the site can serve; 503 with the reason in JSON otherwise), {@code GET /metrics} (every meter,
  * in the Prometheus text format), {@code GET /api/site} (this site's figures for the dashboard, as
  * JSON), {@code GET /api/sites} (every site's, gathered from their admin endpoints) and {@code GET
- * /}, the live dashboard, with its charting library under {@code /assets/}.
+ * /}, the live dashboard, with its charting library under {@code /assets/}; and the admin API under
+ * {@code /admin/v1/} ({@link AdminApi}).
  *
  * <p>Thread-safe: each request runs on its own virtual thread; the health supplier must be
  * thread-safe.
@@ -51,16 +52,22 @@ public final class AdminServer implements AutoCloseable {
    * @param site this site's name
    * @param sites every site of the namespace with a live session, by name, with its admin endpoint
    *     (from the coordinator)
+   * @param adminToken the bearer token the admin API ({@link AdminApi}) takes
+   * @param actions what the admin API does (asked for at each call: it may be wired after the
+   *     server binds its port)
    */
   public AdminServer(
       InetSocketAddress bind,
       String site,
       Supplier<Health> health,
       Metrics metrics,
-      Supplier<Map<String, String>> sites)
+      Supplier<Map<String, String>> sites,
+      String adminToken,
+      Supplier<AdminActions> actions)
       throws IOException {
     this.server = HttpServer.create(bind, 64);
     server.setExecutor(executor);
+    server.createContext("/admin/v1/", new AdminApi(adminToken, actions, executor)::handle);
     Supplier<Map<String, Object>> snapshot =
         () -> SiteSnapshot.of(site, health.get(), metrics.registry());
     server.createContext("/api/site", ex -> json(ex, 200, JSON.writeValueAsString(snapshot.get())));

@@ -1,0 +1,231 @@
+package dev.leasehold.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code leasehold admin}: the admin API from the command line. Each subcommand is one call (warm
+ * follows its job with a progress bar). Exit codes: 0 done, 1 the site refused or failed, 2 bad
+ * usage.
+ */
+@Command(
+    name = "admin",
+    mixinStandardHelpOptions = true,
+    description = "Asks a site's admin API (on its admin port) what it knows, or to act.",
+    subcommands = {
+      AdminCommand.Sites.class,
+      AdminCommand.Cache.class,
+      AdminCommand.Lease.class,
+      AdminCommand.Warm.class,
+      AdminCommand.Evict.class
+    })
+final class AdminCommand {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Option(
+      names = "--url",
+      paramLabel = "URL",
+      description = "The site's admin endpoint. Default: ${DEFAULT-VALUE}.")
+  String url = "http://127.0.0.1:9001";
+
+  @Option(
+      names = "--token",
+      paramLabel = "TOKEN",
+      description = {
+        "The site's admin token. Default: $LEASEHOLD_ADMIN_TOKEN, else the one stored in",
+        "<data-dir>/meta/admin-token."
+      })
+  @Nullable String token;
+
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description = "The site's data directory, for its stored token. Default: ${DEFAULT-VALUE}.")
+  Path dataDir = Path.of("leasehold-data");
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  /** One call; the JSON answer, or a {@link CommandLine.ExecutionException} naming the error. */
+  JsonNode call(String method, String path) {
+    String t = token != null ? token : System.getenv(CredentialStore.ADMIN_TOKEN_ENV);
+    try {
+      if (t == null || t.isBlank()) {
+        t = CredentialStore.storedAdminToken(dataDir.resolve("meta"));
+      }
+      HttpRequest request =
+          HttpRequest.newBuilder(URI.create(url + "/admin/v1/" + path))
+              .header("Authorization", "Bearer " + t.trim())
+              .method(method, HttpRequest.BodyPublishers.noBody())
+              .timeout(Duration.ofSeconds(30))
+              .build();
+      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+      JsonNode answer = JSON.readTree(r.body());
+      if (r.statusCode() >= 300 && r.statusCode() != 202) {
+        throw new CommandLine.ExecutionException(
+            spec.commandLine(),
+            "the site answered " + r.statusCode() + ": " + answer.path("message").asText());
+      }
+      return answer;
+    } catch (IOException e) {
+      throw new CommandLine.ExecutionException(
+          spec.commandLine(), "cannot reach " + url + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CommandLine.ExecutionException(spec.commandLine(), "interrupted", e);
+    }
+  }
+
+  void print(JsonNode answer) {
+    PrintWriter out = spec.commandLine().getOut();
+    try {
+      out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer));
+    } catch (IOException e) {
+      out.println(answer);
+    }
+    out.flush();
+  }
+
+  static String q(String value) {
+    return URLEncoder.encode(value, StandardCharsets.UTF_8);
+  }
+
+  @Command(name = "sites", description = "Every site of the namespace, and this one's session.")
+  static final class Sites implements Callable<Integer> {
+    @CommandLine.ParentCommand AdminCommand admin;
+
+    @Override
+    public Integer call() {
+      admin.print(admin.call("GET", "sites"));
+      return 0;
+    }
+  }
+
+  @Command(name = "cache", description = "The site's cache: size, budget, chunks, hits, misses.")
+  static final class Cache implements Callable<Integer> {
+    @CommandLine.ParentCommand AdminCommand admin;
+
+    @Override
+    public Integer call() {
+      admin.print(admin.call("GET", "cache"));
+      return 0;
+    }
+  }
+
+  @Command(name = "lease", description = "The lease the site holds on one object, if any.")
+  static final class Lease implements Callable<Integer> {
+    @CommandLine.ParentCommand AdminCommand admin;
+
+    @Parameters(index = "0", paramLabel = "BUCKET")
+    String bucket = "";
+
+    @Parameters(index = "1", paramLabel = "KEY")
+    String key = "";
+
+    @Override
+    public Integer call() {
+      admin.print(admin.call("GET", "lease?bucket=" + q(bucket) + "&key=" + q(key)));
+      return 0;
+    }
+  }
+
+  @Command(name = "warm", description = "Loads every object under a prefix into the site's cache.")
+  static final class Warm implements Callable<Integer> {
+    @CommandLine.ParentCommand AdminCommand admin;
+
+    @Parameters(index = "0", paramLabel = "BUCKET")
+    String bucket = "";
+
+    @Parameters(index = "1", paramLabel = "PREFIX", defaultValue = "")
+    String prefix = "";
+
+    @Override
+    public Integer call() throws InterruptedException {
+      JsonNode job = admin.call("POST", "warm?bucket=" + q(bucket) + "&prefix=" + q(prefix));
+      String id = job.path("id").asText();
+      PrintWriter out = admin.spec.commandLine().getOut();
+      boolean terminal = System.console() != null;
+      String last = "";
+      while (true) {
+        job = admin.call("GET", "jobs/" + id);
+        String line = bar(job);
+        if (!line.equals(last)) {
+          out.print(terminal ? "\r" + line : line + "\n");
+          out.flush();
+          last = line;
+        }
+        String state = job.path("state").asText();
+        if (!state.equals("running")) {
+          out.println(terminal ? "" : state);
+          out.flush();
+          if (state.equals("failed")) {
+            throw new CommandLine.ExecutionException(
+                admin.spec.commandLine(), "the warm-up failed: " + job.path("error").asText());
+          }
+          return 0;
+        }
+        Thread.sleep(250);
+      }
+    }
+
+    /** {@code [##########----------] 50% 3/6 objects, 12.0/24.0 MiB}. */
+    static String bar(JsonNode job) {
+      long bytes = job.path("bytes").asLong();
+      long done = job.path("bytesDone").asLong();
+      long objects = job.path("objects").asLong();
+      long objectsDone = job.path("objectsDone").asLong();
+      double f =
+          bytes > 0 ? (double) done / bytes : objects > 0 ? (double) objectsDone / objects : 1;
+      if (job.path("state").asText().equals("running") && objects == 0) {
+        f = 0;
+      }
+      int filled = (int) Math.round(f * 20);
+      return String.format(
+          Locale.ROOT,
+          "[%s%s] %3d%% %d/%d objects, %.1f/%.1f MiB",
+          "#".repeat(filled),
+          "-".repeat(20 - filled),
+          Math.round(f * 100),
+          objectsDone,
+          objects,
+          done / 1048576.0,
+          bytes / 1048576.0);
+    }
+  }
+
+  @Command(name = "evict", description = "Drops the site's cached chunks of a prefix.")
+  static final class Evict implements Callable<Integer> {
+    @CommandLine.ParentCommand AdminCommand admin;
+
+    @Parameters(index = "0", paramLabel = "BUCKET")
+    String bucket = "";
+
+    @Parameters(index = "1", paramLabel = "PREFIX", defaultValue = "")
+    String prefix = "";
+
+    @Override
+    public Integer call() {
+      admin.print(admin.call("POST", "evict?bucket=" + q(bucket) + "&prefix=" + q(prefix)));
+      return 0;
+    }
+  }
+}

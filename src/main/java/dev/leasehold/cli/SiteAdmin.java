@@ -1,0 +1,133 @@
+package dev.leasehold.cli;
+
+import dev.leasehold.cache.ChunkCache;
+import dev.leasehold.cache.ChunkKey;
+import dev.leasehold.lease.Leases;
+import dev.leasehold.lease.ReadLease;
+import dev.leasehold.object.ListRequest;
+import dev.leasehold.object.Listing;
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.site.Gateway;
+import dev.leasehold.site.GetRequest;
+import dev.leasehold.site.ObjectRead;
+import dev.leasehold.site.Preconditions;
+import dev.leasehold.telemetry.AdminActions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The admin API's actions at one site, over its gateway (so a warm-up reads exactly as a client
+ * would: under leases, through the cache), its cache and its leases. Thread-safe: holds only
+ * thread-safe parts.
+ */
+final class SiteAdmin implements AdminActions {
+  private static final int PAGE = 1000;
+
+  private final String site;
+  private final Gateway gateway;
+  private final ChunkCache cache;
+  private final Leases leases;
+
+  SiteAdmin(String site, Gateway gateway, ChunkCache cache, Leases leases) {
+    this.site = site;
+    this.gateway = gateway;
+    this.cache = cache;
+    this.leases = leases;
+  }
+
+  @Override
+  public Map<String, Object> sites() {
+    List<Map<String, Object>> sites = new ArrayList<>();
+    leases
+        .sites()
+        .forEach((name, address) -> {
+          Map<String, Object> s = new LinkedHashMap<>();
+          s.put("site", name);
+          s.put("admin", address);
+          sites.add(s);
+        });
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("self", site);
+    out.put("sessionValid", leases.valid());
+    out.put("coordinatorReachable", leases.coordinatorReachable());
+    out.put("sites", sites);
+    return out;
+  }
+
+  @Override
+  public Map<String, Object> cache() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("sizeBytes", cache.weightedSize());
+    out.put("budgetBytes", cache.budget());
+    out.put("chunks", cache.size());
+    out.put("chunkSizeBytes", cache.chunkSize());
+    out.put("hits", cache.chunkHits());
+    out.put("misses", cache.chunkMisses());
+    out.put("bytesFromCache", cache.bytesFromCache());
+    return out;
+  }
+
+  @Override
+  public Map<String, Object> lease(String bucket, String key) {
+    ReadLease lease = leases.held(bucket, key);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("bucket", bucket);
+    out.put("key", key);
+    out.put("held", lease != null);
+    if (lease != null) {
+      out.put("mode", "read");
+      out.put("version", lease.version());
+      out.put("known", lease.known());
+      ObjectInfo info = lease.info();
+      out.put("exists", info != null);
+      if (info != null) {
+        out.put("etag", info.etag());
+        out.put("size", info.size());
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void warm(String bucket, String prefix, Progress progress) {
+    @Nullable String after = null;
+    while (true) {
+      Listing page = gateway.list(bucket, new ListRequest(prefix, null, after, PAGE));
+      long bytes = 0;
+      for (ObjectInfo o : page.objects()) {
+        bytes += o.size();
+      }
+      progress.found(page.objects().size(), bytes);
+      for (ObjectInfo o : page.objects()) {
+        ObjectRead read = gateway.get(GetRequest.whole(bucket, o.key(), Preconditions.NONE));
+        try {
+          read.transferTo((file, position, count) -> file.close()); // loaded is enough
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        progress.done(read.info().size());
+        after = o.key();
+      }
+      if (!page.truncated() || page.objects().isEmpty()) {
+        return;
+      }
+    }
+  }
+
+  @Override
+  public long evict(String bucket, String prefix) {
+    long n = 0;
+    for (ChunkKey k : cache.keys()) {
+      if (k.bucket().equals(bucket) && k.key().startsWith(prefix)) {
+        cache.invalidate(k);
+        n++;
+      }
+    }
+    return n;
+  }
+}

@@ -1,0 +1,36 @@
+package dev.leasehold.telemetry;
+
+import java.util.Map;
+
+/**
+ * What the admin API can ask of a site, answered as JSON-ready maps. Implemented where the parts
+ * meet (the {@code cli} package's wiring); implementations are thread-safe.
+ */
+public interface AdminActions {
+  /** Every site of the namespace and the coordinator's view of the group. */
+  Map<String, Object> sites();
+
+  /** The cache: size, budget, chunks, hits and misses. */
+  Map<String, Object> cache();
+
+  /** What this site holds on {@code bucket/key}: its READ lease, if any, and the version. */
+  Map<String, Object> lease(String bucket, String key);
+
+  /**
+   * Loads every object under {@code prefix} into this site's cache, reporting to {@code progress};
+   * returns when done. Throws what stopped it.
+   */
+  void warm(String bucket, String prefix, Progress progress);
+
+  /** Drops this site's cached chunks of every object under {@code prefix}; how many. */
+  long evict(String bucket, String prefix);
+
+  /** Where a long action has got to; thread-safe. */
+  interface Progress {
+    /** {@code objects} more were found to do, of {@code bytes} in all. */
+    void found(long objects, long bytes);
+
+    /** One object is done: {@code bytes} of it are cached. */
+    void done(long bytes);
+  }
+}

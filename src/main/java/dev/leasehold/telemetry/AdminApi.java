@@ -1,0 +1,190 @@
+package dev.leasehold.telemetry;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+
+/**
+ * The admin API, JSON over HTTP under {@code /admin/v1/}, every call authenticated with {@code
+ * Authorization: Bearer <admin token>}:
+ *
+ * <ul>
+ *   <li>{@code GET sites}, {@code GET cache}, {@code GET lease?bucket=B&key=K};
+ *   <li>{@code POST warm?bucket=B&prefix=P}: starts loading a prefix into the cache, answers 202
+ *       with a job; {@code GET jobs/ID}: its progress;
+ *   <li>{@code POST evict?bucket=B&prefix=P}: drops the prefix's cached chunks.
+ * </ul>
+ *
+ * Errors are JSON too: {@code {"error": "...", "message": "..."}} with 400, 401, 404 or 500.
+ *
+ * <p>Thread-safe: jobs live in a concurrent map and publish their progress through atomics.
+ */
+final class AdminApi {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One long action: its progress, readable while it runs. */
+  private static final class Job implements AdminActions.Progress {
+    final String id;
+    final String action;
+    final AtomicLong objects = new AtomicLong();
+    final AtomicLong bytes = new AtomicLong();
+    final AtomicLong objectsDone = new AtomicLong();
+    final AtomicLong bytesDone = new AtomicLong();
+    final AtomicReference<String> state = new AtomicReference<>("running");
+    final AtomicReference<String> error = new AtomicReference<>("");
+
+    Job(String id, String action) {
+      this.id = id;
+      this.action = action;
+    }
+
+    @Override
+    public void found(long n, long size) {
+      objects.addAndGet(n);
+      bytes.addAndGet(size);
+    }
+
+    @Override
+    public void done(long size) {
+      objectsDone.incrementAndGet();
+      bytesDone.addAndGet(size);
+    }
+
+    Map<String, Object> json() {
+      Map<String, Object> j = new LinkedHashMap<>();
+      j.put("id", id);
+      j.put("action", action);
+      j.put("state", state.get());
+      j.put("objects", objects.get());
+      j.put("objectsDone", objectsDone.get());
+      j.put("bytes", bytes.get());
+      j.put("bytesDone", bytesDone.get());
+      if (!error.get().isEmpty()) {
+        j.put("error", error.get());
+      }
+      return j;
+    }
+  }
+
+  private final byte[] token;
+  private final Supplier<AdminActions> actionsOf;
+  private final ExecutorService executor;
+  private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+  private final AtomicLong nextJob = new AtomicLong();
+
+  AdminApi(String token, Supplier<AdminActions> actions, ExecutorService executor) {
+    this.token = token.getBytes(StandardCharsets.UTF_8);
+    this.actionsOf = actions;
+    this.executor = executor;
+  }
+
+  void handle(HttpExchange ex) throws IOException {
+    try {
+      if (!authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
+        ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"leasehold-admin\"");
+        error(ex, 401, "unauthorized", "Send Authorization: Bearer <the site's admin token>.");
+        return;
+      }
+      AdminActions actions = actionsOf.get();
+      String path = ex.getRequestURI().getPath().substring("/admin/v1/".length());
+      Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+      String method = ex.getRequestMethod();
+      switch (method + " " + (path.startsWith("jobs/") ? "jobs/" : path)) {
+        case "GET sites" -> send(ex, 200, actions.sites());
+        case "GET cache" -> send(ex, 200, actions.cache());
+        case "GET lease" -> send(ex, 200, actions.lease(need(q, "bucket"), need(q, "key")));
+        case "POST warm" ->
+            send(ex, 202, warm(actions, need(q, "bucket"), q.getOrDefault("prefix", "")));
+        case "POST evict" -> {
+          long n = actions.evict(need(q, "bucket"), q.getOrDefault("prefix", ""));
+          send(ex, 200, Map.of("evictedChunks", n));
+        }
+        case "GET jobs/" -> {
+          Job job = jobs.get(path.substring("jobs/".length()));
+          if (job == null) {
+            error(ex, 404, "not found", "No such job.");
+          } else {
+            send(ex, 200, job.json());
+          }
+        }
+        default -> error(ex, 404, "not found", "No " + method + " /admin/v1/" + path + ".");
+      }
+    } catch (IllegalArgumentException e) {
+      error(ex, 400, "bad request", String.valueOf(e.getMessage()));
+    } catch (RuntimeException e) {
+      error(ex, 500, "failed", String.valueOf(e.getMessage()));
+    }
+  }
+
+  private Map<String, Object> warm(AdminActions actions, String bucket, String prefix) {
+    Job job = new Job(Long.toString(nextJob.incrementAndGet()), "warm " + bucket + "/" + prefix);
+    jobs.put(job.id, job);
+    executor.execute(() -> {
+      try {
+        actions.warm(bucket, prefix, job);
+        job.state.set("done");
+      } catch (RuntimeException e) {
+        job.error.set(String.valueOf(e.getMessage()));
+        job.state.set("failed");
+      }
+    });
+    return job.json();
+  }
+
+  private boolean authorized(String header) {
+    if (header == null || !header.startsWith("Bearer ")) {
+      return false;
+    }
+    byte[] given = header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8);
+    return MessageDigest.isEqual(given, token);
+  }
+
+  private static String need(Map<String, String> q, String name) {
+    String v = q.get(name);
+    if (v == null || v.isEmpty()) {
+      throw new IllegalArgumentException("The query parameter " + name + " is required.");
+    }
+    return v;
+  }
+
+  private static Map<String, String> query(String raw) {
+    Map<String, String> q = new LinkedHashMap<>();
+    if (raw == null || raw.isEmpty()) {
+      return q;
+    }
+    for (String pair : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      String name = eq < 0 ? pair : pair.substring(0, eq);
+      String value = eq < 0 ? "" : pair.substring(eq + 1);
+      q.put(
+          URLDecoder.decode(name, StandardCharsets.UTF_8),
+          URLDecoder.decode(value, StandardCharsets.UTF_8));
+    }
+    return q;
+  }
+
+  private static void error(HttpExchange ex, int status, String error, String message)
+      throws IOException {
+    send(ex, status, Map.of("error", error, "message", message));
+  }
+
+  private static void send(HttpExchange ex, int status, Object body) throws IOException {
+    byte[] bytes = JSON.writeValueAsBytes(body);
+    ex.getResponseHeaders().set("Content-Type", "application/json");
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+}
