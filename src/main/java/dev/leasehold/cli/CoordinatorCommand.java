@@ -2,6 +2,7 @@ package dev.leasehold.cli;
 
 import dev.leasehold.coordinator.CoordinatorPeer;
 import dev.leasehold.coordinator.CoordinatorSettings;
+import dev.leasehold.telemetry.Tracing;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -73,6 +74,12 @@ final class CoordinatorCommand implements Callable<Integer> {
   String ttl = "10s";
 
   @Option(
+      names = "--otlp-endpoint",
+      paramLabel = "URL",
+      description = "OTLP/HTTP collector to send traces to (http://host:4318). Default: none.")
+  String otlpEndpoint = "";
+
+  @Option(
       names = "--drift",
       paramLabel = "FRACTION",
       description = "Bound on clock-rate differences between machines. Default: 0.01 (1%).")
@@ -102,12 +109,15 @@ final class CoordinatorCommand implements Callable<Integer> {
                 Values.duration("ttl", ttl),
                 Values.fraction("drift", drift),
                 true));
+    Tracing tracing = Tracing.of(otlpEndpoint, id);
+    peer.bindTracing(tracing.openTelemetry());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   peer.close();
+                  tracing.close();
                   stopped.countDown();
                 },
                 "shutdown"));

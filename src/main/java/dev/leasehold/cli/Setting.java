@@ -45,6 +45,10 @@ public enum Setting {
       "30s",
       "How long a version known from the coordinator is trusted before the origin is asked again:"
           + " bounds how long a write made directly at the origin goes unseen."),
+  OTLP_ENDPOINT(
+      "otlp-endpoint",
+      "",
+      "OTLP/HTTP collector to send traces to, such as http://collector:4318. Empty: no tracing."),
   EGRESS_PRICE(
       "egress-price",
       "0.09",

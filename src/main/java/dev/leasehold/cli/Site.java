@@ -17,10 +17,12 @@ import dev.leasehold.telemetry.AdminActions;
 import dev.leasehold.telemetry.AdminServer;
 import dev.leasehold.telemetry.Health;
 import dev.leasehold.telemetry.Metrics;
+import dev.leasehold.telemetry.Tracing;
 import io.grpc.ClientInterceptor;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -52,6 +54,7 @@ public final class Site implements AutoCloseable {
   private final S3Server s3;
   private final AdminServer admin;
   private final Metrics metrics;
+  private final Tracing tracing;
   private volatile @Nullable SiteAdmin adminActions;
 
   private Site(
@@ -63,8 +66,10 @@ public final class Site implements AutoCloseable {
     this.config = config;
     this.credentials = credentials;
     this.metrics = new Metrics();
+    this.tracing = Tracing.of(config.otlpEndpoint(), config.site());
     MeterRegistry registry = metrics.registry();
-    this.origin = new MeteredOrigin(origin, registry);
+    OpenTelemetry telemetry = tracing.openTelemetry();
+    this.origin = new MeteredOrigin(origin, registry, telemetry);
     this.loaders =
         Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("chunk-load-", 0).factory());
     this.cache = new ChunkCache(config.cacheDir(), config.cacheSize(), config.chunkSize(), loaders);
@@ -97,8 +102,10 @@ public final class Site implements AutoCloseable {
             LeaseSettings.defaults(config.site()).at(advertised(admin.address())),
             System::nanoTime);
     leases.bindMetrics(registry);
+    leases.bindTracing(telemetry);
     if (embedded != null) {
       embedded.bindMetrics(registry);
+      embedded.bindTracing(telemetry);
     }
     SiteGateway gateway =
         new SiteGateway(this.origin, cache, staging, leases, config.originCheck());
@@ -113,7 +120,7 @@ public final class Site implements AutoCloseable {
             config.maxClockSkew());
     this.s3 =
         new S3Server(
-            new S3Service(config.site(), gateway, settings, Clock.systemUTC(), registry),
+            new S3Service(config.site(), gateway, settings, Clock.systemUTC(), registry, telemetry),
             settings,
             new InetSocketAddress(config.bind(), config.s3Port()));
   }
@@ -271,6 +278,7 @@ public final class Site implements AutoCloseable {
     loaders.shutdownNow();
     origin.close();
     metrics.close();
+    tracing.close();
   }
 
   private static void closeQuietly(@Nullable Site site) {

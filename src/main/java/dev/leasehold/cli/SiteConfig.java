@@ -37,7 +37,8 @@ public record SiteConfig(
     Duration leaseTtl,
     double leaseDrift,
     Duration originCheck,
-    double egressPrice) {
+    double egressPrice,
+    String otlpEndpoint) {
 
   static final long MIN_CHUNK = 64 * 1024;
   static final long MAX_CHUNK = 1L << 30;
@@ -225,7 +226,18 @@ public record SiteConfig(
           Values.duration(Setting.LEASE_TTL.key(), get(Setting.LEASE_TTL)),
           Values.fraction(Setting.LEASE_DRIFT.key(), get(Setting.LEASE_DRIFT)),
           Values.duration(Setting.ORIGIN_CHECK.key(), get(Setting.ORIGIN_CHECK)),
-          Values.price(Setting.EGRESS_PRICE.key(), get(Setting.EGRESS_PRICE)));
+          Values.price(Setting.EGRESS_PRICE.key(), get(Setting.EGRESS_PRICE)),
+          otlp(get(Setting.OTLP_ENDPOINT).trim()));
+    }
+
+    private static String otlp(String endpoint) {
+      if (!endpoint.isEmpty()
+          && !endpoint.startsWith("http://")
+          && !endpoint.startsWith("https://")) {
+        throw new ConfigException(
+            Setting.OTLP_ENDPOINT.key(), "'" + endpoint + "' must be an http:// or https:// URL");
+      }
+      return endpoint;
     }
 
     private static List<String> list(String value) {

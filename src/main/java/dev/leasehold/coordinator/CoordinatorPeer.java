@@ -5,10 +5,12 @@ import dev.leasehold.protocol.ExpireSession;
 import dev.leasehold.protocol.PeerAddress;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -167,7 +169,7 @@ public final class CoordinatorPeer implements AutoCloseable {
         NettyServerBuilder.forAddress(
                 new InetSocketAddress(settings.bind(), settings.clientPort()),
                 InsecureServerCredentials.create())
-            .addService(svc)
+            .addService(ServerInterceptors.intercept(svc, new TraceContextServerInterceptor()))
             .executor(calls)
             .build()
             .start();
@@ -206,6 +208,14 @@ public final class CoordinatorPeer implements AutoCloseable {
 
   public boolean isLeader() {
     return leader;
+  }
+
+  /** Traces grants and recalls, as children of the sites' spans that asked for them. */
+  public void bindTracing(OpenTelemetry telemetry) {
+    CoordinatorService s = service;
+    if (s != null) {
+      s.bindTracing(telemetry);
+    }
   }
 
   /**

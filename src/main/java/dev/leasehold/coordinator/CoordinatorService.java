@@ -39,6 +39,11 @@ import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
@@ -90,6 +95,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
   }
 
   private volatile @Nullable Timer recallDuration;
+  private volatile Tracer tracer = OpenTelemetry.noop().getTracer("dev.leasehold.coordinator");
   private final Peer peer;
   private final Submitter submitter;
   private final RecallHub recalls;
@@ -174,7 +180,24 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
       reply(out, AcquireReply.newBuilder().setOutcome(Outcome.STARTING).build());
       return;
     }
-    run(out, () -> request.getMode() == Mode.WRITE ? acquireWrite(request) : acquireRead(request));
+    Span span =
+        tracer
+            .spanBuilder(
+                "coordinator acquire " + (request.getMode() == Mode.WRITE ? "write" : "read"))
+            .setSpanKind(SpanKind.SERVER)
+            .setAttribute("leasehold.session", request.getSession())
+            .startSpan();
+    try (Scope scope = span.makeCurrent()) {
+      run(
+          out,
+          () -> request.getMode() == Mode.WRITE ? acquireWrite(request) : acquireRead(request));
+    } finally {
+      span.end();
+    }
+  }
+
+  void bindTracing(OpenTelemetry telemetry) {
+    tracer = telemetry.getTracer("dev.leasehold.coordinator");
   }
 
   private AcquireReply acquireRead(AcquireRequest request)
@@ -216,67 +239,72 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
             .build();
     Map<Long, Long> lastSent = new HashMap<>();
     long firstRecall = 0;
-    long seen = changes.generation();
-    CommandResult r = submitter.submit(begin);
-    while (true) {
-      if (r.getOutcome() == Outcome.BUSY) {
-        // Another site holds or waits for WRITE: wait for that write to end, then claim again.
-        if (!waitForChange(seen, deadline)) {
-          return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
+    Span recall = Span.getInvalid();
+    try {
+      long seen = changes.generation();
+      CommandResult r = submitter.submit(begin);
+      while (true) {
+        if (r.getOutcome() == Outcome.BUSY) {
+          // Another site holds or waits for WRITE: wait for that write to end, then claim again.
+          if (!waitForChange(seen, deadline)) {
+            return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
+          }
+          seen = changes.generation();
+          r = submitter.submit(begin);
+          continue;
+        }
+        if (r.getOutcome() != Outcome.OK || r.getMode() == Mode.WRITE) {
+          Timer timer = recallDuration;
+          if (firstRecall != 0 && r.getMode() == Mode.WRITE && timer != null) {
+            timer.record(nanoTime.getAsLong() - firstRecall, TimeUnit.NANOSECONDS);
+          }
+          return grant(r);
+        }
+        // Readers to recall, in parallel. A holder that does not answer is waited out until its
+        // session expires (SessionWatch), never less; the recall is sent again now and then, in
+        // case the holder's stream was reconnecting.
+        long now = nanoTime.getAsLong();
+        if (firstRecall == 0) {
+          firstRecall = now;
+        }
+        long nextResend = now + RESEND_NANOS;
+        for (long holder : r.getHoldersList()) {
+          Long sent = lastSent.get(holder);
+          if (sent == null || now - sent >= RESEND_NANOS) {
+            recalls.recall(holder, request.getElement(), Mode.READ);
+            lastSent.put(holder, now);
+            sent = now;
+          }
+          nextResend = Math.min(nextResend, sent + RESEND_NANOS);
+        }
+        while (changes.generation() == seen && nanoTime.getAsLong() - nextResend < 0) {
+          if (!peer.isLeader()) {
+            return AcquireReply.newBuilder()
+                .setOutcome(Outcome.NOT_LEADER)
+                .setLeaderAddress(peer.leaderAddress())
+                .build();
+          }
+          long left = deadline - nanoTime.getAsLong();
+          if (left <= 0) {
+            // Out of time: give up the claim, so that readers are admitted again.
+            submitter.submit(
+                Command.newBuilder()
+                    .setRelease(
+                        ReleaseLeases.newBuilder()
+                            .setSession(session)
+                            .addElements(request.getElement()))
+                    .build());
+            return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
+          }
+          long untilResend = nextResend - nanoTime.getAsLong();
+          changes.awaitAfter(
+              seen, Math.max(0, Math.min(left, Math.min(untilResend, Changes.millis(200)))));
         }
         seen = changes.generation();
-        r = submitter.submit(begin);
-        continue;
+        r = submitter.submit(grant);
       }
-      if (r.getOutcome() != Outcome.OK || r.getMode() == Mode.WRITE) {
-        Timer timer = recallDuration;
-        if (firstRecall != 0 && r.getMode() == Mode.WRITE && timer != null) {
-          timer.record(nanoTime.getAsLong() - firstRecall, TimeUnit.NANOSECONDS);
-        }
-        return grant(r);
-      }
-      // Readers to recall, in parallel. A holder that does not answer is waited out until its
-      // session expires (SessionWatch), never less; the recall is sent again now and then, in
-      // case the holder's stream was reconnecting.
-      long now = nanoTime.getAsLong();
-      if (firstRecall == 0) {
-        firstRecall = now;
-      }
-      long nextResend = now + RESEND_NANOS;
-      for (long holder : r.getHoldersList()) {
-        Long sent = lastSent.get(holder);
-        if (sent == null || now - sent >= RESEND_NANOS) {
-          recalls.recall(holder, request.getElement(), Mode.READ);
-          lastSent.put(holder, now);
-          sent = now;
-        }
-        nextResend = Math.min(nextResend, sent + RESEND_NANOS);
-      }
-      while (changes.generation() == seen && nanoTime.getAsLong() - nextResend < 0) {
-        if (!peer.isLeader()) {
-          return AcquireReply.newBuilder()
-              .setOutcome(Outcome.NOT_LEADER)
-              .setLeaderAddress(peer.leaderAddress())
-              .build();
-        }
-        long left = deadline - nanoTime.getAsLong();
-        if (left <= 0) {
-          // Out of time: give up the claim, so that readers are admitted again.
-          submitter.submit(
-              Command.newBuilder()
-                  .setRelease(
-                      ReleaseLeases.newBuilder()
-                          .setSession(session)
-                          .addElements(request.getElement()))
-                  .build());
-          return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
-        }
-        long untilResend = nextResend - nanoTime.getAsLong();
-        changes.awaitAfter(
-            seen, Math.max(0, Math.min(left, Math.min(untilResend, Changes.millis(200)))));
-      }
-      seen = changes.generation();
-      r = submitter.submit(grant);
+    } finally {
+      recall.end();
     }
   }
 

@@ -49,7 +49,9 @@ public final class CoordinatorLink implements AutoCloseable {
       throw new IllegalArgumentException("no coordinator address");
     }
     this.addresses = List.copyOf(addresses);
-    this.interceptors = List.copyOf(interceptors);
+    List<ClientInterceptor> all = new ArrayList<>(interceptors);
+    all.add(new TraceContextInterceptor()); // every call carries the caller's trace
+    this.interceptors = List.copyOf(all);
     this.current = addresses.get(0);
   }
 

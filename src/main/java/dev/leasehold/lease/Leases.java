@@ -27,6 +27,12 @@ import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -105,6 +111,7 @@ public final class Leases implements AutoCloseable {
   private final LongAdder released = new LongAdder();
   private volatile boolean coordinatorAnswered;
   private volatile long lastAnswer;
+  private volatile Tracer tracer = OpenTelemetry.noop().getTracer("dev.leasehold.lease");
   private final ConcurrentLinkedQueue<Map.Entry<Long, Element>> toRelease =
       new ConcurrentLinkedQueue<>();
   private final ScheduledExecutorService timers =
@@ -453,6 +460,24 @@ public final class Leases implements AutoCloseable {
   }
 
   private AcquireReply acquire(long session, String bucket, String key, Mode mode) {
+    Span span =
+        tracer
+            .spanBuilder("lease acquire " + (mode == Mode.WRITE ? "write" : "read"))
+            .setSpanKind(SpanKind.CLIENT)
+            .startSpan();
+    try (Scope scope = span.makeCurrent()) {
+      AcquireReply reply = acquireAtCoordinator(session, bucket, key, mode);
+      span.setAttribute("leasehold.lease.version", reply.getVersion().getVersion());
+      return reply;
+    } catch (LeaseUnavailableException e) {
+      span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
+  private AcquireReply acquireAtCoordinator(long session, String bucket, String key, Mode mode) {
     long wait = settings.acquireWait().toMillis();
     AcquireReply reply =
         link.call(
@@ -658,6 +683,11 @@ public final class Leases implements AutoCloseable {
     } catch (LeaseUnavailableException e) {
       return Map.of();
     }
+  }
+
+  /** Traces each lease acquisition (a span, whose context the coordinator call carries). */
+  public void bindTracing(OpenTelemetry telemetry) {
+    tracer = telemetry.getTracer("dev.leasehold.lease");
   }
 
   /** Number of READ leases held now. */

@@ -14,6 +14,12 @@ import dev.leasehold.object.UploadListing;
 import dev.leasehold.object.WriteCondition;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,7 +30,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * An origin that counts what is asked of it: {@code leasehold_origin_requests_total{operation,
  * outcome}} and {@code leasehold_origin_bytes_total{direction}} (bytes read from it, written to
- * it). Everything else is the wrapped origin's.
+ * it), with a span per call ({@code origin <operation>}; for a read, until the stream is open).
+ * Everything else is the wrapped origin's.
  *
  * <p>Thread-safe: meters are registered up front; the wrapped origin is thread-safe.
  */
@@ -58,9 +65,11 @@ public final class MeteredOrigin implements Origin {
   private final Counter[] failed = new Counter[Operation.values().length];
   private final Counter bytesIn;
   private final Counter bytesOut;
+  private final Tracer tracer;
 
-  public MeteredOrigin(Origin origin, MeterRegistry registry) {
+  public MeteredOrigin(Origin origin, MeterRegistry registry, OpenTelemetry telemetry) {
     this.origin = origin;
+    this.tracer = telemetry.getTracer("dev.leasehold.origin");
     for (Operation op : Operation.values()) {
       ok[op.ordinal()] = requests(registry, op, "ok");
       failed[op.ordinal()] = requests(registry, op, "error");
@@ -88,13 +97,17 @@ public final class MeteredOrigin implements Origin {
   }
 
   private <T> T call(Operation op, Supplier<T> call) {
-    try {
+    Span span = tracer.spanBuilder("origin " + op.label()).setSpanKind(SpanKind.CLIENT).startSpan();
+    try (Scope scope = span.makeCurrent()) {
       T result = call.get();
       ok[op.ordinal()].increment();
       return result;
     } catch (RuntimeException e) {
       failed[op.ordinal()].increment();
+      span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
       throw e;
+    } finally {
+      span.end();
     }
   }
 

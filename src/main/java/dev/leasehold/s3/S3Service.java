@@ -8,6 +8,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.context.propagation.TextMapGetter;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.Set;
@@ -59,6 +67,20 @@ public final class S3Service {
           "website",
           "renameObject");
 
+  /** Reads W3C trace context from request headers. */
+  private static final TextMapGetter<HttpHeaders> HEADERS =
+      new TextMapGetter<>() {
+        @Override
+        public Iterable<String> keys(HttpHeaders carrier) {
+          return carrier.names();
+        }
+
+        @Override
+        public @Nullable String get(@Nullable HttpHeaders carrier, String key) {
+          return carrier == null ? null : carrier.get(key);
+        }
+      };
+
   private final Router router;
   private final Authenticator authenticator;
   private final BucketOperations buckets;
@@ -67,13 +89,24 @@ public final class S3Service {
   private final MultipartOperations multipart;
   private final S3Metrics metrics;
   private final String site;
+  private final OpenTelemetry telemetry;
+  private final Tracer tracer;
 
   /**
    * @param site this site's name, in every log line of a request
+   * @param telemetry where request spans go (a span per request, child of the client's W3C trace
+   *     context if it sent one)
    */
   public S3Service(
-      String site, Gateway gateway, S3Settings settings, Clock clock, MeterRegistry meters) {
+      String site,
+      Gateway gateway,
+      S3Settings settings,
+      Clock clock,
+      MeterRegistry meters,
+      OpenTelemetry telemetry) {
     this.site = site;
+    this.telemetry = telemetry;
+    this.tracer = telemetry.getTracer("dev.leasehold.s3");
     this.metrics = new S3Metrics(meters);
     String owner = settings.credentials().accessKey();
     this.router = new Router(settings.domains());
@@ -93,7 +126,23 @@ public final class S3Service {
     String accessKey = "-";
     MDC.put("site", site);
     MDC.put("request", exchange.requestId());
-    try {
+    Context parent =
+        telemetry
+            .getPropagators()
+            .getTextMapPropagator()
+            .extract(Context.root(), exchange.request().headers(), HEADERS);
+    Span span =
+        tracer
+            .spanBuilder("S3 request")
+            .setParent(parent)
+            .setSpanKind(SpanKind.SERVER)
+            .setAttribute("http.request.method", exchange.request().method().name())
+            .setAttribute("leasehold.request_id", exchange.requestId())
+            .startSpan();
+    if (span.getSpanContext().isValid()) {
+      MDC.put("trace", span.getSpanContext().getTraceId());
+    }
+    try (Scope scope = span.makeCurrent()) {
       S3Request request = router.parse(exchange.request());
       resource = request.resource();
       operation = S3Operation.label(request);
@@ -124,6 +173,12 @@ public final class S3Service {
       }
       long nanos = System.nanoTime() - started;
       metrics.record(operation, exchange.status(), nanos);
+      span.updateName(operation);
+      span.setAttribute("http.response.status_code", (long) exchange.status());
+      if (exchange.status() >= 500 || exchange.status() == 0) {
+        span.setStatus(StatusCode.ERROR);
+      }
+      span.end();
       AccessLog.write(exchange, accessKey, operation, nanos);
       MDC.clear();
     }

@@ -8,6 +8,8 @@ import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.origin.Origin;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -79,13 +81,14 @@ final class ChunkReader {
   private CompletableFuture<ChunkFile> fetch(long index) {
     long offset = index * chunkSize;
     long length = chunkLength(index);
+    Context request = Context.current(); // the load runs on a loader thread, in this trace
     return cache.get(
         key(index),
         length,
         out -> {
           loaded.add(index);
-          try (InputStream in =
-              origin.read(bucket, version.key(), version.etag(), offset, length)) {
+          try (Scope scope = request.makeCurrent();
+              InputStream in = origin.read(bucket, version.key(), version.etag(), offset, length)) {
             in.transferTo(out);
           }
         });

@@ -69,9 +69,10 @@ public final class LocalCluster implements AutoCloseable {
       }
     }
     for (int i = 0; i < b.sites; i++) {
+      SiteConfig.Builder site = SiteConfig.builder();
+      b.settings.forEach(site::set);
       SiteConfig config =
-          SiteConfig.builder()
-              .dataDir(root.resolve("site-" + i))
+          site.dataDir(root.resolve("site-" + i))
               .s3Port(0)
               .adminPort(0)
               .cacheSize(b.cacheSize)
@@ -310,6 +311,7 @@ public final class LocalCluster implements AutoCloseable {
     private String bodyTimeout = Setting.BODY_TIMEOUT.defaultValue();
     private String originCheck = Setting.ORIGIN_CHECK.defaultValue();
     private Duration ttl = CoordinatorSettings.DEFAULT_TTL;
+    private final java.util.Map<Setting, String> settings = new java.util.EnumMap<>(Setting.class);
 
     private Builder() {}
 
@@ -351,6 +353,12 @@ public final class LocalCluster implements AutoCloseable {
     /** How long a known version is served before the origin is asked again, such as {@code 1s}. */
     public Builder originCheck(String duration) {
       this.originCheck = duration;
+      return this;
+    }
+
+    /** Any other setting, for every site. */
+    public Builder set(Setting setting, String value) {
+      settings.put(setting, value);
       return this;
     }
 
