@@ -54,7 +54,6 @@ class LogsIT {
     try (LocalCluster cluster = LocalCluster.builder().sites(1).start();
         S3Client s3 = cluster.client(0)) {
       String bucket = Data.bucket(s3);
-      lines.list.clear();
       s3.putObject(p -> p.bucket(bucket).key("a/b c"), RequestBody.fromString("12345"));
       s3.getObjectAsBytes(g -> g.bucket(bucket).key("a/b c"));
       assertThatThrownBy(() -> s3.getObject(g -> g.bucket(bucket).key("missing")))
@@ -67,9 +66,24 @@ class LogsIT {
             HttpResponse.BodyHandlers.discarding());
       }
 
+      // A line is written just after its response is sent: wait for the last one.
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      List<String> logged = List.of();
+      while (System.nanoTime() - deadline < 0) {
+        synchronized (lines) { // the appender appends under its own lock
+          logged =
+              lines.list.stream()
+                  .map(ILoggingEvent::getFormattedMessage)
+                  .filter(l -> !l.contains(" CreateBucket "))
+                  .toList();
+        }
+        if (logged.size() >= 4) {
+          break;
+        }
+        Thread.sleep(20);
+      }
       List<Matcher> parsed =
-          lines.list.stream()
-              .map(ILoggingEvent::getFormattedMessage)
+          logged.stream()
               .map(line -> {
                 Matcher m = LINE.matcher(line);
                 assertThat(m.matches()).as(line).isTrue();

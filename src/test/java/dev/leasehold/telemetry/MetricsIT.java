@@ -20,7 +20,7 @@ class MetricsIT {
   static final int SIZE = 4096;
 
   @Test
-  void countersMoveByWhatTheWorkloadDid() {
+  void countersMoveByWhatTheWorkloadDid() throws InterruptedException {
     try (LocalCluster cluster = LocalCluster.builder().sites(2).start();
         S3Client a = cluster.client(0);
         S3Client b = cluster.client(1)) {
@@ -41,8 +41,9 @@ class MetricsIT {
       b.getObjectAsBytes(g -> g.bucket(bucket).key("k")); // a hit
       a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromBytes(body)); // recalls B
 
-      Scrape a1 = Scrape.of(adminA);
-      Scrape b1 = Scrape.of(adminB);
+      // A request is counted just after its response is sent: wait for the last ones.
+      Scrape a1 = settled(adminA, a0, 6);
+      Scrape b1 = settled(adminB, b0, 2);
       assertThat(delta(a0, a1, "leasehold_s3_requests_total", "operation", "PutObject"))
           .isEqualTo(2);
       assertThat(
@@ -112,6 +113,18 @@ class MetricsIT {
       assertThat(s.value("leasehold_raft_applied_index")).isPositive();
       assertThat(s.value("leasehold_coordinator_sessions")).isEqualTo(1);
     }
+  }
+
+  /** A scrape once {@code requests} more S3 requests than {@code before} are counted. */
+  static Scrape settled(URI admin, Scrape before, int requests) throws InterruptedException {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    Scrape now = Scrape.of(admin);
+    while (delta(before, now, "leasehold_s3_requests_total") < requests
+        && System.nanoTime() - deadline < 0) {
+      Thread.sleep(20);
+      now = Scrape.of(admin);
+    }
+    return now;
   }
 
   static double delta(Scrape before, Scrape after, String name, String... labels) {
