@@ -43,9 +43,16 @@ class OpsFilesIT {
 
     try (LocalCluster cluster = LocalCluster.builder().sites(1).start();
         S3Client s3 = cluster.client(0)) {
-      Data.bucket(s3); // one request of each kind the dashboard charts
+      Data.bucket(s3); // a request, so that the request meters exist
+      // A request's meters are registered just after its response is sent: wait for them.
+      long deadline = System.nanoTime() + 5_000_000_000L;
       Scrape scrape = Scrape.of(cluster.site(0).adminEndpoint());
-      assertThat(named).allSatisfy(name -> assertThat(scrape.names()).contains(name));
+      while (!scrape.names().containsAll(named) && System.nanoTime() - deadline < 0) {
+        Thread.sleep(20);
+        scrape = Scrape.of(cluster.site(0).adminEndpoint());
+      }
+      Scrape last = scrape;
+      assertThat(named).allSatisfy(name -> assertThat(last.names()).contains(name));
     }
   }
 
