@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -45,6 +47,11 @@ public final class ChunkCache {
   private final Executor loaders;
   private final long chunkSize;
   private final long budget;
+  private final Pins pins;
+  private final LongAdder hits = new LongAdder();
+  private final LongAdder misses = new LongAdder();
+  private final LongAdder fromCache = new LongAdder();
+  private final LongAdder fromOrigin = new LongAdder();
 
   /**
    * Opens the cache in {@code dir}, rebuilding its index from disk.
@@ -53,13 +60,6 @@ public final class ChunkCache {
    * @param chunkSize the size of every chunk but an object's last
    * @param loaders where loads run (they block on the origin)
    */
-  private final LongAdder hits = new LongAdder();
-
-  private final LongAdder misses = new LongAdder();
-  private final LongAdder fromCache = new LongAdder();
-
-  private final LongAdder fromOrigin = new LongAdder();
-
   public ChunkCache(Path dir, long budget, long chunkSize, Executor loaders) {
     this.chunkSize = chunkSize;
     this.budget = budget;
@@ -69,10 +69,13 @@ public final class ChunkCache {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open cache directory " + dir, e);
     }
+    this.pins = new Pins(dir);
     this.index =
         Caffeine.newBuilder()
             .maximumWeight(budget)
-            .weigher((ChunkKey k, ChunkFile v) -> (int) Math.min(Integer.MAX_VALUE, v.length()))
+            // A pinned chunk weighs nothing, so eviction never picks it (see pin).
+            .weigher((ChunkKey k, ChunkFile v) ->
+                pins.covers(k) ? 0 : (int) Math.min(Integer.MAX_VALUE, v.length()))
             .removalListener(this::removed)
             // Maintenance and file deletion run on the thread that caused them (a loader's
             // virtual thread), so the files on disk never lag the index by more than a call.
@@ -247,14 +250,60 @@ public final class ChunkCache {
     return fromCache.sum();
   }
 
+  /**
+   * Pins a prefix: its chunks, those cached now and those loaded later, are never evicted. They do
+   * not count against the budget, so the cache may hold the budget plus what is pinned. Survives
+   * restarts.
+   */
+  public void pin(String bucket, String prefix) {
+    pins.add(new Pins.Pin(bucket, prefix));
+    reweigh(bucket, prefix);
+  }
+
+  /** Unpins a prefix: its chunks count against the budget again; whether it was pinned. */
+  public boolean unpin(String bucket, String prefix) {
+    boolean was = pins.remove(new Pins.Pin(bucket, prefix));
+    reweigh(bucket, prefix);
+    index.synchronous().cleanUp();
+    return was;
+  }
+
+  /** The pinned prefixes, as (bucket, prefix) pairs. */
+  public List<Map.Entry<String, String>> pins() {
+    return pins.all().stream().map(p -> Map.entry(p.bucket(), p.prefix())).toList();
+  }
+
+  /** Bytes of cached chunks that are pinned. */
+  public long pinnedBytes() {
+    long n = 0;
+    for (Map.Entry<ChunkKey, ChunkFile> e : index.synchronous().asMap().entrySet()) {
+      if (pins.covers(e.getKey())) {
+        n += e.getValue().length();
+      }
+    }
+    return n;
+  }
+
+  /** Puts the entries under a prefix back, so that their weight is computed again. */
+  private void reweigh(String bucket, String prefix) {
+    for (ChunkKey k : index.synchronous().asMap().keySet()) {
+      if (k.bucket().equals(bucket) && k.key().startsWith(prefix)) {
+        index.synchronous().asMap().computeIfPresent(k, (key, chunk) -> chunk);
+      }
+    }
+  }
+
   /** Applies pending evictions now (they otherwise run soon after the write that caused them). */
   public void cleanUp() {
     index.synchronous().cleanUp();
   }
 
-  /** Every entry leaves by eviction or invalidation (never replaced): its file goes with it. */
+  /**
+   * Every entry leaves by eviction or invalidation: its file goes with it. (An entry is never
+   * replaced by another file; a re-weighing after a pin keeps the same one.)
+   */
   private void removed(@Nullable ChunkKey key, @Nullable ChunkFile chunk, RemovalCause cause) {
-    if (chunk != null) {
+    if (chunk != null && cause != RemovalCause.REPLACED) {
       store.delete(chunk);
     }
   }

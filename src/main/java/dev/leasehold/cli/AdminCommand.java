@@ -34,7 +34,9 @@ import picocli.CommandLine.Parameters;
       AdminCommand.Cache.class,
       AdminCommand.Lease.class,
       AdminCommand.Warm.class,
-      AdminCommand.Evict.class
+      AdminCommand.Evict.class,
+      AdminCommand.Pin.class,
+      AdminCommand.Unpin.class
     })
 final class AdminCommand {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -225,6 +227,40 @@ final class AdminCommand {
     @Override
     public Integer call() {
       admin.print(admin.call("POST", "evict?bucket=" + q(bucket) + "&prefix=" + q(prefix)));
+      return 0;
+    }
+  }
+
+  @Command(name = "pin", description = "Keeps the site's cached chunks of a prefix from eviction.")
+  static final class Pin implements Callable<Integer> {
+    @CommandLine.ParentCommand AdminCommand admin;
+
+    @Parameters(index = "0", paramLabel = "BUCKET")
+    String bucket = "";
+
+    @Parameters(index = "1", paramLabel = "PREFIX", defaultValue = "")
+    String prefix = "";
+
+    @Override
+    public Integer call() {
+      admin.print(admin.call("POST", "pin?bucket=" + q(bucket) + "&prefix=" + q(prefix)));
+      return 0;
+    }
+  }
+
+  @Command(name = "unpin", description = "Lets the site's cached chunks of a prefix be evicted.")
+  static final class Unpin implements Callable<Integer> {
+    @CommandLine.ParentCommand AdminCommand admin;
+
+    @Parameters(index = "0", paramLabel = "BUCKET")
+    String bucket = "";
+
+    @Parameters(index = "1", paramLabel = "PREFIX", defaultValue = "")
+    String prefix = "";
+
+    @Override
+    public Integer call() {
+      admin.print(admin.call("POST", "unpin?bucket=" + q(bucket) + "&prefix=" + q(prefix)));
       return 0;
     }
   }

@@ -69,6 +69,10 @@ final class SiteAdmin implements AdminActions {
     out.put("hits", cache.chunkHits());
     out.put("misses", cache.chunkMisses());
     out.put("bytesFromCache", cache.bytesFromCache());
+    out.put("pinnedBytes", cache.pinnedBytes());
+    List<Map<String, String>> pins = new ArrayList<>();
+    cache.pins().forEach(p -> pins.add(Map.of("bucket", p.getKey(), "prefix", p.getValue())));
+    out.put("pins", pins);
     return out;
   }
 
@@ -117,6 +121,16 @@ final class SiteAdmin implements AdminActions {
         return;
       }
     }
+  }
+
+  @Override
+  public void pin(String bucket, String prefix) {
+    cache.pin(bucket, prefix);
+  }
+
+  @Override
+  public boolean unpin(String bucket, String prefix) {
+    return cache.unpin(bucket, prefix);
   }
 
   @Override

@@ -25,6 +25,12 @@ public interface AdminActions {
   /** Drops this site's cached chunks of every object under {@code prefix}; how many. */
   long evict(String bucket, String prefix);
 
+  /** Keeps this site's cached chunks under {@code prefix} from eviction (until unpinned). */
+  void pin(String bucket, String prefix);
+
+  /** Lets them be evicted again; whether the prefix was pinned. */
+  boolean unpin(String bucket, String prefix);
+
   /** Where a long action has got to; thread-safe. */
   interface Progress {
     /** {@code objects} more were found to do, of {@code bytes} in all. */

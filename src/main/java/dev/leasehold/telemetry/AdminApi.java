@@ -23,7 +23,9 @@ import java.util.function.Supplier;
  *   <li>{@code GET sites}, {@code GET cache}, {@code GET lease?bucket=B&key=K};
  *   <li>{@code POST warm?bucket=B&prefix=P}: starts loading a prefix into the cache, answers 202
  *       with a job; {@code GET jobs/ID}: its progress;
- *   <li>{@code POST evict?bucket=B&prefix=P}: drops the prefix's cached chunks.
+ *   <li>{@code POST evict?bucket=B&prefix=P}: drops the prefix's cached chunks;
+ *   <li>{@code POST pin?bucket=B&prefix=P}, {@code POST unpin?...}: keeps the prefix's chunks from
+ *       eviction, or lets them go again.
  * </ul>
  *
  * Errors are JSON too: {@code {"error": "...", "message": "..."}} with 400, 401, 404 or 500.
@@ -109,6 +111,14 @@ final class AdminApi {
         case "POST evict" -> {
           long n = actions.evict(need(q, "bucket"), q.getOrDefault("prefix", ""));
           send(ex, 200, Map.of("evictedChunks", n));
+        }
+        case "POST pin" -> {
+          actions.pin(need(q, "bucket"), q.getOrDefault("prefix", ""));
+          send(ex, 200, Map.of("pinned", true));
+        }
+        case "POST unpin" -> {
+          boolean was = actions.unpin(need(q, "bucket"), q.getOrDefault("prefix", ""));
+          send(ex, 200, Map.of("wasPinned", was));
         }
         case "GET jobs/" -> {
           Job job = jobs.get(path.substring("jobs/".length()));

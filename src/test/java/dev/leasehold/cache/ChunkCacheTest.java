@@ -166,6 +166,38 @@ class ChunkCacheTest {
   }
 
   @Test
+  void pinnedChunksSurviveEvictionAndRestartsUntilUnpinned() throws Exception {
+    ChunkCache cache = open(8 * CHUNK);
+    for (int i = 0; i < 4; i++) {
+      cache.get(new ChunkKey("b", "keep/" + i, "e", 0), CHUNK, bytes((byte) i, (int) CHUNK)).get();
+    }
+    cache.pin("b", "keep/"); // pins what is cached, and what comes later
+    cache.get(new ChunkKey("b", "keep/late", "e", 0), CHUNK, bytes((byte) 9, (int) CHUNK)).get();
+    for (int i = 0; i < 40; i++) {
+      cache.get(new ChunkKey("b", "churn", "e", i), CHUNK, bytes((byte) i, (int) CHUNK)).get();
+    }
+    cache.cleanUp();
+    for (int i = 0; i < 4; i++) {
+      assertThat(cache.getIfPresent(new ChunkKey("b", "keep/" + i, "e", 0))).isNotNull();
+    }
+    assertThat(cache.getIfPresent(new ChunkKey("b", "keep/late", "e", 0))).isNotNull();
+    assertThat(cache.pinnedBytes()).isEqualTo(5 * CHUNK);
+    assertThat(cache.weightedSize()).isLessThanOrEqualTo(8 * CHUNK); // pins are on top
+
+    ChunkCache reopened = open(8 * CHUNK);
+    assertThat(reopened.pins()).containsExactly(java.util.Map.entry("b", "keep/"));
+    assertThat(reopened.pinnedBytes()).isEqualTo(5 * CHUNK);
+    assertThat(reopened.size()).isGreaterThan(8); // the budget's worth, and the pinned on top
+    assertThat(reopened.unpin("b", "keep/")).isTrue();
+    assertThat(reopened.unpin("b", "keep/")).isFalse();
+    reopened.cleanUp();
+    // Unpinned, they count against the budget again: the cache is back within it.
+    assertThat(reopened.pinnedBytes()).isZero();
+    assertThat(reopened.size()).isLessThanOrEqualTo(8);
+    assertThat(reopened.weightedSize()).isLessThanOrEqualTo(8 * CHUNK);
+  }
+
+  @Test
   void putCopiesARangeOfAFile() throws Exception {
     ChunkCache cache = open(10 * CHUNK);
     Path staged = dir.resolve("staged");

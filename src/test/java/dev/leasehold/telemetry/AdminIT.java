@@ -78,6 +78,22 @@ class AdminIT {
       assertThat(lease.body().path("size").asLong()).isEqualTo(MIB + MIB / 2);
       assertThat(call(admin, "GET", "cache", token).body().path("chunks").asLong()).isEqualTo(6);
 
+      // Pinned, they are listed; the CLI unpins.
+      assertThat(call(admin, "POST", "pin?bucket=" + bucket + "&prefix=warm/", token).status())
+          .isEqualTo(200);
+      JsonNode cache = call(admin, "GET", "cache", token).body();
+      assertThat(cache.path("pinnedBytes").asLong()).isEqualTo(3 * (MIB + MIB / 2));
+      assertThat(cache.path("pins").get(0).path("prefix").asText()).isEqualTo("warm/");
+      StringWriter unpinned = new StringWriter();
+      CommandLine unpin = dev.leasehold.cli.Main.commandLine();
+      unpin.setOut(new PrintWriter(unpinned));
+      assertThat(
+              unpin.execute(
+                  "admin", "--url", admin.toString(), "--token", token, "unpin", bucket, "warm/"))
+          .isZero();
+      assertThat(JSON.readTree(unpinned.toString()).path("wasPinned").asBoolean()).isTrue();
+      assertThat(call(admin, "GET", "cache", token).body().path("pinnedBytes").asLong()).isZero();
+
       Answer evicted = call(admin, "POST", "evict?bucket=" + bucket + "&prefix=warm/", token);
       assertThat(evicted.body().path("evictedChunks").asLong()).isEqualTo(6);
       assertThat(call(admin, "GET", "cache", token).body().path("chunks").asLong()).isZero();
