@@ -33,6 +33,7 @@ import picocli.CommandLine.Parameters;
       AdminCommand.Sites.class,
       AdminCommand.Cache.class,
       AdminCommand.Lease.class,
+      AdminCommand.LeaseTable.class,
       AdminCommand.Warm.class,
       AdminCommand.Evict.class,
       AdminCommand.Pin.class,
@@ -261,6 +262,25 @@ final class AdminCommand {
     @Override
     public Integer call() {
       admin.print(admin.call("POST", "unpin?bucket=" + q(bucket) + "&prefix=" + q(prefix)));
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "leases",
+      description = "The coordinator's lease table under a prefix: versions and holding sites.")
+  static final class LeaseTable implements Callable<Integer> {
+    @CommandLine.ParentCommand AdminCommand admin;
+
+    @Parameters(index = "0", paramLabel = "BUCKET")
+    String bucket = "";
+
+    @Parameters(index = "1", paramLabel = "PREFIX", defaultValue = "")
+    String prefix = "";
+
+    @Override
+    public Integer call() {
+      admin.print(admin.call("GET", "leases?bucket=" + q(bucket) + "&prefix=" + q(prefix)));
       return 0;
     }
   }

@@ -7,6 +7,7 @@ import dev.leasehold.lease.ReadLease;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.protocol.ElementView;
 import dev.leasehold.site.Gateway;
 import dev.leasehold.site.GetRequest;
 import dev.leasehold.site.ObjectRead;
@@ -94,6 +95,31 @@ final class SiteAdmin implements AdminActions {
         out.put("size", info.size());
       }
     }
+    return out;
+  }
+
+  @Override
+  public Map<String, Object> leases(String bucket, String prefix, int limit) {
+    List<Map<String, Object>> elements = new ArrayList<>();
+    for (ElementView e : leases.inspect(bucket, prefix, limit)) {
+      Map<String, Object> v = new LinkedHashMap<>();
+      v.put("key", e.getKey());
+      v.put("version", e.getVersion().getVersion());
+      v.put("known", e.getVersion().getKnown());
+      if (e.getVersion().getKnown()) {
+        v.put("exists", e.getVersion().getExists());
+        v.put("etag", e.getVersion().getEtag());
+      }
+      v.put("epoch", e.getEpoch());
+      v.put("readers", e.getReadersList());
+      v.put("writer", e.getWriter());
+      v.put("pendingWriter", e.getPendingWriter());
+      elements.add(v);
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("bucket", bucket);
+    out.put("prefix", prefix);
+    out.put("elements", elements);
     return out;
   }
 

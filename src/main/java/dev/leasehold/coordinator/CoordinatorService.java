@@ -17,6 +17,9 @@ import dev.leasehold.protocol.CommitRequest;
 import dev.leasehold.protocol.CommitWrite;
 import dev.leasehold.protocol.CoordinatorGrpc;
 import dev.leasehold.protocol.GrantWrite;
+import dev.leasehold.protocol.InspectElements;
+import dev.leasehold.protocol.InspectReply;
+import dev.leasehold.protocol.InspectRequest;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.Recall;
@@ -458,6 +461,33 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
           return BindBucketReply.newBuilder()
               .setOutcome(r.getOutcome())
               .setOrigin(r.getOrigin())
+              .build();
+        });
+  }
+
+  @Override
+  public void inspect(InspectRequest request, StreamObserver<InspectReply> out) {
+    if (redirected(
+        out,
+        a ->
+            InspectReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
+      return;
+    }
+    run(
+        out,
+        () -> {
+          CommandResult r =
+              submitter.submit(
+                  Command.newBuilder()
+                      .setInspect(
+                          InspectElements.newBuilder()
+                              .setBucket(request.getBucket())
+                              .setPrefix(request.getPrefix())
+                              .setLimit(request.getLimit()))
+                      .build());
+          return InspectReply.newBuilder()
+              .setOutcome(r.getOutcome())
+              .addAllElements(r.getElementsList())
               .build();
         });
   }

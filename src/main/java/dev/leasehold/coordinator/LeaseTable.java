@@ -4,6 +4,8 @@ import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.Element;
 import dev.leasehold.protocol.ElementState;
+import dev.leasehold.protocol.ElementView;
+import dev.leasehold.protocol.InspectElements;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.SessionState;
@@ -113,6 +115,7 @@ final class LeaseTable {
               command.getAbort().getUncertain());
       case RELEASE ->
           release(command.getRelease().getSession(), command.getRelease().getElementsList());
+      case INSPECT -> inspect(command.getInspect());
       case BIND_BUCKET -> {
         String origin =
             bucketOrigins.computeIfAbsent(
@@ -367,6 +370,39 @@ final class LeaseTable {
 
   Map<String, String> peerAddresses() {
     return Map.copyOf(peerAddresses);
+  }
+
+  /** The elements of a bucket under a prefix, in key order, with the sites that hold leases. */
+  private CommandResult inspect(InspectElements q) {
+    CommandResult.Builder r = ok();
+    List<Map.Entry<ElementKey, Entry>> matching = new ArrayList<>();
+    for (Map.Entry<ElementKey, Entry> me : elements.entrySet()) {
+      ElementKey k = me.getKey();
+      if (k.bucket().equals(q.getBucket()) && k.key().startsWith(q.getPrefix())) {
+        matching.add(me);
+      }
+    }
+    matching.sort(
+        (a, b) -> dev.leasehold.object.KeyOrder.compare(a.getKey().key(), b.getKey().key()));
+    int limit = q.getLimit() == 0 ? 1000 : q.getLimit();
+    for (Map.Entry<ElementKey, Entry> me : matching.subList(0, Math.min(limit, matching.size()))) {
+      Entry e = me.getValue();
+      ElementView.Builder v =
+          ElementView.newBuilder()
+              .setKey(me.getKey().key())
+              .setVersion(e.version)
+              .setEpoch(e.epoch)
+              .setWriter(siteOf(e.writer))
+              .setPendingWriter(siteOf(e.pendingWriter));
+      e.readers.forEach(reader -> v.addReaders(siteOf(reader)));
+      r.addElements(v);
+    }
+    return r.build();
+  }
+
+  private String siteOf(long session) {
+    Session s = sessions.get(session);
+    return s == null ? "" : s.site;
   }
 
   /** The address each site with a live session gave, by site name. */

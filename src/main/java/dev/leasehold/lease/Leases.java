@@ -12,6 +12,9 @@ import dev.leasehold.protocol.BindBucketRequest;
 import dev.leasehold.protocol.CommitReply;
 import dev.leasehold.protocol.CommitRequest;
 import dev.leasehold.protocol.Element;
+import dev.leasehold.protocol.ElementView;
+import dev.leasehold.protocol.InspectReply;
+import dev.leasehold.protocol.InspectRequest;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.Recall;
@@ -683,6 +686,31 @@ public final class Leases implements AutoCloseable {
     } catch (LeaseUnavailableException e) {
       return Map.of();
     }
+  }
+
+  /**
+   * The coordinator's lease table under a prefix: each element's version and the sites holding
+   * READ, WRITE, or waiting for WRITE (at most {@code limit}, in key order). One round trip.
+   */
+  public List<ElementView> inspect(String bucket, String prefix, int limit) {
+    InspectReply reply =
+        link.call(
+            s ->
+                s.inspect(
+                    InspectRequest.newBuilder()
+                        .setBucket(bucket)
+                        .setPrefix(prefix)
+                        .setLimit(limit)
+                        .build()),
+            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+            CALL_MILLIS,
+            CALL_MILLIS);
+    if (reply.getOutcome() != Outcome.OK) {
+      throw new LeaseUnavailableException(
+          LeaseUnavailableException.Reason.UNREACHABLE,
+          "The coordinator did not answer (" + reply.getOutcome() + ").");
+    }
+    return reply.getElementsList();
   }
 
   /** Traces each lease acquisition (a span, whose context the coordinator call carries). */

@@ -16,6 +16,9 @@ public interface AdminActions {
   /** What this site holds on {@code bucket/key}: its READ lease, if any, and the version. */
   Map<String, Object> lease(String bucket, String key);
 
+  /** The coordinator's view of every element under {@code prefix}: versions and holders. */
+  Map<String, Object> leases(String bucket, String prefix, int limit);
+
   /**
    * Loads every object under {@code prefix} into this site's cache, reporting to {@code progress};
    * returns when done. Throws what stopped it.

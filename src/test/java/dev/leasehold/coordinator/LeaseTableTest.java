@@ -236,4 +236,26 @@ class LeaseTableTest {
                 dev.leasehold.protocol.BindBucket.newBuilder().setBucket(bucket).setOrigin(origin))
             .build());
   }
+
+  @Test
+  void inspectNamesTheSitesThatHoldOrWaitInKeyOrder() {
+    long a = register("a");
+    long b = register("b");
+    read(a);
+    begin(b); // waits for A's READ to be recalled
+    CommandResult r =
+        table.apply(
+            Command.newBuilder()
+                .setInspect(
+                    dev.leasehold.protocol.InspectElements.newBuilder()
+                        .setBucket(E.getBucket())
+                        .setPrefix(""))
+                .build());
+    assertThat(r.getElementsList()).hasSize(1);
+    var view = r.getElements(0);
+    assertThat(view.getKey()).isEqualTo(E.getKey());
+    assertThat(view.getReadersList()).containsExactly("a");
+    assertThat(view.getPendingWriter()).isEqualTo("b");
+    assertThat(view.getWriter()).isEmpty();
+  }
 }

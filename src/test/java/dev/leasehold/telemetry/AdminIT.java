@@ -78,6 +78,17 @@ class AdminIT {
       assertThat(lease.body().path("size").asLong()).isEqualTo(MIB + MIB / 2);
       assertThat(call(admin, "GET", "cache", token).body().path("chunks").asLong()).isEqualTo(6);
 
+      // The coordinator's table: each warmed object is held by both sites (A wrote, B read).
+      JsonNode table =
+          call(admin, "GET", "leases?bucket=" + bucket + "&prefix=warm/", token).body();
+      assertThat(table.path("elements").findValuesAsText("key"))
+          .containsExactly("warm/0", "warm/1", "warm/2");
+      for (JsonNode e : table.path("elements")) {
+        assertThat(e.path("readers").toString()).contains("site-0").contains("site-1");
+        assertThat(e.path("writer").asText()).isEmpty();
+        assertThat(e.path("known").asBoolean()).isTrue();
+      }
+
       // Pinned, they are listed; the CLI unpins.
       assertThat(call(admin, "POST", "pin?bucket=" + bucket + "&prefix=warm/", token).status())
           .isEqualTo(200);
