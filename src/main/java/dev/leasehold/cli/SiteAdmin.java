@@ -8,6 +8,8 @@ import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.protocol.ElementView;
+import dev.leasehold.protocol.SiteEntry;
+import dev.leasehold.protocol.StatusReply;
 import dev.leasehold.site.Gateway;
 import dev.leasehold.site.GetRequest;
 import dev.leasehold.site.ObjectRead;
@@ -43,20 +45,25 @@ final class SiteAdmin implements AdminActions {
 
   @Override
   public Map<String, Object> sites() {
+    StatusReply status = leases.status();
     List<Map<String, Object>> sites = new ArrayList<>();
-    leases
-        .sites()
-        .forEach((name, address) -> {
-          Map<String, Object> s = new LinkedHashMap<>();
-          s.put("site", name);
-          s.put("admin", address);
-          sites.add(s);
-        });
+    for (SiteEntry e : status.getSitesList()) {
+      Map<String, Object> s = new LinkedHashMap<>();
+      s.put("site", e.getSite());
+      s.put("admin", e.getAddress());
+      sites.add(s);
+    }
+    Map<String, Object> coordinator = new LinkedHashMap<>();
+    coordinator.put("leader", status.getLeaderId());
+    coordinator.put("leaderAddress", status.getLeaderAddress());
+    coordinator.put("peers", new java.util.TreeMap<>(status.getPeersMap()));
+    coordinator.put("appliedIndex", status.getAppliedIndex());
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("self", site);
     out.put("sessionValid", leases.valid());
     out.put("coordinatorReachable", leases.coordinatorReachable());
     out.put("sites", sites);
+    out.put("coordinator", coordinator);
     return out;
   }
 

@@ -389,6 +389,11 @@ public final class CoordinatorPeer implements AutoCloseable {
       return stateMachine.siteAddresses();
     }
 
+    @Override
+    public Map<String, String> peerAddresses() {
+      return stateMachine.peerAddresses();
+    }
+
     private @Nullable RaftPeerId leaderPeer() {
       RaftServer r = raft;
       if (r == null) {

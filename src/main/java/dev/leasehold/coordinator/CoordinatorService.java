@@ -95,6 +95,9 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
     /** The address each site with a live session gave, by name. */
     Map<String, String> siteAddresses();
+
+    /** The client address of each peer that announced itself, by id. */
+    Map<String, String> peerAddresses();
   }
 
   private volatile @Nullable Timer recallDuration;
@@ -517,6 +520,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
             .setLeaderAddress(peer.leaderAddress())
             .setSessions(peer.sessions())
             .setAppliedIndex(Math.max(0, peer.appliedIndex()))
+            .putAllPeers(peer.peerAddresses())
             .addAllSites(
                 peer.siteAddresses().entrySet().stream()
                     .map(e -> SiteEntry.newBuilder().setSite(e.getKey()).setAddress(e.getValue()))

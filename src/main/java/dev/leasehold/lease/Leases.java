@@ -673,18 +673,25 @@ public final class Leases implements AutoCloseable {
    * endpoint); any coordinator peer answers. Empty if none can be reached.
    */
   public Map<String, String> sites() {
+    StatusReply reply = status();
+    Map<String, String> sites = new java.util.TreeMap<>();
+    reply.getSitesList().forEach(e -> sites.put(e.getSite(), e.getAddress()));
+    return sites;
+  }
+
+  /**
+   * The coordinator group as a peer sees it: the leader, the peers and their client addresses, the
+   * sites with sessions. Any peer answers; the default instance if none can be reached.
+   */
+  public StatusReply status() {
     try {
-      StatusReply reply =
-          link.call(
-              s -> s.status(StatusRequest.getDefaultInstance()),
-              r -> Map.entry(Outcome.OK, ""),
-              1_000,
-              2_000);
-      Map<String, String> sites = new java.util.TreeMap<>();
-      reply.getSitesList().forEach(e -> sites.put(e.getSite(), e.getAddress()));
-      return sites;
+      return link.call(
+          s -> s.status(StatusRequest.getDefaultInstance()),
+          r -> Map.entry(Outcome.OK, ""),
+          1_000,
+          2_000);
     } catch (LeaseUnavailableException e) {
-      return Map.of();
+      return StatusReply.getDefaultInstance();
     }
   }
 

@@ -55,6 +55,11 @@ class AdminIT {
       assertThat(sites.status()).isEqualTo(200);
       assertThat(sites.body().path("sites").findValuesAsText("site"))
           .containsExactly("site-0", "site-1");
+      String leader = sites.body().path("coordinator").path("leader").asText();
+      assertThat(leader).isNotEmpty();
+      assertThat(sites.body().path("coordinator").path("peers").path(leader).asText())
+          .isEqualTo(sites.body().path("coordinator").path("leaderAddress").asText())
+          .isNotEmpty();
 
       // Warm the prefix at site 1 with the CLI, which follows the job to the end.
       StringWriter out = new StringWriter();
