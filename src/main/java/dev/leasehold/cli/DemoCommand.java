@@ -147,19 +147,27 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The ports, by the layout of --base-port; with 0, distinct free ones. */
   private int[] ports() throws IOException {
     int[] ports = new int[40];
-    for (int i = 1; i <= 33; i++) {
-      ports[i] = basePort == 0 ? freePort() : basePort + i;
+    List<ServerSocket> held = new ArrayList<>(); // open until all are picked: no port twice
+    try {
+      for (int i = 1; i <= 33; i++) {
+        if (basePort != 0) {
+          ports[i] = basePort + i;
+        } else if (i % 10 >= 1 && i % 10 <= 3) {
+          ServerSocket s = new ServerSocket();
+          held.add(s);
+          s.bind(new InetSocketAddress(bind, 0));
+          ports[i] = s.getLocalPort();
+        }
+      }
+    } finally {
+      for (ServerSocket s : held) {
+        s.close();
+      }
     }
     return ports;
-  }
-
-  private int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress(bind, 0));
-      return s.getLocalPort();
-    }
   }
 
   /** Starts {@code leasehold ARGS} as a child process on this JVM's Java and class path. */

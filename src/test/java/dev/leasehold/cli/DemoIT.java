@@ -70,7 +70,9 @@ class DemoIT {
           secretKey = line.substring("  secret key ".length()).trim();
         }
       }
-      assertThat(sites).as("demo output:\n%s", String.join("\n", output)).hasSize(3);
+      assertThat(sites)
+          .as("demo output:\n%s\nlogs:\n%s", String.join("\n", output), logs(dir))
+          .hasSize(3);
       assertThat(pids).hasSize(6);
       assertThat(pids.values())
           .doesNotHaveDuplicates()
@@ -114,6 +116,21 @@ class DemoIT {
         Thread.sleep(200);
       }
     }
+  }
+
+  /** The last lines of every process's log, for a failure message. */
+  private static String logs(Path dir) throws IOException {
+    StringBuilder out = new StringBuilder();
+    try (DirectoryStream<Path> logs = Files.newDirectoryStream(dir.resolve("logs"))) {
+      for (Path log : logs) {
+        List<String> lines = Files.readAllLines(log);
+        out.append("== ").append(log.getFileName()).append('\n');
+        lines
+            .subList(Math.max(0, lines.size() - 15), lines.size())
+            .forEach(l -> out.append(l).append('\n'));
+      }
+    }
+    return out.toString();
   }
 
   private static Path jar() throws IOException {
