@@ -3,6 +3,7 @@ package dev.leasehold.cli;
 import dev.leasehold.cache.ChunkCache;
 import dev.leasehold.coordinator.CoordinatorPeer;
 import dev.leasehold.lease.CoordinatorLink;
+import dev.leasehold.lease.CoordinatorQueries;
 import dev.leasehold.lease.LeaseSettings;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.origin.MeteredOrigin;
@@ -51,6 +52,7 @@ public final class Site implements AutoCloseable {
   private final @Nullable CoordinatorPeer embedded;
   private final CoordinatorLink link;
   private final Leases leases;
+  private final CoordinatorQueries queries;
   private final S3Server s3;
   private final AdminServer admin;
   private final Metrics metrics;
@@ -96,6 +98,7 @@ public final class Site implements AutoCloseable {
             CredentialStore.adminToken(config.metaDir(), System.getenv()),
             this::adminActions);
     this.link = new CoordinatorLink(coordinator, coordinatorInterceptors);
+    this.queries = new CoordinatorQueries(link);
     this.leases =
         Leases.start(
             link,
@@ -109,7 +112,7 @@ public final class Site implements AutoCloseable {
     }
     SiteGateway gateway =
         new SiteGateway(this.origin, cache, staging, leases, config.originCheck());
-    this.adminActions = new SiteAdmin(config.site(), gateway, cache, leases);
+    this.adminActions = new SiteAdmin(config.site(), gateway, cache, leases, queries);
     S3Settings settings =
         new S3Settings(
             config.region(),
@@ -246,7 +249,7 @@ public final class Site implements AutoCloseable {
 
   /** Every site of the namespace with its admin endpoint, as the coordinator knows them. */
   private Map<String, String> sites() {
-    return leases.sites();
+    return queries.sites();
   }
 
   /** Where other sites reach this one's admin endpoint: its bind address, or its host name. */

@@ -2,6 +2,7 @@ package dev.leasehold.cli;
 
 import dev.leasehold.cache.ChunkCache;
 import dev.leasehold.cache.ChunkKey;
+import dev.leasehold.lease.CoordinatorQueries;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.lease.ReadLease;
 import dev.leasehold.object.ListRequest;
@@ -35,17 +36,20 @@ final class SiteAdmin implements AdminActions {
   private final Gateway gateway;
   private final ChunkCache cache;
   private final Leases leases;
+  private final CoordinatorQueries queries;
 
-  SiteAdmin(String site, Gateway gateway, ChunkCache cache, Leases leases) {
+  SiteAdmin(
+      String site, Gateway gateway, ChunkCache cache, Leases leases, CoordinatorQueries queries) {
     this.site = site;
     this.gateway = gateway;
     this.cache = cache;
     this.leases = leases;
+    this.queries = queries;
   }
 
   @Override
   public Map<String, Object> sites() {
-    StatusReply status = leases.status();
+    StatusReply status = queries.status();
     List<Map<String, Object>> sites = new ArrayList<>();
     for (SiteEntry e : status.getSitesList()) {
       Map<String, Object> s = new LinkedHashMap<>();
@@ -108,7 +112,7 @@ final class SiteAdmin implements AdminActions {
   @Override
   public Map<String, Object> leases(String bucket, String prefix, int limit) {
     List<Map<String, Object>> elements = new ArrayList<>();
-    for (ElementView e : leases.inspect(bucket, prefix, limit)) {
+    for (ElementView e : queries.inspect(bucket, prefix, limit)) {
       Map<String, Object> v = new LinkedHashMap<>();
       v.put("key", e.getKey());
       v.put("version", e.getVersion().getVersion());

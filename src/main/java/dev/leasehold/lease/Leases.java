@@ -12,23 +12,11 @@ import dev.leasehold.protocol.BindBucketRequest;
 import dev.leasehold.protocol.CommitReply;
 import dev.leasehold.protocol.CommitRequest;
 import dev.leasehold.protocol.Element;
-import dev.leasehold.protocol.ElementView;
-import dev.leasehold.protocol.InspectReply;
-import dev.leasehold.protocol.InspectRequest;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.Recall;
-import dev.leasehold.protocol.RegisterReply;
-import dev.leasehold.protocol.RegisterRequest;
 import dev.leasehold.protocol.ReleaseRequest;
-import dev.leasehold.protocol.RenewReply;
-import dev.leasehold.protocol.RenewRequest;
-import dev.leasehold.protocol.StatusReply;
-import dev.leasehold.protocol.StatusRequest;
 import dev.leasehold.protocol.VersionInfo;
-import io.grpc.stub.StreamObserver;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
@@ -57,9 +45,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A site's leases: its session with the coordinator and every lease held under it.
  *
- * <p><b>Session.</b> Registered at start (and again whenever the coordinator says it is gone),
- * renewed every {@code ttl/3}. The {@link SessionClock} holds the local deadline; past it, no lease
- * is valid and every lease check fails ({@code NO_SESSION}), so the site answers 503.
+ * <p><b>Session.</b> Kept by {@link SiteSession}: registered at start (and again whenever the
+ * coordinator says it is gone), renewed every {@code ttl/3}, with its local deadline; past it, no
+ * lease is valid and every lease check fails ({@code NO_SESSION}), so the site answers 503.
  *
  * <p><b>Held leases.</b> READ leases live in a bounded map for an O(1) check on the hot path. The
  * least used are released, in batches, when the map is full or a lease sits idle. A lease is only
@@ -81,13 +69,12 @@ import org.slf4j.LoggerFactory;
 public final class Leases implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Leases.class);
   private static final long CALL_MILLIS = 5_000;
-  private static final long ANSWER_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
   private record Key(String bucket, String key) {}
 
   private final CoordinatorLink link;
   private final LeaseSettings settings;
-  private final SessionClock clock;
+  private final SiteSession siteSession;
   private final Cache<Key, ReadLease> held;
 
   /**
@@ -112,8 +99,6 @@ public final class Leases implements AutoCloseable {
   private final LongAdder writeGrants = new LongAdder();
   private final LongAdder recallsReceived = new LongAdder();
   private final LongAdder released = new LongAdder();
-  private volatile boolean coordinatorAnswered;
-  private volatile long lastAnswer;
   private volatile Tracer tracer = OpenTelemetry.noop().getTracer("dev.leasehold.lease");
   private final ConcurrentLinkedQueue<Map.Entry<Long, Element>> toRelease =
       new ConcurrentLinkedQueue<>();
@@ -121,13 +106,12 @@ public final class Leases implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().daemon().name("leases-" + "timer").factory());
   private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
-  private volatile long renewEveryNanos = TimeUnit.SECONDS.toNanos(1);
-  private volatile boolean closed;
 
   private Leases(CoordinatorLink link, LeaseSettings settings, LongSupplier nanoTime) {
     this.link = link;
     this.settings = settings;
-    this.clock = new SessionClock(nanoTime);
+    this.siteSession =
+        new SiteSession(link, settings, new SessionClock(nanoTime), timers, work, this::lost);
     this.held =
         Caffeine.newBuilder()
             .maximumSize(settings.maxHeld())
@@ -140,137 +124,47 @@ public final class Leases implements AutoCloseable {
   /** Starts the session (in the background: until it is registered, no lease is valid). */
   public static Leases start(CoordinatorLink link, LeaseSettings settings, LongSupplier nanoTime) {
     Leases leases = new Leases(link, settings, nanoTime);
-    leases.work.execute(leases::register);
+    leases.siteSession.start(leases::recalled);
     leases.timers.scheduleWithFixedDelay(leases::flushReleases, 200, 200, TimeUnit.MILLISECONDS);
     return leases;
   }
 
   // ---- the session
 
+  // ---- the session (SiteSession)
+
   /** Whether the site has a session and is within its deadline now. */
   public boolean valid() {
-    return clock.valid(clock.session());
+    return siteSession.valid();
   }
 
   /** Nanoseconds until the local deadline (negative once past). */
   public long remainingNanos() {
-    return clock.remainingNanos();
+    return siteSession.remainingNanos();
   }
 
   /** Waits until the site has a valid session, up to {@code timeout}; whether it has one. */
   public boolean awaitSession(Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!valid() && System.nanoTime() - deadline < 0) {
-      pause(20);
-    }
-    return valid();
+    return siteSession.await(timeout);
   }
 
-  private void register() {
-    while (!closed) {
-      long sent = clock.now();
-      try {
-        RegisterReply reply =
-            link.call(
-                s ->
-                    s.register(
-                        RegisterRequest.newBuilder()
-                            .setSite(settings.site())
-                            .setAddress(settings.address())
-                            .build()),
-                r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-                CALL_MILLIS,
-                CALL_MILLIS);
-        answered();
-        if (reply.getOutcome() == Outcome.OK) {
-          long ttl = TimeUnit.MILLISECONDS.toNanos(reply.getTtlMillis());
-          clock.started(reply.getSession(), sent, ttl, reply.getDrift());
-          renewEveryNanos = ttl / 3;
-          LOG.info("site {} has session {}", settings.site(), reply.getSession());
-          later(this::renew, renewEveryNanos);
-          openRecalls(reply.getSession());
-          return;
-        }
-      } catch (LeaseUnavailableException e) {
-        coordinatorAnswered = false;
-        LOG.debug("registering with the coordinator: {}", e.getMessage());
-      }
-      pause(500);
-    }
-  }
-
-  private void renew() {
-    long session = clock.session();
-    if (closed || session == 0) {
-      return;
-    }
-    long sent = clock.now();
-    try {
-      RenewReply reply =
-          link.call(
-              s -> s.renew(RenewRequest.newBuilder().setSession(session).build()),
-              r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-              Math.max(200, TimeUnit.NANOSECONDS.toMillis(renewEveryNanos)),
-              Math.max(200, TimeUnit.NANOSECONDS.toMillis(renewEveryNanos)));
-      answered();
-      if (reply.getOutcome() == Outcome.OK) {
-        clock.renewed(session, sent);
-      } else if (reply.getOutcome() == Outcome.NO_SESSION) {
-        lose(session);
-        background(this::register);
-        return;
-      }
-    } catch (LeaseUnavailableException e) {
-      coordinatorAnswered = false;
-      LOG.debug("renewing session {}: {}", session, e.getMessage());
-    }
-    if (!closed) {
-      // Renew again ttl/3 after this attempt began, or at once if it took longer than that.
-      long next = Math.max(0, renewEveryNanos - (clock.now() - sent));
-      later(this::renew, next);
-    }
+  /** See {@link SiteSession#coordinatorReachable}. */
+  public boolean coordinatorReachable() {
+    return siteSession.coordinatorReachable();
   }
 
   /** The session is gone: every lease under it is void (none is released: nothing holds them). */
-  private void lose(long session) {
-    LOG.warn("site {} lost session {}", settings.site(), session);
-    clock.lost(session);
-    held.asMap().values().removeIf(l -> l.session() == session);
+  private void lost(long id) {
+    held.asMap().values().removeIf(l -> l.session() == id);
   }
 
   // ---- recalls
 
-  private void openRecalls(long session) {
-    if (closed || clock.session() != session) {
-      return;
-    }
-    link.openRecalls(
-        session,
-        new StreamObserver<Recall>() {
-          @Override
-          public void onNext(Recall recall) {
-            recalled(session, recall);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            LOG.debug("recall stream of session {} ended: {}", session, t.toString());
-            link.rotate();
-            later(() -> openRecalls(session), TimeUnit.MILLISECONDS.toNanos(200));
-          }
-
-          @Override
-          public void onCompleted() {
-            later(() -> openRecalls(session), TimeUnit.MILLISECONDS.toNanos(200));
-          }
-        });
-  }
-
   /** A recall: drop the lease, then tell the coordinator it is gone. */
-  private void recalled(long session, Recall recall) {
+  private void recalled(long id, Recall recall) {
     recallsReceived.increment();
     forget(new Key(recall.getElement().getBucket(), recall.getElement().getKey()));
-    background(() -> release(session, List.of(recall.getElement())));
+    background(() -> release(id, List.of(recall.getElement())));
   }
 
   // ---- leases
@@ -281,7 +175,7 @@ public final class Leases implements AutoCloseable {
    */
   public @Nullable ReadLease held(String bucket, String key) {
     ReadLease lease = held.getIfPresent(new Key(bucket, key));
-    if (lease == null || !clock.valid(lease.session())) {
+    if (lease == null || !siteSession.valid(lease.session())) {
       return null;
     }
     return lease;
@@ -500,8 +394,7 @@ public final class Leases implements AutoCloseable {
       return reply;
     }
     if (outcome == Outcome.NO_SESSION) {
-      lose(session);
-      background(this::register);
+      siteSession.gone(session);
       throw noSession();
     }
     if (outcome == Outcome.BUSY) {
@@ -538,8 +431,8 @@ public final class Leases implements AutoCloseable {
   }
 
   private long session() {
-    long session = clock.session();
-    if (!clock.valid(session)) {
+    long session = siteSession.current();
+    if (!siteSession.valid(session)) {
       throw noSession();
     }
     return session;
@@ -561,7 +454,7 @@ public final class Leases implements AutoCloseable {
   }
 
   private void flushReleases() {
-    long session = clock.session();
+    long session = siteSession.current();
     List<Element> batch = new ArrayList<>();
     Map.Entry<Long, Element> next;
     while ((next = toRelease.poll()) != null && batch.size() < 1000) {
@@ -616,108 +509,25 @@ public final class Leases implements AutoCloseable {
     return reply.getOrigin();
   }
 
-  /**
-   * Whether the coordinator answered the site's last call to register or renew, and did so within
-   * the last renewal interval (ttl/3, plus a quarter of it, at least 250 ms, for the round trip): a
-   * coordinator outage shows here within one renewal interval, well before the session's deadline.
-   */
-  public boolean coordinatorReachable() {
-    long slack = Math.max(ANSWER_SLACK_NANOS, renewEveryNanos / 4);
-    return coordinatorAnswered && clock.now() - lastAnswer <= renewEveryNanos + slack;
-  }
-
-  private void answered() {
-    lastAnswer = clock.now();
-    coordinatorAnswered = true;
-  }
-
-  /**
-   * Registers the site's lease meters: {@code leasehold_lease_grants_total{mode}}, {@code
-   * leasehold_lease_recalls_total}, {@code leasehold_lease_releases_total}, {@code
-   * leasehold_lease_held}, {@code leasehold_session_valid}, {@code
-   * leasehold_session_remaining_seconds} and {@code leasehold_coordinator_reachable}.
-   */
+  /** Registers the site's lease and session meters (see {@link LeaseMetrics}). */
   public void bindMetrics(MeterRegistry registry) {
-    FunctionCounter.builder("leasehold.lease.grants", readGrants, LongAdder::doubleValue)
-        .description("Leases granted to this site, by mode")
-        .tag("mode", "read")
-        .register(registry);
-    FunctionCounter.builder("leasehold.lease.grants", writeGrants, LongAdder::doubleValue)
-        .description("Leases granted to this site, by mode")
-        .tag("mode", "write")
-        .register(registry);
-    FunctionCounter.builder("leasehold.lease.recalls", recallsReceived, LongAdder::doubleValue)
-        .description("READ leases the coordinator recalled from this site")
-        .register(registry);
-    FunctionCounter.builder("leasehold.lease.releases", released, LongAdder::doubleValue)
-        .description("Leases this site released (recalled, idle or evicted)")
-        .register(registry);
-    Gauge.builder("leasehold.lease.held", this, Leases::heldCount)
-        .description("READ leases this site holds now")
-        .register(registry);
-    Gauge.builder("leasehold.session.valid", this, l -> l.valid() ? 1 : 0)
-        .description("1 while the site has a valid session (within its local deadline)")
-        .register(registry);
-    Gauge.builder(
-            "leasehold.session.remaining", this, l -> l.valid() ? l.remainingNanos() / 1e9 : 0)
-        .description("Time left until the site's local session deadline")
-        .baseUnit("seconds")
-        .register(registry);
-    Gauge.builder("leasehold.coordinator.reachable", this, l -> l.coordinatorReachable() ? 1 : 0)
-        .description("1 if the coordinator answered the site's last renewal")
-        .register(registry);
+    LeaseMetrics.bind(registry, this);
   }
 
-  /**
-   * Every site with a live session, by name, with the address it gave when it registered (its admin
-   * endpoint); any coordinator peer answers. Empty if none can be reached.
-   */
-  public Map<String, String> sites() {
-    StatusReply reply = status();
-    Map<String, String> sites = new java.util.TreeMap<>();
-    reply.getSitesList().forEach(e -> sites.put(e.getSite(), e.getAddress()));
-    return sites;
+  long readGrants() {
+    return readGrants.sum();
   }
 
-  /**
-   * The coordinator group as a peer sees it: the leader, the peers and their client addresses, the
-   * sites with sessions. Any peer answers; the default instance if none can be reached.
-   */
-  public StatusReply status() {
-    try {
-      return link.call(
-          s -> s.status(StatusRequest.getDefaultInstance()),
-          r -> Map.entry(Outcome.OK, ""),
-          1_000,
-          2_000);
-    } catch (LeaseUnavailableException e) {
-      return StatusReply.getDefaultInstance();
-    }
+  long writeGrants() {
+    return writeGrants.sum();
   }
 
-  /**
-   * The coordinator's lease table under a prefix: each element's version and the sites holding
-   * READ, WRITE, or waiting for WRITE (at most {@code limit}, in key order). One round trip.
-   */
-  public List<ElementView> inspect(String bucket, String prefix, int limit) {
-    InspectReply reply =
-        link.call(
-            s ->
-                s.inspect(
-                    InspectRequest.newBuilder()
-                        .setBucket(bucket)
-                        .setPrefix(prefix)
-                        .setLimit(limit)
-                        .build()),
-            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-            CALL_MILLIS,
-            CALL_MILLIS);
-    if (reply.getOutcome() != Outcome.OK) {
-      throw new LeaseUnavailableException(
-          LeaseUnavailableException.Reason.UNREACHABLE,
-          "The coordinator did not answer (" + reply.getOutcome() + ").");
-    }
-    return reply.getElementsList();
+  long recallsReceived() {
+    return recallsReceived.sum();
+  }
+
+  long released() {
+    return released.sum();
   }
 
   /** Traces each lease acquisition (a span, whose context the coordinator call carries). */
@@ -733,18 +543,9 @@ public final class Leases implements AutoCloseable {
   /** Stops renewing; the session lapses at its deadline (the coordinator expires it later). */
   @Override
   public void close() {
-    closed = true;
+    siteSession.close();
     timers.shutdownNow();
     work.shutdownNow();
-  }
-
-  /** Runs {@code task} after {@code nanos}, unless the site is closing. */
-  private void later(Runnable task, long nanos) {
-    try {
-      timers.schedule(task, nanos, TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
-      // closed: nothing more to do
-    }
   }
 
   /** Runs {@code task} on a virtual thread, unless the site is closing. */
@@ -753,14 +554,6 @@ public final class Leases implements AutoCloseable {
       work.execute(task);
     } catch (RejectedExecutionException e) {
       // closed: nothing more to do
-    }
-  }
-
-  private static void pause(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }

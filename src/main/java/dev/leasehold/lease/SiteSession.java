@@ -1,0 +1,246 @@
+package dev.leasehold.lease;
+
+import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.Recall;
+import dev.leasehold.protocol.RegisterReply;
+import dev.leasehold.protocol.RegisterRequest;
+import dev.leasehold.protocol.RenewReply;
+import dev.leasehold.protocol.RenewRequest;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A site's session with the coordinator (PROTOCOL.md, Sessions): registered at start, and again
+ * whenever the coordinator says it is gone; renewed every {@code ttl/3}; its local deadline held by
+ * the {@link SessionClock} (past it, no lease is valid); and the recall stream the coordinator
+ * pushes down, kept open to the leader for as long as the session lives.
+ *
+ * <p>Thread-safe: the clock is; renewals run one at a time on the timer thread, registration and
+ * recall delivery on virtual threads. When the session is lost, {@code onLost} runs before the site
+ * registers again.
+ */
+final class SiteSession {
+  private static final Logger LOG = LoggerFactory.getLogger(SiteSession.class);
+  private static final long CALL_MILLIS = 5_000;
+  private static final long ANSWER_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+  private final CoordinatorLink link;
+  private final LeaseSettings settings;
+  private final SessionClock clock;
+  private final ScheduledExecutorService timers;
+  private final ExecutorService work;
+  private final LongConsumer onLost;
+  private volatile BiConsumer<Long, Recall> onRecall = (session, recall) -> {};
+  private volatile long renewEveryNanos = TimeUnit.SECONDS.toNanos(1);
+  private volatile boolean coordinatorAnswered;
+  private volatile long lastAnswer;
+  private volatile boolean closed;
+
+  SiteSession(
+      CoordinatorLink link,
+      LeaseSettings settings,
+      SessionClock clock,
+      ScheduledExecutorService timers,
+      ExecutorService work,
+      LongConsumer onLost) {
+    this.link = link;
+    this.settings = settings;
+    this.clock = clock;
+    this.timers = timers;
+    this.work = work;
+    this.onLost = onLost;
+  }
+
+  /** Registers in the background; recalls of the session's leases go to {@code onRecall}. */
+  void start(BiConsumer<Long, Recall> onRecall) {
+    this.onRecall = onRecall;
+    background(this::register);
+  }
+
+  /** The current session's id (0 before the first registration). */
+  long current() {
+    return clock.session();
+  }
+
+  /** Whether the site has a session and is within its deadline now. */
+  boolean valid() {
+    return clock.valid(clock.session());
+  }
+
+  /** Whether {@code session} is the current session and within its deadline now. */
+  boolean valid(long session) {
+    return clock.valid(session);
+  }
+
+  /** Nanoseconds until the local deadline (negative once past). */
+  long remainingNanos() {
+    return clock.remainingNanos();
+  }
+
+  /** Waits until the site has a valid session, up to {@code timeout}; whether it has one. */
+  boolean await(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!valid() && System.nanoTime() - deadline < 0) {
+      pause(20);
+    }
+    return valid();
+  }
+
+  /**
+   * Whether the coordinator answered the site's last call to register or renew, and did so within
+   * the last renewal interval (ttl/3, plus a quarter of it, at least 250 ms, for the round trip): a
+   * coordinator outage shows here within one renewal interval, well before the session's deadline.
+   */
+  boolean coordinatorReachable() {
+    long slack = Math.max(ANSWER_SLACK_NANOS, renewEveryNanos / 4);
+    return coordinatorAnswered && clock.now() - lastAnswer <= renewEveryNanos + slack;
+  }
+
+  /** The coordinator said {@code session} is gone: drop it and register anew. */
+  void gone(long session) {
+    lose(session);
+    background(this::register);
+  }
+
+  /** Stops renewing; the session lapses at its deadline (the coordinator expires it later). */
+  void close() {
+    closed = true;
+  }
+
+  private void register() {
+    while (!closed) {
+      long sent = clock.now();
+      try {
+        RegisterReply reply =
+            link.call(
+                s ->
+                    s.register(
+                        RegisterRequest.newBuilder()
+                            .setSite(settings.site())
+                            .setAddress(settings.address())
+                            .build()),
+                r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+                CALL_MILLIS,
+                CALL_MILLIS);
+        answered();
+        if (reply.getOutcome() == Outcome.OK) {
+          long ttl = TimeUnit.MILLISECONDS.toNanos(reply.getTtlMillis());
+          clock.started(reply.getSession(), sent, ttl, reply.getDrift());
+          renewEveryNanos = ttl / 3;
+          LOG.info("site {} has session {}", settings.site(), reply.getSession());
+          later(this::renew, renewEveryNanos);
+          openRecalls(reply.getSession());
+          return;
+        }
+      } catch (LeaseUnavailableException e) {
+        coordinatorAnswered = false;
+        LOG.debug("registering with the coordinator: {}", e.getMessage());
+      }
+      pause(500);
+    }
+  }
+
+  private void renew() {
+    long session = clock.session();
+    if (closed || session == 0) {
+      return;
+    }
+    long sent = clock.now();
+    try {
+      RenewReply reply =
+          link.call(
+              s -> s.renew(RenewRequest.newBuilder().setSession(session).build()),
+              r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+              Math.max(200, TimeUnit.NANOSECONDS.toMillis(renewEveryNanos)),
+              Math.max(200, TimeUnit.NANOSECONDS.toMillis(renewEveryNanos)));
+      answered();
+      if (reply.getOutcome() == Outcome.OK) {
+        clock.renewed(session, sent);
+      } else if (reply.getOutcome() == Outcome.NO_SESSION) {
+        gone(session);
+        return;
+      }
+    } catch (LeaseUnavailableException e) {
+      coordinatorAnswered = false;
+      LOG.debug("renewing session {}: {}", session, e.getMessage());
+    }
+    if (!closed) {
+      // Renew again ttl/3 after this attempt began, or at once if it took longer than that.
+      long next = Math.max(0, renewEveryNanos - (clock.now() - sent));
+      later(this::renew, next);
+    }
+  }
+
+  private void answered() {
+    lastAnswer = clock.now();
+    coordinatorAnswered = true;
+  }
+
+  /** The session is gone: every lease under it is void. */
+  private void lose(long session) {
+    LOG.warn("site {} lost session {}", settings.site(), session);
+    clock.lost(session);
+    onLost.accept(session);
+  }
+
+  private void openRecalls(long session) {
+    if (closed || clock.session() != session) {
+      return;
+    }
+    link.openRecalls(
+        session,
+        new StreamObserver<Recall>() {
+          @Override
+          public void onNext(Recall recall) {
+            onRecall.accept(session, recall);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            LOG.debug("recall stream of session {} ended: {}", session, t.toString());
+            link.rotate();
+            later(() -> openRecalls(session), TimeUnit.MILLISECONDS.toNanos(200));
+          }
+
+          @Override
+          public void onCompleted() {
+            later(() -> openRecalls(session), TimeUnit.MILLISECONDS.toNanos(200));
+          }
+        });
+  }
+
+  /** Runs {@code task} after {@code nanos}, unless the site is closing. */
+  private void later(Runnable task, long nanos) {
+    try {
+      timers.schedule(task, nanos, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // closed: nothing more to do
+    }
+  }
+
+  /** Runs {@code task} on a virtual thread, unless the site is closing. */
+  private void background(Runnable task) {
+    try {
+      work.execute(task);
+    } catch (RejectedExecutionException e) {
+      // closed: nothing more to do
+    }
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
