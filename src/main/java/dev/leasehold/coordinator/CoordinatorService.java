@@ -3,10 +3,8 @@ package dev.leasehold.coordinator;
 import dev.leasehold.protocol.AbortReply;
 import dev.leasehold.protocol.AbortRequest;
 import dev.leasehold.protocol.AbortWrite;
-import dev.leasehold.protocol.AcquireRead;
 import dev.leasehold.protocol.AcquireReply;
 import dev.leasehold.protocol.AcquireRequest;
-import dev.leasehold.protocol.BeginWrite;
 import dev.leasehold.protocol.BindBucket;
 import dev.leasehold.protocol.BindBucketReply;
 import dev.leasehold.protocol.BindBucketRequest;
@@ -16,7 +14,6 @@ import dev.leasehold.protocol.CommitReply;
 import dev.leasehold.protocol.CommitRequest;
 import dev.leasehold.protocol.CommitWrite;
 import dev.leasehold.protocol.CoordinatorGrpc;
-import dev.leasehold.protocol.GrantWrite;
 import dev.leasehold.protocol.InspectElements;
 import dev.leasehold.protocol.InspectReply;
 import dev.leasehold.protocol.InspectRequest;
@@ -41,20 +38,15 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.Timer;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import java.io.IOException;
-import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,20 +54,14 @@ import org.slf4j.LoggerFactory;
  * What sites call: the coordinator's gRPC service. Only the leader serves; any other peer answers
  * {@code NOT_LEADER} with the leader's client address, so a site may call any peer.
  *
- * <p>Every change goes through the log ({@link Submitter}); what this class adds is the waiting the
- * rules need: a READ waits out a write in progress, a WRITE recalls the readers in parallel and
- * waits until each has released its lease or its session has expired, never less.
+ * <p>Every change goes through the log ({@link Submitter}); the waiting the rules need when a lease
+ * is asked for (a READ waits out a write in progress; a WRITE recalls the readers and waits for
+ * them) is {@link Grants}'.
  *
  * <p>Thread-safe; each call runs on its own virtual thread.
  */
 final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(CoordinatorService.class);
-
-  /** The longest a grant may be waited for, whatever the site asks. */
-  private static final long MAX_WAIT_MILLIS = 60_000;
-
-  /** How often a recall is sent again to a holder that has not released (streams reconnect). */
-  private static final long RESEND_NANOS = Changes.millis(1000);
 
   /** What the service needs of the peer it runs in. */
   interface Peer {
@@ -100,14 +86,12 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     Map<String, String> peerAddresses();
   }
 
-  private volatile @Nullable Timer recallDuration;
   private volatile Tracer tracer = OpenTelemetry.noop().getTracer("dev.leasehold.coordinator");
   private final Peer peer;
   private final Submitter submitter;
   private final RecallHub recalls;
-  private final Changes changes;
   private final CoordinatorSettings settings;
-  private final LongSupplier nanoTime;
+  private final Grants grants;
 
   CoordinatorService(
       Peer peer,
@@ -119,9 +103,8 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     this.peer = peer;
     this.submitter = submitter;
     this.recalls = recalls;
-    this.changes = changes;
     this.settings = settings;
-    this.nanoTime = nanoTime;
+    this.grants = new Grants(peer, submitter, recalls, changes, nanoTime);
   }
 
   @Override
@@ -196,7 +179,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     try (Scope scope = span.makeCurrent()) {
       run(
           out,
-          () -> request.getMode() == Mode.WRITE ? acquireWrite(request) : acquireRead(request));
+          () -> request.getMode() == Mode.WRITE ? grants.write(request) : grants.read(request));
     } finally {
       span.end();
     }
@@ -204,161 +187,12 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
   void bindTracing(OpenTelemetry telemetry) {
     tracer = telemetry.getTracer("dev.leasehold.coordinator");
+    grants.bindTracing(tracer);
   }
 
-  private AcquireReply acquireRead(AcquireRequest request)
-      throws IOException, InterruptedException {
-    long deadline = nanoTime.getAsLong() + waitNanos(request);
-    Command command =
-        Command.newBuilder()
-            .setAcquireRead(
-                AcquireRead.newBuilder()
-                    .setSession(request.getSession())
-                    .setElement(request.getElement()))
-            .build();
-    while (true) {
-      long seen = changes.generation();
-      CommandResult r = submitter.submit(command);
-      if (r.getOutcome() != Outcome.BUSY) {
-        return grant(r);
-      }
-      // A write of the element is in progress elsewhere: wait for it to end.
-      if (!waitForChange(seen, deadline)) {
-        return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
-      }
-    }
-  }
-
-  private AcquireReply acquireWrite(AcquireRequest request)
-      throws IOException, InterruptedException {
-    long deadline = nanoTime.getAsLong() + waitNanos(request);
-    long session = request.getSession();
-    Command begin =
-        Command.newBuilder()
-            .setBeginWrite(
-                BeginWrite.newBuilder().setSession(session).setElement(request.getElement()))
-            .build();
-    Command grant =
-        Command.newBuilder()
-            .setGrantWrite(
-                GrantWrite.newBuilder().setSession(session).setElement(request.getElement()))
-            .build();
-    Map<Long, Long> lastSent = new HashMap<>();
-    long firstRecall = 0;
-    Span recall = Span.getInvalid();
-    try {
-      long seen = changes.generation();
-      CommandResult r = submitter.submit(begin);
-      while (true) {
-        if (r.getOutcome() == Outcome.BUSY) {
-          // Another site holds or waits for WRITE: wait for that write to end, then claim again.
-          if (!waitForChange(seen, deadline)) {
-            return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
-          }
-          seen = changes.generation();
-          r = submitter.submit(begin);
-          continue;
-        }
-        if (r.getOutcome() != Outcome.OK || r.getMode() == Mode.WRITE) {
-          Timer timer = recallDuration;
-          if (firstRecall != 0 && r.getMode() == Mode.WRITE && timer != null) {
-            timer.record(nanoTime.getAsLong() - firstRecall, TimeUnit.NANOSECONDS);
-          }
-          return grant(r);
-        }
-        // Readers to recall, in parallel. A holder that does not answer is waited out until its
-        // session expires (SessionWatch), never less; the recall is sent again now and then, in
-        // case the holder's stream was reconnecting.
-        long now = nanoTime.getAsLong();
-        if (firstRecall == 0) {
-          firstRecall = now;
-        }
-        long nextResend = now + RESEND_NANOS;
-        for (long holder : r.getHoldersList()) {
-          Long sent = lastSent.get(holder);
-          if (sent == null || now - sent >= RESEND_NANOS) {
-            recalls.recall(holder, request.getElement(), Mode.READ);
-            lastSent.put(holder, now);
-            sent = now;
-          }
-          nextResend = Math.min(nextResend, sent + RESEND_NANOS);
-        }
-        while (changes.generation() == seen && nanoTime.getAsLong() - nextResend < 0) {
-          if (!peer.isLeader()) {
-            return AcquireReply.newBuilder()
-                .setOutcome(Outcome.NOT_LEADER)
-                .setLeaderAddress(peer.leaderAddress())
-                .build();
-          }
-          long left = deadline - nanoTime.getAsLong();
-          if (left <= 0) {
-            // Out of time: give up the claim, so that readers are admitted again.
-            submitter.submit(
-                Command.newBuilder()
-                    .setRelease(
-                        ReleaseLeases.newBuilder()
-                            .setSession(session)
-                            .addElements(request.getElement()))
-                    .build());
-            return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
-          }
-          long untilResend = nextResend - nanoTime.getAsLong();
-          changes.awaitAfter(
-              seen, Math.max(0, Math.min(left, Math.min(untilResend, Changes.millis(200)))));
-        }
-        seen = changes.generation();
-        r = submitter.submit(grant);
-      }
-    } finally {
-      recall.end();
-    }
-  }
-
-  /**
-   * Registers {@code leasehold_coordinator_recall_duration_seconds}: from the first recall a WRITE
-   * grant needed to the grant (every holder released, or was waited out).
-   */
+  /** See {@link Grants#bindMetrics}. */
   void bindMetrics(MeterRegistry registry, Tags tags) {
-    recallDuration =
-        Timer.builder("leasehold.coordinator.recall.duration")
-            .description("Time a WRITE grant waited for the READ leases it recalled")
-            .tags(tags)
-            .serviceLevelObjectives(
-                Duration.ofMillis(1),
-                Duration.ofMillis(5),
-                Duration.ofMillis(10),
-                Duration.ofMillis(50),
-                Duration.ofMillis(100),
-                Duration.ofMillis(500),
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(5),
-                Duration.ofSeconds(15),
-                Duration.ofSeconds(30))
-            .register(registry);
-  }
-
-  /** Waits for the table to change or the deadline to pass; false if the deadline passed. */
-  private boolean waitForChange(long seen, long deadline) throws InterruptedException {
-    long left = deadline - nanoTime.getAsLong();
-    if (left <= 0) {
-      return false;
-    }
-    changes.awaitAfter(seen, Math.min(left, Changes.millis(200)));
-    return true;
-  }
-
-  private long waitNanos(AcquireRequest request) {
-    long millis = request.getWaitMillis() == 0 ? 30_000 : request.getWaitMillis();
-    return Changes.millis(Math.min(millis, MAX_WAIT_MILLIS));
-  }
-
-  private static AcquireReply grant(CommandResult r) {
-    return AcquireReply.newBuilder()
-        .setOutcome(r.getOutcome())
-        .setMode(r.getMode())
-        .setVersion(r.getVersion())
-        .setEpoch(r.getEpoch())
-        .build();
+    grants.bindMetrics(registry, tags);
   }
 
   @Override

@@ -1,0 +1,225 @@
+package dev.leasehold.coordinator;
+
+import dev.leasehold.protocol.AcquireRead;
+import dev.leasehold.protocol.AcquireReply;
+import dev.leasehold.protocol.AcquireRequest;
+import dev.leasehold.protocol.BeginWrite;
+import dev.leasehold.protocol.Command;
+import dev.leasehold.protocol.CommandResult;
+import dev.leasehold.protocol.GrantWrite;
+import dev.leasehold.protocol.Mode;
+import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.ReleaseLeases;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The waiting that granting a lease needs (PROTOCOL.md, Leases): a READ waits out a write in
+ * progress elsewhere; a WRITE recalls every other reader, in parallel, sending each recall again
+ * now and then (streams reconnect), and waits until every holder has released or its session has
+ * expired ({@link SessionWatch}), never less. Every decision is the {@link LeaseTable}'s, reached
+ * through the log; this class only waits for the table to change ({@link Changes}).
+ *
+ * <p>Thread-safe: each acquisition runs on its caller's thread and keeps its state on the stack.
+ */
+final class Grants {
+  /** The longest a grant may be waited for, whatever the site asks. */
+  private static final long MAX_WAIT_MILLIS = 60_000;
+
+  /** How often a recall is sent again to a holder that has not released (streams reconnect). */
+  private static final long RESEND_NANOS = Changes.millis(1000);
+
+  private final CoordinatorService.Peer peer;
+  private final Submitter submitter;
+  private final RecallHub recalls;
+  private final Changes changes;
+  private final LongSupplier nanoTime;
+  private volatile @Nullable Timer recallDuration;
+  private volatile Tracer tracer = OpenTelemetry.noop().getTracer("dev.leasehold.coordinator");
+
+  Grants(
+      CoordinatorService.Peer peer,
+      Submitter submitter,
+      RecallHub recalls,
+      Changes changes,
+      LongSupplier nanoTime) {
+    this.peer = peer;
+    this.submitter = submitter;
+    this.recalls = recalls;
+    this.changes = changes;
+    this.nanoTime = nanoTime;
+  }
+
+  /** READ: granted at once, unless a write is in progress elsewhere, which it waits out. */
+  AcquireReply read(AcquireRequest request) throws IOException, InterruptedException {
+    long deadline = nanoTime.getAsLong() + waitNanos(request);
+    Command command =
+        Command.newBuilder()
+            .setAcquireRead(
+                AcquireRead.newBuilder()
+                    .setSession(request.getSession())
+                    .setElement(request.getElement()))
+            .build();
+    while (true) {
+      long seen = changes.generation();
+      CommandResult r = submitter.submit(command);
+      if (r.getOutcome() != Outcome.BUSY) {
+        return grant(r);
+      }
+      // A write of the element is in progress elsewhere: wait for it to end.
+      if (!waitForChange(seen, deadline)) {
+        return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
+      }
+    }
+  }
+
+  /**
+   * WRITE: claims the element, recalls every other reader in parallel, and waits until each has
+   * released or its session has expired (never less), or the request's wait runs out.
+   */
+  AcquireReply write(AcquireRequest request) throws IOException, InterruptedException {
+    long deadline = nanoTime.getAsLong() + waitNanos(request);
+    long session = request.getSession();
+    Command begin =
+        Command.newBuilder()
+            .setBeginWrite(
+                BeginWrite.newBuilder().setSession(session).setElement(request.getElement()))
+            .build();
+    Command grant =
+        Command.newBuilder()
+            .setGrantWrite(
+                GrantWrite.newBuilder().setSession(session).setElement(request.getElement()))
+            .build();
+    Map<Long, Long> lastSent = new HashMap<>();
+    long firstRecall = 0;
+    Span recall = Span.getInvalid();
+    try {
+      long seen = changes.generation();
+      CommandResult r = submitter.submit(begin);
+      while (true) {
+        if (r.getOutcome() == Outcome.BUSY) {
+          // Another site holds or waits for WRITE: wait for that write to end, then claim again.
+          if (!waitForChange(seen, deadline)) {
+            return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
+          }
+          seen = changes.generation();
+          r = submitter.submit(begin);
+          continue;
+        }
+        if (r.getOutcome() != Outcome.OK || r.getMode() == Mode.WRITE) {
+          Timer timer = recallDuration;
+          if (firstRecall != 0 && r.getMode() == Mode.WRITE && timer != null) {
+            timer.record(nanoTime.getAsLong() - firstRecall, TimeUnit.NANOSECONDS);
+          }
+          return grant(r);
+        }
+        // Readers to recall, in parallel. A holder that does not answer is waited out until its
+        // session expires (SessionWatch), never less; the recall is sent again now and then, in
+        // case the holder's stream was reconnecting.
+        long now = nanoTime.getAsLong();
+        if (firstRecall == 0) {
+          firstRecall = now;
+        }
+        long nextResend = now + RESEND_NANOS;
+        for (long holder : r.getHoldersList()) {
+          Long sent = lastSent.get(holder);
+          if (sent == null || now - sent >= RESEND_NANOS) {
+            recalls.recall(holder, request.getElement(), Mode.READ);
+            lastSent.put(holder, now);
+            sent = now;
+          }
+          nextResend = Math.min(nextResend, sent + RESEND_NANOS);
+        }
+        while (changes.generation() == seen && nanoTime.getAsLong() - nextResend < 0) {
+          if (!peer.isLeader()) {
+            return AcquireReply.newBuilder()
+                .setOutcome(Outcome.NOT_LEADER)
+                .setLeaderAddress(peer.leaderAddress())
+                .build();
+          }
+          long left = deadline - nanoTime.getAsLong();
+          if (left <= 0) {
+            // Out of time: give up the claim, so that readers are admitted again.
+            submitter.submit(
+                Command.newBuilder()
+                    .setRelease(
+                        ReleaseLeases.newBuilder()
+                            .setSession(session)
+                            .addElements(request.getElement()))
+                    .build());
+            return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
+          }
+          long untilResend = nextResend - nanoTime.getAsLong();
+          changes.awaitAfter(
+              seen, Math.max(0, Math.min(left, Math.min(untilResend, Changes.millis(200)))));
+        }
+        seen = changes.generation();
+        r = submitter.submit(grant);
+      }
+    } finally {
+      recall.end();
+    }
+  }
+
+  void bindTracing(Tracer tracer) {
+    this.tracer = tracer;
+  }
+
+  /**
+   * Registers {@code leasehold_coordinator_recall_duration_seconds}: from the first recall a WRITE
+   * grant needed to the grant (every holder released, or was waited out).
+   */
+  void bindMetrics(MeterRegistry registry, Tags tags) {
+    recallDuration =
+        Timer.builder("leasehold.coordinator.recall.duration")
+            .description("Time a WRITE grant waited for the READ leases it recalled")
+            .tags(tags)
+            .serviceLevelObjectives(
+                Duration.ofMillis(1),
+                Duration.ofMillis(5),
+                Duration.ofMillis(10),
+                Duration.ofMillis(50),
+                Duration.ofMillis(100),
+                Duration.ofMillis(500),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(15),
+                Duration.ofSeconds(30))
+            .register(registry);
+  }
+
+  /** Waits for the table to change or the deadline to pass; false if the deadline passed. */
+  private boolean waitForChange(long seen, long deadline) throws InterruptedException {
+    long left = deadline - nanoTime.getAsLong();
+    if (left <= 0) {
+      return false;
+    }
+    changes.awaitAfter(seen, Math.min(left, Changes.millis(200)));
+    return true;
+  }
+
+  private long waitNanos(AcquireRequest request) {
+    long millis = request.getWaitMillis() == 0 ? 30_000 : request.getWaitMillis();
+    return Changes.millis(Math.min(millis, MAX_WAIT_MILLIS));
+  }
+
+  private static AcquireReply grant(CommandResult r) {
+    return AcquireReply.newBuilder()
+        .setOutcome(r.getOutcome())
+        .setMode(r.getMode())
+        .setVersion(r.getVersion())
+        .setEpoch(r.getEpoch())
+        .build();
+  }
+}
