@@ -215,8 +215,8 @@ final class AdminCommand {
     }
   }
 
-  @Command(name = "evict", description = "Drops the site's cached chunks of a prefix.")
-  static final class Evict implements Callable<Integer> {
+  /** A call about a bucket's prefix: {@code BUCKET [PREFIX]}, the answer printed. */
+  abstract static class OnPrefix implements Callable<Integer> {
     @CommandLine.ParentCommand AdminCommand admin;
 
     @Parameters(index = "0", paramLabel = "BUCKET")
@@ -225,43 +225,14 @@ final class AdminCommand {
     @Parameters(index = "1", paramLabel = "PREFIX", defaultValue = "")
     String prefix = "";
 
-    @Override
-    public Integer call() {
-      admin.print(admin.call("POST", "evict?bucket=" + q(bucket) + "&prefix=" + q(prefix)));
-      return 0;
-    }
-  }
+    /** The HTTP method and the API path (before the query). */
+    abstract String method();
 
-  @Command(name = "pin", description = "Keeps the site's cached chunks of a prefix from eviction.")
-  static final class Pin implements Callable<Integer> {
-    @CommandLine.ParentCommand AdminCommand admin;
-
-    @Parameters(index = "0", paramLabel = "BUCKET")
-    String bucket = "";
-
-    @Parameters(index = "1", paramLabel = "PREFIX", defaultValue = "")
-    String prefix = "";
+    abstract String path();
 
     @Override
     public Integer call() {
-      admin.print(admin.call("POST", "pin?bucket=" + q(bucket) + "&prefix=" + q(prefix)));
-      return 0;
-    }
-  }
-
-  @Command(name = "unpin", description = "Lets the site's cached chunks of a prefix be evicted.")
-  static final class Unpin implements Callable<Integer> {
-    @CommandLine.ParentCommand AdminCommand admin;
-
-    @Parameters(index = "0", paramLabel = "BUCKET")
-    String bucket = "";
-
-    @Parameters(index = "1", paramLabel = "PREFIX", defaultValue = "")
-    String prefix = "";
-
-    @Override
-    public Integer call() {
-      admin.print(admin.call("POST", "unpin?bucket=" + q(bucket) + "&prefix=" + q(prefix)));
+      admin.print(admin.call(method(), path() + "?bucket=" + q(bucket) + "&prefix=" + q(prefix)));
       return 0;
     }
   }
@@ -269,19 +240,54 @@ final class AdminCommand {
   @Command(
       name = "leases",
       description = "The coordinator's lease table under a prefix: versions and holding sites.")
-  static final class LeaseTable implements Callable<Integer> {
-    @CommandLine.ParentCommand AdminCommand admin;
-
-    @Parameters(index = "0", paramLabel = "BUCKET")
-    String bucket = "";
-
-    @Parameters(index = "1", paramLabel = "PREFIX", defaultValue = "")
-    String prefix = "";
+  static final class LeaseTable extends OnPrefix {
+    @Override
+    String method() {
+      return "GET";
+    }
 
     @Override
-    public Integer call() {
-      admin.print(admin.call("GET", "leases?bucket=" + q(bucket) + "&prefix=" + q(prefix)));
-      return 0;
+    String path() {
+      return "leases";
+    }
+  }
+
+  @Command(name = "evict", description = "Drops the site's cached chunks of a prefix.")
+  static final class Evict extends OnPrefix {
+    @Override
+    String method() {
+      return "POST";
+    }
+
+    @Override
+    String path() {
+      return "evict";
+    }
+  }
+
+  @Command(name = "pin", description = "Keeps the site's cached chunks of a prefix from eviction.")
+  static final class Pin extends OnPrefix {
+    @Override
+    String method() {
+      return "POST";
+    }
+
+    @Override
+    String path() {
+      return "pin";
+    }
+  }
+
+  @Command(name = "unpin", description = "Lets the site's cached chunks of a prefix be evicted.")
+  static final class Unpin extends OnPrefix {
+    @Override
+    String method() {
+      return "POST";
+    }
+
+    @Override
+    String path() {
+      return "unpin";
     }
   }
 }
