@@ -12,7 +12,6 @@ import dev.leasehold.protocol.SessionState;
 import dev.leasehold.protocol.TableSnapshot;
 import dev.leasehold.protocol.VersionInfo;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -36,7 +35,7 @@ import java.util.Set;
  *       bars new readers, so writers do not starve).
  *   <li>WRITE(E) is granted to one session once no other session holds READ(E): {@code BeginWrite}
  *       names the holders to recall; {@code GrantWrite} succeeds when they are gone (released, or
- *       their sessions expired). Every grant increments the element's epoch.
+ *       their sessions expired). Every grant takes a new epoch, greater than any granted before.
  *   <li>A commit or abort must carry the current grant's epoch and come from its holder, or it is
  *       refused ({@code STALE_EPOCH}). A commit bumps the version and leaves the writer a READ
  *       lease on it (the downgrade).
@@ -80,7 +79,10 @@ final class LeaseTable {
   }
 
   private final Map<Long, Session> sessions = new LinkedHashMap<>();
-  private final Map<ElementKey, Entry> elements = new HashMap<>();
+
+  /** In access order (least recently touched first): the order {@link #trim} forgets in. */
+  private final LinkedHashMap<ElementKey, Entry> elements = new LinkedHashMap<>(16, 0.75f, true);
+
   private final Map<String, String> peerAddresses = new LinkedHashMap<>();
 
   /** The bucket → origin table: the origin each bucket lives in, bound by the first site to ask. */
@@ -88,7 +90,27 @@ final class LeaseTable {
 
   private long nextSession = 1;
 
+  /** The last epoch granted, table-wide: epochs never repeat, even for a forgotten element. */
+  private long lastEpoch;
+
+  /** The most elements the table keeps; beyond it, the least recently touched idle ones go. */
+  private final int maxElements;
+
+  LeaseTable() {
+    this(1_000_000);
+  }
+
+  LeaseTable(int maxElements) {
+    this.maxElements = maxElements;
+  }
+
   CommandResult apply(Command command) {
+    CommandResult result = applyRule(command);
+    trim();
+    return result;
+  }
+
+  private CommandResult applyRule(Command command) {
     return switch (command.getCommandCase()) {
       case REGISTER ->
           register(command.getRegister().getSite(), command.getRegister().getAddress());
@@ -262,7 +284,7 @@ final class LeaseTable {
     e.readers.remove(session);
     e.pendingWriter = 0;
     e.writer = session;
-    e.epoch++;
+    e.epoch = ++lastEpoch;
     return granted(session, e).build();
   }
 
@@ -345,8 +367,28 @@ final class LeaseTable {
 
   /** Drops an element no one leases whose version is not known: it says nothing. */
   private void forgetIfIdle(ElementKey key, Entry e) {
-    if (e.idle() && !e.version.getKnown() && e.epoch == 0) {
+    if (e.idle() && !e.version.getKnown()) {
       elements.remove(key);
+    }
+  }
+
+  /**
+   * Keeps the table within {@code maxElements}: forgets the least recently touched elements no one
+   * leases. What is lost is only a known version (readers then ask the origin, which a
+   * write-through commit has made current); epochs are table-wide, so no grant's epoch is reused.
+   * Bounded work per command: looks at most at 64 elements.
+   */
+  private void trim() {
+    int over = elements.size() - maxElements;
+    if (over <= 0) {
+      return;
+    }
+    var it = elements.values().iterator();
+    for (int looked = 0; over > 0 && looked < 64 && it.hasNext(); looked++) {
+      if (it.next().idle()) {
+        it.remove();
+        over--;
+      }
     }
   }
 
@@ -445,7 +487,8 @@ final class LeaseTable {
   // ---- snapshots
 
   TableSnapshot snapshot() {
-    TableSnapshot.Builder b = TableSnapshot.newBuilder().setNextSession(nextSession);
+    TableSnapshot.Builder b =
+        TableSnapshot.newBuilder().setNextSession(nextSession).setLastEpoch(lastEpoch);
     for (Session s : sessions.values()) {
       b.addSessions(
           SessionState.newBuilder()
@@ -475,6 +518,7 @@ final class LeaseTable {
     elements.clear();
     peerAddresses.clear();
     nextSession = snapshot.getNextSession();
+    lastEpoch = snapshot.getLastEpoch();
     for (SessionState s : snapshot.getSessionsList()) {
       sessions.put(s.getId(), new Session(s.getId(), s.getSite(), s.getAddress(), s.getRenewals()));
     }
@@ -482,6 +526,7 @@ final class LeaseTable {
       Entry e = new Entry();
       e.version = es.getVersion();
       e.epoch = es.getEpoch();
+      lastEpoch = Math.max(lastEpoch, e.epoch); // a snapshot from before table-wide epochs
       e.readers.addAll(es.getReadersList());
       e.writer = es.getWriter();
       e.pendingWriter = es.getPendingWriter();
