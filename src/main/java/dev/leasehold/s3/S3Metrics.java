@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The S3 front end's meters: requests by operation and status ({@code leasehold_s3_requests_total})
@@ -13,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * fixed buckets). Labels are bounded: the operations are the {@link S3Operation}s plus "None",
  * statuses are HTTP codes.
  *
- * <p>Thread-safe: meters are registered once per label set and cached in concurrent maps.
+ * <p>Thread-safe: meters are registered once per label set (the registry hands a racing caller the
+ * same meter) and cached in concurrent structures, so a request allocates nothing here.
  */
 final class S3Metrics {
   private static final Duration[] BUCKETS = {
@@ -34,10 +36,12 @@ final class S3Metrics {
     Duration.ofSeconds(30)
   };
 
-  private record Outcome(String operation, String status) {}
-
   private final MeterRegistry registry;
-  private final ConcurrentHashMap<Outcome, Counter> requests = new ConcurrentHashMap<>();
+
+  /** Per operation, a counter per status code (index 0: no response), registered on first use. */
+  private final ConcurrentHashMap<String, AtomicReferenceArray<Counter>> requests =
+      new ConcurrentHashMap<>();
+
   private final ConcurrentHashMap<String, Timer> latencies = new ConcurrentHashMap<>();
 
   S3Metrics(MeterRegistry registry) {
@@ -46,16 +50,20 @@ final class S3Metrics {
 
   /** One request ended: {@code status} 0 if no response was sent (the client went away). */
   void record(String operation, int status, long nanos) {
-    requests
-        .computeIfAbsent(
-            new Outcome(operation, status == 0 ? "none" : Integer.toString(status)),
-            o ->
-                Counter.builder("leasehold.s3.requests")
-                    .description("S3 requests served, by operation and HTTP status")
-                    .tag("operation", o.operation())
-                    .tag("status", o.status())
-                    .register(registry))
-        .increment();
+    AtomicReferenceArray<Counter> byStatus =
+        requests.computeIfAbsent(operation, op -> new AtomicReferenceArray<>(600));
+    int index = status > 0 && status < 600 ? status : 0;
+    Counter counter = byStatus.get(index);
+    if (counter == null) {
+      counter =
+          Counter.builder("leasehold.s3.requests")
+              .description("S3 requests served, by operation and HTTP status")
+              .tag("operation", operation)
+              .tag("status", index == 0 ? "none" : Integer.toString(index))
+              .register(registry); // the registry returns the same counter to a racing caller
+      byStatus.set(index, counter);
+    }
+    counter.increment();
     latencies
         .computeIfAbsent(
             operation,
