@@ -110,15 +110,6 @@ enum S3Operation {
     throw notAllowed(method);
   }
 
-  /** The operation's AWS name, or {@link #NONE} if the request names none. */
-  static String label(S3Request request) {
-    try {
-      return of(request).awsName();
-    } catch (S3Exception e) {
-      return NONE;
-    }
-  }
-
   static S3Exception notAllowed(HttpMethod method) {
     return S3Error.METHOD_NOT_ALLOWED
         .exception()

@@ -145,10 +145,21 @@ public final class S3Service {
     try (Scope scope = span.makeCurrent()) {
       S3Request request = router.parse(exchange.request());
       resource = request.resource();
-      operation = S3Operation.label(request);
+      S3Operation op = null;
+      S3Exception notAnOperation = null;
+      try {
+        op = S3Operation.of(request);
+        operation = op.awsName();
+      } catch (S3Exception e) {
+        notAnOperation = e; // answered after the signature is checked, as any other error
+      }
       Authentication auth = authenticator.authenticate(request);
       accessKey = auth.accessKey();
-      dispatch(request, exchange, auth);
+      rejectUnsupported(request);
+      if (op == null) {
+        throw notAnOperation != null ? notAnOperation : S3Error.INTERNAL_ERROR.exception();
+      }
+      dispatch(op, request, exchange, auth);
     } catch (NotModifiedException e) {
       respond304(exchange, e);
     } catch (S3Exception e) {
@@ -184,8 +195,7 @@ public final class S3Service {
     }
   }
 
-  private void dispatch(S3Request request, Exchange exchange, Authentication auth)
-      throws IOException {
+  private static void rejectUnsupported(S3Request request) {
     for (var param : request.query()) {
       if (UNSUPPORTED.contains(param.getKey())) {
         throw S3Error.NOT_IMPLEMENTED
@@ -193,9 +203,14 @@ public final class S3Service {
             .with("Subresource", param.getKey());
       }
     }
+  }
+
+  private void dispatch(
+      S3Operation operation, S3Request request, Exchange exchange, Authentication auth)
+      throws IOException {
     String bucket = request.bucket();
     String key = request.key();
-    switch (S3Operation.of(request)) {
+    switch (operation) {
       case LIST_BUCKETS -> buckets.listBuckets(exchange);
       case GET_BUCKET_LOCATION -> buckets.location(required(bucket), exchange);
       case GET_BUCKET_VERSIONING -> buckets.versioning(required(bucket), exchange);
