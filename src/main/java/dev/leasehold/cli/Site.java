@@ -59,6 +59,11 @@ public final class Site implements AutoCloseable {
   private final Tracing tracing;
   private volatile @Nullable SiteAdmin adminActions;
 
+  private record OriginProbe(Health health, long at) {}
+
+  private static final long ORIGIN_PROBE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+  private volatile @Nullable OriginProbe originProbe;
+
   private Site(
       SiteConfig config,
       Credentials credentials,
@@ -226,12 +231,28 @@ public final class Site implements AutoCloseable {
     if (!leases.coordinatorReachable()) {
       return Health.notReady("the coordinator did not answer the last renewal (no leader?)");
     }
+    return originHealth();
+  }
+
+  /**
+   * Whether the origin answers (a ListBuckets call), asked at most once a second however often
+   * probes and scrapes come: a probe should not cost the origin a request each time.
+   */
+  private Health originHealth() {
+    OriginProbe last = originProbe;
+    long now = System.nanoTime();
+    if (last != null && now - last.at() < ORIGIN_PROBE_NANOS) {
+      return last.health();
+    }
+    Health health;
     try {
       origin.listBuckets();
-      return Health.READY;
+      health = Health.READY;
     } catch (RuntimeException e) {
-      return Health.notReady("origin unreachable: " + e.getMessage());
+      health = Health.notReady("origin unreachable: " + e.getMessage());
     }
+    originProbe = new OriginProbe(health, now);
+    return health;
   }
 
   private AdminActions adminActions() {
