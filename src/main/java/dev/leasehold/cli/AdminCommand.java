@@ -32,6 +32,7 @@ import picocli.CommandLine.Parameters;
     subcommands = {
       AdminCommand.Sites.class,
       AdminCommand.Cache.class,
+      AdminCommand.Buckets.class,
       AdminCommand.Lease.class,
       AdminCommand.LeaseTable.class,
       AdminCommand.Warm.class,
@@ -119,6 +120,17 @@ final class AdminCommand {
     @Override
     public Integer call() {
       admin.print(admin.call("GET", "sites"));
+      return 0;
+    }
+  }
+
+  @Command(name = "buckets", description = "Every bucket, its origin and its write mode.")
+  static final class Buckets implements Callable<Integer> {
+    @CommandLine.ParentCommand AdminCommand admin;
+
+    @Override
+    public Integer call() {
+      admin.print(admin.call("GET", "buckets"));
       return 0;
     }
   }

@@ -72,6 +72,20 @@ final class SiteAdmin implements AdminActions {
   }
 
   @Override
+  public Map<String, Object> buckets() {
+    List<Map<String, Object>> buckets = new ArrayList<>();
+    new java.util.TreeMap<>(queries.status().getBucketOriginsMap())
+        .forEach((bucket, origin) -> {
+          Map<String, Object> b = new LinkedHashMap<>();
+          b.put("bucket", bucket);
+          b.put("origin", origin);
+          b.put("writeMode", "write-through"); // the only mode until write-back buckets
+          buckets.add(b);
+        });
+    return Map.of("buckets", buckets);
+  }
+
+  @Override
   public Map<String, Object> cache() {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("sizeBytes", cache.weightedSize());

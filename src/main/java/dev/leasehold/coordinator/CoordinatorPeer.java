@@ -394,6 +394,11 @@ public final class CoordinatorPeer implements AutoCloseable {
       return stateMachine.peerAddresses();
     }
 
+    @Override
+    public Map<String, String> bucketOrigins() {
+      return stateMachine.bucketOrigins();
+    }
+
     private @Nullable RaftPeerId leaderPeer() {
       RaftServer r = raft;
       if (r == null) {

@@ -84,6 +84,9 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
     /** The client address of each peer that announced itself, by id. */
     Map<String, String> peerAddresses();
+
+    /** The bucket → origin table. */
+    Map<String, String> bucketOrigins();
   }
 
   private volatile Tracer tracer = OpenTelemetry.noop().getTracer("dev.leasehold.coordinator");
@@ -355,6 +358,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
             .setSessions(peer.sessions())
             .setAppliedIndex(Math.max(0, peer.appliedIndex()))
             .putAllPeers(peer.peerAddresses())
+            .putAllBucketOrigins(peer.bucketOrigins())
             .addAllSites(
                 peer.siteAddresses().entrySet().stream()
                     .map(e -> SiteEntry.newBuilder().setSite(e.getKey()).setAddress(e.getValue()))

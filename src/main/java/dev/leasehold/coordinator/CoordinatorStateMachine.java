@@ -46,6 +46,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
   private volatile Map<Long, Long> sessions = Map.of();
   private volatile Map<String, String> peerAddresses = Map.of();
   private volatile Map<String, String> siteAddresses = Map.of();
+  private volatile Map<String, String> bucketOrigins = Map.of();
   private volatile boolean startedEmpty = true;
   private volatile @Nullable RaftPeerId leader;
 
@@ -115,7 +116,8 @@ final class CoordinatorStateMachine extends BaseStateMachine {
       if (command.hasRegister()
           || command.hasRenew()
           || command.hasExpire()
-          || command.hasPeerAddress()) {
+          || command.hasPeerAddress()
+          || command.hasBindBucket()) {
         publish();
       }
       updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
@@ -140,11 +142,19 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     sessions = table.sessionRenewals();
     peerAddresses = table.peerAddresses();
     siteAddresses = java.util.Collections.unmodifiableMap(table.siteAddresses());
+    if (table.bucketOriginCount() != bucketOrigins.size()) {
+      bucketOrigins = table.bucketOrigins(); // only a new binding changes it: copy when it grew
+    }
   }
 
   /** Every live session and its renewal count, as of the last apply. */
   Map<Long, Long> sessions() {
     return sessions;
+  }
+
+  /** The bucket → origin table, as of the last apply. */
+  Map<String, String> bucketOrigins() {
+    return bucketOrigins;
   }
 
   /** The address each site with a live session gave, by name, as of the last apply. */

@@ -447,6 +447,15 @@ final class LeaseTable {
     return s == null ? "" : s.site;
   }
 
+  int bucketOriginCount() {
+    return bucketOrigins.size();
+  }
+
+  /** The bucket → origin table. */
+  Map<String, String> bucketOrigins() {
+    return Map.copyOf(bucketOrigins);
+  }
+
   /** The address each site with a live session gave, by site name. */
   Map<String, String> siteAddresses() {
     Map<String, String> out = new java.util.TreeMap<>();

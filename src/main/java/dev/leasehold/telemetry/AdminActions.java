@@ -10,6 +10,9 @@ public interface AdminActions {
   /** Every site of the namespace and the coordinator's view of the group. */
   Map<String, Object> sites();
 
+  /** Every bucket the namespace has bound, with its origin and write mode. */
+  Map<String, Object> buckets();
+
   /** The cache: size, budget, chunks, hits and misses. */
   Map<String, Object> cache();
 

@@ -20,8 +20,8 @@ import java.util.function.Supplier;
  * Authorization: Bearer <admin token>}:
  *
  * <ul>
- *   <li>{@code GET sites}, {@code GET cache}, {@code GET lease?bucket=B&key=K} (this site's),
- *       {@code GET leases?bucket=B&prefix=P&limit=N} (the coordinator's table);
+ *   <li>{@code GET sites}, {@code GET buckets}, {@code GET cache}, {@code GET lease?bucket=B&key=K}
+ *       (this site's), {@code GET leases?bucket=B&prefix=P&limit=N} (the coordinator's table);
  *   <li>{@code POST warm?bucket=B&prefix=P}: starts loading a prefix into the cache, answers 202
  *       with a job; {@code GET jobs/ID}: its progress;
  *   <li>{@code POST evict?bucket=B&prefix=P}: drops the prefix's cached chunks;
@@ -106,6 +106,7 @@ final class AdminApi {
       switch (method + " " + (path.startsWith("jobs/") ? "jobs/" : path)) {
         case "GET sites" -> send(ex, 200, actions.sites());
         case "GET cache" -> send(ex, 200, actions.cache());
+        case "GET buckets" -> send(ex, 200, actions.buckets());
         case "GET lease" -> send(ex, 200, actions.lease(need(q, "bucket"), need(q, "key")));
         case "GET leases" ->
             send(

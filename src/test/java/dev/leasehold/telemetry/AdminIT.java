@@ -61,6 +61,11 @@ class AdminIT {
           .isEqualTo(sites.body().path("coordinator").path("leaderAddress").asText())
           .isNotEmpty();
 
+      JsonNode buckets = call(admin, "GET", "buckets", token).body().path("buckets");
+      assertThat(buckets.findValuesAsText("bucket")).contains(bucket);
+      assertThat(buckets.get(0).path("origin").asText()).isEqualTo(cluster.origin(1).describe());
+      assertThat(buckets.get(0).path("writeMode").asText()).isEqualTo("write-through");
+
       // Warm the prefix at site 1 with the CLI, which follows the job to the end.
       StringWriter out = new StringWriter();
       CommandLine cli = dev.leasehold.cli.Main.commandLine();
