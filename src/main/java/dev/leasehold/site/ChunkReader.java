@@ -14,10 +14,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * the next is already being fetched.
  *
  * <p>Confined to the request's thread, but for {@code loaded}, which chunk loads (on loader
- * threads) add to.
+ * threads) add to under the reader's lock.
  */
 final class ChunkReader {
   private static final Logger LOG = LoggerFactory.getLogger(ChunkReader.class);
@@ -40,8 +41,11 @@ final class ChunkReader {
   private final ObjectInfo version;
   private final long chunkSize;
 
-  /** The chunks this read loaded from the origin (the others it found cached). */
-  private final Set<Long> loaded = ConcurrentHashMap.newKeySet();
+  /**
+   * The chunks this read loaded from the origin (the others it found cached); made on the first
+   * load, so a read served from the cache allocates nothing for it. Guarded by {@code this}.
+   */
+  private @Nullable Set<Long> loaded;
 
   ChunkReader(ChunkCache cache, Origin origin, String bucket, ObjectInfo version) {
     this.cache = cache;
@@ -73,7 +77,7 @@ final class ChunkReader {
       long from = Math.max(span.offset(), chunkStart) - chunkStart;
       long to = Math.min(span.end(), chunkStart + chunkLength(index)) - chunkStart;
       FileChannel chunk = open(index, current);
-      cache.delivered(to - from, loaded.contains(index));
+      cache.delivered(to - from, wasLoaded(index));
       sink.send(chunk, from, to - from);
     }
   }
@@ -86,7 +90,7 @@ final class ChunkReader {
         key(index),
         length,
         out -> {
-          loaded.add(index);
+          markLoaded(index);
           try (Scope scope = request.makeCurrent();
               InputStream in = origin.read(bucket, version.key(), version.etag(), offset, length)) {
             in.transferTo(out);
@@ -112,6 +116,17 @@ final class ChunkReader {
         future = fetch(index);
       }
     }
+  }
+
+  private synchronized void markLoaded(long index) {
+    if (loaded == null) {
+      loaded = new HashSet<>();
+    }
+    loaded.add(index);
+  }
+
+  private synchronized boolean wasLoaded(long index) {
+    return loaded != null && loaded.contains(index);
   }
 
   private ChunkKey key(long index) {
