@@ -16,15 +16,25 @@ import dev.leasehold.object.UploadListRequest;
 import dev.leasehold.object.UploadListing;
 import dev.leasehold.object.WriteCondition;
 import dev.leasehold.origin.Origin;
+import io.opentelemetry.context.Context;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A site over one origin: composes the read, write, list, copy and multipart paths, with leases for
  * every read and write of an object. Thread-safe; holds no state of its own.
  */
 public final class SiteGateway implements Gateway {
+  private static final Logger LOG = LoggerFactory.getLogger(SiteGateway.class);
+  private static final int DELETE_PARALLELISM = 16;
+
   private final Origin origin;
   private final BucketBindings buckets;
   private final ReadPath reads;
@@ -103,19 +113,46 @@ public final class SiteGateway implements Gateway {
   @Override
   public List<DeleteOutcome> deleteAll(String bucket, List<String> keys) {
     buckets.check(bucket);
-    List<DeleteOutcome> outcomes = new ArrayList<>(keys.size());
-    for (String key : keys) {
-      try {
-        writes.delete(bucket, key);
-        outcomes.add(new DeleteOutcome(key, null));
-      } catch (S3Exception e) {
-        if (e.error() == S3Error.NO_SUCH_BUCKET) {
-          throw e;
-        }
-        outcomes.add(new DeleteOutcome(key, e));
+    // Each key is its own write under its own WRITE lease: up to DELETE_PARALLELISM at once, so a
+    // batch of a thousand keys costs a few grant round trips of time, not a thousand.
+    AtomicReferenceArray<DeleteOutcome> outcomes = new AtomicReferenceArray<>(keys.size());
+    Context context = Context.current();
+    Semaphore slots = new Semaphore(DELETE_PARALLELISM);
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < keys.size(); i++) {
+        int n = i;
+        slots.acquireUninterruptibly();
+        threads.execute(
+            context.wrap(() -> {
+              try {
+                outcomes.set(n, deleteOne(bucket, keys.get(n)));
+              } finally {
+                slots.release();
+              }
+            }));
       }
+    } // closing waits for every delete
+    List<DeleteOutcome> out = new ArrayList<>(keys.size());
+    for (int i = 0; i < keys.size(); i++) {
+      DeleteOutcome o = outcomes.get(i);
+      if (o.error() != null && o.error().error() == S3Error.NO_SUCH_BUCKET) {
+        throw o.error();
+      }
+      out.add(o);
     }
-    return outcomes;
+    return out;
+  }
+
+  private DeleteOutcome deleteOne(String bucket, String key) {
+    try {
+      writes.delete(bucket, key);
+      return new DeleteOutcome(key, null);
+    } catch (S3Exception e) {
+      return new DeleteOutcome(key, e);
+    } catch (RuntimeException e) {
+      LOG.error("deleting {}/{} failed unexpectedly", bucket, key, e);
+      return new DeleteOutcome(key, S3Error.INTERNAL_ERROR.exception());
+    }
   }
 
   @Override

@@ -7,11 +7,14 @@ import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.RecordingOrigin;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.DeletedObject;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -205,5 +208,32 @@ class LeasesIT {
     assertThatThrownBy(() -> b.getObject(g -> g.bucket("foreign").key("k")))
         .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.statusCode()).isEqualTo(503));
     assertThat(cluster.backdoor().bucketExists("foreign")).isFalse();
+  }
+
+  @Test
+  void aBatchDeleteRecallsEveryReaderAndLeavesNothingBehind() {
+    List<String> keys = new java.util.ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      String key = "batch/" + i;
+      keys.add(key);
+      a.putObject(p -> p.bucket(bucket).key(key), RequestBody.fromString(key));
+      b.getObjectAsBytes(g -> g.bucket(bucket).key(key)); // B holds READ on every one
+    }
+    keys.add("batch/missing"); // deleting a missing key succeeds
+    var deleted =
+        a.deleteObjects(d ->
+            d.bucket(bucket)
+                .delete(del ->
+                    del.objects(
+                        keys.stream()
+                            .map(k -> ObjectIdentifier.builder().key(k).build())
+                            .toList())));
+    assertThat(deleted.errors()).isEmpty();
+    assertThat(deleted.deleted()).extracting(DeletedObject::key).containsExactlyElementsOf(keys);
+    for (String key : keys) {
+      assertThat(cluster.site(1).leases().held(bucket, key)).isNull();
+      assertThatThrownBy(() -> b.getObject(g -> g.bucket(bucket).key(key)))
+          .isInstanceOf(software.amazon.awssdk.services.s3.model.NoSuchKeyException.class);
+    }
   }
 }
