@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.leasehold.protocol.CoordinatorGrpc;
 import dev.leasehold.protocol.RegisterRequest;
 import dev.leasehold.testkit.LocalCluster;
+import dev.leasehold.testkit.RecordingOrigin;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
@@ -95,6 +96,21 @@ class HealthIT {
 
       cluster.link(0).refuse("Register", false);
       assertThat(await(ready, a -> a.status() == 200, TTL.multipliedBy(3)).status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void probesAskTheOriginAtMostOnceASecond() throws Exception {
+    try (LocalCluster cluster = LocalCluster.builder().sites(1).start()) {
+      URI ready = cluster.site(0).adminEndpoint().resolve("/health/ready");
+      RecordingOrigin origin = cluster.origin(0);
+      long before = origin.count(RecordingOrigin.Call.OTHER); // ListBuckets counts as OTHER
+      long started = System.nanoTime();
+      for (int i = 0; i < 20; i++) {
+        assertThat(get(ready).status()).isEqualTo(200);
+      }
+      long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
+      assertThat(origin.count(RecordingOrigin.Call.OTHER) - before).isBetween(1L, seconds + 2);
     }
   }
 }
