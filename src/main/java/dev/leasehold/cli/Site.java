@@ -56,6 +56,7 @@ public final class Site implements AutoCloseable {
   private final S3Server s3;
   private final AdminServer admin;
   private final Metrics metrics;
+  private final String adminToken;
   private final Tracing tracing;
   private volatile @Nullable SiteAdmin adminActions;
 
@@ -93,6 +94,7 @@ public final class Site implements AutoCloseable {
     } else {
       embedded = null;
     }
+    this.adminToken = CredentialStore.adminToken(config.metaDir(), System.getenv());
     this.admin =
         new AdminServer(
             new InetSocketAddress(config.bind(), config.adminPort()),
@@ -100,7 +102,7 @@ public final class Site implements AutoCloseable {
             this::health,
             metrics,
             this::sites,
-            CredentialStore.adminToken(config.metaDir(), System.getenv()),
+            adminToken,
             this::adminActions);
     this.link = new CoordinatorLink(coordinator, coordinatorInterceptors);
     this.queries = new CoordinatorQueries(link);
@@ -265,7 +267,7 @@ public final class Site implements AutoCloseable {
 
   /** The token the admin API takes. */
   public String adminToken() {
-    return CredentialStore.adminToken(config.metaDir(), System.getenv());
+    return adminToken;
   }
 
   /** Every site of the namespace with its admin endpoint, as the coordinator knows them. */
