@@ -3,6 +3,7 @@ package dev.leasehold.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leasehold.s3.Credentials;
+import dev.leasehold.testkit.BuiltJar;
 import dev.leasehold.testkit.Clients;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -37,14 +38,7 @@ class DemoIT {
   void startsSixProcessesThatServeOneNamespaceAndStopsThemAll(@TempDir Path dir) throws Exception {
     Process demo =
         new ProcessBuilder(
-                ProcessHandle.current().info().command().orElse("java"),
-                "-cp",
-                jar().toString(),
-                Main.class.getName(),
-                "demo",
-                "--data-dir=" + dir,
-                "--base-port=0",
-                "--ttl=3s")
+                BuiltJar.command("demo", "--data-dir=" + dir, "--base-port=0", "--ttl=3s"))
             .redirectErrorStream(true)
             .start();
     Map<String, URI> sites = new HashMap<>();
@@ -131,15 +125,5 @@ class DemoIT {
       }
     }
     return out.toString();
-  }
-
-  private static Path jar() throws IOException {
-    try (DirectoryStream<Path> jars =
-        Files.newDirectoryStream(Path.of("target"), "leasehold-*-all.jar")) {
-      for (Path jar : jars) {
-        return jar.toAbsolutePath();
-      }
-    }
-    throw new IllegalStateException("no target/leasehold-*-all.jar: run after mvn package");
   }
 }

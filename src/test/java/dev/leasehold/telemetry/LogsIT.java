@@ -9,6 +9,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.leasehold.testkit.BuiltJar;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import java.io.BufferedReader;
@@ -18,7 +19,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -115,16 +115,7 @@ class LogsIT {
   void theJsonFormatWritesOneObjectPerLineWithSiteAndRequestId(@TempDir Path dir) throws Exception {
     ProcessBuilder builder =
         new ProcessBuilder(
-            ProcessHandle.current().info().command().orElse("java"),
-            "--enable-native-access=ALL-UNNAMED",
-            "--sun-misc-unsafe-memory-access=allow",
-            "-cp",
-            jar().toString(),
-            "dev.leasehold.cli.Main",
-            "serve",
-            "--data-dir=" + dir,
-            "--s3-port=0",
-            "--admin-port=0");
+            BuiltJar.command("serve", "--data-dir=" + dir, "--s3-port=0", "--admin-port=0"));
     builder.environment().put("LEASEHOLD_LOG_FORMAT", "json");
     builder.redirectError(dir.resolve("stderr.log").toFile());
     Process site = builder.start();
@@ -182,15 +173,5 @@ class LogsIT {
 
   private static List<String> fields(Matcher m, int... groups) {
     return java.util.Arrays.stream(groups).mapToObj(m::group).toList();
-  }
-
-  private static Path jar() throws java.io.IOException {
-    try (DirectoryStream<Path> jars =
-        Files.newDirectoryStream(Path.of("target"), "leasehold-*-all.jar")) {
-      for (Path jar : jars) {
-        return jar.toAbsolutePath();
-      }
-    }
-    throw new IllegalStateException("no target/leasehold-*-all.jar: run after mvn package");
   }
 }
