@@ -1,9 +1,7 @@
 package dev.leasehold.telemetry;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -34,8 +32,6 @@ import java.util.function.Supplier;
  * <p>Thread-safe: jobs live in a concurrent map and publish their progress through atomics.
  */
 final class AdminApi {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   /** One long action: its progress, readable while it runs. */
   private static final class Job implements AdminActions.Progress {
     final String id;
@@ -200,11 +196,6 @@ final class AdminApi {
   }
 
   private static void send(HttpExchange ex, int status, Object body) throws IOException {
-    byte[] bytes = JSON.writeValueAsBytes(body);
-    ex.getResponseHeaders().set("Content-Type", "application/json");
-    ex.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = ex.getResponseBody()) {
-      out.write(bytes);
-    }
+    AdminServer.sendJson(ex, status, body);
   }
 }

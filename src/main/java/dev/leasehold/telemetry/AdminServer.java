@@ -70,10 +70,9 @@ public final class AdminServer implements AutoCloseable {
     server.createContext("/admin/v1/", new AdminApi(adminToken, actions, executor)::handle);
     Supplier<Map<String, Object>> snapshot =
         () -> SiteSnapshot.of(site, health.get(), metrics.registry());
-    server.createContext("/api/site", ex -> json(ex, 200, JSON.writeValueAsString(snapshot.get())));
+    server.createContext("/api/site", ex -> sendJson(ex, 200, snapshot.get()));
     server.createContext(
-        "/api/sites",
-        ex -> json(ex, 200, JSON.writeValueAsString(everySite(site, snapshot, sites.get()))));
+        "/api/sites", ex -> sendJson(ex, 200, everySite(site, snapshot, sites.get())));
     server.createContext("/assets/", AdminServer::asset);
     server.createContext(
         "/metrics",
@@ -86,7 +85,10 @@ public final class AdminServer implements AutoCloseable {
           if (h.ready()) {
             json(ex, 200, "{\"status\":\"ready\"}");
           } else {
-            json(ex, 503, "{\"status\":\"not ready\",\"reason\":\"" + escape(h.reason()) + "\"}");
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("status", "not ready");
+            body.put("reason", h.reason());
+            sendJson(ex, 503, body);
           }
         });
     server.createContext(
@@ -162,13 +164,8 @@ public final class AdminServer implements AutoCloseable {
         json(ex, 404, "{\"error\":\"not found\"}");
         return;
       }
-      byte[] bytes = in.readAllBytes();
-      ex.getResponseHeaders().set("Content-Type", contentType);
       ex.getResponseHeaders().set("Cache-Control", "no-cache");
-      ex.sendResponseHeaders(200, bytes.length);
-      try (OutputStream out = ex.getResponseBody()) {
-        out.write(bytes);
-      }
+      send(ex, 200, contentType, in.readAllBytes());
     }
   }
 
@@ -194,30 +191,20 @@ public final class AdminServer implements AutoCloseable {
 
   private static void send(HttpExchange ex, int status, String contentType, String body)
       throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    send(ex, status, contentType, body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Sends {@code body} as JSON (the admin API's answers too). */
+  static void sendJson(HttpExchange ex, int status, Object body) throws IOException {
+    send(ex, status, "application/json", JSON.writeValueAsBytes(body));
+  }
+
+  private static void send(HttpExchange ex, int status, String contentType, byte[] bytes)
+      throws IOException {
     ex.getResponseHeaders().set("Content-Type", contentType);
     ex.sendResponseHeaders(status, bytes.length);
     try (OutputStream out = ex.getResponseBody()) {
       out.write(bytes);
     }
-  }
-
-  private static String escape(String s) {
-    StringBuilder out = new StringBuilder(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        default -> {
-          if (c < 0x20) {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
-    return out.toString();
   }
 }
