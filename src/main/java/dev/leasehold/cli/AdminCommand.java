@@ -38,7 +38,9 @@ import picocli.CommandLine.Parameters;
       AdminCommand.Warm.class,
       AdminCommand.Evict.class,
       AdminCommand.Pin.class,
-      AdminCommand.Unpin.class
+      AdminCommand.Unpin.class,
+      AdminCommand.WriteMode.class,
+      AdminCommand.DeclareLost.class
     })
 final class AdminCommand {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -131,6 +133,43 @@ final class AdminCommand {
     @Override
     public Integer call() {
       admin.print(admin.call("GET", "buckets"));
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "write-mode",
+      description = "Sets a bucket's write mode, for every site: write-back or write-through.")
+  static final class WriteMode implements Callable<Integer> {
+    @CommandLine.ParentCommand AdminCommand admin;
+
+    @Parameters(index = "0", paramLabel = "BUCKET")
+    String bucket = "";
+
+    @Parameters(index = "1", paramLabel = "MODE", description = "write-back or write-through")
+    String mode = "";
+
+    @Override
+    public Integer call() {
+      admin.print(admin.call("POST", "write-mode?bucket=" + q(bucket) + "&mode=" + q(mode)));
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "declare-lost",
+      description =
+          "Declares a site lost for good: its unflushed writes fall back to their last flushed"
+              + " versions; prints the objects lost.")
+  static final class DeclareLost implements Callable<Integer> {
+    @CommandLine.ParentCommand AdminCommand admin;
+
+    @Parameters(index = "0", paramLabel = "SITE")
+    String site = "";
+
+    @Override
+    public Integer call() {
+      admin.print(admin.call("POST", "declare-lost?site=" + q(site)));
       return 0;
     }
   }

@@ -45,6 +45,13 @@ public enum Setting {
       "30s",
       "How long a version known from the coordinator is trusted before the origin is asked again:"
           + " bounds how long a write made directly at the origin goes unseen."),
+  FLUSH_DELAY(
+      "flush-delay",
+      "1s",
+      "Write-back: how long after a write its flush to the origin starts (later writes of the key"
+          + " within it are flushed once)."),
+  FLUSH_CONCURRENCY(
+      "flush-concurrency", "4", "Write-back: the most uploads to the origin at a time."),
   OTLP_ENDPOINT(
       "otlp-endpoint",
       "",

@@ -2,6 +2,7 @@ package dev.leasehold.cli;
 
 import dev.leasehold.cache.ChunkCache;
 import dev.leasehold.coordinator.CoordinatorPeer;
+import dev.leasehold.flush.Journal;
 import dev.leasehold.lease.CoordinatorLink;
 import dev.leasehold.lease.CoordinatorQueries;
 import dev.leasehold.lease.LeaseSettings;
@@ -12,6 +13,7 @@ import dev.leasehold.s3.Credentials;
 import dev.leasehold.s3.S3Server;
 import dev.leasehold.s3.S3Service;
 import dev.leasehold.s3.S3Settings;
+import dev.leasehold.site.FlushSettings;
 import dev.leasehold.site.SiteGateway;
 import dev.leasehold.site.Staging;
 import dev.leasehold.telemetry.AdminActions;
@@ -58,6 +60,8 @@ public final class Site implements AutoCloseable {
   private final Metrics metrics;
   private final String adminToken;
   private final Tracing tracing;
+  private final SiteGateway gateway;
+  private final Journal journal;
   private volatile @Nullable SiteAdmin adminActions;
 
   private record OriginProbe(Health health, long at) {}
@@ -87,6 +91,7 @@ public final class Site implements AutoCloseable {
         .register(registry);
     bindEgressMetrics(registry, cache, config.egressPrice());
     Staging staging = new Staging(config.stagingDir());
+    this.journal = Journal.open(config.journalDir());
     List<String> coordinator = config.coordinator();
     if (coordinator.isEmpty()) {
       embedded = EmbeddedCoordinator.start(config);
@@ -117,8 +122,16 @@ public final class Site implements AutoCloseable {
       embedded.bindMetrics(registry);
       embedded.bindTracing(telemetry);
     }
-    SiteGateway gateway =
-        new SiteGateway(this.origin, cache, staging, leases, config.originCheck());
+    this.gateway =
+        new SiteGateway(
+            this.origin,
+            cache,
+            staging,
+            leases,
+            config.originCheck(),
+            journal,
+            new FlushSettings(config.flushDelay(), config.flushConcurrency()));
+    gateway.bindMetrics(registry);
     this.adminActions = new SiteAdmin(config.site(), gateway, cache, leases, queries);
     S3Settings settings =
         new S3Settings(
@@ -193,6 +206,11 @@ public final class Site implements AutoCloseable {
 
   public ChunkCache cache() {
     return cache;
+  }
+
+  /** The write-back journal: acknowledged versions not yet at the origin. */
+  public Journal journal() {
+    return journal;
   }
 
   public Origin origin() {
@@ -296,6 +314,7 @@ public final class Site implements AutoCloseable {
   public void close() {
     s3.close();
     admin.close();
+    gateway.close();
     leases.close();
     link.close();
     if (embedded != null) {

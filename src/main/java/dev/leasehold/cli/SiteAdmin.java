@@ -74,15 +74,35 @@ final class SiteAdmin implements AdminActions {
   @Override
   public Map<String, Object> buckets() {
     List<Map<String, Object>> buckets = new ArrayList<>();
-    new java.util.TreeMap<>(queries.status().getBucketOriginsMap())
+    var status = queries.status();
+    java.util.Set<String> writeBack = java.util.Set.copyOf(status.getWriteBackBucketsList());
+    new java.util.TreeMap<>(status.getBucketOriginsMap())
         .forEach((bucket, origin) -> {
           Map<String, Object> b = new LinkedHashMap<>();
           b.put("bucket", bucket);
           b.put("origin", origin);
-          b.put("writeMode", "write-through"); // the only mode until write-back buckets
+          b.put("writeMode", writeBack.contains(bucket) ? "write-back" : "write-through");
           buckets.add(b);
         });
     return Map.of("buckets", buckets);
+  }
+
+  @Override
+  public void setWriteMode(String bucket, String mode) {
+    boolean on =
+        switch (mode) {
+          case "write-back" -> true;
+          case "write-through" -> false;
+          default ->
+              throw new IllegalArgumentException(
+                  "mode must be write-back or write-through, not '" + mode + "'");
+        };
+    leases.setWriteBack(bucket, on);
+  }
+
+  @Override
+  public List<String> declareLost(String site) {
+    return leases.declareLost(site);
   }
 
   @Override

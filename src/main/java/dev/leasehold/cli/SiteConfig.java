@@ -38,7 +38,9 @@ public record SiteConfig(
     double leaseDrift,
     Duration originCheck,
     double egressPrice,
-    String otlpEndpoint) {
+    String otlpEndpoint,
+    Duration flushDelay,
+    int flushConcurrency) {
 
   static final long MIN_CHUNK = 64 * 1024;
   static final long MAX_CHUNK = 1L << 30;
@@ -59,6 +61,11 @@ public record SiteConfig(
 
   public Path stagingDir() {
     return dataDir.resolve("staging");
+  }
+
+  /** The write-back journal: beside staging, on one file system, so a body moves in by rename. */
+  public Path journalDir() {
+    return dataDir.resolve("journal");
   }
 
   public Path metaDir() {
@@ -227,7 +234,9 @@ public record SiteConfig(
           Values.fraction(Setting.LEASE_DRIFT.key(), get(Setting.LEASE_DRIFT)),
           Values.duration(Setting.ORIGIN_CHECK.key(), get(Setting.ORIGIN_CHECK)),
           Values.price(Setting.EGRESS_PRICE.key(), get(Setting.EGRESS_PRICE)),
-          otlp(get(Setting.OTLP_ENDPOINT).trim()));
+          otlp(get(Setting.OTLP_ENDPOINT).trim()),
+          Values.duration(Setting.FLUSH_DELAY.key(), get(Setting.FLUSH_DELAY)),
+          Values.count(Setting.FLUSH_CONCURRENCY.key(), get(Setting.FLUSH_CONCURRENCY), 1, 256));
     }
 
     private static String otlp(String endpoint) {

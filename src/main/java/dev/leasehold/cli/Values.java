@@ -99,6 +99,19 @@ final class Values {
     throw new ConfigException(key, "'" + value + "' is not a port (0-65535)");
   }
 
+  /** A whole number from {@code min} to {@code max}. */
+  static int count(String key, String value, int min, int max) {
+    try {
+      int n = Integer.parseInt(value.trim());
+      if (n >= min && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new ConfigException(key, "'" + value + "' is not a number from " + min + " to " + max);
+  }
+
   /** A size for people: {@code 10 GiB}, {@code 4 MiB}. */
   static String formatSize(long bytes) {
     String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};

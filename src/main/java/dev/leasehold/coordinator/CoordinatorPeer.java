@@ -399,6 +399,11 @@ public final class CoordinatorPeer implements AutoCloseable {
       return stateMachine.bucketOrigins();
     }
 
+    @Override
+    public java.util.List<String> writeBackBuckets() {
+      return stateMachine.writeBackBuckets();
+    }
+
     private @Nullable RaftPeerId leaderPeer() {
       RaftServer r = raft;
       if (r == null) {

@@ -14,13 +14,27 @@ import dev.leasehold.protocol.CommitReply;
 import dev.leasehold.protocol.CommitRequest;
 import dev.leasehold.protocol.CommitWrite;
 import dev.leasehold.protocol.CoordinatorGrpc;
+import dev.leasehold.protocol.DeclareLost;
+import dev.leasehold.protocol.DeclareLostReply;
+import dev.leasehold.protocol.DeclareLostRequest;
+import dev.leasehold.protocol.DirtyElement;
+import dev.leasehold.protocol.Element;
+import dev.leasehold.protocol.FlushedReply;
+import dev.leasehold.protocol.FlushedRequest;
 import dev.leasehold.protocol.InspectElements;
 import dev.leasehold.protocol.InspectReply;
 import dev.leasehold.protocol.InspectRequest;
+import dev.leasehold.protocol.MarkClean;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.OverlayReply;
+import dev.leasehold.protocol.OverlayRequest;
+import dev.leasehold.protocol.ReadOverlay;
 import dev.leasehold.protocol.Recall;
 import dev.leasehold.protocol.RecallsRequest;
+import dev.leasehold.protocol.ReclaimDirty;
+import dev.leasehold.protocol.ReclaimReply;
+import dev.leasehold.protocol.ReclaimRequest;
 import dev.leasehold.protocol.RegisterReply;
 import dev.leasehold.protocol.RegisterRequest;
 import dev.leasehold.protocol.RegisterSession;
@@ -30,6 +44,9 @@ import dev.leasehold.protocol.ReleaseRequest;
 import dev.leasehold.protocol.RenewReply;
 import dev.leasehold.protocol.RenewRequest;
 import dev.leasehold.protocol.RenewSession;
+import dev.leasehold.protocol.SetBucketMode;
+import dev.leasehold.protocol.SetBucketModeReply;
+import dev.leasehold.protocol.SetBucketModeRequest;
 import dev.leasehold.protocol.SiteEntry;
 import dev.leasehold.protocol.StatusReply;
 import dev.leasehold.protocol.StatusRequest;
@@ -87,6 +104,9 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
     /** The bucket → origin table. */
     Map<String, String> bucketOrigins();
+
+    /** The write-back buckets. */
+    java.util.List<String> writeBackBuckets();
   }
 
   private volatile Tracer tracer = OpenTelemetry.noop().getTracer("dev.leasehold.coordinator");
@@ -137,6 +157,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
               .setSession(r.getSession())
               .setTtlMillis(settings.ttl().toMillis())
               .setDrift(settings.drift())
+              .addAllOverlayBuckets(r.getOverlayBucketsList())
               .build();
         });
   }
@@ -156,7 +177,10 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                   Command.newBuilder()
                       .setRenew(RenewSession.newBuilder().setSession(request.getSession()))
                       .build());
-          return RenewReply.newBuilder().setOutcome(r.getOutcome()).build();
+          return RenewReply.newBuilder()
+              .setOutcome(r.getOutcome())
+              .addAllOverlayBuckets(r.getOverlayBucketsList())
+              .build();
         });
   }
 
@@ -216,7 +240,9 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                               .setSession(request.getSession())
                               .setElement(request.getElement())
                               .setEpoch(request.getEpoch())
-                              .setVersion(request.getVersion()))
+                              .setVersion(request.getVersion())
+                              .setDirty(request.getDirty())
+                              .setJournalSeq(request.getJournalSeq()))
                       .build());
           return CommitReply.newBuilder()
               .setOutcome(r.getOutcome())
@@ -332,6 +358,145 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
         });
   }
 
+  // ---- write-back
+
+  @Override
+  public void flushed(FlushedRequest request, StreamObserver<FlushedReply> out) {
+    if (redirected(
+        out,
+        a ->
+            FlushedReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
+      return;
+    }
+    run(
+        out,
+        () -> {
+          CommandResult r =
+              submitter.submit(
+                  Command.newBuilder()
+                      .setMarkClean(
+                          MarkClean.newBuilder()
+                              .setSession(request.getSession())
+                              .setElement(request.getElement())
+                              .setEpoch(request.getEpoch())
+                              .setVersion(request.getVersion())
+                              .setRelease(request.getRelease()))
+                      .build());
+          return FlushedReply.newBuilder()
+              .setOutcome(r.getOutcome())
+              .setClean(r.getClean())
+              .build();
+        });
+  }
+
+  @Override
+  public void reclaim(ReclaimRequest request, StreamObserver<ReclaimReply> out) {
+    if (redirected(
+        out,
+        a ->
+            ReclaimReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
+      return;
+    }
+    run(
+        out,
+        () -> {
+          CommandResult r =
+              submitter.submit(
+                  Command.newBuilder()
+                      .setReclaim(ReclaimDirty.newBuilder().setSession(request.getSession()))
+                      .build());
+          return ReclaimReply.newBuilder()
+              .setOutcome(r.getOutcome())
+              .addAllElements(r.getOwnedList())
+              .build();
+        });
+  }
+
+  @Override
+  public void declareLost(DeclareLostRequest request, StreamObserver<DeclareLostReply> out) {
+    if (redirected(
+        out,
+        a ->
+            DeclareLostReply.newBuilder()
+                .setOutcome(Outcome.NOT_LEADER)
+                .setLeaderAddress(a)
+                .build())) {
+      return;
+    }
+    run(
+        out,
+        () -> {
+          CommandResult r =
+              submitter.submit(
+                  Command.newBuilder()
+                      .setDeclareLost(DeclareLost.newBuilder().setSite(request.getSite()))
+                      .build());
+          DeclareLostReply.Builder reply = DeclareLostReply.newBuilder().setOutcome(r.getOutcome());
+          for (DirtyElement d : r.getDirtyList()) {
+            LOG.error(
+                "site {} declared lost: the unflushed version {} of {}/{} is lost",
+                request.getSite(),
+                d.getVersion().getVersion(),
+                d.getBucket(),
+                d.getKey());
+            reply.addLost(Element.newBuilder().setBucket(d.getBucket()).setKey(d.getKey()));
+          }
+          return reply.build();
+        });
+  }
+
+  @Override
+  public void overlay(OverlayRequest request, StreamObserver<OverlayReply> out) {
+    if (redirected(
+        out,
+        a ->
+            OverlayReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
+      return;
+    }
+    run(
+        out,
+        () -> {
+          CommandResult r =
+              submitter.submit(
+                  Command.newBuilder()
+                      .setOverlay(
+                          ReadOverlay.newBuilder()
+                              .setBucket(request.getBucket())
+                              .setPrefix(request.getPrefix()))
+                      .build());
+          return OverlayReply.newBuilder()
+              .setOutcome(r.getOutcome())
+              .addAllElements(r.getDirtyList())
+              .build();
+        });
+  }
+
+  @Override
+  public void setBucketMode(SetBucketModeRequest request, StreamObserver<SetBucketModeReply> out) {
+    if (redirected(
+        out,
+        a ->
+            SetBucketModeReply.newBuilder()
+                .setOutcome(Outcome.NOT_LEADER)
+                .setLeaderAddress(a)
+                .build())) {
+      return;
+    }
+    run(
+        out,
+        () -> {
+          CommandResult r =
+              submitter.submit(
+                  Command.newBuilder()
+                      .setSetBucketMode(
+                          SetBucketMode.newBuilder()
+                              .setBucket(request.getBucket())
+                              .setWriteBack(request.getWriteBack()))
+                      .build());
+          return SetBucketModeReply.newBuilder().setOutcome(r.getOutcome()).build();
+        });
+  }
+
   @Override
   public void recalls(RecallsRequest request, StreamObserver<Recall> out) {
     if (!peer.isLeader()) {
@@ -359,6 +524,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
             .setAppliedIndex(Math.max(0, peer.appliedIndex()))
             .putAllPeers(peer.peerAddresses())
             .putAllBucketOrigins(peer.bucketOrigins())
+            .addAllWriteBackBuckets(peer.writeBackBuckets())
             .addAllSites(
                 peer.siteAddresses().entrySet().stream()
                     .map(e -> SiteEntry.newBuilder().setSite(e.getKey()).setAddress(e.getValue()))

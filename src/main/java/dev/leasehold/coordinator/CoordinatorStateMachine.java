@@ -47,6 +47,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
   private volatile Map<String, String> peerAddresses = Map.of();
   private volatile Map<String, String> siteAddresses = Map.of();
   private volatile Map<String, String> bucketOrigins = Map.of();
+  private volatile java.util.List<String> writeBackBuckets = java.util.List.of();
   private volatile boolean startedEmpty = true;
   private volatile @Nullable RaftPeerId leader;
 
@@ -117,7 +118,8 @@ final class CoordinatorStateMachine extends BaseStateMachine {
           || command.hasRenew()
           || command.hasExpire()
           || command.hasPeerAddress()
-          || command.hasBindBucket()) {
+          || command.hasBindBucket()
+          || command.hasSetBucketMode()) {
         publish();
       }
       updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
@@ -145,6 +147,12 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     if (table.bucketOriginCount() != bucketOrigins.size()) {
       bucketOrigins = table.bucketOrigins(); // only a new binding changes it: copy when it grew
     }
+    writeBackBuckets = table.writeBackBuckets();
+  }
+
+  /** The write-back buckets, as of the last apply. */
+  java.util.List<String> writeBackBuckets() {
+    return writeBackBuckets;
   }
 
   /** Every live session and its renewal count, as of the last apply. */

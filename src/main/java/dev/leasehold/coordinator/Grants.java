@@ -61,7 +61,10 @@ final class Grants {
     this.nanoTime = nanoTime;
   }
 
-  /** READ: granted at once, unless a write is in progress elsewhere, which it waits out. */
+  /**
+   * READ: granted at once, unless a write is in progress elsewhere, which it waits out, or another
+   * site owns the element (write-back), which it recalls: the owner flushes and hands over.
+   */
   AcquireReply read(AcquireRequest request) throws IOException, InterruptedException {
     long deadline = nanoTime.getAsLong() + waitNanos(request);
     Command command =
@@ -71,16 +74,35 @@ final class Grants {
                     .setSession(request.getSession())
                     .setElement(request.getElement()))
             .build();
+    Map<Long, Long> lastSent = new HashMap<>();
     while (true) {
       long seen = changes.generation();
       CommandResult r = submitter.submit(command);
       if (r.getOutcome() != Outcome.BUSY) {
         return grant(r);
       }
-      // A write of the element is in progress elsewhere: wait for it to end.
+      recallOwner(r, request, lastSent);
+      // A write of the element is in progress elsewhere, or its owner is flushing: wait for it.
       if (!waitForChange(seen, deadline)) {
         return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
       }
+    }
+  }
+
+  /**
+   * A conflict with a site that holds WRITE: recall it (again every second, streams reconnect). For
+   * a write-through writer the recall is a no-op (its write ends by itself); an owner of write-back
+   * data flushes, then releases (PROTOCOL.md, Leases: WRITE(E) held by A → recall).
+   */
+  private void recallOwner(CommandResult r, AcquireRequest request, Map<Long, Long> lastSent) {
+    if (!r.getWriterHolds() || r.getWriter() == 0) {
+      return;
+    }
+    long now = nanoTime.getAsLong();
+    Long sent = lastSent.get(r.getWriter());
+    if (sent == null || now - sent >= RESEND_NANOS) {
+      recalls.recall(r.getWriter(), request.getElement(), Mode.WRITE);
+      lastSent.put(r.getWriter(), now);
     }
   }
 
@@ -102,6 +124,7 @@ final class Grants {
                 GrantWrite.newBuilder().setSession(session).setElement(request.getElement()))
             .build();
     Map<Long, Long> lastSent = new HashMap<>();
+    Map<Long, Long> ownersRecalled = new HashMap<>();
     long firstRecall = 0;
     Span recall = Span.getInvalid();
     try {
@@ -109,6 +132,7 @@ final class Grants {
       CommandResult r = submitter.submit(begin);
       while (true) {
         if (r.getOutcome() == Outcome.BUSY) {
+          recallOwner(r, request, ownersRecalled);
           // Another site holds or waits for WRITE: wait for that write to end, then claim again.
           if (!waitForChange(seen, deadline)) {
             return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
@@ -220,6 +244,10 @@ final class Grants {
         .setMode(r.getMode())
         .setVersion(r.getVersion())
         .setEpoch(r.getEpoch())
+        .setWriteBack(r.getWriteBack())
+        .setJournalSeq(r.getJournalSeq())
+        .setOwner(r.getOwner())
+        .setClean(r.getCleanVersion())
         .build();
   }
 }

@@ -1,13 +1,18 @@
 package dev.leasehold.coordinator;
 
+import dev.leasehold.object.KeyOrder;
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
+import dev.leasehold.protocol.CommitWrite;
+import dev.leasehold.protocol.DirtyElement;
 import dev.leasehold.protocol.Element;
 import dev.leasehold.protocol.ElementState;
 import dev.leasehold.protocol.ElementView;
 import dev.leasehold.protocol.InspectElements;
+import dev.leasehold.protocol.MarkClean;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.OwnedElement;
 import dev.leasehold.protocol.SessionState;
 import dev.leasehold.protocol.TableSnapshot;
 import dev.leasehold.protocol.VersionInfo;
@@ -17,6 +22,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The coordinator's replicated state and the rules of PROTOCOL.md that change it: sessions, the
@@ -43,6 +49,25 @@ import java.util.Set;
  *       the origin: the element's version is bumped and marked unknown, so readers ask the origin.
  *   <li>A bucket lives in one origin: the first site to use it binds it to its own origin, and the
  *       binding is answered to every site after, which serves the bucket only if it agrees.
+ * </ul>
+ *
+ * <p><b>Write-back</b> (PROTOCOL.md, Writes and Ownership of unflushed data):
+ *
+ * <ul>
+ *   <li>A WRITE grant in a write-back bucket says so ({@link BucketTable}). A dirty commit bumps
+ *       the version, records the site it is dirty at and its journal entry, and keeps the writer
+ *       its grant: the site owns the element, and its next write needs no grant.
+ *   <li>While the owner holds WRITE, a READ or WRITE elsewhere is {@code BUSY} with the writer
+ *       named ({@code writer_holds}): the grant recalls the owner, which flushes and hands over.
+ *   <li>A flush ({@code MarkClean}) makes the flushed version the element's last clean one, and the
+ *       element clean if nothing newer was committed meanwhile; with {@code release} it also ends
+ *       the grant. A dirty element is never released nor aborted away.
+ *   <li>A session that ends leaves its dirty elements dirty at its site, with no writer: every READ
+ *       or WRITE of them is {@code OWNER_DOWN} (503 at the site), never the older version, until
+ *       the site registers again and reclaims them ({@code ReclaimDirty}: a new grant each), or an
+ *       operator declares the site lost ({@code DeclareLost}): they fall back to their last clean
+ *       version, and the lost elements are named in the answer.
+ *   <li>Dirty elements are never forgotten by {@link #trim}.
  * </ul>
  *
  * <p><b>Threading.</b> Confined to the state machine's apply thread (and to the thread that loads
@@ -73,8 +98,21 @@ final class LeaseTable {
     long writer;
     long pendingWriter;
 
+    /** Write-back: the site the latest version is dirty at, or empty when the origin holds it. */
+    String dirtyAt = "";
+
+    /** The dirty version's entry in the owner's journal. */
+    long journalSeq;
+
+    /** The last version the origin holds (while dirty): what declaring the owner lost restores. */
+    VersionInfo clean = VersionInfo.getDefaultInstance();
+
+    boolean dirty() {
+      return !dirtyAt.isEmpty();
+    }
+
     boolean idle() {
-      return readers.isEmpty() && writer == 0 && pendingWriter == 0;
+      return readers.isEmpty() && writer == 0 && pendingWriter == 0 && !dirty();
     }
   }
 
@@ -85,8 +123,11 @@ final class LeaseTable {
 
   private final Map<String, String> peerAddresses = new LinkedHashMap<>();
 
-  /** The bucket → origin table: the origin each bucket lives in, bound by the first site to ask. */
-  private final Map<String, String> bucketOrigins = new LinkedHashMap<>();
+  /** The bucket → origin table, each bucket's write mode and dirty count. */
+  private final BucketTable buckets = new BucketTable();
+
+  /** The dirty elements (write-back), for reclaims, overlays and losses. */
+  private final Set<ElementKey> dirty = new LinkedHashSet<>();
 
   private long nextSession = 1;
 
@@ -123,12 +164,7 @@ final class LeaseTable {
           beginWrite(command.getBeginWrite().getSession(), command.getBeginWrite().getElement());
       case GRANT_WRITE ->
           grantWrite(command.getGrantWrite().getSession(), command.getGrantWrite().getElement());
-      case COMMIT ->
-          commit(
-              command.getCommit().getSession(),
-              command.getCommit().getElement(),
-              command.getCommit().getEpoch(),
-              command.getCommit().getVersion());
+      case COMMIT -> commit(command.getCommit());
       case ABORT ->
           abort(
               command.getAbort().getSession(),
@@ -138,12 +174,22 @@ final class LeaseTable {
       case RELEASE ->
           release(command.getRelease().getSession(), command.getRelease().getElementsList());
       case INSPECT -> inspect(command.getInspect());
-      case BIND_BUCKET -> {
-        String origin =
-            bucketOrigins.computeIfAbsent(
-                command.getBindBucket().getBucket(), b -> command.getBindBucket().getOrigin());
-        yield ok().setOrigin(origin).build();
+      case BIND_BUCKET ->
+          ok().setOrigin(
+                  buckets.bind(
+                      command.getBindBucket().getBucket(), command.getBindBucket().getOrigin()))
+              .build();
+      case SET_BUCKET_MODE -> {
+        buckets.setWriteBack(
+            command.getSetBucketMode().getBucket(),
+            command.getSetBucketMode().getWriteBack(),
+            sessionRenewals());
+        yield ok().build();
       }
+      case MARK_CLEAN -> markClean(command.getMarkClean());
+      case RECLAIM -> reclaim(command.getReclaim().getSession());
+      case DECLARE_LOST -> declareLost(command.getDeclareLost().getSite());
+      case OVERLAY -> overlay(command.getOverlay().getBucket(), command.getOverlay().getPrefix());
       case PEER_ADDRESS -> {
         peerAddresses.put(
             command.getPeerAddress().getPeer(), command.getPeerAddress().getClientAddress());
@@ -167,7 +213,7 @@ final class LeaseTable {
     }
     long id = nextSession++;
     sessions.put(id, new Session(id, site, address, 0));
-    return ok().setSession(id).build();
+    return ok().setSession(id).addAllOverlayBuckets(buckets.overlayBuckets()).build();
   }
 
   private CommandResult renew(long session) {
@@ -176,7 +222,8 @@ final class LeaseTable {
       return result(Outcome.NO_SESSION).build();
     }
     s.renewals++;
-    return ok().setSession(session).build();
+    buckets.renewed(session, s.renewals);
+    return ok().setSession(session).addAllOverlayBuckets(buckets.overlayBuckets()).build();
   }
 
   private CommandResult expire(long session, long renewalsSeen) {
@@ -187,12 +234,16 @@ final class LeaseTable {
     return ok().build();
   }
 
-  /** Ends a session: drops its leases; a WRITE it held leaves its element in doubt. */
+  /**
+   * Ends a session: drops its leases; a WRITE it held leaves its element in doubt, or, if the
+   * element is dirty, owned by the site with no writer (owner down).
+   */
   private void end(long session) {
     Session s = sessions.remove(session);
     if (s == null) {
       return;
     }
+    buckets.renewed(session, -1);
     for (ElementKey key : s.held) {
       Entry e = elements.get(key);
       if (e == null) {
@@ -204,7 +255,9 @@ final class LeaseTable {
       }
       if (e.writer == session) {
         e.writer = 0;
-        e.version = unknown(e.version);
+        if (!e.dirty()) {
+          e.version = unknown(e.version);
+        }
       }
       forgetIfIdle(key, e);
     }
@@ -219,20 +272,36 @@ final class LeaseTable {
     }
     ElementKey key = ElementKey.of(element);
     Entry e = elements.computeIfAbsent(key, k -> new Entry());
-    long other = otherWriter(e, session);
-    if (other != 0) {
-      forgetIfIdle(key, e);
-      return result(Outcome.BUSY).setWriter(other).build();
+    CommandResult conflict = conflict(key, e, session);
+    if (conflict != null) {
+      return conflict;
     }
-    if (e.writer != session) {
-      e.readers.add(session);
+    if (e.writer == session) {
+      return granted(session, key, e).build();
     }
+    e.readers.add(session);
     s.held.add(key);
     return ok().setSession(session)
-        .setMode(e.writer == session ? Mode.WRITE : Mode.READ)
+        .setMode(Mode.READ)
         .setVersion(e.version)
         .setEpoch(e.epoch)
         .build();
+  }
+
+  /**
+   * Why {@code session} may not have a lease on the element now, or null: its owner is down, or
+   * another session holds or waits for WRITE.
+   */
+  private @Nullable CommandResult conflict(ElementKey key, Entry e, long session) {
+    if (e.dirty() && e.writer == 0) {
+      return result(Outcome.OWNER_DOWN).setOwner(e.dirtyAt).build();
+    }
+    long other = otherWriter(e, session);
+    if (other != 0) {
+      forgetIfIdle(key, e);
+      return result(Outcome.BUSY).setWriter(other).setWriterHolds(other == e.writer).build();
+    }
+    return null;
   }
 
   private CommandResult beginWrite(long session, Element element) {
@@ -242,17 +311,16 @@ final class LeaseTable {
     }
     ElementKey key = ElementKey.of(element);
     Entry e = elements.computeIfAbsent(key, k -> new Entry());
-    long other = otherWriter(e, session);
-    if (other != 0) {
-      forgetIfIdle(key, e);
-      return result(Outcome.BUSY).setWriter(other).build();
+    CommandResult conflict = conflict(key, e, session);
+    if (conflict != null) {
+      return conflict;
     }
     if (e.writer == session) {
-      return granted(session, e).build();
+      return granted(session, key, e).build();
     }
     e.pendingWriter = session;
     s.held.add(key);
-    return tryGrant(session, e);
+    return tryGrant(session, key, e);
   }
 
   private CommandResult grantWrite(long session, Element element) {
@@ -260,18 +328,19 @@ final class LeaseTable {
     if (s == null) {
       return result(Outcome.NO_SESSION).build();
     }
-    Entry e = elements.get(ElementKey.of(element));
+    ElementKey key = ElementKey.of(element);
+    Entry e = elements.get(key);
     if (e != null && e.writer == session) {
-      return granted(session, e).build();
+      return granted(session, key, e).build();
     }
     if (e == null || e.pendingWriter != session) {
       return beginWrite(session, element);
     }
-    return tryGrant(session, e);
+    return tryGrant(session, key, e);
   }
 
   /** Grants WRITE to the pending writer if no one else reads; else names whom to recall. */
-  private CommandResult tryGrant(long session, Entry e) {
+  private CommandResult tryGrant(long session, ElementKey key, Entry e) {
     CommandResult.Builder r = ok().setSession(session);
     for (long reader : e.readers) {
       if (reader != session) {
@@ -285,26 +354,174 @@ final class LeaseTable {
     e.pendingWriter = 0;
     e.writer = session;
     e.epoch = ++lastEpoch;
-    return granted(session, e).build();
+    return granted(session, key, e).build();
   }
 
-  private static CommandResult.Builder granted(long session, Entry e) {
-    return ok().setSession(session).setMode(Mode.WRITE).setVersion(e.version).setEpoch(e.epoch);
+  private CommandResult.Builder granted(long session, ElementKey key, Entry e) {
+    return ok().setSession(session)
+        .setMode(Mode.WRITE)
+        .setVersion(e.version)
+        .setEpoch(e.epoch)
+        .setWriteBack(buckets.writeBackInEffect(key.bucket()))
+        .setJournalSeq(e.journalSeq)
+        .setCleanVersion(e.dirty() ? e.clean : e.version);
   }
 
-  private CommandResult commit(long session, Element element, long epoch, VersionInfo version) {
-    Entry e = elements.get(ElementKey.of(element));
-    if (e == null || e.writer != session || e.epoch != epoch) {
+  private CommandResult commit(CommitWrite c) {
+    ElementKey key = ElementKey.of(c.getElement());
+    long session = c.getSession();
+    Entry e = elements.get(key);
+    Session s = sessions.get(session);
+    if (e == null || s == null || e.writer != session || e.epoch != c.getEpoch()) {
       return result(Outcome.STALE_EPOCH).build();
     }
-    e.version = version.toBuilder().setVersion(e.version.getVersion() + 1).setKnown(true).build();
+    VersionInfo previous = e.version;
+    e.version =
+        c.getVersion().toBuilder().setVersion(previous.getVersion() + 1).setKnown(true).build();
+    if (c.getDirty()) {
+      // Write-back: the site owns the element and keeps its grant (PROTOCOL.md, Writes).
+      if (!e.dirty()) {
+        e.clean = previous;
+        markDirty(key, e, s.site);
+      }
+      e.journalSeq = c.getJournalSeq();
+      return granted(session, key, e).build();
+    }
+    markClean(key, e); // the origin holds this version, which replaces any dirty one
     e.writer = 0;
     e.readers.add(session);
     return ok().setSession(session)
         .setMode(Mode.READ)
         .setVersion(e.version)
-        .setEpoch(epoch)
+        .setEpoch(c.getEpoch())
         .build();
+  }
+
+  private void markDirty(ElementKey key, Entry e, String site) {
+    e.dirtyAt = site;
+    if (dirty.add(key)) {
+      buckets.dirtied(key.bucket());
+    }
+  }
+
+  private void markClean(ElementKey key, Entry e) {
+    e.dirtyAt = "";
+    e.journalSeq = 0;
+    e.clean = VersionInfo.getDefaultInstance();
+    if (dirty.remove(key)) {
+      buckets.cleaned(key.bucket());
+    }
+  }
+
+  /** The owner flushed a version of the element to the origin. */
+  private CommandResult markClean(MarkClean m) {
+    ElementKey key = ElementKey.of(m.getElement());
+    long session = m.getSession();
+    Entry e = elements.get(key);
+    long flushed = m.getVersion().getVersion();
+    if (e == null
+        || e.writer != session
+        || e.epoch != m.getEpoch()
+        || flushed > e.version.getVersion()) {
+      return result(Outcome.STALE_EPOCH).build();
+    }
+    VersionInfo info = m.getVersion().toBuilder().setKnown(true).build();
+    if (e.dirty() && flushed < e.version.getVersion()) {
+      e.clean = info; // a newer version is dirty still; this one is at the origin now
+      return ok().setClean(false).build();
+    }
+    if (e.dirty()) {
+      e.version = info;
+      markClean(key, e);
+    }
+    if (m.getRelease()) {
+      e.writer = 0;
+      Session s = sessions.get(session);
+      if (s != null) {
+        s.held.remove(key);
+      }
+    }
+    return ok().setClean(true).setVersion(e.version).build();
+  }
+
+  /** A site registered again: it takes back, each under a new grant, what is dirty at it. */
+  private CommandResult reclaim(long session) {
+    Session s = sessions.get(session);
+    if (s == null) {
+      return result(Outcome.NO_SESSION).build();
+    }
+    CommandResult.Builder r = ok().setSession(session);
+    for (ElementKey key : dirty) {
+      Entry e = elements.get(key);
+      if (e == null || !e.dirtyAt.equals(s.site) || (e.writer != 0 && e.writer != session)) {
+        continue;
+      }
+      if (e.writer == 0) {
+        e.writer = session;
+        e.epoch = ++lastEpoch;
+      }
+      s.held.add(key);
+      r.addOwned(
+          OwnedElement.newBuilder()
+              .setElement(key.proto())
+              .setVersion(e.version)
+              .setEpoch(e.epoch)
+              .setJournalSeq(e.journalSeq)
+              .setClean(e.clean));
+    }
+    return r.build();
+  }
+
+  /**
+   * An operator declares a site lost: its sessions end, and what is dirty at it falls back to its
+   * last clean version (a new version number, so no lease of the lost one serves it). The lost
+   * elements are answered, for the report.
+   */
+  private CommandResult declareLost(String site) {
+    List<Long> live = new ArrayList<>();
+    for (Session s : sessions.values()) {
+      if (s.site.equals(site)) {
+        live.add(s.id);
+      }
+    }
+    live.forEach(this::end);
+    CommandResult.Builder r = ok();
+    for (ElementKey key : List.copyOf(dirty)) {
+      Entry e = elements.get(key);
+      if (e == null || !e.dirtyAt.equals(site)) {
+        continue;
+      }
+      r.addDirty(
+          DirtyElement.newBuilder()
+              .setBucket(key.bucket())
+              .setKey(key.key())
+              .setVersion(e.version)
+              .setSite(site));
+      e.version = e.clean.toBuilder().setVersion(e.version.getVersion() + 1).build();
+      markClean(key, e);
+      forgetIfIdle(key, e);
+    }
+    return r.build();
+  }
+
+  /** The dirty elements of a bucket under a prefix, in key order: the LIST overlay. */
+  private CommandResult overlay(String bucket, String prefix) {
+    List<ElementKey> keys = new ArrayList<>();
+    for (ElementKey key : dirty) {
+      if (key.bucket().equals(bucket) && key.key().startsWith(prefix)) {
+        keys.add(key);
+      }
+    }
+    keys.sort((a, b) -> KeyOrder.compare(a.key(), b.key()));
+    CommandResult.Builder r = ok();
+    for (ElementKey key : keys) {
+      Entry e = elements.get(key);
+      if (e != null) {
+        r.addDirty(
+            DirtyElement.newBuilder().setKey(key.key()).setVersion(e.version).setSite(e.dirtyAt));
+      }
+    }
+    return r.build();
   }
 
   private CommandResult abort(long session, Element element, long epoch, boolean uncertain) {
@@ -312,6 +529,9 @@ final class LeaseTable {
     Entry e = elements.get(key);
     if (e == null || e.writer != session || e.epoch != epoch) {
       return result(Outcome.STALE_EPOCH).build();
+    }
+    if (e.dirty()) {
+      return ok().setVersion(e.version).build(); // the owner keeps what it owns
     }
     e.writer = 0;
     if (uncertain) {
@@ -339,6 +559,12 @@ final class LeaseTable {
       e.readers.remove(session);
       if (e.pendingWriter == session) {
         e.pendingWriter = 0;
+      }
+      if (e.writer == session && e.dirty()) {
+        if (s != null) {
+          s.held.add(key); // a dirty element is not released: the owner must flush it first
+        }
+        continue;
       }
       if (e.writer == session) {
         e.writer = 0;
@@ -424,8 +650,7 @@ final class LeaseTable {
         matching.add(me);
       }
     }
-    matching.sort(
-        (a, b) -> dev.leasehold.object.KeyOrder.compare(a.getKey().key(), b.getKey().key()));
+    matching.sort((a, b) -> KeyOrder.compare(a.getKey().key(), b.getKey().key()));
     int limit = q.getLimit() == 0 ? 1000 : q.getLimit();
     for (Map.Entry<ElementKey, Entry> me : matching.subList(0, Math.min(limit, matching.size()))) {
       Entry e = me.getValue();
@@ -435,7 +660,8 @@ final class LeaseTable {
               .setVersion(e.version)
               .setEpoch(e.epoch)
               .setWriter(siteOf(e.writer))
-              .setPendingWriter(siteOf(e.pendingWriter));
+              .setPendingWriter(siteOf(e.pendingWriter))
+              .setDirtyAt(e.dirtyAt);
       e.readers.forEach(reader -> v.addReaders(siteOf(reader)));
       r.addElements(v);
     }
@@ -448,12 +674,21 @@ final class LeaseTable {
   }
 
   int bucketOriginCount() {
-    return bucketOrigins.size();
+    return buckets.size();
   }
 
   /** The bucket → origin table. */
   Map<String, String> bucketOrigins() {
-    return Map.copyOf(bucketOrigins);
+    return buckets.origins();
+  }
+
+  /** The write-back buckets. */
+  List<String> writeBackBuckets() {
+    return buckets.writeBackBuckets();
+  }
+
+  int dirtyCount() {
+    return dirty.size();
   }
 
   /** The address each site with a live session gave, by site name. */
@@ -515,17 +750,22 @@ final class LeaseTable {
               .setEpoch(e.epoch)
               .addAllReaders(e.readers)
               .setWriter(e.writer)
-              .setPendingWriter(e.pendingWriter));
+              .setPendingWriter(e.pendingWriter)
+              .setDirtyAt(e.dirtyAt)
+              .setJournalSeq(e.journalSeq)
+              .setClean(e.clean));
     }
     b.putAllPeerAddresses(peerAddresses);
-    b.putAllBucketOrigins(bucketOrigins);
+    buckets.snapshot(b);
     return b.build();
   }
 
   void restore(TableSnapshot snapshot) {
     sessions.clear();
     elements.clear();
+    dirty.clear();
     peerAddresses.clear();
+    buckets.restore(snapshot);
     nextSession = snapshot.getNextSession();
     lastEpoch = snapshot.getLastEpoch();
     for (SessionState s : snapshot.getSessionsList()) {
@@ -539,8 +779,13 @@ final class LeaseTable {
       e.readers.addAll(es.getReadersList());
       e.writer = es.getWriter();
       e.pendingWriter = es.getPendingWriter();
+      e.journalSeq = es.getJournalSeq();
+      e.clean = es.getClean();
       ElementKey key = ElementKey.of(es.getElement());
       elements.put(key, e);
+      if (!es.getDirtyAt().isEmpty()) {
+        markDirty(key, e, es.getDirtyAt());
+      }
       for (long id : e.readers) {
         holder(id, key);
       }
@@ -548,8 +793,6 @@ final class LeaseTable {
       holder(e.pendingWriter, key);
     }
     peerAddresses.putAll(snapshot.getPeerAddressesMap());
-    bucketOrigins.clear();
-    bucketOrigins.putAll(snapshot.getBucketOriginsMap());
   }
 
   private void holder(long session, ElementKey key) {

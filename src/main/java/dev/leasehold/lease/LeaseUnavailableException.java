@@ -15,7 +15,9 @@ public final class LeaseUnavailableException extends RuntimeException {
     /** The coordinator did not answer: ServiceUnavailable. */
     UNREACHABLE,
     /** A conflicting write held the element too long: SlowDown. */
-    BUSY
+    BUSY,
+    /** The element is dirty at a site that is down (write-back): ServiceUnavailable. */
+    OWNER_DOWN
   }
 
   private final Reason reason;

@@ -11,11 +11,23 @@ import dev.leasehold.protocol.BindBucketReply;
 import dev.leasehold.protocol.BindBucketRequest;
 import dev.leasehold.protocol.CommitReply;
 import dev.leasehold.protocol.CommitRequest;
+import dev.leasehold.protocol.DeclareLostReply;
+import dev.leasehold.protocol.DeclareLostRequest;
+import dev.leasehold.protocol.DirtyElement;
 import dev.leasehold.protocol.Element;
+import dev.leasehold.protocol.FlushedReply;
+import dev.leasehold.protocol.FlushedRequest;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.OverlayReply;
+import dev.leasehold.protocol.OverlayRequest;
+import dev.leasehold.protocol.OwnedElement;
 import dev.leasehold.protocol.Recall;
+import dev.leasehold.protocol.ReclaimReply;
+import dev.leasehold.protocol.ReclaimRequest;
 import dev.leasehold.protocol.ReleaseRequest;
+import dev.leasehold.protocol.SetBucketModeReply;
+import dev.leasehold.protocol.SetBucketModeRequest;
 import dev.leasehold.protocol.VersionInfo;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.OpenTelemetry;
@@ -87,6 +99,15 @@ public final class Leases implements AutoCloseable {
   private final Map<Key, WriteLease> writers = new ConcurrentHashMap<>();
 
   /**
+   * The elements this site owns (write-back): WRITE kept after a dirty commit, until a recall or a
+   * flush with release ends it. Written under the element's lock in {@link #writing}; read without
+   * it (a read at the owner serves the version named here).
+   */
+  private final Map<Key, WriteLease> owned = new ConcurrentHashMap<>();
+
+  private volatile OwnerEvents ownerEvents = OwnerEvents.NONE;
+
+  /**
    * When each element was last recalled, or its lease otherwise ended here (a local write began or
    * failed), as a sequence number: a grant asked for before that is not kept.
    */
@@ -124,7 +145,7 @@ public final class Leases implements AutoCloseable {
   /** Starts the session (in the background: until it is registered, no lease is valid). */
   public static Leases start(CoordinatorLink link, LeaseSettings settings, LongSupplier nanoTime) {
     Leases leases = new Leases(link, settings, nanoTime);
-    leases.siteSession.start(leases::recalled);
+    leases.siteSession.start(leases::recalled, leases::registered);
     leases.timers.scheduleWithFixedDelay(leases::flushReleases, 200, 200, TimeUnit.MILLISECONDS);
     return leases;
   }
@@ -156,12 +177,24 @@ public final class Leases implements AutoCloseable {
   /** The session is gone: every lease under it is void (none is released: nothing holds them). */
   private void lost(long id) {
     held.asMap().values().removeIf(l -> l.session() == id);
+    owned.values().removeIf(l -> l.session() == id); // dirty data stays in the journal
   }
 
   // ---- recalls
 
   /** A recall: drop the lease, then tell the coordinator it is gone. */
   private void recalled(long id, Recall recall) {
+    if (recall.getMode() == Mode.WRITE) {
+      // An owner of write-back data flushes, then hands over; a write-through writer's grant
+      // ends with its write, so there is nothing to do.
+      Element e = recall.getElement();
+      WriteLease mine = owned.get(new Key(e.getBucket(), e.getKey()));
+      if (mine != null && mine.session() == id) {
+        recallsReceived.increment();
+        background(() -> ownerEvents.recalled(e.getBucket(), e.getKey()));
+      }
+      return;
+    }
     recallsReceived.increment();
     forget(new Key(recall.getElement().getBucket(), recall.getElement().getKey()));
     background(() -> release(id, List.of(recall.getElement())));
@@ -227,10 +260,17 @@ public final class Leases implements AutoCloseable {
     }
     boolean granted = false;
     try {
+      WriteLease mine = owned.get(k);
+      if (mine != null && siteSession.valid(mine.session())) {
+        writers.put(k, mine); // this site owns the element: no round trip
+        granted = true;
+        return mine;
+      }
       forget(k);
       AcquireReply reply = acquire(session, bucket, key, Mode.WRITE);
       writeGrants.increment();
       VersionInfo v = reply.getVersion();
+      VersionInfo clean = reply.getClean();
       WriteLease lease =
           new WriteLease(
               bucket,
@@ -239,7 +279,14 @@ public final class Leases implements AutoCloseable {
               reply.getEpoch(),
               v.getVersion(),
               v.getKnown(),
-              v.getKnown() ? Versions.info(key, v) : null);
+              v.getKnown() ? Versions.info(key, v) : null,
+              reply.getWriteBack(),
+              reply.getJournalSeq(),
+              clean.getKnown(),
+              clean.getKnown() ? Versions.info(key, clean) : null);
+      if (lease.dirty()) {
+        owned.put(k, lease); // this site owned it already (it lost track after a failed commit)
+      }
       writers.put(k, lease);
       granted = true;
       return lease;
@@ -262,6 +309,7 @@ public final class Leases implements AutoCloseable {
   public ReadLease commit(WriteLease lease, @Nullable ObjectInfo stored) {
     Key k = new Key(lease.bucket(), lease.key());
     boolean kept = false;
+    owned.remove(k); // a write-through commit ends the grant, and the origin holds the version
     try {
       ReadLease read = committed(lease, stored);
       kept = true;
@@ -316,16 +364,311 @@ public final class Leases implements AutoCloseable {
   }
 
   /**
-   * Gives up a WRITE grant without committing; {@code uncertain} if the origin may have changed.
+   * Gives up a WRITE grant without committing; {@code uncertain} if the origin may have changed. An
+   * element this site owns stays owned (the coordinator keeps a dirty element's grant too).
    */
   public void abort(WriteLease lease, boolean uncertain) {
     Key k = new Key(lease.bucket(), lease.key());
+    if (!uncertain && owned.get(k) == lease) {
+      ended(k, lease);
+      return;
+    }
+    owned.remove(k);
     try {
       sendAbort(lease, uncertain);
     } finally {
       forget(k); // the coordinator ends every lease of this site on the element with the grant
       ended(k, lease);
     }
+  }
+
+  // ---- write-back (PROTOCOL.md, Writes and Ownership of unflushed data)
+
+  /** Where recalls of owned elements and reclaims after a new registration go. */
+  public void ownerEvents(OwnerEvents events) {
+    this.ownerEvents = events;
+    long session = siteSession.current();
+    if (session != 0) {
+      // A registration may have reclaimed before anyone listened: reclaim again (idempotent).
+      background(() -> registered(session));
+    }
+  }
+
+  /**
+   * Commits a version written to this site's journal (entry {@code journalSeq}): the site keeps the
+   * grant and owns the element. {@code previous} is the version before the write, the last clean
+   * one if the element was clean. Ends this write (not the grant) whatever the outcome.
+   *
+   * @throws StaleEpochException if the grant was no longer this site's
+   * @throws LeaseUnavailableException if the coordinator did not answer (the commit may have been
+   *     applied: the site learns which at its next grant of the element)
+   */
+  public WriteLease commitDirty(
+      WriteLease lease,
+      @Nullable ObjectInfo stored,
+      long journalSeq,
+      @Nullable ObjectInfo previous) {
+    Key k = new Key(lease.bucket(), lease.key());
+    try {
+      CommitReply reply =
+          link.call(
+              s ->
+                  s.commit(
+                      CommitRequest.newBuilder()
+                          .setSession(lease.session())
+                          .setElement(Versions.element(lease.bucket(), lease.key()))
+                          .setEpoch(lease.epoch())
+                          .setVersion(Versions.proto(stored))
+                          .setDirty(true)
+                          .setJournalSeq(journalSeq)
+                          .build()),
+              r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+              CALL_MILLIS,
+              CALL_MILLIS * 2);
+      if (reply.getOutcome() != Outcome.OK) {
+        owned.remove(k);
+        throw new StaleEpochException(
+            "the commit of "
+                + lease.bucket()
+                + "/"
+                + lease.key()
+                + " was refused: "
+                + reply.getOutcome());
+      }
+      WriteLease next =
+          new WriteLease(
+              lease.bucket(),
+              lease.key(),
+              lease.session(),
+              lease.epoch(),
+              reply.getVersion(),
+              true,
+              stored,
+              true,
+              journalSeq,
+              lease.dirty() ? lease.cleanKnown() : true,
+              lease.dirty() ? lease.clean() : previous);
+      owned.put(k, next);
+      return next;
+    } catch (LeaseUnavailableException e) {
+      owned.remove(k); // in doubt: the next grant of the element says what the coordinator has
+      throw e;
+    } finally {
+      if (writers.remove(k, lease)) {
+        writing.unlock(k);
+      }
+    }
+  }
+
+  /** The element this site owns, if its session is valid now: the read path serves its version. */
+  public @Nullable WriteLease owned(String bucket, String key) {
+    WriteLease l = owned.get(new Key(bucket, key));
+    return l == null || !siteSession.valid(l.session()) ? null : l;
+  }
+
+  /** Every element this site owns now. */
+  public List<WriteLease> ownedNow() {
+    return List.copyOf(owned.values());
+  }
+
+  /**
+   * Takes the element's write lock for a flush, if this site owns it: no write of it here starts
+   * until {@link #unlockOwned}. Null (and no lock held) if it is not owned under a valid session.
+   *
+   * @throws LeaseUnavailableException (BUSY) if a write of it did not end within {@code wait}
+   */
+  public @Nullable WriteLease lockOwned(String bucket, String key, Duration wait) {
+    Key k = new Key(bucket, key);
+    if (!writing.lock(k, wait)) {
+      throw busy(bucket, key);
+    }
+    WriteLease l = owned.get(k);
+    if (l == null || !siteSession.valid(l.session())) {
+      writing.unlock(k);
+      return null;
+    }
+    return l;
+  }
+
+  public void unlockOwned(WriteLease lease) {
+    writing.unlock(new Key(lease.bucket(), lease.key()));
+  }
+
+  /**
+   * Records at the coordinator that the owned version {@code lease} names is at the origin as
+   * {@code atOrigin} (null: deleted there); with {@code release}, gives up the grant too (a
+   * recall's hand-over). Called under {@link #lockOwned}. Returns the lease to keep, or null.
+   *
+   * @throws StaleEpochException if the grant was no longer this site's
+   */
+  public @Nullable WriteLease flushed(
+      WriteLease lease, @Nullable ObjectInfo atOrigin, boolean release) {
+    Key k = new Key(lease.bucket(), lease.key());
+    VersionInfo v = Versions.proto(atOrigin).toBuilder().setVersion(lease.version()).build();
+    FlushedReply reply =
+        link.call(
+            s ->
+                s.flushed(
+                    FlushedRequest.newBuilder()
+                        .setSession(lease.session())
+                        .setElement(Versions.element(lease.bucket(), lease.key()))
+                        .setEpoch(lease.epoch())
+                        .setVersion(v)
+                        .setRelease(release)
+                        .build()),
+            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+            CALL_MILLIS,
+            CALL_MILLIS * 2);
+    if (reply.getOutcome() != Outcome.OK) {
+      owned.remove(k);
+      throw new StaleEpochException(
+          "the flush of "
+              + lease.bucket()
+              + "/"
+              + lease.key()
+              + " was refused: "
+              + reply.getOutcome());
+    }
+    if (release && reply.getClean()) {
+      owned.remove(k);
+      return null;
+    }
+    WriteLease next =
+        new WriteLease(
+            lease.bucket(),
+            lease.key(),
+            lease.session(),
+            lease.epoch(),
+            lease.version(),
+            true,
+            reply.getClean() ? atOrigin : lease.info(),
+            true,
+            reply.getClean() ? 0 : lease.journalSeq(),
+            true,
+            atOrigin);
+    owned.put(k, next);
+    return next;
+  }
+
+  /** A new session: take back what is dirty at this site, then tell the flusher. */
+  private void registered(long session) {
+    for (int attempt = 0;
+        siteSession.current() == session && siteSession.valid(session);
+        attempt++) {
+      try {
+        ReclaimReply reply =
+            link.call(
+                s -> s.reclaim(ReclaimRequest.newBuilder().setSession(session).build()),
+                r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+                CALL_MILLIS,
+                CALL_MILLIS);
+        if (reply.getOutcome() != Outcome.OK) {
+          return; // the session is gone already; the next registration reclaims
+        }
+        List<WriteLease> mine = new ArrayList<>();
+        for (OwnedElement o : reply.getElementsList()) {
+          String bucket = o.getElement().getBucket();
+          String key = o.getElement().getKey();
+          VersionInfo v = o.getVersion();
+          VersionInfo clean = o.getClean();
+          WriteLease l =
+              new WriteLease(
+                  bucket,
+                  key,
+                  session,
+                  o.getEpoch(),
+                  v.getVersion(),
+                  true,
+                  Versions.info(key, v),
+                  true,
+                  o.getJournalSeq(),
+                  clean.getKnown(),
+                  clean.getKnown() ? Versions.info(key, clean) : null);
+          owned.put(new Key(bucket, key), l);
+          mine.add(l);
+        }
+        if (!mine.isEmpty()) {
+          LOG.info("site reclaimed {} dirty elements under session {}", mine.size(), session);
+        }
+        ownerEvents.reclaimed(mine);
+        return;
+      } catch (LeaseUnavailableException e) {
+        LOG.debug("reclaiming dirty elements: {}", e.getMessage());
+        try {
+          Thread.sleep(Math.min(2000, 100L << Math.min(attempt, 5)));
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  /** Whether a LIST in {@code bucket} must merge the coordinator's overlay. */
+  public boolean overlaid(String bucket) {
+    return siteSession.overlaid(bucket);
+  }
+
+  /** The dirty elements of a bucket under a prefix, in key order: one linearizable read. */
+  public List<DirtyVersion> overlay(String bucket, String prefix) {
+    session();
+    OverlayReply reply =
+        link.call(
+            s -> s.overlay(OverlayRequest.newBuilder().setBucket(bucket).setPrefix(prefix).build()),
+            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+            CALL_MILLIS,
+            CALL_MILLIS);
+    if (reply.getOutcome() != Outcome.OK) {
+      throw new LeaseUnavailableException(
+          LeaseUnavailableException.Reason.UNREACHABLE,
+          "The coordinator did not answer the listing overlay (" + reply.getOutcome() + ").");
+    }
+    List<DirtyVersion> out = new ArrayList<>(reply.getElementsCount());
+    for (DirtyElement d : reply.getElementsList()) {
+      out.add(new DirtyVersion(d.getKey(), Versions.info(d.getKey(), d.getVersion()), d.getSite()));
+    }
+    return out;
+  }
+
+  /** Sets a bucket's write mode at the coordinator (every site follows it). */
+  public void setWriteBack(String bucket, boolean writeBack) {
+    SetBucketModeReply reply =
+        link.call(
+            s ->
+                s.setBucketMode(
+                    SetBucketModeRequest.newBuilder()
+                        .setBucket(bucket)
+                        .setWriteBack(writeBack)
+                        .build()),
+            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+            CALL_MILLIS,
+            CALL_MILLIS);
+    if (reply.getOutcome() != Outcome.OK) {
+      throw new LeaseUnavailableException(
+          LeaseUnavailableException.Reason.UNREACHABLE,
+          "The coordinator did not set the mode of " + bucket + " (" + reply.getOutcome() + ").");
+    }
+  }
+
+  /**
+   * Declares a site lost: its unflushed versions fall back to their last clean ones. Returns the
+   * lost elements as {@code bucket/key}.
+   */
+  public List<String> declareLost(String site) {
+    DeclareLostReply reply =
+        link.call(
+            s -> s.declareLost(DeclareLostRequest.newBuilder().setSite(site).build()),
+            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+            CALL_MILLIS,
+            CALL_MILLIS);
+    if (reply.getOutcome() != Outcome.OK) {
+      throw new LeaseUnavailableException(
+          LeaseUnavailableException.Reason.UNREACHABLE,
+          "The coordinator did not declare " + site + " lost (" + reply.getOutcome() + ").");
+    }
+    List<String> out = new ArrayList<>();
+    reply.getLostList().forEach(e -> out.add(e.getBucket() + "/" + e.getKey()));
+    return out;
   }
 
   /** A grant ended: the next write of the element here may go (once per grant). */
@@ -399,6 +742,16 @@ public final class Leases implements AutoCloseable {
     }
     if (outcome == Outcome.BUSY) {
       throw busy(bucket, key);
+    }
+    if (outcome == Outcome.OWNER_DOWN) {
+      throw new LeaseUnavailableException(
+          LeaseUnavailableException.Reason.OWNER_DOWN,
+          bucket
+              + "/"
+              + key
+              + " has unflushed writes at site "
+              + reply.getOwner()
+              + ", which is down; it is unavailable until that site returns.");
     }
     throw new LeaseUnavailableException(
         LeaseUnavailableException.Reason.UNREACHABLE,

@@ -9,6 +9,7 @@ import dev.leasehold.protocol.RenewRequest;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -40,6 +41,11 @@ final class SiteSession {
   private final ExecutorService work;
   private final LongConsumer onLost;
   private volatile BiConsumer<Long, Recall> onRecall = (session, recall) -> {};
+  private volatile LongConsumer onRegistered = session -> {};
+
+  /** The buckets whose LISTs merge the coordinator's overlay, as its last answer named them. */
+  private volatile Set<String> overlayBuckets = Set.of();
+
   private volatile long renewEveryNanos = TimeUnit.SECONDS.toNanos(1);
   private volatile boolean coordinatorAnswered;
   private volatile long lastAnswer;
@@ -60,10 +66,19 @@ final class SiteSession {
     this.onLost = onLost;
   }
 
-  /** Registers in the background; recalls of the session's leases go to {@code onRecall}. */
-  void start(BiConsumer<Long, Recall> onRecall) {
+  /**
+   * Registers in the background; recalls of the session's leases go to {@code onRecall}, and each
+   * new session, once registered, to {@code onRegistered} (on a virtual thread).
+   */
+  void start(BiConsumer<Long, Recall> onRecall, LongConsumer onRegistered) {
     this.onRecall = onRecall;
+    this.onRegistered = onRegistered;
     background(this::register);
+  }
+
+  /** Whether a LIST in {@code bucket} must merge the overlay (PROTOCOL.md, Listing). */
+  boolean overlaid(String bucket) {
+    return overlayBuckets.contains(bucket);
   }
 
   /** The current session's id (0 before the first registration). */
@@ -134,11 +149,14 @@ final class SiteSession {
         answered();
         if (reply.getOutcome() == Outcome.OK) {
           long ttl = TimeUnit.MILLISECONDS.toNanos(reply.getTtlMillis());
+          overlayBuckets = Set.copyOf(reply.getOverlayBucketsList());
           clock.started(reply.getSession(), sent, ttl, reply.getDrift());
           renewEveryNanos = ttl / 3;
           LOG.info("site {} has session {}", settings.site(), reply.getSession());
           later(this::renew, renewEveryNanos);
           openRecalls(reply.getSession());
+          long session = reply.getSession();
+          background(() -> onRegistered.accept(session));
           return;
         }
       } catch (LeaseUnavailableException e) {
@@ -164,6 +182,7 @@ final class SiteSession {
               Math.max(200, TimeUnit.NANOSECONDS.toMillis(renewEveryNanos)));
       answered();
       if (reply.getOutcome() == Outcome.OK) {
+        overlayBuckets = Set.copyOf(reply.getOverlayBucketsList());
         clock.renewed(session, sent);
       } else if (reply.getOutcome() == Outcome.NO_SESSION) {
         gone(session);

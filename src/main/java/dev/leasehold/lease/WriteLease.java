@@ -1,14 +1,21 @@
 package dev.leasehold.lease;
 
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.WriteCondition;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A WRITE lease: the site may change the element at the origin, and must commit the change with
- * this grant's epoch (the fencing token). Immutable.
+ * A WRITE lease: the site may change the element, and must commit the change with this grant's
+ * epoch (the fencing token). In a write-back bucket the site keeps the grant after a dirty commit:
+ * it owns the element, and the lease names the latest version (in the journal) and the last one at
+ * the origin, which a flush is fenced on. Immutable; a new value replaces it after each commit.
  *
  * @param known whether {@code info} describes the element's current version
  * @param info the current version (null with {@code known}: the element does not exist)
+ * @param writeBack whether the grant is write-back (commit dirty, keep the grant)
+ * @param journalSeq the journal entry of the dirty version, or 0 when clean
+ * @param cleanKnown whether {@code clean} describes the version at the origin
+ * @param clean the version at the origin (null with {@code cleanKnown}: none)
  */
 public record WriteLease(
     String bucket,
@@ -17,4 +24,37 @@ public record WriteLease(
     long epoch,
     long version,
     boolean known,
-    @Nullable ObjectInfo info) {}
+    @Nullable ObjectInfo info,
+    boolean writeBack,
+    long journalSeq,
+    boolean cleanKnown,
+    @Nullable ObjectInfo clean) {
+
+  /** A write-through grant. */
+  public WriteLease(
+      String bucket,
+      String key,
+      long session,
+      long epoch,
+      long version,
+      boolean known,
+      @Nullable ObjectInfo info) {
+    this(bucket, key, session, epoch, version, known, info, false, 0, known, info);
+  }
+
+  /** Whether the latest version is in this site's journal, not yet at the origin. */
+  public boolean dirty() {
+    return journalSeq != 0;
+  }
+
+  /**
+   * The condition a flush puts under: the origin still holds the last clean version; null if that
+   * is not known (ask the origin).
+   */
+  public @Nullable WriteCondition fence() {
+    if (!cleanKnown) {
+      return null;
+    }
+    return clean == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(clean.etag());
+  }
+}

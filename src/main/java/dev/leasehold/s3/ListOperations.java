@@ -87,7 +87,7 @@ final class ListOperations {
     }
     xml.element("IsTruncated", page.truncated());
     if (page.truncated() && delimiter != null) {
-      xml.element("NextMarker", encode(lastItem(page), url));
+      xml.element("NextMarker", encode(page.lastItem(), url));
     }
     contents(xml, page, url, true);
     prefixes(xml, page, url);
@@ -123,7 +123,7 @@ final class ListOperations {
         .element("KeyMarker", encode(keyMarker, url))
         .element("VersionIdMarker", versionMarker == null ? "" : versionMarker);
     if (page.truncated()) {
-      String last = lastItem(page);
+      String last = page.lastItem();
       xml.element("NextKeyMarker", encode(last, url));
       if (!page.commonPrefixes().contains(last)) {
         xml.element("NextVersionIdMarker", "null");
@@ -178,26 +178,9 @@ final class ListOperations {
     }
   }
 
-  /** The last key or common prefix of a page, whichever sorts last. */
-  static String lastItem(Listing page) {
-    String lastKey =
-        page.objects().isEmpty() ? null : page.objects().get(page.objects().size() - 1).key();
-    String lastPrefix =
-        page.commonPrefixes().isEmpty()
-            ? null
-            : page.commonPrefixes().get(page.commonPrefixes().size() - 1);
-    if (lastKey == null) {
-      return lastPrefix == null ? "" : lastPrefix;
-    }
-    if (lastPrefix == null) {
-      return lastKey;
-    }
-    return KeyOrder.compare(lastKey, lastPrefix) > 0 ? lastKey : lastPrefix;
-  }
-
   /** Where the page after this one starts: after its last key, or past its last prefix. */
   private static String resumePoint(Listing page) {
-    String last = lastItem(page);
+    String last = page.lastItem();
     return page.commonPrefixes().contains(last) ? KeyOrder.pastPrefix(last) : last;
   }
 

@@ -7,6 +7,7 @@ import dev.leasehold.error.S3Exception;
 import dev.leasehold.lease.LeaseUnavailableException;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.lease.ReadLease;
+import dev.leasehold.lease.WriteLease;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.origin.Origin;
 import java.time.Duration;
@@ -26,6 +27,9 @@ import org.jspecify.annotations.Nullable;
  *       site has not seen it at the origin within {@code originCheck}: one HEAD at the origin,
  *       whose answer the lease then carries.
  * </ol>
+ *
+ * <p>A site that owns the element (write-back) serves the version its WRITE lease names, from its
+ * journal or the origin, with no call.
  *
  * <p>The origin check bounds how long a write made directly at the origin, behind Leasehold, goes
  * unseen at a site: a read that starts {@code originCheck} after such a write (plus the time one
@@ -62,6 +66,15 @@ final class LeaseVersionCheck {
    */
   ObjectInfo current(String bucket, String key, boolean recheck) {
     try {
+      WriteLease mine = leases.owned(bucket, key);
+      if (mine != null) {
+        // This site owns the element (write-back): its latest version is the one to serve.
+        ObjectInfo info = mine.info();
+        if (info == null) {
+          throw S3Error.NO_SUCH_KEY.exception().with("Key", key);
+        }
+        return info;
+      }
       Key k = new Key(bucket, key);
       ReadLease lease = leases.held(bucket, key);
       if (lease == null) {

@@ -1,9 +1,13 @@
 package dev.leasehold.site;
 
 import dev.leasehold.error.S3Error;
+import dev.leasehold.lease.DirtyVersion;
+import dev.leasehold.lease.LeaseUnavailableException;
+import dev.leasehold.lease.Leases;
 import dev.leasehold.object.KeyOrder;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
+import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.origin.Origin;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,18 +15,75 @@ import java.util.List;
 /**
  * The list path: one page of a bucket's keys from the origin. S3 never lists a common prefix that
  * does not sort after the marker (so resuming after a common prefix does not list it again); this
- * step holds every origin to that rule. Thread-safe.
+ * step holds every origin to that rule.
+ *
+ * <p>In a bucket that may hold dirty elements (write-back, PROTOCOL.md, Listing), the page is the
+ * origin's merged with the coordinator's overlay of unflushed puts and deletes under the prefix
+ * ({@link ListOverlay}), read linearizably, so a LIST after an acknowledged write includes it, at
+ * every site. Thread-safe.
  */
 final class ListPath {
   private static final int MAX_ROUNDS = 1000;
 
   private final Origin origin;
+  private final Leases leases;
 
-  ListPath(Origin origin) {
+  ListPath(Origin origin, Leases leases) {
     this.origin = origin;
+    this.leases = leases;
   }
 
   Listing list(String bucket, ListRequest request) {
+    if (request.maxKeys() == 0 || !leases.overlaid(bucket)) {
+      return originPage(bucket, request);
+    }
+    List<DirtyVersion> dirty;
+    try {
+      dirty = leases.overlay(bucket, request.prefix());
+    } catch (LeaseUnavailableException e) {
+      throw LeaseErrors.of(e);
+    }
+    if (dirty.isEmpty()) {
+      return originPage(bucket, request);
+    }
+    ListRequest ask = request;
+    for (int round = 0; ; round++) {
+      Listing page = originPage(bucket, ask);
+      ListOverlay.Merged merged =
+          ListOverlay.merge(ask, page, dirty, cp -> stillHolds(bucket, cp, dirty));
+      if (!merged.listing().objects().isEmpty()
+          || !merged.listing().commonPrefixes().isEmpty()
+          || !merged.listing().truncated()
+          || round >= MAX_ROUNDS) {
+        return merged.listing();
+      }
+      // Every key of the origin's page was deleted meanwhile: go on from where it ended.
+      ask =
+          new ListRequest(
+              request.prefix(), request.delimiter(), merged.resume(), request.maxKeys());
+    }
+  }
+
+  /** Whether the origin holds a key under {@code prefix} that the overlay does not delete. */
+  private boolean stillHolds(String bucket, String prefix, List<DirtyVersion> dirty) {
+    java.util.Set<String> deleted = new java.util.HashSet<>();
+    for (DirtyVersion d : dirty) {
+      if (d.info() == null && d.key().startsWith(prefix)) {
+        deleted.add(d.key());
+      }
+    }
+    Listing under =
+        origin.list(
+            bucket, new ListRequest(prefix, null, null, Math.min(1000, deleted.size() + 1)));
+    for (ObjectInfo o : under.objects()) {
+      if (!deleted.contains(o.key())) {
+        return true;
+      }
+    }
+    return under.truncated();
+  }
+
+  private Listing originPage(String bucket, ListRequest request) {
     if (request.maxKeys() == 0) {
       if (!origin.bucketExists(bucket)) {
         throw S3Error.NO_SUCH_BUCKET.exception().with("BucketName", bucket);

@@ -3,6 +3,9 @@ package dev.leasehold.site;
 import dev.leasehold.cache.ChunkCache;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
+import dev.leasehold.flush.Journal;
+import dev.leasehold.flush.JournaledOrigin;
+import dev.leasehold.flush.Uploader;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.object.BucketInfo;
 import dev.leasehold.object.CompletedPart;
@@ -29,9 +32,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A site over one origin: composes the read, write, list, copy and multipart paths, with leases for
- * every read and write of an object. Thread-safe; holds no state of its own.
+ * every read and write of an object, and the write-back flusher. Thread-safe; holds no state of its
+ * own (the flusher's is the flusher's).
  */
-public final class SiteGateway implements Gateway {
+public final class SiteGateway implements Gateway, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SiteGateway.class);
   private static final int DELETE_PARALLELISM = 16;
 
@@ -42,23 +46,46 @@ public final class SiteGateway implements Gateway {
   private final ListPath lists;
   private final Copies copies;
   private final MultipartPath multipart;
+  private final Flusher flusher;
 
   /**
    * @param originCheck how long a version this site saw at the origin is served without asking the
    *     origin again (see {@link LeaseVersionCheck})
+   * @param journal the write-back journal (recovered), on the staging area's file system
+   * @param flush when and how many write-back flushes run
    */
   public SiteGateway(
-      Origin origin, ChunkCache cache, Staging staging, Leases leases, Duration originCheck) {
+      Origin origin,
+      ChunkCache cache,
+      Staging staging,
+      Leases leases,
+      Duration originCheck,
+      Journal journal,
+      FlushSettings flush) {
     this.origin = origin;
     this.buckets = new BucketBindings(leases, origin.describe());
     LeaseVersionCheck versions =
         new LeaseVersionCheck(leases, origin, originCheck, System::nanoTime);
-    WriteGuard guard = new WriteGuard(leases, origin, versions);
-    this.reads = new ReadPath(versions, cache, origin);
-    this.writes = new WritePath(staging, origin, cache, guard);
-    this.lists = new ListPath(origin);
+    this.flusher =
+        new Flusher(journal, new Uploader(origin), leases, flush.delay(), flush.concurrency());
+    leases.ownerEvents(flusher);
+    WriteGuard guard = new WriteGuard(leases, origin, versions, flusher);
+    this.reads = new ReadPath(versions, cache, new JournaledOrigin(origin, journal));
+    this.writes = new WritePath(staging, origin, cache, guard, journal);
+    this.lists = new ListPath(origin, leases);
     this.copies = new Copies(reads, writes, staging);
     this.multipart = new MultipartPath(staging, origin, reads, guard);
+  }
+
+  /** Registers the journal and flush meters. */
+  public void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    flusher.bindMetrics(registry);
+  }
+
+  /** Stops the flusher; what is dirty stays in the journal for the next start. */
+  @Override
+  public void close() {
+    flusher.close();
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.leasehold.site;
 
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
+import dev.leasehold.flush.JournalEntry;
 import dev.leasehold.lease.LeaseUnavailableException;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.lease.StaleEpochException;
@@ -9,6 +10,7 @@ import dev.leasehold.lease.WriteLease;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.WriteCondition;
 import dev.leasehold.origin.Origin;
+import java.io.IOException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -28,6 +30,11 @@ import org.jspecify.annotations.Nullable;
  * <p>A change that fails ends the grant without a commit; if the origin may have changed anyway (no
  * clear answer from it), the coordinator marks the version unknown, so readers ask the origin.
  *
+ * <p><b>Write-back</b> (a grant that says so, for a change that can be journaled): the change is
+ * written to the journal (fsynced), then committed dirty; the site keeps the grant and owns the
+ * element, so its next write here needs no grant. A change that cannot be journaled (completing a
+ * multipart upload, whose parts are at the origin) flushes the element first, then writes through.
+ *
  * <p>Thread-safe.
  */
 final class WriteGuard {
@@ -37,21 +44,39 @@ final class WriteGuard {
     @Nullable ObjectInfo apply(WriteCondition fence);
   }
 
+  /** A change written to the journal instead of the origin; returns the entry written. */
+  @FunctionalInterface
+  interface Journaled {
+    JournalEntry apply() throws IOException;
+  }
+
   private final Leases leases;
   private final Origin origin;
   private final LeaseVersionCheck versions;
+  private final Flusher flusher;
 
-  WriteGuard(Leases leases, Origin origin, LeaseVersionCheck versions) {
+  WriteGuard(Leases leases, Origin origin, LeaseVersionCheck versions, Flusher flusher) {
     this.leases = leases;
     this.origin = origin;
     this.versions = versions;
+    this.flusher = flusher;
+  }
+
+  /** {@link #write(String, String, WriteCondition, Change, Journaled)} with no journaled form. */
+  @Nullable ObjectInfo write(String bucket, String key, WriteCondition condition, Change change) {
+    return write(bucket, key, condition, change, null);
   }
 
   /**
    * Changes {@code bucket/key} under WRITE: {@code change} runs once the client's {@code condition}
    * holds, and its result (null for a delete) is committed.
    */
-  @Nullable ObjectInfo write(String bucket, String key, WriteCondition condition, Change change) {
+  @Nullable ObjectInfo write(
+      String bucket,
+      String key,
+      WriteCondition condition,
+      Change change,
+      @Nullable Journaled journaled) {
     WriteLease lease;
     try {
       lease = leases.acquireWrite(bucket, key);
@@ -64,6 +89,30 @@ final class WriteGuard {
       ObjectInfo current =
           lease.known() ? lease.info() : LeaseVersionCheck.headOrNull(origin, bucket, key);
       check(condition, current, key);
+      if (lease.writeBack() && journaled != null) {
+        JournalEntry entry;
+        try {
+          entry = journaled.apply();
+        } catch (IOException e) {
+          throw S3Error.INTERNAL_ERROR
+              .exception("The write could not be made durable at this site.")
+              .causedBy(e);
+        }
+        committed = true; // commitDirty ends this write whatever its outcome
+        try {
+          leases.commitDirty(lease, entry.info(), entry.seq(), current);
+        } catch (StaleEpochException e) {
+          flusher.dropUnacknowledged(entry);
+          throw e;
+        }
+        flusher.dirtied(bucket, key);
+        return entry.info();
+      }
+      if (lease.dirty()) {
+        // Not journaled (a multipart completion): the origin must hold the latest version first.
+        lease = flusher.flushHeld(lease);
+        current = lease.info();
+      }
       WriteCondition fence =
           current == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(current.etag());
       ObjectInfo stored;

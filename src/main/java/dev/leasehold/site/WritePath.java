@@ -2,6 +2,7 @@ package dev.leasehold.site;
 
 import dev.leasehold.cache.ChunkCache;
 import dev.leasehold.cache.ChunkKey;
+import dev.leasehold.flush.Journal;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.WriteCondition;
@@ -9,11 +10,15 @@ import dev.leasehold.origin.Origin;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HexFormat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The write path (write-through), in three named steps:
+ * The write path, in three named steps (write-through; in a write-back bucket the second step
+ * writes to the site's journal instead, see {@link WriteGuard}):
  *
  * <ol>
  *   <li><b>stage</b>: receive the body whole and verified into a staging file ({@link Staging}); a
@@ -32,12 +37,14 @@ final class WritePath {
   private final Origin origin;
   private final ChunkCache cache;
   private final WriteGuard guard;
+  private final Journal journal;
 
-  WritePath(Staging staging, Origin origin, ChunkCache cache, WriteGuard guard) {
+  WritePath(Staging staging, Origin origin, ChunkCache cache, WriteGuard guard, Journal journal) {
     this.staging = staging;
     this.origin = origin;
     this.cache = cache;
     this.guard = guard;
+    this.journal = journal;
   }
 
   ObjectInfo put(PutRequest request, Upload body) {
@@ -53,13 +60,32 @@ final class WritePath {
       StagedFile staged,
       ObjectMetadata metadata,
       WriteCondition condition) {
+    boolean[] journaled = {false};
     ObjectInfo stored =
         guard.write(
-            bucket, key, condition, fence -> origin.put(bucket, key, staged, metadata, fence));
+            bucket,
+            key,
+            condition,
+            fence -> origin.put(bucket, key, staged, metadata, fence),
+            () -> {
+              journaled[0] = true; // the journal takes the staged file over
+              String md5 = HexFormat.of().formatHex(staged.md5());
+              ObjectInfo info =
+                  new ObjectInfo(
+                      key,
+                      staged.length(),
+                      md5,
+                      Instant.now().truncatedTo(ChronoUnit.MILLIS),
+                      metadata,
+                      0);
+              return journal.put(bucket, key, info, md5, staged.path());
+            });
     if (stored == null) {
       throw new IllegalStateException("a put stored nothing");
     }
-    remember(bucket, stored, staged);
+    if (!journaled[0]) {
+      remember(bucket, stored, staged);
+    }
     return stored;
   }
 
@@ -71,7 +97,8 @@ final class WritePath {
         fence -> {
           origin.delete(bucket, key, fence.ifMatch());
           return null;
-        });
+        },
+        () -> journal.delete(bucket, key));
   }
 
   /**

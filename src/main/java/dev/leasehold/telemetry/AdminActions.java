@@ -1,5 +1,6 @@
 package dev.leasehold.telemetry;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -36,6 +37,18 @@ public interface AdminActions {
 
   /** Lets them be evicted again; whether the prefix was pinned. */
   boolean unpin(String bucket, String prefix);
+
+  /**
+   * Sets a bucket's write mode for every site: {@code write-back} or {@code write-through}
+   * (PROTOCOL.md, Writes).
+   */
+  void setWriteMode(String bucket, String mode);
+
+  /**
+   * Declares a site lost (PROTOCOL.md, Ownership): its unflushed versions fall back to their last
+   * clean ones. Returns the lost objects, as {@code bucket/key}.
+   */
+  List<String> declareLost(String site);
 
   /** Where a long action has got to; thread-safe. */
   interface Progress {

@@ -6,6 +6,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -24,7 +25,11 @@ import java.util.function.Supplier;
  *       with a job; {@code GET jobs/ID}: its progress;
  *   <li>{@code POST evict?bucket=B&prefix=P}: drops the prefix's cached chunks;
  *   <li>{@code POST pin?bucket=B&prefix=P}, {@code POST unpin?...}: keeps the prefix's chunks from
- *       eviction, or lets them go again.
+ *       eviction, or lets them go again;
+ *   <li>{@code POST write-mode?bucket=B&mode=write-back|write-through}: the bucket's write mode,
+ *       for every site;
+ *   <li>{@code POST declare-lost?site=S}: a site that will not return; answers the objects whose
+ *       unflushed versions were lost.
  * </ul>
  *
  * Errors are JSON too: {@code {"error": "...", "message": "..."}} with 400, 401, 404 or 500.
@@ -117,6 +122,14 @@ final class AdminApi {
         case "POST evict" -> {
           long n = actions.evict(need(q, "bucket"), q.getOrDefault("prefix", ""));
           send(ex, 200, Map.of("evictedChunks", n));
+        }
+        case "POST write-mode" -> {
+          actions.setWriteMode(need(q, "bucket"), need(q, "mode"));
+          send(ex, 200, Map.of("bucket", q.get("bucket"), "writeMode", q.get("mode")));
+        }
+        case "POST declare-lost" -> {
+          List<String> lost = actions.declareLost(need(q, "site"));
+          send(ex, 200, Map.of("site", q.get("site"), "lost", lost));
         }
         case "POST pin" -> {
           actions.pin(need(q, "bucket"), q.getOrDefault("prefix", ""));

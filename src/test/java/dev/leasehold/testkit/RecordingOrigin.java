@@ -1,5 +1,6 @@
 package dev.leasehold.testkit;
 
+import dev.leasehold.error.S3Error;
 import dev.leasehold.object.BucketInfo;
 import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.ListRequest;
@@ -23,7 +24,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A decorator that counts the calls a site makes to its (real) origin, per operation and per
- * object, so tests can assert what reached the origin. Thread-safe.
+ * object, so tests can assert what reached the origin; and that can refuse writes (puts and deletes
+ * answer 503 without reaching the origin), as an origin outage. Thread-safe.
  */
 public final class RecordingOrigin implements Origin {
   /** The operations counted. */
@@ -56,6 +58,19 @@ public final class RecordingOrigin implements Origin {
 
   public void reset() {
     counts.clear();
+  }
+
+  private volatile boolean writesDown;
+
+  /** Starts or ends an outage of writes: while on, puts and deletes fail with 503. */
+  public void writesDown(boolean down) {
+    writesDown = down;
+  }
+
+  private void checkWrites() {
+    if (writesDown) {
+      throw S3Error.SERVICE_UNAVAILABLE.exception("The origin is down (a test's outage).");
+    }
   }
 
   private void record(Call call, String bucket, String key) {
@@ -118,12 +133,14 @@ public final class RecordingOrigin implements Origin {
       ObjectMetadata metadata,
       WriteCondition condition) {
     record(Call.PUT, bucket, key);
+    checkWrites();
     return origin.put(bucket, key, payload, metadata, condition);
   }
 
   @Override
   public void delete(String bucket, String key, @Nullable String ifMatch) {
     record(Call.DELETE, bucket, key);
+    checkWrites();
     origin.delete(bucket, key, ifMatch);
   }
 

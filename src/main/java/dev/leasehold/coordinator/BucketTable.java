@@ -1,0 +1,128 @@
+package dev.leasehold.coordinator;
+
+import dev.leasehold.protocol.PendingMode;
+import dev.leasehold.protocol.TableSnapshot;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The coordinator's table of buckets: the origin each lives in, which are write-back, and how many
+ * dirty elements each holds.
+ *
+ * <p><b>Switching a bucket to write-back</b> (PROTOCOL.md, Listing): a LIST at a site merges the
+ * coordinator's overlay only in the buckets the site knows may hold dirty elements — the write-back
+ * buckets and those still dirty ({@link #overlayBuckets}), which every registration and renewal
+ * answers. So that no site lists a bucket without the overlay after a dirty write was acknowledged
+ * in it, a switch takes effect for WRITE grants only once every session that was live at the switch
+ * has renewed twice since (the second renewal is sent after the answer to the first arrived) or has
+ * ended. Sessions that register later learn the bucket at registration. Switching back to
+ * write-through takes effect at once; the bucket stays in the overlay while it holds dirty
+ * elements.
+ *
+ * <p><b>Threading.</b> Part of the {@link LeaseTable}: confined to the state machine's apply
+ * thread.
+ */
+final class BucketTable {
+  private final Map<String, String> origins = new LinkedHashMap<>();
+  private final Set<String> writeBack = new LinkedHashSet<>();
+
+  /** Buckets switched to write-back, not yet in effect: session → renewal count it must reach. */
+  private final Map<String, Map<Long, Long>> pending = new LinkedHashMap<>();
+
+  private final Map<String, Integer> dirtyCounts = new LinkedHashMap<>();
+
+  /** Binds {@code bucket} to {@code origin} unless it is bound; returns its origin. */
+  String bind(String bucket, String origin) {
+    return origins.computeIfAbsent(bucket, b -> origin);
+  }
+
+  /** Sets the bucket's write mode; {@code liveRenewals} is each live session's renewal count. */
+  void setWriteBack(String bucket, boolean on, Map<Long, Long> liveRenewals) {
+    if (!on) {
+      writeBack.remove(bucket);
+      pending.remove(bucket);
+      return;
+    }
+    if (!writeBack.add(bucket)) {
+      return;
+    }
+    Map<Long, Long> needed = new LinkedHashMap<>();
+    liveRenewals.forEach((session, renewals) -> needed.put(session, renewals + 2));
+    if (!needed.isEmpty()) {
+      pending.put(bucket, needed);
+    }
+  }
+
+  /**
+   * A session renewed (now at {@code renewals}) or ended (-1): it may complete pending switches.
+   */
+  void renewed(long session, long renewals) {
+    Iterator<Map<Long, Long>> it = pending.values().iterator();
+    while (it.hasNext()) {
+      Map<Long, Long> needed = it.next();
+      Long target = needed.get(session);
+      if (target != null && (renewals < 0 || renewals >= target)) {
+        needed.remove(session);
+      }
+      if (needed.isEmpty()) {
+        it.remove();
+      }
+    }
+  }
+
+  /** Whether WRITE grants in {@code bucket} are write-back now. */
+  boolean writeBackInEffect(String bucket) {
+    return writeBack.contains(bucket) && !pending.containsKey(bucket);
+  }
+
+  void dirtied(String bucket) {
+    dirtyCounts.merge(bucket, 1, Integer::sum);
+  }
+
+  void cleaned(String bucket) {
+    dirtyCounts.computeIfPresent(bucket, (b, n) -> n <= 1 ? null : n - 1);
+  }
+
+  /** The buckets whose LISTs must merge the overlay: write-back, or holding dirty elements. */
+  List<String> overlayBuckets() {
+    Set<String> out = new LinkedHashSet<>(writeBack);
+    out.addAll(dirtyCounts.keySet());
+    return new ArrayList<>(out);
+  }
+
+  Map<String, String> origins() {
+    return Map.copyOf(origins);
+  }
+
+  List<String> writeBackBuckets() {
+    return List.copyOf(writeBack);
+  }
+
+  int size() {
+    return origins.size();
+  }
+
+  void snapshot(TableSnapshot.Builder b) {
+    b.putAllBucketOrigins(origins).addAllWriteBackBuckets(writeBack);
+    pending.forEach((bucket, needed) ->
+        b.addPendingModes(PendingMode.newBuilder().setBucket(bucket).putAllRenewalsNeeded(needed)));
+  }
+
+  /** Restores the table; dirty counts are rebuilt by the caller ({@link #dirtied}). */
+  void restore(TableSnapshot s) {
+    origins.clear();
+    writeBack.clear();
+    pending.clear();
+    dirtyCounts.clear();
+    origins.putAll(s.getBucketOriginsMap());
+    writeBack.addAll(s.getWriteBackBucketsList());
+    for (PendingMode p : s.getPendingModesList()) {
+      pending.put(p.getBucket(), new LinkedHashMap<>(p.getRenewalsNeededMap()));
+    }
+  }
+}

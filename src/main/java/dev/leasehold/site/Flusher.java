@@ -1,0 +1,326 @@
+package dev.leasehold.site;
+
+import dev.leasehold.error.S3Exception;
+import dev.leasehold.flush.Journal;
+import dev.leasehold.flush.JournalEntry;
+import dev.leasehold.flush.Uploader;
+import dev.leasehold.lease.LeaseUnavailableException;
+import dev.leasehold.lease.Leases;
+import dev.leasehold.lease.OwnerEvents;
+import dev.leasehold.lease.StaleEpochException;
+import dev.leasehold.lease.WriteLease;
+import dev.leasehold.object.ObjectInfo;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The write-back flusher of a site (PROTOCOL.md, Writes: write-back): puts the versions this site
+ * owns at the origin, and commits each flush at the coordinator ("version v clean, ETag x"), then
+ * frees its journal entries.
+ *
+ * <ul>
+ *   <li><b>In the background</b>, {@code delay} after a dirty write (later writes of the key within
+ *       it are flushed once), at most {@code concurrency} uploads at a time; an upload that fails
+ *       (origin down) is tried again with exponential backoff, 100 ms doubling to 30 s, for as long
+ *       as the site owns the element: nothing acknowledged is dropped.
+ *   <li><b>On a recall</b> (another site wants the element), at once: flush, then hand over (the
+ *       flush's commit ends the grant), retried the same way while the coordinator waits.
+ *   <li><b>After a restart</b>, the journal recovered from disk is squared with what the
+ *       coordinator says this site owns (the first reclaim): the entry it names is kept and
+ *       flushed, every other recovered entry was never acknowledged or was superseded, and goes.
+ * </ul>
+ *
+ * <p>A flush holds the element's write lock ({@link Leases#lockOwned}): no write of that key starts
+ * at this site during its upload, so the flushed version is the latest and the commit makes the
+ * element clean. Flushes stop at the session's deadline (the lock is refused past it).
+ *
+ * <p>Thread-safe: scheduling on one timer thread, flushes on virtual threads; the set of keys
+ * scheduled is a concurrent set.
+ */
+final class Flusher implements OwnerEvents, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Flusher.class);
+  private static final long FIRST_BACKOFF_MILLIS = 100;
+  private static final long MAX_BACKOFF_MILLIS = 30_000;
+  private static final Duration LOCK_WAIT = Duration.ofSeconds(30);
+
+  private record Key(String bucket, String key) {}
+
+  private final Journal journal;
+  private final Uploader uploader;
+  private final Leases leases;
+  private final long delayMillis;
+  private final Semaphore slots;
+  private final Set<Key> scheduled = ConcurrentHashMap.newKeySet();
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name("flush-timer").factory());
+  private final ExecutorService work =
+      Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("flush-", 0).factory());
+
+  /** The largest seq recovered from disk at start: what the first reclaim squares. */
+  private final long recoveredUpTo;
+
+  private final AtomicBoolean squared = new AtomicBoolean();
+  private volatile boolean closed;
+  private final LongAdder flushed = new LongAdder();
+  private final LongAdder flushedBytes = new LongAdder();
+  private final LongAdder failures = new LongAdder();
+  private volatile @Nullable Counter handOvers;
+
+  Flusher(Journal journal, Uploader uploader, Leases leases, Duration delay, int concurrency) {
+    this.journal = journal;
+    this.uploader = uploader;
+    this.leases = leases;
+    this.delayMillis = delay.toMillis();
+    this.slots = new Semaphore(concurrency);
+    long max = 0;
+    for (JournalEntry e : journal.all()) {
+      max = Math.max(max, e.seq());
+    }
+    this.recoveredUpTo = max;
+  }
+
+  /** A dirty write of the key was acknowledged: flush it after the delay. */
+  void dirtied(String bucket, String key) {
+    schedule(new Key(bucket, key), delayMillis, FIRST_BACKOFF_MILLIS);
+  }
+
+  /** A journaled write whose commit was refused: it was never acknowledged, so it goes. */
+  void dropUnacknowledged(JournalEntry entry) {
+    journal.remove(entry);
+  }
+
+  /**
+   * Flushes an element this site owns while its write lock is held (a write-through write over a
+   * dirty element flushes it first). Returns the lease after the flush.
+   */
+  WriteLease flushHeld(WriteLease lease) {
+    if (!lease.dirty()) {
+      return lease;
+    }
+    WriteLease next = upload(lease, false);
+    return next == null ? lease : next;
+  }
+
+  @Override
+  public void recalled(String bucket, String key) {
+    long backoff = FIRST_BACKOFF_MILLIS;
+    while (true) {
+      try {
+        if (flushOne(new Key(bucket, key), true)) {
+          counter(handOvers);
+          return;
+        }
+      } catch (RuntimeException e) {
+        LOG.debug("handing over {}/{}: {}", bucket, key, e.toString());
+      }
+      if (closed || leases.owned(bucket, key) == null) {
+        return; // no longer this site's to hand over
+      }
+      sleep(backoff);
+      backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
+    }
+  }
+
+  @Override
+  public void reclaimed(List<WriteLease> owned) {
+    if (squared.compareAndSet(false, true)) {
+      square(owned);
+    }
+    for (WriteLease l : owned) {
+      schedule(new Key(l.bucket(), l.key()), 0, FIRST_BACKOFF_MILLIS);
+    }
+  }
+
+  /** Keeps, of the entries recovered at start, only those the coordinator says are dirty here. */
+  private void square(List<WriteLease> owned) {
+    Map<Key, Long> current = new HashMap<>();
+    for (WriteLease l : owned) {
+      current.put(new Key(l.bucket(), l.key()), l.journalSeq());
+    }
+    for (JournalEntry e : journal.all()) {
+      if (e.seq() > recoveredUpTo) {
+        continue; // written since start: its own write keeps or removes it
+      }
+      Long seq = current.get(new Key(e.bucket(), e.key()));
+      if (seq == null || seq != e.seq()) {
+        if (seq == null) {
+          LOG.warn(
+              "journal entry {} of {}/{} is not dirty here at the coordinator (never"
+                  + " acknowledged, flushed already, or this site was declared lost): dropping it",
+              e.seq(),
+              e.bucket(),
+              e.key());
+        }
+        journal.remove(e);
+      }
+    }
+  }
+
+  private void schedule(Key k, long afterMillis, long backoff) {
+    if (!scheduled.add(k)) {
+      return;
+    }
+    try {
+      timer.schedule(() -> start(k, backoff), afterMillis, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      scheduled.remove(k); // closed
+    }
+  }
+
+  private void start(Key k, long backoff) {
+    try {
+      work.execute(() -> background(k, backoff));
+    } catch (RejectedExecutionException e) {
+      scheduled.remove(k);
+    }
+  }
+
+  private void background(Key k, long backoff) {
+    scheduled.remove(k);
+    boolean done = false;
+    try {
+      slots.acquire();
+      try {
+        done = flushOne(k, false);
+      } finally {
+        slots.release();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "flushing {}/{} failed, trying again in {} ms: {}",
+          k.bucket(),
+          k.key(),
+          backoff,
+          e.getMessage());
+    }
+    if (!done && leases.owned(k.bucket(), k.key()) != null) {
+      schedule(k, backoff, Math.min(MAX_BACKOFF_MILLIS, backoff * 2));
+    }
+  }
+
+  /**
+   * Flushes one element under its write lock; with {@code release}, hands it over too. True when
+   * there is nothing more to do (flushed, or not this site's).
+   */
+  private boolean flushOne(Key k, boolean release) {
+    WriteLease lease = leases.lockOwned(k.bucket(), k.key(), LOCK_WAIT);
+    if (lease == null) {
+      return true;
+    }
+    try {
+      if (!lease.dirty()) {
+        if (release) {
+          leases.flushed(lease, lease.info(), true);
+        }
+        return true;
+      }
+      upload(lease, release);
+      return true;
+    } catch (StaleEpochException e) {
+      LOG.warn("the flush of {}/{} was refused: {}", k.bucket(), k.key(), e.getMessage());
+      return true; // the grant is gone: the element is no longer this site's to flush
+    } finally {
+      leases.unlockOwned(lease);
+    }
+  }
+
+  /**
+   * Uploads the lease's dirty version and commits it; the lease to keep after (null once handed
+   * over). Throws if the origin or the coordinator failed (retried by the caller).
+   */
+  private @Nullable WriteLease upload(WriteLease lease, boolean release) {
+    JournalEntry entry = journal.entry(lease.bucket(), lease.key(), lease.journalSeq());
+    if (entry == null) {
+      throw new IllegalStateException(
+          "journal entry "
+              + lease.journalSeq()
+              + " of "
+              + lease.bucket()
+              + "/"
+              + lease.key()
+              + " is missing: it cannot be flushed (the journal's disk lost it)");
+    }
+    ObjectInfo atOrigin;
+    try {
+      atOrigin = uploader.upload(entry, lease.fence());
+    } catch (S3Exception | LeaseUnavailableException e) {
+      failures.increment();
+      throw e;
+    }
+    WriteLease next = leases.flushed(lease, atOrigin, release);
+    journal.removeUpTo(lease.bucket(), lease.key(), entry.seq());
+    flushed.increment();
+    flushedBytes.add(entry.size());
+    return next;
+  }
+
+  /** Registers the journal and flush meters. */
+  void bindMetrics(MeterRegistry registry) {
+    Gauge.builder("leasehold.journal.entries", journal, Journal::count)
+        .description("Acknowledged write-back versions not yet at the origin (journal entries)")
+        .register(registry);
+    Gauge.builder("leasehold.journal.bytes", journal, Journal::bytes)
+        .baseUnit("bytes")
+        .description("Bytes of write-back data not yet at the origin")
+        .register(registry);
+    FunctionCounter.builder("leasehold.flush.objects", flushed, LongAdder::sum)
+        .description("Versions flushed to the origin")
+        .register(registry);
+    FunctionCounter.builder("leasehold.flush.bytes", flushedBytes, LongAdder::sum)
+        .baseUnit("bytes")
+        .description("Bytes flushed to the origin")
+        .register(registry);
+    FunctionCounter.builder("leasehold.flush.failures", failures, LongAdder::sum)
+        .description("Flush uploads that failed (each is retried with backoff)")
+        .register(registry);
+    handOvers =
+        Counter.builder("leasehold.flush.handovers")
+            .description("Owned elements flushed and handed over on a recall")
+            .register(registry);
+  }
+
+  private static void counter(@Nullable Counter c) {
+    if (c != null) {
+      c.increment();
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Stops flushing; what is dirty stays in the journal, for the next start. */
+  @Override
+  public void close() {
+    closed = true;
+    timer.shutdownNow();
+    work.shutdownNow();
+  }
+}

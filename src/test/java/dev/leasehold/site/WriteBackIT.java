@@ -1,0 +1,255 @@
+package dev.leasehold.site;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.leasehold.cli.Setting;
+import dev.leasehold.error.S3Error;
+import dev.leasehold.error.S3Exception;
+import dev.leasehold.origin.Origin;
+import dev.leasehold.testkit.Data;
+import dev.leasehold.testkit.LocalCluster;
+import dev.leasehold.testkit.RecordingOrigin;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.awaitility.Awaitility;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * Write-back buckets end to end (PROTOCOL.md, Writes, Ownership, Listing): three sites, one
+ * coordinator, a directory origin, real sockets. A put is acknowledged from the owner's journal;
+ * reads elsewhere recall the owner, which flushes first; LIST everywhere includes unflushed writes;
+ * an owner that is down makes its elements unavailable, never stale, until it returns or is
+ * declared lost; the flusher outlasts an origin outage.
+ */
+class WriteBackIT {
+  static final Duration TTL = Duration.ofSeconds(2);
+
+  static LocalCluster cluster(String flushDelay) {
+    return LocalCluster.builder().sites(3).ttl(TTL).set(Setting.FLUSH_DELAY, flushDelay).start();
+  }
+
+  /** Makes {@code bucket} write-back and waits until a put at site 0 is journaled. */
+  static void writeBack(LocalCluster cluster, String bucket) {
+    cluster.site(0).leases().setWriteBack(bucket, true);
+    try (S3Client a = cluster.client(0)) {
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> {
+            a.putObject(p -> p.bucket(bucket).key("probe"), RequestBody.fromString("p"));
+            return cluster.site(0).leases().owned(bucket, "probe") != null;
+          });
+    }
+  }
+
+  static @Nullable String atOrigin(Origin origin, String bucket, String key) {
+    try {
+      return origin.head(bucket, key).etag();
+    } catch (S3Exception e) {
+      if (e.error() == S3Error.NO_SUCH_KEY) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  static String get(S3Client s3, String bucket, String key) {
+    return s3.getObjectAsBytes(g -> g.bucket(bucket).key(key)).asUtf8String();
+  }
+
+  @Test
+  void aPutIsAcknowledgedFromTheJournalAndARecallFlushesItBeforeHandingOver() {
+    try (LocalCluster cluster = cluster("1h");
+        S3Client a = cluster.client(0);
+        S3Client b = cluster.client(1)) {
+      String bucket = Data.bucket(a);
+      writeBack(cluster, bucket);
+      String etag =
+          a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("dirty")).eTag();
+      assertThat(etag).isEqualTo('"' + Data.md5Hex("dirty".getBytes()) + '"');
+      // Acknowledged, and not at the origin: it is in site 0's journal.
+      assertThat(atOrigin(cluster.backdoor(), bucket, "k")).isNull();
+      assertThat(cluster.origin(0).count(RecordingOrigin.Call.PUT, bucket, "k")).isZero();
+      assertThat(get(a, bucket, "k")).isEqualTo("dirty");
+      assertThat(cluster.origin(0).count(RecordingOrigin.Call.READ, bucket, "k")).isZero();
+
+      // A read at site 1 recalls the owner: it flushes, hands over, and site 1 reads the new bytes.
+      assertThat(get(b, bucket, "k")).isEqualTo("dirty");
+      assertThat(atOrigin(cluster.backdoor(), bucket, "k"))
+          .isEqualTo(Data.md5Hex("dirty".getBytes()));
+      assertThat(cluster.site(0).leases().owned(bucket, "k")).isNull();
+
+      // A write at site 1 now makes site 1 the owner; site 0 reads it through a recall.
+      b.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("second"));
+      assertThat(cluster.site(1).leases().owned(bucket, "k")).isNotNull();
+      assertThat(get(a, bucket, "k")).isEqualTo("second");
+      assertThat(get(cluster.client(2), bucket, "k")).isEqualTo("second");
+    }
+  }
+
+  @Test
+  void repeatedPutsAtTheOwnerNeedNoGrant() {
+    try (LocalCluster cluster = cluster("1h");
+        S3Client a = cluster.client(0)) {
+      String bucket = Data.bucket(a);
+      writeBack(cluster, bucket);
+      a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("v0"));
+      long acquires = cluster.link(0).calls("Acquire");
+      for (int i = 1; i <= 20; i++) {
+        String body = "v" + i;
+        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString(body));
+        assertThat(get(a, bucket, "k")).isEqualTo(body);
+      }
+      assertThat(cluster.link(0).calls("Acquire")).isEqualTo(acquires);
+      assertThat(atOrigin(cluster.backdoor(), bucket, "k")).isNull();
+    }
+  }
+
+  @Test
+  void aListAtAnotherSiteIncludesUnflushedPutsAndDeletes() {
+    try (LocalCluster cluster = cluster("1h");
+        S3Client a = cluster.client(0);
+        S3Client b = cluster.client(1)) {
+      String bucket = Data.bucket(a);
+      b.putObject(p -> p.bucket(bucket).key("dir/old"), RequestBody.fromString("old"));
+      b.putObject(p -> p.bucket(bucket).key("gone"), RequestBody.fromString("gone"));
+      writeBack(cluster, bucket);
+      a.putObject(p -> p.bucket(bucket).key("dir/new"), RequestBody.fromString("new!"));
+      a.putObject(p -> p.bucket(bucket).key("top"), RequestBody.fromString("t"));
+      a.deleteObject(d -> d.bucket(bucket).key("gone"));
+      assertThat(atOrigin(cluster.backdoor(), bucket, "gone")).isNotNull(); // not flushed
+
+      List<S3Object> all = b.listObjectsV2(l -> l.bucket(bucket)).contents();
+      assertThat(all.stream().map(S3Object::key))
+          .containsExactly("dir/new", "dir/old", "probe", "top");
+      S3Object added = all.get(0);
+      assertThat(added.size()).isEqualTo(4);
+      assertThat(added.eTag()).isEqualTo('"' + Data.md5Hex("new!".getBytes()) + '"');
+
+      var rolled = b.listObjectsV2(l -> l.bucket(bucket).delimiter("/"));
+      assertThat(rolled.commonPrefixes()).extracting(p -> p.prefix()).containsExactly("dir/");
+      assertThat(rolled.contents().stream().map(S3Object::key).collect(Collectors.toList()))
+          .containsExactly("probe", "top");
+
+      // Paged one key at a time, the merged listing is the same, in order, with no repeats.
+      var pages = b.listObjectsV2Paginator(l -> l.bucket(bucket).maxKeys(1));
+      assertThat(pages.contents().stream().map(S3Object::key).toList())
+          .containsExactly("dir/new", "dir/old", "probe", "top");
+    }
+  }
+
+  @Test
+  void theOwnerDownMakesItsElementsUnavailableUntilItReturnsAndFlushes() {
+    try (LocalCluster cluster = cluster("1h");
+        S3Client b = cluster.client(1)) {
+      String bucket;
+      try (S3Client a = cluster.client(0)) {
+        bucket = Data.bucket(a);
+        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("old"));
+        writeBack(cluster, bucket);
+        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("new"));
+      }
+      cluster.kill(0); // its journal stays on disk; nothing was flushed
+      assertThat(atOrigin(cluster.backdoor(), bucket, "k"))
+          .isEqualTo(Data.md5Hex("old".getBytes()));
+      assertThatThrownBy(() -> get(b, bucket, "k"))
+          .isInstanceOfSatisfying(
+              software.amazon.awssdk.services.s3.model.S3Exception.class,
+              e -> assertThat(e.statusCode()).isEqualTo(503));
+      // Past the owner's session: still 503 (owner down), never the old version.
+      sleep(TTL.multipliedBy(2).toMillis());
+      assertThatThrownBy(() -> get(b, bucket, "k"))
+          .isInstanceOfSatisfying(
+              software.amazon.awssdk.services.s3.model.S3Exception.class,
+              e -> {
+                assertThat(e.statusCode()).isEqualTo(503);
+                assertThat(e.getMessage()).contains("site-0");
+              });
+
+      cluster.restart(0); // recovers its journal, reclaims, flushes at once
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() ->
+              Data.md5Hex("new".getBytes()).equals(atOrigin(cluster.backdoor(), bucket, "k")));
+      assertThat(get(b, bucket, "k")).isEqualTo("new");
+    }
+  }
+
+  @Test
+  void aSiteDeclaredLostFallsBackToTheLastCleanVersionAndReportsTheKeys() {
+    try (LocalCluster cluster = cluster("1h");
+        S3Client b = cluster.client(1)) {
+      String bucket;
+      try (S3Client a = cluster.client(0)) {
+        bucket = Data.bucket(a);
+        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("clean"));
+        writeBack(cluster, bucket);
+        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("lost"));
+        a.putObject(p -> p.bucket(bucket).key("fresh"), RequestBody.fromString("lost too"));
+      }
+      cluster.kill(0);
+      List<String> lost = cluster.site(1).leases().declareLost("site-0");
+      assertThat(lost).contains(bucket + "/k", bucket + "/fresh");
+      assertThat(get(b, bucket, "k")).isEqualTo("clean");
+      assertThatThrownBy(() -> get(b, bucket, "fresh"))
+          .isInstanceOfSatisfying(
+              software.amazon.awssdk.services.s3.model.S3Exception.class,
+              e -> assertThat(e.statusCode()).isEqualTo(404));
+      assertThat(b.listObjectsV2(l -> l.bucket(bucket)).contents())
+          .extracting(S3Object::key)
+          .contains("k")
+          .doesNotContain("fresh");
+
+      // The lost site returns: what it held was declared lost, so it serves the clean version.
+      cluster.restart(0);
+      try (S3Client a = cluster.client(0)) {
+        assertThat(get(a, bucket, "k")).isEqualTo("clean");
+      }
+      assertThat(atOrigin(cluster.backdoor(), bucket, "k"))
+          .isEqualTo(Data.md5Hex("clean".getBytes()));
+    }
+  }
+
+  @Test
+  void theFlusherOutlastsAnOriginOutageWithNothingLost() {
+    try (LocalCluster cluster = cluster("0s");
+        S3Client a = cluster.client(0)) {
+      String bucket = Data.bucket(a);
+      writeBack(cluster, bucket);
+      cluster.origin(0).writesDown(true);
+      for (int i = 0; i < 10; i++) {
+        String key = "k" + i;
+        String body = "body " + i;
+        a.putObject(p -> p.bucket(bucket).key(key), RequestBody.fromString(body));
+      }
+      sleep(1500); // the flusher tries, fails, backs off
+      assertThat(cluster.origin(0).count(RecordingOrigin.Call.PUT)).isPositive();
+      for (int i = 0; i < 10; i++) {
+        assertThat(atOrigin(cluster.backdoor(), bucket, "k" + i)).isNull();
+        assertThat(get(a, bucket, "k" + i)).isEqualTo("body " + i);
+      }
+      cluster.origin(0).writesDown(false);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(40))
+          .until(() -> cluster.site(0).journal().count() == 0);
+      for (int i = 0; i < 10; i++) {
+        assertThat(atOrigin(cluster.backdoor(), bucket, "k" + i))
+            .isEqualTo(Data.md5Hex(("body " + i).getBytes()));
+      }
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
