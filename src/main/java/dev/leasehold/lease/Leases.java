@@ -268,6 +268,10 @@ public final class Leases implements AutoCloseable {
       }
       forget(k);
       AcquireReply reply = acquire(session, bucket, key, Mode.WRITE);
+      // A READ this site asked for meanwhile may have been granted just before this WRITE (which
+      // ended it at the coordinator): its answer must not be kept (found by the linearizability
+      // check: after a write-back hand-over, such a lease served the version before the write).
+      forget(k);
       writeGrants.increment();
       VersionInfo v = reply.getVersion();
       VersionInfo clean = reply.getClean();
@@ -531,6 +535,7 @@ public final class Leases implements AutoCloseable {
     }
     if (release && reply.getClean()) {
       owned.remove(k);
+      forget(k); // this site holds nothing of the element now
       return null;
     }
     WriteLease next =

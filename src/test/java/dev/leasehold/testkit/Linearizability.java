@@ -63,6 +63,20 @@ public final class Linearizability {
 
   public static final long UNKNOWN = Long.MAX_VALUE;
 
+  private static boolean isUnknownDelete(Op op) {
+    return !op.known() && op.kind() == Kind.DELETE;
+  }
+
+  /** Whether a scan from the head to {@code call} passes a pending delete of unknown outcome. */
+  private static boolean passedBefore(Entry head, Entry call, List<Op> ops) {
+    for (Entry e = head.next; e != null && e != call; e = e.next) {
+      if (e.call && isUnknownDelete(ops.get(e.op))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The outcome of a check: every key linearizable, or the first key that is not. */
   public record Verdict(boolean linearizable, @Nullable String key, List<Op> history) {}
 
@@ -70,7 +84,20 @@ public final class Linearizability {
 
   public static Verdict check(List<Op> history) {
     Map<String, List<Op>> byKey = new LinkedHashMap<>();
+    Set<String> read = new HashSet<>();
     for (Op op : history) {
+      if (op.kind() == Kind.GET && op.value() != null) {
+        read.add(op.key() + "\u0000" + op.value());
+      }
+    }
+    for (Op op : history) {
+      // A put of unknown outcome whose value no read returned may be left out: had it taken
+      // effect, a later write overwrote it before any read, so no read depends on it.
+      if (!op.known()
+          && op.kind() == Kind.PUT
+          && !read.contains(op.key() + "\u0000" + op.value())) {
+        continue;
+      }
       byKey.computeIfAbsent(op.key(), k -> new ArrayList<>()).add(op);
     }
     for (Map.Entry<String, List<Op>> e : byKey.entrySet()) {
@@ -130,12 +157,22 @@ public final class Linearizability {
     String state = null;
     int remaining = finite;
     Entry entry = head.next;
+    // Deletes of unknown outcome are interchangeable but for their calls: where a later one could
+    // be linearized, the earliest pending one could be too. So only the first pending one met in
+    // a scan is tried (symmetry reduction; without it, k of them cost 2^k states).
+    boolean passedUnknownDelete = false;
     while (remaining > 0) {
       if (entry == null) {
         return false;
       }
       if (entry.call) {
         Op op = ops.get(entry.op);
+        boolean unknownDelete = !op.known() && op.kind() == Kind.DELETE;
+        if (unknownDelete && passedUnknownDelete) {
+          entry = entry.next;
+          continue;
+        }
+        passedUnknownDelete |= unknownDelete;
         boolean allowed = op.kind() != Kind.GET || Objects.equals(state, op.value());
         String next = op.kind() == Kind.PUT ? op.value() : op.kind() == Kind.DELETE ? null : state;
         if (allowed) {
@@ -150,6 +187,7 @@ public final class Linearizability {
               remaining--;
             }
             entry = head.next;
+            passedUnknownDelete = false;
             continue;
           }
         }
@@ -167,6 +205,8 @@ public final class Linearizability {
         if (ops.get(call.op).known()) {
           remaining++;
         }
+        // The scan resumes after the popped call, as it was then: it passed the calls before it.
+        passedUnknownDelete = passedBefore(head, call, ops) || isUnknownDelete(ops.get(call.op));
         entry = call.next;
       }
     }

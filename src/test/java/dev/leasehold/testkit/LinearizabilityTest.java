@@ -76,6 +76,23 @@ class LinearizabilityTest {
   }
 
   @Test
+  void manyWritesOfUnknownOutcomeAreCheckedQuicklyAndStillCatchAViolation() {
+    // Sites that refuse writes while an owner is down leave many writes of unknown outcome.
+    List<Op> history = new java.util.ArrayList<>();
+    history.add(op(0, PUT, "a", 0, 10));
+    for (int i = 0; i < 40; i++) {
+      history.add(op(1 + i, DELETE, null, 20 + i, UNKNOWN));
+      history.add(op(100 + i, PUT, "never-read-" + i, 20 + i, UNKNOWN));
+    }
+    history.add(op(0, GET, null, 100, 110)); // one of the deletes happened
+    history.add(op(0, PUT, "b", 120, 130));
+    history.add(op(0, GET, "b", 140, 150));
+    assertThat(Linearizability.check(history).linearizable()).isTrue();
+    history.add(op(0, GET, "a", 160, 170)); // a was deleted, then b written: a is stale
+    assertThat(Linearizability.check(history).linearizable()).isFalse();
+  }
+
+  @Test
   void keysAreCheckedApart() {
     Op a = new Op(0, "x", PUT, "1", 0, 10);
     Op b = new Op(1, "y", GET, "1", 20, 30); // y was never written
