@@ -2,6 +2,8 @@
 # Runs a benchmark and prints its figures: bench/run.sh <scenario>
 #   leases   lease grants/s, READ (cold) and WRITE (2 recalls) grant latency, and cache-hit GET
 #            latency with a lease vs a HEAD at the origin per read (3 sites, 3 coordinator peers)
+#   writeback  put latency and puts/s, write-through vs write-back (4 KiB, 1 MiB, 64 MiB), a GET
+#            at the owner of unflushed data vs elsewhere by recall, and flush throughput (3 sites)
 # Everything runs on loopback; every load loop is bounded in count and time.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -12,7 +14,8 @@ leasehold_find_java
 scenario=${1:-}
 case "$scenario" in
   leases) main=dev.leasehold.bench.LeaseBench ;;
-  *) echo "usage: bench/run.sh leases" >&2; exit 2 ;;
+  writeback) main=dev.leasehold.bench.WriteBackBench ;;
+  *) echo "usage: bench/run.sh leases|writeback" >&2; exit 2 ;;
 esac
 
 echo "bench: building (JDK at $JAVA_HOME)" >&2

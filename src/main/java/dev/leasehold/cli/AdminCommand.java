@@ -149,9 +149,20 @@ final class AdminCommand {
     @Parameters(index = "1", paramLabel = "MODE", description = "write-back or write-through")
     String mode = "";
 
+    @Option(
+        names = "--policy",
+        paramLabel = "POLICY",
+        description =
+            "A request for an object another site owns: adaptive (redirect while the owner wrote"
+                + " it in the last 2 s, else recall), redirect, or recall. Default: ${DEFAULT-VALUE}.")
+    String policy = "adaptive";
+
     @Override
     public Integer call() {
-      admin.print(admin.call("POST", "write-mode?bucket=" + q(bucket) + "&mode=" + q(mode)));
+      admin.print(
+          admin.call(
+              "POST",
+              "write-mode?bucket=" + q(bucket) + "&mode=" + q(mode) + "&policy=" + q(policy)));
       return 0;
     }
   }

@@ -132,6 +132,7 @@ public final class Site implements AutoCloseable {
             journal,
             new FlushSettings(config.flushDelay(), config.flushConcurrency()));
     gateway.bindMetrics(registry);
+    admin.mount("/peer/v1/", gateway.peerEndpoint());
     this.adminActions = new SiteAdmin(config.site(), gateway, cache, leases, queries);
     S3Settings settings =
         new S3Settings(

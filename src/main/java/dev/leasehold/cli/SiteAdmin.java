@@ -82,13 +82,14 @@ final class SiteAdmin implements AdminActions {
           b.put("bucket", bucket);
           b.put("origin", origin);
           b.put("writeMode", writeBack.contains(bucket) ? "write-back" : "write-through");
+          b.put("policy", status.getBucketPoliciesMap().getOrDefault(bucket, "adaptive"));
           buckets.add(b);
         });
     return Map.of("buckets", buckets);
   }
 
   @Override
-  public void setWriteMode(String bucket, String mode) {
+  public void setWriteMode(String bucket, String mode, String policy) {
     boolean on =
         switch (mode) {
           case "write-back" -> true;
@@ -97,7 +98,7 @@ final class SiteAdmin implements AdminActions {
               throw new IllegalArgumentException(
                   "mode must be write-back or write-through, not '" + mode + "'");
         };
-    leases.setWriteBack(bucket, on);
+    leases.setWriteMode(bucket, on, policy);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.leasehold.coordinator;
 
 import dev.leasehold.protocol.PendingMode;
+import dev.leasehold.protocol.RedirectPolicy;
 import dev.leasehold.protocol.TableSnapshot;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -35,6 +36,28 @@ final class BucketTable {
   private final Map<String, Map<Long, Long>> pending = new LinkedHashMap<>();
 
   private final Map<String, Integer> dirtyCounts = new LinkedHashMap<>();
+
+  /** Each bucket's redirect policy, where it is not the default (adaptive). */
+  private final Map<String, RedirectPolicy> policies = new LinkedHashMap<>();
+
+  void setPolicy(String bucket, RedirectPolicy policy) {
+    if (policy == RedirectPolicy.ADAPTIVE) {
+      policies.remove(bucket);
+    } else {
+      policies.put(bucket, policy);
+    }
+  }
+
+  RedirectPolicy policy(String bucket) {
+    return policies.getOrDefault(bucket, RedirectPolicy.ADAPTIVE);
+  }
+
+  /** The policies that are not adaptive, by name, for operators. */
+  Map<String, String> policyNames() {
+    Map<String, String> out = new LinkedHashMap<>();
+    policies.forEach((b, p) -> out.put(b, p == RedirectPolicy.RECALL ? "recall" : "redirect"));
+    return out;
+  }
 
   /** Binds {@code bucket} to {@code origin} unless it is bound; returns its origin. */
   String bind(String bucket, String origin) {
@@ -108,7 +131,7 @@ final class BucketTable {
   }
 
   void snapshot(TableSnapshot.Builder b) {
-    b.putAllBucketOrigins(origins).addAllWriteBackBuckets(writeBack);
+    b.putAllBucketOrigins(origins).addAllWriteBackBuckets(writeBack).putAllBucketPolicies(policies);
     pending.forEach((bucket, needed) ->
         b.addPendingModes(PendingMode.newBuilder().setBucket(bucket).putAllRenewalsNeeded(needed)));
   }
@@ -120,6 +143,8 @@ final class BucketTable {
     pending.clear();
     dirtyCounts.clear();
     origins.putAll(s.getBucketOriginsMap());
+    policies.clear();
+    policies.putAll(s.getBucketPoliciesMap());
     writeBack.addAll(s.getWriteBackBucketsList());
     for (PendingMode p : s.getPendingModesList()) {
       pending.put(p.getBucket(), new LinkedHashMap<>(p.getRenewalsNeededMap()));

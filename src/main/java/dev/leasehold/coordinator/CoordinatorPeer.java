@@ -404,6 +404,11 @@ public final class CoordinatorPeer implements AutoCloseable {
       return stateMachine.writeBackBuckets();
     }
 
+    @Override
+    public Map<String, String> bucketPolicies() {
+      return stateMachine.bucketPolicies();
+    }
+
     private @Nullable RaftPeerId leaderPeer() {
       RaftServer r = raft;
       if (r == null) {

@@ -107,6 +107,9 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
     /** The write-back buckets. */
     java.util.List<String> writeBackBuckets();
+
+    /** The buckets whose redirect policy is not adaptive. */
+    Map<String, String> bucketPolicies();
   }
 
   private volatile Tracer tracer = OpenTelemetry.noop().getTracer("dev.leasehold.coordinator");
@@ -150,7 +153,8 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                       .setRegister(
                           RegisterSession.newBuilder()
                               .setSite(request.getSite())
-                              .setAddress(request.getAddress()))
+                              .setAddress(request.getAddress())
+                              .setPeerSecret(randomSecret()))
                       .build());
           return RegisterReply.newBuilder()
               .setOutcome(r.getOutcome())
@@ -158,8 +162,17 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
               .setTtlMillis(settings.ttl().toMillis())
               .setDrift(settings.drift())
               .addAllOverlayBuckets(r.getOverlayBucketsList())
+              .setPeerSecret(r.getPeerSecret())
               .build();
         });
+  }
+
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+  private static String randomSecret() {
+    byte[] bytes = new byte[24];
+    RANDOM.nextBytes(bytes);
+    return java.util.HexFormat.of().formatHex(bytes);
   }
 
   @Override
@@ -244,6 +257,9 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                               .setDirty(request.getDirty())
                               .setJournalSeq(request.getJournalSeq()))
                       .build());
+          if (r.getOutcome() == Outcome.OK && request.getDirty()) {
+            grants.wrote(request.getElement());
+          }
           return CommitReply.newBuilder()
               .setOutcome(r.getOutcome())
               .setVersion(r.getVersion().getVersion())
@@ -491,7 +507,8 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                       .setSetBucketMode(
                           SetBucketMode.newBuilder()
                               .setBucket(request.getBucket())
-                              .setWriteBack(request.getWriteBack()))
+                              .setWriteBack(request.getWriteBack())
+                              .setPolicy(request.getPolicy()))
                       .build());
           return SetBucketModeReply.newBuilder().setOutcome(r.getOutcome()).build();
         });
@@ -525,6 +542,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
             .putAllPeers(peer.peerAddresses())
             .putAllBucketOrigins(peer.bucketOrigins())
             .addAllWriteBackBuckets(peer.writeBackBuckets())
+            .putAllBucketPolicies(peer.bucketPolicies())
             .addAllSites(
                 peer.siteAddresses().entrySet().stream()
                     .map(e -> SiteEntry.newBuilder().setSite(e.getKey()).setAddress(e.getValue()))

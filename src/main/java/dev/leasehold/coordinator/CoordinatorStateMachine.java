@@ -48,6 +48,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
   private volatile Map<String, String> siteAddresses = Map.of();
   private volatile Map<String, String> bucketOrigins = Map.of();
   private volatile java.util.List<String> writeBackBuckets = java.util.List.of();
+  private volatile Map<String, String> bucketPolicies = Map.of();
   private volatile boolean startedEmpty = true;
   private volatile @Nullable RaftPeerId leader;
 
@@ -148,6 +149,12 @@ final class CoordinatorStateMachine extends BaseStateMachine {
       bucketOrigins = table.bucketOrigins(); // only a new binding changes it: copy when it grew
     }
     writeBackBuckets = table.writeBackBuckets();
+    bucketPolicies = table.bucketPolicies();
+  }
+
+  /** The buckets whose redirect policy is not adaptive, as of the last apply. */
+  Map<String, String> bucketPolicies() {
+    return bucketPolicies;
   }
 
   /** The write-back buckets, as of the last apply. */

@@ -9,6 +9,7 @@ import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.GrantWrite;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.RedirectPolicy;
 import dev.leasehold.protocol.ReleaseLeases;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -39,6 +40,18 @@ final class Grants {
 
   /** How often a recall is sent again to a holder that has not released (streams reconnect). */
   private static final long RESEND_NANOS = Changes.millis(1000);
+
+  /** The adaptive policy's window (PROTOCOL.md: redirect while A wrote E within it). */
+  static final long REDIRECT_WINDOW_NANOS = Changes.millis(2000);
+
+  /**
+   * When each element was last committed dirty, on this peer's clock: what the adaptive policy
+   * asks. Leader-local and bounded: a new leader starts with none (it recalls until the next write
+   * shows it the element is hot), which changes only the policy's choice, never the consistency.
+   */
+  private final com.github.benmanes.caffeine.cache.Cache<dev.leasehold.protocol.Element, Long>
+      lastWrites =
+          com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(100_000).build();
 
   private final CoordinatorService.Peer peer;
   private final Submitter submitter;
@@ -80,6 +93,9 @@ final class Grants {
       CommandResult r = submitter.submit(command);
       if (r.getOutcome() != Outcome.BUSY) {
         return grant(r);
+      }
+      if (redirects(r, request)) {
+        return redirect(r);
       }
       recallOwner(r, request, lastSent);
       // A write of the element is in progress elsewhere, or its owner is flushing: wait for it.
@@ -132,6 +148,9 @@ final class Grants {
       CommandResult r = submitter.submit(begin);
       while (true) {
         if (r.getOutcome() == Outcome.BUSY) {
+          if (redirects(r, request)) {
+            return redirect(r); // BUSY claimed nothing: there is nothing to give back
+          }
           recallOwner(r, request, ownersRecalled);
           // Another site holds or waits for WRITE: wait for that write to end, then claim again.
           if (!waitForChange(seen, deadline)) {
@@ -236,6 +255,37 @@ final class Grants {
   private long waitNanos(AcquireRequest request) {
     long millis = request.getWaitMillis() == 0 ? 30_000 : request.getWaitMillis();
     return Changes.millis(Math.min(millis, MAX_WAIT_MILLIS));
+  }
+
+  /** A dirty commit of {@code element} was applied: the adaptive policy redirects for a while. */
+  void wrote(dev.leasehold.protocol.Element element) {
+    lastWrites.put(element, nanoTime.getAsLong());
+  }
+
+  /**
+   * Whether a request that met an owner elsewhere is proxied to it rather than recalling it: the
+   * bucket's policy, and for adaptive whether the owner wrote the element within the window.
+   */
+  private boolean redirects(CommandResult r, AcquireRequest request) {
+    if (!request.getRedirectable()
+        || !r.getWriterHolds()
+        || r.getOwnerAddress().isEmpty()
+        || r.getPolicy() == RedirectPolicy.RECALL) {
+      return false;
+    }
+    if (r.getPolicy() == RedirectPolicy.REDIRECT_ALWAYS) {
+      return true;
+    }
+    Long last = lastWrites.getIfPresent(request.getElement());
+    return last != null && nanoTime.getAsLong() - last <= REDIRECT_WINDOW_NANOS;
+  }
+
+  private static AcquireReply redirect(CommandResult r) {
+    return AcquireReply.newBuilder()
+        .setOutcome(Outcome.REDIRECT)
+        .setOwner(r.getOwner())
+        .setOwnerAddress(r.getOwnerAddress())
+        .build();
   }
 
   private static AcquireReply grant(CommandResult r) {

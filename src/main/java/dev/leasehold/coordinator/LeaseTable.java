@@ -131,6 +131,9 @@ final class LeaseTable {
 
   private long nextSession = 1;
 
+  /** The secret sites present to each other's peer endpoints: the first registration's. */
+  private String peerSecret = "";
+
   /** The last epoch granted, table-wide: epochs never repeat, even for a forgotten element. */
   private long lastEpoch;
 
@@ -153,8 +156,15 @@ final class LeaseTable {
 
   private CommandResult applyRule(Command command) {
     return switch (command.getCommandCase()) {
-      case REGISTER ->
-          register(command.getRegister().getSite(), command.getRegister().getAddress());
+      case REGISTER -> {
+        if (peerSecret.isEmpty()) {
+          peerSecret = command.getRegister().getPeerSecret();
+        }
+        yield register(command.getRegister().getSite(), command.getRegister().getAddress())
+            .toBuilder()
+            .setPeerSecret(peerSecret)
+            .build();
+      }
       case RENEW -> renew(command.getRenew().getSession());
       case EXPIRE ->
           expire(command.getExpire().getSession(), command.getExpire().getRenewalsSeen());
@@ -184,6 +194,8 @@ final class LeaseTable {
             command.getSetBucketMode().getBucket(),
             command.getSetBucketMode().getWriteBack(),
             sessionRenewals());
+        buckets.setPolicy(
+            command.getSetBucketMode().getBucket(), command.getSetBucketMode().getPolicy());
         yield ok().build();
       }
       case MARK_CLEAN -> markClean(command.getMarkClean());
@@ -299,7 +311,14 @@ final class LeaseTable {
     long other = otherWriter(e, session);
     if (other != 0) {
       forgetIfIdle(key, e);
-      return result(Outcome.BUSY).setWriter(other).setWriterHolds(other == e.writer).build();
+      Session owner = sessions.get(other);
+      return result(Outcome.BUSY)
+          .setWriter(other)
+          .setWriterHolds(other == e.writer)
+          .setOwner(owner == null ? "" : owner.site)
+          .setOwnerAddress(owner == null ? "" : owner.address)
+          .setPolicy(buckets.policy(key.bucket()))
+          .build();
     }
     return null;
   }
@@ -687,6 +706,11 @@ final class LeaseTable {
     return buckets.writeBackBuckets();
   }
 
+  /** The buckets whose redirect policy is not adaptive. */
+  Map<String, String> bucketPolicies() {
+    return buckets.policyNames();
+  }
+
   int dirtyCount() {
     return dirty.size();
   }
@@ -757,6 +781,7 @@ final class LeaseTable {
     }
     b.putAllPeerAddresses(peerAddresses);
     buckets.snapshot(b);
+    b.setPeerSecret(peerSecret);
     return b.build();
   }
 
@@ -766,6 +791,7 @@ final class LeaseTable {
     dirty.clear();
     peerAddresses.clear();
     buckets.restore(snapshot);
+    peerSecret = snapshot.getPeerSecret();
     nextSession = snapshot.getNextSession();
     lastEpoch = snapshot.getLastEpoch();
     for (SessionState s : snapshot.getSessionsList()) {

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.leasehold.object.ObjectInfo;
-import dev.leasehold.object.ObjectMetadata;
+import dev.leasehold.object.ObjectInfoJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -13,11 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,9 +32,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code <seq>.data}: the body, exactly its bytes (absent for a delete); fsynced, then moved
  *       here from staging;
- *   <li>{@code <seq>.rec}: one JSON object {@code {"seq", "bucket", "key", "exists", "etag",
- *       "size", "lastModified" (epoch millis), "partsCount", "md5", "metadata": {...}}}, written to
- *       {@code <seq>.rec.tmp}, fsynced, renamed, and the directory fsynced.
+ *   <li>{@code <seq>.rec}: one JSON object {@code {"seq", "bucket", "key", "exists", "md5"}} and,
+ *       for a put, the version's fields ({@link ObjectInfoJson}), written to {@code <seq>.rec.tmp},
+ *       fsynced, renamed, and the directory fsynced.
  * </ul>
  *
  * A record is written only once its body is durable, so a record names a whole body; a crash leaves
@@ -225,21 +223,7 @@ public final class Journal {
     ObjectInfo info = e.info();
     n.put("exists", info != null);
     if (info != null) {
-      n.put("etag", info.etag())
-          .put("size", info.size())
-          .put("lastModified", info.lastModified().toEpochMilli())
-          .put("partsCount", info.partsCount())
-          .put("md5", e.md5());
-      ObjectMetadata m = info.metadata();
-      ObjectNode meta = n.putObject("metadata");
-      putIfSet(meta, "contentType", m.contentType());
-      putIfSet(meta, "contentEncoding", m.contentEncoding());
-      putIfSet(meta, "contentDisposition", m.contentDisposition());
-      putIfSet(meta, "contentLanguage", m.contentLanguage());
-      putIfSet(meta, "cacheControl", m.cacheControl());
-      putIfSet(meta, "expires", m.expires());
-      ObjectNode user = meta.putObject("user");
-      m.user().forEach(user::put);
+      ObjectInfoJson.write(info, n).put("md5", e.md5());
     }
     Path tmp = dir.resolve(e.seq() + ".rec.tmp");
     try (FileChannel ch =
@@ -253,17 +237,6 @@ public final class Journal {
     }
   }
 
-  private static void putIfSet(ObjectNode n, String name, @Nullable String value) {
-    if (value != null) {
-      n.put(name, value);
-    }
-  }
-
-  private static @Nullable String text(JsonNode n, String name) {
-    JsonNode v = n.get(name);
-    return v == null || v.isNull() ? null : v.asText();
-  }
-
   /** Reads one record; null (and a warning) if it is not whole or its body is missing. */
   private static @Nullable JournalEntry read(Path rec, Path dir) {
     try {
@@ -274,24 +247,7 @@ public final class Journal {
       if (!n.get("exists").asBoolean()) {
         return new JournalEntry(seq, bucket, key, null, "", null);
       }
-      JsonNode meta = n.get("metadata");
-      Map<String, String> user = new TreeMap<>();
-      meta.get("user").properties().forEach(p -> user.put(p.getKey(), p.getValue().asText()));
-      ObjectInfo info =
-          new ObjectInfo(
-              key,
-              n.get("size").asLong(),
-              n.get("etag").asText(),
-              Instant.ofEpochMilli(n.get("lastModified").asLong()),
-              new ObjectMetadata(
-                  text(meta, "contentType"),
-                  text(meta, "contentEncoding"),
-                  text(meta, "contentDisposition"),
-                  text(meta, "contentLanguage"),
-                  text(meta, "cacheControl"),
-                  text(meta, "expires"),
-                  user),
-              n.get("partsCount").asInt());
+      ObjectInfo info = ObjectInfoJson.read(n);
       Path data = dir.resolve(seq + ".data");
       if (!Files.exists(data) || Files.size(data) != info.size()) {
         LOG.error("journal entry {} ({}/{}) has no whole body; dropping it", seq, bucket, key);

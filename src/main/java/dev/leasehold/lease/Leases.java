@@ -25,6 +25,7 @@ import dev.leasehold.protocol.OwnedElement;
 import dev.leasehold.protocol.Recall;
 import dev.leasehold.protocol.ReclaimReply;
 import dev.leasehold.protocol.ReclaimRequest;
+import dev.leasehold.protocol.RedirectPolicy;
 import dev.leasehold.protocol.ReleaseRequest;
 import dev.leasehold.protocol.SetBucketModeReply;
 import dev.leasehold.protocol.SetBucketModeRequest;
@@ -216,10 +217,20 @@ public final class Leases implements AutoCloseable {
 
   /** Acquires READ: one round trip to the coordinator, which says which version to serve. */
   public ReadLease acquireRead(String bucket, String key) {
+    return acquireRead(bucket, key, false);
+  }
+
+  /**
+   * Acquires READ; with {@code redirectable}, the coordinator may answer instead that another site
+   * owns the element and the request is to be proxied there.
+   *
+   * @throws OwnerElsewhereException the redirect, with the owner's address
+   */
+  public ReadLease acquireRead(String bucket, String key, boolean redirectable) {
     long session = session();
     Key k = new Key(bucket, key);
     long asked = recalls.get();
-    AcquireReply reply = acquire(session, bucket, key, Mode.READ);
+    AcquireReply reply = acquire(session, bucket, key, Mode.READ, redirectable);
     readGrants.increment();
     VersionInfo v = reply.getVersion();
     ReadLease lease =
@@ -253,6 +264,14 @@ public final class Leases implements AutoCloseable {
    * WRITE acquired must end in {@link #commit} or {@link #abort}.
    */
   public WriteLease acquireWrite(String bucket, String key) {
+    return acquireWrite(bucket, key, false);
+  }
+
+  /**
+   * Acquires WRITE; with {@code redirectable}, the coordinator may answer instead that another site
+   * owns the element and the write is to be proxied there ({@link OwnerElsewhereException}).
+   */
+  public WriteLease acquireWrite(String bucket, String key, boolean redirectable) {
     long session = session();
     Key k = new Key(bucket, key);
     if (!writing.lock(k, settings.acquireWait())) {
@@ -267,7 +286,7 @@ public final class Leases implements AutoCloseable {
         return mine;
       }
       forget(k);
-      AcquireReply reply = acquire(session, bucket, key, Mode.WRITE);
+      AcquireReply reply = acquire(session, bucket, key, Mode.WRITE, redirectable);
       // A READ this site asked for meanwhile may have been granted just before this WRITE (which
       // ended it at the coordinator): its answer must not be kept (found by the linearizability
       // check: after a write-back hand-over, such a lease served the version before the write).
@@ -609,6 +628,11 @@ public final class Leases implements AutoCloseable {
     }
   }
 
+  /** The secret other sites present at this site's peer endpoint, and it at theirs. */
+  public String peerSecret() {
+    return siteSession.peerSecret();
+  }
+
   /** Whether a LIST in {@code bucket} must merge the coordinator's overlay. */
   public boolean overlaid(String bucket) {
     return siteSession.overlaid(bucket);
@@ -635,8 +659,25 @@ public final class Leases implements AutoCloseable {
     return out;
   }
 
-  /** Sets a bucket's write mode at the coordinator (every site follows it). */
+  /** Sets a bucket's write mode at the coordinator (every site follows it), policy adaptive. */
   public void setWriteBack(String bucket, boolean writeBack) {
+    setWriteMode(bucket, writeBack, "adaptive");
+  }
+
+  /**
+   * Sets a bucket's write mode and what a request for an object owned elsewhere does: {@code
+   * adaptive}, {@code redirect} or {@code recall} (PROTOCOL.md, Leases).
+   */
+  public void setWriteMode(String bucket, boolean writeBack, String policy) {
+    RedirectPolicy p =
+        switch (policy) {
+          case "adaptive" -> RedirectPolicy.ADAPTIVE;
+          case "redirect" -> RedirectPolicy.REDIRECT_ALWAYS;
+          case "recall" -> RedirectPolicy.RECALL;
+          default ->
+              throw new IllegalArgumentException(
+                  "policy must be adaptive, redirect or recall, not '" + policy + "'");
+        };
     SetBucketModeReply reply =
         link.call(
             s ->
@@ -644,6 +685,7 @@ public final class Leases implements AutoCloseable {
                     SetBucketModeRequest.newBuilder()
                         .setBucket(bucket)
                         .setWriteBack(writeBack)
+                        .setPolicy(p)
                         .build()),
             r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
             CALL_MILLIS,
@@ -704,14 +746,15 @@ public final class Leases implements AutoCloseable {
     }
   }
 
-  private AcquireReply acquire(long session, String bucket, String key, Mode mode) {
+  private AcquireReply acquire(
+      long session, String bucket, String key, Mode mode, boolean redirectable) {
     Span span =
         tracer
             .spanBuilder("lease acquire " + (mode == Mode.WRITE ? "write" : "read"))
             .setSpanKind(SpanKind.CLIENT)
             .startSpan();
     try (Scope scope = span.makeCurrent()) {
-      AcquireReply reply = acquireAtCoordinator(session, bucket, key, mode);
+      AcquireReply reply = acquireAtCoordinator(session, bucket, key, mode, redirectable);
       span.setAttribute("leasehold.lease.version", reply.getVersion().getVersion());
       return reply;
     } catch (LeaseUnavailableException e) {
@@ -722,7 +765,8 @@ public final class Leases implements AutoCloseable {
     }
   }
 
-  private AcquireReply acquireAtCoordinator(long session, String bucket, String key, Mode mode) {
+  private AcquireReply acquireAtCoordinator(
+      long session, String bucket, String key, Mode mode, boolean redirectable) {
     long wait = settings.acquireWait().toMillis();
     AcquireReply reply =
         link.call(
@@ -732,6 +776,7 @@ public final class Leases implements AutoCloseable {
                         .setSession(session)
                         .setElement(Versions.element(bucket, key))
                         .setMode(mode)
+                        .setRedirectable(redirectable)
                         .setWaitMillis(wait)
                         .build()),
             r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
@@ -747,6 +792,9 @@ public final class Leases implements AutoCloseable {
     }
     if (outcome == Outcome.BUSY) {
       throw busy(bucket, key);
+    }
+    if (outcome == Outcome.REDIRECT) {
+      throw new OwnerElsewhereException(reply.getOwner(), reply.getOwnerAddress());
     }
     if (outcome == Outcome.OWNER_DOWN) {
       throw new LeaseUnavailableException(

@@ -46,6 +46,9 @@ final class SiteSession {
   /** The buckets whose LISTs merge the coordinator's overlay, as its last answer named them. */
   private volatile Set<String> overlayBuckets = Set.of();
 
+  /** The namespace's peer secret, from the last registration. */
+  private volatile String peerSecret = "";
+
   private volatile long renewEveryNanos = TimeUnit.SECONDS.toNanos(1);
   private volatile boolean coordinatorAnswered;
   private volatile long lastAnswer;
@@ -74,6 +77,10 @@ final class SiteSession {
     this.onRecall = onRecall;
     this.onRegistered = onRegistered;
     background(this::register);
+  }
+
+  String peerSecret() {
+    return peerSecret;
   }
 
   /** Whether a LIST in {@code bucket} must merge the overlay (PROTOCOL.md, Listing). */
@@ -150,6 +157,7 @@ final class SiteSession {
         if (reply.getOutcome() == Outcome.OK) {
           long ttl = TimeUnit.MILLISECONDS.toNanos(reply.getTtlMillis());
           overlayBuckets = Set.copyOf(reply.getOverlayBucketsList());
+          peerSecret = reply.getPeerSecret();
           clock.started(reply.getSession(), sent, ttl, reply.getDrift());
           renewEveryNanos = ttl / 3;
           LOG.info("site {} has session {}", settings.site(), reply.getSession());

@@ -155,7 +155,11 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
     if (c == null) {
       return;
     }
-    c.channel().eventLoop().execute(() -> afterResponse(c, exchange, keepAlive));
+    try {
+      c.channel().eventLoop().execute(() -> afterResponse(c, exchange, keepAlive));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // The server is shutting down: its event loops are gone, and the connection with them.
+    }
   }
 
   private void afterResponse(ChannelHandlerContext ctx, Exchange exchange, boolean keepAlive) {

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * <p>Confined to the request's thread, but for {@code loaded}, which chunk loads (on loader
  * threads) add to under the reader's lock.
  */
-final class ChunkReader {
+final class ChunkReader implements SpanSource {
   private static final Logger LOG = LoggerFactory.getLogger(ChunkReader.class);
   private static final int ATTEMPTS = 3;
 
@@ -62,7 +62,8 @@ final class ChunkReader {
     }
   }
 
-  void send(Span span, BodySink sink) throws IOException {
+  @Override
+  public void send(Span span, BodySink sink) throws IOException {
     if (span.length() == 0) {
       return;
     }

@@ -6,6 +6,7 @@ import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.lease.LeaseUnavailableException;
 import dev.leasehold.lease.Leases;
+import dev.leasehold.lease.OwnerElsewhereException;
 import dev.leasehold.lease.ReadLease;
 import dev.leasehold.lease.WriteLease;
 import dev.leasehold.object.ObjectInfo;
@@ -65,6 +66,14 @@ final class LeaseVersionCheck {
    * recheck}, the origin is asked whatever the site saw before (a fetch found the version gone).
    */
   ObjectInfo current(String bucket, String key, boolean recheck) {
+    return current(bucket, key, recheck, false);
+  }
+
+  /**
+   * As {@link #current(String, String, boolean)}; with {@code redirectable}, an object another site
+   * owns may be answered with {@link OwnerElsewhereException} (proxy the read there).
+   */
+  ObjectInfo current(String bucket, String key, boolean recheck, boolean redirectable) {
     try {
       WriteLease mine = leases.owned(bucket, key);
       if (mine != null) {
@@ -78,7 +87,7 @@ final class LeaseVersionCheck {
       Key k = new Key(bucket, key);
       ReadLease lease = leases.held(bucket, key);
       if (lease == null) {
-        lease = leases.acquireRead(bucket, key);
+        lease = leases.acquireRead(bucket, key, redirectable);
       }
       long now = nanoTime.getAsLong();
       if (recheck || !lease.known() || !seenLately(k, lease, now)) {

@@ -16,14 +16,14 @@ public final class ObjectRead {
   private final Span span;
   private final boolean partial;
   private final @Nullable Integer partsCount;
-  private final ChunkReader chunks;
+  private final SpanSource chunks;
 
   ObjectRead(
       ObjectInfo info,
       Span span,
       boolean partial,
       @Nullable Integer partsCount,
-      ChunkReader chunks) {
+      SpanSource chunks) {
     this.info = info;
     this.span = span;
     this.partial = partial;

@@ -3,6 +3,7 @@ package dev.leasehold.site;
 import dev.leasehold.cache.ChunkCache;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
+import dev.leasehold.lease.OwnerElsewhereException;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.PartSpan;
 import dev.leasehold.origin.Origin;
@@ -19,7 +20,8 @@ import dev.leasehold.origin.Origin;
  * </ol>
  *
  * <p>If the object changes at the origin between the first step and the third, the read starts
- * again from the first; it never mixes versions. Thread-safe.
+ * again from the first; it never mixes versions. An object another site owns (write-back) may be
+ * read through that site instead ({@link PeerReads}), as the bucket's policy decides. Thread-safe.
  */
 final class ReadPath {
   private static final int ATTEMPTS = 3;
@@ -27,11 +29,13 @@ final class ReadPath {
   private final LeaseVersionCheck versions;
   private final ChunkCache cache;
   private final Origin origin;
+  private final PeerReads peers;
 
-  ReadPath(LeaseVersionCheck versions, ChunkCache cache, Origin origin) {
+  ReadPath(LeaseVersionCheck versions, ChunkCache cache, Origin origin, PeerReads peers) {
     this.versions = versions;
     this.cache = cache;
     this.origin = origin;
+    this.peers = peers;
   }
 
   /**
@@ -39,8 +43,21 @@ final class ReadPath {
    *     nothing
    */
   ObjectRead read(GetRequest request, boolean body) {
+    return read(request, body, true);
+  }
+
+  /**
+   * @param redirectable whether an object another site owns may be read through that site (the
+   *     bucket's policy decides); false for a read that came from another site already
+   */
+  ObjectRead read(GetRequest request, boolean body, boolean redirectable) {
     for (int attempt = 1; ; attempt++) {
-      ObjectInfo version = versions.current(request.bucket(), request.key(), attempt > 1);
+      ObjectInfo version;
+      try {
+        version = versions.current(request.bucket(), request.key(), attempt > 1, redirectable);
+      } catch (OwnerElsewhereException owner) {
+        return peers.read(owner, request, body);
+      }
       checkPreconditions(request.preconditions(), version);
       try {
         return span(request, version, body);

@@ -19,6 +19,7 @@ import dev.leasehold.object.UploadListRequest;
 import dev.leasehold.object.UploadListing;
 import dev.leasehold.object.WriteCondition;
 import dev.leasehold.origin.Origin;
+import dev.leasehold.peer.PeerClient;
 import io.opentelemetry.context.Context;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,6 +48,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   private final Copies copies;
   private final MultipartPath multipart;
   private final Flusher flusher;
+  private final PeerEndpoint peerEndpoint;
 
   /**
    * @param originCheck how long a version this site saw at the origin is served without asking the
@@ -70,11 +72,23 @@ public final class SiteGateway implements Gateway, AutoCloseable {
         new Flusher(journal, new Uploader(origin), leases, flush.delay(), flush.concurrency());
     leases.ownerEvents(flusher);
     WriteGuard guard = new WriteGuard(leases, origin, versions, flusher);
-    this.reads = new ReadPath(versions, cache, new JournaledOrigin(origin, journal));
+    this.reads =
+        new ReadPath(
+            versions,
+            cache,
+            new JournaledOrigin(origin, journal),
+            new PeerReads(
+                new PeerClient(Duration.ofSeconds(60)), leases::peerSecret, staging.dir()));
+    this.peerEndpoint = new PeerEndpoint(reads, buckets, leases::peerSecret);
     this.writes = new WritePath(staging, origin, cache, guard, journal);
     this.lists = new ListPath(origin, leases);
     this.copies = new Copies(reads, writes, staging);
     this.multipart = new MultipartPath(staging, origin, reads, guard);
+  }
+
+  /** What other sites call to read an object this site owns (mounted at {@code /peer/v1/}). */
+  public PeerEndpoint peerEndpoint() {
+    return peerEndpoint;
   }
 
   /** Registers the journal and flush meters. */

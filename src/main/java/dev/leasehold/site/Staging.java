@@ -40,6 +40,11 @@ public final class Staging {
     }
   }
 
+  /** The staging directory (redirected reads spool their pieces here too). */
+  Path dir() {
+    return dir;
+  }
+
   /** Stages an upload; {@code IncompleteBody} if it ends before its length. */
   public StagedFile receive(Upload upload) {
     Path file = dir.resolve(UUID.randomUUID() + ".upload");

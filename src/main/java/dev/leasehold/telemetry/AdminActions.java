@@ -40,9 +40,10 @@ public interface AdminActions {
 
   /**
    * Sets a bucket's write mode for every site: {@code write-back} or {@code write-through}
-   * (PROTOCOL.md, Writes).
+   * (PROTOCOL.md, Writes); and what a request for an object another site owns does: {@code
+   * adaptive}, {@code redirect} or {@code recall}.
    */
-  void setWriteMode(String bucket, String mode);
+  void setWriteMode(String bucket, String mode, String policy);
 
   /**
    * Declares a site lost (PROTOCOL.md, Ownership): its unflushed versions fall back to their last

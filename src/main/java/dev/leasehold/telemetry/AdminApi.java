@@ -26,8 +26,8 @@ import java.util.function.Supplier;
  *   <li>{@code POST evict?bucket=B&prefix=P}: drops the prefix's cached chunks;
  *   <li>{@code POST pin?bucket=B&prefix=P}, {@code POST unpin?...}: keeps the prefix's chunks from
  *       eviction, or lets them go again;
- *   <li>{@code POST write-mode?bucket=B&mode=write-back|write-through}: the bucket's write mode,
- *       for every site;
+ *   <li>{@code POST write-mode?bucket=B&mode=write-back|write-through[&policy=P]}: the bucket's
+ *       write mode and redirect policy (adaptive, redirect, recall), for every site;
  *   <li>{@code POST declare-lost?site=S}: a site that will not return; answers the objects whose
  *       unflushed versions were lost.
  * </ul>
@@ -124,8 +124,12 @@ final class AdminApi {
           send(ex, 200, Map.of("evictedChunks", n));
         }
         case "POST write-mode" -> {
-          actions.setWriteMode(need(q, "bucket"), need(q, "mode"));
-          send(ex, 200, Map.of("bucket", q.get("bucket"), "writeMode", q.get("mode")));
+          String policy = q.getOrDefault("policy", "adaptive");
+          actions.setWriteMode(need(q, "bucket"), need(q, "mode"), policy);
+          send(
+              ex,
+              200,
+              Map.of("bucket", q.get("bucket"), "writeMode", q.get("mode"), "policy", policy));
         }
         case "POST declare-lost" -> {
           List<String> lost = actions.declareLost(need(q, "site"));

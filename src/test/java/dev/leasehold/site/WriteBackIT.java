@@ -36,7 +36,12 @@ class WriteBackIT {
 
   /** Makes {@code bucket} write-back and waits until a put at site 0 is journaled. */
   static void writeBack(LocalCluster cluster, String bucket) {
-    cluster.site(0).leases().setWriteBack(bucket, true);
+    writeBack(cluster, bucket, "recall");
+  }
+
+  /** The same, with a redirect policy: adaptive, redirect or recall. */
+  static void writeBack(LocalCluster cluster, String bucket, String policy) {
+    cluster.site(0).leases().setWriteMode(bucket, true, policy);
     try (S3Client a = cluster.client(0)) {
       Awaitility.await()
           .atMost(Duration.ofSeconds(20))
@@ -90,6 +95,66 @@ class WriteBackIT {
       assertThat(cluster.site(1).leases().owned(bucket, "k")).isNotNull();
       assertThat(get(a, bucket, "k")).isEqualTo("second");
       assertThat(get(cluster.client(2), bucket, "k")).isEqualTo("second");
+    }
+  }
+
+  @Test
+  void aReadElsewhereIsRedirectedToTheOwnerWithItsRangesConditionsAndErrors() {
+    try (LocalCluster cluster = cluster("1h");
+        S3Client a = cluster.client(0);
+        S3Client b = cluster.client(1)) {
+      String bucket = Data.bucket(a);
+      writeBack(cluster, bucket, "redirect");
+      String body = "0123456789abcdefghij";
+      String etag =
+          a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString(body)).eTag();
+      a.putObject(p -> p.bucket(bucket).key("gone"), RequestBody.fromString("x"));
+      a.deleteObject(d -> d.bucket(bucket).key("gone"));
+
+      var ranged = b.getObjectAsBytes(g -> g.bucket(bucket).key("k").range("bytes=2-5"));
+      assertThat(ranged.asUtf8String()).isEqualTo("2345");
+      assertThat(ranged.response().contentRange()).isEqualTo("bytes 2-5/20");
+      assertThat(ranged.response().eTag()).isEqualTo(etag);
+      assertThat(b.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String()).isEqualTo(body);
+      assertThat(b.headObject(h -> h.bucket(bucket).key("k")).contentLength()).isEqualTo(20);
+      assertThatThrownBy(() -> b.getObject(g -> g.bucket(bucket).key("k").ifNoneMatch(etag)))
+          .isInstanceOfSatisfying(
+              software.amazon.awssdk.services.s3.model.S3Exception.class,
+              e -> assertThat(e.statusCode()).isEqualTo(304));
+      assertThatThrownBy(() -> b.getObject(g -> g.bucket(bucket).key("k").ifMatch("\"nope\"")))
+          .isInstanceOfSatisfying(
+              software.amazon.awssdk.services.s3.model.S3Exception.class,
+              e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("PreconditionFailed"));
+      assertThatThrownBy(() -> b.getObject(g -> g.bucket(bucket).key("k").range("bytes=50-60")))
+          .isInstanceOfSatisfying(
+              software.amazon.awssdk.services.s3.model.S3Exception.class,
+              e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo("InvalidRange"));
+      assertThatThrownBy(() -> b.getObject(g -> g.bucket(bucket).key("gone")))
+          .isInstanceOf(software.amazon.awssdk.services.s3.model.NoSuchKeyException.class);
+
+      // Proxied, not recalled: site 0 still owns the object, unflushed; site 1 keeps nothing.
+      assertThat(cluster.site(0).leases().owned(bucket, "k")).isNotNull();
+      assertThat(atOrigin(cluster.backdoor(), bucket, "k")).isNull();
+      assertThat(cluster.site(1).leases().held(bucket, "k")).isNull();
+      assertThat(cluster.site(1).cache().size()).isZero();
+    }
+  }
+
+  @Test
+  void adaptiveRedirectsWhileTheOwnerWritesAndRecallsOnceItIsQuiet() {
+    try (LocalCluster cluster = cluster("1h");
+        S3Client a = cluster.client(0);
+        S3Client b = cluster.client(1)) {
+      String bucket = Data.bucket(a);
+      writeBack(cluster, bucket, "adaptive");
+      a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("hot"));
+      assertThat(get(b, bucket, "k")).isEqualTo("hot");
+      assertThat(cluster.site(0).leases().owned(bucket, "k")).isNotNull(); // redirected
+      sleep(2500); // past the redirect window
+      assertThat(get(b, bucket, "k")).isEqualTo("hot");
+      assertThat(cluster.site(0).leases().owned(bucket, "k")).isNull(); // recalled
+      assertThat(atOrigin(cluster.backdoor(), bucket, "k"))
+          .isEqualTo(Data.md5Hex("hot".getBytes()));
     }
   }
 

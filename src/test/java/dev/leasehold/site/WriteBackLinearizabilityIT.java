@@ -10,16 +10,18 @@ import dev.leasehold.testkit.Workload;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * The linearizability workload of the lease protocol (randomized concurrent puts, gets and deletes
- * at three sites on a few keys, checked per key) on a write-back bucket: with no fault, and with a
- * site killed with acknowledged, unflushed writes and started again on its data directory. After
- * the run every site reads every key once more, and those reads join the history: every
- * acknowledged write is readable everywhere, and no read anywhere saw an older version.
+ * at three sites on a few keys, checked per key) on a write-back bucket, under each redirect policy
+ * (recall, redirect, adaptive): with no fault, and with the site holding the most acknowledged,
+ * unflushed writes killed and started again on its data directory. After the run every site reads
+ * every key once more, and those reads join the history: every acknowledged write is readable
+ * everywhere, and no read anywhere saw an older version.
  */
 class WriteBackLinearizabilityIT {
   static final Duration TTL = Duration.ofSeconds(2);
@@ -72,14 +74,15 @@ class WriteBackLinearizabilityIT {
     }
   }
 
-  @Test
-  void withoutFaults() throws Exception {
+  @ParameterizedTest(name = "policy {0}")
+  @ValueSource(strings = {"recall", "redirect", "adaptive"})
+  void withoutFaults(String policy) throws Exception {
     try (LocalCluster cluster = cluster()) {
       String bucket;
       try (var s3 = cluster.client(0)) {
         bucket = Data.bucket(s3);
       }
-      WriteBackIT.writeBack(cluster, bucket);
+      WriteBackIT.writeBack(cluster, bucket, policy);
       check(cluster, bucket, Workload.run(cluster, bucket, SETTINGS, null));
       assertThat(
               cluster.site(0).leases().ownedNow().size()
@@ -90,14 +93,15 @@ class WriteBackLinearizabilityIT {
     }
   }
 
-  @Test
-  void whileAnOwnerIsKilledWithUnflushedWritesAndRestarted() throws Exception {
+  @ParameterizedTest(name = "policy {0}")
+  @ValueSource(strings = {"recall", "redirect", "adaptive"})
+  void whileAnOwnerIsKilledWithUnflushedWritesAndRestarted(String policy) throws Exception {
     try (LocalCluster cluster = cluster()) {
       String bucket;
       try (var s3 = cluster.client(0)) {
         bucket = Data.bucket(s3);
       }
-      WriteBackIT.writeBack(cluster, bucket);
+      WriteBackIT.writeBack(cluster, bucket, policy);
       // The fault: kill the site with the most acknowledged, unflushed writes in its journal.
       long[] unflushed = {0};
       int[] killed = {-1};

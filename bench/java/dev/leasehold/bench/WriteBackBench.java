@@ -1,0 +1,193 @@
+package dev.leasehold.bench;
+
+import dev.leasehold.cli.Setting;
+import dev.leasehold.cli.Site;
+import dev.leasehold.testkit.LocalCluster;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * What write-back buys (issue: write-back buckets): on loopback, 3 sites over one coordinator and
+ * the directory origin (the embedded default, which fsyncs every put),
+ *
+ * <ul>
+ *   <li>put latency (one client) and puts/s (8 clients) in a write-through bucket and in a
+ *       write-back bucket, for 4 KiB, 1 MiB and 64 MiB objects;
+ *   <li>a GET at the owner of an unflushed object (a local hit from the journal) vs the first GET
+ *       of it at another site (a recall: the owner flushes, then hands over);
+ *   <li>flush throughput: a burst of 1 MiB puts, and how fast the journal drains to the origin.
+ * </ul>
+ *
+ * Every loop is bounded in count and time. Run with {@code bench/run.sh writeback}.
+ */
+public final class WriteBackBench {
+  static final long MAX_SECONDS_PER_RUN = 60;
+  static final int CLIENTS = 8;
+
+  private record Size(String name, int bytes, int latencyPuts, int throughputPuts) {}
+
+  static final List<Size> SIZES =
+      List.of(
+          new Size("4 KiB", 4 * 1024, 1_000, 4_000),
+          new Size("1 MiB", 1024 * 1024, 300, 800),
+          new Size("64 MiB", 64 * 1024 * 1024, 8, 16));
+
+  private WriteBackBench() {}
+
+  public static void main(String[] args) throws Exception {
+    System.out.println(
+        "write-back benchmark: 3 sites, 1 coordinator peer, directory origin, loopback");
+    try (LocalCluster cluster =
+        LocalCluster.builder()
+            .sites(3)
+            .cacheSize(4L << 30)
+            .set(Setting.FLUSH_DELAY, "2s")
+            .start()) {
+      try (S3Client a = cluster.client(0)) {
+        a.createBucket(b -> b.bucket("through"));
+        a.createBucket(b -> b.bucket("back"));
+      }
+      writeBack(cluster, "back");
+      for (Size size : SIZES) {
+        puts(cluster, "through", size);
+        puts(cluster, "back", size);
+        drain(cluster.site(0));
+      }
+      recallVsLocal(cluster);
+      flushThroughput(cluster);
+    }
+  }
+
+  static void writeBack(LocalCluster cluster, String bucket) throws InterruptedException {
+    cluster.site(0).leases().setWriteBack(bucket, true);
+    try (S3Client a = cluster.client(0)) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (cluster.site(0).leases().owned(bucket, "probe") == null) {
+        if (System.nanoTime() - deadline > 0) {
+          throw new IllegalStateException("the bucket did not become write-back");
+        }
+        a.putObject(p -> p.bucket(bucket).key("probe"), RequestBody.fromString("p"));
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  /** Latency with one client, then puts/s with CLIENTS clients, at site 0. */
+  static void puts(LocalCluster cluster, String bucket, Size size) throws InterruptedException {
+    byte[] body = new byte[size.bytes()];
+    new java.util.Random(size.bytes()).nextBytes(body);
+    Latencies latencies = new Latencies();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAX_SECONDS_PER_RUN);
+    try (S3Client a = cluster.client(0)) {
+      for (int i = 0; i < size.latencyPuts() && System.nanoTime() - deadline < 0; i++) {
+        String key = "lat-" + size.bytes() + "-" + (i % 16);
+        long t0 = System.nanoTime();
+        a.putObject(p -> p.bucket(bucket).key(key), RequestBody.fromBytes(body));
+        latencies.add(System.nanoTime() - t0);
+      }
+    }
+    AtomicInteger done = new AtomicInteger();
+    AtomicInteger next = new AtomicInteger();
+    long start = System.nanoTime();
+    long stop = start + TimeUnit.SECONDS.toNanos(MAX_SECONDS_PER_RUN);
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < CLIENTS; t++) {
+      threads.add(
+          Thread.ofPlatform()
+              .start(() -> {
+                try (S3Client s3 = cluster.client(0)) {
+                  int n;
+                  while ((n = next.getAndIncrement()) < size.throughputPuts()
+                      && System.nanoTime() - stop < 0) {
+                    String key = "tput-" + size.bytes() + "-" + (n % 64);
+                    s3.putObject(p -> p.bucket(bucket).key(key), RequestBody.fromBytes(body));
+                    done.incrementAndGet();
+                  }
+                }
+              }));
+    }
+    for (Thread t : threads) {
+      t.join(TimeUnit.SECONDS.toMillis(MAX_SECONDS_PER_RUN + 60));
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    System.out.printf(
+        "%-13s %-6s put %s; %d clients: %.0f puts/s, %.1f MiB/s%n",
+        bucket.equals("back") ? "write-back" : "write-through",
+        size.name(),
+        latencies.summary(),
+        CLIENTS,
+        done.get() / seconds,
+        done.get() * (double) size.bytes() / seconds / (1 << 20));
+  }
+
+  /** Waits (bounded) until site's journal is empty, so one run's flushes do not slow the next. */
+  static void drain(Site site) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (site.journal().count() > 0 && System.nanoTime() - deadline < 0) {
+      Thread.sleep(50);
+    }
+  }
+
+  /** GET at the owner (from its journal) vs the first GET elsewhere (recall: flush + hand over). */
+  static void recallVsLocal(LocalCluster cluster) {
+    byte[] body = new byte[4096];
+    Latencies local = new Latencies();
+    Latencies recalled = new Latencies();
+    try (S3Client a = cluster.client(0);
+        S3Client b = cluster.client(1)) {
+      for (int i = 0; i < 200; i++) {
+        String key = "recall-" + i;
+        a.putObject(p -> p.bucket("back").key(key), RequestBody.fromBytes(body));
+        long t0 = System.nanoTime();
+        a.getObjectAsBytes(g -> g.bucket("back").key(key));
+        local.add(System.nanoTime() - t0);
+        long t1 = System.nanoTime();
+        byte[] got = b.getObjectAsBytes(g -> g.bucket("back").key(key)).asByteArray();
+        recalled.add(System.nanoTime() - t1);
+        if (got.length != body.length) {
+          throw new IllegalStateException("a recalled read returned " + got.length + " bytes");
+        }
+      }
+    }
+    System.out.printf("GET 4 KiB at the owner, unflushed   %s%n", local.summary());
+    System.out.printf("GET 4 KiB elsewhere, by recall      %s%n", recalled.summary());
+  }
+
+  /** A burst of 1 MiB puts into the journal, then the time the flusher takes to drain it. */
+  static void flushThroughput(LocalCluster cluster) throws InterruptedException {
+    Site owner = cluster.site(0);
+    drain(owner);
+    byte[] body = new byte[1 << 20];
+    new java.util.Random(7).nextBytes(body);
+    int puts = 256;
+    try (S3Client a = cluster.client(0)) {
+      for (int i = 0; i < puts; i++) {
+        String key = "flush-" + i;
+        a.putObject(p -> p.bucket("back").key(key), RequestBody.fromBytes(body));
+      }
+    }
+    long full = owner.journal().bytes();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (owner.journal().bytes() >= full && System.nanoTime() - deadline < 0) {
+      Thread.sleep(5); // until the flush-delay passes and the first upload lands
+    }
+    long start = System.nanoTime();
+    long startBytes = owner.journal().bytes();
+    drain(owner);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    System.out.printf(
+        "flush: %.1f MiB drained in %.2f s = %.0f MiB/s (flush-concurrency %s, %d x 1 MiB)%n",
+        startBytes / (double) (1 << 20),
+        seconds,
+        startBytes / (double) (1 << 20) / seconds,
+        Setting.FLUSH_CONCURRENCY.defaultValue(),
+        puts);
+    if (owner.journal().count() != 0) {
+      throw new IllegalStateException("the journal did not drain in 120 s");
+    }
+  }
+}
