@@ -17,8 +17,9 @@ import software.amazon.awssdk.services.s3.S3Client;
  * <ul>
  *   <li>put latency (one client) and puts/s (8 clients) in a write-through bucket and in a
  *       write-back bucket, for 4 KiB, 1 MiB and 64 MiB objects;
- *   <li>a GET at the owner of an unflushed object (a local hit from the journal) vs the first GET
- *       of it at another site (a recall: the owner flushes, then hands over);
+ *   <li>4 KiB GETs: a cache hit under a READ lease, a GET at the owner of an unflushed version, the
+ *       same GET elsewhere redirected to the owner, and the first GET elsewhere by recall;
+ *   <li>new 4 KiB keys under a prefix lease (no coordinator round trip per key);
  *   <li>flush throughput: a burst of 1 MiB puts, and how fast the journal drains to the origin.
  * </ul>
  *
@@ -27,6 +28,8 @@ import software.amazon.awssdk.services.s3.S3Client;
 public final class WriteBackBench {
   static final long MAX_SECONDS_PER_RUN = 60;
   static final int CLIENTS = 8;
+  static final int READS = 1_000;
+  static final int RECALLS = 200;
 
   private record Size(String name, int bytes, int latencyPuts, int throughputPuts) {}
 
@@ -50,20 +53,68 @@ public final class WriteBackBench {
       try (S3Client a = cluster.client(0)) {
         a.createBucket(b -> b.bucket("through"));
         a.createBucket(b -> b.bucket("back"));
+        a.createBucket(b -> b.bucket("redirect"));
       }
-      writeBack(cluster, "back");
+      writeBack(cluster, "back", "recall");
+      writeBack(cluster, "redirect", "redirect");
       for (Size size : SIZES) {
         puts(cluster, "through", size);
         puts(cluster, "back", size);
         drain(cluster.site(0));
       }
-      recallVsLocal(cluster);
-      flushThroughput(cluster);
+      prefixPuts(cluster);
+      drain(cluster.site(0));
+      readsElsewhere(cluster);
     }
+    flushThroughput();
   }
 
-  static void writeBack(LocalCluster cluster, String bucket) throws InterruptedException {
-    cluster.site(0).leases().setWriteBack(bucket, true);
+  /** New 4 KiB keys under a prefix lease: no coordinator round trip per key. */
+  static void prefixPuts(LocalCluster cluster) throws InterruptedException {
+    cluster.site(0).leases().acquirePrefix("back", "dir/");
+    byte[] body = new byte[4096];
+    Latencies latencies = new Latencies();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAX_SECONDS_PER_RUN);
+    try (S3Client a = cluster.client(0)) {
+      for (int i = 0; i < 1_000 && System.nanoTime() - deadline < 0; i++) {
+        String key = "dir/lat-" + i;
+        long t0 = System.nanoTime();
+        a.putObject(p -> p.bucket("back").key(key), RequestBody.fromBytes(body));
+        latencies.add(System.nanoTime() - t0);
+      }
+    }
+    AtomicInteger done = new AtomicInteger();
+    AtomicInteger next = new AtomicInteger();
+    long start = System.nanoTime();
+    long stop = start + TimeUnit.SECONDS.toNanos(MAX_SECONDS_PER_RUN);
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < CLIENTS; t++) {
+      threads.add(
+          Thread.ofPlatform()
+              .start(() -> {
+                try (S3Client s3 = cluster.client(0)) {
+                  int n;
+                  while ((n = next.getAndIncrement()) < 4_000 && System.nanoTime() - stop < 0) {
+                    String key = "dir/tput-" + n;
+                    s3.putObject(p -> p.bucket("back").key(key), RequestBody.fromBytes(body));
+                    done.incrementAndGet();
+                  }
+                }
+              }));
+    }
+    for (Thread t : threads) {
+      t.join(TimeUnit.SECONDS.toMillis(MAX_SECONDS_PER_RUN + 60));
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    System.out.printf(
+        "prefix lease  4 KiB  new-key put %s; %d clients: %.0f puts/s (coordinator calls: %d)%n",
+        latencies.summary(), CLIENTS, done.get() / seconds, cluster.link(0).calls("AcquirePrefix"));
+    cluster.site(0).leases().closePrefix(cluster.site(0).leases().prefix("back", "dir/"));
+  }
+
+  static void writeBack(LocalCluster cluster, String bucket, String policy)
+      throws InterruptedException {
+    cluster.site(0).leases().setWriteMode(bucket, true, policy);
     try (S3Client a = cluster.client(0)) {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (cluster.site(0).leases().owned(bucket, "probe") == null) {
@@ -132,32 +183,71 @@ public final class WriteBackBench {
     }
   }
 
-  /** GET at the owner (from its journal) vs the first GET elsewhere (recall: flush + hand over). */
-  static void recallVsLocal(LocalCluster cluster) {
+  /**
+   * 4 KiB GETs: a cache hit under a READ lease (write-through bucket), a GET at the owner of an
+   * unflushed version, the same GET at another site redirected to the owner, and the first GET at
+   * another site by recall (the owner flushes, then hands over).
+   */
+  static void readsElsewhere(LocalCluster cluster) {
     byte[] body = new byte[4096];
-    Latencies local = new Latencies();
+    Latencies hit = new Latencies();
+    Latencies owner = new Latencies();
+    Latencies redirected = new Latencies();
     Latencies recalled = new Latencies();
     try (S3Client a = cluster.client(0);
         S3Client b = cluster.client(1)) {
-      for (int i = 0; i < 200; i++) {
+      a.putObject(p -> p.bucket("through").key("hot"), RequestBody.fromBytes(body));
+      a.putObject(p -> p.bucket("redirect").key("hot"), RequestBody.fromBytes(body));
+      for (int i = 0; i < READS; i++) {
+        long t0 = System.nanoTime();
+        check(b.getObjectAsBytes(g -> g.bucket("through").key("hot")).asByteArray(), body);
+        hit.add(System.nanoTime() - t0);
+        long t1 = System.nanoTime();
+        check(a.getObjectAsBytes(g -> g.bucket("redirect").key("hot")).asByteArray(), body);
+        owner.add(System.nanoTime() - t1);
+        long t2 = System.nanoTime();
+        check(b.getObjectAsBytes(g -> g.bucket("redirect").key("hot")).asByteArray(), body);
+        redirected.add(System.nanoTime() - t2);
+      }
+      for (int i = 0; i < RECALLS; i++) {
         String key = "recall-" + i;
         a.putObject(p -> p.bucket("back").key(key), RequestBody.fromBytes(body));
         long t0 = System.nanoTime();
-        a.getObjectAsBytes(g -> g.bucket("back").key(key));
-        local.add(System.nanoTime() - t0);
-        long t1 = System.nanoTime();
-        byte[] got = b.getObjectAsBytes(g -> g.bucket("back").key(key)).asByteArray();
-        recalled.add(System.nanoTime() - t1);
-        if (got.length != body.length) {
-          throw new IllegalStateException("a recalled read returned " + got.length + " bytes");
-        }
+        check(b.getObjectAsBytes(g -> g.bucket("back").key(key)).asByteArray(), body);
+        recalled.add(System.nanoTime() - t0);
       }
     }
-    System.out.printf("GET 4 KiB at the owner, unflushed   %s%n", local.summary());
-    System.out.printf("GET 4 KiB elsewhere, by recall      %s%n", recalled.summary());
+    System.out.printf("GET 4 KiB, cache hit under a READ lease   %s%n", hit.summary());
+    System.out.printf("GET 4 KiB at the owner, unflushed         %s%n", owner.summary());
+    System.out.printf("GET 4 KiB elsewhere, redirected to owner  %s%n", redirected.summary());
+    System.out.printf("GET 4 KiB elsewhere, first, by recall     %s%n", recalled.summary());
+    System.out.printf(
+        "ratio redirected / lease hit: p50 %.2f  p99 %.2f%n",
+        redirected.percentileMillis(50) / hit.percentileMillis(50),
+        redirected.percentileMillis(99) / hit.percentileMillis(99));
   }
 
-  /** A burst of 1 MiB puts into the journal, then the time the flusher takes to drain it. */
+  private static void check(byte[] got, byte[] want) {
+    if (got.length != want.length) {
+      throw new IllegalStateException("a GET returned " + got.length + " bytes");
+    }
+  }
+
+  /**
+   * A burst of 1 MiB puts into the journal of a site whose flush-delay outlasts the burst, then the
+   * time its flusher takes to drain it to the origin.
+   */
+  static void flushThroughput() throws InterruptedException {
+    try (LocalCluster cluster =
+        LocalCluster.builder().sites(1).coordinators(1).set(Setting.FLUSH_DELAY, "30s").start()) {
+      try (S3Client a = cluster.client(0)) {
+        a.createBucket(b -> b.bucket("back"));
+      }
+      writeBack(cluster, "back", "recall");
+      flushThroughput(cluster);
+    }
+  }
+
   static void flushThroughput(LocalCluster cluster) throws InterruptedException {
     Site owner = cluster.site(0);
     drain(owner);
@@ -171,6 +261,9 @@ public final class WriteBackBench {
       }
     }
     long full = owner.journal().bytes();
+    if (full < (long) puts << 20) {
+      throw new IllegalStateException("flushes began before the burst ended; raise flush-delay");
+    }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (owner.journal().bytes() >= full && System.nanoTime() - deadline < 0) {
       Thread.sleep(5); // until the flush-delay passes and the first upload lands

@@ -40,6 +40,8 @@ import picocli.CommandLine.Parameters;
       AdminCommand.Pin.class,
       AdminCommand.Unpin.class,
       AdminCommand.WriteMode.class,
+      AdminCommand.PrefixTake.class,
+      AdminCommand.PrefixRelease.class,
       AdminCommand.DeclareLost.class
     })
 final class AdminCommand {
@@ -324,6 +326,39 @@ final class AdminCommand {
     @Override
     String path() {
       return "evict";
+    }
+  }
+
+  @Command(
+      name = "prefix-lease",
+      description =
+          "Takes WRITE on a whole prefix of a write-back bucket for this site: keys under it are"
+              + " written with no coordinator round trip until another site asks for one.")
+  static final class PrefixTake extends OnPrefix {
+    @Override
+    String method() {
+      return "POST";
+    }
+
+    @Override
+    String path() {
+      return "prefix-lease";
+    }
+  }
+
+  @Command(
+      name = "prefix-release",
+      description =
+          "Flushes what the site wrote under its prefix lease, then gives the lease back.")
+  static final class PrefixRelease extends OnPrefix {
+    @Override
+    String method() {
+      return "POST";
+    }
+
+    @Override
+    String path() {
+      return "prefix-release";
     }
   }
 

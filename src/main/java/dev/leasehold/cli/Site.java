@@ -316,6 +316,7 @@ public final class Site implements AutoCloseable {
     s3.close();
     admin.close();
     gateway.close();
+    journal.close();
     leases.close();
     link.close();
     if (embedded != null) {

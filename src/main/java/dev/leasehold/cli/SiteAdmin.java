@@ -11,10 +11,10 @@ import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.protocol.ElementView;
 import dev.leasehold.protocol.SiteEntry;
 import dev.leasehold.protocol.StatusReply;
-import dev.leasehold.site.Gateway;
 import dev.leasehold.site.GetRequest;
 import dev.leasehold.site.ObjectRead;
 import dev.leasehold.site.Preconditions;
+import dev.leasehold.site.SiteGateway;
 import dev.leasehold.telemetry.AdminActions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,13 +33,17 @@ final class SiteAdmin implements AdminActions {
   private static final int PAGE = 1000;
 
   private final String site;
-  private final Gateway gateway;
+  private final SiteGateway gateway;
   private final ChunkCache cache;
   private final Leases leases;
   private final CoordinatorQueries queries;
 
   SiteAdmin(
-      String site, Gateway gateway, ChunkCache cache, Leases leases, CoordinatorQueries queries) {
+      String site,
+      SiteGateway gateway,
+      ChunkCache cache,
+      Leases leases,
+      CoordinatorQueries queries) {
     this.site = site;
     this.gateway = gateway;
     this.cache = cache;
@@ -99,6 +103,16 @@ final class SiteAdmin implements AdminActions {
                   "mode must be write-back or write-through, not '" + mode + "'");
         };
     leases.setWriteMode(bucket, on, policy);
+  }
+
+  @Override
+  public String takePrefix(String bucket, String prefix) {
+    return gateway.takePrefix(bucket, prefix).toString();
+  }
+
+  @Override
+  public boolean givePrefixBack(String bucket, String prefix) {
+    return gateway.givePrefixBack(bucket, prefix);
   }
 
   @Override

@@ -29,6 +29,8 @@ import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.OverlayReply;
 import dev.leasehold.protocol.OverlayRequest;
+import dev.leasehold.protocol.PrefixReply;
+import dev.leasehold.protocol.PrefixRequest;
 import dev.leasehold.protocol.ReadOverlay;
 import dev.leasehold.protocol.Recall;
 import dev.leasehold.protocol.RecallsRequest;
@@ -39,6 +41,9 @@ import dev.leasehold.protocol.RegisterReply;
 import dev.leasehold.protocol.RegisterRequest;
 import dev.leasehold.protocol.RegisterSession;
 import dev.leasehold.protocol.ReleaseLeases;
+import dev.leasehold.protocol.ReleasePrefixLease;
+import dev.leasehold.protocol.ReleasePrefixReply;
+import dev.leasehold.protocol.ReleasePrefixRequest;
 import dev.leasehold.protocol.ReleaseReply;
 import dev.leasehold.protocol.ReleaseRequest;
 import dev.leasehold.protocol.RenewReply;
@@ -424,6 +429,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
           return ReclaimReply.newBuilder()
               .setOutcome(r.getOutcome())
               .addAllElements(r.getOwnedList())
+              .addAllPrefixes(r.getOwnedPrefixesList())
               .build();
         });
   }
@@ -457,7 +463,14 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                 d.getKey());
             reply.addLost(Element.newBuilder().setBucket(d.getBucket()).setKey(d.getKey()));
           }
-          return reply.build();
+          for (String p : r.getLostPrefixesList()) {
+            LOG.error(
+                "site {} declared lost: what it wrote under its prefix lease {} and did not flush"
+                    + " is lost",
+                request.getSite(),
+                p);
+          }
+          return reply.addAllLostPrefixes(r.getLostPrefixesList()).build();
         });
   }
 
@@ -483,6 +496,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
           return OverlayReply.newBuilder()
               .setOutcome(r.getOutcome())
               .addAllElements(r.getDirtyList())
+              .addAllPrefixOwners(r.getPrefixOwnersList())
               .build();
         });
   }
@@ -512,6 +526,50 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                       .build());
           return SetBucketModeReply.newBuilder().setOutcome(r.getOutcome()).build();
         });
+  }
+
+  @Override
+  public void acquirePrefix(PrefixRequest request, StreamObserver<PrefixReply> out) {
+    if (redirected(
+        out,
+        a -> PrefixReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
+      return;
+    }
+    if (peer.starting()) {
+      reply(out, PrefixReply.newBuilder().setOutcome(Outcome.STARTING).build());
+      return;
+    }
+    run(out, () -> grants.prefix(request));
+  }
+
+  @Override
+  public void releasePrefix(ReleasePrefixRequest request, StreamObserver<ReleasePrefixReply> out) {
+    if (redirected(
+        out,
+        a ->
+            ReleasePrefixReply.newBuilder()
+                .setOutcome(Outcome.NOT_LEADER)
+                .setLeaderAddress(a)
+                .build())) {
+      return;
+    }
+    run(
+        out,
+        () ->
+            ReleasePrefixReply.newBuilder()
+                .setOutcome(
+                    submitter
+                        .submit(
+                            Command.newBuilder()
+                                .setReleasePrefix(
+                                    ReleasePrefixLease.newBuilder()
+                                        .setSession(request.getSession())
+                                        .setBucket(request.getBucket())
+                                        .setPrefix(request.getPrefix())
+                                        .setEpoch(request.getEpoch()))
+                                .build())
+                        .getOutcome())
+                .build());
   }
 
   @Override

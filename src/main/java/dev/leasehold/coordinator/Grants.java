@@ -1,5 +1,6 @@
 package dev.leasehold.coordinator;
 
+import dev.leasehold.protocol.AcquirePrefixLease;
 import dev.leasehold.protocol.AcquireRead;
 import dev.leasehold.protocol.AcquireReply;
 import dev.leasehold.protocol.AcquireRequest;
@@ -9,6 +10,9 @@ import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.GrantWrite;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.PrefixReply;
+import dev.leasehold.protocol.PrefixRequest;
+import dev.leasehold.protocol.RecallTarget;
 import dev.leasehold.protocol.RedirectPolicy;
 import dev.leasehold.protocol.ReleaseLeases;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -117,8 +121,78 @@ final class Grants {
     long now = nanoTime.getAsLong();
     Long sent = lastSent.get(r.getWriter());
     if (sent == null || now - sent >= RESEND_NANOS) {
-      recalls.recall(r.getWriter(), request.getElement(), Mode.WRITE);
+      if (r.getPrefix().isEmpty()) {
+        recalls.recall(r.getWriter(), request.getElement(), Mode.WRITE);
+      } else {
+        recalls.recallPrefix(r.getWriter(), request.getElement().getBucket(), r.getPrefix());
+      }
       lastSent.put(r.getWriter(), now);
+    }
+  }
+
+  /**
+   * A prefix WRITE lease: recalls every lease under the prefix held elsewhere (and an overlapping
+   * prefix lease), in parallel, sending each again now and then, until the table grants it or the
+   * wait runs out.
+   */
+  PrefixReply prefix(PrefixRequest request) throws IOException, InterruptedException {
+    long deadline =
+        nanoTime.getAsLong()
+            + Changes.millis(
+                Math.min(
+                    request.getWaitMillis() == 0 ? 30_000 : request.getWaitMillis(),
+                    MAX_WAIT_MILLIS));
+    Command command =
+        Command.newBuilder()
+            .setAcquirePrefix(
+                AcquirePrefixLease.newBuilder()
+                    .setSession(request.getSession())
+                    .setBucket(request.getBucket())
+                    .setPrefix(request.getPrefix()))
+            .build();
+    Map<String, Long> lastSent = new HashMap<>();
+    while (true) {
+      long seen = changes.generation();
+      CommandResult r = submitter.submit(command);
+      if (r.getOutcome() == Outcome.BUSY && r.getWriterHolds()) {
+        String target = "prefix " + r.getWriter() + " " + r.getPrefix();
+        long now = nanoTime.getAsLong();
+        Long sent = lastSent.get(target);
+        if (sent == null || now - sent >= RESEND_NANOS) {
+          recalls.recallPrefix(r.getWriter(), request.getBucket(), r.getPrefix());
+          lastSent.put(target, now);
+        }
+      } else if (r.getOutcome() != Outcome.OK) {
+        return PrefixReply.newBuilder().setOutcome(r.getOutcome()).setOwner(r.getOwner()).build();
+      } else if (r.getMode() == Mode.WRITE || !r.getWriteBack()) {
+        return PrefixReply.newBuilder()
+            .setOutcome(Outcome.OK)
+            .setEpoch(r.getEpoch())
+            .setWriteBack(r.getWriteBack())
+            .build();
+      } else {
+        long now = nanoTime.getAsLong();
+        for (RecallTarget t : r.getRecallsList()) {
+          if (t.getMode() == Mode.MODE_UNSPECIFIED) {
+            continue; // a write waiting for its grant: wait for it
+          }
+          String target = t.getSession() + " " + t.getElement().getKey() + " " + t.getMode();
+          Long sent = lastSent.get(target);
+          if (sent == null || now - sent >= RESEND_NANOS) {
+            recalls.recall(t.getSession(), t.getElement(), t.getMode());
+            lastSent.put(target, now);
+          }
+        }
+      }
+      if (!peer.isLeader()) {
+        return PrefixReply.newBuilder()
+            .setOutcome(Outcome.NOT_LEADER)
+            .setLeaderAddress(peer.leaderAddress())
+            .build();
+      }
+      if (!waitForChange(seen, deadline)) {
+        return PrefixReply.newBuilder().setOutcome(Outcome.BUSY).build();
+      }
     }
   }
 

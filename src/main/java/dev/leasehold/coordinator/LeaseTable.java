@@ -1,6 +1,7 @@
 package dev.leasehold.coordinator;
 
 import dev.leasehold.object.KeyOrder;
+import dev.leasehold.protocol.AcquirePrefixLease;
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.CommitWrite;
@@ -13,6 +14,10 @@ import dev.leasehold.protocol.MarkClean;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.OwnedElement;
+import dev.leasehold.protocol.OwnedPrefix;
+import dev.leasehold.protocol.PrefixOwner;
+import dev.leasehold.protocol.RecallTarget;
+import dev.leasehold.protocol.ReleasePrefixLease;
 import dev.leasehold.protocol.SessionState;
 import dev.leasehold.protocol.TableSnapshot;
 import dev.leasehold.protocol.VersionInfo;
@@ -129,6 +134,9 @@ final class LeaseTable {
   /** The dirty elements (write-back), for reclaims, overlays and losses. */
   private final Set<ElementKey> dirty = new LinkedHashSet<>();
 
+  /** The prefix WRITE leases. */
+  private final PrefixLeases prefixes = new PrefixLeases();
+
   private long nextSession = 1;
 
   /** The secret sites present to each other's peer endpoints: the first registration's. */
@@ -202,6 +210,8 @@ final class LeaseTable {
       case RECLAIM -> reclaim(command.getReclaim().getSession());
       case DECLARE_LOST -> declareLost(command.getDeclareLost().getSite());
       case OVERLAY -> overlay(command.getOverlay().getBucket(), command.getOverlay().getPrefix());
+      case ACQUIRE_PREFIX -> acquirePrefix(command.getAcquirePrefix());
+      case RELEASE_PREFIX -> releasePrefix(command.getReleasePrefix());
       case PEER_ADDRESS -> {
         peerAddresses.put(
             command.getPeerAddress().getPeer(), command.getPeerAddress().getClientAddress());
@@ -256,6 +266,11 @@ final class LeaseTable {
       return;
     }
     buckets.renewed(session, -1);
+    for (Map.Entry<ElementKey, PrefixLeases.Lease> p : prefixes.all()) {
+      if (p.getValue().writer == session) {
+        p.getValue().writer = 0; // what it wrote under the prefix waits for its site
+      }
+    }
     for (ElementKey key : s.held) {
       Entry e = elements.get(key);
       if (e == null) {
@@ -305,6 +320,29 @@ final class LeaseTable {
    * another session holds or waits for WRITE.
    */
   private @Nullable CommandResult conflict(ElementKey key, Entry e, long session) {
+    Map.Entry<ElementKey, PrefixLeases.Lease> covering = prefixes.covering(key.bucket(), key.key());
+    if (covering != null) {
+      PrefixLeases.Lease p = covering.getValue();
+      forgetIfIdle(key, e);
+      if (p.writer == session) {
+        return result(Outcome.PREFIX_HELD)
+            .setPrefix(covering.getKey().key())
+            .setEpoch(p.epoch)
+            .build();
+      }
+      if (p.writer == 0) {
+        return result(Outcome.OWNER_DOWN).setOwner(p.owner).build();
+      }
+      Session owner = sessions.get(p.writer);
+      return result(Outcome.BUSY)
+          .setWriter(p.writer)
+          .setWriterHolds(true)
+          .setOwner(p.owner)
+          .setOwnerAddress(owner == null ? "" : owner.address)
+          .setPolicy(buckets.policy(key.bucket()))
+          .setPrefix(covering.getKey().key())
+          .build();
+    }
     if (e.dirty() && e.writer == 0) {
       return result(Outcome.OWNER_DOWN).setOwner(e.dirtyAt).build();
     }
@@ -488,6 +526,20 @@ final class LeaseTable {
               .setJournalSeq(e.journalSeq)
               .setClean(e.clean));
     }
+    for (Map.Entry<ElementKey, PrefixLeases.Lease> p : prefixes.all()) {
+      PrefixLeases.Lease l = p.getValue();
+      if (l.owner.equals(s.site) && (l.writer == 0 || l.writer == session)) {
+        if (l.writer == 0) {
+          l.writer = session;
+          l.epoch = ++lastEpoch;
+        }
+        r.addOwnedPrefixes(
+            OwnedPrefix.newBuilder()
+                .setBucket(p.getKey().bucket())
+                .setPrefix(p.getKey().key())
+                .setEpoch(l.epoch));
+      }
+    }
     return r.build();
   }
 
@@ -520,6 +572,12 @@ final class LeaseTable {
       markClean(key, e);
       forgetIfIdle(key, e);
     }
+    for (Map.Entry<ElementKey, PrefixLeases.Lease> p : prefixes.all()) {
+      if (p.getValue().owner.equals(site)) {
+        prefixes.remove(p.getKey());
+        r.addLostPrefixes(p.getKey().bucket() + "/" + p.getKey().key());
+      }
+    }
     return r.build();
   }
 
@@ -536,11 +594,131 @@ final class LeaseTable {
     for (ElementKey key : keys) {
       Entry e = elements.get(key);
       if (e != null) {
+        Session owner = sessions.get(e.writer);
         r.addDirty(
-            DirtyElement.newBuilder().setKey(key.key()).setVersion(e.version).setSite(e.dirtyAt));
+            DirtyElement.newBuilder()
+                .setKey(key.key())
+                .setVersion(e.version)
+                .setSite(e.dirtyAt)
+                .setAddress(owner == null ? "" : owner.address)
+                .setDown(e.writer == 0));
       }
     }
+    for (Map.Entry<ElementKey, PrefixLeases.Lease> p : prefixes.overlapping(bucket, prefix)) {
+      PrefixLeases.Lease l = p.getValue();
+      Session holder = sessions.get(l.writer);
+      r.addPrefixOwners(
+          PrefixOwner.newBuilder()
+              .setPrefix(p.getKey().key())
+              .setSite(l.owner)
+              .setAddress(holder == null ? "" : holder.address)
+              .setDown(l.writer == 0));
+    }
     return r.build();
+  }
+
+  /**
+   * A prefix WRITE lease: granted once no other session holds a lease on an element under the
+   * prefix or an overlapping prefix lease; until then, the leases to recall are answered (and an
+   * overlapping prefix lease's holder, as a conflict). Only in a write-back bucket. Scans the
+   * elements of the bucket (a rare request: one per directory written).
+   */
+  private CommandResult acquirePrefix(AcquirePrefixLease c) {
+    long session = c.getSession();
+    Session s = sessions.get(session);
+    if (s == null) {
+      return result(Outcome.NO_SESSION).build();
+    }
+    String bucket = c.getBucket();
+    String prefix = c.getPrefix();
+    ElementKey pk = new ElementKey(bucket, prefix);
+    PrefixLeases.Lease mine = prefixes.get(pk);
+    if (mine != null && mine.writer == session) {
+      return ok().setSession(session)
+          .setMode(Mode.WRITE)
+          .setEpoch(mine.epoch)
+          .setWriteBack(true)
+          .build();
+    }
+    if (!buckets.writeBackInEffect(bucket)) {
+      return ok().setSession(session).setWriteBack(false).build();
+    }
+    for (Map.Entry<ElementKey, PrefixLeases.Lease> o : prefixes.overlapping(bucket, prefix)) {
+      PrefixLeases.Lease l = o.getValue();
+      if (l.writer == session) {
+        continue; // a prefix of its own, nested
+      }
+      if (l.writer == 0) {
+        return result(Outcome.OWNER_DOWN).setOwner(l.owner).build();
+      }
+      return result(Outcome.BUSY)
+          .setWriter(l.writer)
+          .setWriterHolds(true)
+          .setOwner(l.owner)
+          .setPrefix(o.getKey().key())
+          .build();
+    }
+    CommandResult.Builder r = ok().setSession(session);
+    List<Entry> own = new ArrayList<>();
+    for (Map.Entry<ElementKey, Entry> me : elements.entrySet()) {
+      ElementKey k = me.getKey();
+      if (!k.bucket().equals(bucket) || !k.key().startsWith(prefix)) {
+        continue;
+      }
+      Entry e = me.getValue();
+      if (e.dirty() && e.writer == 0) {
+        return result(Outcome.OWNER_DOWN).setOwner(e.dirtyAt).build();
+      }
+      if (e.writer != 0 && e.writer != session) {
+        r.addRecalls(
+            RecallTarget.newBuilder()
+                .setSession(e.writer)
+                .setElement(k.proto())
+                .setMode(Mode.WRITE));
+      }
+      if (e.pendingWriter != 0 && e.pendingWriter != session) {
+        // A write elsewhere waits for its grant: wait for it (nothing to recall yet).
+        r.addRecalls(
+            RecallTarget.newBuilder()
+                .setSession(e.pendingWriter)
+                .setElement(k.proto())
+                .setMode(Mode.MODE_UNSPECIFIED));
+      }
+      for (long reader : e.readers) {
+        if (reader != session) {
+          r.addRecalls(
+              RecallTarget.newBuilder()
+                  .setSession(reader)
+                  .setElement(k.proto())
+                  .setMode(Mode.READ));
+        }
+      }
+      own.add(e);
+    }
+    if (r.getRecallsCount() > 0) {
+      return r.build();
+    }
+    for (Entry e : own) {
+      e.readers.remove(session); // the holder answers for these itself now
+    }
+    PrefixLeases.Lease granted = new PrefixLeases.Lease(session, ++lastEpoch, s.site);
+    prefixes.put(pk, granted);
+    return ok().setSession(session)
+        .setMode(Mode.WRITE)
+        .setEpoch(granted.epoch)
+        .setWriteBack(true)
+        .build();
+  }
+
+  /** The holder flushed everything under the prefix: the lease ends. */
+  private CommandResult releasePrefix(ReleasePrefixLease c) {
+    ElementKey pk = new ElementKey(c.getBucket(), c.getPrefix());
+    PrefixLeases.Lease l = prefixes.get(pk);
+    if (l == null || l.writer != c.getSession() || l.epoch != c.getEpoch()) {
+      return result(Outcome.STALE_EPOCH).build();
+    }
+    prefixes.remove(pk);
+    return ok().build();
   }
 
   private CommandResult abort(long session, Element element, long epoch, boolean uncertain) {
@@ -781,6 +959,7 @@ final class LeaseTable {
     }
     b.putAllPeerAddresses(peerAddresses);
     buckets.snapshot(b);
+    prefixes.snapshot(b);
     b.setPeerSecret(peerSecret);
     return b.build();
   }
@@ -791,6 +970,7 @@ final class LeaseTable {
     dirty.clear();
     peerAddresses.clear();
     buckets.restore(snapshot);
+    prefixes.restore(snapshot);
     peerSecret = snapshot.getPeerSecret();
     nextSession = snapshot.getNextSession();
     lastEpoch = snapshot.getLastEpoch();

@@ -46,13 +46,28 @@ final class RecallHub {
 
   /** Asks {@code session} to give up its {@code mode} lease on {@code element}. */
   void recall(long session, Element element, Mode mode) {
+    send(session, Recall.newBuilder().setElement(element).setMode(mode).build());
+  }
+
+  /** Recalls the prefix WRITE lease {@code session} holds on {@code bucket/prefix}. */
+  void recallPrefix(long session, String bucket, String prefix) {
+    send(
+        session,
+        Recall.newBuilder()
+            .setElement(Element.newBuilder().setBucket(bucket))
+            .setMode(Mode.WRITE)
+            .setPrefix(prefix)
+            .build());
+  }
+
+  private void send(long session, Recall recall) {
     Stream s = streams.get(session);
     if (s == null) {
       return;
     }
     s.lock.lock();
     try {
-      s.observer.onNext(Recall.newBuilder().setElement(element).setMode(mode).build());
+      s.observer.onNext(recall);
     } catch (RuntimeException e) {
       LOG.debug("recall stream of session {} failed", session, e);
       streams.remove(session, s);

@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * flush of that key at a time that the site allows; the index is concurrent, and a reader that
  * finds an entry removed under it falls back to the origin.
  */
-public final class Journal {
+public final class Journal implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -58,6 +58,9 @@ public final class Journal {
   /** The entries of each key, by seq. */
   private final Map<Key, ConcurrentSkipListMap<Long, JournalEntry>> entries =
       new ConcurrentHashMap<>();
+
+  /** Once closed, nothing is written or removed: the directory is the next instance's. */
+  private volatile boolean closed;
 
   private final AtomicLong bytes = new AtomicLong();
   private final AtomicLong count = new AtomicLong();
@@ -121,6 +124,7 @@ public final class Journal {
    */
   public JournalEntry put(String bucket, String key, ObjectInfo info, String md5, Path body)
       throws IOException {
+    checkOpen();
     long seq = nextSeq.getAndIncrement();
     Path data = dir.resolve(seq + ".data");
     try (FileChannel ch = FileChannel.open(body, StandardOpenOption.WRITE)) {
@@ -135,6 +139,7 @@ public final class Journal {
 
   /** Makes a delete durable. */
   public JournalEntry delete(String bucket, String key) throws IOException {
+    checkOpen();
     JournalEntry e = new JournalEntry(nextSeq.getAndIncrement(), bucket, key, null, "", null);
     writeRecord(e);
     index(e);
@@ -181,6 +186,9 @@ public final class Journal {
 
   /** Removes one entry (record first: without it, the body is an orphan). */
   public void remove(JournalEntry e) {
+    if (closed) {
+      return;
+    }
     Key k = new Key(e.bucket(), e.key());
     var m = entries.get(k);
     if (m == null || m.remove(e.seq()) == null) {
@@ -197,6 +205,21 @@ public final class Journal {
     } catch (IOException ex) {
       LOG.warn("could not remove journal entry {}: {}", e.seq(), ex.toString());
     }
+  }
+
+  private void checkOpen() throws IOException {
+    if (closed) {
+      throw new IOException("the journal is closed (the site is stopping)");
+    }
+  }
+
+  /**
+   * Closes the journal: writes still in flight fail, removals are skipped. What is on disk stays,
+   * for the next start.
+   */
+  @Override
+  public void close() {
+    closed = true;
   }
 
   /** Entries in the journal. */

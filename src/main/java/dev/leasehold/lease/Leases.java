@@ -22,10 +22,16 @@ import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.OverlayReply;
 import dev.leasehold.protocol.OverlayRequest;
 import dev.leasehold.protocol.OwnedElement;
+import dev.leasehold.protocol.OwnedPrefix;
+import dev.leasehold.protocol.PrefixOwner;
+import dev.leasehold.protocol.PrefixReply;
+import dev.leasehold.protocol.PrefixRequest;
 import dev.leasehold.protocol.Recall;
 import dev.leasehold.protocol.ReclaimReply;
 import dev.leasehold.protocol.ReclaimRequest;
 import dev.leasehold.protocol.RedirectPolicy;
+import dev.leasehold.protocol.ReleasePrefixReply;
+import dev.leasehold.protocol.ReleasePrefixRequest;
 import dev.leasehold.protocol.ReleaseRequest;
 import dev.leasehold.protocol.SetBucketModeReply;
 import dev.leasehold.protocol.SetBucketModeRequest;
@@ -108,6 +114,12 @@ public final class Leases implements AutoCloseable {
 
   private volatile OwnerEvents ownerEvents = OwnerEvents.NONE;
 
+  /** The prefix WRITE leases this site holds, by (bucket, prefix). */
+  private final Map<Key, PrefixLease> prefixes = new ConcurrentHashMap<>();
+
+  /** The prefix lease each write in flight under one entered; its end exits it. */
+  private final Map<Key, PrefixLease> prefixWrites = new ConcurrentHashMap<>();
+
   /**
    * When each element was last recalled, or its lease otherwise ended here (a local write began or
    * failed), as a sequence number: a grant asked for before that is not kept.
@@ -189,6 +201,15 @@ public final class Leases implements AutoCloseable {
       // An owner of write-back data flushes, then hands over; a write-through writer's grant
       // ends with its write, so there is nothing to do.
       Element e = recall.getElement();
+      PrefixLease p =
+          recall.getPrefix().isEmpty()
+              ? prefixFor(e.getBucket(), e.getKey())
+              : prefixes.get(new Key(e.getBucket(), recall.getPrefix()));
+      if (p != null && p.session() == id) {
+        recallsReceived.increment();
+        background(() -> ownerEvents.prefixRecalled(p));
+        return;
+      }
       WriteLease mine = owned.get(new Key(e.getBucket(), e.getKey()));
       if (mine != null && mine.session() == id) {
         recallsReceived.increment();
@@ -229,6 +250,12 @@ public final class Leases implements AutoCloseable {
   public ReadLease acquireRead(String bucket, String key, boolean redirectable) {
     long session = session();
     Key k = new Key(bucket, key);
+    PrefixLease mine = prefixFor(bucket, key);
+    if (mine != null) {
+      // Nobody else writes under this site's prefix: the origin is the authority for a key this
+      // site did not write (those it did are owned), with no round trip and nothing kept.
+      return new ReadLease(bucket, key, mine.session(), 0, false, null, grants.incrementAndGet());
+    }
     long asked = recalls.get();
     AcquireReply reply = acquire(session, bucket, key, Mode.READ, redirectable);
     readGrants.increment();
@@ -244,8 +271,46 @@ public final class Leases implements AutoCloseable {
             grants.incrementAndGet());
     if (reply.getMode() == Mode.READ) {
       keep(k, lease, asked);
+    } else if (reply.getJournalSeq() != 0 && owned.get(k) == null) {
+      // The coordinator says this site owns it dirty, and this site does not hold it as owned
+      // (a commit failed without a clear answer, or it just registered again): its journal's
+      // latest version may be newer than the one the coordinator names. Take it from there.
+      return ownedFromJournal(k, session, reply);
     } // else this site is writing the element: the version is good for this read only
     return lease;
+  }
+
+  /** A read of an element this site owns dirty at the coordinator but has not adopted. */
+  private ReadLease ownedFromJournal(Key k, long session, AcquireReply reply) {
+    if (!writing.lock(k, settings.acquireWait())) {
+      throw busy(k.bucket(), k.key());
+    }
+    try {
+      WriteLease l = owned.get(k);
+      if (l == null) {
+        VersionInfo v = reply.getVersion();
+        VersionInfo clean = reply.getClean();
+        l =
+            ownerEvents.adopt(
+                new WriteLease(
+                    k.bucket(),
+                    k.key(),
+                    session,
+                    reply.getEpoch(),
+                    v.getVersion(),
+                    true,
+                    Versions.info(k.key(), v),
+                    true,
+                    reply.getJournalSeq(),
+                    clean.getKnown(),
+                    clean.getKnown() ? Versions.info(k.key(), clean) : null));
+        owned.put(k, l);
+      }
+      return new ReadLease(
+          k.bucket(), k.key(), session, l.version(), true, l.info(), grants.incrementAndGet());
+    } finally {
+      writing.unlock(k);
+    }
   }
 
   /**
@@ -280,10 +345,34 @@ public final class Leases implements AutoCloseable {
     boolean granted = false;
     try {
       WriteLease mine = owned.get(k);
-      if (mine != null && siteSession.valid(mine.session())) {
+      PrefixLease prefix = prefixFor(bucket, key);
+      if (mine != null && siteSession.valid(mine.session()) && !mine.underPrefix()) {
         writers.put(k, mine); // this site owns the element: no round trip
         granted = true;
         return mine;
+      }
+      if (prefix != null && prefix.enter()) {
+        // Under this site's prefix lease: no round trip, whether the key is new or not.
+        WriteLease under =
+            mine != null && mine.underPrefix()
+                ? mine
+                : new WriteLease(
+                    bucket,
+                    key,
+                    prefix.session(),
+                    prefix.epoch(),
+                    0,
+                    false,
+                    null,
+                    true,
+                    0,
+                    false,
+                    null,
+                    true);
+        prefixWrites.put(k, prefix);
+        writers.put(k, under);
+        granted = true;
+        return under;
       }
       forget(k);
       AcquireReply reply = acquire(session, bucket, key, Mode.WRITE, redirectable);
@@ -308,7 +397,11 @@ public final class Leases implements AutoCloseable {
               clean.getKnown(),
               clean.getKnown() ? Versions.info(key, clean) : null);
       if (lease.dirty()) {
-        owned.put(k, lease); // this site owned it already (it lost track after a failed commit)
+        // This site owns it dirty at the coordinator but does not hold it as owned (a commit of
+        // it failed without a clear answer, or it registered again): the journal's latest
+        // version, not the coordinator's, is the one to write over.
+        lease = ownerEvents.adopt(lease);
+        owned.put(k, lease);
       }
       writers.put(k, lease);
       granted = true;
@@ -333,6 +426,11 @@ public final class Leases implements AutoCloseable {
     Key k = new Key(lease.bucket(), lease.key());
     boolean kept = false;
     owned.remove(k); // a write-through commit ends the grant, and the origin holds the version
+    if (lease.underPrefix()) {
+      ended(k, lease); // the origin holds it; under the prefix nobody else writes it
+      return new ReadLease(
+          lease.bucket(), lease.key(), lease.session(), 0, true, stored, grants.incrementAndGet());
+    }
     try {
       ReadLease read = committed(lease, stored);
       kept = true;
@@ -392,6 +490,10 @@ public final class Leases implements AutoCloseable {
    */
   public void abort(WriteLease lease, boolean uncertain) {
     Key k = new Key(lease.bucket(), lease.key());
+    if (lease.underPrefix()) {
+      ended(k, lease); // nothing to tell the coordinator: it knows the prefix, not the key
+      return;
+    }
     if (!uncertain && owned.get(k) == lease) {
       ended(k, lease);
       return;
@@ -430,8 +532,32 @@ public final class Leases implements AutoCloseable {
       WriteLease lease,
       @Nullable ObjectInfo stored,
       long journalSeq,
-      @Nullable ObjectInfo previous) {
+      @Nullable ObjectInfo previous,
+      boolean previousKnown) {
     Key k = new Key(lease.bucket(), lease.key());
+    if (lease.underPrefix() || lease.dirty()) {
+      // The coordinator knows the element is this site's (dirty here, or under its prefix): the
+      // new version is this site's to answer for, with no round trip (PROTOCOL.md, Ownership).
+      WriteLease next =
+          lease.underPrefix() && !lease.dirty() && !lease.known()
+              ? new WriteLease(
+                  lease.bucket(),
+                  lease.key(),
+                  lease.session(),
+                  lease.epoch(),
+                  0,
+                  true,
+                  stored,
+                  true,
+                  journalSeq,
+                  previousKnown,
+                  previous,
+                  true)
+              : lease.dirtied(lease.version(), stored, journalSeq);
+      owned.put(k, next);
+      ended(k, lease);
+      return next;
+    }
     try {
       CommitReply reply =
           link.call(
@@ -469,18 +595,144 @@ public final class Leases implements AutoCloseable {
               stored,
               true,
               journalSeq,
-              lease.dirty() ? lease.cleanKnown() : true,
-              lease.dirty() ? lease.clean() : previous);
+              previousKnown,
+              previous);
       owned.put(k, next);
       return next;
     } catch (LeaseUnavailableException e) {
       owned.remove(k); // in doubt: the next grant of the element says what the coordinator has
       throw e;
     } finally {
-      if (writers.remove(k, lease)) {
-        writing.unlock(k);
+      ended(k, lease);
+    }
+  }
+
+  // ---- prefix leases (PROTOCOL.md, Leases; directory delegation)
+
+  /**
+   * Takes WRITE on every key under {@code bucket/prefix}: the coordinator recalls every lease under
+   * it first. Then writes of keys under it (new or not) need no round trip.
+   *
+   * @throws IllegalArgumentException if the bucket is not write-back
+   * @throws LeaseUnavailableException if it could not be granted in time
+   */
+  public PrefixLease acquirePrefix(String bucket, String prefix) {
+    long session = session();
+    long wait = settings.acquireWait().toMillis();
+    PrefixReply reply =
+        link.call(
+            s ->
+                s.acquirePrefix(
+                    PrefixRequest.newBuilder()
+                        .setSession(session)
+                        .setBucket(bucket)
+                        .setPrefix(prefix)
+                        .setWaitMillis(wait)
+                        .build()),
+            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+            wait + CALL_MILLIS,
+            wait + CALL_MILLIS * 2);
+    if (reply.getOutcome() == Outcome.OK && !reply.getWriteBack()) {
+      throw new IllegalArgumentException(
+          "bucket " + bucket + " is not write-back: a prefix lease is for write-back buckets");
+    }
+    if (reply.getOutcome() != Outcome.OK) {
+      throw new LeaseUnavailableException(
+          reply.getOutcome() == Outcome.BUSY
+              ? LeaseUnavailableException.Reason.BUSY
+              : LeaseUnavailableException.Reason.UNREACHABLE,
+          "The prefix lease on "
+              + bucket
+              + "/"
+              + prefix
+              + " was not granted ("
+              + reply.getOutcome()
+              + (reply.getOwner().isEmpty() ? "" : ", held by " + reply.getOwner())
+              + ").");
+    }
+    PrefixLease lease = new PrefixLease(bucket, prefix, session, reply.getEpoch());
+    PrefixLease before = prefixes.putIfAbsent(new Key(bucket, prefix), lease);
+    if (before != null && before.epoch() == lease.epoch()) {
+      return before;
+    }
+    prefixes.put(new Key(bucket, prefix), lease);
+    // The coordinator ended this site's READ leases under the prefix: drop them here too.
+    recalls.incrementAndGet();
+    held.asMap().keySet().removeIf(k -> lease.covers(k.bucket(), k.key()));
+    return lease;
+  }
+
+  /** The open prefix lease this site holds over {@code bucket/key}, under a valid session. */
+  public @Nullable PrefixLease prefixFor(String bucket, String key) {
+    if (prefixes.isEmpty()) {
+      return null;
+    }
+    for (PrefixLease p : prefixes.values()) {
+      if (p.covers(bucket, key) && !p.closed() && siteSession.valid(p.session())) {
+        return p;
       }
     }
+    return null;
+  }
+
+  /** The prefix lease on exactly {@code bucket/prefix}, if this site holds it. */
+  public @Nullable PrefixLease prefix(String bucket, String prefix) {
+    return prefixes.get(new Key(bucket, prefix));
+  }
+
+  /** Every prefix lease this site holds. */
+  public List<PrefixLease> prefixesNow() {
+    return List.copyOf(prefixes.values());
+  }
+
+  /** Stops new writes from using the lease, and waits for those in flight to end. */
+  public void closePrefix(PrefixLease lease) throws InterruptedException {
+    lease.close();
+  }
+
+  /** The owned keys under a prefix (those written under a prefix lease, and others). */
+  public List<WriteLease> ownedUnder(String bucket, String prefix) {
+    List<WriteLease> out = new ArrayList<>();
+    for (WriteLease l : owned.values()) {
+      if (l.bucket().equals(bucket) && l.key().startsWith(prefix)) {
+        out.add(l);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Gives the prefix lease back (closed, and everything under it flushed: the caller's duty).
+   *
+   * @throws StaleEpochException if it was no longer this site's
+   */
+  public void releasePrefix(PrefixLease lease) {
+    ReleasePrefixReply reply =
+        link.call(
+            s ->
+                s.releasePrefix(
+                    ReleasePrefixRequest.newBuilder()
+                        .setSession(lease.session())
+                        .setBucket(lease.bucket())
+                        .setPrefix(lease.prefix())
+                        .setEpoch(lease.epoch())
+                        .build()),
+            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+            CALL_MILLIS,
+            CALL_MILLIS);
+    prefixes.remove(new Key(lease.bucket(), lease.prefix()), lease);
+    if (reply.getOutcome() != Outcome.OK) {
+      throw new StaleEpochException(
+          "the release of prefix lease " + lease + " was refused: " + reply.getOutcome());
+    }
+  }
+
+  /**
+   * After a restart: the journal's latest version of a key, adopted as owned under {@code base} (a
+   * reclaimed element's lease, or a new one under a reclaimed prefix lease).
+   */
+  public void adopt(WriteLease base) {
+    owned.put(new Key(base.bucket(), base.key()), base);
   }
 
   /** The element this site owns, if its session is valid now: the read path serves its version. */
@@ -527,6 +779,15 @@ public final class Leases implements AutoCloseable {
   public @Nullable WriteLease flushed(
       WriteLease lease, @Nullable ObjectInfo atOrigin, boolean release) {
     Key k = new Key(lease.bucket(), lease.key());
+    if (lease.underPrefix()) {
+      if (release) {
+        owned.remove(k);
+        return null;
+      }
+      WriteLease next = lease.flushed(atOrigin, true);
+      owned.put(k, next);
+      return next;
+    }
     VersionInfo v = Versions.proto(atOrigin).toBuilder().setVersion(lease.version()).build();
     FlushedReply reply =
         link.call(
@@ -557,25 +818,16 @@ public final class Leases implements AutoCloseable {
       forget(k); // this site holds nothing of the element now
       return null;
     }
-    WriteLease next =
-        new WriteLease(
-            lease.bucket(),
-            lease.key(),
-            lease.session(),
-            lease.epoch(),
-            lease.version(),
-            true,
-            reply.getClean() ? atOrigin : lease.info(),
-            true,
-            reply.getClean() ? 0 : lease.journalSeq(),
-            true,
-            atOrigin);
+    WriteLease next = lease.flushed(atOrigin, reply.getClean());
     owned.put(k, next);
     return next;
   }
 
   /** A new session: take back what is dirty at this site, then tell the flusher. */
-  private void registered(long session) {
+  private synchronized void registered(long session) {
+    if (ownerEvents == OwnerEvents.NONE) {
+      return; // nobody to adopt the journal yet: ownerEvents() reclaims when it is set
+    }
     for (int attempt = 0;
         siteSession.current() == session && siteSession.valid(session);
         attempt++) {
@@ -608,13 +860,24 @@ public final class Leases implements AutoCloseable {
                   o.getJournalSeq(),
                   clean.getKnown(),
                   clean.getKnown() ? Versions.info(key, clean) : null);
-          owned.put(new Key(bucket, key), l);
-          mine.add(l);
+          mine.add(l); // owned once the flusher has adopted the journal's latest version
         }
-        if (!mine.isEmpty()) {
-          LOG.info("site reclaimed {} dirty elements under session {}", mine.size(), session);
+        List<PrefixLease> taken = new ArrayList<>();
+        for (OwnedPrefix o : reply.getPrefixesList()) {
+          taken.add(new PrefixLease(o.getBucket(), o.getPrefix(), session, o.getEpoch()));
         }
-        ownerEvents.reclaimed(mine);
+        if (!mine.isEmpty() || !taken.isEmpty()) {
+          LOG.info(
+              "site reclaimed {} dirty elements and {} prefix leases under session {}",
+              mine.size(),
+              taken.size(),
+              session);
+        }
+        // What the journal holds under them is adopted first; only then are they used.
+        ownerEvents.reclaimed(mine, taken);
+        for (PrefixLease p : taken) {
+          prefixes.put(new Key(p.bucket(), p.prefix()), p);
+        }
         return;
       } catch (LeaseUnavailableException e) {
         LOG.debug("reclaiming dirty elements: {}", e.getMessage());
@@ -628,6 +891,11 @@ public final class Leases implements AutoCloseable {
     }
   }
 
+  /** This site's name. */
+  public String site() {
+    return settings.site();
+  }
+
   /** The secret other sites present at this site's peer endpoint, and it at theirs. */
   public String peerSecret() {
     return siteSession.peerSecret();
@@ -638,8 +906,11 @@ public final class Leases implements AutoCloseable {
     return siteSession.overlaid(bucket);
   }
 
-  /** The dirty elements of a bucket under a prefix, in key order: one linearizable read. */
-  public List<DirtyVersion> overlay(String bucket, String prefix) {
+  /**
+   * The sites that may hold unflushed writes under a prefix of a bucket (each once): one
+   * linearizable read of the coordinator's overlay.
+   */
+  public List<DirtyOwner> overlay(String bucket, String prefix) {
     session();
     OverlayReply reply =
         link.call(
@@ -652,11 +923,20 @@ public final class Leases implements AutoCloseable {
           LeaseUnavailableException.Reason.UNREACHABLE,
           "The coordinator did not answer the listing overlay (" + reply.getOutcome() + ").");
     }
-    List<DirtyVersion> out = new ArrayList<>(reply.getElementsCount());
+    Map<String, DirtyOwner> owners = new java.util.LinkedHashMap<>();
     for (DirtyElement d : reply.getElementsList()) {
-      out.add(new DirtyVersion(d.getKey(), Versions.info(d.getKey(), d.getVersion()), d.getSite()));
+      owners.merge(
+          d.getSite(),
+          new DirtyOwner(d.getSite(), d.getAddress(), d.getDown()),
+          (a, b) -> a.down() ? a : b);
     }
-    return out;
+    for (PrefixOwner p : reply.getPrefixOwnersList()) {
+      owners.merge(
+          p.getSite(),
+          new DirtyOwner(p.getSite(), p.getAddress(), p.getDown()),
+          (a, b) -> a.down() ? a : b);
+    }
+    return List.copyOf(owners.values());
   }
 
   /** Sets a bucket's write mode at the coordinator (every site follows it), policy adaptive. */
@@ -715,11 +995,16 @@ public final class Leases implements AutoCloseable {
     }
     List<String> out = new ArrayList<>();
     reply.getLostList().forEach(e -> out.add(e.getBucket() + "/" + e.getKey()));
+    reply.getLostPrefixesList().forEach(p -> out.add(p + "*"));
     return out;
   }
 
   /** A grant ended: the next write of the element here may go (once per grant). */
   private void ended(Key k, WriteLease lease) {
+    PrefixLease entered = prefixWrites.remove(k);
+    if (entered != null) {
+      entered.exit();
+    }
     if (writers.remove(k, lease)) {
       writing.unlock(k);
     }
@@ -793,6 +1078,14 @@ public final class Leases implements AutoCloseable {
     if (outcome == Outcome.BUSY) {
       throw busy(bucket, key);
     }
+    if (outcome == Outcome.PREFIX_HELD) {
+      throw new LeaseUnavailableException(
+          LeaseUnavailableException.Reason.BUSY,
+          bucket
+              + "/"
+              + key
+              + " is under a prefix lease this site is taking back after a restart.");
+    }
     if (outcome == Outcome.REDIRECT) {
       throw new OwnerElsewhereException(reply.getOwner(), reply.getOwnerAddress());
     }
@@ -825,6 +1118,9 @@ public final class Leases implements AutoCloseable {
 
   /** Keeps a lease, unless the element was recalled since the site asked for it. */
   private void keep(Key key, ReadLease lease, long asked) {
+    if (prefixFor(key.bucket(), key.key()) != null) {
+      return; // under this site's prefix lease it holds no READ lease of its own
+    }
     Long last = recalled.getIfPresent(key);
     if (last != null && last > asked) {
       return;

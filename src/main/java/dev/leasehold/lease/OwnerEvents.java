@@ -10,8 +10,20 @@ public interface OwnerEvents {
   /** The coordinator recalls WRITE of an element this site owns: flush it, then hand it over. */
   void recalled(String bucket, String key);
 
-  /** The site registered again and took back, under new grants, what is dirty at it. */
-  void reclaimed(List<WriteLease> owned);
+  /** The coordinator recalls a prefix lease: close it, flush everything under it, release it. */
+  void prefixRecalled(PrefixLease lease);
+
+  /**
+   * The site registered again and took back, under new grants, what is dirty at it: elements, and
+   * prefix leases (not yet open: what the journal holds under them is to be adopted first).
+   */
+  void reclaimed(List<WriteLease> owned, List<PrefixLease> prefixes);
+
+  /**
+   * The coordinator says this site owns an element dirty that it does not hold as owned (a commit
+   * of it failed without a clear answer): the lease with the journal's latest version of it.
+   */
+  WriteLease adopt(WriteLease fromCoordinator);
 
   OwnerEvents NONE =
       new OwnerEvents() {
@@ -19,6 +31,14 @@ public interface OwnerEvents {
         public void recalled(String bucket, String key) {}
 
         @Override
-        public void reclaimed(List<WriteLease> owned) {}
+        public void prefixRecalled(PrefixLease lease) {}
+
+        @Override
+        public void reclaimed(List<WriteLease> owned, List<PrefixLease> prefixes) {}
+
+        @Override
+        public WriteLease adopt(WriteLease fromCoordinator) {
+          return fromCoordinator;
+        }
       };
 }

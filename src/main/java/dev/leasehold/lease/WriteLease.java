@@ -16,6 +16,8 @@ import org.jspecify.annotations.Nullable;
  * @param journalSeq the journal entry of the dirty version, or 0 when clean
  * @param cleanKnown whether {@code clean} describes the version at the origin
  * @param clean the version at the origin (null with {@code cleanKnown}: none)
+ * @param underPrefix whether the write is under a prefix lease this site holds: the coordinator
+ *     knows nothing of the key, and this site answers for it alone
  */
 public record WriteLease(
     String bucket,
@@ -28,7 +30,35 @@ public record WriteLease(
     boolean writeBack,
     long journalSeq,
     boolean cleanKnown,
-    @Nullable ObjectInfo clean) {
+    @Nullable ObjectInfo clean,
+    boolean underPrefix) {
+
+  public WriteLease(
+      String bucket,
+      String key,
+      long session,
+      long epoch,
+      long version,
+      boolean known,
+      @Nullable ObjectInfo info,
+      boolean writeBack,
+      long journalSeq,
+      boolean cleanKnown,
+      @Nullable ObjectInfo clean) {
+    this(
+        bucket,
+        key,
+        session,
+        epoch,
+        version,
+        known,
+        info,
+        writeBack,
+        journalSeq,
+        cleanKnown,
+        clean,
+        false);
+  }
 
   /** A write-through grant. */
   public WriteLease(
@@ -40,6 +70,40 @@ public record WriteLease(
       boolean known,
       @Nullable ObjectInfo info) {
     this(bucket, key, session, epoch, version, known, info, false, 0, known, info);
+  }
+
+  /** This lease after a write of {@code info} to journal entry {@code seq}. */
+  WriteLease dirtied(long newVersion, @Nullable ObjectInfo written, long seq) {
+    return new WriteLease(
+        bucket,
+        key,
+        session,
+        epoch,
+        newVersion,
+        true,
+        written,
+        true,
+        seq,
+        dirty() ? cleanKnown : known,
+        dirty() ? clean : info,
+        underPrefix);
+  }
+
+  /** This lease after a flush left {@code atOrigin} at the origin (clean if {@code clean}). */
+  WriteLease flushed(@Nullable ObjectInfo atOrigin, boolean isClean) {
+    return new WriteLease(
+        bucket,
+        key,
+        session,
+        epoch,
+        version,
+        true,
+        isClean ? atOrigin : info,
+        true,
+        isClean ? 0 : journalSeq,
+        true,
+        atOrigin,
+        underPrefix);
   }
 
   /** Whether the latest version is in this site's journal, not yet at the origin. */

@@ -7,6 +7,7 @@ import dev.leasehold.flush.Uploader;
 import dev.leasehold.lease.LeaseUnavailableException;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.lease.OwnerEvents;
+import dev.leasehold.lease.PrefixLease;
 import dev.leasehold.lease.StaleEpochException;
 import dev.leasehold.lease.WriteLease;
 import dev.leasehold.object.ObjectInfo;
@@ -142,30 +143,137 @@ final class Flusher implements OwnerEvents, AutoCloseable {
   }
 
   @Override
-  public void reclaimed(List<WriteLease> owned) {
+  public void reclaimed(List<WriteLease> owned, List<PrefixLease> prefixes) {
     if (squared.compareAndSet(false, true)) {
-      square(owned);
+      square(owned, prefixes);
     }
-    for (WriteLease l : owned) {
+    for (WriteLease l : adopt(owned, prefixes)) {
       schedule(new Key(l.bucket(), l.key()), 0, FIRST_BACKOFF_MILLIS);
     }
   }
 
-  /** Keeps, of the entries recovered at start, only those the coordinator says are dirty here. */
-  private void square(List<WriteLease> owned) {
-    Map<Key, Long> current = new HashMap<>();
-    for (WriteLease l : owned) {
-      current.put(new Key(l.bucket(), l.key()), l.journalSeq());
+  @Override
+  public WriteLease adopt(WriteLease l) {
+    JournalEntry latest = null;
+    for (JournalEntry e : journal.all()) {
+      if (e.bucket().equals(l.bucket())
+          && e.key().equals(l.key())
+          && (latest == null || e.seq() > latest.seq())) {
+        latest = e;
+      }
     }
+    if (latest == null || latest.seq() <= l.journalSeq()) {
+      return l;
+    }
+    return new WriteLease(
+        l.bucket(),
+        l.key(),
+        l.session(),
+        l.epoch(),
+        l.version(),
+        true,
+        latest.info(),
+        true,
+        latest.seq(),
+        l.cleanKnown(),
+        l.clean(),
+        false);
+  }
+
+  /** The latest journal entry of each key. */
+  private Map<Key, JournalEntry> latest() {
+    Map<Key, JournalEntry> out = new HashMap<>();
+    for (JournalEntry e : journal.all()) {
+      out.merge(new Key(e.bucket(), e.key()), e, (a, b) -> a.seq() >= b.seq() ? a : b);
+    }
+    return out;
+  }
+
+  /**
+   * What this site owns again after a registration, with the journal's latest version of each key:
+   * an owned element's writes after its last commit needed none (PROTOCOL.md, Ownership), and the
+   * coordinator knows nothing of the keys written under a prefix lease. Returns every lease owned.
+   */
+  private List<WriteLease> adopt(List<WriteLease> owned, List<PrefixLease> prefixes) {
+    Map<Key, JournalEntry> latest = latest();
+    List<WriteLease> out = new java.util.ArrayList<>();
+    java.util.Set<Key> elements = new java.util.HashSet<>();
+    for (WriteLease l : owned) {
+      Key k = new Key(l.bucket(), l.key());
+      elements.add(k);
+      JournalEntry e = latest.get(k);
+      WriteLease now = l;
+      if (e != null && e.seq() > l.journalSeq()) {
+        now =
+            new WriteLease(
+                l.bucket(),
+                l.key(),
+                l.session(),
+                l.epoch(),
+                l.version(),
+                true,
+                e.info(),
+                true,
+                e.seq(),
+                l.cleanKnown(),
+                l.clean(),
+                false);
+      }
+      leases.adopt(now); // only now is it served here: the journal's latest, not the coordinator's
+      out.add(now);
+    }
+    for (PrefixLease p : prefixes) {
+      for (Map.Entry<Key, JournalEntry> me : latest.entrySet()) {
+        Key k = me.getKey();
+        if (!elements.contains(k) && p.covers(k.bucket(), k.key())) {
+          JournalEntry e = me.getValue();
+          WriteLease under =
+              new WriteLease(
+                  k.bucket(),
+                  k.key(),
+                  p.session(),
+                  p.epoch(),
+                  0,
+                  true,
+                  e.info(),
+                  true,
+                  e.seq(),
+                  false,
+                  null,
+                  true);
+          leases.adopt(under);
+          out.add(under);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Keeps, of the entries recovered at start, only the latest of each key the coordinator says is
+   * this site's (dirty here from that entry on, or under a prefix lease it reclaimed).
+   */
+  private void square(List<WriteLease> owned, List<PrefixLease> prefixes) {
+    Map<Key, Long> floor = new HashMap<>();
+    for (WriteLease l : owned) {
+      floor.put(new Key(l.bucket(), l.key()), l.journalSeq());
+    }
+    Map<Key, JournalEntry> latest = latest();
     for (JournalEntry e : journal.all()) {
       if (e.seq() > recoveredUpTo) {
         continue; // written since start: its own write keeps or removes it
       }
-      Long seq = current.get(new Key(e.bucket(), e.key()));
-      if (seq == null || seq != e.seq()) {
-        if (seq == null) {
+      Key k = new Key(e.bucket(), e.key());
+      Long from = floor.get(k);
+      boolean underPrefix = false;
+      for (PrefixLease p : prefixes) {
+        underPrefix |= p.covers(e.bucket(), e.key());
+      }
+      boolean mine = underPrefix || (from != null && e.seq() >= from);
+      if (!mine || latest.get(k) != e) {
+        if (!mine) {
           LOG.warn(
-              "journal entry {} of {}/{} is not dirty here at the coordinator (never"
+              "journal entry {} of {}/{} is not this site's at the coordinator (never"
                   + " acknowledged, flushed already, or this site was declared lost): dropping it",
               e.seq(),
               e.bucket(),
@@ -173,6 +281,50 @@ final class Flusher implements OwnerEvents, AutoCloseable {
         }
         journal.remove(e);
       }
+    }
+  }
+
+  private final java.util.Set<PrefixLease> handingOver = ConcurrentHashMap.newKeySet();
+
+  /**
+   * A recall of a prefix lease: no new write uses it, those in flight end, every key written under
+   * it is flushed (retried while the origin fails), and then it is given back.
+   */
+  @Override
+  public void prefixRecalled(PrefixLease lease) {
+    if (!handingOver.add(lease)) {
+      return; // the coordinator sends a recall again while the first is being answered
+    }
+    try {
+      leases.closePrefix(lease);
+      long backoff = FIRST_BACKOFF_MILLIS;
+      while (!closed && leases.prefix(lease.bucket(), lease.prefix()) == lease) {
+        boolean all = true;
+        for (WriteLease l : leases.ownedUnder(lease.bucket(), lease.prefix())) {
+          if (!l.underPrefix()) {
+            continue; // an element of its own grant: its own recall hands it over
+          }
+          try {
+            all &= flushOne(new Key(l.bucket(), l.key()), true);
+          } catch (RuntimeException e) {
+            all = false;
+            LOG.debug("handing over {}/{}: {}", l.bucket(), l.key(), e.toString());
+          }
+        }
+        if (all) {
+          leases.releasePrefix(lease);
+          counter(handOvers);
+          return;
+        }
+        sleep(backoff);
+        backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      LOG.warn("handing over prefix lease {} failed: {}", lease, e.toString());
+    } finally {
+      handingOver.remove(lease);
     }
   }
 

@@ -1,6 +1,5 @@
 package dev.leasehold.site;
 
-import dev.leasehold.lease.DirtyVersion;
 import dev.leasehold.object.KeyOrder;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
@@ -38,7 +37,7 @@ final class ListOverlay {
   static Merged merge(
       ListRequest request,
       Listing page,
-      List<DirtyVersion> dirty,
+      List<Unflushed> dirty,
       Predicate<String> prefixStillHolds) {
     String after = request.startAfter();
     String bound = page.truncated() ? page.lastItem() : null;
@@ -49,7 +48,7 @@ final class ListOverlay {
     prefixes.addAll(page.commonPrefixes());
     Set<String> putUnder = new HashSet<>();
     Set<String> deletedUnder = new HashSet<>();
-    for (DirtyVersion d : dirty) {
+    for (Unflushed d : dirty) {
       String key = d.key();
       if (after != null && !after.isEmpty() && KeyOrder.compare(key, after) <= 0) {
         continue;

@@ -1,7 +1,7 @@
 package dev.leasehold.site;
 
 import dev.leasehold.error.S3Error;
-import dev.leasehold.lease.DirtyVersion;
+import dev.leasehold.lease.DirtyOwner;
 import dev.leasehold.lease.LeaseUnavailableException;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.object.KeyOrder;
@@ -27,22 +27,19 @@ final class ListPath {
 
   private final Origin origin;
   private final Leases leases;
+  private final PeerReads peers;
 
-  ListPath(Origin origin, Leases leases) {
+  ListPath(Origin origin, Leases leases, PeerReads peers) {
     this.origin = origin;
     this.leases = leases;
+    this.peers = peers;
   }
 
   Listing list(String bucket, ListRequest request) {
     if (request.maxKeys() == 0 || !leases.overlaid(bucket)) {
       return originPage(bucket, request);
     }
-    List<DirtyVersion> dirty;
-    try {
-      dirty = leases.overlay(bucket, request.prefix());
-    } catch (LeaseUnavailableException e) {
-      throw LeaseErrors.of(e);
-    }
+    List<Unflushed> dirty = unflushed(bucket, request.prefix());
     if (dirty.isEmpty()) {
       return originPage(bucket, request);
     }
@@ -64,10 +61,42 @@ final class ListPath {
     }
   }
 
+  /**
+   * Every unflushed put and delete under the prefix, in key order, as its owner answers for it: the
+   * coordinator names the owners (linearizably), each owner its keys (this site from its own
+   * leases, another through its peer endpoint). An owner that is down makes the LIST 503: what it
+   * holds is unknown, and the origin's older versions must not stand in for it. Asked before the
+   * origin is listed, so a key flushed meanwhile is found at the origin.
+   */
+  private List<Unflushed> unflushed(String bucket, String prefix) {
+    List<DirtyOwner> owners;
+    try {
+      owners = leases.overlay(bucket, prefix);
+    } catch (LeaseUnavailableException e) {
+      throw LeaseErrors.of(e);
+    }
+    java.util.TreeMap<String, Unflushed> out = new java.util.TreeMap<>(KeyOrder.UTF8);
+    for (DirtyOwner owner : owners) {
+      if (owner.down() || owner.address().isEmpty()) {
+        throw S3Error.SERVICE_UNAVAILABLE.exception(
+            "Site "
+                + owner.site()
+                + " holds unflushed writes under this prefix and is down; the listing is"
+                + " unavailable until it returns.");
+      }
+      List<Unflushed> held =
+          owner.site().equals(leases.site())
+              ? PeerEndpoint.unflushed(leases, bucket, prefix)
+              : peers.unflushed(owner, bucket, prefix);
+      held.forEach(u -> out.put(u.key(), u));
+    }
+    return new ArrayList<>(out.values());
+  }
+
   /** Whether the origin holds a key under {@code prefix} that the overlay does not delete. */
-  private boolean stillHolds(String bucket, String prefix, List<DirtyVersion> dirty) {
+  private boolean stillHolds(String bucket, String prefix, List<Unflushed> dirty) {
     java.util.Set<String> deleted = new java.util.HashSet<>();
-    for (DirtyVersion d : dirty) {
+    for (Unflushed d : dirty) {
       if (d.info() == null && d.key().startsWith(prefix)) {
         deleted.add(d.key());
       }

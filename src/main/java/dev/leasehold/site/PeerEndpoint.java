@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.leasehold.error.S3Exception;
+import dev.leasehold.lease.Leases;
+import dev.leasehold.lease.WriteLease;
+import dev.leasehold.object.KeyOrder;
 import dev.leasehold.object.ObjectInfoJson;
 import dev.leasehold.peer.PeerClient;
 import java.io.IOException;
@@ -14,7 +17,8 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.function.Supplier;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,18 +36,33 @@ public final class PeerEndpoint implements HttpHandler {
 
   private final ReadPath reads;
   private final BucketBindings buckets;
-  private final Supplier<String> secret;
+  private final Leases leases;
 
-  PeerEndpoint(ReadPath reads, BucketBindings buckets, Supplier<String> secret) {
+  PeerEndpoint(ReadPath reads, BucketBindings buckets, Leases leases) {
     this.reads = reads;
     this.buckets = buckets;
-    this.secret = secret;
+    this.leases = leases;
+  }
+
+  /**
+   * What this site holds unflushed under a prefix, in key order: every owned key whose latest
+   * version is in its journal (written under an element's grant or a prefix lease).
+   */
+  static List<Unflushed> unflushed(Leases leases, String bucket, String prefix) {
+    List<Unflushed> out = new ArrayList<>();
+    for (WriteLease l : leases.ownedUnder(bucket, prefix)) {
+      if (l.dirty()) {
+        out.add(new Unflushed(l.key(), l.info()));
+      }
+    }
+    out.sort((a, b) -> KeyOrder.compare(a.key(), b.key()));
+    return out;
   }
 
   @Override
   public void handle(HttpExchange ex) throws IOException {
     try (ex) {
-      String expected = secret.get();
+      String expected = leases.peerSecret();
       String auth = ex.getRequestHeaders().getFirst("Authorization");
       if (expected.isEmpty()
           || auth == null
@@ -55,11 +74,33 @@ public final class PeerEndpoint implements HttpHandler {
       }
       String header = ex.getRequestHeaders().getFirst(PeerClient.REQUEST_HEADER);
       String path = ex.getRequestURI().getPath();
-      if (header == null || !path.equals("/peer/v1/read")) {
+      if (header == null) {
         ex.sendResponseHeaders(404, -1);
         return;
       }
-      read(ex, PeerCodec.decode(header));
+      switch (path) {
+        case "/peer/v1/read" -> read(ex, PeerCodec.decode(header));
+        case "/peer/v1/unflushed" -> unflushed(ex, PeerCodec.decode(header));
+        default -> ex.sendResponseHeaders(404, -1);
+      }
+    }
+  }
+
+  /** The unflushed keys under a prefix, as a JSON array in the body. */
+  private void unflushed(HttpExchange ex, JsonNode q) throws IOException {
+    String bucket = q.get("bucket").asText();
+    String prefix = q.get("prefix").asText();
+    com.fasterxml.jackson.databind.node.ArrayNode keys = PeerCodec.JSON.createArrayNode();
+    for (Unflushed u : unflushed(leases, bucket, prefix)) {
+      ObjectNode n = keys.addObject().put("key", u.key());
+      if (u.info() != null) {
+        n.set("info", ObjectInfoJson.write(u.info()));
+      }
+    }
+    byte[] body = PeerCodec.JSON.writeValueAsBytes(keys);
+    answer(ex, PeerCodec.JSON.createObjectNode().put("count", keys.size()), body.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(body);
     }
   }
 

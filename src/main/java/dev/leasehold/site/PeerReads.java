@@ -2,6 +2,7 @@ package dev.leasehold.site;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.leasehold.error.S3Error;
+import dev.leasehold.lease.DirtyOwner;
 import dev.leasehold.lease.OwnerElsewhereException;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.ObjectInfoJson;
@@ -13,6 +14,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -78,6 +81,34 @@ final class PeerReads {
       if (!relay) {
         closeQuietly(response.body());
       }
+    }
+  }
+
+  /** What another site holds unflushed under a prefix ({@link PeerEndpoint#unflushed}). */
+  List<Unflushed> unflushed(DirtyOwner owner, String bucket, String prefix) {
+    String request =
+        PeerCodec.JSON.createObjectNode().put("bucket", bucket).put("prefix", prefix).toString();
+    try {
+      PeerClient.Response response =
+          client.call(owner.address(), secret.get(), "unflushed", PeerCodec.encode(request), null);
+      JsonNode keys;
+      try (InputStream in = response.body()) {
+        keys = PeerCodec.JSON.readTree(in);
+      }
+      List<Unflushed> out = new ArrayList<>();
+      for (JsonNode k : keys) {
+        JsonNode info = k.get("info");
+        out.add(
+            new Unflushed(k.get("key").asText(), info == null ? null : ObjectInfoJson.read(info)));
+      }
+      return out;
+    } catch (IOException e) {
+      throw S3Error.SERVICE_UNAVAILABLE
+          .exception(
+              "Site "
+                  + owner.site()
+                  + ", which holds unflushed writes under this prefix, could not be reached.")
+          .causedBy(e);
     }
   }
 

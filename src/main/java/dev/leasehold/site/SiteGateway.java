@@ -7,6 +7,7 @@ import dev.leasehold.flush.Journal;
 import dev.leasehold.flush.JournaledOrigin;
 import dev.leasehold.flush.Uploader;
 import dev.leasehold.lease.Leases;
+import dev.leasehold.lease.PrefixLease;
 import dev.leasehold.object.BucketInfo;
 import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.ListRequest;
@@ -48,6 +49,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   private final Copies copies;
   private final MultipartPath multipart;
   private final Flusher flusher;
+  private final Leases leases;
   private final PeerEndpoint peerEndpoint;
 
   /**
@@ -65,6 +67,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
       Journal journal,
       FlushSettings flush) {
     this.origin = origin;
+    this.leases = leases;
     this.buckets = new BucketBindings(leases, origin.describe());
     LeaseVersionCheck versions =
         new LeaseVersionCheck(leases, origin, originCheck, System::nanoTime);
@@ -72,16 +75,12 @@ public final class SiteGateway implements Gateway, AutoCloseable {
         new Flusher(journal, new Uploader(origin), leases, flush.delay(), flush.concurrency());
     leases.ownerEvents(flusher);
     WriteGuard guard = new WriteGuard(leases, origin, versions, flusher);
-    this.reads =
-        new ReadPath(
-            versions,
-            cache,
-            new JournaledOrigin(origin, journal),
-            new PeerReads(
-                new PeerClient(Duration.ofSeconds(60)), leases::peerSecret, staging.dir()));
-    this.peerEndpoint = new PeerEndpoint(reads, buckets, leases::peerSecret);
+    PeerReads peers =
+        new PeerReads(new PeerClient(Duration.ofSeconds(60)), leases::peerSecret, staging.dir());
+    this.reads = new ReadPath(versions, cache, new JournaledOrigin(origin, journal), peers);
+    this.peerEndpoint = new PeerEndpoint(reads, buckets, leases);
     this.writes = new WritePath(staging, origin, cache, guard, journal);
-    this.lists = new ListPath(origin, leases);
+    this.lists = new ListPath(origin, leases, peers);
     this.copies = new Copies(reads, writes, staging);
     this.multipart = new MultipartPath(staging, origin, reads, guard);
   }
@@ -89,6 +88,25 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   /** What other sites call to read an object this site owns (mounted at {@code /peer/v1/}). */
   public PeerEndpoint peerEndpoint() {
     return peerEndpoint;
+  }
+
+  /**
+   * Takes a prefix WRITE lease for this site: writes of keys under {@code bucket/prefix} need no
+   * coordinator round trip until another site's request recalls it (or {@link #givePrefixBack}).
+   */
+  public PrefixLease takePrefix(String bucket, String prefix) {
+    buckets.check(bucket);
+    return leases.acquirePrefix(bucket, prefix);
+  }
+
+  /** Flushes everything under a prefix lease this site holds, then gives it back; whether held. */
+  public boolean givePrefixBack(String bucket, String prefix) {
+    PrefixLease lease = leases.prefix(bucket, prefix);
+    if (lease == null) {
+      return false;
+    }
+    flusher.prefixRecalled(lease);
+    return true;
   }
 
   /** Registers the journal and flush meters. */

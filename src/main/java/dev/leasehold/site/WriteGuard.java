@@ -86,8 +86,17 @@ final class WriteGuard {
     boolean committed = false;
     boolean uncertain = false;
     try {
+      // Under a prefix lease a new key's current version matters only to a condition (the flush
+      // learns the one it replaces): an unconditional put asks nothing of anyone.
+      boolean learn =
+          lease.known()
+              || !lease.underPrefix()
+              || journaled == null
+              || !condition.equals(WriteCondition.NONE);
       ObjectInfo current =
-          lease.known() ? lease.info() : LeaseVersionCheck.headOrNull(origin, bucket, key);
+          lease.known()
+              ? lease.info()
+              : learn ? LeaseVersionCheck.headOrNull(origin, bucket, key) : null;
       check(condition, current, key);
       if (lease.writeBack() && journaled != null) {
         JournalEntry entry;
@@ -100,7 +109,7 @@ final class WriteGuard {
         }
         committed = true; // commitDirty ends this write whatever its outcome
         try {
-          leases.commitDirty(lease, entry.info(), entry.seq(), current);
+          leases.commitDirty(lease, entry.info(), entry.seq(), current, learn);
         } catch (StaleEpochException e) {
           flusher.dropUnacknowledged(entry);
           throw e;

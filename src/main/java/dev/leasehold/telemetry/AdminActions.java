@@ -51,6 +51,12 @@ public interface AdminActions {
    */
   List<String> declareLost(String site);
 
+  /** Takes a prefix WRITE lease for this site (write-back buckets); describes it. */
+  String takePrefix(String bucket, String prefix);
+
+  /** Flushes what this site wrote under its prefix lease, then gives it back; whether held. */
+  boolean givePrefixBack(String bucket, String prefix);
+
   /** Where a long action has got to; thread-safe. */
   interface Progress {
     /** {@code objects} more were found to do, of {@code bytes} in all. */

@@ -28,6 +28,9 @@ import java.util.function.Supplier;
  *       eviction, or lets them go again;
  *   <li>{@code POST write-mode?bucket=B&mode=write-back|write-through[&policy=P]}: the bucket's
  *       write mode and redirect policy (adaptive, redirect, recall), for every site;
+ *   <li>{@code POST prefix-lease?bucket=B&prefix=P}, {@code POST prefix-release?...}: a prefix
+ *       WRITE lease for this site (keys under it are written with no coordinator round trip), and
+ *       its hand-back (flushed first);
  *   <li>{@code POST declare-lost?site=S}: a site that will not return; answers the objects whose
  *       unflushed versions were lost.
  * </ul>
@@ -130,6 +133,14 @@ final class AdminApi {
               ex,
               200,
               Map.of("bucket", q.get("bucket"), "writeMode", q.get("mode"), "policy", policy));
+        }
+        case "POST prefix-lease" -> {
+          String lease = actions.takePrefix(need(q, "bucket"), need(q, "prefix"));
+          send(ex, 200, Map.of("lease", lease));
+        }
+        case "POST prefix-release" -> {
+          boolean held = actions.givePrefixBack(need(q, "bucket"), need(q, "prefix"));
+          send(ex, 200, Map.of("wasHeld", held));
         }
         case "POST declare-lost" -> {
           List<String> lost = actions.declareLost(need(q, "site"));

@@ -48,8 +48,7 @@ final class SiteSnapshot {
     s.put("cacheBudgetBytes", gauge(registry, "leasehold.cache.budget"));
     s.put("raftAppliedIndex", gauge(registry, "leasehold.raft.applied.index"));
     s.put("coordinatorLeader", gauge(registry, "leasehold.coordinator.leader") == 1);
-    // Write-back buckets are not built yet: no site has a flush backlog.
-    s.put("flushBacklogBytes", 0);
+    s.put("flushBacklogBytes", gauge(registry, "leasehold.journal.bytes"));
     return s;
   }
 

@@ -159,20 +159,31 @@ class WriteBackIT {
   }
 
   @Test
-  void repeatedPutsAtTheOwnerNeedNoGrant() {
+  void repeatedPutsAndDeletesAtTheOwnerNeedNoCoordinatorRoundTrip() {
     try (LocalCluster cluster = cluster("1h");
         S3Client a = cluster.client(0)) {
       String bucket = Data.bucket(a);
       writeBack(cluster, bucket);
       a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("v0"));
-      long acquires = cluster.link(0).calls("Acquire");
+      long calls = PrefixLeaseIT.leaseCalls(cluster.link(0));
       for (int i = 1; i <= 20; i++) {
         String body = "v" + i;
         a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString(body));
         assertThat(get(a, bucket, "k")).isEqualTo(body);
       }
-      assertThat(cluster.link(0).calls("Acquire")).isEqualTo(acquires);
+      a.deleteObject(d -> d.bucket(bucket).key("k"));
+      // No grant and no commit: the coordinator knows site 0 owns k, and site 0 answers for it.
+      assertThat(PrefixLeaseIT.leaseCalls(cluster.link(0))).isEqualTo(calls);
       assertThat(atOrigin(cluster.backdoor(), bucket, "k")).isNull();
+      // The latest is what everyone sees: the delete, then a new put, listed and read elsewhere.
+      try (S3Client b = cluster.client(1)) {
+        assertThat(b.listObjectsV2(l -> l.bucket(bucket).prefix("k")).contents()).isEmpty();
+        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("last"));
+        assertThat(b.listObjectsV2(l -> l.bucket(bucket).prefix("k")).contents())
+            .extracting(S3Object::size)
+            .containsExactly(4L);
+        assertThat(get(b, bucket, "k")).isEqualTo("last");
+      }
     }
   }
 

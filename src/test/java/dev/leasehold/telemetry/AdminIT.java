@@ -123,6 +123,64 @@ class AdminIT {
     }
   }
 
+  @Test
+  void writeModePrefixLeasesAndDeclaringASiteLost() throws Exception {
+    try (LocalCluster cluster = LocalCluster.builder().sites(2).start();
+        S3Client a = cluster.client(0)) {
+      String bucket = Data.bucket(a);
+      URI admin = cluster.site(0).adminEndpoint();
+      String token = cluster.site(0).adminToken();
+      Answer bad = call(admin, "POST", "write-mode?bucket=" + bucket + "&mode=sometimes", token);
+      assertThat(bad.status()).isEqualTo(400);
+      assertThat(bad.body().path("message").asText()).contains("write-back or write-through");
+      assertThat(
+              call(
+                      admin,
+                      "POST",
+                      "write-mode?bucket=" + bucket + "&mode=write-back&policy=x",
+                      token)
+                  .status())
+          .isEqualTo(400);
+      // A prefix lease only in a write-back bucket.
+      assertThat(
+              call(admin, "POST", "prefix-lease?bucket=" + bucket + "&prefix=p/", token).status())
+          .isEqualTo(400);
+
+      Answer set =
+          call(
+              admin,
+              "POST",
+              "write-mode?bucket=" + bucket + "&mode=write-back&policy=redirect",
+              token);
+      assertThat(set.status()).isEqualTo(200);
+      JsonNode listed = null;
+      for (JsonNode b : call(admin, "GET", "buckets", token).body().path("buckets")) {
+        if (b.path("bucket").asText().equals(bucket)) {
+          listed = b;
+        }
+      }
+      assertThat(listed).isNotNull();
+      assertThat(listed.path("writeMode").asText()).isEqualTo("write-back");
+      assertThat(listed.path("policy").asText()).isEqualTo("redirect");
+
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .until(() ->
+              call(admin, "POST", "prefix-lease?bucket=" + bucket + "&prefix=p/", token).status()
+                  == 200);
+      a.putObject(p -> p.bucket(bucket).key("p/one"), RequestBody.fromString("1"));
+      assertThat(cluster.site(0).leases().prefix(bucket, "p/")).isNotNull();
+      Answer back = call(admin, "POST", "prefix-release?bucket=" + bucket + "&prefix=p/", token);
+      assertThat(back.body().path("wasHeld").asBoolean()).isTrue();
+      assertThat(cluster.site(0).leases().prefix(bucket, "p/")).isNull();
+      assertThat(cluster.backdoor().head(bucket, "p/one").size()).isEqualTo(1);
+
+      Answer lost = call(admin, "POST", "declare-lost?site=nowhere", token);
+      assertThat(lost.status()).isEqualTo(200);
+      assertThat(lost.body().path("lost").size()).isZero();
+    }
+  }
+
   static Answer call(URI admin, String method, String path, String token) throws Exception {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(admin.resolve("/admin/v1/" + path))
