@@ -235,7 +235,7 @@ final class LeaseTable {
     }
     long id = nextSession++;
     sessions.put(id, new Session(id, site, address, 0));
-    return ok().setSession(id).addAllOverlayBuckets(buckets.overlayBuckets()).build();
+    return ok().setSession(id).addAllOverlayBuckets(overlayBuckets()).build();
   }
 
   private CommandResult renew(long session) {
@@ -245,7 +245,7 @@ final class LeaseTable {
     }
     s.renewals++;
     buckets.renewed(session, s.renewals);
-    return ok().setSession(session).addAllOverlayBuckets(buckets.overlayBuckets()).build();
+    return ok().setSession(session).addAllOverlayBuckets(overlayBuckets()).build();
   }
 
   private CommandResult expire(long session, long renewalsSeen) {
@@ -508,9 +508,22 @@ final class LeaseTable {
       return result(Outcome.NO_SESSION).build();
     }
     CommandResult.Builder r = ok().setSession(session);
+    // In key order, not the set's: epochs are handed out in this loop, and a peer that restored
+    // a snapshot holds the set in another order (every peer must give the same epochs).
+    List<ElementKey> mine = new ArrayList<>();
     for (ElementKey key : dirty) {
       Entry e = elements.get(key);
-      if (e == null || !e.dirtyAt.equals(s.site) || (e.writer != 0 && e.writer != session)) {
+      if (e != null && e.dirtyAt.equals(s.site) && (e.writer == 0 || e.writer == session)) {
+        mine.add(key);
+      }
+    }
+    mine.sort((a, b) ->
+        a.bucket().equals(b.bucket())
+            ? KeyOrder.compare(a.key(), b.key())
+            : a.bucket().compareTo(b.bucket()));
+    for (ElementKey key : mine) {
+      Entry e = elements.get(key);
+      if (e == null) {
         continue;
       }
       if (e.writer == 0) {
@@ -549,13 +562,13 @@ final class LeaseTable {
    * elements are answered, for the report.
    */
   private CommandResult declareLost(String site) {
-    List<Long> live = new ArrayList<>();
     for (Session s : sessions.values()) {
       if (s.site.equals(site)) {
-        live.add(s.id);
+        // A site with a live session may still be serving what it owns until its own deadline
+        // (PROTOCOL.md, Sessions 2: the site always stops first): it is not lost yet.
+        return result(Outcome.BUSY).setOwner(site).build();
       }
     }
-    live.forEach(this::end);
     CommandResult.Builder r = ok();
     for (ElementKey key : List.copyOf(dirty)) {
       Entry e = elements.get(key);
@@ -575,6 +588,7 @@ final class LeaseTable {
     for (Map.Entry<ElementKey, PrefixLeases.Lease> p : prefixes.all()) {
       if (p.getValue().owner.equals(site)) {
         prefixes.remove(p.getKey());
+        forgetVersionsUnder(p.getKey());
         r.addLostPrefixes(p.getKey().bucket() + "/" + p.getKey().key());
       }
     }
@@ -701,6 +715,7 @@ final class LeaseTable {
     for (Entry e : own) {
       e.readers.remove(session); // the holder answers for these itself now
     }
+    forgetVersionsUnder(pk); // the holder writes under it unseen: what is known here goes stale
     PrefixLeases.Lease granted = new PrefixLeases.Lease(session, ++lastEpoch, s.site);
     prefixes.put(pk, granted);
     return ok().setSession(session)
@@ -718,7 +733,34 @@ final class LeaseTable {
       return result(Outcome.STALE_EPOCH).build();
     }
     prefixes.remove(pk);
+    forgetVersionsUnder(pk);
     return ok().build();
+  }
+
+  /**
+   * Marks the versions of the clean elements under a prefix lease unknown: its holder writes keys
+   * there without a word to the coordinator, so readers after it must ask the origin.
+   */
+  private void forgetVersionsUnder(ElementKey prefix) {
+    for (Map.Entry<ElementKey, Entry> me : new ArrayList<>(elements.entrySet())) {
+      ElementKey k = me.getKey();
+      Entry e = me.getValue();
+      if (k.bucket().equals(prefix.bucket()) && k.key().startsWith(prefix.key()) && !e.dirty()) {
+        e.version = unknown(e.version);
+        forgetIfIdle(k, e);
+      }
+    }
+  }
+
+  /** The buckets whose LISTs merge the overlay: write-back, dirty, or under a prefix lease. */
+  private List<String> overlayBuckets() {
+    List<String> out = new ArrayList<>(buckets.overlayBuckets());
+    for (Map.Entry<ElementKey, PrefixLeases.Lease> p : prefixes.all()) {
+      if (!out.contains(p.getKey().bucket())) {
+        out.add(p.getKey().bucket());
+      }
+    }
+    return out;
   }
 
   private CommandResult abort(long session, Element element, long epoch, boolean uncertain) {

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -35,8 +36,13 @@ public final class Uploader {
    * Puts {@code e} at the origin under {@code fence} (null: none known; the origin's current
    * version is taken as the one replaced). Returns what the origin holds now (null: nothing).
    */
-  public @Nullable ObjectInfo upload(JournalEntry e, @Nullable WriteCondition fence) {
+  public @Nullable ObjectInfo upload(
+      JournalEntry e, @Nullable WriteCondition fence, BooleanSupplier stillOwned) {
     WriteCondition condition = fence == null ? current(e) : fence;
+    if (!stillOwned.getAsBoolean()) {
+      throw S3Error.SERVICE_UNAVAILABLE.exception(
+          "The flush of " + e.bucket() + "/" + e.key() + " stopped: the site no longer owns it.");
+    }
     try {
       if (e.isDelete()) {
         if (condition.ifAbsent()) {

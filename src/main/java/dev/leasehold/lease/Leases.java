@@ -191,6 +191,15 @@ public final class Leases implements AutoCloseable {
   private void lost(long id) {
     held.asMap().values().removeIf(l -> l.session() == id);
     owned.values().removeIf(l -> l.session() == id); // dirty data stays in the journal
+    prefixes
+        .values()
+        .removeIf(p -> {
+          if (p.session() == id) {
+            p.shut(); // no write enters it any more; the reclaim brings a new one
+            return true;
+          }
+          return false;
+        });
   }
 
   // ---- recalls
@@ -210,7 +219,8 @@ public final class Leases implements AutoCloseable {
         background(() -> ownerEvents.prefixRecalled(p));
         return;
       }
-      WriteLease mine = owned.get(new Key(e.getBucket(), e.getKey()));
+      Key k = new Key(e.getBucket(), e.getKey());
+      WriteLease mine = owned.get(k);
       if (mine != null && mine.session() == id) {
         recallsReceived.increment();
         background(() -> ownerEvents.recalled(e.getBucket(), e.getKey()));
@@ -537,7 +547,13 @@ public final class Leases implements AutoCloseable {
     Key k = new Key(lease.bucket(), lease.key());
     if (lease.underPrefix() || lease.dirty()) {
       // The coordinator knows the element is this site's (dirty here, or under its prefix): the
-      // new version is this site's to answer for, with no round trip (PROTOCOL.md, Ownership).
+      // new version is this site's to answer for, with no round trip (PROTOCOL.md, Ownership) —
+      // while its session holds: past the deadline nothing is acknowledged (the entry stays in
+      // the journal, a write of unknown outcome).
+      if (!siteSession.valid(lease.session())) {
+        ended(k, lease);
+        throw noSession();
+      }
       WriteLease next =
           lease.underPrefix() && !lease.dirty() && !lease.known()
               ? new WriteLease(
@@ -575,7 +591,7 @@ public final class Leases implements AutoCloseable {
               CALL_MILLIS,
               CALL_MILLIS * 2);
       if (reply.getOutcome() != Outcome.OK) {
-        owned.remove(k);
+        owned.remove(k, lease);
         throw new StaleEpochException(
             "the commit of "
                 + lease.bucket()
@@ -651,10 +667,13 @@ public final class Leases implements AutoCloseable {
               + ").");
     }
     PrefixLease lease = new PrefixLease(bucket, prefix, session, reply.getEpoch());
-    PrefixLease before = prefixes.putIfAbsent(new Key(bucket, prefix), lease);
+    PrefixLease before = prefixes.get(new Key(bucket, prefix));
     if (before != null && before.epoch() == lease.epoch()) {
       return before;
     }
+    // What the journal holds under it for keys this site does not own is left from writes that
+    // never took effect: it must not be taken for this lease's writes after a restart.
+    ownerEvents.prefixGranted(lease);
     prefixes.put(new Key(bucket, prefix), lease);
     // The coordinator ended this site's READ leases under the prefix: drop them here too.
     recalls.incrementAndGet();
@@ -732,7 +751,19 @@ public final class Leases implements AutoCloseable {
    * reclaimed element's lease, or a new one under a reclaimed prefix lease).
    */
   public void adopt(WriteLease base) {
-    owned.put(new Key(base.bucket(), base.key()), base);
+    Key k = new Key(base.bucket(), base.key());
+    if (!writing.lock(k, settings.acquireWait())) {
+      LOG.warn("could not adopt {}/{}: a write of it did not end", base.bucket(), base.key());
+      return; // its next read or write here takes it from the journal
+    }
+    try {
+      WriteLease now = owned.get(k);
+      if (now == null || now.session() != base.session() || now.journalSeq() < base.journalSeq()) {
+        owned.put(k, base);
+      }
+    } finally {
+      writing.unlock(k);
+    }
   }
 
   /** The element this site owns, if its session is valid now: the read path serves its version. */
@@ -804,7 +835,7 @@ public final class Leases implements AutoCloseable {
             CALL_MILLIS,
             CALL_MILLIS * 2);
     if (reply.getOutcome() != Outcome.OK) {
-      owned.remove(k);
+      owned.remove(k, lease); // (a newer grant's lease, adopted meanwhile, stays)
       throw new StaleEpochException(
           "the flush of "
               + lease.bucket()
@@ -988,6 +1019,13 @@ public final class Leases implements AutoCloseable {
             r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
             CALL_MILLIS,
             CALL_MILLIS);
+    if (reply.getOutcome() == Outcome.BUSY) {
+      throw new IllegalArgumentException(
+          "site "
+              + site
+              + " has a live session: it may still serve what it owns until its own deadline, so"
+              + " it is not lost; declare it lost once its session has expired");
+    }
     if (reply.getOutcome() != Outcome.OK) {
       throw new LeaseUnavailableException(
           LeaseUnavailableException.Reason.UNREACHABLE,

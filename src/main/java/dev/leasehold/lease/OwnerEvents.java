@@ -25,6 +25,9 @@ public interface OwnerEvents {
    */
   WriteLease adopt(WriteLease fromCoordinator);
 
+  /** A prefix lease was granted (not yet in use): journal leftovers under it are dropped. */
+  void prefixGranted(PrefixLease lease);
+
   OwnerEvents NONE =
       new OwnerEvents() {
         @Override
@@ -40,5 +43,8 @@ public interface OwnerEvents {
         public WriteLease adopt(WriteLease fromCoordinator) {
           return fromCoordinator;
         }
+
+        @Override
+        public void prefixGranted(PrefixLease lease) {}
       };
 }

@@ -70,6 +70,16 @@ public final class PrefixLease {
     return state.get() < 0;
   }
 
+  /** Stops new writes from using the lease, without waiting (its session is gone). */
+  void shut() {
+    while (true) {
+      int s = state.get();
+      if (s < 0 || state.compareAndSet(s, s | CLOSED)) {
+        return;
+      }
+    }
+  }
+
   /** Stops new writes from using the lease and waits for those in flight. */
   void close() throws InterruptedException {
     while (true) {

@@ -153,6 +153,24 @@ final class Flusher implements OwnerEvents, AutoCloseable {
   }
 
   @Override
+  public void prefixGranted(PrefixLease lease) {
+    java.util.Set<String> owned = new java.util.HashSet<>();
+    for (WriteLease l : leases.ownedUnder(lease.bucket(), lease.prefix())) {
+      owned.add(l.key());
+    }
+    for (JournalEntry e : journal.all()) {
+      if (lease.covers(e.bucket(), e.key()) && !owned.contains(e.key())) {
+        LOG.info(
+            "dropping journal entry {} of {}/{}: a write that never took effect",
+            e.seq(),
+            e.bucket(),
+            e.key());
+        journal.remove(e);
+      }
+    }
+  }
+
+  @Override
   public WriteLease adopt(WriteLease l) {
     JournalEntry latest = null;
     for (JournalEntry e : journal.all()) {
@@ -163,8 +181,10 @@ final class Flusher implements OwnerEvents, AutoCloseable {
       }
     }
     if (latest == null || latest.seq() <= l.journalSeq()) {
+      dirtied(l.bucket(), l.key());
       return l;
     }
+    dirtied(l.bucket(), l.key()); // adopted outside a reclaim: nothing else schedules its flush
     return new WriteLease(
         l.bucket(),
         l.key(),
@@ -417,7 +437,11 @@ final class Flusher implements OwnerEvents, AutoCloseable {
     }
     ObjectInfo atOrigin;
     try {
-      atOrigin = uploader.upload(entry, lease.fence());
+      // The fence may be learned from the origin just before the put: the put must still be this
+      // site's to make then (its session valid), or another site's newer write could be under it.
+      atOrigin =
+          uploader.upload(
+              entry, lease.fence(), () -> leases.owned(lease.bucket(), lease.key()) != null);
     } catch (S3Exception | LeaseUnavailableException e) {
       failures.increment();
       throw e;

@@ -214,6 +214,12 @@ class WriteBackTableTest {
     commit(a, s[2], "clean", false, 0);
     long epoch = begin(a).getEpoch();
     commit(a, epoch, "dirty", true, 9);
+    // Not while its session lives: it may still serve what it owns until its own deadline.
+    assertThat(
+            apply(Command.newBuilder().setDeclareLost(DeclareLost.newBuilder().setSite("a")))
+                .getOutcome())
+        .isEqualTo(Outcome.BUSY);
+    expire(a);
     CommandResult lost =
         apply(Command.newBuilder().setDeclareLost(DeclareLost.newBuilder().setSite("a")));
     assertThat(lost.getDirtyList()).extracting(d -> d.getKey()).containsExactly("k");
@@ -227,5 +233,85 @@ class WriteBackTableTest {
             apply(Command.newBuilder().setReclaim(ReclaimDirty.newBuilder().setSession(a2)))
                 .getOwnedList())
         .isEmpty();
+  }
+
+  static Element element(String key) {
+    return Element.newBuilder().setBucket("b").setKey(key).build();
+  }
+
+  @Test
+  void aPrefixLeaseMakesTheVersionsUnderItUnknownWhenGrantedAndReleased() {
+    long[] s = owner();
+    long a = s[0];
+    long b = s[1];
+    commit(a, s[2], "known", false, 0); // write-through: k is known, clean
+    assertThat(read(b).getVersion().getKnown()).isTrue();
+    apply(Command.newBuilder().setRelease(ReleaseLeases.newBuilder().setSession(b).addElements(E)));
+    CommandResult p =
+        apply(
+            Command.newBuilder()
+                .setAcquirePrefix(
+                    dev.leasehold.protocol.AcquirePrefixLease.newBuilder()
+                        .setSession(a)
+                        .setBucket("b")
+                        .setPrefix("")));
+    assertThat(p.getMode()).isEqualTo(Mode.WRITE);
+    assertThat(read(b).getOutcome()).isEqualTo(Outcome.BUSY); // the holder answers for k now
+    assertThat(read(a).getOutcome()).isEqualTo(Outcome.PREFIX_HELD);
+    apply(
+        Command.newBuilder()
+            .setReleasePrefix(
+                dev.leasehold.protocol.ReleasePrefixLease.newBuilder()
+                    .setSession(a)
+                    .setBucket("b")
+                    .setPrefix("")
+                    .setEpoch(p.getEpoch())));
+    CommandResult after = read(b);
+    assertThat(after.getMode()).isEqualTo(Mode.READ);
+    assertThat(after.getVersion().getKnown())
+        .as("the holder wrote unseen: ask the origin")
+        .isFalse();
+  }
+
+  @Test
+  void everyPeerHandsOutTheSameEpochsOnAReclaimWhateverItsSnapshotOrder() {
+    long[] s = owner();
+    long a = s[0];
+    // Two more dirty elements, made dirty in the reverse of their key order.
+    for (String key : new String[] {"z", "m"}) {
+      CommandResult w =
+          apply(
+              Command.newBuilder()
+                  .setBeginWrite(BeginWrite.newBuilder().setSession(a).setElement(element(key))));
+      apply(
+          Command.newBuilder()
+              .setCommit(
+                  CommitWrite.newBuilder()
+                      .setSession(a)
+                      .setElement(element(key))
+                      .setEpoch(w.getEpoch())
+                      .setDirty(true)
+                      .setJournalSeq(1)
+                      .setVersion(VersionInfo.newBuilder().setExists(true).setEtag(key))));
+    }
+    expire(a);
+    // Touch z: the table keeps elements in access order, so a snapshot now lists m before z.
+    assertThat(
+            apply(
+                    Command.newBuilder()
+                        .setAcquireRead(
+                            AcquireRead.newBuilder().setSession(s[1]).setElement(element("z"))))
+                .getOutcome())
+        .isEqualTo(Outcome.OWNER_DOWN);
+    LeaseTable restored = new LeaseTable();
+    restored.restore(table.snapshot());
+    Command register =
+        Command.newBuilder().setRegister(RegisterSession.newBuilder().setSite("a")).build();
+    long a2 = table.apply(register).getSession();
+    assertThat(restored.apply(register).getSession()).isEqualTo(a2);
+    Command reclaim =
+        Command.newBuilder().setReclaim(ReclaimDirty.newBuilder().setSession(a2)).build();
+    assertThat(restored.apply(reclaim).getOwnedList())
+        .isEqualTo(table.apply(reclaim).getOwnedList());
   }
 }

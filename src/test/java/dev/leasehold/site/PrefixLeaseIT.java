@@ -145,7 +145,7 @@ class PrefixLeaseIT {
         putAll(a, bucket, "tmp/", 3);
       }
       cluster.kill(0);
-      assertThat(cluster.site(1).leases().declareLost("site-0")).contains(bucket + "/tmp/*");
+      assertThat(WriteBackIT.declareLost(cluster, "site-0")).contains(bucket + "/tmp/*");
       assertThatThrownBy(() -> WriteBackIT.get(b, bucket, "tmp/0001"))
           .isInstanceOf(software.amazon.awssdk.services.s3.model.NoSuchKeyException.class);
       assertThat(b.listObjectsV2(l -> l.bucket(bucket).prefix("tmp/")).contents()).isEmpty();
