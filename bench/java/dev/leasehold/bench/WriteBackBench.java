@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -73,42 +74,11 @@ public final class WriteBackBench {
   static void prefixPuts(LocalCluster cluster) throws InterruptedException {
     cluster.site(0).leases().acquirePrefix("back", "dir/");
     byte[] body = new byte[4096];
-    Latencies latencies = new Latencies();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAX_SECONDS_PER_RUN);
-    try (S3Client a = cluster.client(0)) {
-      for (int i = 0; i < 1_000 && System.nanoTime() - deadline < 0; i++) {
-        String key = "dir/lat-" + i;
-        long t0 = System.nanoTime();
-        a.putObject(p -> p.bucket("back").key(key), RequestBody.fromBytes(body));
-        latencies.add(System.nanoTime() - t0);
-      }
-    }
-    AtomicInteger done = new AtomicInteger();
-    AtomicInteger next = new AtomicInteger();
-    long start = System.nanoTime();
-    long stop = start + TimeUnit.SECONDS.toNanos(MAX_SECONDS_PER_RUN);
-    List<Thread> threads = new ArrayList<>();
-    for (int t = 0; t < CLIENTS; t++) {
-      threads.add(
-          Thread.ofPlatform()
-              .start(() -> {
-                try (S3Client s3 = cluster.client(0)) {
-                  int n;
-                  while ((n = next.getAndIncrement()) < 4_000 && System.nanoTime() - stop < 0) {
-                    String key = "dir/tput-" + n;
-                    s3.putObject(p -> p.bucket("back").key(key), RequestBody.fromBytes(body));
-                    done.incrementAndGet();
-                  }
-                }
-              }));
-    }
-    for (Thread t : threads) {
-      t.join(TimeUnit.SECONDS.toMillis(MAX_SECONDS_PER_RUN + 60));
-    }
-    double seconds = (System.nanoTime() - start) / 1e9;
+    Latencies latencies = sequential(cluster, "back", 1_000, i -> "dir/lat-" + i, body);
+    double perSecond = putsPerSecond(cluster, "back", 4_000, n -> "dir/tput-" + n, body);
     System.out.printf(
         "prefix lease  4 KiB  new-key put %s; %d clients: %.0f puts/s (coordinator calls: %d)%n",
-        latencies.summary(), CLIENTS, done.get() / seconds, cluster.link(0).calls("AcquirePrefix"));
+        latencies.summary(), CLIENTS, perSecond, cluster.link(0).calls("AcquirePrefix"));
     cluster.site(0).leases().closePrefix(cluster.site(0).leases().prefix("back", "dir/"));
   }
 
@@ -131,16 +101,46 @@ public final class WriteBackBench {
   static void puts(LocalCluster cluster, String bucket, Size size) throws InterruptedException {
     byte[] body = new byte[size.bytes()];
     new java.util.Random(size.bytes()).nextBytes(body);
+    Latencies latencies =
+        sequential(
+            cluster, bucket, size.latencyPuts(), i -> "lat-" + size.bytes() + "-" + (i % 16), body);
+    double perSecond =
+        putsPerSecond(
+            cluster,
+            bucket,
+            size.throughputPuts(),
+            n -> "tput-" + size.bytes() + "-" + (n % 64),
+            body);
+    System.out.printf(
+        "%-13s %-6s put %s; %d clients: %.0f puts/s, %.1f MiB/s%n",
+        bucket.equals("back") ? "write-back" : "write-through",
+        size.name(),
+        latencies.summary(),
+        CLIENTS,
+        perSecond,
+        perSecond * size.bytes() / (1 << 20));
+  }
+
+  /** {@code count} puts one after another at site 0 (bounded in time): their latencies. */
+  static Latencies sequential(
+      LocalCluster cluster, String bucket, int count, IntFunction<String> key, byte[] body) {
     Latencies latencies = new Latencies();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAX_SECONDS_PER_RUN);
     try (S3Client a = cluster.client(0)) {
-      for (int i = 0; i < size.latencyPuts() && System.nanoTime() - deadline < 0; i++) {
-        String key = "lat-" + size.bytes() + "-" + (i % 16);
+      for (int i = 0; i < count && System.nanoTime() - deadline < 0; i++) {
+        String k = key.apply(i);
         long t0 = System.nanoTime();
-        a.putObject(p -> p.bucket(bucket).key(key), RequestBody.fromBytes(body));
+        a.putObject(p -> p.bucket(bucket).key(k), RequestBody.fromBytes(body));
         latencies.add(System.nanoTime() - t0);
       }
     }
+    return latencies;
+  }
+
+  /** {@code count} puts by CLIENTS clients at once at site 0 (bounded in time): puts/s. */
+  static double putsPerSecond(
+      LocalCluster cluster, String bucket, int count, IntFunction<String> key, byte[] body)
+      throws InterruptedException {
     AtomicInteger done = new AtomicInteger();
     AtomicInteger next = new AtomicInteger();
     long start = System.nanoTime();
@@ -152,10 +152,9 @@ public final class WriteBackBench {
               .start(() -> {
                 try (S3Client s3 = cluster.client(0)) {
                   int n;
-                  while ((n = next.getAndIncrement()) < size.throughputPuts()
-                      && System.nanoTime() - stop < 0) {
-                    String key = "tput-" + size.bytes() + "-" + (n % 64);
-                    s3.putObject(p -> p.bucket(bucket).key(key), RequestBody.fromBytes(body));
+                  while ((n = next.getAndIncrement()) < count && System.nanoTime() - stop < 0) {
+                    String k = key.apply(n);
+                    s3.putObject(p -> p.bucket(bucket).key(k), RequestBody.fromBytes(body));
                     done.incrementAndGet();
                   }
                 }
@@ -164,15 +163,7 @@ public final class WriteBackBench {
     for (Thread t : threads) {
       t.join(TimeUnit.SECONDS.toMillis(MAX_SECONDS_PER_RUN + 60));
     }
-    double seconds = (System.nanoTime() - start) / 1e9;
-    System.out.printf(
-        "%-13s %-6s put %s; %d clients: %.0f puts/s, %.1f MiB/s%n",
-        bucket.equals("back") ? "write-back" : "write-through",
-        size.name(),
-        latencies.summary(),
-        CLIENTS,
-        done.get() / seconds,
-        done.get() * (double) size.bytes() / seconds / (1 << 20));
+    return done.get() / ((System.nanoTime() - start) / 1e9);
   }
 
   /** Waits (bounded) until site's journal is empty, so one run's flushes do not slow the next. */

@@ -152,6 +152,13 @@ public final class Journal implements AutoCloseable {
     return m == null ? null : m.get(seq);
   }
 
+  /** The latest entry of a key, or null. */
+  public @Nullable JournalEntry latest(String bucket, String key) {
+    var m = entries.get(new Key(bucket, key));
+    var last = m == null ? null : m.lastEntry();
+    return last == null ? null : last.getValue();
+  }
+
   /** The latest entry of a key that wrote version {@code etag}, or null. */
   public @Nullable JournalEntry find(String bucket, String key, String etag) {
     var m = entries.get(new Key(bucket, key));

@@ -366,19 +366,7 @@ public final class Leases implements AutoCloseable {
         WriteLease under =
             mine != null && mine.underPrefix()
                 ? mine
-                : new WriteLease(
-                    bucket,
-                    key,
-                    prefix.session(),
-                    prefix.epoch(),
-                    0,
-                    false,
-                    null,
-                    true,
-                    0,
-                    false,
-                    null,
-                    true);
+                : WriteLease.underPrefix(bucket, key, prefix.session(), prefix.epoch());
         prefixWrites.put(k, prefix);
         writers.put(k, under);
         granted = true;
@@ -473,13 +461,7 @@ public final class Leases implements AutoCloseable {
             CALL_MILLIS,
             CALL_MILLIS * 2);
     if (reply.getOutcome() != Outcome.OK) {
-      throw new StaleEpochException(
-          "the commit of "
-              + lease.bucket()
-              + "/"
-              + lease.key()
-              + " was refused: "
-              + reply.getOutcome());
+      throw refused("commit", lease, reply.getOutcome());
     }
     ReadLease read =
         new ReadLease(
@@ -554,22 +536,7 @@ public final class Leases implements AutoCloseable {
         ended(k, lease);
         throw noSession();
       }
-      WriteLease next =
-          lease.underPrefix() && !lease.dirty() && !lease.known()
-              ? new WriteLease(
-                  lease.bucket(),
-                  lease.key(),
-                  lease.session(),
-                  lease.epoch(),
-                  0,
-                  true,
-                  stored,
-                  true,
-                  journalSeq,
-                  previousKnown,
-                  previous,
-                  true)
-              : lease.dirtied(lease.version(), stored, journalSeq);
+      WriteLease next = lease.dirtied(lease.version(), stored, journalSeq, previousKnown, previous);
       owned.put(k, next);
       ended(k, lease);
       return next;
@@ -592,27 +559,10 @@ public final class Leases implements AutoCloseable {
               CALL_MILLIS * 2);
       if (reply.getOutcome() != Outcome.OK) {
         owned.remove(k, lease);
-        throw new StaleEpochException(
-            "the commit of "
-                + lease.bucket()
-                + "/"
-                + lease.key()
-                + " was refused: "
-                + reply.getOutcome());
+        throw refused("commit", lease, reply.getOutcome());
       }
       WriteLease next =
-          new WriteLease(
-              lease.bucket(),
-              lease.key(),
-              lease.session(),
-              lease.epoch(),
-              reply.getVersion(),
-              true,
-              stored,
-              true,
-              journalSeq,
-              previousKnown,
-              previous);
+          lease.dirtied(reply.getVersion(), stored, journalSeq, previousKnown, previous);
       owned.put(k, next);
       return next;
     } catch (LeaseUnavailableException e) {
@@ -836,13 +786,7 @@ public final class Leases implements AutoCloseable {
             CALL_MILLIS * 2);
     if (reply.getOutcome() != Outcome.OK) {
       owned.remove(k, lease); // (a newer grant's lease, adopted meanwhile, stays)
-      throw new StaleEpochException(
-          "the flush of "
-              + lease.bucket()
-              + "/"
-              + lease.key()
-              + " was refused: "
-              + reply.getOutcome());
+      throw refused("flush", lease, reply.getOutcome());
     }
     if (release && reply.getClean()) {
       owned.remove(k);
@@ -1035,6 +979,12 @@ public final class Leases implements AutoCloseable {
     reply.getLostList().forEach(e -> out.add(e.getBucket() + "/" + e.getKey()));
     reply.getLostPrefixesList().forEach(p -> out.add(p + "*"));
     return out;
+  }
+
+  /** The coordinator refused a commit or flush under {@code lease}: it is no longer this site's. */
+  private static StaleEpochException refused(String what, WriteLease lease, Outcome outcome) {
+    return new StaleEpochException(
+        "the " + what + " of " + lease.bucket() + "/" + lease.key() + " was refused: " + outcome);
   }
 
   /** A grant ended: the next write of the element here may go (once per grant). */

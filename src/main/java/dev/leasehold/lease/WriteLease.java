@@ -72,8 +72,16 @@ public record WriteLease(
     this(bucket, key, session, epoch, version, known, info, false, 0, known, info);
   }
 
-  /** This lease after a write of {@code info} to journal entry {@code seq}. */
-  WriteLease dirtied(long newVersion, @Nullable ObjectInfo written, long seq) {
+  /**
+   * This lease after a write of {@code written} to journal entry {@code seq}, over {@code previous}
+   * (the version before it, known or not): while clean, that is the version at the origin.
+   */
+  WriteLease dirtied(
+      long newVersion,
+      @Nullable ObjectInfo written,
+      long seq,
+      boolean previousKnown,
+      @Nullable ObjectInfo previous) {
     return new WriteLease(
         bucket,
         key,
@@ -84,9 +92,43 @@ public record WriteLease(
         written,
         true,
         seq,
-        dirty() ? cleanKnown : known,
-        dirty() ? clean : info,
+        dirty() ? cleanKnown : previousKnown,
+        dirty() ? clean : previous,
         underPrefix);
+  }
+
+  /** This lease with the journal's latest version of its key (entry {@code seq}) adopted. */
+  public WriteLease withLatest(@Nullable ObjectInfo latest, long seq) {
+    return new WriteLease(
+        bucket,
+        key,
+        session,
+        epoch,
+        version,
+        true,
+        latest,
+        true,
+        seq,
+        cleanKnown,
+        clean,
+        underPrefix);
+  }
+
+  /**
+   * A write of a key under a prefix lease held by {@code session} with {@code epoch}: nothing is
+   * known of the key (the origin is the authority, and the coordinator knows nothing of it).
+   */
+  static WriteLease underPrefix(String bucket, String key, long session, long epoch) {
+    return new WriteLease(bucket, key, session, epoch, 0, false, null, true, 0, false, null, true);
+  }
+
+  /**
+   * {@link #underPrefix} for {@code prefix}, holding the journal's entry {@code seq} of the key.
+   */
+  public static WriteLease adoptedUnder(
+      PrefixLease prefix, String key, @Nullable ObjectInfo latest, long seq) {
+    return underPrefix(prefix.bucket(), key, prefix.session(), prefix.epoch())
+        .withLatest(latest, seq);
   }
 
   /** This lease after a flush left {@code atOrigin} at the origin (clean if {@code clean}). */

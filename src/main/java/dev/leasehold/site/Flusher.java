@@ -172,32 +172,11 @@ final class Flusher implements OwnerEvents, AutoCloseable {
 
   @Override
   public WriteLease adopt(WriteLease l) {
-    JournalEntry latest = null;
-    for (JournalEntry e : journal.all()) {
-      if (e.bucket().equals(l.bucket())
-          && e.key().equals(l.key())
-          && (latest == null || e.seq() > latest.seq())) {
-        latest = e;
-      }
-    }
-    if (latest == null || latest.seq() <= l.journalSeq()) {
-      dirtied(l.bucket(), l.key());
-      return l;
-    }
+    JournalEntry latest = journal.latest(l.bucket(), l.key());
     dirtied(l.bucket(), l.key()); // adopted outside a reclaim: nothing else schedules its flush
-    return new WriteLease(
-        l.bucket(),
-        l.key(),
-        l.session(),
-        l.epoch(),
-        l.version(),
-        true,
-        latest.info(),
-        true,
-        latest.seq(),
-        l.cleanKnown(),
-        l.clean(),
-        false);
+    return latest == null || latest.seq() <= l.journalSeq()
+        ? l
+        : l.withLatest(latest.info(), latest.seq());
   }
 
   /** The latest journal entry of each key. */
@@ -224,20 +203,7 @@ final class Flusher implements OwnerEvents, AutoCloseable {
       JournalEntry e = latest.get(k);
       WriteLease now = l;
       if (e != null && e.seq() > l.journalSeq()) {
-        now =
-            new WriteLease(
-                l.bucket(),
-                l.key(),
-                l.session(),
-                l.epoch(),
-                l.version(),
-                true,
-                e.info(),
-                true,
-                e.seq(),
-                l.cleanKnown(),
-                l.clean(),
-                false);
+        now = l.withLatest(e.info(), e.seq());
       }
       leases.adopt(now); // only now is it served here: the journal's latest, not the coordinator's
       out.add(now);
@@ -247,20 +213,7 @@ final class Flusher implements OwnerEvents, AutoCloseable {
         Key k = me.getKey();
         if (!elements.contains(k) && p.covers(k.bucket(), k.key())) {
           JournalEntry e = me.getValue();
-          WriteLease under =
-              new WriteLease(
-                  k.bucket(),
-                  k.key(),
-                  p.session(),
-                  p.epoch(),
-                  0,
-                  true,
-                  e.info(),
-                  true,
-                  e.seq(),
-                  false,
-                  null,
-                  true);
+          WriteLease under = WriteLease.adoptedUnder(p, k.key(), e.info(), e.seq());
           leases.adopt(under);
           out.add(under);
         }
