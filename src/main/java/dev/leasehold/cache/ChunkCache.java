@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -141,6 +142,69 @@ public final class ChunkCache {
       // Another caller's load failed and its future is not yet gone: that failure is not ours to
       // report, so load again.
       index.asMap().remove(key, future);
+    }
+  }
+
+  /** A chunk of a run: its future, and whether this run loads it (or another reader was first). */
+  public record Loading(CompletableFuture<ChunkFile> future, boolean byThisRun) {}
+
+  /** Where a run's bytes come from: one stream of all its chunks, in order. */
+  @FunctionalInterface
+  public interface RunSource {
+    InputStream open() throws IOException;
+  }
+
+  /**
+   * Loads consecutive chunks ({@code keys}, of {@code lengths}) from one stream ({@link RunSource},
+   * such as one ranged GET at the origin), each cached and its future completed as soon as its
+   * bytes are in, so a reader sends the first while the rest arrive: one origin request for many
+   * chunks, where {@link #get} makes one per chunk. Single flight as {@link #get}: a chunk another
+   * reader is loading already is skipped in the stream and its future shared. If the stream fails,
+   * the futures of the chunks not yet in fail (and leave the index), so readers load them again.
+   */
+  public List<Loading> getRun(List<ChunkKey> keys, long[] lengths, RunSource source) {
+    List<Loading> out = new java.util.ArrayList<>(keys.size());
+    for (ChunkKey key : keys) {
+      CompletableFuture<ChunkFile> mine = new CompletableFuture<>();
+      CompletableFuture<ChunkFile> prior = index.asMap().putIfAbsent(key, mine);
+      out.add(prior == null ? new Loading(mine, true) : new Loading(prior, false));
+    }
+    loaders.execute(() -> loadRun(keys, lengths, source, out));
+    return out;
+  }
+
+  private void loadRun(List<ChunkKey> keys, long[] lengths, RunSource source, List<Loading> run) {
+    int i = 0;
+    try (InputStream in = source.open()) {
+      for (; i < keys.size(); i++) {
+        long length = lengths[i];
+        if (!run.get(i).byThisRun()) {
+          in.skipNBytes(length);
+          continue;
+        }
+        ChunkFile chunk = store.write(keys.get(i), length, out -> copy(in, out, length));
+        run.get(i).future().complete(chunk);
+      }
+    } catch (IOException | RuntimeException e) {
+      for (; i < keys.size(); i++) {
+        if (run.get(i).byThisRun()) {
+          run.get(i).future().completeExceptionally(e);
+        }
+      }
+    }
+  }
+
+  private static void copy(InputStream in, java.io.OutputStream out, long length)
+      throws IOException {
+    byte[] buf = new byte[64 * 1024];
+    long left = length;
+    while (left > 0) {
+      int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+      if (n < 0) {
+        throw new java.io.EOFException("the run ended " + left + " bytes short of a chunk");
+      }
+      out.write(buf, 0, n);
+      left -= n;
     }
   }
 

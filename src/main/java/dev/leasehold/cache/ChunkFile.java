@@ -22,9 +22,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A file is whole only if it ends with a trailer whose lengths add up to the file's size and
  * whose key-block checksum holds; the data checksum is verified the first time a chunk found on
- * disk at start-up is served. Files are written under a temporary name, fsynced and renamed, so a
- * process killed mid-write leaves a temporary file (removed at start-up), and a machine that loses
- * power mid-write leaves a file that fails these checks (dropped, never served).
+ * disk at start-up is served. Files are written under a temporary name and renamed, so a process
+ * killed mid-write leaves a temporary file (removed at start-up). They are not fsynced: a cache
+ * holds copies, and a file a power loss leaves torn or stale (whatever the file system kept) fails
+ * these checks (dropped, never served), so the checksums, not an fsync per chunk on the read path,
+ * are what keep a chunk honest.
  *
  * <p>Thread-safe: the fields are final but {@code verified}, which only goes from false to true.
  */

@@ -45,7 +45,7 @@ final class ChunkStore {
     Files.createDirectories(tmp);
   }
 
-  /** Writes a chunk: whatever {@code loader} writes, then the footer; fsynced and renamed. */
+  /** Writes a chunk: whatever {@code loader} writes, then the footer; renamed (see ChunkFile). */
   ChunkFile write(ChunkKey key, long expectedLength, ChunkLoader loader) throws IOException {
     Path part = tmp.resolve(UUID.randomUUID() + ".part");
     try {
@@ -62,7 +62,6 @@ final class ChunkStore {
               "chunk " + key + " loaded " + written + " bytes, expected " + expectedLength);
         }
         appendFooter(ch, key, written, (int) crc.getValue());
-        ch.force(true);
       }
       return commit(key, part, written, (int) crc.getValue());
     } finally {
@@ -92,7 +91,6 @@ final class ChunkStore {
         crc = ChunkFile.crc32c(ch, length);
         ch.position(length);
         appendFooter(ch, key, length, crc);
-        ch.force(true);
       }
       return commit(key, part, length, crc);
     } finally {

@@ -3,7 +3,9 @@ package dev.leasehold.s3;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultFileRegion;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -14,23 +16,30 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * One request and its response on a connection. The request side (headers, {@link #body()}) is read
- * by the request's virtual thread; the response is written by that thread through the channel
- * (Netty's writes are thread-safe), and when it is complete the connection's handler is told on its
- * event loop, so it can read the next request.
+ * by the request's virtual thread; the response is handed by that thread to the channel's event
+ * loop in as few tasks as it can (the headers with the first piece of the body, the last piece with
+ * the end), and when its last write completes the connection's handler is told there, so it can
+ * read the next request. The request's thread waits only for the window of file regions in flight.
  *
  * <p>Confined to the request's virtual thread, but for {@link #body()}, which the event loop feeds.
  */
 final class Exchange {
   /** How many file regions may be queued on the channel at once (each holds an open file). */
   private static final int WINDOW = 2;
+
+  /** Bodies this long or longer are sent corked ({@code TCP_CORK}), in full segments. */
+  private static final long CORK_FROM = 256 * 1024;
 
   private final Channel channel;
   private final HttpRequest request;
@@ -43,6 +52,15 @@ final class Exchange {
   private long bodyLength;
   private boolean finished;
   private boolean forceClose;
+
+  /** Whether the body is being sent corked; read by the last write's listener. */
+  private volatile boolean corked;
+
+  /** Messages of the response not yet handed to the channel. */
+  private final ArrayList<Object> unsent = new ArrayList<>(3);
+
+  /** Bytes of the body handed to {@link #sendFile} so far. */
+  private long bodyQueued;
 
   /** Set when the client sent {@code Expect: 100-continue}; cleared once 100 is sent. */
   private volatile boolean continuePending;
@@ -123,8 +141,9 @@ final class Exchange {
     forceClose = true;
   }
 
-  /** Sends a whole response with a small body. */
-  void respond(HttpResponseStatus status, HttpHeaders headers, byte[] content) throws IOException {
+  /** Sends a whole response with a small body (in place of one started but not yet sent). */
+  void respond(HttpResponseStatus status, HttpHeaders headers, byte[] content) {
+    discardUnsent();
     DefaultFullHttpResponse response =
         new DefaultFullHttpResponse(
             HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(content), headers, trailers());
@@ -132,25 +151,36 @@ final class Exchange {
       HttpUtil.setContentLength(response, content.length);
     }
     prepare(response.headers());
-    headersSent = true;
     this.status = status.code();
     this.bodyLength = content.length;
-    await(channel.writeAndFlush(response));
-    complete();
+    unsent.add(response);
+    sendRest();
   }
 
-  /** Sends the status and headers of a response whose body of {@code length} bytes follows. */
+  /**
+   * Starts a response whose body of {@code length} bytes follows. The headers leave with the first
+   * piece of the body (or the end, if it has none): until then an error can still replace them.
+   */
   void start(HttpResponseStatus status, HttpHeaders headers, long length) {
+    if (length >= CORK_FROM && channel instanceof EpollSocketChannel epoll) {
+      // Full segments only while the body goes out; the last partial one leaves on the uncork.
+      epoll.config().setTcpCork(true);
+      corked = true;
+    }
     DefaultHttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, headers);
     HttpUtil.setContentLength(response, length);
     prepare(response.headers());
-    headersSent = true;
     this.status = status.code();
     this.bodyLength = length;
-    track(channel.write(response));
+    this.bodyQueued = 0;
+    unsent.add(response);
   }
 
-  /** Sends bytes of a file with {@code sendfile}; takes ownership of {@code file}. */
+  /**
+   * Sends bytes of a file with {@code sendfile}; takes ownership of {@code file}. The piece that
+   * completes the body ends the response with it, so a small object is one hand-over to the event
+   * loop: headers, file region and end together.
+   */
   void sendFile(FileChannel file, long position, long count) throws IOException {
     if (count == 0) {
       file.close();
@@ -159,21 +189,86 @@ final class Exchange {
     while (inFlight.size() >= WINDOW) {
       await(inFlight.poll());
     }
-    track(channel.writeAndFlush(new DefaultFileRegion(file, position, count)));
+    unsent.add(new DefaultFileRegion(file, position, count));
+    bodyQueued += count;
+    if (bodyQueued >= bodyLength) {
+      end();
+    } else {
+      track(flush());
+    }
   }
 
-  /** Ends the body started with {@link #start}. */
-  void finish() throws IOException {
-    ChannelFuture last = channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
-    while (!inFlight.isEmpty()) {
-      await(inFlight.poll());
+  /** Ends the body started with {@link #start}, unless its last piece ended it. */
+  void finish() {
+    if (!finished) {
+      end();
     }
-    await(last);
-    complete();
+  }
+
+  /**
+   * Hands the rest of the response to the channel; when it is written, the connection's handler is
+   * told (on the event loop), so nothing waits for the client to take the last bytes.
+   */
+  private void end() {
+    unsent.add(LastHttpContent.EMPTY_LAST_CONTENT);
+    sendRest();
+  }
+
+  private void sendRest() {
+    finished = true;
+    boolean keepAlive = keepAlive();
+    inFlight.clear(); // written in order: the last write's completion covers them
+    flush()
+        .addListener(f -> {
+          if (corked && channel instanceof EpollSocketChannel epoll && channel.isOpen()) {
+            epoll.config().setTcpCork(false);
+          }
+          if (!f.isSuccess()) {
+            channel.close();
+          }
+          handler.exchangeDone(this, keepAlive && f.isSuccess());
+        });
+  }
+
+  /** Writes what is unsent in one task on the event loop; the future is the last write's. */
+  private ChannelFuture flush() {
+    Object[] messages = unsent.toArray();
+    unsent.clear();
+    headersSent = true;
+    ChannelPromise promise = channel.newPromise();
+    Runnable write =
+        () -> {
+          for (int i = 0; i < messages.length - 1; i++) {
+            channel.write(messages[i], channel.voidPromise());
+          }
+          channel.writeAndFlush(messages[messages.length - 1], promise);
+        };
+    if (channel.eventLoop().inEventLoop()) {
+      write.run();
+    } else {
+      try {
+        channel.eventLoop().execute(write);
+      } catch (RejectedExecutionException shuttingDown) {
+        for (Object m : messages) {
+          ReferenceCountUtil.release(m);
+        }
+        promise.setFailure(shuttingDown);
+      }
+    }
+    return promise;
+  }
+
+  /** Drops a started response that has not left (an error replaces it). */
+  private void discardUnsent() {
+    for (Object m : unsent) {
+      ReferenceCountUtil.release(m);
+    }
+    unsent.clear();
   }
 
   /** Gives up on a response whose headers were sent: the client sees the connection close. */
   void abort() {
+    discardUnsent();
     finished = true;
     channel.close();
     handler.exchangeDone(this, false);
@@ -198,11 +293,6 @@ final class Exchange {
     return !forceClose && HttpUtil.isKeepAlive(request);
   }
 
-  private void complete() {
-    finished = true;
-    handler.exchangeDone(this, keepAlive());
-  }
-
   private void track(ChannelFuture future) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     future.addListener(f -> {
@@ -213,18 +303,6 @@ final class Exchange {
       }
     });
     inFlight.add(done);
-  }
-
-  private static void await(ChannelFuture future) throws IOException {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    future.addListener(f -> {
-      if (f.isSuccess()) {
-        done.complete(null);
-      } else {
-        done.completeExceptionally(f.cause());
-      }
-    });
-    await(done);
   }
 
   private static void await(CompletableFuture<Void> done) throws IOException {

@@ -155,6 +155,10 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
     if (c == null) {
       return;
     }
+    if (c.channel().eventLoop().inEventLoop()) {
+      afterResponse(c, exchange, keepAlive); // from the listener of the response's last write
+      return;
+    }
     try {
       c.channel().eventLoop().execute(() -> afterResponse(c, exchange, keepAlive));
     } catch (java.util.concurrent.RejectedExecutionException e) {

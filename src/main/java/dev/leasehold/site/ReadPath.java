@@ -109,7 +109,7 @@ final class ReadPath {
     }
     ChunkReader chunks = new ChunkReader(cache, origin, request.bucket(), version);
     if (body && span.length() > 0) {
-      chunks.prepare(span.offset());
+      chunks.prepare(span);
     }
     return new ObjectRead(version, span, partial, partsCount, chunks);
   }

@@ -212,4 +212,71 @@ class ChunkCacheTest {
     byte[] got = read(cache.getIfPresent(new ChunkKey("b", "k", "e", 1)));
     assertThat(got).isEqualTo(java.util.Arrays.copyOfRange(data, 1000, 2000));
   }
+
+  /** Three chunks' bytes in one stream: chunk i is all (i + 1). */
+  static java.io.InputStream runBytes(int chunks, int last) {
+    byte[] all = new byte[(int) (CHUNK * (chunks - 1)) + last];
+    for (int i = 0; i < all.length; i++) {
+      all[i] = (byte) (i / CHUNK + 1);
+    }
+    return new java.io.ByteArrayInputStream(all);
+  }
+
+  @Test
+  void aRunCachesEachChunkFromOneStreamAndSkipsOnesLoadingElsewhere() throws Exception {
+    ChunkCache cache = open(10 * CHUNK);
+    List<ChunkKey> keys = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      keys.add(new ChunkKey("b", "k", "e", i));
+    }
+    // Chunk 1 is being loaded by another reader: the run must share it, not load it again.
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<ChunkFile> other =
+        cache.get(
+            keys.get(1),
+            CHUNK,
+            out -> {
+              await(release);
+              bytes((byte) 2, (int) CHUNK).load(out);
+            });
+    AtomicInteger opened = new AtomicInteger();
+    List<ChunkCache.Loading> run =
+        cache.getRun(
+            keys,
+            new long[] {CHUNK, CHUNK, 100},
+            () -> {
+              opened.incrementAndGet();
+              return runBytes(3, 100);
+            });
+    assertThat(run).extracting(ChunkCache.Loading::byThisRun).containsExactly(true, false, true);
+    assertThat(run.get(1).future()).isSameAs(other);
+    assertThat(read(run.get(0).future().get(10, TimeUnit.SECONDS))).containsOnly(1);
+    assertThat(read(run.get(2).future().get(10, TimeUnit.SECONDS))).hasSize(100).containsOnly(3);
+    release.countDown();
+    assertThat(read(run.get(1).future().get(10, TimeUnit.SECONDS))).containsOnly(2);
+    assertThat(opened).hasValue(1);
+    assertThat(cache.size()).isEqualTo(3);
+  }
+
+  @Test
+  void aRunCutShortFailsTheChunksNotInAndLeavesThemOutOfTheIndex() throws Exception {
+    ChunkCache cache = open(10 * CHUNK);
+    List<ChunkKey> keys = List.of(new ChunkKey("b", "k", "e", 0), new ChunkKey("b", "k", "e", 1));
+    List<ChunkCache.Loading> run =
+        cache.getRun(keys, new long[] {CHUNK, CHUNK}, () -> runBytes(2, 10)); // 10 of 64 KiB
+    assertThat(read(run.get(0).future().get(10, TimeUnit.SECONDS))).containsOnly(1);
+    assertThatThrownBy(() -> run.get(1).future().get(10, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(java.io.EOFException.class);
+    org.awaitility.Awaitility.await().until(() -> cache.getIfPresent(keys.get(1)) == null);
+    assertThat(read(cache.get(keys.get(1), CHUNK, bytes((byte) 9, (int) CHUNK)).join()))
+        .containsOnly(9);
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
 }

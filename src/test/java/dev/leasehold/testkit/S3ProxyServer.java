@@ -1,6 +1,7 @@
 package dev.leasehold.testkit;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.gaul.s3proxy.BlobStores;
@@ -9,7 +10,8 @@ import org.gaul.s3proxy.auth.AuthenticationType;
 
 /**
  * S3Proxy on a free loopback port, as a real S3 server for origin tests, holding its objects in
- * memory. Not thread-safe: start once, stop once.
+ * memory ({@link #start()}) or in files under a directory ({@link #onDisk}, for objects larger than
+ * a heap). Not thread-safe: start once, stop once.
  */
 public final class S3ProxyServer implements AutoCloseable {
   public static final String ACCESS_KEY = "origin-access";
@@ -22,9 +24,19 @@ public final class S3ProxyServer implements AutoCloseable {
   }
 
   public static S3ProxyServer start() {
+    return start("transient-nio2", new Properties());
+  }
+
+  /** S3Proxy keeping its buckets as directories under {@code dir}. */
+  public static S3ProxyServer onDisk(Path dir) {
+    Properties props = new Properties();
+    props.setProperty("jclouds.filesystem.basedir", dir.toAbsolutePath().toString());
+    return start("filesystem-nio2", props);
+  }
+
+  private static S3ProxyServer start(String provider, Properties props) {
     try {
-      Properties props = new Properties();
-      var store = BlobStores.create("transient-nio2", props);
+      var store = BlobStores.create(provider, props);
       S3Proxy proxy =
           S3Proxy.builder()
               .blobStore(store)

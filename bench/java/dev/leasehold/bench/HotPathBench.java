@@ -1,0 +1,539 @@
+package dev.leasehold.bench;
+
+import dev.leasehold.s3.Credentials;
+import dev.leasehold.testkit.Clients;
+import dev.leasehold.testkit.S3ProxyServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+
+/**
+ * The hot path against what users would run instead, side by side in one run (issue 6): a site run
+ * from the built jar over S3Proxy (on disk), nginx (sendfile, and proxy_cache in front of the same
+ * S3Proxy), wrk, iperf3 and a raw socket copy, all on loopback. Each figure is the median of {@code
+ * RUNS} runs, the servers' runs interleaved. Every load is bounded in count and time.
+ *
+ * <p>Scenarios: {@code hit-large}, {@code hit-small}, {@code miss}, {@code mixed}, {@code memory},
+ * or {@code hot-path} for all of them. Run with {@code bench/run.sh <scenario>}.
+ */
+public final class HotPathBench {
+  static final int RUNS = Integer.getInteger("bench.runs", 3);
+  static final long LARGE = 1L << 30;
+  static final long MISS = 256L << 20;
+  static final int WRK_SECONDS = Integer.getInteger("bench.wrk-seconds", 10);
+  static final int CONNECTIONS = 64;
+  static final long MEMORY_FILL = 10L << 30;
+  static final String BUCKET = "bench";
+
+  private final List<Row> rows = new ArrayList<>();
+  private final StreamClient client = new StreamClient();
+  private final Path root = Path.of("target", "bench-work").toAbsolutePath();
+
+  /**
+   * One line of the table: a figure for Leasehold, the same figure for what it is compared with.
+   */
+  record Row(
+      String scenario,
+      String figure,
+      String leasehold,
+      String reference,
+      double ratio,
+      String target,
+      Boolean met) {}
+
+  private HotPathBench() {}
+
+  public static void main(String[] args) throws Exception {
+    String scenario = args.length == 0 ? "hot-path" : args[0];
+    List<String> missing = Tools.missing("nginx", "wrk", "iperf3");
+    if (!missing.isEmpty()) {
+      throw new IllegalStateException(
+          "not installed: " + missing + " (bench/run.sh installs them)");
+    }
+    HotPathBench bench = new HotPathBench();
+    List<String> all = List.of("hit-large", "hit-small", "miss", "mixed", "memory");
+    for (String s : scenario.equals("hot-path") ? all : List.of(scenario)) {
+      System.out.println("== " + s + " (" + RUNS + " runs)");
+      switch (s) {
+        case "hit-large" -> bench.hitLarge();
+        case "hit-small" -> bench.hitSmall();
+        case "miss" -> bench.miss();
+        case "mixed" -> bench.mixed();
+        case "memory" -> bench.memory();
+        default -> throw new IllegalArgumentException("no scenario " + s);
+      }
+    }
+    bench.printTable();
+  }
+
+  /** S3Proxy on disk, a bucket in it, and a site in front of it, for one scenario. */
+  private final class Stage implements AutoCloseable {
+    final Path work;
+    final S3ProxyServer origin;
+    final S3Client originClient;
+    final SiteProcess site;
+    final S3Client siteClient;
+
+    Stage(String name, String... siteSettings) throws IOException, InterruptedException {
+      work = clean(root.resolve(name));
+      origin = S3ProxyServer.onDisk(Files.createDirectories(work.resolve("origin")));
+      originClient = Clients.s3(origin.endpoint(), originKeys());
+      originClient.createBucket(b -> b.bucket(BUCKET));
+      String spec = "s3://?endpoint=" + origin.endpoint() + "&region=us-east-1&path-style=true";
+      site = new SiteProcess(work.resolve("site"), spec, originKeys(), siteSettings);
+      siteClient = Clients.s3(site.endpoint(), SiteProcess.CREDENTIALS);
+    }
+
+    URI siteUrl(String key) {
+      return presign(site.endpoint(), SiteProcess.CREDENTIALS, key);
+    }
+
+    URI originUrl(String key) {
+      return presign(origin.endpoint(), originKeys(), key);
+    }
+
+    @Override
+    public void close() throws Exception {
+      siteClient.close();
+      site.close();
+      originClient.close();
+      origin.close();
+    }
+  }
+
+  private static Credentials originKeys() {
+    return new Credentials(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY);
+  }
+
+  static URI presign(URI endpoint, Credentials credentials, String key) {
+    try (S3Presigner presigner = Clients.presigner(endpoint, credentials)) {
+      return presigner
+          .presignGetObject(b ->
+              b.signatureDuration(Duration.ofHours(2))
+                  .getObjectRequest(g -> g.bucket(BUCKET).key(key)))
+          .url()
+          .toURI();
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // ---- hit-large -------------------------------------------------------------------------------
+
+  /** One 1 GiB cached object to one stream: Leasehold vs nginx sendfile vs the loopback limit. */
+  void hitLarge() throws Exception {
+    try (Stage stage = new Stage("hit-large");
+        Tools.Nginx nginx =
+            new Tools.Nginx(stage.work.resolve("nginx"), stage.origin.endpoint().getPort())) {
+      Path file = Tools.Nginx.files(stage.work.resolve("nginx")).resolve("large");
+      writeRandom(file, LARGE, 1);
+      stage.originClient.putObject(b -> b.bucket(BUCKET).key("large"), RequestBody.fromFile(file));
+      URI leasehold = stage.siteUrl("large");
+      URI nginxUrl = URI.create("http://127.0.0.1:" + nginx.staticPort + "/large");
+      client.get(leasehold); // the miss that fills the cache
+      client.get(leasehold);
+      client.get(nginxUrl);
+      double[] l = new double[RUNS];
+      double[] n = new double[RUNS];
+      double[] iperf = new double[RUNS];
+      double[] raw = new double[RUNS];
+      for (int r = 0; r < RUNS; r++) {
+        l[r] = client.get(leasehold).bytesPerSecond();
+        n[r] = client.get(nginxUrl).bytesPerSecond();
+        iperf[r] = Tools.iperf3(LARGE);
+        raw[r] = client.rawCopy(LARGE).bytesPerSecond();
+        System.out.printf(
+            "  run %d: leasehold %s  nginx %s  iperf3 %s  raw copy %s%n",
+            r + 1, gbps(l[r]), gbps(n[r]), gbps(iperf[r]), gbps(raw[r]));
+      }
+      double lm = median(l);
+      row(
+          "hit-large",
+          "1 GiB hit, one stream, vs nginx sendfile",
+          gbps(lm),
+          gbps(median(n)),
+          lm / median(n),
+          "≥ 0.9",
+          lm / median(n) >= 0.9);
+      row(
+          "hit-large",
+          "1 GiB hit, one stream, vs iperf3 (loopback limit)",
+          gbps(lm),
+          gbps(median(iperf)),
+          lm / median(iperf),
+          "≥ 0.7",
+          lm / median(iperf) >= 0.7);
+      row(
+          "hit-large",
+          "1 GiB hit, one stream, vs raw socket copy",
+          gbps(lm),
+          gbps(median(raw)),
+          lm / median(raw),
+          "",
+          null);
+    }
+  }
+
+  // ---- hit-small -------------------------------------------------------------------------------
+
+  /** 4 KiB and 1 MiB cached objects under wrk: Leasehold vs nginx proxy_cache, both warmed. */
+  void hitSmall() throws Exception {
+    try (Stage stage = new Stage("hit-small");
+        Tools.Nginx nginx =
+            new Tools.Nginx(stage.work.resolve("nginx"), stage.origin.endpoint().getPort())) {
+      for (int size : new int[] {4 << 10, 1 << 20}) {
+        String key = "small-" + size;
+        stage.originClient.putObject(
+            b -> b.bucket(BUCKET).key(key), RequestBody.fromBytes(random(size, size)));
+        URI leasehold = stage.siteUrl(key);
+        URI cached = presign(URI.create("http://127.0.0.1:" + nginx.cachePort), originKeys(), key);
+        warm(leasehold, cached);
+        List<Tools.WrkResult> l = new ArrayList<>();
+        List<Tools.WrkResult> n = new ArrayList<>();
+        for (int r = 0; r < RUNS; r++) {
+          l.add(Tools.wrk(leasehold.toString(), CONNECTIONS, WRK_SECONDS).check("leasehold", size));
+          n.add(Tools.wrk(cached.toString(), CONNECTIONS, WRK_SECONDS).check("nginx", size));
+          System.out.printf(
+              "  %s run %d: leasehold %.0f req/s p99 %.2f ms  nginx %.0f req/s p99 %.2f ms%n",
+              label(size),
+              r + 1,
+              l.get(r).requestsPerSecond(),
+              l.get(r).p99Ms(),
+              n.get(r).requestsPerSecond(),
+              n.get(r).p99Ms());
+        }
+        double lr = median(l, Tools.WrkResult::requestsPerSecond);
+        double nr = median(n, Tools.WrkResult::requestsPerSecond);
+        String figure = label(size) + " hit, wrk -c64, vs nginx proxy_cache";
+        double goal = size == 4 << 10 ? 0.7 : 1.0;
+        row(
+            "hit-small",
+            figure + ": req/s",
+            String.format("%.0f", lr),
+            String.format("%.0f", nr),
+            lr / nr,
+            "≥ " + goal,
+            lr / nr >= goal);
+        for (String p : new String[] {"p50", "p99", "p999"}) {
+          java.util.function.ToDoubleFunction<Tools.WrkResult> f =
+              switch (p) {
+                case "p50" -> Tools.WrkResult::p50Ms;
+                case "p99" -> Tools.WrkResult::p99Ms;
+                default -> Tools.WrkResult::p999Ms;
+              };
+          double lp = median(l, f);
+          double np = median(n, f);
+          boolean gated = size == 4 << 10 && p.equals("p99");
+          row(
+              "hit-small",
+              figure + ": " + p,
+              ms(lp),
+              ms(np),
+              lp / np,
+              gated ? "≤ 2" : "",
+              gated ? lp / np <= 2 : null);
+        }
+      }
+    }
+  }
+
+  /** Reads each URL until both are served from their caches (nginx says HIT), then a short load. */
+  private void warm(URI leasehold, URI nginx) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    for (int i = 0; i < 3; i++) {
+      client.get(leasehold);
+      client.get(nginx);
+    }
+    HttpResponse<Void> r =
+        http.send(HttpRequest.newBuilder(nginx).build(), HttpResponse.BodyHandlers.discarding());
+    String status = r.headers().firstValue("X-Cache-Status").orElse("none");
+    if (r.statusCode() != 200 || !status.equals("HIT")) {
+      throw new IllegalStateException(
+          "nginx does not serve from its cache: " + r.statusCode() + " " + status);
+    }
+    // Long enough for the JIT to have compiled the site's hot path (nginx has none to warm).
+    Tools.wrk(leasehold.toString(), CONNECTIONS, 8);
+    Tools.wrk(nginx.toString(), CONNECTIONS, 2);
+  }
+
+  // ---- miss ------------------------------------------------------------------------------------
+
+  /** Time to last byte of a 256 MiB cold read: through Leasehold vs from the origin directly. */
+  void miss() throws Exception {
+    try (Stage stage = new Stage("miss")) {
+      Path file = stage.work.resolve("miss.bin");
+      writeRandom(file, MISS, 2);
+      double[] l = new double[RUNS];
+      double[] d = new double[RUNS];
+      double[] ratio = new double[RUNS];
+      double[] first = new double[RUNS];
+      double[] lastRange = new double[RUNS];
+      for (int r = 0; r < RUNS; r++) {
+        String key = "miss-" + r;
+        stage.originClient.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromFile(file));
+        URI direct = stage.originUrl(key);
+        client.get(direct); // the origin's file in the page cache, as for the read through the site
+        d[r] = client.get(direct).seconds();
+        l[r] = client.get(stage.siteUrl(key)).seconds();
+        ratio[r] = l[r] / d[r];
+        long chunk = 4L << 20;
+        first[r] = client.get(direct, "0-" + (chunk - 1)).seconds();
+        lastRange[r] = client.get(direct, (MISS - chunk) + "-" + (MISS - 1)).seconds();
+        System.out.printf(
+            "  run %d: leasehold cold %.3f s  origin direct %.3f s  ratio %.2f"
+                + "  (origin: first 4 MiB range %.1f ms, last %.1f ms)%n",
+            r + 1, l[r], d[r], ratio[r], first[r] * 1e3, lastRange[r] * 1e3);
+      }
+      double lm = median(l);
+      double dm = median(d);
+      row(
+          "miss",
+          "256 MiB cold read, time to last byte, vs the origin directly",
+          String.format("%.3f s (%s)", lm, gbps(MISS / lm)),
+          String.format("%.3f s (%s)", dm, gbps(MISS / dm)),
+          median(ratio),
+          "≤ 1.15",
+          median(ratio) <= 1.15);
+      row(
+          "miss",
+          "origin: GET of the last 4 MiB vs the first 4 MiB (range cost)",
+          ms(median(lastRange) * 1e3),
+          ms(median(first) * 1e3),
+          median(lastRange) / median(first),
+          "",
+          null);
+    }
+  }
+
+  // ---- mixed -----------------------------------------------------------------------------------
+
+  /** A warp-like mix on the AWS SDK v2 against the site, and against S3Proxy directly. */
+  void mixed() throws Exception {
+    try (Stage stage = new Stage("mixed")) {
+      MixedLoad.Result l = MixedLoad.run(stage.siteClient, BUCKET, "via-site/");
+      MixedLoad.Result d = MixedLoad.run(stage.originClient, BUCKET, "direct/");
+      System.out.println("  through Leasehold (origin S3Proxy):");
+      System.out.print(l.table("    "));
+      System.out.println("  S3Proxy directly:");
+      System.out.print(d.table("    "));
+      row(
+          "mixed",
+          "ops/s, " + MixedLoad.DESCRIPTION,
+          String.format("%.0f", l.opsPerSecond()),
+          String.format("%.0f (S3Proxy)", d.opsPerSecond()),
+          l.opsPerSecond() / d.opsPerSecond(),
+          "",
+          null);
+      for (String op : MixedLoad.OPS) {
+        row(
+            "mixed",
+            op + " p50 / p99",
+            ms(l.percentile(op, 50)) + " / " + ms(l.percentile(op, 99)),
+            ms(d.percentile(op, 50)) + " / " + ms(d.percentile(op, 99)),
+            l.percentile(op, 50) / d.percentile(op, 50),
+            "",
+            null);
+      }
+    }
+  }
+
+  // ---- memory ----------------------------------------------------------------------------------
+
+  /** Peak RSS and heap of a site (embedded default) with a 10 GiB cache, under hit-small load. */
+  void memory() throws Exception {
+    Path work = clean(root.resolve("memory"));
+    try (SiteProcess site = new SiteProcess(work.resolve("site"), null, null);
+        S3Client s3 = Clients.s3(site.endpoint(), SiteProcess.CREDENTIALS)) {
+      s3.createBucket(b -> b.bucket(BUCKET));
+      long t0 = System.nanoTime();
+      fill(s3, work);
+      long cached = site.cacheBytesOnDisk();
+      System.out.printf(
+          "  filled: %.2f GiB in the cache on disk after %.0f s%n",
+          cached / (double) (1L << 30), (System.nanoTime() - t0) / 1e9);
+      long[] before = site.residentBytes();
+      AtomicLong peakRss = new AtomicLong();
+      AtomicLong peakHeap = new AtomicLong();
+      Thread sampler =
+          Thread.ofPlatform()
+              .daemon()
+              .start(() -> {
+                try {
+                  while (!Thread.currentThread().isInterrupted()) {
+                    peakRss.accumulateAndGet(site.residentBytes()[0], Math::max);
+                    peakHeap.accumulateAndGet(site.heapUsedBytes(), Math::max);
+                    Thread.sleep(200);
+                  }
+                } catch (InterruptedException | IOException stop) {
+                  // done
+                }
+              });
+      for (int size : new int[] {4 << 10, 1 << 20}) {
+        String key = "hot-" + size;
+        s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromBytes(random(size, size)));
+        URI url = presign(site.endpoint(), SiteProcess.CREDENTIALS, key);
+        for (int r = 0; r < RUNS; r++) {
+          Tools.WrkResult w =
+              Tools.wrk(url.toString(), CONNECTIONS, WRK_SECONDS).check("leasehold", size);
+          System.out.printf(
+              "  %s run %d: %.0f req/s, RSS %s, peak RSS %s%n",
+              label(size),
+              r + 1,
+              w.requestsPerSecond(),
+              mib(site.residentBytes()[0]),
+              mib(site.residentBytes()[1]));
+        }
+      }
+      sampler.interrupt();
+      sampler.join(5_000);
+      long[] after = site.residentBytes();
+      row(
+          "memory",
+          String.format(
+              "peak RSS under hit-small load, %.1f GiB cached", cached / (double) (1L << 30)),
+          mib(peakRss.get()),
+          "",
+          peakRss.get() / (double) (1L << 30),
+          "≤ 1 GiB",
+          peakRss.get() <= 1L << 30);
+      row(
+          "memory",
+          "peak RSS over the site's life (VmHWM, fill included)",
+          mib(after[1]),
+          "RSS before load " + mib(before[0]),
+          after[1] / (double) (1L << 30),
+          "",
+          null);
+      row("memory", "peak heap used under load", mib(peakHeap.get()), "", 0, "", null);
+    }
+  }
+
+  /** Writes {@link #MEMORY_FILL} bytes through the site in 64 MiB objects, 4 at a time. */
+  private static void fill(S3Client s3, Path work) throws Exception {
+    Path file = work.resolve("fill.bin");
+    long object = 64L << 20;
+    writeRandom(file, object, 3);
+    int count = (int) (MEMORY_FILL / object) + 1;
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<?>> puts = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        String key = String.format("fill/%04d", i);
+        puts.add(
+            pool.submit(
+                () -> s3.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromFile(file))));
+      }
+      for (Future<?> f : puts) {
+        f.get(10, TimeUnit.MINUTES);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+
+  private void row(
+      String scenario,
+      String figure,
+      String leasehold,
+      String reference,
+      double ratio,
+      String target,
+      Boolean met) {
+    rows.add(new Row(scenario, figure, leasehold, reference, ratio, target, met));
+  }
+
+  private void printTable() {
+    System.out.println();
+    System.out.println("| scenario | figure | Leasehold | compared with | ratio | target | met |");
+    System.out.println("| --- | --- | --- | --- | --- | --- | --- |");
+    for (Row r : rows) {
+      System.out.printf(
+          "| %s | %s | %s | %s | %s | %s | %s |%n",
+          r.scenario(),
+          r.figure(),
+          r.leasehold(),
+          r.reference(),
+          r.ratio() == 0 ? "" : String.format("%.2f", r.ratio()),
+          r.target(),
+          r.met() == null ? "" : r.met() ? "yes" : "**no**");
+    }
+  }
+
+  private static Path clean(Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      try (Stream<Path> walk = Files.walk(dir)) {
+        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+    return Files.createDirectories(dir);
+  }
+
+  /** {@code size} pseudo-random bytes (incompressible) from {@code seed}. */
+  static byte[] random(int size, long seed) {
+    byte[] b = new byte[size];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  private static void writeRandom(Path file, long size, long seed) throws IOException {
+    Files.createDirectories(file.getParent());
+    byte[] block = random(1 << 20, seed);
+    try (OutputStream out = Files.newOutputStream(file)) {
+      for (long written = 0; written < size; written += block.length) {
+        block[0]++; // no two blocks alike
+        out.write(block, 0, (int) Math.min(block.length, size - written));
+      }
+    }
+  }
+
+  static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+
+  private static <T> double median(List<T> values, java.util.function.ToDoubleFunction<T> f) {
+    return median(values.stream().mapToDouble(f).toArray());
+  }
+
+  private static String gbps(double bytesPerSecond) {
+    return String.format("%.2f GB/s", bytesPerSecond / 1e9);
+  }
+
+  private static String ms(double millis) {
+    return String.format("%.2f ms", millis);
+  }
+
+  private static String mib(long bytes) {
+    return String.format("%.0f MiB", bytes / (double) (1L << 20));
+  }
+
+  private static String label(int size) {
+    return size >= 1 << 20 ? (size >> 20) + " MiB" : (size >> 10) + " KiB";
+  }
+}
