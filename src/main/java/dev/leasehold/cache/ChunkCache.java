@@ -174,6 +174,9 @@ public final class ChunkCache {
   }
 
   private void loadRun(List<ChunkKey> keys, long[] lengths, RunSource source, List<Loading> run) {
+    if (run.stream().noneMatch(Loading::byThisRun)) {
+      return; // every chunk of it is another reader's to load: nothing to read
+    }
     int i = 0;
     try (InputStream in = source.open()) {
       for (; i < keys.size(); i++) {

@@ -39,7 +39,7 @@ public enum Setting {
   LEASE_DRIFT(
       "lease-drift",
       "0.01",
-      "Bound on clock-rate differences, for the embedded coordinator (0.01 is 1%)."),
+      "Bound on clock-rate differences, for the embedded coordinator (0.01 is one percent)."),
   ORIGIN_CHECK(
       "origin-check",
       "30s",

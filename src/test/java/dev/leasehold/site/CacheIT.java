@@ -86,14 +86,15 @@ class CacheIT {
     backdoorPut("twice", body); // written behind the site: its cache knows nothing of it
     byte[] first = s3.getObjectAsBytes(g -> g.bucket(bucket).key("twice")).asByteArray();
     assertThat(first).isEqualTo(body);
-    assertThat(recorder().count(Call.READ, bucket, "twice")).isEqualTo(4); // one per chunk
+    // The four chunks in one ranged read (a run), each cached as it came in.
+    assertThat(recorder().count(Call.READ, bucket, "twice")).isEqualTo(1);
 
     assertThat(recorder().count(Call.HEAD, bucket, "twice")).isEqualTo(1); // learning the version
 
     byte[] second = s3.getObjectAsBytes(g -> g.bucket(bucket).key("twice")).asByteArray();
     assertThat(second).isEqualTo(body);
     // Under the READ lease, nothing reached the origin: no GET, and no HEAD either.
-    assertThat(recorder().count(Call.READ, bucket, "twice")).isEqualTo(4);
+    assertThat(recorder().count(Call.READ, bucket, "twice")).isEqualTo(1);
     assertThat(recorder().count(Call.HEAD, bucket, "twice")).isEqualTo(1);
   }
 
@@ -163,7 +164,9 @@ class CacheIT {
     } finally {
       pool.shutdown();
     }
-    assertThat(recorder().count(Call.READ, bucket, "crowd")).isEqualTo(4);
+    // Each chunk is loaded by one run only, however many readers: at most one read per chunk
+    // (one, if the first reader's run covered them all before the others looked).
+    assertThat(recorder().count(Call.READ, bucket, "crowd")).isBetween(1L, 4L);
   }
 
   @Test
