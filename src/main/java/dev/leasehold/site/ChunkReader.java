@@ -62,8 +62,11 @@ final class ChunkReader implements SpanSource {
    */
   private @Nullable Set<Long> loaded;
 
-  /** Futures of planned chunks not yet sent, by index. Confined to the request's thread. */
-  private final Map<Long, CompletableFuture<ChunkFile>> runs = new HashMap<>();
+  /**
+   * Futures of planned chunks not yet sent, by index; made by the first run, so a read served from
+   * the cache allocates nothing for it. Confined to the request's thread.
+   */
+  private @Nullable Map<Long, CompletableFuture<ChunkFile>> runs;
 
   /** The first chunk index not yet planned. Confined to the request's thread. */
   private long plannedUpTo;
@@ -115,7 +118,7 @@ final class ChunkReader implements SpanSource {
 
   /** The chunk {@code index}: from the run planned for it, or looked up (and loaded) alone. */
   private CompletableFuture<ChunkFile> chunk(long index) {
-    CompletableFuture<ChunkFile> planned = runs.remove(index);
+    CompletableFuture<ChunkFile> planned = runs == null ? null : runs.remove(index);
     if (planned == null) {
       return fetch(index);
     }
@@ -159,6 +162,9 @@ final class ChunkReader implements SpanSource {
                   return origin.read(bucket, version.key(), version.etag(), offset, length);
                 }
               });
+      if (runs == null) {
+        runs = new HashMap<>();
+      }
       for (int i = 0; i < run.size(); i++) {
         runs.put(start + i, run.get(i).future());
         if (run.get(i).byThisRun()) {
