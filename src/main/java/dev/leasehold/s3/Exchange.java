@@ -4,6 +4,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultChannelPromise;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -17,6 +18,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.util.ArrayDeque;
@@ -252,7 +254,10 @@ final class Exchange {
         for (Object m : messages) {
           ReferenceCountUtil.release(m);
         }
-        promise.setFailure(shuttingDown);
+        // Its listeners run here: the event loop that would run them is gone.
+        ChannelPromise failed = new DefaultChannelPromise(channel, ImmediateEventExecutor.INSTANCE);
+        failed.setFailure(shuttingDown);
+        return failed;
       }
     }
     return promise;
