@@ -58,8 +58,20 @@ public final class HotPathBench {
       String leasehold,
       String reference,
       double ratio,
-      String target,
-      Boolean met) {}
+      Target target) {}
+
+  /** The target of a row's ratio, as the table shows it and as it is checked; or none. */
+  record Target(String text, java.util.function.DoublePredicate met) {
+    static final Target NONE = new Target("", null);
+
+    static Target atLeast(double goal) {
+      return new Target("≥ " + goal, ratio -> ratio >= goal);
+    }
+
+    static Target atMost(double goal) {
+      return new Target("≤ " + goal, ratio -> ratio <= goal);
+    }
+  }
 
   private HotPathBench() {}
 
@@ -173,24 +185,21 @@ public final class HotPathBench {
           gbps(lm),
           gbps(median(n)),
           lm / median(n),
-          "≥ 0.9",
-          lm / median(n) >= 0.9);
+          Target.atLeast(0.9));
       row(
           "hit-large",
           "1 GiB hit, one stream, vs iperf3 (loopback limit)",
           gbps(lm),
           gbps(median(iperf)),
           lm / median(iperf),
-          "≥ 0.7",
-          lm / median(iperf) >= 0.7);
+          Target.atLeast(0.7));
       row(
           "hit-large",
           "1 GiB hit, one stream, vs raw socket copy",
           gbps(lm),
           gbps(median(raw)),
           lm / median(raw),
-          "",
-          null);
+          Target.NONE);
     }
   }
 
@@ -232,8 +241,7 @@ public final class HotPathBench {
             String.format("%.0f", lr),
             String.format("%.0f", nr),
             lr / nr,
-            "≥ " + goal,
-            lr / nr >= goal);
+            Target.atLeast(goal));
         for (String p : new String[] {"p50", "p99", "p999"}) {
           java.util.function.ToDoubleFunction<Tools.WrkResult> f =
               switch (p) {
@@ -250,8 +258,7 @@ public final class HotPathBench {
               ms(lp),
               ms(np),
               lp / np,
-              gated ? "≤ 2" : "",
-              gated ? lp / np <= 2 : null);
+              gated ? Target.atMost(2) : Target.NONE);
         }
       }
     }
@@ -312,16 +319,14 @@ public final class HotPathBench {
           String.format("%.3f s (%s)", lm, gbps(MISS / lm)),
           String.format("%.3f s (%s)", dm, gbps(MISS / dm)),
           median(ratio),
-          "≤ 1.15",
-          median(ratio) <= 1.15);
+          Target.atMost(1.15));
       row(
           "miss",
           "origin: GET of the last 4 MiB vs the first 4 MiB (range cost)",
           ms(median(lastRange) * 1e3),
           ms(median(first) * 1e3),
           median(lastRange) / median(first),
-          "",
-          null);
+          Target.NONE);
     }
   }
 
@@ -342,8 +347,7 @@ public final class HotPathBench {
           String.format("%.0f", l.opsPerSecond()),
           String.format("%.0f (S3Proxy)", d.opsPerSecond()),
           l.opsPerSecond() / d.opsPerSecond(),
-          "",
-          null);
+          Target.NONE);
       for (String op : MixedLoad.OPS) {
         row(
             "mixed",
@@ -351,8 +355,7 @@ public final class HotPathBench {
             ms(l.percentile(op, 50)) + " / " + ms(l.percentile(op, 99)),
             ms(d.percentile(op, 50)) + " / " + ms(d.percentile(op, 99)),
             l.percentile(op, 50) / d.percentile(op, 50),
-            "",
-            null);
+            Target.NONE);
       }
     }
   }
@@ -413,18 +416,16 @@ public final class HotPathBench {
               "peak RSS under hit-small load, %.1f GiB cached", cached / (double) (1L << 30)),
           mib(peakRss.get()),
           "",
-          peakRss.get() / (double) (1L << 30),
-          "≤ 1 GiB",
-          peakRss.get() <= 1L << 30);
+          peakRss.get() / (double) (1L << 30), // in GiB
+          new Target("≤ 1 GiB", gib -> gib <= 1));
       row(
           "memory",
           "peak RSS over the site's life (VmHWM, fill included)",
           mib(after[1]),
           "RSS before load " + mib(before[0]),
           after[1] / (double) (1L << 30),
-          "",
-          null);
-      row("memory", "peak heap used under load", mib(peakHeap.get()), "", 0, "", null);
+          Target.NONE);
+      row("memory", "peak heap used under load", mib(peakHeap.get()), "", 0, Target.NONE);
     }
   }
 
@@ -459,9 +460,8 @@ public final class HotPathBench {
       String leasehold,
       String reference,
       double ratio,
-      String target,
-      Boolean met) {
-    rows.add(new Row(scenario, figure, leasehold, reference, ratio, target, met));
+      Target target) {
+    rows.add(new Row(scenario, figure, leasehold, reference, ratio, target));
   }
 
   private void printTable() {
@@ -476,8 +476,8 @@ public final class HotPathBench {
           r.leasehold(),
           r.reference(),
           r.ratio() == 0 ? "" : String.format("%.2f", r.ratio()),
-          r.target(),
-          r.met() == null ? "" : r.met() ? "yes" : "**no**");
+          r.target().text(),
+          r.target().met() == null ? "" : r.target().met().test(r.ratio()) ? "yes" : "**no**");
     }
   }
 

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -220,7 +219,7 @@ final class Tools {
   /** Whether every program is on the PATH; names those that are not. */
   static List<String> missing(String... programs) {
     List<String> out = new ArrayList<>();
-    String path = Map.copyOf(System.getenv()).getOrDefault("PATH", "");
+    String path = System.getenv().getOrDefault("PATH", "");
     for (String p : programs) {
       boolean found = false;
       for (String dir : path.split(":")) {
