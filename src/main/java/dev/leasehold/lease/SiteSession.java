@@ -54,6 +54,9 @@ final class SiteSession {
   private volatile long lastAnswer;
   private volatile boolean closed;
 
+  /** The session last logged as past its deadline, 0 if none (renewals' timer thread only). */
+  private long lapsedSession;
+
   SiteSession(
       CoordinatorLink link,
       LeaseSettings settings,
@@ -192,6 +195,10 @@ final class SiteSession {
       if (reply.getOutcome() == Outcome.OK) {
         overlayBuckets = Set.copyOf(reply.getOverlayBucketsList());
         clock.renewed(session, sent);
+        if (lapsedSession == session && clock.valid(session)) {
+          lapsedSession = 0;
+          LOG.warn("site {}: session {} renewed; serving again", settings.site(), session);
+        }
       } else if (reply.getOutcome() == Outcome.NO_SESSION) {
         gone(session);
         return;
@@ -199,6 +206,14 @@ final class SiteSession {
     } catch (LeaseUnavailableException e) {
       coordinatorAnswered = false;
       LOG.debug("renewing session {}: {}", session, e.getMessage());
+    }
+    if (lapsedSession != session && !clock.valid(session) && clock.session() == session) {
+      lapsedSession = session;
+      LOG.warn(
+          "site {}: session {} is past its deadline (the coordinator has not answered its renewals"
+              + " in time); requests that need a lease get 503 until it does",
+          settings.site(),
+          session);
     }
     if (!closed) {
       // Renew again ttl/3 after this attempt began, or at once if it took longer than that.

@@ -37,8 +37,7 @@ class DemoIT {
   @Test
   void startsSixProcessesThatServeOneNamespaceAndStopsThemAll(@TempDir Path dir) throws Exception {
     Process demo =
-        new ProcessBuilder(
-                BuiltJar.command("demo", "--data-dir=" + dir, "--base-port=0", "--ttl=3s"))
+        new ProcessBuilder(BuiltJar.command("demo", "--data-dir=" + dir, "--base-port=0"))
             .redirectErrorStream(true)
             .start();
     Map<String, URI> sites = new HashMap<>();
@@ -84,6 +83,8 @@ class DemoIT {
         putEventually(three, "from site3");
         assertThat(one.getObjectAsBytes(g -> g.bucket("demo").key("k")).asUtf8String())
             .isEqualTo("from site3");
+      } catch (RuntimeException | AssertionError e) {
+        throw new AssertionError("demo failed; logs:\n" + logs(dir), e);
       }
       assertThat(Files.readString(dir.resolve("origin/demo/k/.object"), StandardCharsets.UTF_8))
           .isNotEmpty();
