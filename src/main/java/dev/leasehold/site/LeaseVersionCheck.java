@@ -77,17 +77,19 @@ final class LeaseVersionCheck {
     try {
       WriteLease mine = leases.owned(bucket, key);
       if (mine != null) {
-        // This site owns the element (write-back): its latest version is the one to serve.
-        ObjectInfo info = mine.info();
-        if (info == null) {
-          throw S3Error.NO_SUCH_KEY.exception().with("Key", key);
-        }
-        return info;
+        return ownedVersion(mine, key);
       }
       Key k = new Key(bucket, key);
       ReadLease lease = leases.held(bucket, key);
       if (lease == null) {
         lease = leases.acquireRead(bucket, key, redirectable);
+        // The coordinator may have answered that this site owns the element (it came back and its
+        // journal was taken back meanwhile, or by this very acquire): the origin is behind the
+        // journal then, and must not be asked which version to serve.
+        mine = leases.owned(bucket, key);
+        if (mine != null) {
+          return ownedVersion(mine, key);
+        }
       }
       long now = nanoTime.getAsLong();
       if (recheck || !lease.known() || !seenLately(k, lease, now)) {
@@ -102,6 +104,15 @@ final class LeaseVersionCheck {
     } catch (LeaseUnavailableException e) {
       throw LeaseErrors.of(e);
     }
+  }
+
+  /** The version of an element this site owns (write-back): its latest, from its journal. */
+  private static ObjectInfo ownedVersion(WriteLease mine, String key) {
+    ObjectInfo info = mine.info();
+    if (info == null) {
+      throw S3Error.NO_SUCH_KEY.exception().with("Key", key);
+    }
+    return info;
   }
 
   /** This site committed {@code lease}'s version, which it started writing at {@code nanos}. */

@@ -274,6 +274,47 @@ class WriteBackIT {
     }
   }
 
+  /**
+   * The window after an owner's return in which the coordinator names it the owner again but it has
+   * not yet taken its journal back: a read there (its own, or one redirected to it) serves the
+   * journal's latest version, never the older one at the origin.
+   */
+  @Test
+  void aReturningOwnerServesItsJournalBeforeItHasTakenItBack() {
+    try (LocalCluster cluster = cluster("1h");
+        S3Client b = cluster.client(1)) {
+      String bucket;
+      try (S3Client a = cluster.client(0)) {
+        bucket = Data.bucket(a);
+        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("old"));
+        writeBack(cluster, bucket, "redirect");
+        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("first"));
+        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("latest"));
+      }
+      cluster.kill(0);
+      sleep(TTL.multipliedBy(2).toMillis()); // its session is over at the coordinator
+      assertThat(atOrigin(cluster.backdoor(), bucket, "k"))
+          .isEqualTo(Data.md5Hex("old".getBytes()));
+
+      // The reclaim takes effect at the coordinator; the returning site does not hear of it yet.
+      cluster.link(0).hold("Reclaim", true);
+      cluster.restart(0);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> cluster.link(0).heldCalls() > 0);
+      try (S3Client a = cluster.client(0)) {
+        assertThat(get(b, bucket, "k")).isEqualTo("latest"); // redirected to site 0
+        assertThat(get(a, bucket, "k")).isEqualTo("latest");
+      }
+      cluster.link(0).hold("Reclaim", false);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() ->
+              Data.md5Hex("latest".getBytes()).equals(atOrigin(cluster.backdoor(), bucket, "k")));
+      assertThat(cluster.site(0).journal().count()).isZero();
+    }
+  }
+
   @Test
   void aSiteDeclaredLostFallsBackToTheLastCleanVersionAndReportsTheKeys() {
     try (LocalCluster cluster = cluster("1h");

@@ -9,6 +9,7 @@ import io.grpc.ForwardingClientCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,7 +19,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * Cuts a site off from the coordinator, and counts its calls, by intercepting every gRPC call it
  * makes: while cut, new calls fail at once with UNAVAILABLE and calls in flight (the recall stream
- * among them) are cancelled, as if the network between them had gone. Thread-safe.
+ * among them) are cancelled, as if the network between them had gone. A method's replies can also
+ * be held back: the call reaches the coordinator and takes effect there, and the site hears of it
+ * only when they are let go (as if the reply were slow). Thread-safe; what is held is guarded by
+ * the partition's lock.
  */
 public final class Partition implements ClientInterceptor {
   private final Set<ClientCall<?, ?>> active = ConcurrentHashMap.newKeySet();
@@ -26,6 +30,15 @@ public final class Partition implements ClientInterceptor {
   private final Map<String, AtomicLong> byMethod = new ConcurrentHashMap<>();
   private final Set<String> refused = ConcurrentHashMap.newKeySet();
   private volatile boolean cut;
+
+  /** Methods whose replies are held back. Guarded by {@code this}. */
+  private final Set<String> holding = new java.util.HashSet<>();
+
+  /** Held replies (each call's in order), delivered when their method is let go. Guarded. */
+  private final ArrayDeque<Runnable> heldBack = new ArrayDeque<>();
+
+  /** Calls whose close (their whole reply) is held back now. Guarded by {@code this}. */
+  private int heldCalls;
 
   /** Cuts the link (and every call in flight), or heals it. */
   public void cut(boolean cut) {
@@ -44,6 +57,27 @@ public final class Partition implements ClientInterceptor {
     } else {
       refused.remove(method);
     }
+  }
+
+  /**
+   * Holds back the replies of one method (such as {@code Reclaim}), or lets go of them: those held
+   * are delivered now, in order, and later ones go through.
+   */
+  public synchronized void hold(String method, boolean hold) {
+    if (hold) {
+      holding.add(method);
+      return;
+    }
+    holding.remove(method);
+    while (!heldBack.isEmpty()) {
+      heldBack.poll().run();
+    }
+    heldCalls = 0;
+  }
+
+  /** How many calls have had their reply held back (and not yet let go). */
+  public synchronized int heldCalls() {
+    return heldCalls;
   }
 
   /** Calls started through this link (whether they got through or not). */
@@ -79,12 +113,50 @@ public final class Partition implements ClientInterceptor {
         }
         ClientCall<Q, R> self = this;
         active.add(self);
+        String name = method.getBareMethodName();
         super.start(
             new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+              /** This call's replies held back now (later ones wait behind them). Guarded. */
+              private int heldThis;
+
+              @Override
+              public void onHeaders(Metadata headers) {
+                deliver(() -> super.onHeaders(headers), false);
+              }
+
+              @Override
+              public void onMessage(R message) {
+                deliver(() -> super.onMessage(message), false);
+              }
+
               @Override
               public void onClose(Status status, Metadata trailers) {
                 active.remove(self);
-                super.onClose(status, trailers);
+                deliver(() -> super.onClose(status, trailers), true);
+              }
+
+              private void deliver(Runnable reply, boolean close) {
+                synchronized (Partition.this) {
+                  if (heldThis > 0 || holding.contains(name)) {
+                    heldThis++;
+                    // Let go on the executor the call delivers on (a blocking call's own thread
+                    // waits on it), not on the thread that lets go.
+                    java.util.concurrent.Executor on = options.getExecutor();
+                    heldBack.add(() -> {
+                      heldThis--;
+                      if (on == null) {
+                        reply.run();
+                      } else {
+                        on.execute(reply);
+                      }
+                    });
+                    if (close) {
+                      heldCalls++;
+                    }
+                    return;
+                  }
+                }
+                reply.run();
               }
             },
             headers);
