@@ -9,8 +9,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -285,31 +288,65 @@ public final class HotPathBench {
 
   // ---- miss ------------------------------------------------------------------------------------
 
-  /** Time to last byte of a 256 MiB cold read: through Leasehold vs from the origin directly. */
+  /**
+   * Time to last byte of a 256 MiB cold read: through Leasehold vs from the origin directly, each
+   * after one unmeasured cold read of another object (so both JVMs have compiled their paths, as a
+   * site that has run for a while has). Also the CPU each read costs: the site's process, and this
+   * one's (S3Proxy and the client). Before each read through the site, as much page cache as it
+   * will fill is written and freed ({@link #touchPageCache}): on this VM, memory freed for a few
+   * seconds goes back to the host, and the site's first writes into it would measure the host.
+   */
   void miss() throws Exception {
     try (Stage stage = new Stage("miss")) {
       Path file = stage.work.resolve("miss.bin");
       writeRandom(file, MISS, 2);
+      String warm = "miss-warm-up";
+      stage.originClient.putObject(b -> b.bucket(BUCKET).key(warm), RequestBody.fromFile(file));
+      client.get(stage.originUrl(warm));
+      client.get(stage.siteUrl(warm));
       double[] l = new double[RUNS];
       double[] d = new double[RUNS];
       double[] ratio = new double[RUNS];
       double[] first = new double[RUNS];
       double[] lastRange = new double[RUNS];
+      double[] siteCpu = new double[RUNS];
+      double[] harnessCpuVia = new double[RUNS];
+      double[] harnessCpuDirect = new double[RUNS];
+      double[] touch = new double[RUNS];
       for (int r = 0; r < RUNS; r++) {
         String key = "miss-" + r;
         stage.originClient.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromFile(file));
         URI direct = stage.originUrl(key);
         client.get(direct); // the origin's file in the page cache, as for the read through the site
+        double h0 = cpuSeconds(ProcessHandle.current());
         d[r] = client.get(direct).seconds();
+        double h1 = cpuSeconds(ProcessHandle.current());
+        touch[r] = touchPageCache(stage.work, 2 * MISS); // for the chunks the read will write
+        double h2 = cpuSeconds(ProcessHandle.current());
+        double s2 = stage.site.cpuSeconds();
         l[r] = client.get(stage.siteUrl(key)).seconds();
+        siteCpu[r] = stage.site.cpuSeconds() - s2;
+        harnessCpuVia[r] = cpuSeconds(ProcessHandle.current()) - h2;
+        harnessCpuDirect[r] = h1 - h0;
         ratio[r] = l[r] / d[r];
         long chunk = 4L << 20;
         first[r] = client.get(direct, "0-" + (chunk - 1)).seconds();
         lastRange[r] = client.get(direct, (MISS - chunk) + "-" + (MISS - 1)).seconds();
         System.out.printf(
             "  run %d: leasehold cold %.3f s  origin direct %.3f s  ratio %.2f"
-                + "  (origin: first 4 MiB range %.1f ms, last %.1f ms)%n",
-            r + 1, l[r], d[r], ratio[r], first[r] * 1e3, lastRange[r] * 1e3);
+                + "  (origin: first 4 MiB range %.1f ms, last %.1f ms)%n"
+                + "         CPU: via Leasehold site %.2f s + origin and client %.2f s;"
+                + " direct origin and client %.2f s; page cache touched at %s%n",
+            r + 1,
+            l[r],
+            d[r],
+            ratio[r],
+            first[r] * 1e3,
+            lastRange[r] * 1e3,
+            siteCpu[r],
+            harnessCpuVia[r],
+            harnessCpuDirect[r],
+            gbps(touch[r]));
       }
       double lm = median(l);
       double dm = median(d);
@@ -322,12 +359,31 @@ public final class HotPathBench {
           Target.atMost(1.15));
       row(
           "miss",
+          "CPU per cold read: site + origin + client, vs origin + client directly",
+          String.format(
+              "%.2f s (site %.2f s)", median(siteCpu) + median(harnessCpuVia), median(siteCpu)),
+          String.format("%.2f s", median(harnessCpuDirect)),
+          (median(siteCpu) + median(harnessCpuVia)) / median(harnessCpuDirect),
+          Target.NONE);
+      row(
+          "miss",
           "origin: GET of the last 4 MiB vs the first 4 MiB (range cost)",
           ms(median(lastRange) * 1e3),
           ms(median(first) * 1e3),
           median(lastRange) / median(first),
           Target.NONE);
     }
+  }
+
+  /** CPU time a process has used so far (user and system), in seconds. */
+  static double cpuSeconds(ProcessHandle process) {
+    return process
+            .info()
+            .totalCpuDuration()
+            .orElseThrow(
+                () -> new IllegalStateException("no CPU time for process " + process.pid()))
+            .toNanos()
+        / 1e9;
   }
 
   // ---- mixed -----------------------------------------------------------------------------------
@@ -497,6 +553,36 @@ public final class HotPathBench {
     byte[] b = new byte[size];
     new Random(seed).nextBytes(b);
     return b;
+  }
+
+  /**
+   * Writes and deletes {@code bytes} of a file in {@code dir}, so that the page cache written next
+   * reuses memory the guest holds: this VM hands free memory back to its host within seconds
+   * (virtio-balloon free page reporting), and the host backs a page again only at its next touch,
+   * which makes a write into fresh page cache 15 times slower than into memory just freed (dd of
+   * 512 MiB: 0.39-0.48 GB/s, then 6.7-7.8 GB/s, and slow again 10 s later). A machine in service
+   * reuses its page cache. Returns the speed of this write in bytes/s.
+   */
+  private static double touchPageCache(Path dir, long bytes) throws IOException {
+    Path file = dir.resolve("page-cache-touch.bin");
+    ByteBuffer block = ByteBuffer.allocateDirect(1 << 20);
+    long start = System.nanoTime();
+    try (FileChannel ch =
+        FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
+      for (long written = 0; written < bytes; written += block.capacity()) {
+        block.clear();
+        while (block.hasRemaining()) {
+          ch.write(block);
+        }
+      }
+    } finally {
+      Files.deleteIfExists(file);
+    }
+    return bytes / ((System.nanoTime() - start) / 1e9);
   }
 
   private static void writeRandom(Path file, long size, long seed) throws IOException {

@@ -79,6 +79,11 @@ final class SiteProcess implements AutoCloseable {
     return process.pid();
   }
 
+  /** CPU time the site's process has used so far (user and system), in seconds. */
+  double cpuSeconds() {
+    return HotPathBench.cpuSeconds(process.toHandle());
+  }
+
   private void awaitReady() throws IOException, InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     URI ready = URI.create("http://127.0.0.1:" + adminPort + "/health/ready");
