@@ -27,6 +27,13 @@ public final class LeaseUnavailableException extends RuntimeException {
     this.reason = reason;
   }
 
+  /** The site is past its session's deadline. */
+  public static LeaseUnavailableException noSession() {
+    return new LeaseUnavailableException(
+        Reason.NO_SESSION,
+        "This site has no valid session with the coordinator (past its lease deadline).");
+  }
+
   public Reason reason() {
     return reason;
   }

@@ -128,6 +128,13 @@ public final class Leases implements AutoCloseable {
       Caffeine.newBuilder().expireAfterWrite(Duration.ofMinutes(5)).build();
 
   private final AtomicLong recalls = new AtomicLong();
+
+  /**
+   * The recall sequence when the latest reclaim was asked: an element whose lease ended here after
+   * that is not adopted from its answer. Written by {@link #registered} only.
+   */
+  private volatile long reclaimAsked;
+
   private final AtomicLong grants = new AtomicLong();
   private final LongAdder readGrants = new LongAdder();
   private final LongAdder writeGrants = new LongAdder();
@@ -534,7 +541,7 @@ public final class Leases implements AutoCloseable {
       // the journal, a write of unknown outcome).
       if (!siteSession.valid(lease.session())) {
         ended(k, lease);
-        throw noSession();
+        throw LeaseUnavailableException.noSession();
       }
       WriteLease next = lease.dirtied(lease.version(), stored, journalSeq, previousKnown, previous);
       owned.put(k, next);
@@ -708,9 +715,17 @@ public final class Leases implements AutoCloseable {
     }
     try {
       WriteLease now = owned.get(k);
-      if (now == null || now.session() != base.session() || now.journalSeq() < base.journalSeq()) {
-        owned.put(k, base);
+      if (now != null && now.session() == base.session()) {
+        return; // a read or write adopted it first: what it holds since (writes, a flush) is newer
       }
+      Long left = recalled.getIfPresent(k);
+      if (now == null && left != null && left > reclaimAsked) {
+        // It was handed over (or its lease otherwise ended here) after the reclaim was asked:
+        // the reclaim's answer is out of date, and the element is no longer this site's.
+        LOG.info("not adopting {}/{}: it left this site during the reclaim", k.bucket(), k.key());
+        return;
+      }
+      owned.put(k, base);
     } finally {
       writing.unlock(k);
     }
@@ -807,6 +822,7 @@ public final class Leases implements AutoCloseable {
         siteSession.current() == session && siteSession.valid(session);
         attempt++) {
       try {
+        reclaimAsked = recalls.get();
         ReclaimReply reply =
             link.call(
                 s -> s.reclaim(ReclaimRequest.newBuilder().setSession(session).build()),
@@ -1061,7 +1077,7 @@ public final class Leases implements AutoCloseable {
     }
     if (outcome == Outcome.NO_SESSION) {
       siteSession.gone(session);
-      throw noSession();
+      throw LeaseUnavailableException.noSession();
     }
     if (outcome == Outcome.BUSY) {
       throw busy(bucket, key);
@@ -1123,15 +1139,9 @@ public final class Leases implements AutoCloseable {
   private long session() {
     long session = siteSession.current();
     if (!siteSession.valid(session)) {
-      throw noSession();
+      throw LeaseUnavailableException.noSession();
     }
     return session;
-  }
-
-  private static LeaseUnavailableException noSession() {
-    return new LeaseUnavailableException(
-        LeaseUnavailableException.Reason.NO_SESSION,
-        "This site has no valid session with the coordinator (past its lease deadline).");
   }
 
   // ---- releases

@@ -192,6 +192,7 @@ final class SiteSession {
               Math.max(200, TimeUnit.NANOSECONDS.toMillis(renewEveryNanos)),
               Math.max(200, TimeUnit.NANOSECONDS.toMillis(renewEveryNanos)));
       answered();
+      noteLapse(session); // before the renewal moves the deadline: it may have passed meanwhile
       if (reply.getOutcome() == Outcome.OK) {
         overlayBuckets = Set.copyOf(reply.getOverlayBucketsList());
         clock.renewed(session, sent);
@@ -206,7 +207,17 @@ final class SiteSession {
     } catch (LeaseUnavailableException e) {
       coordinatorAnswered = false;
       LOG.debug("renewing session {}: {}", session, e.getMessage());
+      noteLapse(session);
     }
+    if (!closed) {
+      // Renew again ttl/3 after this attempt began, or at once if it took longer than that.
+      long next = Math.max(0, renewEveryNanos - (clock.now() - sent));
+      later(this::renew, next);
+    }
+  }
+
+  /** Logs, once, that {@code session} is past its deadline (timer thread only). */
+  private void noteLapse(long session) {
     if (lapsedSession != session && !clock.valid(session) && clock.session() == session) {
       lapsedSession = session;
       LOG.warn(
@@ -214,11 +225,6 @@ final class SiteSession {
               + " in time); requests that need a lease get 503 until it does",
           settings.site(),
           session);
-    }
-    if (!closed) {
-      // Renew again ttl/3 after this attempt began, or at once if it took longer than that.
-      long next = Math.max(0, renewEveryNanos - (clock.now() - sent));
-      later(this::renew, next);
     }
   }
 

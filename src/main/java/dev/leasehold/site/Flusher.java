@@ -173,9 +173,7 @@ final class Flusher implements OwnerEvents, AutoCloseable {
   @Override
   public WriteLease adopt(WriteLease l) {
     JournalEntry latest = journal.latest(l.bucket(), l.key());
-    // Adopted outside a reclaim (a read came first): nothing else schedules its flush, and its
-    // entries have waited already, so it flushes at once, as a reclaim's do.
-    schedule(new Key(l.bucket(), l.key()), 0, FIRST_BACKOFF_MILLIS);
+    dirtied(l.bucket(), l.key()); // adopted outside a reclaim: nothing else schedules its flush
     return latest == null || latest.seq() <= l.journalSeq()
         ? l
         : l.withLatest(latest.info(), latest.seq());

@@ -90,6 +90,11 @@ final class LeaseVersionCheck {
         if (mine != null) {
           return ownedVersion(mine, key);
         }
+        if (!leases.valid()) {
+          // The session lapsed since the answer (an owned element then reads as not owned): the
+          // origin may be behind this site's journal, so nothing is served.
+          throw LeaseUnavailableException.noSession();
+        }
       }
       long now = nanoTime.getAsLong();
       if (recheck || !lease.known() || !seenLately(k, lease, now)) {

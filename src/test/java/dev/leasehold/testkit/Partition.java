@@ -9,7 +9,8 @@ import io.grpc.ForwardingClientCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
-import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,11 +32,11 @@ public final class Partition implements ClientInterceptor {
   private final Set<String> refused = ConcurrentHashMap.newKeySet();
   private volatile boolean cut;
 
-  /** Methods whose replies are held back. Guarded by {@code this}. */
-  private final Set<String> holding = new java.util.HashSet<>();
-
-  /** Held replies (each call's in order), delivered when their method is let go. Guarded. */
-  private final ArrayDeque<Runnable> heldBack = new ArrayDeque<>();
+  /**
+   * Replies held back, by the method whose replies are held (each call's in order); a method is a
+   * key for as long as it is held. Guarded by {@code this}.
+   */
+  private final Map<String, List<Runnable>> holding = new java.util.HashMap<>();
 
   /** Calls whose close (their whole reply) is held back now. Guarded by {@code this}. */
   private int heldCalls;
@@ -63,19 +64,21 @@ public final class Partition implements ClientInterceptor {
    * Holds back the replies of one method (such as {@code Reclaim}), or lets go of them: those held
    * are delivered now, in order, and later ones go through.
    */
-  public synchronized void hold(String method, boolean hold) {
-    if (hold) {
-      holding.add(method);
-      return;
+  public void hold(String method, boolean hold) {
+    List<Runnable> release;
+    synchronized (this) {
+      if (hold) {
+        holding.putIfAbsent(method, new ArrayList<>());
+        return;
+      }
+      release = holding.remove(method);
     }
-    holding.remove(method);
-    while (!heldBack.isEmpty()) {
-      heldBack.poll().run();
+    if (release != null) {
+      release.forEach(Runnable::run);
     }
-    heldCalls = 0;
   }
 
-  /** How many calls have had their reply held back (and not yet let go). */
+  /** How many calls have had their whole reply held back (let go or not). */
   public synchronized int heldCalls() {
     return heldCalls;
   }
@@ -116,8 +119,8 @@ public final class Partition implements ClientInterceptor {
         String name = method.getBareMethodName();
         super.start(
             new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
-              /** This call's replies held back now (later ones wait behind them). Guarded. */
-              private int heldThis;
+              /** This call's replies held back, in order (later ones wait behind). Guarded. */
+              private final java.util.ArrayDeque<Runnable> heldThis = new java.util.ArrayDeque<>();
 
               @Override
               public void onHeaders(Metadata headers) {
@@ -137,26 +140,44 @@ public final class Partition implements ClientInterceptor {
 
               private void deliver(Runnable reply, boolean close) {
                 synchronized (Partition.this) {
-                  if (heldThis > 0 || holding.contains(name)) {
-                    heldThis++;
-                    // Let go on the executor the call delivers on (a blocking call's own thread
-                    // waits on it), not on the thread that lets go.
-                    java.util.concurrent.Executor on = options.getExecutor();
-                    heldBack.add(() -> {
-                      heldThis--;
-                      if (on == null) {
-                        reply.run();
-                      } else {
-                        on.execute(reply);
-                      }
-                    });
+                  List<Runnable> held = holding.get(name);
+                  if (held != null || !heldThis.isEmpty()) {
                     if (close) {
                       heldCalls++;
+                    }
+                    heldThis.add(reply);
+                    if (heldThis.size() == 1 && held != null) {
+                      held.add(this::letGo);
                     }
                     return;
                   }
                 }
                 reply.run();
+              }
+
+              /**
+               * Delivers this call's held replies, in order (under the lock, so none overtakes).
+               */
+              private void letGo() {
+                synchronized (Partition.this) {
+                  Runnable next;
+                  while ((next = heldThis.poll()) != null) {
+                    send(next);
+                  }
+                }
+              }
+
+              /**
+               * On the executor the call delivers on (a blocking call's own thread waits on it),
+               * not on the thread that lets go.
+               */
+              private void send(Runnable reply) {
+                java.util.concurrent.Executor on = options.getExecutor();
+                if (on == null) {
+                  reply.run();
+                } else {
+                  on.execute(reply);
+                }
               }
             },
             headers);
