@@ -135,6 +135,9 @@ public final class Leases implements AutoCloseable {
    */
   private volatile long reclaimAsked;
 
+  /** The session whose reclaim has been taken (its journal adopted). Written by registered. */
+  private volatile long reclaimedSession;
+
   private final AtomicLong grants = new AtomicLong();
   private final LongAdder readGrants = new LongAdder();
   private final LongAdder writeGrants = new LongAdder();
@@ -666,6 +669,15 @@ public final class Leases implements AutoCloseable {
     lease.close();
   }
 
+  /**
+   * Whether this site's current session has taken back what it owned dirty (its reclaim answered
+   * and its journal adopted): until then, what it owns is not yet all known here.
+   */
+  public boolean reclaimed() {
+    long session = siteSession.current();
+    return session != 0 && reclaimedSession == session;
+  }
+
   /** The owned keys under a prefix (those written under a prefix lease, and others). */
   public List<WriteLease> ownedUnder(String bucket, String prefix) {
     List<WriteLease> out = new ArrayList<>();
@@ -869,6 +881,7 @@ public final class Leases implements AutoCloseable {
         for (PrefixLease p : taken) {
           prefixes.put(new Key(p.bucket(), p.prefix()), p);
         }
+        reclaimedSession = session;
         return;
       } catch (LeaseUnavailableException e) {
         LOG.debug("reclaiming dirty elements: {}", e.getMessage());

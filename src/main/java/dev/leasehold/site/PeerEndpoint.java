@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.lease.WriteLease;
@@ -49,6 +50,14 @@ public final class PeerEndpoint implements HttpHandler {
    * version is in its journal (written under an element's grant or a prefix lease).
    */
   static List<Unflushed> unflushed(Leases leases, String bucket, String prefix) {
+    if (!leases.reclaimed()) {
+      // Back from a restart, it has not yet taken its journal back: its dirty keys are unknown.
+      throw S3Error.SERVICE_UNAVAILABLE.exception(
+          "Site "
+              + leases.site()
+              + ", which holds unflushed writes under this prefix, is taking them back after a"
+              + " restart; the listing is unavailable until it has.");
+    }
     List<Unflushed> out = new ArrayList<>();
     for (WriteLease l : leases.ownedUnder(bucket, prefix)) {
       if (l.dirty()) {
@@ -90,8 +99,21 @@ public final class PeerEndpoint implements HttpHandler {
   private void unflushed(HttpExchange ex, JsonNode q) throws IOException {
     String bucket = q.get("bucket").asText();
     String prefix = q.get("prefix").asText();
+    List<Unflushed> held;
+    try {
+      held = unflushed(leases, bucket, prefix);
+    } catch (S3Exception e) {
+      answer(
+          ex,
+          PeerCodec.JSON
+              .createObjectNode()
+              .put("error", e.error().code())
+              .put("message", String.valueOf(e.getMessage())),
+          -1);
+      return;
+    }
     com.fasterxml.jackson.databind.node.ArrayNode keys = PeerCodec.JSON.createArrayNode();
-    for (Unflushed u : unflushed(leases, bucket, prefix)) {
+    for (Unflushed u : held) {
       ObjectNode n = keys.addObject().put("key", u.key());
       if (u.info() != null) {
         n.set("info", ObjectInfoJson.write(u.info()));

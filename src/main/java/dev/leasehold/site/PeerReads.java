@@ -2,6 +2,7 @@ package dev.leasehold.site;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.leasehold.error.S3Error;
+import dev.leasehold.error.S3Exception;
 import dev.leasehold.lease.DirtyOwner;
 import dev.leasehold.lease.OwnerElsewhereException;
 import dev.leasehold.object.ObjectInfo;
@@ -61,8 +62,7 @@ final class PeerReads {
     boolean relay = false;
     try {
       if (reply.has("error")) {
-        S3Error error = S3Error.ofCode(reply.get("error").asText()).orElse(S3Error.INTERNAL_ERROR);
-        throw error.exception(reply.path("message").asText(error.message()));
+        throw remoteError(reply);
       }
       if (reply.has("notModified")) {
         throw new NotModifiedException(ObjectInfoJson.read(reply.get("notModified")));
@@ -84,6 +84,12 @@ final class PeerReads {
     }
   }
 
+  /** The S3 error another site answered a peer call with. */
+  private static S3Exception remoteError(JsonNode reply) {
+    S3Error error = S3Error.ofCode(reply.get("error").asText()).orElse(S3Error.INTERNAL_ERROR);
+    return error.exception(reply.path("message").asText(error.message()));
+  }
+
   /** What another site holds unflushed under a prefix ({@link PeerEndpoint#unflushed}). */
   List<Unflushed> unflushed(DirtyOwner owner, String bucket, String prefix) {
     String request =
@@ -91,6 +97,11 @@ final class PeerReads {
     try {
       PeerClient.Response response =
           client.call(owner.address(), secret.get(), "unflushed", PeerCodec.encode(request), null);
+      JsonNode reply = PeerCodec.decode(response.reply());
+      if (reply.has("error")) {
+        response.body().close();
+        throw remoteError(reply);
+      }
       JsonNode keys;
       try (InputStream in = response.body()) {
         keys = PeerCodec.JSON.readTree(in);

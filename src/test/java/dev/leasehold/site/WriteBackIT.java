@@ -305,6 +305,10 @@ class WriteBackIT {
       try (S3Client a = cluster.client(0)) {
         assertThat(get(b, bucket, "k")).isEqualTo("latest"); // redirected to site 0
         assertThat(get(a, bucket, "k")).isEqualTo("latest");
+        // A LIST cannot know yet which keys site 0 holds dirty: unavailable, not the origin's.
+        var listing = sdkFailure(() -> b.listObjectsV2(l -> l.bucket(bucket)));
+        assertThat(listing.statusCode()).isEqualTo(503);
+        assertThat(listing.getMessage()).contains("site-0", "taking them back");
       }
       cluster.link(0).hold("Reclaim", false);
       // The reclaim's answer (older than what the reads adopted) is taken: it adopts the probe,
@@ -316,6 +320,10 @@ class WriteBackIT {
         assertThat(get(a, bucket, "k")).isEqualTo("latest");
         assertThat(get(b, bucket, "k")).isEqualTo("latest");
       }
+      assertThat(b.listObjectsV2(l -> l.bucket(bucket)).contents())
+          .filteredOn(o -> o.key().equals("k"))
+          .extracting(S3Object::eTag)
+          .containsExactly("\"" + Data.md5Hex("latest".getBytes()) + "\"");
       // A read elsewhere under the recall policy: the owner flushes the latest and hands over.
       cluster.site(0).leases().setWriteMode(bucket, true, "recall");
       Awaitility.await()
