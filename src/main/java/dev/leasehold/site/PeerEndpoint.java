@@ -103,13 +103,7 @@ public final class PeerEndpoint implements HttpHandler {
     try {
       held = unflushed(leases, bucket, prefix);
     } catch (S3Exception e) {
-      answer(
-          ex,
-          PeerCodec.JSON
-              .createObjectNode()
-              .put("error", e.error().code())
-              .put("message", String.valueOf(e.getMessage())),
-          -1);
+      answer(ex, error(PeerCodec.JSON.createObjectNode(), e), -1);
       return;
     }
     com.fasterxml.jackson.databind.node.ArrayNode keys = PeerCodec.JSON.createArrayNode();
@@ -126,6 +120,11 @@ public final class PeerEndpoint implements HttpHandler {
     }
   }
 
+  /** A peer call's S3 error, as {@link PeerReads} reads it back. */
+  private static ObjectNode error(ObjectNode reply, S3Exception e) {
+    return reply.put("error", e.error().code()).put("message", String.valueOf(e.getMessage()));
+  }
+
   private void read(HttpExchange ex, JsonNode q) throws IOException {
     GetRequest request = PeerCodec.getRequest(q);
     boolean body = q.path("body").asBoolean(true);
@@ -139,8 +138,7 @@ public final class PeerEndpoint implements HttpHandler {
       answer(ex, reply, -1);
       return;
     } catch (S3Exception e) {
-      reply.put("error", e.error().code()).put("message", String.valueOf(e.getMessage()));
-      answer(ex, reply, -1);
+      answer(ex, error(reply, e), -1);
       return;
     }
     reply.set("info", ObjectInfoJson.write(read.info()));

@@ -244,20 +244,31 @@ class WriteBackIT {
     }
   }
 
+  /**
+   * A new bucket whose key {@code k} is "old" at the origin and, after it, {@code puts} at site 0
+   * in write-back (with {@code policy}), unflushed; then site 0 is killed (its journal stays on
+   * disk). Returns the bucket.
+   */
+  private static String killedWithUnflushed(LocalCluster cluster, String policy, String... puts) {
+    String bucket;
+    try (S3Client a = cluster.client(0)) {
+      bucket = Data.bucket(a);
+      a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("old"));
+      writeBack(cluster, bucket, policy);
+      for (String value : puts) {
+        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString(value));
+      }
+    }
+    cluster.kill(0);
+    assertThat(atOrigin(cluster.backdoor(), bucket, "k")).isEqualTo(Data.md5Hex("old".getBytes()));
+    return bucket;
+  }
+
   @Test
   void theOwnerDownMakesItsElementsUnavailableUntilItReturnsAndFlushes() {
     try (LocalCluster cluster = cluster("1h");
         S3Client b = cluster.client(1)) {
-      String bucket;
-      try (S3Client a = cluster.client(0)) {
-        bucket = Data.bucket(a);
-        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("old"));
-        writeBack(cluster, bucket);
-        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("new"));
-      }
-      cluster.kill(0); // its journal stays on disk; nothing was flushed
-      assertThat(atOrigin(cluster.backdoor(), bucket, "k"))
-          .isEqualTo(Data.md5Hex("old".getBytes()));
+      String bucket = killedWithUnflushed(cluster, "recall", "new");
       assertThat(sdkFailure(() -> get(b, bucket, "k")).statusCode()).isEqualTo(503);
       // Past the owner's session: still 503 (owner down), never the old version.
       sleep(TTL.multipliedBy(2).toMillis());
@@ -283,18 +294,8 @@ class WriteBackIT {
   void aReturningOwnerServesItsJournalBeforeItHasTakenItBack() {
     try (LocalCluster cluster = cluster("1h");
         S3Client b = cluster.client(1)) {
-      String bucket;
-      try (S3Client a = cluster.client(0)) {
-        bucket = Data.bucket(a);
-        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("old"));
-        writeBack(cluster, bucket, "redirect");
-        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("first"));
-        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("latest"));
-      }
-      cluster.kill(0);
+      String bucket = killedWithUnflushed(cluster, "redirect", "first", "latest");
       sleep(TTL.multipliedBy(2).toMillis()); // its session is over at the coordinator
-      assertThat(atOrigin(cluster.backdoor(), bucket, "k"))
-          .isEqualTo(Data.md5Hex("old".getBytes()));
 
       // The reclaim takes effect at the coordinator; the returning site does not hear of it yet.
       cluster.link(0).hold("Reclaim", true);
