@@ -288,91 +288,198 @@ public final class HotPathBench {
 
   // ---- miss ------------------------------------------------------------------------------------
 
-  /** Cold reads of other objects through each path before the measured ones. */
+  /** Cold reads of other 256 MiB objects through each path before the measured ones. */
   private static final int MISS_WARM_UPS = 3;
 
   /**
-   * Time to last byte of a 256 MiB cold read: through Leasehold vs from the origin directly, each
-   * after {@link #MISS_WARM_UPS} unmeasured cold reads of other objects (so both JVMs have compiled
-   * their paths, as a site that has run for a while has: after one, perf still found a fifth of the
-   * site's CPU in its JIT compilers). Also the CPU each read costs: the site's process, and this
-   * one's (S3Proxy and the client). Before each read through the site, as much page cache as it
-   * will fill is written and freed ({@link #touchPageCache}): on this VM, memory freed for a few
-   * seconds goes back to the host, and the site's first writes into it would measure the host.
+   * Cold reads of 1 MiB objects after those: the code each cold read runs once (the lease's grant,
+   * the HEAD at the origin, the first chunk's load) is compiled only after a few hundred; after
+   * three, a cold read's lease grant took 20-35 ms, after 300 9-11 ms.
+   */
+  private static final int MISS_SMALL_WARM_UPS = 300;
+
+  /** One read, and the CPU it cost the proxy (if any) and this process. */
+  private record ColdRead(StreamClient.Download download, double proxyCpu, double harnessCpu) {
+    double seconds() {
+      return download.seconds();
+    }
+
+    double cpu() {
+      return proxyCpu + harnessCpu;
+    }
+
+    double headerMs() {
+      return download.headerNanos() / 1e6;
+    }
+
+    double bodyMs() {
+      return (download.nanos() - download.headerNanos()) / 1e6;
+    }
+
+    /** Time to the end of the headers, and the longest wait within the body, in ms. */
+    String waits() {
+      return String.format(
+          "headers %.1f ms, longest stall %.1f ms", headerMs(), download.longestGapNanos() / 1e6);
+    }
+  }
+
+  /** One unmeasured cold read of {@code key} through each path. */
+  private void coldReads(Stage stage, URI nginxEndpoint, String key) throws IOException {
+    client.get(stage.originUrl(key));
+    client.get(stage.siteUrl(key));
+    client.get(presign(nginxEndpoint, originKeys(), key));
+  }
+
+  /** Reads {@code url} whole; {@code proxyCpu} is the CPU time of the process in between. */
+  private ColdRead coldRead(URI url, java.util.function.DoubleSupplier proxyCpu)
+      throws IOException {
+    double p = proxyCpu.getAsDouble();
+    double h = cpuSeconds(ProcessHandle.current());
+    StreamClient.Download download = client.get(url);
+    return new ColdRead(
+        download, proxyCpu.getAsDouble() - p, cpuSeconds(ProcessHandle.current()) - h);
+  }
+
+  /**
+   * Time to last byte of a 256 MiB cold read: through Leasehold, from the origin directly, and
+   * through nginx proxy_cache in front of the same origin (what a user would run instead, on the
+   * same cores), each after unmeasured cold reads of other objects ({@link #MISS_WARM_UPS} large,
+   * {@link #MISS_SMALL_WARM_UPS} small), so that both JVMs have compiled their paths, as a site
+   * that has run for a while has (after one, perf still found a fifth of the site's CPU in its JIT
+   * compilers). Also the time to the end of the headers and the longest stall within the body, and
+   * the CPU each read costs: the proxy's processes, and this one's (S3Proxy and the client). Before
+   * each read through a proxy, as much page cache as it will fill is written and freed ({@link
+   * #touchPageCache}): on this VM, memory freed for a few seconds goes back to the host, and the
+   * first writes into it would measure the host. With {@code -Dbench.profile=cpu}, async-profiler
+   * samples the site during its measured reads ({@link SiteProfiler}).
    */
   void miss() throws Exception {
-    try (Stage stage = new Stage("miss")) {
+    try (Stage stage = new Stage("miss");
+        Tools.Nginx nginx =
+            new Tools.Nginx(stage.work.resolve("nginx"), stage.origin.endpoint().getPort())) {
+      SiteProfiler profiler = SiteProfiler.of(stage.site, stage.work);
+      URI nginxEndpoint = URI.create("http://127.0.0.1:" + nginx.cachePort);
       Path file = stage.work.resolve("miss.bin");
       writeRandom(file, MISS, 2);
       for (int w = 0; w < MISS_WARM_UPS; w++) {
         String warm = "miss-warm-up-" + w;
         stage.originClient.putObject(b -> b.bucket(BUCKET).key(warm), RequestBody.fromFile(file));
-        client.get(stage.originUrl(warm));
-        client.get(stage.siteUrl(warm));
+        coldReads(stage, nginxEndpoint, warm);
       }
-      double[] l = new double[RUNS];
-      double[] d = new double[RUNS];
-      double[] ratio = new double[RUNS];
+      byte[] small = random(1 << 20, 3);
+      for (int w = 0; w < MISS_SMALL_WARM_UPS; w++) {
+        String warm = "miss-warm-up-small-" + w;
+        stage.originClient.putObject(b -> b.bucket(BUCKET).key(warm), RequestBody.fromBytes(small));
+        coldReads(stage, nginxEndpoint, warm);
+      }
+      List<ColdRead> direct = new ArrayList<>();
+      List<ColdRead> site = new ArrayList<>();
+      List<ColdRead> proxy = new ArrayList<>();
       double[] first = new double[RUNS];
       double[] lastRange = new double[RUNS];
-      double[] siteCpu = new double[RUNS];
-      double[] harnessCpuVia = new double[RUNS];
-      double[] harnessCpuDirect = new double[RUNS];
-      double[] touch = new double[RUNS];
       for (int r = 0; r < RUNS; r++) {
         String key = "miss-" + r;
         stage.originClient.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromFile(file));
-        URI direct = stage.originUrl(key);
-        client.get(direct); // the origin's file in the page cache, as for the read through the site
-        double h0 = cpuSeconds(ProcessHandle.current());
-        d[r] = client.get(direct).seconds();
-        double h1 = cpuSeconds(ProcessHandle.current());
-        touch[r] = touchPageCache(stage.work, 2 * MISS); // for the chunks the read will write
-        double h2 = cpuSeconds(ProcessHandle.current());
-        double s2 = stage.site.cpuSeconds();
-        l[r] = client.get(stage.siteUrl(key)).seconds();
-        siteCpu[r] = stage.site.cpuSeconds() - s2;
-        harnessCpuVia[r] = cpuSeconds(ProcessHandle.current()) - h2;
-        harnessCpuDirect[r] = h1 - h0;
-        ratio[r] = l[r] / d[r];
+        URI origin = stage.originUrl(key);
+        client.get(origin); // the origin's file in the page cache, as for the reads through proxies
+        direct.add(coldRead(origin, () -> 0));
+        double touch = touchPageCache(stage.work, 2 * MISS); // for the chunks the read will write
+        if (profiler != null) {
+          profiler.resume();
+        }
+        site.add(coldRead(stage.siteUrl(key), stage.site::cpuSeconds));
+        if (profiler != null) {
+          profiler.pause();
+        }
+        touchPageCache(stage.work, 2 * MISS);
+        proxy.add(coldRead(presign(nginxEndpoint, originKeys(), key), nginx::cpuSeconds));
         long chunk = 4L << 20;
-        first[r] = client.get(direct, "0-" + (chunk - 1)).seconds();
-        lastRange[r] = client.get(direct, (MISS - chunk) + "-" + (MISS - 1)).seconds();
+        first[r] = client.get(origin, "0-" + (chunk - 1)).seconds();
+        lastRange[r] = client.get(origin, (MISS - chunk) + "-" + (MISS - 1)).seconds();
+        ColdRead d = direct.get(r);
+        ColdRead l = site.get(r);
+        ColdRead n = proxy.get(r);
         System.out.printf(
             "  run %d: leasehold cold %.3f s  origin direct %.3f s  ratio %.2f"
-                + "  (origin: first 4 MiB range %.1f ms, last %.1f ms)%n"
+                + "  nginx proxy_cache cold %.3f s  ratio %.2f%n"
                 + "         CPU: via Leasehold site %.2f s + origin and client %.2f s;"
-                + " direct origin and client %.2f s; page cache touched at %s%n",
+                + " via nginx %.2f s + %.2f s; direct origin and client %.2f s%n"
+                + "         Leasehold: %s; nginx: %s; direct: %s%n"
+                + "         origin: first 4 MiB range %.1f ms, last %.1f ms;"
+                + " page cache touched at %s%n",
             r + 1,
-            l[r],
-            d[r],
-            ratio[r],
+            l.seconds(),
+            d.seconds(),
+            l.seconds() / d.seconds(),
+            n.seconds(),
+            n.seconds() / d.seconds(),
+            l.proxyCpu(),
+            l.harnessCpu(),
+            n.proxyCpu(),
+            n.harnessCpu(),
+            d.harnessCpu(),
+            l.waits(),
+            n.waits(),
+            d.waits(),
             first[r] * 1e3,
             lastRange[r] * 1e3,
-            siteCpu[r],
-            harnessCpuVia[r],
-            harnessCpuDirect[r],
-            gbps(touch[r]));
+            gbps(touch));
       }
-      double lm = median(l);
-      double dm = median(d);
-      double[] via = new double[RUNS];
-      for (int r = 0; r < RUNS; r++) {
-        via[r] = siteCpu[r] + harnessCpuVia[r];
-      }
+      double lm = median(site, ColdRead::seconds);
+      double dm = median(direct, ColdRead::seconds);
+      double nm = median(proxy, ColdRead::seconds);
       row(
           "miss",
           "256 MiB cold read, time to last byte, vs the origin directly",
           String.format("%.3f s (%s)", lm, gbps(MISS / lm)),
           String.format("%.3f s (%s)", dm, gbps(MISS / dm)),
-          median(ratio),
+          medianRatio(site, direct, ColdRead::seconds),
           Target.atMost(1.15));
       row(
           "miss",
+          "256 MiB cold read, time to last byte, vs nginx proxy_cache cold",
+          String.format("%.3f s", lm),
+          String.format(
+              "%.3f s (%.2f× the origin directly)",
+              nm, medianRatio(proxy, direct, ColdRead::seconds)),
+          medianRatio(site, proxy, ColdRead::seconds),
+          Target.NONE);
+      row(
+          "miss",
+          "time to the end of the headers (site: lease grant, HEAD, first chunk), vs directly",
+          ms(median(site, ColdRead::headerMs)),
+          ms(median(direct, ColdRead::headerMs))
+              + ", nginx "
+              + ms(median(proxy, ColdRead::headerMs)),
+          medianRatio(site, direct, ColdRead::headerMs),
+          Target.NONE);
+      row(
+          "miss",
+          "the body alone (end of the headers to last byte), vs nginx proxy_cache cold",
+          ms(median(site, ColdRead::bodyMs)),
+          ms(median(proxy, ColdRead::bodyMs))
+              + ", directly "
+              + ms(median(direct, ColdRead::bodyMs)),
+          medianRatio(site, proxy, ColdRead::bodyMs),
+          Target.NONE);
+      double dc = median(direct, ColdRead::cpu);
+      row(
+          "miss",
           "CPU per cold read: site + origin + client, vs origin + client directly",
-          String.format("%.2f s (site %.2f s)", median(via), median(siteCpu)),
-          String.format("%.2f s", median(harnessCpuDirect)),
-          median(via) / median(harnessCpuDirect),
+          String.format(
+              "%.2f s (site %.2f s)",
+              median(site, ColdRead::cpu), median(site, ColdRead::proxyCpu)),
+          String.format("%.2f s", dc),
+          median(site, ColdRead::cpu) / dc,
+          Target.NONE);
+      row(
+          "miss",
+          "CPU per cold read: site + origin + client, vs nginx + origin + client",
+          String.format("%.2f s", median(site, ColdRead::cpu)),
+          String.format(
+              "%.2f s (nginx %.2f s)",
+              median(proxy, ColdRead::cpu), median(proxy, ColdRead::proxyCpu)),
+          median(site, ColdRead::cpu) / median(proxy, ColdRead::cpu),
           Target.NONE);
       row(
           "miss",
@@ -381,7 +488,20 @@ public final class HotPathBench {
           ms(median(first) * 1e3),
           median(lastRange) / median(first),
           Target.NONE);
+      if (profiler != null) {
+        profiler.write(root.resolve("profile-miss"));
+      }
     }
+  }
+
+  /** The median over runs of one figure's ratio, run by run (each run's reads side by side). */
+  private static <T> double medianRatio(
+      List<T> a, List<T> b, java.util.function.ToDoubleFunction<T> figure) {
+    double[] ratios = new double[a.size()];
+    for (int i = 0; i < ratios.length; i++) {
+      ratios[i] = figure.applyAsDouble(a.get(i)) / figure.applyAsDouble(b.get(i));
+    }
+    return median(ratios);
   }
 
   /** CPU time a process has used so far (user and system), in seconds. */
@@ -570,7 +690,9 @@ public final class HotPathBench {
    * (virtio-balloon free page reporting), and the host backs a page again only at its next touch,
    * which makes a write into fresh page cache 15 times slower than into memory just freed (dd of
    * 512 MiB: 0.39-0.48 GB/s, then 6.7-7.8 GB/s, and slow again 10 s later). A machine in service
-   * reuses its page cache. Returns the speed of this write in bytes/s.
+   * reuses its page cache. (A file in {@code /dev/shm} does not do: the page cache written after it
+   * was as slow as without it, for Leasehold and nginx alike.) Returns the speed of this write in
+   * bytes/s.
    */
   private static double touchPageCache(Path dir, long bytes) throws IOException {
     Path file = dir.resolve("page-cache-touch.bin");

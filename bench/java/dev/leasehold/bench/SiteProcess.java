@@ -57,6 +57,9 @@ final class SiteProcess implements AutoCloseable {
     if (jvm != null && !jvm.isBlank()) {
       command.addAll(1, List.of(jvm.trim().split("\\s+")));
     }
+    if (SiteProfiler.EVENT != null) {
+      command.add(1, "-XX:+EnableDynamicAgentLoading"); // the bench attaches async-profiler
+    }
     ProcessBuilder builder =
         new ProcessBuilder(command)
             .redirectErrorStream(true)

@@ -19,8 +19,11 @@ final class StreamClient {
 
   private final ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
 
-  /** A finished download: the bytes of body read and the time to its last byte. */
-  record Download(long bytes, long nanos) {
+  /**
+   * A finished download: the bytes of body read, the time to its last byte and to the end of its
+   * headers, and the longest wait for bytes within its body (where a stream stalled).
+   */
+  record Download(long bytes, long nanos, long headerNanos, long longestGapNanos) {
     double bytesPerSecond() {
       return bytes / (nanos / 1e9);
     }
@@ -70,17 +73,23 @@ final class StreamClient {
       if (!headers.startsWith(range == null ? "HTTP/1.1 200" : "HTTP/1.1 206")) {
         throw new IOException("GET " + url.getPath() + ": " + head);
       }
+      long headerEnd = System.nanoTime();
       long length = contentLength(headers);
       long body = head.length() - (headEnd + 4);
+      long last = headerEnd;
+      long longestGap = 0;
       while (body < length) {
         buffer.clear();
         int n = ch.read(buffer);
         if (n < 0) {
           throw new IOException("body cut short at " + body + " of " + length + " bytes");
         }
+        long now = System.nanoTime();
+        longestGap = Math.max(longestGap, now - last);
+        last = now;
         body += n;
       }
-      return new Download(body, System.nanoTime() - start);
+      return new Download(body, last - start, headerEnd - start, longestGap);
     }
   }
 
@@ -131,7 +140,7 @@ final class StreamClient {
       if (read != bytes) {
         throw new IOException("raw copy moved " + read + " of " + bytes + " bytes");
       }
-      return new Download(read, nanos);
+      return new Download(read, nanos, 0, 0);
     }
   }
 }

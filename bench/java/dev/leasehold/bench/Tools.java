@@ -84,6 +84,12 @@ final class Tools {
       awaitPort(cachePort, process, work.resolve("nginx.out"));
     }
 
+    /** CPU time nginx's master and workers have used so far (user and system), in seconds. */
+    double cpuSeconds() {
+      return HotPathBench.cpuSeconds(process.toHandle())
+          + process.descendants().mapToDouble(HotPathBench::cpuSeconds).sum();
+    }
+
     /** Where nginx serves the files of {@code hit-large}. */
     static Path files(Path work) {
       return work.resolve("files");
