@@ -13,6 +13,8 @@
 #   jmh        JMH micro-benchmarks: SigV4 verification, routing, cache lookup, lease check
 # The hot-path scenarios run the site from the built jar and install nginx, wrk and iperf3 (apt);
 # BENCH_SITE_JAVA_OPTS adds JVM options to the site (to profile it: -XX:StartFlightRecording=...).
+# BENCH_JAVA_OPTS="-Dbench.profile=cpu" attaches async-profiler to the site for the measured reads
+# of hit-large, hit-small and miss (a flame graph and folded stacks under target/bench-work/profile-*).
 # Everything runs on loopback; every load loop is bounded in count and time.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

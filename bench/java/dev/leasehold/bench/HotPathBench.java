@@ -45,6 +45,14 @@ public final class HotPathBench {
   static final long MISS = 256L << 20;
   static final int WRK_SECONDS = Integer.getInteger("bench.wrk-seconds", 10);
   static final int CONNECTIONS = 64;
+
+  /**
+   * How long wrk loads the site before hit-small measures it: after 8 s, async-profiler still found
+   * 14 % of the site's CPU in the JIT compilers during the measured runs, and the first of them was
+   * the slowest.
+   */
+  static final int WARM_SECONDS = Integer.getInteger("bench.warm-seconds", 30);
+
   static final long MEMORY_FILL = 10L << 30;
   static final String BUCKET = "bench";
 
@@ -155,7 +163,10 @@ public final class HotPathBench {
 
   // ---- hit-large -------------------------------------------------------------------------------
 
-  /** One 1 GiB cached object to one stream: Leasehold vs nginx sendfile vs the loopback limit. */
+  /**
+   * One 1 GiB cached object to one stream: Leasehold vs nginx sendfile vs the loopback limit. With
+   * {@code -Dbench.profile=cpu}, async-profiler samples the site during its measured reads.
+   */
   void hitLarge() throws Exception {
     try (Stage stage = new Stage("hit-large");
         Tools.Nginx nginx =
@@ -168,12 +179,19 @@ public final class HotPathBench {
       client.get(leasehold); // the miss that fills the cache
       client.get(leasehold);
       client.get(nginxUrl);
+      SiteProfiler profiler = SiteProfiler.of(stage.site, stage.work);
       double[] l = new double[RUNS];
       double[] n = new double[RUNS];
       double[] iperf = new double[RUNS];
       double[] raw = new double[RUNS];
       for (int r = 0; r < RUNS; r++) {
+        if (profiler != null) {
+          profiler.resume();
+        }
         l[r] = client.get(leasehold).bytesPerSecond();
+        if (profiler != null) {
+          profiler.pause();
+        }
         n[r] = client.get(nginxUrl).bytesPerSecond();
         iperf[r] = Tools.iperf3(LARGE);
         raw[r] = client.rawCopy(LARGE).bytesPerSecond();
@@ -203,6 +221,9 @@ public final class HotPathBench {
           gbps(median(raw)),
           lm / median(raw),
           Target.NONE);
+      if (profiler != null) {
+        profiler.write(root.resolve("profile-hit-large"));
+      }
     }
   }
 
@@ -220,10 +241,17 @@ public final class HotPathBench {
         URI leasehold = stage.siteUrl(key);
         URI cached = presign(URI.create("http://127.0.0.1:" + nginx.cachePort), originKeys(), key);
         warm(leasehold, cached);
+        SiteProfiler profiler = SiteProfiler.of(stage.site, stage.work);
         List<Tools.WrkResult> l = new ArrayList<>();
         List<Tools.WrkResult> n = new ArrayList<>();
         for (int r = 0; r < RUNS; r++) {
+          if (profiler != null) {
+            profiler.resume();
+          }
           l.add(Tools.wrk(leasehold.toString(), CONNECTIONS, WRK_SECONDS).check("leasehold", size));
+          if (profiler != null) {
+            profiler.pause();
+          }
           n.add(Tools.wrk(cached.toString(), CONNECTIONS, WRK_SECONDS).check("nginx", size));
           System.out.printf(
               "  %s run %d: leasehold %.0f req/s p99 %.2f ms  nginx %.0f req/s p99 %.2f ms%n",
@@ -233,6 +261,9 @@ public final class HotPathBench {
               l.get(r).p99Ms(),
               n.get(r).requestsPerSecond(),
               n.get(r).p99Ms());
+        }
+        if (profiler != null) {
+          profiler.write(root.resolve("profile-hit-small-" + label(size).replace(" ", "")));
         }
         double lr = median(l, Tools.WrkResult::requestsPerSecond);
         double nr = median(n, Tools.WrkResult::requestsPerSecond);
@@ -282,7 +313,7 @@ public final class HotPathBench {
           "nginx does not serve from its cache: " + r.statusCode() + " " + status);
     }
     // Long enough for the JIT to have compiled the site's hot path (nginx has none to warm).
-    Tools.wrk(leasehold.toString(), CONNECTIONS, 8);
+    Tools.wrk(leasehold.toString(), CONNECTIONS, WARM_SECONDS);
     Tools.wrk(nginx.toString(), CONNECTIONS, 2);
   }
 
@@ -350,8 +381,9 @@ public final class HotPathBench {
    * the CPU each read costs: the proxy's processes, and this one's (S3Proxy and the client). Before
    * each read through a proxy, as much page cache as it will fill is written and freed ({@link
    * #touchPageCache}): on this VM, memory freed for a few seconds goes back to the host, and the
-   * first writes into it would measure the host. With {@code -Dbench.profile=cpu}, async-profiler
-   * samples the site during its measured reads ({@link SiteProfiler}).
+   * first writes into it would measure the host; before that, the disk is synced ({@link
+   * #syncDisks}). With {@code -Dbench.profile=cpu}, async-profiler samples the site during its
+   * measured reads ({@link SiteProfiler}).
    */
   void miss() throws Exception {
     try (Stage stage = new Stage("miss");
@@ -382,7 +414,9 @@ public final class HotPathBench {
         stage.originClient.putObject(b -> b.bucket(BUCKET).key(key), RequestBody.fromFile(file));
         URI origin = stage.originUrl(key);
         client.get(origin); // the origin's file in the page cache, as for the reads through proxies
+        syncDisks();
         direct.add(coldRead(origin, () -> 0));
+        syncDisks();
         double touch = touchPageCache(stage.work, 2 * MISS); // for the chunks the read will write
         if (profiler != null) {
           profiler.resume();
@@ -391,6 +425,7 @@ public final class HotPathBench {
         if (profiler != null) {
           profiler.pause();
         }
+        syncDisks();
         touchPageCache(stage.work, 2 * MISS);
         proxy.add(coldRead(presign(nginxEndpoint, originKeys(), key), nginx::cpuSeconds));
         long chunk = 4L << 20;
@@ -502,6 +537,17 @@ public final class HotPathBench {
       ratios[i] = figure.applyAsDouble(a.get(i)) / figure.applyAsDouble(b.get(i));
     }
     return median(ratios);
+  }
+
+  /**
+   * Writes every dirty page to disk ({@code sync}), so that a measured read starts from a quiet
+   * disk: the bench's own puts (256 MiB into the origin just before each read, on the same disk)
+   * and the previous paths' cache files would otherwise be written back during the next read, and
+   * the site's lease grant (a Raft commit, with an fsync on that disk) waited behind that writeback
+   * for 0.3-0.5 s.
+   */
+  private static void syncDisks() throws IOException {
+    Tools.run(Duration.ofMinutes(2), List.of("sync"));
   }
 
   /** CPU time a process has used so far (user and system), in seconds. */

@@ -34,8 +34,12 @@ final class HttpDates {
 
   private HttpDates() {}
 
+  private static final PerSecond NOW =
+      new PerSecond(second -> header(Instant.ofEpochSecond(second)));
+
+  /** The header date of this second (formatted once a second). */
   static String now() {
-    return header(Instant.now());
+    return NOW.now();
   }
 
   static String header(Instant instant) {
