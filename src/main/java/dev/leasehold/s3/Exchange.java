@@ -1,5 +1,6 @@
 package dev.leasehold.s3;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -9,6 +10,7 @@ import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -42,6 +44,14 @@ final class Exchange {
 
   /** Bodies this long or longer are sent corked ({@code TCP_CORK}), in full segments. */
   private static final long CORK_FROM = 256 * 1024;
+
+  /**
+   * A body this short that comes in one piece is copied into the response and leaves with its
+   * headers in one write: a copy of it costs less than the second system call and the second TCP
+   * segment that {@code sendfile} after the headers' write makes (at 4 KiB, those were a quarter of
+   * the event loops' time).
+   */
+  static final int COPY_UP_TO = 16 * 1024;
 
   private final Channel channel;
   private final HttpRequest request;
@@ -181,7 +191,8 @@ final class Exchange {
   /**
    * Sends bytes of a file with {@code sendfile}; takes ownership of {@code file}. The piece that
    * completes the body ends the response with it, so a small object is one hand-over to the event
-   * loop: headers, file region and end together.
+   * loop: headers, file region and end together. A whole body of at most {@link #COPY_UP_TO} bytes
+   * is copied instead, and leaves in the headers' write.
    */
   void sendFile(FileChannel file, long position, long count) throws IOException {
     if (count == 0) {
@@ -191,12 +202,37 @@ final class Exchange {
     while (inFlight.size() >= WINDOW) {
       await(inFlight.poll());
     }
+    if (count <= COPY_UP_TO && bodyQueued == 0 && count == bodyLength) {
+      unsent.add(new DefaultLastHttpContent(copy(file, position, (int) count)));
+      bodyQueued = count;
+      sendRest();
+      return;
+    }
     unsent.add(new DefaultFileRegion(file, position, count));
     bodyQueued += count;
     if (bodyQueued >= bodyLength) {
       end();
     } else {
       track(flush());
+    }
+  }
+
+  /** {@code count} bytes of {@code file} from {@code position}, in a buffer; closes the file. */
+  private ByteBuf copy(FileChannel file, long position, int count) throws IOException {
+    ByteBuf buf = channel.alloc().directBuffer(count);
+    try (file) {
+      int done = 0;
+      while (done < count) {
+        int n = buf.writeBytes(file, position + done, count - done);
+        if (n < 0) {
+          throw new IOException("the file ended " + (count - done) + " bytes short");
+        }
+        done += n;
+      }
+      return buf;
+    } catch (IOException | RuntimeException e) {
+      buf.release();
+      throw e;
     }
   }
 
