@@ -1,6 +1,7 @@
 package dev.leasehold.cli;
 
 import dev.leasehold.origin.Origin;
+import dev.leasehold.telemetry.Logs;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.EnumMap;
@@ -42,6 +43,7 @@ final class ServeCommand implements Callable<Integer> {
             new Thread(
                 () -> {
                   site.close();
+                  Logs.stop(); // the access log's queued lines are written
                   stopped.countDown();
                 },
                 "shutdown"));

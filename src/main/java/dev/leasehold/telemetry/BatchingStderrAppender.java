@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -85,6 +86,7 @@ public final class BatchingStderrAppender extends UnsynchronizedAppenderBase<ILo
     }
     try {
       if (queue.offer(END, 1, TimeUnit.SECONDS)) {
+        LockSupport.unpark(t); // no need to wait out the linger
         t.join(1000);
       }
     } catch (InterruptedException e) {
@@ -141,8 +143,8 @@ public final class BatchingStderrAppender extends UnsynchronizedAppenderBase<ILo
           return;
         }
         // Let lines gather: a writer that waits on an empty queue is woken by every line, and
-        // that wake-up cost as much as the write it saved.
-        Thread.sleep(LINGER_MS);
+        // that wake-up cost as much as the write it saved. stop() cuts this short (unpark).
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(LINGER_MS));
       }
     } catch (InterruptedException e) {
       // stopped without waiting for the rest

@@ -164,6 +164,47 @@ class LogsIT {
     }
   }
 
+  @Test
+  void theLastAccessLogLinesAreWrittenWhenTheSiteStops(@TempDir Path dir) throws Exception {
+    ProcessBuilder builder =
+        new ProcessBuilder(
+            BuiltJar.command("serve", "--data-dir=" + dir, "--s3-port=0", "--admin-port=0"));
+    builder.redirectError(dir.resolve("stderr.log").toFile());
+    Process site = builder.start();
+    List<String> ids = new java.util.ArrayList<>();
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(site.getInputStream(), StandardCharsets.UTF_8))) {
+      URI endpoint = null;
+      String line;
+      while ((line = out.readLine()) != null) {
+        if (line.trim().startsWith("S3 endpoint")) {
+          endpoint = URI.create(line.trim().split("\\s+")[2]);
+          break;
+        }
+      }
+      assertThat(endpoint).isNotNull();
+      try (HttpClient http = HttpClient.newHttpClient()) {
+        for (int i = 0; i < 20; i++) {
+          HttpResponse<String> r =
+              http.send(
+                  HttpRequest.newBuilder(endpoint.resolve("/")).build(),
+                  HttpResponse.BodyHandlers.ofString());
+          ids.add(r.headers().firstValue("x-amz-request-id").orElseThrow());
+        }
+      }
+    } finally {
+      site.destroy(); // SIGTERM right after the last response: its line may still be queued
+      assertThat(site.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    }
+    List<String> access =
+        Files.readAllLines(dir.resolve("stderr.log")).stream()
+            .filter(l -> l.contains("\"GET / HTTP/1.1\" 403"))
+            .toList();
+    for (String id : ids) {
+      assertThat(access).as("the access-log line of request " + id).anyMatch(l -> l.endsWith(id));
+    }
+  }
+
   private static Matcher line(List<Matcher> lines, String operation, String status) {
     return lines.stream()
         .filter(m -> m.group(10).equals(operation) && m.group(6).equals(status))
