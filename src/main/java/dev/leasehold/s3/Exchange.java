@@ -51,7 +51,7 @@ final class Exchange {
    * segment that {@code sendfile} after the headers' write makes (at 4 KiB, those were a quarter of
    * the event loops' time).
    */
-  static final int COPY_UP_TO = 16 * 1024;
+  private static final int COPY_UP_TO = 16 * 1024;
 
   private final Channel channel;
   private final HttpRequest request;

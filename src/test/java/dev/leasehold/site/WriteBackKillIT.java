@@ -59,8 +59,9 @@ class WriteBackKillIT {
             String line;
             while ((line = in.readLine()) != null) {
               output.add(line);
-              if (line.trim().startsWith("S3 endpoint")) {
-                endpoint.complete(URI.create(line.trim().split("\\s+")[2]));
+              URI s3 = BuiltJar.s3Endpoint(line);
+              if (s3 != null) {
+                endpoint.complete(s3);
               }
             }
           } catch (java.io.IOException e) {

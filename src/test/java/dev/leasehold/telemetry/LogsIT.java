@@ -113,23 +113,10 @@ class LogsIT {
 
   @Test
   void theJsonFormatWritesOneObjectPerLineWithSiteAndRequestId(@TempDir Path dir) throws Exception {
-    ProcessBuilder builder =
-        new ProcessBuilder(
-            BuiltJar.command("serve", "--data-dir=" + dir, "--s3-port=0", "--admin-port=0"));
-    builder.environment().put("LEASEHOLD_LOG_FORMAT", "json");
-    builder.redirectError(dir.resolve("stderr.log").toFile());
-    Process site = builder.start();
-    try (BufferedReader out =
-        new BufferedReader(new InputStreamReader(site.getInputStream(), StandardCharsets.UTF_8))) {
-      URI endpoint = null;
-      String line;
-      while ((line = out.readLine()) != null) {
-        if (line.trim().startsWith("S3 endpoint")) {
-          endpoint = URI.create(line.trim().split("\\s+")[2]);
-          break;
-        }
-      }
-      assertThat(endpoint).isNotNull();
+    Served served = serve(dir, "json");
+    Process site = served.process();
+    try {
+      URI endpoint = served.s3();
       String requestId;
       try (HttpClient http = HttpClient.newHttpClient()) {
         HttpResponse<String> r =
@@ -166,23 +153,11 @@ class LogsIT {
 
   @Test
   void theLastAccessLogLinesAreWrittenWhenTheSiteStops(@TempDir Path dir) throws Exception {
-    ProcessBuilder builder =
-        new ProcessBuilder(
-            BuiltJar.command("serve", "--data-dir=" + dir, "--s3-port=0", "--admin-port=0"));
-    builder.redirectError(dir.resolve("stderr.log").toFile());
-    Process site = builder.start();
+    Served served = serve(dir, "text");
+    Process site = served.process();
     List<String> ids = new java.util.ArrayList<>();
-    try (BufferedReader out =
-        new BufferedReader(new InputStreamReader(site.getInputStream(), StandardCharsets.UTF_8))) {
-      URI endpoint = null;
-      String line;
-      while ((line = out.readLine()) != null) {
-        if (line.trim().startsWith("S3 endpoint")) {
-          endpoint = URI.create(line.trim().split("\\s+")[2]);
-          break;
-        }
-      }
-      assertThat(endpoint).isNotNull();
+    try {
+      URI endpoint = served.s3();
       try (HttpClient http = HttpClient.newHttpClient()) {
         for (int i = 0; i < 20; i++) {
           HttpResponse<String> r =
@@ -203,6 +178,32 @@ class LogsIT {
     for (String id : ids) {
       assertThat(access).as("the access-log line of request " + id).anyMatch(l -> l.endsWith(id));
     }
+  }
+
+  /** A {@code serve} process, its stderr in {@code dir/stderr.log}, and its S3 endpoint. */
+  private record Served(Process process, URI s3) {}
+
+  /** Starts {@code serve} on the embedded default with log format {@code format}. */
+  private static Served serve(Path dir, String format) throws Exception {
+    ProcessBuilder builder =
+        new ProcessBuilder(
+            BuiltJar.command("serve", "--data-dir=" + dir, "--s3-port=0", "--admin-port=0"));
+    builder.environment().put("LEASEHOLD_LOG_FORMAT", format);
+    builder.redirectError(dir.resolve("stderr.log").toFile());
+    Process site = builder.start();
+    // Read up to the banner's endpoint; the site prints little after it.
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(site.getInputStream(), StandardCharsets.UTF_8));
+    String line;
+    while ((line = out.readLine()) != null) {
+      URI s3 = BuiltJar.s3Endpoint(line);
+      if (s3 != null) {
+        return new Served(site, s3);
+      }
+    }
+    site.destroy();
+    throw new AssertionError(
+        "serve printed no S3 endpoint: " + Files.readString(dir.resolve("stderr.log")));
   }
 
   private static Matcher line(List<Matcher> lines, String operation, String status) {

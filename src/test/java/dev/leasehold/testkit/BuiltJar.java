@@ -2,11 +2,13 @@ package dev.leasehold.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The jar the build made ({@code target/leasehold-*-all.jar}, there once {@code mvn package} ran,
@@ -28,6 +30,12 @@ public final class BuiltJar {
     command.add("dev.leasehold.cli.Main");
     command.addAll(List.of(args));
     return command;
+  }
+
+  /** The S3 endpoint a line of {@code serve}'s banner names ({@code S3 endpoint http://...}). */
+  public static @Nullable URI s3Endpoint(String bannerLine) {
+    String line = bannerLine.trim();
+    return line.startsWith("S3 endpoint") ? URI.create(line.split("\\s+")[2]) : null;
   }
 
   static Path path() {
