@@ -25,6 +25,9 @@ import picocli.CommandLine.Option;
       "addresses with `serve --coordinator`; a follower redirects them to the leader."
     })
 final class CoordinatorCommand implements Callable<Integer> {
+  /** The exit code when the peer's Raft server stopped on its own (sysexits' EX_SOFTWARE). */
+  static final int EXIT_RAFT_STOPPED = 70;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(
@@ -109,6 +112,11 @@ final class CoordinatorCommand implements Callable<Integer> {
                 Values.duration("ttl", ttl),
                 Values.fraction("drift", drift),
                 true));
+    // A peer whose Raft server stopped under it must not linger as a process that looks alive:
+    // exit, so the supervisor restarts it (from another thread: exit waits for the shutdown hook,
+    // which waits for the Ratis thread that reports the failure).
+    peer.onFailure(
+        () -> Thread.ofPlatform().name("exit").start(() -> System.exit(EXIT_RAFT_STOPPED)));
     Tracing tracing = Tracing.of(otlpEndpoint, id);
     peer.bindTracing(tracing.openTelemetry());
     CountDownLatch stopped = new CountDownLatch(1);

@@ -1,6 +1,7 @@
 package dev.leasehold.coordinator;
 
 import dev.leasehold.protocol.Command;
+import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.ExpireSession;
 import dev.leasehold.protocol.PeerAddress;
 import io.grpc.InsecureServerCredentials;
@@ -24,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -77,6 +79,8 @@ public final class CoordinatorPeer implements AutoCloseable {
   private final long startNanos;
   private volatile long graceUntil;
   private volatile boolean leader;
+  private volatile boolean closing;
+  private volatile Runnable onFailure = () -> {};
   private @Nullable RaftServer raft;
   private @Nullable CoordinatorService service;
   private @Nullable Submitter submitter;
@@ -94,11 +98,20 @@ public final class CoordinatorPeer implements AutoCloseable {
     this.watch = new SessionWatch(nanoTime, settings.expiry().toNanos());
     this.stateMachine =
         new CoordinatorStateMachine(
-            (command, result) -> {
-              watch.applied(command, result);
-              changes.bump();
+            new TableListener() {
+              @Override
+              public void applied(Command command, CommandResult result) {
+                watch.applied(command, result);
+                changes.bump();
+              }
+
+              @Override
+              public void restored() {
+                changes.bump();
+              }
             },
-            this::leaderChanged);
+            this::leaderChanged,
+            this::raftClosed);
   }
 
   /** Starts a peer; returns once its client port is open (the group may still be electing). */
@@ -107,9 +120,19 @@ public final class CoordinatorPeer implements AutoCloseable {
   }
 
   static CoordinatorPeer start(CoordinatorSettings settings, LongSupplier nanoTime) {
+    return start(settings, nanoTime, props -> {});
+  }
+
+  /**
+   * Starts a peer whose Raft properties {@code tuning} may change after Leasehold set its own:
+   * tests use it to make Ratis snapshot and purge its log within seconds, where the defaults take
+   * ten thousand entries.
+   */
+  static CoordinatorPeer start(
+      CoordinatorSettings settings, LongSupplier nanoTime, Consumer<RaftProperties> tuning) {
     CoordinatorPeer peer = new CoordinatorPeer(settings, nanoTime);
     try {
-      peer.startServers();
+      peer.startServers(tuning);
       return peer;
     } catch (IOException | RuntimeException e) {
       peer.close();
@@ -119,17 +142,61 @@ public final class CoordinatorPeer implements AutoCloseable {
     }
   }
 
-  private void startServers() throws IOException {
-    Files.createDirectories(settings.dataDir());
+  /** The Raft server properties of every peer: storage, the peer port, timing, and workarounds. */
+  static RaftProperties raftProperties(java.nio.file.Path dataDir, String bind, int raftPort) {
     RaftProperties props = new RaftProperties();
-    RaftServerConfigKeys.setStorageDir(props, List.of(settings.dataDir().toFile()));
-    GrpcConfigKeys.Server.setHost(props, settings.bind());
-    GrpcConfigKeys.Server.setPort(props, settings.raftPort());
+    RaftServerConfigKeys.setStorageDir(props, List.of(dataDir.toFile()));
+    GrpcConfigKeys.Server.setHost(props, bind);
+    GrpcConfigKeys.Server.setPort(props, raftPort);
     // Elections within a second on a loaded two-core machine, without spurious ones.
     RaftServerConfigKeys.Rpc.setTimeoutMin(props, TimeDuration.valueOf(400, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(800, TimeUnit.MILLISECONDS));
+    // Ratis 3.3.0's "composed" follower append (raft.server.log.append-entries.compose.enabled, on
+    // by default) answers a request whose first index is already being appended with the earlier
+    // request's future: when the leader resends from that index with more entries (after an
+    // INCONSISTENCY reply, while earlier requests are in flight), the follower acknowledges entries
+    // it never wrote. The leader's matchIndex then passes the follower's log, and the leader pins
+    // nextIndex at matchIndex + 1 while the follower asks for less, forever (docs/design.md, The
+    // coordinator group). Off, each request goes through the log's own append, which skips the
+    // entries it has and writes the rest. Drop this once a Ratis release appends every entry of a
+    // request whose start overlaps one in flight (not so up to 3.3.0 and master of 2026-07).
+    RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(props, false);
+    // After errors the leader waits before it sends to a follower again, by this policy, and after
+    // a wait longer than half the election timeout it sends a heartbeat rather than entries.
+    // Ratis's default ("1ms,10, 1s,20, 5s,1000") waits 1 s after 10 errors and 5 s after 30: a
+    // follower that was down for the two seconds of a restart has that many connection errors, so
+    // it caught up in steps of seconds, and another restart in the meantime left the group without
+    // a majority. Retry every 50 ms instead (the error count restarts at the first success).
+    RaftServerConfigKeys.Log.Appender.setRetryPolicy(props, "1ms,10, 50ms,1000000000");
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, 10_000);
+    return props;
+  }
+
+  /**
+   * The Raft client a peer submits commands with: 3 s per attempt, up to 60 attempts 100 ms apart
+   * (an election takes about a second), each command on its own ({@link Submitter}).
+   */
+  static RaftClient raftClient(RaftGroup group) {
+    RaftProperties clientProps = new RaftProperties();
+    RaftClientConfigKeys.Rpc.setRequestTimeout(
+        clientProps, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+    return RaftClient.newBuilder()
+        .setProperties(clientProps)
+        .setRaftGroup(group)
+        .setClientId(ClientId.randomId())
+        .setClientRpc(
+            new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), clientProps))
+        .setRetryPolicy(
+            RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                60, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+        .build();
+  }
+
+  private void startServers(Consumer<RaftProperties> tuning) throws IOException {
+    Files.createDirectories(settings.dataDir());
+    RaftProperties props = raftProperties(settings.dataDir(), settings.bind(), settings.raftPort());
+    tuning.accept(props);
     boolean fresh = isEmpty(settings.dataDir());
     raft =
         RaftServer.newBuilder()
@@ -144,22 +211,7 @@ public final class CoordinatorPeer implements AutoCloseable {
       graceUntil = startNanos + settings.expiry().toNanos();
     }
 
-    RaftProperties clientProps = new RaftProperties();
-    RaftClientConfigKeys.Rpc.setRequestTimeout(
-        clientProps, TimeDuration.valueOf(3, TimeUnit.SECONDS));
-    RaftClient client =
-        RaftClient.newBuilder()
-            .setProperties(clientProps)
-            .setRaftGroup(group)
-            .setClientId(ClientId.randomId())
-            .setClientRpc(
-                new GrpcFactory(new Parameters())
-                    .newRaftClientRpc(ClientId.randomId(), clientProps))
-            .setRetryPolicy(
-                RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                    60, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
-            .build();
-    Submitter s = new Submitter(client);
+    Submitter s = new Submitter(raftClient(group));
     submitter = s;
 
     CoordinatorService svc =
@@ -253,12 +305,14 @@ public final class CoordinatorPeer implements AutoCloseable {
         .register(registry);
   }
 
-  private long appliedIndex() {
+  /** The index of the last entry applied to the lease table. */
+  long appliedIndex() {
     var t = stateMachine.getLastAppliedTermIndex();
     return t == null ? -1 : t.getIndex();
   }
 
-  private long commitIndex() {
+  /** The index of the last entry this peer knows to be committed; -1 if its Raft server is gone. */
+  long commitIndex() {
     RaftServer r = raft;
     if (r == null) {
       return -1;
@@ -267,6 +321,28 @@ public final class CoordinatorPeer implements AutoCloseable {
       return r.getDivision(GROUP).getRaftLog().getLastCommittedIndex();
     } catch (IOException e) {
       return -1;
+    }
+  }
+
+  /** The first index this peer's Raft log still holds (what came before is in a snapshot). */
+  long logStartIndex() throws IOException {
+    RaftServer r = raft;
+    if (r == null) {
+      throw new IOException("not started");
+    }
+    return r.getDivision(GROUP).getRaftLog().getStartIndex();
+  }
+
+  /** Whether this peer's Raft server is running (not stopped under it). */
+  boolean raftAlive() {
+    RaftServer r = raft;
+    if (r == null) {
+      return false;
+    }
+    try {
+      return r.getDivision(GROUP).getInfo().isAlive();
+    } catch (IOException e) {
+      return false;
     }
   }
 
@@ -286,6 +362,25 @@ public final class CoordinatorPeer implements AutoCloseable {
       } catch (IOException e) {
         sleep(200);
       }
+    }
+  }
+
+  /**
+   * Runs {@code action} (once, on a Ratis thread) if this peer's Raft server stops while the peer
+   * was not asked to close: the peer no longer takes part in the group, and a process that keeps
+   * running without it only hides that from its supervisor.
+   */
+  public void onFailure(Runnable action) {
+    this.onFailure = action;
+  }
+
+  private void raftClosed() {
+    if (!closing) {
+      LOG.error(
+          "coordinator peer {}: its Raft server stopped on its own (the error is logged above);"
+              + " this peer no longer takes part in the group",
+          settings.id());
+      onFailure.run();
     }
   }
 
@@ -424,6 +519,7 @@ public final class CoordinatorPeer implements AutoCloseable {
 
   @Override
   public void close() {
+    closing = true;
     ticks.shutdownNow();
     recalls.closeAll("coordinator peer stopping");
     Server g = grpc;

@@ -25,6 +25,7 @@ import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 import org.jspecify.annotations.Nullable;
 
@@ -33,16 +34,19 @@ import org.jspecify.annotations.Nullable;
  * LeaseTable}, answers each with its {@link CommandResult}, and snapshots the table (as a {@link
  * TableSnapshot} file) so the log can be trimmed.
  *
- * <p>Threading: Ratis calls {@code applyTransaction}, {@code takeSnapshot} and {@code reinitialize}
- * on its state machine updater thread, one at a time; the table is confined to it. What other
- * threads need (the sessions and their renewal counts, the peers' client addresses) is published
- * after each apply as immutable maps in volatile fields.
+ * <p>Threading: Ratis calls {@code initialize} before the peer serves, then {@code
+ * applyTransaction}, {@code takeSnapshot} and {@code reinitialize} on its state machine updater
+ * thread, one at a time; the table is confined to that thread. {@code pause} comes from the thread
+ * that received the leader's snapshot and only moves the life cycle. What other threads need (the
+ * sessions and their renewal counts, the peers' client addresses) is published after each apply as
+ * immutable maps in volatile fields.
  */
 final class CoordinatorStateMachine extends BaseStateMachine {
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final LeaseTable table = new LeaseTable();
   private final TableListener listener;
   private final Runnable onLeaderChange;
+  private final Runnable onClose;
   private volatile Map<Long, Long> sessions = Map.of();
   private volatile Map<String, String> peerAddresses = Map.of();
   private volatile Map<String, String> siteAddresses = Map.of();
@@ -52,9 +56,14 @@ final class CoordinatorStateMachine extends BaseStateMachine {
   private volatile boolean startedEmpty = true;
   private volatile @Nullable RaftPeerId leader;
 
-  CoordinatorStateMachine(TableListener listener, Runnable onLeaderChange) {
+  /**
+   * @param onClose runs when Ratis closes the state machine: when the peer stops, or when its Raft
+   *     server shut itself down after an error
+   */
+  CoordinatorStateMachine(TableListener listener, Runnable onLeaderChange, Runnable onClose) {
     this.listener = listener;
     this.onLeaderChange = onLeaderChange;
+    this.onClose = onClose;
   }
 
   @Override
@@ -62,12 +71,41 @@ final class CoordinatorStateMachine extends BaseStateMachine {
       throws IOException {
     super.initialize(server, groupId, raftStorage);
     storage.init(raftStorage);
-    reinitialize();
+    getLifeCycle().startAndTransition(() -> load(storage.getLatestSnapshot()));
   }
 
+  /**
+   * Ratis pauses the state machine when this peer has received a whole snapshot from the leader
+   * (its log had fallen behind what the leader still keeps), then calls {@link #reinitialize} on
+   * the apply thread; it asserts the machine is {@code PAUSED} in between, and a machine that is
+   * not fails the apply thread, which shuts this peer's Raft server down while its process runs on
+   * (docs/design.md, The coordinator group: a follower that needs a snapshot).
+   */
+  @Override
+  public void pause() {
+    LifeCycle life = getLifeCycle();
+    if (life.getCurrentState() == LifeCycle.State.RUNNING) {
+      life.transition(LifeCycle.State.PAUSING);
+      life.transition(LifeCycle.State.PAUSED);
+    }
+  }
+
+  /**
+   * Replaces the table with the latest snapshot on disk: after {@link #pause}, the one the leader
+   * just installed, which is why the storage's directory is read again rather than its cached
+   * answer (that still names the snapshot this peer took itself).
+   */
   @Override
   public void reinitialize() throws IOException {
-    SingleFileSnapshotInfo snapshot = storage.getLatestSnapshot();
+    load(storage.loadLatestSnapshot());
+    LifeCycle life = getLifeCycle();
+    if (life.getCurrentState() == LifeCycle.State.PAUSED) {
+      life.transition(LifeCycle.State.STARTING);
+      life.transition(LifeCycle.State.RUNNING);
+    }
+  }
+
+  private void load(@Nullable SingleFileSnapshotInfo snapshot) throws IOException {
     if (snapshot == null || !Files.exists(snapshot.getFile().getPath())) {
       return;
     }
@@ -82,6 +120,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     setLastAppliedTermIndex(snapshot.getTermIndex());
     startedEmpty = false;
     publish();
+    listener.restored();
   }
 
   @Override
@@ -133,6 +172,12 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     }
     return CompletableFuture.completedFuture(
         Message.valueOf(ByteString.copyFrom(result.toByteArray())));
+  }
+
+  @Override
+  public void close() throws IOException {
+    super.close();
+    onClose.run();
   }
 
   @Override

@@ -3,9 +3,6 @@ package dev.leasehold.coordinator;
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
 import java.io.IOException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -13,13 +10,18 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 
 /**
  * Puts commands through the Raft log and returns what applying them answered. Blocks the calling
- * (virtual) thread until the command is committed and applied, or fails.
+ * (virtual) thread until the command is committed and applied, or its retries are spent.
+ *
+ * <p>Each command is its own blocking call ({@link RaftClient#io()}), retried under the client's
+ * policy on its own. Ratis's ordered async API would chain every command into one sliding window:
+ * once one command spends its retries (a group without a leader for longer than they last), that
+ * window is failed for good and every later command fails at once, so the peer never submits
+ * anything again, even after the group has elected a leader (docs/design.md, The coordinator
+ * group). Commands here need no order among callers: each caller waits for its own.
  *
  * <p>Thread-safe: the Ratis client is.
  */
 final class Submitter implements AutoCloseable {
-  private static final long TIMEOUT_SECONDS = 20;
-
   private final RaftClient client;
 
   Submitter(RaftClient client) {
@@ -27,24 +29,12 @@ final class Submitter implements AutoCloseable {
   }
 
   CommandResult submit(Command command) throws IOException {
-    try {
-      RaftClientReply reply =
-          client
-              .async()
-              .send(Message.valueOf(ByteString.copyFrom(command.toByteArray())))
-              .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      if (!reply.isSuccess()) {
-        throw new IOException("the coordinator group refused a command", reply.getException());
-      }
-      return CommandResult.parseFrom(reply.getMessage().getContent().toByteArray());
-    } catch (ExecutionException e) {
-      throw new IOException("the coordinator group failed a command", e.getCause());
-    } catch (TimeoutException e) {
-      throw new IOException("the coordinator group did not commit a command in time", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while submitting a command", e);
+    RaftClientReply reply =
+        client.io().send(Message.valueOf(ByteString.copyFrom(command.toByteArray())));
+    if (!reply.isSuccess()) {
+      throw new IOException("the coordinator group refused a command", reply.getException());
     }
+    return CommandResult.parseFrom(reply.getMessage().getContent().toByteArray());
   }
 
   @Override

@@ -1,0 +1,216 @@
+package dev.leasehold.testkit;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One Leasehold process from the built jar ({@link BuiltJar}), as an operator runs it: its output
+ * goes to a log file (never a pipe the test must drain, so nothing blocks on a full pipe or a read
+ * with no end), it can be stopped with SIGTERM or killed with SIGKILL, each checked to have ended
+ * the process, and started again with the same command line.
+ *
+ * <p>Not thread-safe: one test thread starts, restarts and closes it; {@link #log()} may be read
+ * from any thread.
+ */
+public final class JarProcess implements AutoCloseable {
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+
+  private final String name;
+  private final List<String> command;
+  private final Map<String, String> env;
+  private final Path log;
+  private @Nullable Process process;
+
+  /** Where this incarnation's output starts in the log file. */
+  private long logStart;
+
+  private JarProcess(String name, List<String> args, Map<String, String> env, Path log) {
+    this.name = name;
+    this.command = BuiltJar.command(args.toArray(String[]::new));
+    this.env = Map.copyOf(env);
+    this.log = log;
+  }
+
+  /** Starts {@code leasehold ARGS} with {@code env} added, its output appended to {@code log}. */
+  public static JarProcess start(String name, Path log, Map<String, String> env, String... args) {
+    JarProcess p = new JarProcess(name, List.of(args), env, log);
+    p.startAgain();
+    return p;
+  }
+
+  /** Starts the process again with the same command line (after {@link #stop} or {@link #kill}). */
+  public void startAgain() {
+    if (isAlive()) {
+      throw new IllegalStateException(name + " is still running");
+    }
+    try {
+      Files.createDirectories(log.toAbsolutePath().getParent());
+      logStart = Files.exists(log) ? Files.size(log) : 0;
+      ProcessBuilder builder =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      builder.environment().putAll(env);
+      process = builder.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + name, e);
+    }
+  }
+
+  /**
+   * Waits until this incarnation prints a line matching {@code pattern}, and returns the line's
+   * first group (or the whole line when the pattern has none).
+   *
+   * @throws IllegalStateException if the process exits first, or {@code timeout} passes
+   */
+  public String await(Pattern pattern, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      for (String line : lines()) {
+        Matcher m = pattern.matcher(line);
+        if (m.find()) {
+          return m.groupCount() > 0 ? m.group(1) : line;
+        }
+      }
+      if (!isAlive()) {
+        throw new IllegalStateException(
+            name + " exited (" + exitCode() + ") before printing /" + pattern + "/:\n" + tail(40));
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException(
+            name + " did not print /" + pattern + "/ within " + timeout + ":\n" + tail(40));
+      }
+      sleep(50);
+    }
+  }
+
+  /** SIGTERM, as an operator stops a service; returns once the process has exited. */
+  public void stop() {
+    Process p = running();
+    p.destroy();
+    awaitExit(p, "SIGTERM");
+  }
+
+  /** SIGKILL: no shutdown hook runs; returns once the process is dead. */
+  public void kill() {
+    Process p = running();
+    p.destroyForcibly();
+    awaitExit(p, "SIGKILL");
+  }
+
+  private void awaitExit(Process p, String signal) {
+    try {
+      if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        throw new IllegalStateException(
+            name + " was still running " + STOP_TIMEOUT + " after " + signal + ":\n" + tail(40));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while stopping " + name, e);
+    }
+    if (ProcessHandle.of(p.pid()).map(ProcessHandle::isAlive).orElse(false)) {
+      throw new IllegalStateException(name + " (pid " + p.pid() + ") is alive after " + signal);
+    }
+  }
+
+  private Process running() {
+    Process p = process;
+    if (p == null || !p.isAlive()) {
+      throw new IllegalStateException(name + " is not running");
+    }
+    return p;
+  }
+
+  public boolean isAlive() {
+    Process p = process;
+    return p != null && p.isAlive();
+  }
+
+  public long pid() {
+    return running().pid();
+  }
+
+  private String exitCode() {
+    Process p = process;
+    return p == null || p.isAlive() ? "running" : "exit code " + p.exitValue();
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public Path log() {
+    return log;
+  }
+
+  /** The lines this incarnation has printed so far. */
+  public List<String> lines() {
+    if (!Files.exists(log)) {
+      return List.of();
+    }
+    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
+      long length = f.length();
+      if (length <= logStart) {
+        return List.of();
+      }
+      byte[] bytes = new byte[(int) Math.min(length - logStart, 16 << 20)];
+      f.seek(logStart);
+      f.readFully(bytes);
+      return new String(bytes, StandardCharsets.UTF_8).lines().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The last {@code n} lines of the whole log (every incarnation), for a failure message. */
+  public String tail(int n) {
+    if (!Files.exists(log)) {
+      return "(" + name + ": no output)";
+    }
+    try {
+      List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+      List<String> last = new ArrayList<>(all.subList(Math.max(0, all.size() - n), all.size()));
+      last.replaceAll(l -> name + "| " + l);
+      return String.join("\n", last);
+    } catch (IOException e) {
+      return "(" + name + ": " + e + ")";
+    }
+  }
+
+  /** Kills the process if it still runs; never throws. */
+  @Override
+  public void close() {
+    Process p = process;
+    if (p != null && p.isAlive()) {
+      p.destroyForcibly();
+      try {
+        p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}

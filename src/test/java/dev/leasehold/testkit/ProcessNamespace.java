@@ -1,0 +1,370 @@
+package dev.leasehold.testkit;
+
+import dev.leasehold.protocol.CoordinatorGrpc;
+import dev.leasehold.protocol.StatusRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * A namespace of real processes, as an operator runs one: coordinator peers ({@code leasehold
+ * coordinator}) and sites ({@code leasehold serve}) started from the built jar, over S3Proxy on
+ * loopback as the origin (in the test's JVM). Peers keep their data directory and ports across
+ * restarts; a site keeps its data directory and gets new ports (read from its banner). Every
+ * process's output is in {@code <root>/logs}, and {@link #logs()} gathers their tails for a failure
+ * message.
+ *
+ * <p>Not thread-safe: built, faulted and closed from the test thread. {@link #site(int)} returns an
+ * immutable view that load threads may use while the test thread restarts the site.
+ */
+public final class ProcessNamespace implements AutoCloseable {
+  private static final Pattern CLIENT_ADDRESS = Pattern.compile("^\\s+client address\\s+(\\S+)");
+  private static final Pattern S3_ENDPOINT = Pattern.compile("^\\s+S3 endpoint\\s+(\\S+)");
+  private static final Pattern HEALTH = Pattern.compile("^\\s+health\\s+(\\S+)/health/ready");
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+  /** Where to reach a running site; replaced, not changed, when the site restarts. */
+  public record SiteEndpoints(String name, URI s3, URI admin) {}
+
+  private final Path root;
+  private final Duration ttl;
+  private final S3ProxyServer origin;
+  private final List<JarProcess> peers = new ArrayList<>();
+  private final List<String> peerClients = new ArrayList<>();
+  private final List<JarProcess> sites = new ArrayList<>();
+  private final List<SiteEndpoints> endpoints = new ArrayList<>();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private ProcessNamespace(Path root, Duration ttl) {
+    this.root = root;
+    this.ttl = ttl;
+    this.origin = S3ProxyServer.start();
+  }
+
+  /**
+   * Starts {@code peerCount} coordinator peers and {@code siteCount} sites under a new temporary
+   * directory, and waits until every site is ready. Whatever started is stopped if a start fails.
+   */
+  public static ProcessNamespace start(int peerCount, int siteCount, Duration ttl) {
+    Path root;
+    try {
+      root = Files.createTempDirectory("leasehold-ns-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    ProcessNamespace ns = null;
+    try {
+      ns = new ProcessNamespace(root, ttl);
+      ns.startPeers(peerCount);
+      for (int i = 0; i < siteCount; i++) {
+        ns.addSite();
+      }
+      for (int i = 0; i < siteCount; i++) {
+        ns.awaitReady(i, START_TIMEOUT);
+      }
+      return ns;
+    } catch (RuntimeException | Error e) {
+      if (ns != null) {
+        e.addSuppressed(new IllegalStateException("logs:\n" + ns.logs()));
+        ns.close();
+      } else {
+        delete(root);
+      }
+      throw e;
+    }
+  }
+
+  private void startPeers(int n) {
+    try (Ports raft = Ports.reserve(n);
+        Ports client = Ports.reserve(n)) {
+      List<String> group = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        group.add("c" + (i + 1) + "=127.0.0.1:" + raft.get(i));
+      }
+      raft.release();
+      client.release();
+      for (int i = 0; i < n; i++) {
+        String id = "c" + (i + 1);
+        peers.add(
+            JarProcess.start(
+                id,
+                root.resolve("logs").resolve(id + ".log"),
+                Map.of(),
+                "coordinator",
+                "--id=" + id,
+                "--data-dir=" + root.resolve(id),
+                "--port=" + client.get(i),
+                "--peers=" + String.join(",", group),
+                "--bind=127.0.0.1",
+                "--ttl=" + ttl.toMillis() + "ms"));
+      }
+      for (JarProcess p : peers) {
+        peerClients.add(p.await(CLIENT_ADDRESS, START_TIMEOUT));
+      }
+    }
+  }
+
+  /** Starts one more site over the same coordinator group and origin; returns its index. */
+  public int addSite() {
+    int i = sites.size();
+    String name = "site" + (i + 1);
+    JarProcess site =
+        JarProcess.start(
+            name,
+            root.resolve("logs").resolve(name + ".log"),
+            Map.of(
+                "LEASEHOLD_ACCESS_KEY",
+                LocalCluster.CREDENTIALS.accessKey(),
+                "LEASEHOLD_SECRET_KEY",
+                LocalCluster.CREDENTIALS.secretKey(),
+                "LEASEHOLD_ORIGIN_ACCESS_KEY",
+                S3ProxyServer.ACCESS_KEY,
+                "LEASEHOLD_ORIGIN_SECRET_KEY",
+                S3ProxyServer.SECRET_KEY),
+            "serve",
+            "--site=" + name,
+            "--coordinator=" + String.join(",", peerClients),
+            "--data-dir=" + root.resolve(name),
+            "--s3-port=0",
+            "--admin-port=0",
+            "--origin=s3://?endpoint=" + origin.endpoint() + "&region=us-east-1&path-style=true");
+    sites.add(site);
+    endpoints.add(endpointsOf(site));
+    return i;
+  }
+
+  private static SiteEndpoints endpointsOf(JarProcess site) {
+    URI s3 = URI.create(site.await(S3_ENDPOINT, START_TIMEOUT));
+    URI admin = URI.create(site.await(HEALTH, START_TIMEOUT));
+    return new SiteEndpoints(site.name(), s3, admin);
+  }
+
+  public int peerCount() {
+    return peers.size();
+  }
+
+  public int siteCount() {
+    return sites.size();
+  }
+
+  public JarProcess peer(int i) {
+    return peers.get(i);
+  }
+
+  public JarProcess siteProcess(int i) {
+    return sites.get(i);
+  }
+
+  /** Where site {@code i} answers now. */
+  public SiteEndpoints site(int i) {
+    return endpoints.get(i);
+  }
+
+  /** A path-style SDK client (no retries) for site {@code i} as it answers now. */
+  public S3Client client(int i) {
+    return Clients.s3(site(i).s3(), LocalCluster.CREDENTIALS);
+  }
+
+  /** A connection to the origin that bypasses every site. */
+  public URI originEndpoint() {
+    return origin.endpoint();
+  }
+
+  /** Stops peer {@code i} with SIGTERM and starts it again on its data directory and ports. */
+  public void restartPeer(int i) {
+    JarProcess p = peers.get(i);
+    p.stop();
+    p.startAgain();
+    p.await(CLIENT_ADDRESS, START_TIMEOUT);
+  }
+
+  /** Stops site {@code i} with SIGTERM and starts it again on its data directory. */
+  public void restartSite(int i) {
+    JarProcess s = sites.get(i);
+    s.stop();
+    s.startAgain();
+    endpoints.set(i, endpointsOf(s));
+  }
+
+  /**
+   * Waits until every peer is running and has applied at least what the most advanced one had
+   * applied when the wait began: each is a working member of the group, not a process whose Raft
+   * server stopped under it. Returns the index they all reached.
+   *
+   * @throws AssertionError naming each peer's applied index and every log, if they did not
+   */
+  public long awaitPeersCaughtUp(Duration timeout) {
+    long target = -1;
+    for (int i = 0; i < peers.size(); i++) {
+      target = Math.max(target, appliedIndex(i));
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      List<Long> applied = new ArrayList<>();
+      boolean all = true;
+      for (int i = 0; i < peers.size(); i++) {
+        long a = peers.get(i).isAlive() ? appliedIndex(i) : -1;
+        applied.add(a);
+        all &= a >= target;
+      }
+      if (all) {
+        return target;
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError(
+            "the peers' applied indexes are "
+                + applied
+                + " (-1: not running or not answering), not all at "
+                + target
+                + " within "
+                + timeout
+                + "\n"
+                + logs());
+      }
+      pause(100);
+    }
+  }
+
+  /** The index peer {@code i} says it has applied, -1 if it does not answer. */
+  public long appliedIndex(int i) {
+    ManagedChannel channel =
+        NettyChannelBuilder.forTarget(peerClients.get(i)).usePlaintext().build();
+    try {
+      return CoordinatorGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(2, TimeUnit.SECONDS)
+          .status(StatusRequest.getDefaultInstance())
+          .getAppliedIndex();
+    } catch (StatusRuntimeException e) {
+      return -1;
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  /** What site {@code i}'s {@code /health/ready} answers: status, then body. */
+  public Map.Entry<Integer, String> readiness(int i) {
+    try {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(site(i).admin().resolve("/health/ready"))
+                  .timeout(Duration.ofSeconds(2))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return Map.entry(r.statusCode(), r.body());
+    } catch (IOException e) {
+      return Map.entry(0, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Waits until site {@code i} answers ready, up to {@code timeout}; returns how long it took.
+   *
+   * @throws AssertionError naming its last answer and every process's log, if it did not
+   */
+  public Duration awaitReady(int i, Duration timeout) {
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    Map.Entry<Integer, String> last;
+    while (true) {
+      last = readiness(i);
+      if (last.getKey() == 200) {
+        return Duration.ofNanos(System.nanoTime() - start);
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError(
+            site(i).name()
+                + " was not ready within "
+                + timeout
+                + "; it answers "
+                + last
+                + "\n"
+                + logs());
+      }
+      pause(100);
+    }
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The last lines of every process's log. */
+  public String logs() {
+    StringBuilder out = new StringBuilder();
+    for (JarProcess p : peers) {
+      out.append(p.tail(30)).append('\n');
+    }
+    for (JarProcess s : sites) {
+      out.append(s.tail(30)).append('\n');
+    }
+    return out.toString();
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** Kills every process still running, stops the origin, and deletes the directory. */
+  @Override
+  public void close() {
+    for (JarProcess s : sites) {
+      s.close();
+    }
+    for (JarProcess p : peers) {
+      p.close();
+    }
+    origin.close();
+    keepLogs();
+    delete(root);
+  }
+
+  /** Copies the processes' logs to {@code target/namespace-logs/}, to read after a failure. */
+  private void keepLogs() {
+    Path logs = root.resolve("logs");
+    Path kept = Path.of("target", "namespace-logs", root.getFileName().toString());
+    try (Stream<Path> files = Files.exists(logs) ? Files.list(logs) : Stream.empty()) {
+      Files.createDirectories(kept);
+      for (Path f : files.toList()) {
+        Files.copy(f, kept.resolve(f.getFileName()));
+      }
+    } catch (IOException e) {
+      // the logs are a convenience; the test's own outcome stands
+    }
+  }
+
+  private static void delete(Path root) {
+    try (Stream<Path> all = Files.walk(root)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
