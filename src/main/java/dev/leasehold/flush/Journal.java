@@ -8,6 +8,7 @@ import dev.leasehold.object.ObjectInfoJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,8 +40,15 @@ import org.slf4j.LoggerFactory;
  *
  * A record is written only once its body is durable, so a record names a whole body; a crash leaves
  * at worst a {@code .tmp} or a body with no record, both removed at start-up (neither was
- * acknowledged). {@code seq} increases across restarts (the next is one more than the largest on
- * disk). An entry is removed (record first, then body) once a later flush or commit supersedes it.
+ * acknowledged). An entry is removed (record first, then body) once a later flush or commit
+ * supersedes it.
+ *
+ * <p>{@code seq} is never used twice, across restarts too, also once every entry that could be
+ * counted from has been removed (the coordinator keeps an owner's {@code seq}s): {@code <dir>/seq}
+ * holds a number below which every {@code seq} may have been handed out. It is raised {@value
+ * #RESERVE} at a time (written to {@code seq.tmp}, fsynced, renamed, the directory fsynced) before
+ * a number at or above it is handed out, and a start continues from it or from one more than the
+ * largest on disk, whichever is higher.
  *
  * <p><b>Threading.</b> Thread-safe: appends and removals of one key are made by the one write or
  * flush of that key at a time that the site allows; the index is concurrent, and a reader that
@@ -52,8 +60,16 @@ public final class Journal implements AutoCloseable {
 
   private record Key(String bucket, String key) {}
 
+  /** How many sequence numbers one write of {@code <dir>/seq} reserves. */
+  static final long RESERVE = 1024;
+
+  private static final String SEQ_FILE = "seq";
+
   private final Path dir;
   private final AtomicLong nextSeq;
+
+  /** Every seq below this may have been handed out (guarded by {@code this}). */
+  private long reserved;
 
   /** The entries of each key, by seq. */
   private final Map<Key, ConcurrentSkipListMap<Long, JournalEntry>> entries =
@@ -68,6 +84,7 @@ public final class Journal implements AutoCloseable {
   private Journal(Path dir, long nextSeq) {
     this.dir = dir;
     this.nextSeq = new AtomicLong(nextSeq);
+    this.reserved = nextSeq;
   }
 
   /** Opens the journal in {@code dir}, recovering every whole entry and removing the rest. */
@@ -90,7 +107,7 @@ public final class Journal implements AutoCloseable {
           }
         }
       }
-      Journal journal = new Journal(dir, maxSeq + 1);
+      Journal journal = new Journal(dir, Math.max(maxSeq + 1, readReserved(dir)));
       java.util.Set<Long> whole = new java.util.HashSet<>();
       for (JournalEntry e : found) {
         journal.index(e);
@@ -98,6 +115,9 @@ public final class Journal implements AutoCloseable {
       }
       for (Path f : files) {
         String name = f.getFileName().toString();
+        if (name.equals(SEQ_FILE)) {
+          continue;
+        }
         boolean orphan = name.endsWith(".tmp") || !whole.contains(seqOf(name));
         if (orphan) {
           Files.deleteIfExists(f); // never acknowledged: its record was not durable
@@ -106,6 +126,48 @@ public final class Journal implements AutoCloseable {
       return journal;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the write-back journal in " + dir, e);
+    }
+  }
+
+  private static long readReserved(Path dir) throws IOException {
+    Path file = dir.resolve(SEQ_FILE);
+    if (!Files.exists(file)) {
+      return 1;
+    }
+    try {
+      return Long.parseLong(Files.readString(file, StandardCharsets.UTF_8).trim());
+    } catch (NumberFormatException e) {
+      throw new IOException(file + " does not hold a number", e);
+    }
+  }
+
+  /** The next sequence number, reserved on disk first when it reaches the reservation. */
+  private long nextSeq() throws IOException {
+    long seq = nextSeq.getAndIncrement();
+    synchronized (this) {
+      if (seq >= reserved) {
+        long upTo = seq + RESERVE;
+        Path tmp = dir.resolve(SEQ_FILE + ".tmp");
+        try (FileChannel ch =
+            FileChannel.open(
+                tmp,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+          ch.write(java.nio.ByteBuffer.wrap(Long.toString(upTo).getBytes(StandardCharsets.UTF_8)));
+          ch.force(true);
+        }
+        Files.move(tmp, dir.resolve(SEQ_FILE), StandardCopyOption.ATOMIC_MOVE);
+        syncDirectory();
+        reserved = upTo;
+      }
+    }
+    return seq;
+  }
+
+  private void syncDirectory() throws IOException {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
     }
   }
 
@@ -125,7 +187,7 @@ public final class Journal implements AutoCloseable {
   public JournalEntry put(String bucket, String key, ObjectInfo info, String md5, Path body)
       throws IOException {
     checkOpen();
-    long seq = nextSeq.getAndIncrement();
+    long seq = nextSeq();
     Path data = dir.resolve(seq + ".data");
     try (FileChannel ch = FileChannel.open(body, StandardOpenOption.WRITE)) {
       ch.force(true);
@@ -140,7 +202,7 @@ public final class Journal implements AutoCloseable {
   /** Makes a delete durable. */
   public JournalEntry delete(String bucket, String key) throws IOException {
     checkOpen();
-    JournalEntry e = new JournalEntry(nextSeq.getAndIncrement(), bucket, key, null, "", null);
+    JournalEntry e = new JournalEntry(nextSeq(), bucket, key, null, "", null);
     writeRecord(e);
     index(e);
     return e;
@@ -262,9 +324,7 @@ public final class Journal implements AutoCloseable {
       ch.force(true);
     }
     Files.move(tmp, dir.resolve(e.seq() + ".rec"), StandardCopyOption.ATOMIC_MOVE);
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    }
+    syncDirectory();
   }
 
   /** Reads one record; null (and a warning) if it is not whole or its body is missing. */
