@@ -38,8 +38,11 @@ public final class S3Server implements AutoCloseable {
   /** The longest request line (method, URL, version) accepted; longer is {@code InvalidURI}. */
   static final int MAX_REQUEST_LINE = 16 * 1024;
 
-  /** The largest header section accepted; larger is {@code RequestHeaderSectionTooLarge}. */
-  static final int MAX_HEADER_SECTION = 16 * 1024;
+  /**
+   * The largest header section accepted; larger is {@code RequestHeaderSectionTooLarge}. S3 limits
+   * a PUT's headers to 8 KB (User Guide, "Working with object metadata"); every request here.
+   */
+  static final int MAX_HEADER_SECTION = 8 * 1024;
 
   private final S3Service service;
   private final S3Settings settings;

@@ -98,7 +98,11 @@ class LeasesIT {
     assertThat(waited).isLessThan(TTL.multipliedBy(2).plusSeconds(2).toNanos());
     assertThatThrownBy(() -> b.getObject(g -> g.bucket(bucket).key("k")))
         .isInstanceOf(S3Exception.class)
-        .satisfies(e -> assertThat(((S3Exception) e).statusCode()).isEqualTo(503));
+        .satisfies(e -> {
+          assertThat(((S3Exception) e).statusCode()).isEqualTo(503);
+          assertThat(((S3Exception) e).awsErrorDetails().errorCode())
+              .isEqualTo("ServiceUnavailable");
+        });
 
     cluster.link(1).cut(false);
     assertThat(bLeases.awaitSession(Duration.ofSeconds(10))).isTrue();

@@ -3,7 +3,6 @@ package dev.leasehold.s3;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
@@ -72,7 +71,8 @@ class AuthenticatorTest {
     assertThatThrownBy(() -> authenticator(EXAMPLE_TIME.plusSeconds(86401)).authenticate(get))
         .isInstanceOf(S3Exception.class)
         .satisfies(e -> {
-          assertThat(((S3Exception) e).error()).isEqualTo(S3Error.ACCESS_DENIED);
+          assertThat(((S3Exception) e).error().code()).isEqualTo("AccessDenied");
+          assertThat(((S3Exception) e).error().status()).isEqualTo(403);
           assertThat(e.getMessage()).isEqualTo("Request has expired");
         });
   }
@@ -97,26 +97,29 @@ class AuthenticatorTest {
         .isInstanceOf(S3Exception.class)
         .satisfies(e -> {
           S3Exception s = (S3Exception) e;
-          assertThat(s.error()).isEqualTo(S3Error.SIGNATURE_DOES_NOT_MATCH);
+          assertThat(s.error().code()).isEqualTo("SignatureDoesNotMatch");
+          assertThat(s.error().status()).isEqualTo(403);
           assertThat(s.details()).containsKey("CanonicalRequest").containsKey("StringToSign");
         });
   }
 
   @Test
   void malformedAndUnsupportedAuthorization() {
-    Map<String, S3Error> cases =
+    // The code and HTTP status the S3 API reference ("Error responses") gives each.
+    Map<String, Map.Entry<String, Integer>> cases =
         Map.of(
-            "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=", S3Error.INVALID_REQUEST,
+            "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=",
+                Map.entry("InvalidRequest", 400),
             "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request",
-                S3Error.AUTHORIZATION_HEADER_MALFORMED,
+                Map.entry("AuthorizationHeaderMalformed", 400),
             "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3, SignedHeaders=host, Signature=00",
-                S3Error.AUTHORIZATION_HEADER_MALFORMED,
+                Map.entry("AuthorizationHeaderMalformed", 400),
             "AWS4-HMAC-SHA256 Credential=OTHERKEY/20130524/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00",
-                S3Error.INVALID_ACCESS_KEY_ID,
+                Map.entry("InvalidAccessKeyId", 403),
             "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130525/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00",
-                S3Error.AUTHORIZATION_HEADER_MALFORMED,
+                Map.entry("AuthorizationHeaderMalformed", 400),
             "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=x-amz-date, Signature=00",
-                S3Error.AUTHORIZATION_HEADER_MALFORMED);
+                Map.entry("AuthorizationHeaderMalformed", 400));
     cases.forEach((header, error) -> {
       S3Request r =
           request(
@@ -134,7 +137,10 @@ class AuthenticatorTest {
       assertThatThrownBy(() -> authenticator(EXAMPLE_TIME).authenticate(r))
           .as(header)
           .isInstanceOf(S3Exception.class)
-          .satisfies(e -> assertThat(((S3Exception) e).error()).isEqualTo(error));
+          .satisfies(e -> {
+            assertThat(((S3Exception) e).error().code()).isEqualTo(error.getKey());
+            assertThat(((S3Exception) e).error().status()).isEqualTo(error.getValue());
+          });
     });
   }
 
@@ -155,9 +161,11 @@ class AuthenticatorTest {
       assertThatThrownBy(() -> authenticator(EXAMPLE_TIME).authenticate(r))
           .as(url)
           .isInstanceOf(S3Exception.class)
-          .satisfies(e ->
-              assertThat(((S3Exception) e).error())
-                  .isEqualTo(S3Error.AUTHORIZATION_QUERY_PARAMETERS_ERROR));
+          .satisfies(e -> {
+            assertThat(((S3Exception) e).error().code())
+                .isEqualTo("AuthorizationQueryParametersError");
+            assertThat(((S3Exception) e).error().status()).isEqualTo(400);
+          });
     }
   }
 }

@@ -3,7 +3,6 @@ package dev.leasehold.s3;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -11,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -71,15 +71,20 @@ class AwsChunkedStreamTest {
   void aWrongChunkSignatureFailsTheRead() {
     String[] wrong = CHUNK_SIGNATURES.clone();
     wrong[1] = "0".repeat(64);
-    assertThatThrownBy(() -> decode(exampleBody(wrong), AwsChunkedStream.SIGNED))
-        .isInstanceOf(S3Exception.class)
-        .satisfies(
-            e -> assertThat(((S3Exception) e).error()).isEqualTo(S3Error.SIGNATURE_DOES_NOT_MATCH));
+    assertSignatureDoesNotMatch(() -> decode(exampleBody(wrong), AwsChunkedStream.SIGNED));
     // Even the final, empty chunk's signature counts.
     String[] lastWrong = CHUNK_SIGNATURES.clone();
     lastWrong[2] = "1".repeat(64);
-    assertThatThrownBy(() -> decode(exampleBody(lastWrong), AwsChunkedStream.SIGNED))
-        .isInstanceOf(S3Exception.class);
+    assertSignatureDoesNotMatch(() -> decode(exampleBody(lastWrong), AwsChunkedStream.SIGNED));
+  }
+
+  private static void assertSignatureDoesNotMatch(ThrowingCallable decode) {
+    assertThatThrownBy(decode)
+        .isInstanceOf(S3Exception.class)
+        .satisfies(e -> {
+          assertThat(((S3Exception) e).error().code()).isEqualTo("SignatureDoesNotMatch");
+          assertThat(((S3Exception) e).error().status()).isEqualTo(403);
+        });
   }
 
   @Test
@@ -96,7 +101,10 @@ class AwsChunkedStreamTest {
               () -> decode(c[0].getBytes(StandardCharsets.US_ASCII), AwsChunkedStream.SIGNED))
           .as(c[0])
           .isInstanceOf(S3Exception.class)
-          .satisfies(e -> assertThat(((S3Exception) e).error().code()).isEqualTo(c[1]));
+          .satisfies(e -> {
+            assertThat(((S3Exception) e).error().code()).isEqualTo(c[1]);
+            assertThat(((S3Exception) e).error().status()).isEqualTo(400);
+          });
     }
   }
 

@@ -3,7 +3,6 @@ package dev.leasehold.s3;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.leasehold.error.S3Error;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.OriginKind;
@@ -60,23 +59,37 @@ class BadInputIT {
     cluster.close();
   }
 
+  /**
+   * "The PUT request header is limited to 8 KB in size" (Amazon S3 User Guide, "Working with object
+   * metadata"): one header of 8 KiB on its own is over the limit.
+   */
   @Test
   void oversizedHeaderSection() throws IOException {
-    String big = "x".repeat(S3Server.MAX_HEADER_SECTION + 1000);
+    String big = "x".repeat(8 * 1024);
     RawHttp.Response r =
         RawHttp.send(
             endpoint,
-            "GET /" + bucket + " HTTP/1.1\r\nHost: h\r\nx-big: " + big + "\r\n",
-            new byte[0]);
-    assertError(r, 400, S3Error.REQUEST_HEADER_SECTION_TOO_LARGE);
+            "PUT /"
+                + bucket
+                + "/bigheader HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nx-big: "
+                + big
+                + "\r\n",
+            "v".getBytes());
+    assertError(r, 400, "RequestHeaderSectionTooLarge");
+    assertNothingWritten("bigheader");
   }
 
+  /**
+   * S3 documents no limit on the request line, and no valid request needs 20 KiB of it: a key is at
+   * most 1,024 bytes, 3,072 characters percent-encoded. (Leasehold's own limit is 16 KiB; far
+   * beyond it, the bytes left unread when the connection closes could reset it.)
+   */
   @Test
   void overlongRequestLine() throws IOException {
-    String path = "/" + bucket + "/" + "k".repeat(S3Server.MAX_REQUEST_LINE + 10);
+    String path = "/" + bucket + "/" + "k".repeat(20 * 1024);
     RawHttp.Response r =
         RawHttp.send(endpoint, "GET " + path + " HTTP/1.1\r\nHost: h\r\n", new byte[0]);
-    assertError(r, 400, S3Error.INVALID_URI);
+    assertError(r, 400, "InvalidURI");
   }
 
   @Test
@@ -110,7 +123,7 @@ class BadInputIT {
   void deleteObjectsNeedsAnIntegrityHeader() throws IOException {
     byte[] body = "<Delete><Object><Key>k</Key></Object></Delete>".getBytes(StandardCharsets.UTF_8);
     RawHttp.Response r = send("POST", "/" + bucket + "?delete", Map.of(), body, Payload.SIGNED);
-    assertError(r, 400, S3Error.INVALID_REQUEST);
+    assertError(r, 400, "InvalidRequest");
     assertThat(r.text()).contains("Content-MD5");
   }
 
@@ -161,7 +174,7 @@ class BadInputIT {
             endpoint,
             "PUT /" + bucket + "/bad%ZZ HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n",
             "v".getBytes());
-    assertError(escape, 400, S3Error.INVALID_URI);
+    assertError(escape, 400, "InvalidURI");
     assertThat(s3.listObjectsV2(l -> l.bucket(bucket)).contents())
         .noneMatch(
             o -> o.key().contains("..") || o.key().startsWith("./") || o.key().contains("bad"));
@@ -185,7 +198,7 @@ class BadInputIT {
             "PUT", endpoint, "/" + bucket + "/nolength", Map.of(), new byte[0], Payload.UNSIGNED);
     String head = signed.head() + "Transfer-Encoding: chunked\r\n";
     RawHttp.Response r = RawHttp.send(endpoint, head, "5\r\nhello\r\n0\r\n\r\n".getBytes());
-    assertError(r, 411, S3Error.MISSING_CONTENT_LENGTH);
+    assertError(r, 411, "MissingContentLength");
     assertNothingWritten("nolength");
   }
 
@@ -196,7 +209,7 @@ class BadInputIT {
         signer.sign("PUT", endpoint, "/" + bucket + "/truncated", Map.of(), body, Payload.UNSIGNED);
     byte[] half = java.util.Arrays.copyOf(body, body.length / 2);
     RawHttp.Response r = RawHttp.send(endpoint, signed.head(), half, true);
-    assertError(r, 400, S3Error.INCOMPLETE_BODY);
+    assertError(r, 400, "IncompleteBody");
     assertNothingWritten("truncated");
   }
 
@@ -207,7 +220,7 @@ class BadInputIT {
         signer.sign("PUT", endpoint, "/" + bucket + "/stalled", Map.of(), body, Payload.UNSIGNED);
     long start = System.nanoTime();
     RawHttp.Response r = RawHttp.send(endpoint, signed.head(), new byte[10]);
-    assertError(r, 400, S3Error.REQUEST_TIMEOUT);
+    assertError(r, 400, "RequestTimeout");
     assertThat((System.nanoTime() - start) / 1_000_000).isBetween(1_500L, 20_000L);
     assertNothingWritten("stalled");
   }
@@ -220,7 +233,7 @@ class BadInputIT {
     assertError(
         send("PUT", "/" + bucket + "/md5", Map.of("Content-MD5", otherMd5), body, Payload.SIGNED),
         400,
-        S3Error.BAD_DIGEST);
+        "BadDigest");
     assertError(
         send(
             "PUT",
@@ -229,7 +242,7 @@ class BadInputIT {
             body,
             Payload.SIGNED),
         400,
-        S3Error.INVALID_DIGEST);
+        "InvalidDigest");
     assertError(
         send(
             "PUT",
@@ -238,7 +251,7 @@ class BadInputIT {
             body,
             Payload.SIGNED),
         400,
-        S3Error.BAD_DIGEST);
+        "BadDigest");
     assertError(
         send(
             "PUT",
@@ -247,7 +260,7 @@ class BadInputIT {
             body,
             Payload.SIGNED),
         400,
-        S3Error.INVALID_REQUEST);
+        "InvalidRequest");
     assertNothingWritten("md5");
     // The right ones are accepted.
     String md5 = Base64.getEncoder().encodeToString(Data.digest("MD5", body));
@@ -286,7 +299,7 @@ class BadInputIT {
       assertError(
           send("PUT", "/" + bucket + "/" + key, Map.of(c.getKey(), bad), body, Payload.UNSIGNED),
           400,
-          S3Error.BAD_DIGEST);
+          "BadDigest");
       assertNothingWritten(key);
       RawHttp.Response ok =
           send("PUT", "/" + bucket + "/" + key, Map.of(c.getKey(), good), body, Payload.UNSIGNED);
@@ -300,20 +313,20 @@ class BadInputIT {
       assertError(
           send("GET", "/" + bucket + q, Map.of(), new byte[0], Payload.SIGNED),
           501,
-          S3Error.NOT_IMPLEMENTED);
+          "NotImplemented");
     }
     assertError(
         send("PUT", "/" + bucket + "/k?tagging", Map.of(), "<Tagging/>".getBytes(), Payload.SIGNED),
         501,
-        S3Error.NOT_IMPLEMENTED);
+        "NotImplemented");
     assertError(
         send("POST", "/" + bucket + "/k", Map.of(), new byte[0], Payload.SIGNED),
         405,
-        S3Error.METHOD_NOT_ALLOWED);
+        "MethodNotAllowed");
     assertError(
         send("PATCH", "/" + bucket + "/k", Map.of(), new byte[0], Payload.SIGNED),
         405,
-        S3Error.METHOD_NOT_ALLOWED);
+        "MethodNotAllowed");
     assertError(
         send(
             "PUT",
@@ -322,31 +335,37 @@ class BadInputIT {
             "v".getBytes(),
             Payload.SIGNED),
         501,
-        S3Error.NOT_IMPLEMENTED);
+        "NotImplemented");
     assertNothingWritten("k");
   }
 
+  /**
+   * "Within the PUT request header, the user-defined metadata is limited to 2 KB in size", counted
+   * as the UTF-8 bytes of each key and value (Amazon S3 User Guide, "Working with object
+   * metadata"): "big" and 2,046 bytes are 2,049, one past 2,048.
+   */
   @Test
   void metadataTooLarge() throws IOException {
     RawHttp.Response r =
         send(
             "PUT",
             "/" + bucket + "/meta",
-            Map.of("x-amz-meta-big", "m".repeat(2100)),
+            Map.of("x-amz-meta-big", "m".repeat(2046)),
             "v".getBytes(),
             Payload.SIGNED);
-    assertError(r, 400, S3Error.METADATA_TOO_LARGE);
+    assertError(r, 400, "MetadataTooLarge");
     assertNothingWritten("meta");
   }
 
+  /** A single PUT is at most 5 GB, 5,368,709,120 bytes (PutObject; "Uploading objects"). */
   @Test
   void entityTooLargeIsRefusedBeforeTheBody() throws IOException {
     var signed =
         signer.sign(
             "PUT", endpoint, "/" + bucket + "/huge", Map.of(), new byte[0], Payload.UNSIGNED);
-    String head = signed.head() + "Content-Length: 6000000000\r\nExpect: 100-continue\r\n";
+    String head = signed.head() + "Content-Length: 5368709121\r\nExpect: 100-continue\r\n";
     RawHttp.Response r = RawHttp.send(endpoint, head, new byte[0]);
-    assertError(r, 400, S3Error.ENTITY_TOO_LARGE);
+    assertError(r, 400, "EntityTooLarge");
     assertNothingWritten("huge");
   }
 
@@ -357,9 +376,8 @@ class BadInputIT {
             endpoint,
             "PUT /" + bucket + "/x HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n",
             new byte[0]);
-    assertThat(r.status()).isEqualTo(400);
-    assertThat(r.errorCode()).isNotNull();
-    assertThat(r.text()).doesNotContain("Exception").doesNotContain("\tat ");
+    // S3 documents no code for an unparseable header; InvalidRequest is its generic 400.
+    assertError(r, 400, "InvalidRequest");
   }
 
   private static String upload() {
@@ -373,9 +391,9 @@ class BadInputIT {
     return RawHttp.send(endpoint, signed.head(), signed.body());
   }
 
-  private static void assertError(RawHttp.Response r, int status, S3Error code) {
+  private static void assertError(RawHttp.Response r, int status, String code) {
     assertThat(r.status()).as(r.text()).isEqualTo(status);
-    assertThat(r.errorCode()).as(r.text()).isEqualTo(code.code());
+    assertThat(r.errorCode()).as(r.text()).isEqualTo(code);
     assertThat(r.text()).doesNotContain("Exception").doesNotContain("\tat ");
   }
 
@@ -384,8 +402,8 @@ class BadInputIT {
     assertThatThrownBy(() -> cluster.backdoor().head(bucket, key))
         .isInstanceOf(dev.leasehold.error.S3Exception.class)
         .satisfies(e ->
-            assertThat(((dev.leasehold.error.S3Exception) e).error())
-                .isEqualTo(S3Error.NO_SUCH_KEY));
+            assertThat(((dev.leasehold.error.S3Exception) e).error().code())
+                .isEqualTo("NoSuchKey"));
     Path staging = cluster.site(0).config().stagingDir();
     try (Stream<Path> files = Files.list(staging)) {
       assertThat(files).isEmpty();

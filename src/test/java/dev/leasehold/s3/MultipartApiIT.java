@@ -121,9 +121,11 @@ class MultipartApiIT {
       assertThat(s3.headObject(r -> r.bucket(bucket).key("big").partNumber(3)).contentLength())
           .isEqualTo(1000);
     }
-    assertThatThrownBy(() -> s3.getObject(r -> r.bucket(bucket).key("big").partNumber(4)))
-        .isInstanceOf(S3Exception.class)
-        .satisfies(e -> assertThat(((S3Exception) e).statusCode()).isEqualTo(416));
+    // Beyond the last part: "The requested partnumber is not satisfiable".
+    assertError(
+        () -> s3.getObject(r -> r.bucket(bucket).key("big").partNumber(4)),
+        416,
+        "InvalidPartNumber");
 
     assertThat(s3.listMultipartUploads(r -> r.bucket(bucket)).uploads()).isEmpty();
   }
@@ -135,9 +137,10 @@ class MultipartApiIT {
     assertThat(
             s3.getObjectAsBytes(r -> r.bucket(bucket).key("single").partNumber(1)).asUtf8String())
         .isEqualTo("just one part");
-    assertThatThrownBy(() -> s3.getObject(r -> r.bucket(bucket).key("single").partNumber(2)))
-        .isInstanceOf(S3Exception.class)
-        .satisfies(e -> assertThat(((S3Exception) e).statusCode()).isEqualTo(416));
+    assertError(
+        () -> s3.getObject(r -> r.bucket(bucket).key("single").partNumber(2)),
+        416,
+        "InvalidPartNumber");
   }
 
   @Test
@@ -167,17 +170,68 @@ class MultipartApiIT {
                 r -> r.bucket(bucket).key("bad").uploadId(uploadId).partNumber(2),
                 RequestBody.fromBytes(Data.bytes(1000, 6)))
             .eTag();
-    assertCode(() -> complete(bucket, "bad", uploadId, part(1, "\"0000\"")), "InvalidPart");
-    assertCode(
-        () -> complete(bucket, "bad", uploadId, part(2, e2), part(1, e1)), "InvalidPartOrder");
-    // A part other than the last is smaller than 5 MiB.
-    assertCode(() -> complete(bucket, "bad", uploadId, part(1, e1), part(2, e2)), "EntityTooSmall");
+    assertError(() -> complete(bucket, "bad", uploadId, part(1, "\"0000\"")), 400, "InvalidPart");
+    assertError(
+        () -> complete(bucket, "bad", uploadId, part(2, e2), part(1, e1)), 400, "InvalidPartOrder");
+    // A part other than the last is smaller than 5 MiB (5,242,880 bytes).
+    assertError(
+        () -> complete(bucket, "bad", uploadId, part(1, e1), part(2, e2)), 400, "EntityTooSmall");
     assertThatThrownBy(() -> s3.headObject(r -> r.bucket(bucket).key("bad")))
         .isInstanceOf(software.amazon.awssdk.services.s3.model.NoSuchKeyException.class);
     // The upload is still there to finish properly.
     complete(bucket, "bad", uploadId, part(2, e2));
     assertThat(s3.getObjectAsBytes(r -> r.bucket(bucket).key("bad")).asByteArray())
         .isEqualTo(Data.bytes(1000, 6));
+  }
+
+  /**
+   * "Part numbers can be any number from 1 to 10,000, inclusive" (UploadPart); S3 refuses others
+   * with InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive".
+   */
+  @Test
+  void partNumbersOutsideOneToTenThousandAreInvalidArgument() {
+    String bucket = Data.bucket(s3);
+    s3.putObject(r -> r.bucket(bucket).key("whole"), RequestBody.fromString("whole"));
+    String uploadId = s3.createMultipartUpload(r -> r.bucket(bucket).key("numbered")).uploadId();
+    for (int n : new int[] {0, 10001}) {
+      assertPartNumberRefused(() ->
+          s3.uploadPart(
+              r -> r.bucket(bucket).key("numbered").uploadId(uploadId).partNumber(n),
+              RequestBody.fromString("p")));
+    }
+    assertPartNumberRefused(() ->
+        s3.uploadPartCopy(r ->
+            r.sourceBucket(bucket)
+                .sourceKey("whole")
+                .destinationBucket(bucket)
+                .destinationKey("numbered")
+                .uploadId(uploadId)
+                .partNumber(10001)));
+    assertPartNumberRefused(() -> s3.getObject(r -> r.bucket(bucket).key("whole").partNumber(0)));
+    assertThat(s3.listParts(r -> r.bucket(bucket).key("numbered").uploadId(uploadId)).parts())
+        .isEmpty();
+    // Both ends of the range are parts.
+    for (int n : new int[] {1, 10000}) {
+      s3.uploadPart(
+          r -> r.bucket(bucket).key("numbered").uploadId(uploadId).partNumber(n),
+          RequestBody.fromString("part " + n));
+    }
+    assertThat(s3.listParts(r -> r.bucket(bucket).key("numbered").uploadId(uploadId)).parts())
+        .extracting(p -> p.partNumber())
+        .containsExactly(1, 10000);
+    s3.abortMultipartUpload(r -> r.bucket(bucket).key("numbered").uploadId(uploadId));
+  }
+
+  private static void assertPartNumberRefused(Runnable call) {
+    assertThatThrownBy(call::run)
+        .isInstanceOf(S3Exception.class)
+        .satisfies(e -> {
+          S3Exception s = (S3Exception) e;
+          assertThat(s.statusCode()).isEqualTo(400);
+          assertThat(s.awsErrorDetails().errorCode()).isEqualTo("InvalidArgument");
+          assertThat(s.awsErrorDetails().errorMessage())
+              .isEqualTo("Part number must be an integer between 1 and 10000, inclusive");
+        });
   }
 
   @Test
@@ -225,10 +279,13 @@ class MultipartApiIT {
         r -> r.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
   }
 
-  private static void assertCode(Runnable call, String code) {
+  private static void assertError(Runnable call, int status, String code) {
     assertThatThrownBy(call::run)
         .isInstanceOf(S3Exception.class)
-        .satisfies(
-            e -> assertThat(((S3Exception) e).awsErrorDetails().errorCode()).isEqualTo(code));
+        .satisfies(e -> {
+          S3Exception s = (S3Exception) e;
+          assertThat(s.statusCode()).isEqualTo(status);
+          assertThat(s.awsErrorDetails().errorCode()).isEqualTo(code);
+        });
   }
 }

@@ -1,9 +1,11 @@
 package dev.leasehold.s3;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.leasehold.error.S3Exception;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 
 class NamesTest {
@@ -33,7 +35,7 @@ class NamesTest {
           "ab--x-s3",
           "ab--table-s3"
         }) {
-      assertThatThrownBy(() -> Names.checkNewBucket(bad)).as(bad).isInstanceOf(S3Exception.class);
+      assertRefused(() -> Names.checkNewBucket(bad), bad, "InvalidBucketName");
     }
   }
 
@@ -43,11 +45,23 @@ class NamesTest {
     for (String ok : new String[] {"a/..b/c.", "a/../b", "a/./b", "a/b/../../c", "a/.", "..a"}) {
       assertThatCode(() -> Names.checkKey(ok)).as(ok).doesNotThrowAnyException();
     }
-    for (String bad :
-        new String[] {"k".repeat(1025), "../b", "..", ".", "./x", "a/../../b", "x\0y"}) {
-      assertThatThrownBy(() -> Names.checkKey(bad)).isInstanceOf(S3Exception.class);
-    }
+    // A key is "a sequence of Unicode characters whose UTF-8 encoding is at most 1,024 bytes
+    // long" (Amazon S3 User Guide, "Naming Amazon S3 objects").
+    assertRefused(() -> Names.checkKey("k".repeat(1025)), "1,025 bytes", "KeyTooLongError");
     // Multi-byte characters count in bytes.
-    assertThatThrownBy(() -> Names.checkKey("\u00e9".repeat(513))).isInstanceOf(S3Exception.class);
+    assertRefused(() -> Names.checkKey("\u00e9".repeat(513)), "1,026 bytes", "KeyTooLongError");
+    for (String bad : new String[] {"../b", "..", ".", "./x", "a/../../b", "x\0y"}) {
+      assertRefused(() -> Names.checkKey(bad), bad, "InvalidArgument");
+    }
+  }
+
+  private static void assertRefused(ThrowingCallable check, String what, String code) {
+    assertThatThrownBy(check)
+        .as(what)
+        .isInstanceOf(S3Exception.class)
+        .satisfies(e -> {
+          assertThat(((S3Exception) e).error().code()).isEqualTo(code);
+          assertThat(((S3Exception) e).error().status()).isEqualTo(400);
+        });
   }
 }

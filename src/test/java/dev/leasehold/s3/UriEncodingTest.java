@@ -3,7 +3,6 @@ package dev.leasehold.s3;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.testkit.Data;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +37,10 @@ class UriEncodingTest {
       assertThatThrownBy(() -> UriEncoding.decodePath(bad))
           .as(bad)
           .isInstanceOf(S3Exception.class)
-          .satisfies(e -> assertThat(((S3Exception) e).error()).isEqualTo(S3Error.INVALID_URI));
+          .satisfies(e -> {
+            assertThat(((S3Exception) e).error().code()).isEqualTo("InvalidURI");
+            assertThat(((S3Exception) e).error().status()).isEqualTo(400);
+          });
     }
   }
 }

@@ -3,10 +3,10 @@ package dev.leasehold.s3;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.object.CompletedPart;
 import java.nio.charset.StandardCharsets;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 
 class XmlRequestsTest {
@@ -61,15 +61,23 @@ class XmlRequestsTest {
       "<!DOCTYPE d [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">]><Delete><Object><Key>&b;</Key></Object></Delete>",
     };
     for (String doc : bad) {
-      assertThatThrownBy(() -> XmlRequests.delete(xml(doc)))
-          .as(doc)
-          .isInstanceOf(S3Exception.class)
-          .satisfies(e -> assertThat(((S3Exception) e).error()).isEqualTo(S3Error.MALFORMED_XML));
+      assertMalformedXml(() -> XmlRequests.delete(xml(doc)), doc);
     }
-    assertThatThrownBy(() ->
+    assertMalformedXml(
+        () ->
             XmlRequests.completeMultipartUpload(
                 xml(
-                    "<CompleteMultipartUpload><Part><PartNumber>x</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>")))
-        .isInstanceOf(S3Exception.class);
+                    "<CompleteMultipartUpload><Part><PartNumber>x</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>")),
+        "PartNumber x");
+  }
+
+  private static void assertMalformedXml(ThrowingCallable parse, String what) {
+    assertThatThrownBy(parse)
+        .as(what)
+        .isInstanceOf(S3Exception.class)
+        .satisfies(e -> {
+          assertThat(((S3Exception) e).error().code()).isEqualTo("MalformedXML");
+          assertThat(((S3Exception) e).error().status()).isEqualTo(400);
+        });
   }
 }

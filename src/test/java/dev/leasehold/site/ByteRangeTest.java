@@ -3,9 +3,10 @@ package dev.leasehold.site;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
+import java.util.Map;
 import java.util.Random;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 
 class ByteRangeTest {
@@ -48,17 +49,9 @@ class ByteRangeTest {
   @Test
   void unsatisfiableIsInvalidRangeWithTheSize() {
     for (String h : new String[] {"bytes=10-", "bytes=10-20", "bytes=-0"}) {
-      assertThatThrownBy(() -> ByteRange.parse(h).resolve(10))
-          .isInstanceOf(S3Exception.class)
-          .satisfies(e -> {
-            S3Exception s = (S3Exception) e;
-            assertThat(s.error()).isEqualTo(S3Error.INVALID_RANGE);
-            assertThat(s.error().status()).isEqualTo(416);
-            assertThat(s.details()).containsEntry("ActualObjectSize", "10");
-          });
+      assertInvalidRange(() -> ByteRange.parse(h).resolve(10), h, 10);
     }
-    assertThatThrownBy(() -> ByteRange.parse("bytes=0-0").resolve(0))
-        .isInstanceOf(S3Exception.class);
+    assertInvalidRange(() -> ByteRange.parse("bytes=0-0").resolve(0), "bytes=0-0", 0);
   }
 
   @Test
@@ -71,15 +64,34 @@ class ByteRangeTest {
       String[] forms = {"bytes=" + a + "-" + b, "bytes=" + a + "-", "bytes=-" + b};
       for (String form : forms) {
         ByteRange range = ByteRange.parse(form);
-        try {
+        // Unsatisfiable: a first byte at or past the end; a suffix of zero bytes, or of an
+        // empty object.
+        boolean satisfiable = form.startsWith("bytes=-") ? b > 0 && size > 0 : a < size;
+        if (satisfiable) {
           Span span = range.resolve(size);
-          assertThat(span.offset()).isBetween(0L, size - 1);
+          assertThat(span.offset()).as(form + " of " + size).isBetween(0L, size - 1);
           assertThat(span.length()).isPositive();
           assertThat(span.end()).isLessThanOrEqualTo(size);
-        } catch (S3Exception e) {
-          assertThat(e.error()).isEqualTo(S3Error.INVALID_RANGE);
+        } else {
+          assertInvalidRange(() -> range.resolve(size), form, size);
         }
       }
     }
+  }
+
+  /** S3's answer to a range it cannot satisfy: 416 InvalidRange, naming the range and the size. */
+  private static void assertInvalidRange(ThrowingCallable resolve, String range, long size) {
+    assertThatThrownBy(resolve)
+        .as("%s of %d bytes", range, size)
+        .isInstanceOf(S3Exception.class)
+        .satisfies(e -> {
+          S3Exception s = (S3Exception) e;
+          assertThat(s.error().code()).isEqualTo("InvalidRange");
+          assertThat(s.error().status()).isEqualTo(416);
+          assertThat(s.details())
+              .containsOnly(
+                  Map.entry("RangeRequested", range),
+                  Map.entry("ActualObjectSize", Long.toString(size)));
+        });
   }
 }

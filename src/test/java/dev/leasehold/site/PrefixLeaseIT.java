@@ -49,6 +49,15 @@ class PrefixLeaseIT {
     }
   }
 
+  /** The keys {@link #putAll} writes, in the order S3 lists them (zero-padded: numeric order). */
+  static List<String> names(String prefix, int n) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(String.format("%s%04d", prefix, i));
+    }
+    return out;
+  }
+
   @Test
   void aThousandKeysUnderAPrefixLeaseCostOneCoordinatorRoundTrip() throws Exception {
     try (LocalCluster cluster = WriteBackIT.cluster("1h");
@@ -72,7 +81,7 @@ class PrefixLeaseIT {
           b.listObjectsV2Paginator(l -> l.bucket(bucket).prefix("ckpt/")).contents().stream()
               .map(S3Object::key)
               .toList();
-      assertThat(listed).hasSize(KEYS).startsWith("ckpt/0000").endsWith("ckpt/0999");
+      assertThat(listed).containsExactlyElementsOf(names("ckpt/", KEYS));
 
       // A read elsewhere recalls the prefix: everything under it is flushed, then handed over.
       assertThat(WriteBackIT.get(b, bucket, "ckpt/0500")).isEqualTo("ckpt/0500");
@@ -90,7 +99,7 @@ class PrefixLeaseIT {
           break;
         }
       } while (after != null);
-      assertThat(atOrigin).hasSize(KEYS);
+      assertThat(atOrigin).containsExactlyElementsOf(names("ckpt/", KEYS));
       // And site 0 writes there again under ordinary grants.
       a.putObject(p -> p.bucket(bucket).key("ckpt/0001"), RequestBody.fromString("again"));
       assertThat(WriteBackIT.get(b, bucket, "ckpt/0001")).isEqualTo("again");
@@ -127,7 +136,9 @@ class PrefixLeaseIT {
           .atMost(Duration.ofSeconds(20))
           .until(() -> cluster.site(0).journal().count() == 0);
       assertThat(WriteBackIT.get(b, bucket, "run/0003")).isEqualTo("run/0003");
-      assertThat(b.listObjectsV2(l -> l.bucket(bucket).prefix("run/")).contents()).hasSize(10);
+      assertThat(b.listObjectsV2(l -> l.bucket(bucket).prefix("run/")).contents())
+          .extracting(S3Object::key)
+          .containsExactlyElementsOf(names("run/", 10));
     }
   }
 

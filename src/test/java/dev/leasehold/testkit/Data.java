@@ -1,6 +1,9 @@
 package dev.leasehold.testkit;
 
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -9,6 +12,16 @@ import software.amazon.awssdk.services.s3.S3Client;
 /** Test data: deterministic random bytes, digests, fresh bucket names. */
 public final class Data {
   private static final AtomicInteger BUCKETS = new AtomicInteger();
+
+  /**
+   * The order S3 lists keys in, "UTF-8 binary order" (ListObjectsV2 in the S3 API reference): by
+   * the unsigned bytes of their UTF-8 encoding. Written out here so that expected listings do not
+   * come from the production comparator they check.
+   */
+  public static final Comparator<String> UTF8_BINARY_ORDER =
+      (a, b) ->
+          Arrays.compareUnsigned(
+              a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
 
   private Data() {}
 
