@@ -42,6 +42,9 @@ final class Grants {
   /** The longest a grant may be waited for, whatever the site asks. */
   private static final long MAX_WAIT_MILLIS = 60_000;
 
+  /** How long a grant may wait when the request names no wait (LeaseSettings' default). */
+  private static final long DEFAULT_WAIT_MILLIS = 20_000;
+
   /** How often a recall is sent again to a holder that has not released (streams reconnect). */
   private static final long RESEND_NANOS = Changes.millis(1000);
 
@@ -93,8 +96,9 @@ final class Grants {
             .build();
     Map<Long, Long> lastSent = new HashMap<>();
     while (true) {
-      long seen = changes.generation();
       CommandResult r = submitter.submit(command);
+      // After this command's own apply (it changed the table too): wait for others' changes.
+      long seen = changes.generation();
       if (r.getOutcome() != Outcome.BUSY) {
         return grant(r);
       }
@@ -140,7 +144,7 @@ final class Grants {
         nanoTime.getAsLong()
             + Changes.millis(
                 Math.min(
-                    request.getWaitMillis() == 0 ? 30_000 : request.getWaitMillis(),
+                    request.getWaitMillis() == 0 ? DEFAULT_WAIT_MILLIS : request.getWaitMillis(),
                     MAX_WAIT_MILLIS));
     Command command =
         Command.newBuilder()
@@ -152,8 +156,8 @@ final class Grants {
             .build();
     Map<String, Long> lastSent = new HashMap<>();
     while (true) {
-      long seen = changes.generation();
       CommandResult r = submitter.submit(command);
+      long seen = changes.generation(); // after its own apply, as in read()
       if (r.getOutcome() == Outcome.BUSY && r.getWriterHolds()) {
         String target = "prefix " + r.getWriter() + " " + r.getPrefix();
         long now = nanoTime.getAsLong();
@@ -218,8 +222,9 @@ final class Grants {
     long firstRecall = 0;
     Span recall = Span.getInvalid();
     try {
-      long seen = changes.generation();
       CommandResult r = submitter.submit(begin);
+      // Read after each of this claim's own commands: the waits below are for others' changes.
+      long seen = changes.generation();
       while (true) {
         if (r.getOutcome() == Outcome.BUSY) {
           if (redirects(r, request)) {
@@ -230,8 +235,8 @@ final class Grants {
           if (!waitForChange(seen, deadline)) {
             return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
           }
-          seen = changes.generation();
           r = submitter.submit(begin);
+          seen = changes.generation();
           continue;
         }
         if (r.getOutcome() != Outcome.OK || r.getMode() == Mode.WRITE) {
@@ -245,6 +250,9 @@ final class Grants {
         // session expires (SessionWatch), never less; the recall is sent again now and then, in
         // case the holder's stream was reconnecting.
         long now = nanoTime.getAsLong();
+        if (now - deadline >= 0) {
+          return giveUp(session, request);
+        }
         if (firstRecall == 0) {
           firstRecall = now;
         }
@@ -267,26 +275,29 @@ final class Grants {
           }
           long left = deadline - nanoTime.getAsLong();
           if (left <= 0) {
-            // Out of time: give up the claim, so that readers are admitted again.
-            submitter.submit(
-                Command.newBuilder()
-                    .setRelease(
-                        ReleaseLeases.newBuilder()
-                            .setSession(session)
-                            .addElements(request.getElement()))
-                    .build());
-            return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
+            return giveUp(session, request);
           }
           long untilResend = nextResend - nanoTime.getAsLong();
           changes.awaitAfter(
               seen, Math.max(0, Math.min(left, Math.min(untilResend, Changes.millis(200)))));
         }
-        seen = changes.generation();
         r = submitter.submit(grant);
+        // After the claim's own apply, which changed the table too: wait for others' changes.
+        seen = changes.generation();
       }
     } finally {
       recall.end();
     }
+  }
+
+  /** Out of time: gives up the claim, so that readers are admitted again. */
+  private AcquireReply giveUp(long session, AcquireRequest request) throws IOException {
+    submitter.submit(
+        Command.newBuilder()
+            .setRelease(
+                ReleaseLeases.newBuilder().setSession(session).addElements(request.getElement()))
+            .build());
+    return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
   }
 
   void bindTracing(Tracer tracer) {
@@ -327,7 +338,7 @@ final class Grants {
   }
 
   private long waitNanos(AcquireRequest request) {
-    long millis = request.getWaitMillis() == 0 ? 30_000 : request.getWaitMillis();
+    long millis = request.getWaitMillis() == 0 ? DEFAULT_WAIT_MILLIS : request.getWaitMillis();
     return Changes.millis(Math.min(millis, MAX_WAIT_MILLIS));
   }
 

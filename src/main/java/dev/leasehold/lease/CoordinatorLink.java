@@ -56,8 +56,17 @@ public final class CoordinatorLink implements AutoCloseable {
   }
 
   /**
+   * How long a call keeps looking for a leader that answers (peers refusing connections, or naming
+   * no leader) before it gives up: long enough for an election, short enough that a site cut off
+   * from its coordinator answers its clients with 503 in seconds, not when their own timeouts have
+   * passed (docs/consistency.md, When something fails).
+   */
+  static final long LEADERLESS_MILLIS = 5_000;
+
+  /**
    * Makes a call at the leader, following redirections and trying other peers, for up to {@code
-   * budgetMillis}; each attempt may take {@code attemptMillis}.
+   * budgetMillis}; each attempt may take {@code attemptMillis}. Without an answer from a leader for
+   * {@link #LEADERLESS_MILLIS} (or the budget, if shorter), it gives up.
    *
    * @throws LeaseUnavailableException if no peer answered as leader in time
    */
@@ -66,7 +75,10 @@ public final class CoordinatorLink implements AutoCloseable {
       LeaderAware<T> leadership,
       long attemptMillis,
       long budgetMillis) {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMillis);
+    long start = System.nanoTime();
+    long deadline = start + TimeUnit.MILLISECONDS.toNanos(budgetMillis);
+    long leaderless =
+        start + TimeUnit.MILLISECONDS.toNanos(Math.min(budgetMillis, LEADERLESS_MILLIS));
     String address = current;
     int tried = 0;
     StatusRuntimeException lastFailure = null;
@@ -75,7 +87,13 @@ public final class CoordinatorLink implements AutoCloseable {
         T reply =
             rpc.apply(
                 CoordinatorGrpc.newBlockingStub(channel(address))
-                    .withDeadlineAfter(attemptMillis, TimeUnit.MILLISECONDS));
+                    .withDeadlineAfter(
+                        Math.max(
+                            1,
+                            Math.min(
+                                attemptMillis,
+                                TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))),
+                        TimeUnit.MILLISECONDS));
         Map.Entry<Outcome, String> who = leadership.leadership(reply);
         if (who.getKey() != Outcome.NOT_LEADER) {
           current = address;
@@ -90,7 +108,8 @@ public final class CoordinatorLink implements AutoCloseable {
         address = next(address);
       }
       tried++;
-      if (System.nanoTime() - deadline > 0) {
+      long now = System.nanoTime();
+      if (now - deadline > 0 || now - leaderless > 0) {
         throw unreachable(lastFailure);
       }
       if (tried % addresses.size() == 0) {

@@ -9,7 +9,10 @@ import java.time.Duration;
  * @param address where other sites reach this one (may be empty)
  * @param maxHeld the most READ leases held at once; beyond it the least used are released
  * @param idle how long an unused READ lease is kept before it is released
- * @param acquireWait how long the coordinator may take to grant (recalls, a write in progress)
+ * @param acquireWait how long the coordinator may take to grant (recalls, a write in progress): 20
+ *     s by default, so that a write that cannot be granted is answered 503 SlowDown well inside an
+ *     AWS SDK's 30 s read timeout (with the default 10 s session, a holder that went silent has
+ *     expired by then)
  */
 public record LeaseSettings(
     String site, String address, long maxHeld, Duration idle, Duration acquireWait) {
@@ -20,6 +23,6 @@ public record LeaseSettings(
   }
 
   public static LeaseSettings defaults(String site) {
-    return new LeaseSettings(site, "", 100_000, Duration.ofMinutes(10), Duration.ofSeconds(30));
+    return new LeaseSettings(site, "", 100_000, Duration.ofMinutes(10), Duration.ofSeconds(20));
   }
 }

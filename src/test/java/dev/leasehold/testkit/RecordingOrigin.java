@@ -24,8 +24,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A decorator that counts the calls a site makes to its (real) origin, per operation and per
- * object, so tests can assert what reached the origin; and that can refuse writes (puts and deletes
- * answer 503 without reaching the origin), as an origin outage. Thread-safe.
+ * object, so tests can assert what reached the origin; that can refuse writes (puts and deletes
+ * answer 503 without reaching the origin) or every call, as an origin outage; and that can hold
+ * puts before they reach the origin, as a slow write. Thread-safe.
  */
 public final class RecordingOrigin implements Origin {
   /** The operations counted. */
@@ -61,15 +62,76 @@ public final class RecordingOrigin implements Origin {
   }
 
   private volatile boolean writesDown;
+  private volatile boolean down;
+  private final LongAdder refused = new LongAdder();
+  private volatile java.util.concurrent.@Nullable CountDownLatch putGate;
+  private final java.util.concurrent.Semaphore putsHeld = new java.util.concurrent.Semaphore(0);
 
   /** Starts or ends an outage of writes: while on, puts and deletes fail with 503. */
   public void writesDown(boolean down) {
     writesDown = down;
   }
 
-  private void checkWrites() {
-    if (writesDown) {
+  /**
+   * Starts or ends an outage of the whole origin: while on, every call fails with 503 without
+   * reaching it (a connection the origin refuses).
+   */
+  public void down(boolean down) {
+    this.down = down;
+  }
+
+  /** Calls this decorator refused during an outage (the fault happened). */
+  public long refused() {
+    return refused.sum();
+  }
+
+  /**
+   * Holds every put that reaches the origin until {@link #releasePuts}: as an origin write that is
+   * slow to land (still in flight when its site's grant lapses).
+   */
+  public void holdPuts() {
+    putGate = new java.util.concurrent.CountDownLatch(1);
+  }
+
+  /** Waits until a put is being held; whether one was within {@code timeout}. */
+  public boolean awaitHeldPut(java.time.Duration timeout) throws InterruptedException {
+    return putsHeld.tryAcquire(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /** Lets the held puts (and later ones) go on to the origin. */
+  public void releasePuts() {
+    java.util.concurrent.CountDownLatch gate = putGate;
+    putGate = null;
+    if (gate != null) {
+      gate.countDown();
+    }
+  }
+
+  private void checkUp() {
+    if (down) {
+      refused.increment();
       throw S3Error.SERVICE_UNAVAILABLE.exception("The origin is down (a test's outage).");
+    }
+  }
+
+  private void checkWrites() {
+    checkUp();
+    if (writesDown) {
+      refused.increment();
+      throw S3Error.SERVICE_UNAVAILABLE.exception("The origin is down (a test's outage).");
+    }
+  }
+
+  private void awaitPutGate() {
+    java.util.concurrent.CountDownLatch gate = putGate;
+    if (gate != null) {
+      putsHeld.release();
+      try {
+        gate.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw S3Error.INTERNAL_ERROR.exception("interrupted while held");
+      }
     }
   }
 
@@ -86,42 +148,49 @@ public final class RecordingOrigin implements Origin {
   @Override
   public List<BucketInfo> listBuckets() {
     record(Call.OTHER, "", "");
+    checkUp();
     return origin.listBuckets();
   }
 
   @Override
   public void createBucket(String bucket) {
     record(Call.OTHER, bucket, "");
+    checkUp();
     origin.createBucket(bucket);
   }
 
   @Override
   public void deleteBucket(String bucket) {
     record(Call.OTHER, bucket, "");
+    checkUp();
     origin.deleteBucket(bucket);
   }
 
   @Override
   public boolean bucketExists(String bucket) {
     record(Call.OTHER, bucket, "");
+    checkUp();
     return origin.bucketExists(bucket);
   }
 
   @Override
   public ObjectInfo head(String bucket, String key) {
     record(Call.HEAD, bucket, key);
+    checkUp();
     return origin.head(bucket, key);
   }
 
   @Override
   public PartSpan partSpan(String bucket, String key, String etag, int partNumber) {
     record(Call.PART_SPAN, bucket, key);
+    checkUp();
     return origin.partSpan(bucket, key, etag, partNumber);
   }
 
   @Override
   public InputStream read(String bucket, String key, String etag, long offset, long length) {
     record(Call.READ, bucket, key);
+    checkUp();
     return origin.read(bucket, key, etag, offset, length);
   }
 
@@ -134,6 +203,7 @@ public final class RecordingOrigin implements Origin {
       WriteCondition condition) {
     record(Call.PUT, bucket, key);
     checkWrites();
+    awaitPutGate();
     return origin.put(bucket, key, payload, metadata, condition);
   }
 
@@ -147,6 +217,7 @@ public final class RecordingOrigin implements Origin {
   @Override
   public Listing list(String bucket, ListRequest request) {
     record(Call.LIST, bucket, request.prefix());
+    checkUp();
     return origin.list(bucket, request);
   }
 
