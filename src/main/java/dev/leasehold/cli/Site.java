@@ -244,13 +244,21 @@ public final class Site implements AutoCloseable {
         .register(registry);
   }
 
-  /** Ready: a valid session, a coordinator that answers (it has a leader), an origin that does. */
+  /**
+   * Ready: a valid session, a coordinator that answers (it has a leader) and grants, an origin that
+   * answers.
+   */
   private Health health() {
     if (!leases.valid()) {
       return Health.notReady("no valid session with the coordinator");
     }
     if (!leases.coordinatorReachable()) {
       return Health.notReady("the coordinator did not answer the last renewal (no leader?)");
+    }
+    if (leases.coordinatorStarting()) {
+      return Health.notReady(
+          "the coordinator grants no lease yet: it started with a new table and waits out the"
+              + " leases an earlier life of it may have granted");
     }
     return originHealth();
   }

@@ -168,6 +168,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
               .setDrift(settings.drift())
               .addAllOverlayBuckets(r.getOverlayBucketsList())
               .setPeerSecret(r.getPeerSecret())
+              .setStarting(peer.starting())
               .build();
         });
   }
@@ -198,6 +199,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
           return RenewReply.newBuilder()
               .setOutcome(r.getOutcome())
               .addAllOverlayBuckets(r.getOverlayBucketsList())
+              .setStarting(peer.starting())
               .build();
         });
   }

@@ -192,6 +192,11 @@ public final class Leases implements AutoCloseable {
     return siteSession.await(timeout);
   }
 
+  /** See {@link SiteSession#coordinatorStarting}. */
+  public boolean coordinatorStarting() {
+    return siteSession.coordinatorStarting();
+  }
+
   /** See {@link SiteSession#coordinatorReachable}. */
   public boolean coordinatorReachable() {
     return siteSession.coordinatorReachable();

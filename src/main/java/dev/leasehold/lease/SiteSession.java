@@ -49,6 +49,9 @@ final class SiteSession {
   /** The namespace's peer secret, from the last registration. */
   private volatile String peerSecret = "";
 
+  /** Whether the coordinator's last answer said it grants nothing yet (its start-up grace). */
+  private volatile boolean coordinatorStarting;
+
   private volatile long renewEveryNanos = TimeUnit.SECONDS.toNanos(1);
   private volatile boolean coordinatorAnswered;
   private volatile long lastAnswer;
@@ -130,6 +133,14 @@ final class SiteSession {
     return coordinatorAnswered && clock.now() - lastAnswer <= renewEveryNanos + slack;
   }
 
+  /**
+   * Whether the coordinator's last answer said it grants no lease yet: it started with a new table
+   * and waits out the leases an earlier life of it may have granted.
+   */
+  boolean coordinatorStarting() {
+    return coordinatorStarting;
+  }
+
   /** The coordinator said {@code session} is gone: drop it and register anew. */
   void gone(long session) {
     lose(session);
@@ -161,6 +172,7 @@ final class SiteSession {
           long ttl = TimeUnit.MILLISECONDS.toNanos(reply.getTtlMillis());
           overlayBuckets = Set.copyOf(reply.getOverlayBucketsList());
           peerSecret = reply.getPeerSecret();
+          coordinatorStarting = reply.getStarting();
           clock.started(reply.getSession(), sent, ttl, reply.getDrift());
           renewEveryNanos = ttl / 3;
           LOG.info("site {} has session {}", settings.site(), reply.getSession());
@@ -195,6 +207,7 @@ final class SiteSession {
       noteLapse(session); // before the renewal moves the deadline: it may have passed meanwhile
       if (reply.getOutcome() == Outcome.OK) {
         overlayBuckets = Set.copyOf(reply.getOverlayBucketsList());
+        coordinatorStarting = reply.getStarting();
         clock.renewed(session, sent);
         if (lapsedSession == session && clock.valid(session)) {
           lapsedSession = 0;
