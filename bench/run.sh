@@ -11,6 +11,9 @@
 #   memory     peak RSS and heap of a site with a 10 GiB cache under hit-small load
 #   hot-path   all five above, one table (about 15 minutes)
 #   jmh        JMH micro-benchmarks: SigV4 verification, routing, cache lookup, lease check
+#   soak       the linearizability check, run after run for 10 minutes (BENCH_JAVA_OPTS=-Dsoak.minutes=N), 32 keys,
+#            cycling its faults (a site cut off, a site stopped, the leader stopped); stops at the
+#            first violation and prints the seed that replays it
 # The hot-path scenarios run the site from the built jar and install nginx, wrk and iperf3 (apt);
 # BENCH_SITE_JAVA_OPTS adds JVM options to the site (to profile it: -XX:StartFlightRecording=...).
 # BENCH_JAVA_OPTS="-Dbench.profile=cpu" attaches async-profiler to the site for the measured reads
@@ -28,7 +31,8 @@ case "$scenario" in
   writeback) main=dev.leasehold.bench.WriteBackBench ;;
   hit-large|hit-small|miss|mixed|memory|hot-path) main=dev.leasehold.bench.HotPathBench ;;
   jmh) main=org.openjdk.jmh.Main ;;
-  *) echo "usage: bench/run.sh leases|writeback|hit-large|hit-small|miss|mixed|memory|hot-path|jmh" >&2; exit 2 ;;
+  soak) main=dev.leasehold.bench.Soak ;;
+  *) echo "usage: bench/run.sh leases|writeback|hit-large|hit-small|miss|mixed|memory|hot-path|jmh|soak" >&2; exit 2 ;;
 esac
 
 if [ "$main" = dev.leasehold.bench.HotPathBench ]; then

@@ -3,17 +3,15 @@ package dev.leasehold.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leasehold.s3.Credentials;
-import dev.leasehold.testkit.BuiltJar;
 import dev.leasehold.testkit.Clients;
-import java.io.BufferedReader;
+import dev.leasehold.testkit.JarProcess;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,20 +34,24 @@ class DemoIT {
 
   @Test
   void startsSixProcessesThatServeOneNamespaceAndStopsThemAll(@TempDir Path dir) throws Exception {
-    Process demo =
-        new ProcessBuilder(BuiltJar.command("demo", "--data-dir=" + dir, "--base-port=0"))
-            .redirectErrorStream(true)
-            .start();
     Map<String, URI> sites = new HashMap<>();
     Map<String, Long> pids = new HashMap<>();
-    String accessKey = null;
-    String secretKey = null;
-    List<String> output = new ArrayList<>();
-    try (BufferedReader out =
-        new BufferedReader(new InputStreamReader(demo.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = out.readLine()) != null && !line.startsWith("Stop with Ctrl-C")) {
-        output.add(line);
+    try (JarProcess demo =
+        JarProcess.start(
+            "demo",
+            dir.resolve("demo.log"),
+            Map.of(),
+            "demo",
+            "--data-dir=" + dir,
+            "--base-port=0")) {
+      try {
+        demo.await(Pattern.compile("^(Stop with Ctrl-C)"), Duration.ofMinutes(4));
+      } catch (IllegalStateException e) {
+        throw new AssertionError("the demo did not start; logs:\n" + logs(dir), e);
+      }
+      String accessKey = null;
+      String secretKey = null;
+      for (String line : demo.lines()) {
         Matcher site = SITE.matcher(line);
         Matcher peer = PEER.matcher(line);
         if (site.find()) {
@@ -63,9 +65,7 @@ class DemoIT {
           secretKey = line.substring("  secret key ".length()).trim();
         }
       }
-      assertThat(sites)
-          .as("demo output:\n%s\nlogs:\n%s", String.join("\n", output), logs(dir))
-          .hasSize(3);
+      assertThat(sites).as("demo output:\n%s", String.join("\n", demo.lines())).hasSize(3);
       assertThat(pids).hasSize(6);
       assertThat(pids.values())
           .doesNotHaveDuplicates()
@@ -79,7 +79,9 @@ class DemoIT {
         assertThat(two.getObjectAsBytes(g -> g.bucket("demo").key("k")).asUtf8String())
             .isEqualTo("from site1");
 
-        ProcessHandle.of(pids.get("c1")).orElseThrow().destroyForcibly();
+        ProcessHandle c1 = ProcessHandle.of(pids.get("c1")).orElseThrow();
+        c1.destroyForcibly();
+        assertThat(c1.onExit().get(30, TimeUnit.SECONDS).isAlive()).as("c1 killed").isFalse();
         putEventually(three, "from site3");
         assertThat(one.getObjectAsBytes(g -> g.bucket("demo").key("k")).asUtf8String())
             .isEqualTo("from site3");
@@ -88,12 +90,21 @@ class DemoIT {
       }
       assertThat(Files.readString(dir.resolve("origin/demo/k/.object"), StandardCharsets.UTF_8))
           .isNotEmpty();
+      demo.stop(); // SIGTERM: it stops every process it started
     } finally {
-      demo.destroy();
-      assertThat(demo.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      for (long pid : pids.values()) {
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly); // a test that failed
+      }
     }
     for (long pid : pids.values()) {
-      ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
+      ProcessHandle.of(pid)
+          .ifPresent(p -> {
+            try {
+              p.onExit().get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+              throw new AssertionError("process " + pid + " did not exit", e);
+            }
+          });
       assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
     }
   }

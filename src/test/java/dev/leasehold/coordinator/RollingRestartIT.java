@@ -27,7 +27,7 @@ class RollingRestartIT {
   /** About the gap an operator leaves between peers (and the gap that wedged the group). */
   static final Duration PEER_GAP = Duration.ofSeconds(11);
 
-  static final int CLIENTS_PER_SITE = 4;
+  static final int CLIENTS_PER_SITE = 2;
 
   static final Duration SITE_GAP = Duration.ofSeconds(3);
 
@@ -43,12 +43,7 @@ class RollingRestartIT {
         bucket = Data.bucket(s3);
       }
       try (SteadyLoad load =
-          SteadyLoad.start(
-              ns.siteCount(),
-              CLIENTS_PER_SITE,
-              i -> ns.site(i).s3(),
-              bucket,
-              Duration.ofMinutes(15))) {
+          SteadyLoad.start(ns, CLIENTS_PER_SITE, bucket, Duration.ofMinutes(15))) {
         for (int round = 0; round < ROUNDS; round++) {
           for (int i = 0; i < ns.siteCount(); i++) {
             ns.restartSite(i);

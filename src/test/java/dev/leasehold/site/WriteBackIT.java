@@ -4,18 +4,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.leasehold.cli.Setting;
+import dev.leasehold.coordinator.CoordinatorPeer;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.origin.Origin;
+import dev.leasehold.protocol.CoordinatorGrpc;
+import dev.leasehold.protocol.StatusReply;
+import dev.leasehold.protocol.StatusRequest;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
+import dev.leasehold.testkit.Partition;
 import dev.leasehold.testkit.RecordingOrigin;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.awaitility.Awaitility;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -27,11 +38,29 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * an owner that is down makes its elements unavailable, never stale, until it returns or is
  * declared lost; the flusher outlasts an origin outage.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class WriteBackIT {
+  /** The sessions of {@link #cluster(String)}: short, so a killed owner's session ends soon. */
   static final Duration TTL = Duration.ofSeconds(2);
 
+  /**
+   * Sessions that do not lapse on a busy machine, for tests that count coordinator calls: a lapsed
+   * session voids what the site holds, and taking it back costs calls the test did not mean.
+   */
+  static final Duration LONG_TTL = Duration.ofSeconds(10);
+
+  /**
+   * A read sent this soon after the owner's put reaches the coordinator well inside its redirect
+   * window (Grants.REDIRECT_WINDOW_NANOS, 2 s after the write), unless the machine stalls.
+   */
+  static final Duration WITHIN_REDIRECT_WINDOW = Duration.ofSeconds(1);
+
   static LocalCluster cluster(String flushDelay) {
-    return LocalCluster.builder().sites(3).ttl(TTL).set(Setting.FLUSH_DELAY, flushDelay).start();
+    return cluster(flushDelay, TTL);
+  }
+
+  static LocalCluster cluster(String flushDelay, Duration ttl) {
+    return LocalCluster.builder().sites(3).ttl(ttl).set(Setting.FLUSH_DELAY, flushDelay).start();
   }
 
   /** Makes {@code bucket} write-back and waits until a put at site 0 is journaled. */
@@ -76,6 +105,33 @@ class WriteBackIT {
           return true;
         });
     return lost[0];
+  }
+
+  /**
+   * Waits, up to 20 s, until the coordinator has expired the session of {@code site} (one that was
+   * killed): its Status no longer names the site among those with a session.
+   */
+  static void awaitSessionOver(LocalCluster cluster, String site) {
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(100))
+        .ignoreException(StatusRuntimeException.class)
+        .until(
+            () -> status(cluster).getSitesList().stream().noneMatch(s -> s.getSite().equals(site)));
+  }
+
+  /** The Status of the coordinator peer that leads now. */
+  private static StatusReply status(LocalCluster cluster) {
+    CoordinatorPeer leader = cluster.coordinators().get(cluster.leader());
+    ManagedChannel channel =
+        NettyChannelBuilder.forTarget(leader.clientAddress()).usePlaintext().build();
+    try {
+      return CoordinatorGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(5, TimeUnit.SECONDS)
+          .status(StatusRequest.getDefaultInstance());
+    } finally {
+      channel.shutdownNow();
+    }
   }
 
   /** The S3 error a client call fails with (the test fails if it does not fail so). */
@@ -171,9 +227,23 @@ class WriteBackIT {
         S3Client b = cluster.client(1)) {
       String bucket = Data.bucket(a);
       writeBack(cluster, bucket, "adaptive");
-      a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("hot"));
-      assertThat(get(b, bucket, "k")).isEqualTo("hot");
-      assertThat(cluster.site(0).leases().owned(bucket, "k")).isNotNull(); // redirected
+      // Redirected while the owner writes: a read that reaches the coordinator within the window of
+      // A's put. One sent soon after the put does, unless the machine stalled: then put again.
+      boolean redirected = false;
+      for (int attempt = 0; attempt < 5 && !redirected; attempt++) {
+        long put = System.nanoTime();
+        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("hot"));
+        long sent = System.nanoTime();
+        assertThat(get(b, bucket, "k")).isEqualTo("hot");
+        redirected =
+            sent - put < WITHIN_REDIRECT_WINDOW.toNanos()
+                && cluster.site(0).leases().owned(bucket, "k") != null;
+      }
+      assertThat(redirected)
+          .as(
+              "a read sent within %s of the owner's put was redirected (A still owns k)",
+              WITHIN_REDIRECT_WINDOW)
+          .isTrue();
       sleep(2500); // past the redirect window
       assertThat(get(b, bucket, "k")).isEqualTo("hot");
       assertThat(cluster.site(0).leases().owned(bucket, "k")).isNull(); // recalled
@@ -184,12 +254,14 @@ class WriteBackIT {
 
   @Test
   void repeatedPutsAndDeletesAtTheOwnerNeedNoCoordinatorRoundTrip() {
-    try (LocalCluster cluster = cluster("1h");
+    try (LocalCluster cluster = cluster("1h", LONG_TTL);
         S3Client a = cluster.client(0)) {
       String bucket = Data.bucket(a);
       writeBack(cluster, bucket);
       a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("v0"));
-      long calls = PrefixLeaseIT.leaseCalls(cluster.link(0));
+      Partition link = cluster.link(0);
+      long acquires = link.calls("Acquire");
+      long commits = link.calls("Commit");
       for (int i = 1; i <= 20; i++) {
         String body = "v" + i;
         a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString(body));
@@ -197,7 +269,8 @@ class WriteBackIT {
       }
       a.deleteObject(d -> d.bucket(bucket).key("k"));
       // No grant and no commit: the coordinator knows site 0 owns k, and site 0 answers for it.
-      assertThat(PrefixLeaseIT.leaseCalls(cluster.link(0))).isEqualTo(calls);
+      assertThat(link.calls("Acquire")).as("grants asked for").isEqualTo(acquires);
+      assertThat(link.calls("Commit")).as("commits").isEqualTo(commits);
       assertThat(atOrigin(cluster.backdoor(), bucket, "k")).isNull();
       // The latest is what everyone sees: the delete, then a new put, listed and read elsewhere.
       try (S3Client b = cluster.client(1)) {
@@ -271,7 +344,7 @@ class WriteBackIT {
       String bucket = killedWithUnflushed(cluster, "recall", "new");
       assertThat(sdkFailure(() -> get(b, bucket, "k")).statusCode()).isEqualTo(503);
       // Past the owner's session: still 503 (owner down), never the old version.
-      sleep(TTL.multipliedBy(2).toMillis());
+      awaitSessionOver(cluster, "site-0");
       var down = sdkFailure(() -> get(b, bucket, "k"));
       assertThat(down.statusCode()).isEqualTo(503);
       assertThat(down.getMessage()).contains("site-0");
@@ -295,7 +368,7 @@ class WriteBackIT {
     try (LocalCluster cluster = cluster("1h");
         S3Client b = cluster.client(1)) {
       String bucket = killedWithUnflushed(cluster, "redirect", "first", "latest");
-      sleep(TTL.multipliedBy(2).toMillis()); // its session is over at the coordinator
+      awaitSessionOver(cluster, "site-0"); // its session is over at the coordinator
 
       // The reclaim takes effect at the coordinator; the returning site does not hear of it yet.
       cluster.link(0).hold("Reclaim", true);
@@ -385,8 +458,15 @@ class WriteBackIT {
         String body = "body " + i;
         a.putObject(p -> p.bucket(bucket).key(key), RequestBody.fromString(body));
       }
-      sleep(1500); // the flusher tries, fails, backs off
-      assertThat(cluster.origin(0).count(RecordingOrigin.Call.PUT)).isPositive();
+      // The flusher tries, fails, backs off: a put of one of them reached the origin (refused).
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() ->
+              IntStream.range(0, 10)
+                      .mapToLong(
+                          i -> cluster.origin(0).count(RecordingOrigin.Call.PUT, bucket, "k" + i))
+                      .sum()
+                  >= 1);
       for (int i = 0; i < 10; i++) {
         assertThat(atOrigin(cluster.backdoor(), bucket, "k" + i)).isNull();
         assertThat(get(a, bucket, "k" + i)).isEqualTo("body " + i);

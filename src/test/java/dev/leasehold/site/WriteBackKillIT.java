@@ -5,17 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.leasehold.testkit.BuiltJar;
 import dev.leasehold.testkit.Clients;
 import dev.leasehold.testkit.Data;
+import dev.leasehold.testkit.JarProcess;
 import dev.leasehold.testkit.LocalCluster;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,47 +27,28 @@ import software.amazon.awssdk.services.s3.S3Client;
 class WriteBackKillIT {
   static final int KEYS = 20;
 
-  /** A site process over the cluster's coordinator and origin; returns it with its S3 endpoint. */
-  record SiteProcess(Process process, URI s3, List<String> output) {}
+  /**
+   * A site process over the cluster's coordinator and origin; its output beside its data directory.
+   */
+  static JarProcess start(Path dataDir, LocalCluster cluster) {
+    return JarProcess.start(
+        "site-killed",
+        dataDir.resolveSibling(dataDir.getFileName() + ".log"),
+        Map.of(
+            "LEASEHOLD_ACCESS_KEY", LocalCluster.CREDENTIALS.accessKey(),
+            "LEASEHOLD_SECRET_KEY", LocalCluster.CREDENTIALS.secretKey()),
+        "serve",
+        "--data-dir=" + dataDir,
+        "--s3-port=0",
+        "--admin-port=0",
+        "--site=site-killed",
+        "--coordinator=" + cluster.coordinators().get(0).clientAddress(),
+        "--origin=" + cluster.root().resolve("origin").toUri(),
+        "--flush-delay=1h");
+  }
 
-  static SiteProcess start(Path dataDir, LocalCluster cluster) throws Exception {
-    List<String> command =
-        BuiltJar.command(
-            "serve",
-            "--data-dir=" + dataDir,
-            "--s3-port=0",
-            "--admin-port=0",
-            "--site=site-killed",
-            "--coordinator=" + cluster.coordinators().get(0).clientAddress(),
-            "--origin=" + cluster.root().resolve("origin").toUri(),
-            "--flush-delay=1h");
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-    pb.environment().put("LEASEHOLD_ACCESS_KEY", LocalCluster.CREDENTIALS.accessKey());
-    pb.environment().put("LEASEHOLD_SECRET_KEY", LocalCluster.CREDENTIALS.secretKey());
-    Process p = pb.start();
-    List<String> output = java.util.Collections.synchronizedList(new ArrayList<>());
-    CompletableFuture<URI> endpoint = new CompletableFuture<>();
-    Thread reader =
-        new Thread(() -> {
-          try (BufferedReader in =
-              new BufferedReader(
-                  new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = in.readLine()) != null) {
-              output.add(line);
-              URI s3 = BuiltJar.s3Endpoint(line);
-              if (s3 != null) {
-                endpoint.complete(s3);
-              }
-            }
-          } catch (java.io.IOException e) {
-            // the process is gone
-          }
-          endpoint.completeExceptionally(new IllegalStateException("no endpoint: " + output));
-        });
-    reader.setDaemon(true);
-    reader.start();
-    return new SiteProcess(p, endpoint.get(60, TimeUnit.SECONDS), output);
+  static URI s3(JarProcess site) {
+    return URI.create(site.await(BuiltJar.S3_ENDPOINT, Duration.ofSeconds(90)));
   }
 
   @Test
@@ -85,38 +62,37 @@ class WriteBackKillIT {
         b.putObject(p -> p.bucket(bucket).key(key), RequestBody.fromString("old " + key));
       }
       cluster.site(0).leases().setWriteMode(bucket, true, "recall");
-      SiteProcess owner = start(dir.resolve("owner"), cluster);
-      try (S3Client a = Clients.s3(owner.s3(), LocalCluster.CREDENTIALS)) {
-        // Wait until a put at the owner is write-back (it stays off the origin).
-        Awaitility.await()
-            .atMost(Duration.ofSeconds(20))
-            .pollInterval(Duration.ofMillis(200))
-            .ignoreExceptions() // 503 until the new process has its session
-            .until(() -> {
-              String body = "probe " + System.nanoTime();
-              a.putObject(p -> p.bucket(bucket).key("probe"), RequestBody.fromString(body));
-              return !Data.md5Hex(body.getBytes(StandardCharsets.UTF_8))
-                  .equals(WriteBackIT.atOrigin(cluster.backdoor(), bucket, "probe"));
-            });
-        for (int i = 0; i < KEYS; i++) {
-          String key = "k" + i;
-          a.putObject(p -> p.bucket(bucket).key(key), RequestBody.fromString("new " + key));
+      try (JarProcess owner = start(dir.resolve("owner"), cluster)) {
+        try (S3Client a = Clients.s3(s3(owner), LocalCluster.CREDENTIALS)) {
+          // Wait until a put at the owner is write-back (it stays off the origin).
+          Awaitility.await()
+              .atMost(Duration.ofSeconds(20))
+              .pollInterval(Duration.ofMillis(200))
+              .ignoreExceptions() // 503 until the new process has its session
+              .until(() -> {
+                String body = "probe " + System.nanoTime();
+                a.putObject(p -> p.bucket(bucket).key("probe"), RequestBody.fromString(body));
+                return !Data.md5Hex(body.getBytes(StandardCharsets.UTF_8))
+                    .equals(WriteBackIT.atOrigin(cluster.backdoor(), bucket, "probe"));
+              });
+          for (int i = 0; i < KEYS; i++) {
+            String key = "k" + i;
+            a.putObject(p -> p.bucket(bucket).key(key), RequestBody.fromString("new " + key));
+          }
         }
-      }
-      owner.process().destroyForcibly(); // SIGKILL: no shutdown hook, nothing flushed
-      assertThat(owner.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
-      assertThat(WriteBackIT.atOrigin(cluster.backdoor(), bucket, "k0"))
-          .isEqualTo(Data.md5Hex("old k0".getBytes(StandardCharsets.UTF_8)));
+        owner.kill(); // SIGKILL: no shutdown hook, nothing flushed (checked dead)
+        assertThat(WriteBackIT.atOrigin(cluster.backdoor(), bucket, "k0"))
+            .isEqualTo(Data.md5Hex("old k0".getBytes(StandardCharsets.UTF_8)));
 
-      // Owner down: 503 at the other site, never the older version the origin still has.
-      for (int i = 0; i < 3; i++) {
-        String key = "k" + i;
-        assertThat(WriteBackIT.sdkFailure(() -> WriteBackIT.get(b, bucket, key)).statusCode())
-            .isEqualTo(503);
-      }
+        // Owner down: 503 at the other site, never the older version the origin still has.
+        for (int i = 0; i < 3; i++) {
+          String key = "k" + i;
+          assertThat(WriteBackIT.sdkFailure(() -> WriteBackIT.get(b, bucket, key)).statusCode())
+              .isEqualTo(503);
+        }
 
-      SiteProcess again = start(dir.resolve("owner"), cluster);
-      try {
+        owner.startAgain(); // on its data directory: its journal is there
+        URI again = s3(owner);
         for (int i = 0; i < KEYS; i++) {
           String key = "k" + i;
           Awaitility.await()
@@ -124,14 +100,12 @@ class WriteBackKillIT {
               .ignoreExceptions()
               .until(() -> WriteBackIT.get(b, bucket, key).equals("new " + key));
         }
-        try (S3Client a = Clients.s3(again.s3(), LocalCluster.CREDENTIALS)) {
+        try (S3Client a = Clients.s3(again, LocalCluster.CREDENTIALS)) {
           assertThat(WriteBackIT.get(a, bucket, "k7")).isEqualTo("new k7");
         }
         assertThat(WriteBackIT.atOrigin(cluster.backdoor(), bucket, "k0"))
             .isEqualTo(Data.md5Hex("new k0".getBytes(StandardCharsets.UTF_8)));
-      } finally {
-        again.process().destroy();
-        again.process().waitFor(30, TimeUnit.SECONDS);
+        owner.stop();
       }
     }
   }

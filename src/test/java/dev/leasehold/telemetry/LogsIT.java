@@ -11,17 +11,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.leasehold.testkit.BuiltJar;
 import dev.leasehold.testkit.Data;
+import dev.leasehold.testkit.JarProcess;
 import dev.leasehold.testkit.LocalCluster;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -37,6 +37,8 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  * site and request id.
  */
 class LogsIT {
+  private static final Duration STARTS_WITHIN = Duration.ofSeconds(90);
+
   private static final Pattern LINE =
       Pattern.compile(
           "^(\\S+) - (\\S+) \\[(\\d\\d/\\w{3}/\\d{4}:\\d\\d:\\d\\d:\\d\\d [+-]\\d{4})\\] \"(\\S+)"
@@ -113,10 +115,8 @@ class LogsIT {
 
   @Test
   void theJsonFormatWritesOneObjectPerLineWithSiteAndRequestId(@TempDir Path dir) throws Exception {
-    Served served = serve(dir, "json");
-    Process site = served.process();
-    try {
-      URI endpoint = served.s3();
+    try (JarProcess site = serve(dir, "json")) {
+      URI endpoint = URI.create(site.await(BuiltJar.S3_ENDPOINT, STARTS_WITHIN));
       String requestId;
       try (HttpClient http = HttpClient.newHttpClient()) {
         HttpResponse<String> r =
@@ -145,19 +145,15 @@ class LogsIT {
       assertThat(accessLine.path("formattedMessage").asText())
           .contains("\"GET / HTTP/1.1\" 403")
           .endsWith(requestId);
-    } finally {
-      site.destroy();
-      site.waitFor();
+      site.stop();
     }
   }
 
   @Test
   void theLastAccessLogLinesAreWrittenWhenTheSiteStops(@TempDir Path dir) throws Exception {
-    Served served = serve(dir, "text");
-    Process site = served.process();
     List<String> ids = new java.util.ArrayList<>();
-    try {
-      URI endpoint = served.s3();
+    try (JarProcess site = serve(dir, "text")) {
+      URI endpoint = URI.create(site.await(BuiltJar.S3_ENDPOINT, STARTS_WITHIN));
       try (HttpClient http = HttpClient.newHttpClient()) {
         for (int i = 0; i < 20; i++) {
           HttpResponse<String> r =
@@ -167,9 +163,7 @@ class LogsIT {
           ids.add(r.headers().firstValue("x-amz-request-id").orElseThrow());
         }
       }
-    } finally {
-      site.destroy(); // SIGTERM right after the last response: its line may still be queued
-      assertThat(site.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      site.stop(); // SIGTERM right after the last response: its line may still be queued
     }
     List<String> access =
         Files.readAllLines(dir.resolve("stderr.log")).stream()
@@ -180,30 +174,20 @@ class LogsIT {
     }
   }
 
-  /** A {@code serve} process, its stderr in {@code dir/stderr.log}, and its S3 endpoint. */
-  private record Served(Process process, URI s3) {}
-
-  /** Starts {@code serve} on the embedded default with log format {@code format}. */
-  private static Served serve(Path dir, String format) throws Exception {
-    ProcessBuilder builder =
-        new ProcessBuilder(
-            BuiltJar.command("serve", "--data-dir=" + dir, "--s3-port=0", "--admin-port=0"));
-    builder.environment().put("LEASEHOLD_LOG_FORMAT", format);
-    builder.redirectError(dir.resolve("stderr.log").toFile());
-    Process site = builder.start();
-    // Read up to the banner's endpoint; the site prints little after it.
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(site.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    while ((line = out.readLine()) != null) {
-      URI s3 = BuiltJar.s3Endpoint(line);
-      if (s3 != null) {
-        return new Served(site, s3);
-      }
-    }
-    site.destroy();
-    throw new AssertionError(
-        "serve printed no S3 endpoint: " + Files.readString(dir.resolve("stderr.log")));
+  /**
+   * Starts {@code serve} on the embedded default with log format {@code format}: its banner in
+   * {@code dir/stdout.log}, its logs, every line of them, in {@code dir/stderr.log}.
+   */
+  private static JarProcess serve(Path dir, String format) {
+    return JarProcess.start(
+        "serve",
+        dir.resolve("stdout.log"),
+        dir.resolve("stderr.log"),
+        Map.of("LEASEHOLD_LOG_FORMAT", format),
+        "serve",
+        "--data-dir=" + dir.resolve("data"),
+        "--s3-port=0",
+        "--admin-port=0");
   }
 
   private static Matcher line(List<Matcher> lines, String operation, String status) {

@@ -31,21 +31,38 @@ public final class JarProcess implements AutoCloseable {
   private final List<String> command;
   private final Map<String, String> env;
   private final Path log;
+
+  /** Where stderr goes, if not into {@link #log} with stdout. */
+  private final @Nullable Path errors;
+
   private @Nullable Process process;
 
   /** Where this incarnation's output starts in the log file. */
   private long logStart;
 
-  private JarProcess(String name, List<String> args, Map<String, String> env, Path log) {
+  private JarProcess(
+      String name, List<String> args, Map<String, String> env, Path log, @Nullable Path errors) {
     this.name = name;
     this.command = BuiltJar.command(args.toArray(String[]::new));
     this.env = Map.copyOf(env);
     this.log = log;
+    this.errors = errors;
   }
 
   /** Starts {@code leasehold ARGS} with {@code env} added, its output appended to {@code log}. */
   public static JarProcess start(String name, Path log, Map<String, String> env, String... args) {
-    JarProcess p = new JarProcess(name, List.of(args), env, log);
+    JarProcess p = new JarProcess(name, List.of(args), env, log, null);
+    p.startAgain();
+    return p;
+  }
+
+  /**
+   * The same, with stdout in {@code log} (what {@link #await} reads) and stderr, the logs, apart in
+   * {@code errors}: for a test that reads every log line as it was written.
+   */
+  public static JarProcess start(
+      String name, Path log, Path errors, Map<String, String> env, String... args) {
+    JarProcess p = new JarProcess(name, List.of(args), env, log, errors);
     p.startAgain();
     return p;
   }
@@ -60,8 +77,12 @@ public final class JarProcess implements AutoCloseable {
       logStart = Files.exists(log) ? Files.size(log) : 0;
       ProcessBuilder builder =
           new ProcessBuilder(command)
-              .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      if (errors == null) {
+        builder.redirectErrorStream(true);
+      } else {
+        builder.redirectError(ProcessBuilder.Redirect.appendTo(errors.toFile()));
+      }
       builder.environment().putAll(env);
       process = builder.start();
     } catch (IOException e) {
@@ -144,6 +165,15 @@ public final class JarProcess implements AutoCloseable {
     return running().pid();
   }
 
+  /** The process's exit code, once it has exited. */
+  public int exitValue() {
+    Process p = process;
+    if (p == null || p.isAlive()) {
+      throw new IllegalStateException(name + " has not exited");
+    }
+    return p.exitValue();
+  }
+
   private String exitCode() {
     Process p = process;
     return p == null || p.isAlive() ? "running" : "exit code " + p.exitValue();
@@ -170,7 +200,10 @@ public final class JarProcess implements AutoCloseable {
       byte[] bytes = new byte[(int) Math.min(length - logStart, 16 << 20)];
       f.seek(logStart);
       f.readFully(bytes);
-      return new String(bytes, StandardCharsets.UTF_8).lines().toList();
+      String text = new String(bytes, StandardCharsets.UTF_8);
+      int end = text.lastIndexOf('\n');
+      // A line still being written is left for the next look: a pattern must not match half a URL.
+      return end < 0 ? List.of() : text.substring(0, end).lines().toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -191,11 +224,12 @@ public final class JarProcess implements AutoCloseable {
     }
   }
 
-  /** Kills the process if it still runs; never throws. */
+  /** Kills the process (and any it started) if it still runs; never throws. */
   @Override
   public void close() {
     Process p = process;
     if (p != null && p.isAlive()) {
+      p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
       try {
         p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);

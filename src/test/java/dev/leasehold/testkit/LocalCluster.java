@@ -11,9 +11,6 @@ import dev.leasehold.origin.S3Origin;
 import dev.leasehold.s3.Credentials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,24 +37,30 @@ import software.amazon.awssdk.services.s3.S3Client;
  *
  * <p>Not thread-safe: build, use, close from the test thread (faults may be injected from another).
  */
-public final class LocalCluster implements AutoCloseable {
+public final class LocalCluster implements AutoCloseable, Workload.Sites {
   public static final Credentials CREDENTIALS =
       new Credentials("LHTESTACCESSKEY0001", "test-secret-key-0123456789abcdefghijklmn");
 
   private final Builder b;
   private final Path root;
-  private final @Nullable S3ProxyServer s3proxy;
-  private final List<@Nullable Site> sites = new ArrayList<>();
-  private final List<RecordingOrigin> origins = new ArrayList<>();
+  private @Nullable S3ProxyServer s3proxy;
+  // Read by workload clients while a fault thread restarts sites: copy-on-write lists.
+  private final List<@Nullable Site> sites = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<RecordingOrigin> origins = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<SiteConfig> configs = new ArrayList<>();
   private final List<Partition> partitions = new ArrayList<>();
-  private final List<@Nullable CoordinatorPeer> peers = new ArrayList<>();
+  private final List<@Nullable CoordinatorPeer> peers =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<CoordinatorSettings> peerSettings = new ArrayList<>();
-  private final Origin backdoor;
+  private @Nullable Origin backdoor;
 
   private LocalCluster(Builder b) throws IOException {
     this.b = b;
     this.root = Files.createTempDirectory("leasehold-test-");
+  }
+
+  /** Starts the origin, the peers and the sites; the caller closes the cluster if this throws. */
+  private void startAll() throws IOException {
     this.s3proxy = b.originKind == OriginKind.S3PROXY ? S3ProxyServer.start() : null;
     this.backdoor = openOrigin();
     int coordinators = b.coordinators >= 0 ? b.coordinators : b.sites > 1 ? 1 : 0;
@@ -99,35 +102,49 @@ public final class LocalCluster implements AutoCloseable {
     return new Builder();
   }
 
-  private void startCoordinators(int n) throws IOException {
+  private void startCoordinators(int n) {
     if (n == 0) {
       return;
     }
     Map<String, String> group = new LinkedHashMap<>();
-    List<Integer> clientPorts = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      group.put("c" + (i + 1), "127.0.0.1:" + freePort());
-      clientPorts.add(freePort());
-    }
-    for (int i = 0; i < n; i++) {
-      String id = "c" + (i + 1);
-      String raft = group.get(id);
-      CoordinatorSettings s =
-          new CoordinatorSettings(
-              id,
-              root.resolve("coordinator-" + id),
-              "127.0.0.1",
-              clientPorts.get(i),
-              Integer.parseInt(raft.substring(raft.lastIndexOf(':') + 1)),
-              group,
-              b.ttl,
-              CoordinatorSettings.DEFAULT_DRIFT,
-              false);
-      peerSettings.add(s);
-      peers.add(null);
-    }
-    for (int i = 0; i < n; i++) {
-      peers.set(i, CoordinatorPeer.start(peerSettings.get(i)));
+    try (Ports raft = Ports.reserve(n)) {
+      for (int i = 0; i < n; i++) {
+        group.put("c" + (i + 1), "127.0.0.1:" + raft.get(i));
+      }
+      for (int i = 0; i < n; i++) {
+        String id = "c" + (i + 1);
+        peerSettings.add(
+            new CoordinatorSettings(
+                id,
+                root.resolve("coordinator-" + id),
+                "127.0.0.1",
+                0, // bound by the first start, then kept (sites name it)
+                raft.get(i),
+                group,
+                b.ttl,
+                CoordinatorSettings.DEFAULT_DRIFT,
+                false));
+        peers.add(null);
+      }
+      raft.release();
+      for (int i = 0; i < n; i++) {
+        CoordinatorPeer p = CoordinatorPeer.start(peerSettings.get(i));
+        peers.set(i, p);
+        CoordinatorSettings s = peerSettings.get(i);
+        String address = p.clientAddress();
+        peerSettings.set(
+            i,
+            new CoordinatorSettings(
+                s.id(),
+                s.dataDir(),
+                s.bind(),
+                Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)),
+                s.raftPort(),
+                s.peers(),
+                s.ttl(),
+                s.drift(),
+                s.standalone()));
+      }
     }
   }
 
@@ -160,8 +177,15 @@ public final class LocalCluster implements AutoCloseable {
     return b.originKind;
   }
 
+  @Override
   public int size() {
     return sites.size();
+  }
+
+  /** Site {@code i}'s S3 endpoint (a restarted site answers elsewhere). */
+  @Override
+  public java.net.URI s3(int i) {
+    return site(i).s3Endpoint();
   }
 
   public Site site(int i) {
@@ -173,6 +197,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /** Whether site {@code i} is running. */
+  @Override
   public boolean isUp(int i) {
     return sites.get(i) != null;
   }
@@ -189,7 +214,11 @@ public final class LocalCluster implements AutoCloseable {
 
   /** A connection to the origin that bypasses every site. */
   public Origin backdoor() {
-    return backdoor;
+    Origin o = backdoor;
+    if (o == null) {
+      throw new IllegalStateException("not started");
+    }
+    return o;
   }
 
   /** A path-style SDK client for site {@code i}. */
@@ -207,7 +236,9 @@ public final class LocalCluster implements AutoCloseable {
     kill(i);
     whileDown.run();
     startSite(i, configs.get(i));
-    site(i).leases().awaitSession(Duration.ofSeconds(30));
+    if (!site(i).leases().awaitSession(Duration.ofSeconds(30))) {
+      throw new IllegalStateException("site " + i + " got no session within 30 s of its restart");
+    }
     return site(i);
   }
 
@@ -265,31 +296,62 @@ public final class LocalCluster implements AutoCloseable {
     return b.ttl;
   }
 
-  @Override
-  public void close() {
-    for (int i = 0; i < sites.size(); i++) {
-      kill(i);
-    }
-    for (int i = 0; i < peers.size(); i++) {
-      killCoordinator(i);
-    }
-    backdoor.close();
-    if (s3proxy != null) {
-      s3proxy.close();
-    }
-    try (Stream<Path> all = Files.walk(root)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  private void closeAfterFailure(Throwable cause) {
+    try {
+      close();
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
     }
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-      return s.getLocalPort();
+  /**
+   * Stops everything that runs and deletes the directory; copes with a cluster whose start failed
+   * half-way, and carries on past a part that fails to stop (the first failure is thrown last).
+   */
+  @Override
+  public void close() {
+    RuntimeException failure = null;
+    List<Runnable> steps = new ArrayList<>();
+    for (int i = 0; i < sites.size(); i++) {
+      int site = i;
+      steps.add(() -> kill(site));
+    }
+    for (int i = 0; i < peers.size(); i++) {
+      int peer = i;
+      steps.add(() -> killCoordinator(peer));
+    }
+    steps.add(() -> {
+      if (backdoor != null) {
+        backdoor.close();
+      }
+    });
+    steps.add(() -> {
+      if (s3proxy != null) {
+        s3proxy.close();
+      }
+    });
+    steps.add(() -> {
+      try (Stream<Path> all = Files.walk(root)) {
+        for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    for (Runnable step : steps) {
+      try {
+        step.run();
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
     }
   }
 
@@ -368,11 +430,23 @@ public final class LocalCluster implements AutoCloseable {
       return this;
     }
 
+    /** Starts the cluster; if a part fails to start, stops what did and throws. */
     public LocalCluster start() {
+      LocalCluster c;
       try {
-        return new LocalCluster(this);
+        c = new LocalCluster(this);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
+      }
+      try {
+        c.startAll();
+        return c;
+      } catch (IOException e) {
+        c.closeAfterFailure(e);
+        throw new UncheckedIOException(e);
+      } catch (RuntimeException | Error e) {
+        c.closeAfterFailure(e);
+        throw e;
       }
     }
   }

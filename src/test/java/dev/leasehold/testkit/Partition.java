@@ -26,11 +26,21 @@ import org.jspecify.annotations.Nullable;
  * the partition's lock.
  */
 public final class Partition implements ClientInterceptor {
-  private final Set<ClientCall<?, ?>> active = ConcurrentHashMap.newKeySet();
+  /** The calls started through the link and not closed. */
+  private final Set<Dropping> active = ConcurrentHashMap.newKeySet();
+
   private final AtomicLong calls = new AtomicLong();
+  private final AtomicLong dropped = new AtomicLong();
   private final Map<String, AtomicLong> byMethod = new ConcurrentHashMap<>();
   private final Set<String> refused = ConcurrentHashMap.newKeySet();
+
+  /** Guarded by {@code this} for writes; a call checks it under the same lock as it starts. */
   private volatile boolean cut;
+
+  /** A call the partition can cut off. */
+  private interface Dropping {
+    void drop();
+  }
 
   /**
    * Replies held back, by the method whose replies are held (each call's in order); a method is a
@@ -43,12 +53,20 @@ public final class Partition implements ClientInterceptor {
 
   /** Cuts the link (and every call in flight), or heals it. */
   public void cut(boolean cut) {
-    this.cut = cut;
-    if (cut) {
-      for (ClientCall<?, ?> call : active) {
-        call.cancel("partitioned", null);
-      }
+    List<Dropping> inFlight;
+    synchronized (this) {
+      this.cut = cut;
+      inFlight = cut ? List.copyOf(active) : List.of();
     }
+    // A call starting now either saw the flag above or is in the copy: none slips through.
+    for (Dropping call : inFlight) {
+      call.drop();
+    }
+  }
+
+  /** Calls the link refused or cut off (while cut, or of a refused method). */
+  public long dropped() {
+    return dropped.get();
   }
 
   /** Refuses new calls of one method (such as {@code Register}) as if cut, or lets them by. */
@@ -104,113 +122,186 @@ public final class Partition implements ClientInterceptor {
             k -> new AtomicLong())
         .incrementAndGet();
     ClientCall<Q, R> call = next.newCall(method, options);
-    return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
-      private boolean refused;
+    String name = method.getBareMethodName();
+    return new DroppableCall<>(call, name, options);
+  }
 
-      @Override
-      public void start(Listener<R> listener, Metadata headers) {
-        if (cut || Partition.this.refused.contains(method.getBareMethodName())) {
-          refused = true;
-          listener.onClose(Status.UNAVAILABLE.withDescription("partitioned"), new Metadata());
+  /**
+   * One call through the link. Its own lock orders the partition's cut against the call's start,
+   * messages and half-close: a call cut before it started never starts (its listener hears
+   * UNAVAILABLE), and one cut after is cancelled, after which nothing more is sent on it (gRPC
+   * would throw). Lock order: this call's lock, then the partition's (when a reply is delivered
+   * inside a call), never the other way.
+   */
+  private final class DroppableCall<Q, R>
+      extends ForwardingClientCall.SimpleForwardingClientCall<Q, R> implements Dropping {
+    private final @Nullable String name;
+    private final CallOptions options;
+    private final Object lock = new Object();
+    private boolean started;
+    private boolean gone;
+    private @Nullable Listener<R> listener;
+
+    DroppableCall(ClientCall<Q, R> call, @Nullable String name, CallOptions options) {
+      super(call);
+      this.name = name;
+      this.options = options;
+    }
+
+    @Override
+    public void drop() {
+      synchronized (lock) {
+        if (gone) {
           return;
         }
-        ClientCall<Q, R> self = this;
-        active.add(self);
-        String name = method.getBareMethodName();
-        super.start(
-            new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
-              /** This call's replies held back, in order (later ones wait behind). Guarded. */
-              private final java.util.ArrayDeque<Runnable> heldThis = new java.util.ArrayDeque<>();
-
-              @Override
-              public void onHeaders(Metadata headers) {
-                deliver(() -> super.onHeaders(headers), false);
-              }
-
-              @Override
-              public void onMessage(R message) {
-                deliver(() -> super.onMessage(message), false);
-              }
-
-              @Override
-              public void onClose(Status status, Metadata trailers) {
-                active.remove(self);
-                deliver(() -> super.onClose(status, trailers), true);
-              }
-
-              private void deliver(Runnable reply, boolean close) {
-                synchronized (Partition.this) {
-                  List<Runnable> held = holding.get(name);
-                  if (held != null || !heldThis.isEmpty()) {
-                    if (close) {
-                      heldCalls++;
-                    }
-                    heldThis.add(reply);
-                    if (heldThis.size() == 1 && held != null) {
-                      held.add(this::letGo);
-                    }
-                    return;
-                  }
-                }
-                reply.run();
-              }
-
-              /**
-               * Delivers this call's held replies, in order (under the lock, so none overtakes).
-               */
-              private void letGo() {
-                synchronized (Partition.this) {
-                  Runnable next;
-                  while ((next = heldThis.poll()) != null) {
-                    send(next);
-                  }
-                }
-              }
-
-              /**
-               * On the executor the call delivers on (a blocking call's own thread waits on it),
-               * not on the thread that lets go.
-               */
-              private void send(Runnable reply) {
-                java.util.concurrent.Executor on = options.getExecutor();
-                if (on == null) {
-                  reply.run();
-                } else {
-                  on.execute(reply);
-                }
-              }
-            },
-            headers);
+        gone = true;
+        dropped.incrementAndGet();
+        active.remove(this);
+        if (started) {
+          super.cancel("partitioned", null);
+          return;
+        }
       }
+    }
 
-      @Override
-      public void sendMessage(Q message) {
-        if (!refused) {
+    @Override
+    public void start(Listener<R> listener, Metadata headers) {
+      boolean refuse;
+      synchronized (Partition.this) {
+        refuse = cut || (name != null && refused.contains(name));
+        if (!refuse) {
+          active.add(this);
+        }
+      }
+      synchronized (lock) {
+        if (refuse && !gone) {
+          gone = true;
+          dropped.incrementAndGet();
+        }
+        if (!gone) {
+          this.listener = listener;
+          super.start(new Replies<>(listener, this, name, options), headers);
+          started = true;
+          return;
+        }
+      }
+      listener.onClose(Status.UNAVAILABLE.withDescription("partitioned"), new Metadata());
+    }
+
+    @Override
+    public void sendMessage(Q message) {
+      synchronized (lock) {
+        if (!gone) {
           super.sendMessage(message);
         }
       }
+    }
 
-      @Override
-      public void halfClose() {
-        if (!refused) {
+    @Override
+    public void halfClose() {
+      synchronized (lock) {
+        if (!gone) {
           super.halfClose();
         }
       }
+    }
 
-      @Override
-      public void request(int n) {
-        if (!refused) {
+    @Override
+    public void request(int n) {
+      synchronized (lock) {
+        if (!gone) {
           super.request(n);
         }
       }
+    }
 
-      @Override
-      public void cancel(@Nullable String message, @Nullable Throwable cause) {
+    @Override
+    public void cancel(@Nullable String message, @Nullable Throwable cause) {
+      synchronized (lock) {
         active.remove(this);
-        if (!refused) {
+        if (started && !gone) {
           super.cancel(message, cause);
         }
+        gone = true;
       }
-    };
+    }
+  }
+
+  /** A call's replies: delivered, or held back while their method is held. */
+  private final class Replies<R>
+      extends ForwardingClientCallListener.SimpleForwardingClientCallListener<R> {
+    private final Dropping call;
+    private final @Nullable String name;
+    private final CallOptions options;
+
+    Replies(
+        ClientCall.Listener<R> listener,
+        Dropping call,
+        @Nullable String name,
+        CallOptions options) {
+      super(listener);
+      this.call = call;
+      this.name = name;
+      this.options = options;
+    }
+
+    /** This call's replies held back, in order (later ones wait behind). Guarded. */
+    private final java.util.ArrayDeque<Runnable> heldThis = new java.util.ArrayDeque<>();
+
+    @Override
+    public void onHeaders(Metadata headers) {
+      deliver(() -> super.onHeaders(headers), false);
+    }
+
+    @Override
+    public void onMessage(R message) {
+      deliver(() -> super.onMessage(message), false);
+    }
+
+    @Override
+    public void onClose(Status status, Metadata trailers) {
+      active.remove(call);
+      deliver(() -> super.onClose(status, trailers), true);
+    }
+
+    private void deliver(Runnable reply, boolean close) {
+      synchronized (Partition.this) {
+        List<Runnable> held = name == null ? null : holding.get(name);
+        if (held != null || !heldThis.isEmpty()) {
+          if (close) {
+            heldCalls++;
+          }
+          heldThis.add(reply);
+          if (heldThis.size() == 1 && held != null) {
+            held.add(this::letGo);
+          }
+          return;
+        }
+      }
+      reply.run();
+    }
+
+    /** Delivers this call's held replies, in order (under the lock, so none overtakes). */
+    private void letGo() {
+      synchronized (Partition.this) {
+        Runnable next;
+        while ((next = heldThis.poll()) != null) {
+          send(next);
+        }
+      }
+    }
+
+    /**
+     * On the executor the call delivers on (a blocking call's own thread waits on it), not on the
+     * thread that lets go.
+     */
+    private void send(Runnable reply) {
+      java.util.concurrent.Executor on = options.getExecutor();
+      if (on == null) {
+        reply.run();
+      } else {
+        on.execute(reply);
+      }
+    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.leasehold.testkit;
 
 import dev.leasehold.protocol.CoordinatorGrpc;
+import dev.leasehold.protocol.StatusReply;
 import dev.leasehold.protocol.StatusRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -34,9 +36,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * <p>Not thread-safe: built, faulted and closed from the test thread. {@link #site(int)} returns an
  * immutable view that load threads may use while the test thread restarts the site.
  */
-public final class ProcessNamespace implements AutoCloseable {
+public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
   private static final Pattern CLIENT_ADDRESS = Pattern.compile("^\\s+client address\\s+(\\S+)");
-  private static final Pattern S3_ENDPOINT = Pattern.compile("^\\s+S3 endpoint\\s+(\\S+)");
   private static final Pattern HEALTH = Pattern.compile("^\\s+health\\s+(\\S+)/health/ready");
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
@@ -49,7 +50,11 @@ public final class ProcessNamespace implements AutoCloseable {
   private final List<JarProcess> peers = new ArrayList<>();
   private final List<String> peerClients = new ArrayList<>();
   private final List<JarProcess> sites = new ArrayList<>();
-  private final List<SiteEndpoints> endpoints = new ArrayList<>();
+
+  /** Each site's endpoints now, null while it is down or restarting (read by load threads). */
+  private final List<@Nullable SiteEndpoints> endpoints =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -152,7 +157,7 @@ public final class ProcessNamespace implements AutoCloseable {
   }
 
   private static SiteEndpoints endpointsOf(JarProcess site) {
-    URI s3 = URI.create(site.await(S3_ENDPOINT, START_TIMEOUT));
+    URI s3 = URI.create(site.await(BuiltJar.S3_ENDPOINT, START_TIMEOUT));
     URI admin = URI.create(site.await(HEALTH, START_TIMEOUT));
     return new SiteEndpoints(site.name(), s3, admin);
   }
@@ -175,7 +180,26 @@ public final class ProcessNamespace implements AutoCloseable {
 
   /** Where site {@code i} answers now. */
   public SiteEndpoints site(int i) {
-    return endpoints.get(i);
+    SiteEndpoints e = endpoints.get(i);
+    if (e == null) {
+      throw new IllegalStateException("site " + (i + 1) + " is down");
+    }
+    return e;
+  }
+
+  @Override
+  public int size() {
+    return sites.size();
+  }
+
+  @Override
+  public URI s3(int i) {
+    return site(i).s3();
+  }
+
+  @Override
+  public boolean isUp(int i) {
+    return endpoints.get(i) != null;
   }
 
   /** A path-style SDK client (no retries) for site {@code i} as it answers now. */
@@ -190,18 +214,65 @@ public final class ProcessNamespace implements AutoCloseable {
 
   /** Stops peer {@code i} with SIGTERM and starts it again on its data directory and ports. */
   public void restartPeer(int i) {
+    peers.get(i).stop();
+    startPeer(i);
+  }
+
+  /** Kills peer {@code i} with SIGKILL (checked dead); {@link #startPeer} brings it back. */
+  public void killPeer(int i) {
+    peers.get(i).kill();
+  }
+
+  /** Starts peer {@code i} again on its data directory and ports, once its banner is out. */
+  public void startPeer(int i) {
     JarProcess p = peers.get(i);
-    p.stop();
     p.startAgain();
     p.await(CLIENT_ADDRESS, START_TIMEOUT);
   }
 
   /** Stops site {@code i} with SIGTERM and starts it again on its data directory. */
   public void restartSite(int i) {
+    endpoints.set(i, null);
+    sites.get(i).stop();
+    startSite(i);
+  }
+
+  /** Kills site {@code i} with SIGKILL (checked dead); {@link #startSite} brings it back. */
+  public void killSite(int i) {
+    endpoints.set(i, null);
+    sites.get(i).kill();
+  }
+
+  /** Starts site {@code i} again on its data directory; its new endpoints once it prints them. */
+  public void startSite(int i) {
     JarProcess s = sites.get(i);
-    s.stop();
     s.startAgain();
     endpoints.set(i, endpointsOf(s));
+  }
+
+  /**
+   * The index of the peer that leads, as the running peers' Status answers name it, waiting up to
+   * {@code timeout} for them to name one that runs.
+   */
+  public int leader(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      for (int i = 0; i < peers.size(); i++) {
+        if (!peers.get(i).isAlive()) {
+          continue;
+        }
+        String id = status(i).map(StatusReply::getLeaderId).orElse("");
+        int leader = id.startsWith("c") ? Integer.parseInt(id.substring(1)) - 1 : -1;
+        if (leader >= 0 && leader < peers.size() && peers.get(leader).isAlive()) {
+          return leader;
+        }
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError(
+            "no peer named a running leader within " + timeout + "\n" + logs());
+      }
+      pause(100);
+    }
   }
 
   /**
@@ -245,15 +316,20 @@ public final class ProcessNamespace implements AutoCloseable {
 
   /** The index peer {@code i} says it has applied, -1 if it does not answer. */
   public long appliedIndex(int i) {
+    return status(i).map(StatusReply::getAppliedIndex).orElse(-1L);
+  }
+
+  /** What peer {@code i}'s Status call answers, or nothing if it does not answer in 2 s. */
+  private java.util.Optional<StatusReply> status(int i) {
     ManagedChannel channel =
         NettyChannelBuilder.forTarget(peerClients.get(i)).usePlaintext().build();
     try {
-      return CoordinatorGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(2, TimeUnit.SECONDS)
-          .status(StatusRequest.getDefaultInstance())
-          .getAppliedIndex();
+      return java.util.Optional.of(
+          CoordinatorGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(2, TimeUnit.SECONDS)
+              .status(StatusRequest.getDefaultInstance()));
     } catch (StatusRuntimeException e) {
-      return -1;
+      return java.util.Optional.empty();
     } finally {
       channel.shutdownNow();
     }

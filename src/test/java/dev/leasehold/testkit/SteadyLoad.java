@@ -8,7 +8,6 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.function.IntFunction;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
@@ -33,19 +32,19 @@ public final class SteadyLoad implements AutoCloseable {
   }
 
   /**
-   * Starts {@code clientsPerSite} clients at each site: {@code endpoint.apply(i)} is site {@code
-   * i}'s S3 endpoint now.
+   * Starts {@code clientsPerSite} clients at each of {@code sites}; a client of a site that is down
+   * (restarting) waits for it.
    */
   public static SteadyLoad start(
-      int sites, int clientsPerSite, IntFunction<URI> endpoint, String bucket, Duration maxTime) {
-    SteadyLoad load = new SteadyLoad(sites);
+      Workload.Sites sites, int clientsPerSite, String bucket, Duration maxTime) {
+    SteadyLoad load = new SteadyLoad(sites.size());
     long deadline = System.nanoTime() + maxTime.toNanos();
-    for (int i = 0; i < sites * clientsPerSite; i++) {
-      int site = i % sites;
+    for (int i = 0; i < sites.size() * clientsPerSite; i++) {
+      int site = i % sites.size();
       int client = i;
       Thread t =
           new Thread(
-              () -> load.run(site, client, endpoint, bucket, deadline), "steady-load-" + client);
+              () -> load.run(site, client, sites, bucket, deadline), "steady-load-" + client);
       t.setDaemon(true);
       load.threads.add(t);
       t.start();
@@ -53,13 +52,22 @@ public final class SteadyLoad implements AutoCloseable {
     return load;
   }
 
-  private void run(int site, int client, IntFunction<URI> endpoint, String bucket, long deadline) {
+  private void run(int site, int client, Workload.Sites sites, String bucket, long deadline) {
     Random random = new Random(client);
     URI at = null;
     S3Client s3 = null;
     try {
       for (long n = 0; !stop.get() && System.nanoTime() - deadline < 0; n++) {
-        URI now = endpoint.apply(site);
+        URI now;
+        try {
+          now = sites.isUp(site) ? sites.s3(site) : null;
+        } catch (IllegalStateException down) {
+          now = null; // it went down between the two calls
+        }
+        if (now == null) {
+          pause(100);
+          continue;
+        }
         if (!now.equals(at)) {
           if (s3 != null) {
             s3.close();

@@ -1,0 +1,123 @@
+package dev.leasehold.coordinator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.leasehold.protocol.AcquireReply;
+import dev.leasehold.protocol.AcquireRequest;
+import dev.leasehold.protocol.CoordinatorGrpc;
+import dev.leasehold.protocol.Element;
+import dev.leasehold.protocol.Mode;
+import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.RegisterReply;
+import dev.leasehold.protocol.RegisterRequest;
+import dev.leasehold.testkit.Ports;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A lone {@code leasehold coordinator} whose lease table is new grants nothing for {@code
+ * ttl·(1+drift)} after it starts, so that leases an earlier life of it granted (its log lost) have
+ * lapsed first (docs/consistency.md, "the coordinator's log is lost"); started again on its log, it
+ * grants at once.
+ */
+class StandaloneGraceIT {
+  private static final Duration TTL = Duration.ofSeconds(10);
+  private static final double DRIFT = 0.01;
+
+  @Test
+  void aNewStandalonePeerWaitsOutOldLeasesAndARestartedOneDoesNot(@TempDir Path dir)
+      throws Exception {
+    int raftPort;
+    try (Ports ports = Ports.reserve(1)) {
+      raftPort = ports.get(0);
+    }
+    CoordinatorSettings settings =
+        new CoordinatorSettings(
+            "c1",
+            dir.resolve("c1"),
+            "127.0.0.1",
+            0,
+            raftPort,
+            Map.of("c1", "127.0.0.1:" + raftPort),
+            TTL,
+            DRIFT,
+            true);
+    long started = System.nanoTime();
+    Duration grace = Duration.ofNanos((long) (TTL.toNanos() * (1 + DRIFT)));
+    try (CoordinatorPeer peer = CoordinatorPeer.start(settings)) {
+      CoordinatorGrpc.CoordinatorBlockingStub stub = stub(peer);
+      long session = register(stub);
+      assertThat(acquire(stub, session).getOutcome())
+          .as("a READ asked right after a fresh start")
+          .isEqualTo(Outcome.STARTING);
+      AcquireReply granted;
+      while ((granted = acquire(stub, session)).getOutcome() == Outcome.STARTING) {
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+            .as("still refusing well past the grace")
+            .isLessThan(grace.plusSeconds(10));
+        Thread.sleep(50);
+      }
+      assertThat(granted.getOutcome()).isEqualTo(Outcome.OK);
+      assertThat(Duration.ofNanos(System.nanoTime() - started))
+          .as("granted only once ttl·(1+drift) had passed")
+          .isGreaterThanOrEqualTo(grace);
+    }
+
+    // On its log, the table is not new: nothing to wait out.
+    try (CoordinatorPeer peer = CoordinatorPeer.start(settings)) {
+      CoordinatorGrpc.CoordinatorBlockingStub stub = stub(peer);
+      long session = register(stub);
+      assertThat(acquire(stub, session).getOutcome()).isEqualTo(Outcome.OK);
+    }
+  }
+
+  private final java.util.List<ManagedChannel> channels = new java.util.ArrayList<>();
+
+  @org.junit.jupiter.api.AfterEach
+  void closeChannels() {
+    channels.forEach(ManagedChannel::shutdownNow);
+  }
+
+  private CoordinatorGrpc.CoordinatorBlockingStub stub(CoordinatorPeer peer) {
+    ManagedChannel channel =
+        NettyChannelBuilder.forTarget(peer.clientAddress()).usePlaintext().build();
+    channels.add(channel);
+    return CoordinatorGrpc.newBlockingStub(channel);
+  }
+
+  /** Registers a session, retrying while the lone peer elects itself (up to 30 s). */
+  private static long register(CoordinatorGrpc.CoordinatorBlockingStub stub)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        RegisterReply reply =
+            stub.withDeadlineAfter(5, TimeUnit.SECONDS)
+                .register(RegisterRequest.newBuilder().setSite("grace").build());
+        if (reply.getOutcome() == Outcome.OK) {
+          return reply.getSession();
+        }
+      } catch (io.grpc.StatusRuntimeException e) {
+        // not leading yet
+      }
+      assertThat(System.nanoTime() - deadline).as("registered within 30 s").isNegative();
+      Thread.sleep(50);
+    }
+  }
+
+  private static AcquireReply acquire(CoordinatorGrpc.CoordinatorBlockingStub stub, long session) {
+    return stub.withDeadlineAfter(10, TimeUnit.SECONDS)
+        .acquire(
+            AcquireRequest.newBuilder()
+                .setSession(session)
+                .setElement(Element.newBuilder().setBucket("b").setKey("k"))
+                .setMode(Mode.READ)
+                .build());
+  }
+}
