@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,14 +35,16 @@ public final class Browser implements AutoCloseable {
   /** Starts chromedriver and a headless Chromium session (both from Debian's packages). */
   public static Browser start() throws IOException, InterruptedException {
     int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
+    Process driver;
+    try (Ports reserved = Ports.reserve(1)) { // held on loopback until chromedriver starts
+      port = reserved.get(0);
+      reserved.release();
+      driver =
+          new ProcessBuilder("/usr/bin/chromedriver", "--port=" + port, "--allowed-ips=127.0.0.1")
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
     }
-    Process driver =
-        new ProcessBuilder("/usr/bin/chromedriver", "--port=" + port, "--allowed-ips=127.0.0.1")
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .start();
     URI base = URI.create("http://127.0.0.1:" + port);
     HttpClient http = HttpClient.newHttpClient();
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -77,8 +78,13 @@ public final class Browser implements AutoCloseable {
             "--disable-dev-shm-usage",
             "--window-size=1280,900")
         .forEach(options.putArray("args")::add);
-    JsonNode created = post(http, base.resolve("/session"), capabilities);
-    return new Browser(driver, base, created.path("value").path("sessionId").asText());
+    try {
+      JsonNode created = post(http, base.resolve("/session"), capabilities);
+      return new Browser(driver, base, created.path("value").path("sessionId").asText());
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      driver.destroyForcibly(); // no session: nothing else would stop it
+      throw e;
+    }
   }
 
   /** Opens {@code url} and waits for it to load. */
