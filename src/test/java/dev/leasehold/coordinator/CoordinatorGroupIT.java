@@ -3,14 +3,11 @@ package dev.leasehold.coordinator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leasehold.lease.Leases;
-import dev.leasehold.protocol.CoordinatorGrpc;
 import dev.leasehold.protocol.StatusReply;
-import dev.leasehold.protocol.StatusRequest;
+import dev.leasehold.testkit.CoordinatorStatus;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
-import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -125,13 +122,6 @@ class CoordinatorGroupIT {
   }
 
   static StatusReply status(String address) {
-    ManagedChannel channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
-    try {
-      return CoordinatorGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(5, TimeUnit.SECONDS)
-          .status(StatusRequest.getDefaultInstance());
-    } finally {
-      channel.shutdownNow();
-    }
+    return CoordinatorStatus.of(address, Duration.ofSeconds(5));
   }
 }

@@ -8,6 +8,7 @@ import dev.leasehold.protocol.RegisterReply;
 import dev.leasehold.protocol.RegisterRequest;
 import dev.leasehold.protocol.RenewReply;
 import dev.leasehold.protocol.RenewRequest;
+import dev.leasehold.testkit.Await;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.util.SizeInBytes;
 import org.junit.jupiter.api.AfterEach;
@@ -76,7 +76,7 @@ class SnapshotInstallIT {
       AtomicReference<Throwable> loadFailure = new AtomicReference<>();
       List<Thread> load = renewInLoops(stub, session, stop, loadFailure, 8);
       try {
-        await(
+        Await.until(
             () -> logStart(group.peer(leader)) > behindLast + 1,
             Duration.ofSeconds(60),
             "the leader's log to start after the stopped follower's last entry");
@@ -90,7 +90,7 @@ class SnapshotInstallIT {
       long leaderCommitted = group.peer(leader).commitIndex();
 
       group.start(behind);
-      await(
+      Await.until(
           () -> group.peer(behind).appliedIndex() >= leaderCommitted,
           Duration.ofSeconds(60),
           "the returning follower to apply what the leader had committed");
@@ -178,17 +178,6 @@ class SnapshotInstallIT {
       return peer.logStartIndex();
     } catch (IOException e) {
       throw new AssertionError(e);
-    }
-  }
-
-  static void await(BooleanSupplier condition, Duration timeout, String what)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
-      }
-      Thread.sleep(50);
     }
   }
 }

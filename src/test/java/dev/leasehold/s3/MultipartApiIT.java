@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.OriginKind;
+import dev.leasehold.testkit.S3Errors;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -122,7 +123,7 @@ class MultipartApiIT {
           .isEqualTo(1000);
     }
     // Beyond the last part: "The requested partnumber is not satisfiable".
-    assertError(
+    S3Errors.assertError(
         () -> s3.getObject(r -> r.bucket(bucket).key("big").partNumber(4)),
         416,
         "InvalidPartNumber");
@@ -137,7 +138,7 @@ class MultipartApiIT {
     assertThat(
             s3.getObjectAsBytes(r -> r.bucket(bucket).key("single").partNumber(1)).asUtf8String())
         .isEqualTo("just one part");
-    assertError(
+    S3Errors.assertError(
         () -> s3.getObject(r -> r.bucket(bucket).key("single").partNumber(2)),
         416,
         "InvalidPartNumber");
@@ -170,11 +171,12 @@ class MultipartApiIT {
                 r -> r.bucket(bucket).key("bad").uploadId(uploadId).partNumber(2),
                 RequestBody.fromBytes(Data.bytes(1000, 6)))
             .eTag();
-    assertError(() -> complete(bucket, "bad", uploadId, part(1, "\"0000\"")), 400, "InvalidPart");
-    assertError(
+    S3Errors.assertError(
+        () -> complete(bucket, "bad", uploadId, part(1, "\"0000\"")), 400, "InvalidPart");
+    S3Errors.assertError(
         () -> complete(bucket, "bad", uploadId, part(2, e2), part(1, e1)), 400, "InvalidPartOrder");
     // A part other than the last is smaller than 5 MiB (5,242,880 bytes).
-    assertError(
+    S3Errors.assertError(
         () -> complete(bucket, "bad", uploadId, part(1, e1), part(2, e2)), 400, "EntityTooSmall");
     assertThatThrownBy(() -> s3.headObject(r -> r.bucket(bucket).key("bad")))
         .isInstanceOf(software.amazon.awssdk.services.s3.model.NoSuchKeyException.class);
@@ -277,15 +279,5 @@ class MultipartApiIT {
   private static void complete(String bucket, String key, String uploadId, CompletedPart... parts) {
     s3.completeMultipartUpload(
         r -> r.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
-  }
-
-  private static void assertError(Runnable call, int status, String code) {
-    assertThatThrownBy(call::run)
-        .isInstanceOf(S3Exception.class)
-        .satisfies(e -> {
-          S3Exception s = (S3Exception) e;
-          assertThat(s.statusCode()).isEqualTo(status);
-          assertThat(s.awsErrorDetails().errorCode()).isEqualTo(code);
-        });
   }
 }

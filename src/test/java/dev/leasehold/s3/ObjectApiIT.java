@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.OriginKind;
+import dev.leasehold.testkit.S3Errors;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
@@ -199,13 +200,13 @@ class ObjectApiIT {
 
     assertThat(s3.getObjectAsBytes(r -> r.bucket(bucket).key("c").ifMatch(etag)).asUtf8String())
         .isEqualTo("conditional");
-    assertError(
+    S3Errors.assertError(
         () -> s3.getObject(r -> r.bucket(bucket).key("c").ifMatch("\"other\"")),
         412,
         "PreconditionFailed");
     assertStatus(() -> s3.getObject(r -> r.bucket(bucket).key("c").ifNoneMatch(etag)), 304);
     assertStatus(() -> s3.getObject(r -> r.bucket(bucket).key("c").ifModifiedSince(future)), 304);
-    assertError(
+    S3Errors.assertError(
         () -> s3.getObject(r -> r.bucket(bucket).key("c").ifUnmodifiedSince(past)),
         412,
         "PreconditionFailed");
@@ -227,14 +228,14 @@ class ObjectApiIT {
   void conditionalPuts() {
     String bucket = Data.bucket(s3);
     s3.putObject(r -> r.bucket(bucket).key("p").ifNoneMatch("*"), RequestBody.fromString("one"));
-    assertError(
+    S3Errors.assertError(
         () ->
             s3.putObject(
                 r -> r.bucket(bucket).key("p").ifNoneMatch("*"), RequestBody.fromString("two")),
         412,
         "PreconditionFailed");
     String etag = s3.headObject(r -> r.bucket(bucket).key("p")).eTag();
-    assertError(
+    S3Errors.assertError(
         () ->
             s3.putObject(
                 r -> r.bucket(bucket).key("p").ifMatch("\"0123\""),
@@ -276,7 +277,7 @@ class ObjectApiIT {
     assertThat(head.contentType()).isEqualTo("text/x-replaced");
     assertThat(head.metadata()).containsExactly(Map.entry("b", "2"));
 
-    assertError(
+    S3Errors.assertError(
         () ->
             s3.copyObject(r ->
                 r.sourceBucket(bucket)
@@ -285,7 +286,7 @@ class ObjectApiIT {
                     .destinationKey("src")),
         400,
         "InvalidRequest");
-    assertError(
+    S3Errors.assertError(
         () ->
             s3.copyObject(r ->
                 r.sourceBucket(bucket)
@@ -374,7 +375,7 @@ class ObjectApiIT {
     s3.putObject(r -> r.bucket(bucket).key("v"), RequestBody.fromString("one"));
     assertThat(s3.getObjectAsBytes(r -> r.bucket(bucket).key("v").versionId("null")).asUtf8String())
         .isEqualTo("one");
-    assertError(
+    S3Errors.assertError(
         () -> s3.getObject(r -> r.bucket(bucket).key("v").versionId("3HL4kqtJlcpXroDTDmJ")),
         400,
         "InvalidArgument");
@@ -385,16 +386,6 @@ class ObjectApiIT {
     assertThatThrownBy(call::run)
         .isInstanceOf(S3Exception.class)
         .satisfies(e -> assertThat(((S3Exception) e).statusCode()).isEqualTo(status));
-  }
-
-  static void assertError(Runnable call, int status, String code) {
-    assertThatThrownBy(call::run)
-        .isInstanceOf(S3Exception.class)
-        .satisfies(e -> {
-          S3Exception s = (S3Exception) e;
-          assertThat(s.statusCode()).isEqualTo(status);
-          assertThat(s.awsErrorDetails().errorCode()).isEqualTo(code);
-        });
   }
 
   private static org.assertj.core.data.TemporalUnitOffset within(int seconds) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.RawHttp;
+import dev.leasehold.testkit.S3Errors;
 import dev.leasehold.testkit.Signer;
 import dev.leasehold.testkit.Signer.Payload;
 import java.net.URI;
@@ -25,7 +26,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
 /**
@@ -166,7 +166,7 @@ class SigV4IT {
         dev.leasehold.testkit.Clients.s3(
             endpoint,
             new Credentials(LocalCluster.CREDENTIALS.accessKey(), "not-the-secret-key"))) {
-      assertError(
+      S3Errors.assertError(
           () -> wrong.putObject(p -> p.bucket(bucket).key("forged"), RequestBody.fromString("x")),
           403,
           "SignatureDoesNotMatch");
@@ -179,7 +179,7 @@ class SigV4IT {
     try (S3Client stranger =
         dev.leasehold.testkit.Clients.s3(
             endpoint, new Credentials("AKIDUNKNOWN000000000", "whatever-secret"))) {
-      assertError(
+      S3Errors.assertError(
           () ->
               stranger.putObject(
                   p -> p.bucket(bucket).key("stranger"), RequestBody.fromString("x")),
@@ -278,15 +278,5 @@ class SigV4IT {
         .satisfies(e ->
             assertThat(((dev.leasehold.error.S3Exception) e).error().code())
                 .isEqualTo("NoSuchKey"));
-  }
-
-  static void assertError(Runnable call, int status, String code) {
-    assertThatThrownBy(call::run)
-        .isInstanceOf(S3Exception.class)
-        .satisfies(e -> {
-          S3Exception s = (S3Exception) e;
-          assertThat(s.statusCode()).isEqualTo(status);
-          assertThat(s.awsErrorDetails().errorCode()).isEqualTo(code);
-        });
   }
 }

@@ -1,20 +1,20 @@
 package dev.leasehold.site;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.leasehold.cli.Setting;
 import dev.leasehold.coordinator.CoordinatorPeer;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.WriteCondition;
+import dev.leasehold.testkit.Await;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.Payloads;
+import dev.leasehold.testkit.S3Errors;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -52,7 +52,8 @@ class FailureModesIT {
       assertThat(get(b, bucket, "k")).as("served under the lease it holds").isEqualTo("v1");
       long start = System.nanoTime();
       S3Exception refused =
-          failure(() -> b.putObject(p -> p.bucket(bucket).key("k2"), RequestBody.fromString("x")));
+          S3Errors.of(
+              () -> b.putObject(p -> p.bucket(bucket).key("k2"), RequestBody.fromString("x")));
       assertThat(refused.statusCode()).isEqualTo(503);
       assertThat(refused.awsErrorDetails().errorCode()).isEqualTo("ServiceUnavailable");
       assertThat(Duration.ofNanos(System.nanoTime() - start))
@@ -62,7 +63,8 @@ class FailureModesIT {
 
       start = System.nanoTime();
       S3Exception slow =
-          failure(() -> a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("v2")));
+          S3Errors.of(
+              () -> a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("v2")));
       Duration waited = Duration.ofNanos(System.nanoTime() - start);
       assertThat(slow.statusCode()).isEqualTo(503);
       assertThat(slow.awsErrorDetails().errorCode()).as(slow.getMessage()).isEqualTo("SlowDown");
@@ -101,19 +103,21 @@ class FailureModesIT {
       assertThat(get(b, bucket, "k")).as("served under the lease it holds").isEqualTo("v1");
 
       S3Exception write =
-          failure(() -> a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("v2")));
+          S3Errors.of(
+              () -> a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("v2")));
       assertThat(write.statusCode()).isEqualTo(503);
       CoordinatorPeer survivor = cluster.coordinators().get(left);
       assertThat(survivor).isNotNull();
       assertThat(survivor.isLeader()).as("one peer of three cannot lead").isFalse();
 
-      await(() -> !cluster.site(1).leases().valid(), ttl.multipliedBy(3), "site 1's deadline");
-      S3Exception lapsed = failure(() -> get(b, bucket, "k"));
+      Await.until(
+          () -> !cluster.site(1).leases().valid(), ttl.multipliedBy(3), "site 1's deadline");
+      S3Exception lapsed = S3Errors.of(() -> get(b, bucket, "k"));
       assertThat(lapsed.statusCode()).isEqualTo(503);
 
       cluster.restartCoordinator(leader);
       cluster.restartCoordinator(other);
-      await(
+      Await.until(
           () -> cluster.site(0).leases().valid() && cluster.site(1).leases().valid(),
           Duration.ofSeconds(30),
           "both sites to have sessions again");
@@ -143,11 +147,11 @@ class FailureModesIT {
 
       cluster.origin(0).down(true);
       assertThat(get(s3, bucket, "hit")).as("a hit under a lease").isEqualTo("cached");
-      S3Exception miss = failure(() -> get(s3, bucket, "miss"));
+      S3Exception miss = S3Errors.of(() -> get(s3, bucket, "miss"));
       assertThat(miss.statusCode()).isEqualTo(503);
       assertThat(miss.awsErrorDetails().errorCode()).isEqualTo("ServiceUnavailable");
       S3Exception write =
-          failure(
+          S3Errors.of(
               () -> s3.putObject(p -> p.bucket(bucket).key("new"), RequestBody.fromString("n")));
       assertThat(write.statusCode()).isEqualTo(503);
       assertThat(write.awsErrorDetails().errorCode()).isEqualTo("ServiceUnavailable");
@@ -189,7 +193,8 @@ class FailureModesIT {
           .as("site 0's origin write is in flight, under its grant")
           .isTrue();
       cluster.link(0).cut(true);
-      await(() -> !cluster.site(0).leases().valid(), ttl.multipliedBy(3), "site 0's deadline");
+      Await.until(
+          () -> !cluster.site(0).leases().valid(), ttl.multipliedBy(3), "site 0's deadline");
 
       // Site 0's session expires at the coordinator; site 1 is granted WRITE and writes.
       eventually(
@@ -203,7 +208,8 @@ class FailureModesIT {
       assertThat(e.awsErrorDetails().errorCode()).isEqualTo("SlowDown");
 
       cluster.link(0).cut(false);
-      await(() -> cluster.site(0).leases().valid(), Duration.ofSeconds(30), "site 0's session");
+      Await.until(
+          () -> cluster.site(0).leases().valid(), Duration.ofSeconds(30), "site 0's session");
       assertThat(get(b, bucket, "k")).isEqualTo("newer");
       assertThat(get(a, bucket, "k")).isEqualTo("newer");
       assertThat(cluster.backdoor().head(bucket, "k").etag())
@@ -237,9 +243,10 @@ class FailureModesIT {
       assertThat(cluster.isUp(0)).isFalse();
 
       S3Exception write =
-          failure(() -> b.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("b")));
+          S3Errors.of(
+              () -> b.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("b")));
       assertThat(write.statusCode()).isEqualTo(503);
-      S3Exception list = failure(() -> b.listObjectsV2(l -> l.bucket(bucket)));
+      S3Exception list = S3Errors.of(() -> b.listObjectsV2(l -> l.bucket(bucket)));
       assertThat(list.statusCode()).isEqualTo(503);
 
       cluster.restart(0);
@@ -262,13 +269,6 @@ class FailureModesIT {
     return s3.getObjectAsBytes(g -> g.bucket(bucket).key(key)).asUtf8String();
   }
 
-  /** The S3 error {@code call} fails with (it must fail with one). */
-  static S3Exception failure(Runnable call) {
-    S3Exception e = catchThrowableOfType(S3Exception.class, call::run);
-    assertThat(e).as("an S3 error").isNotNull();
-    return e;
-  }
-
   /** Retries {@code call} while it answers 503, up to {@code timeout}. */
   static void eventually(Runnable call, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -282,17 +282,6 @@ class FailureModesIT {
         }
         Thread.sleep(200);
       }
-    }
-  }
-
-  static void await(BooleanSupplier condition, Duration timeout, String what)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
-      }
-      Thread.sleep(20);
     }
   }
 }

@@ -8,16 +8,13 @@ import dev.leasehold.coordinator.CoordinatorPeer;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.origin.Origin;
-import dev.leasehold.protocol.CoordinatorGrpc;
 import dev.leasehold.protocol.StatusReply;
-import dev.leasehold.protocol.StatusRequest;
+import dev.leasehold.testkit.CoordinatorStatus;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.Partition;
 import dev.leasehold.testkit.RecordingOrigin;
-import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -123,23 +120,13 @@ class WriteBackIT {
   /** The Status of the coordinator peer that leads now. */
   private static StatusReply status(LocalCluster cluster) {
     CoordinatorPeer leader = cluster.coordinators().get(cluster.leader());
-    ManagedChannel channel =
-        NettyChannelBuilder.forTarget(leader.clientAddress()).usePlaintext().build();
-    try {
-      return CoordinatorGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(5, TimeUnit.SECONDS)
-          .status(StatusRequest.getDefaultInstance());
-    } finally {
-      channel.shutdownNow();
-    }
+    return CoordinatorStatus.of(leader.clientAddress(), Duration.ofSeconds(5));
   }
 
   /** The S3 error a client call fails with (the test fails if it does not fail so). */
   static software.amazon.awssdk.services.s3.model.S3Exception sdkFailure(
       org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
-    Throwable t = org.assertj.core.api.Assertions.catchThrowable(call);
-    assertThat(t).isInstanceOf(software.amazon.awssdk.services.s3.model.S3Exception.class);
-    return (software.amazon.awssdk.services.s3.model.S3Exception) t;
+    return dev.leasehold.testkit.S3Errors.of(call);
   }
 
   static String get(S3Client s3, String bucket, String key) {

@@ -1,7 +1,6 @@
 package dev.leasehold.testkit;
 
 import java.time.Duration;
-import java.util.function.BooleanSupplier;
 
 /**
  * The faults the linearizability runs inject into a {@link LocalCluster}, each checking that it
@@ -21,7 +20,7 @@ public final class Faults {
       Partition link = cluster.link(site);
       long dropped = link.dropped();
       link.cut(true);
-      await(
+      Await.until(
           () -> !cluster.site(site).leases().valid(),
           ttl.multipliedBy(3),
           "site " + site + "'s session to lapse while cut off");
@@ -30,7 +29,7 @@ public final class Faults {
         throw new AssertionError("the link dropped none of site " + site + "'s calls");
       }
       link.cut(false);
-      await(
+      Await.until(
           () -> cluster.site(site).leases().valid(),
           Duration.ofSeconds(30),
           "site " + site + " to have a session again once healed");
@@ -63,16 +62,6 @@ public final class Faults {
       }
       cluster.restartCoordinator(leader);
     };
-  }
-
-  static void await(BooleanSupplier condition, Duration timeout, String what) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
-      }
-      sleep(Duration.ofMillis(20));
-    }
   }
 
   static void sleep(Duration d) {

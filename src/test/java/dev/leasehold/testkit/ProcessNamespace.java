@@ -1,11 +1,7 @@
 package dev.leasehold.testkit;
 
-import dev.leasehold.protocol.CoordinatorGrpc;
 import dev.leasehold.protocol.StatusReply;
-import dev.leasehold.protocol.StatusRequest;
-import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -19,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
@@ -321,17 +316,10 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
 
   /** What peer {@code i}'s Status call answers, or nothing if it does not answer in 2 s. */
   private java.util.Optional<StatusReply> status(int i) {
-    ManagedChannel channel =
-        NettyChannelBuilder.forTarget(peerClients.get(i)).usePlaintext().build();
     try {
-      return java.util.Optional.of(
-          CoordinatorGrpc.newBlockingStub(channel)
-              .withDeadlineAfter(2, TimeUnit.SECONDS)
-              .status(StatusRequest.getDefaultInstance()));
+      return java.util.Optional.of(CoordinatorStatus.of(peerClients.get(i), Duration.ofSeconds(2)));
     } catch (StatusRuntimeException e) {
       return java.util.Optional.empty();
-    } finally {
-      channel.shutdownNow();
     }
   }
 
