@@ -66,7 +66,8 @@ class LinearizabilityIT {
     try (LocalCluster cluster = LocalCluster.builder().sites(3).ttl(TTL).start()) {
       for (int run = 0; run < RUNS; run++) {
         Workload.Result result = runAndCheck(cluster, Faults.cutOff(cluster, 1, TTL));
-        // Cut off and past its deadline, site 1 refused what needed a lease, with 503.
+        // Cut off, site 1 refused what needed a lease, with 503: once past its deadline at
+        // once, and before it a write that found no leader within 5 s.
         List<Workload.Failure> refused =
             result.failuresAt(1, result.faultStart(), result.faultEnd());
         assertThat(refused)

@@ -72,8 +72,10 @@ public final class Workload {
    * A failed operation as its client saw it.
    *
    * @param status the HTTP status, 0 for no answer (a refused connection, a timeout)
+   * @param at when it was sent (nanoTime)
+   * @param ended when its failure came back (nanoTime)
    */
-  public record Failure(int site, Kind kind, int status, long at, String message) {}
+  public record Failure(int site, Kind kind, int status, long at, long ended, String message) {}
 
   /**
    * What a run recorded.
@@ -93,10 +95,14 @@ public final class Workload {
       return failures.size();
     }
 
-    /** Failures at {@code site} whose operation was sent within [{@code from}, {@code to}]. */
+    /**
+     * Failures at {@code site} whose operation was in flight at some time in [{@code from}, {@code
+     * to}]: sent before its end, failed after its start. (A write sent just before a site was cut
+     * off waits for a leader for seconds and may fail only after the link healed.)
+     */
     public List<Failure> failuresAt(int site, long from, long to) {
       return failures.stream()
-          .filter(f -> f.site() == site && f.at() - from >= 0 && to - f.at() >= 0)
+          .filter(f -> f.site() == site && to - f.at() >= 0 && f.ended() - from >= 0)
           .toList();
     }
   }
@@ -105,8 +111,9 @@ public final class Workload {
 
   /**
    * Runs the workload in {@code bucket}; {@code fault} runs once, on its own thread, when a third
-   * of the operations are done, and the run returns only once it has returned. Clients of a site
-   * that is down skip their turn until it is up again.
+   * of the operations are done, and the run returns only once it has returned; clients go on past
+   * their share of operations while it runs. Clients of a site that is down skip their turn until
+   * it is up again.
    */
   public static Result run(Sites sites, String bucket, Settings settings, @Nullable Runnable fault)
       throws InterruptedException {
@@ -133,7 +140,13 @@ public final class Workload {
               () -> {
                 try (Client s3 = new Client(sites, site)) {
                   Random random = new Random(settings.seed() * 31 + client);
-                  for (int n = 0; n < settings.opsPerClient(); n++) {
+                  // Past its share of operations, a client goes on while a fault is in progress,
+                  // so that every fault meets clients at every site (a site cut off must be seen
+                  // refusing), bounded by the run's deadline.
+                  for (int n = 0;
+                      n < settings.opsPerClient()
+                          || (faultThread != null && faultThread.inProgress());
+                      n++) {
                     if (System.nanoTime() - deadline > 0) {
                       return;
                     }
@@ -167,6 +180,7 @@ public final class Workload {
                               kind,
                               e instanceof S3Exception s ? s.statusCode() : 0,
                               invoke,
+                              System.nanoTime(),
                               String.valueOf(e.getMessage())));
                       if (kind != Kind.GET) {
                         // It may or may not have taken effect.
@@ -335,6 +349,11 @@ public final class Workload {
               },
               "fault");
       thread.setDaemon(true);
+    }
+
+    /** Whether the fault has begun and not yet returned. */
+    boolean inProgress() {
+      return started.get() == 1 && end.get() == 0;
     }
 
     void startOnce() {
