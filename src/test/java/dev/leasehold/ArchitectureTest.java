@@ -15,9 +15,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps the arrows of ARCHITECTURE.md true: which package may use which, read from every reference
- * to {@code dev.leasehold.<package>} in the main sources (imports and qualified names alike).
- * {@code error} and {@code object} are the shared vocabulary every package may use.
+ * Keeps the arrows of docs/architecture.md true: which package may use which, read from every
+ * reference to {@code dev.leasehold.<package>} in the main sources (imports and qualified names
+ * alike). {@code error} and {@code object} are the shared vocabulary every package may use.
  */
 class ArchitectureTest {
   static final Set<String> SHARED = Set.of("error", "object");

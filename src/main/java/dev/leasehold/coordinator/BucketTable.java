@@ -3,7 +3,6 @@ package dev.leasehold.coordinator;
 import dev.leasehold.protocol.PendingMode;
 import dev.leasehold.protocol.RedirectPolicy;
 import dev.leasehold.protocol.TableSnapshot;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -12,18 +11,21 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The coordinator's table of buckets: the origin each lives in, which are write-back, and how many
- * dirty elements each holds.
+ * The coordinator's table of buckets (docs/protocol.md, Buckets): the origin each lives in, which
+ * are write-back, and each one's redirect policy.
  *
- * <p><b>Switching a bucket to write-back</b> (PROTOCOL.md, Listing): a LIST at a site merges the
- * coordinator's overlay only in the buckets the site knows may hold dirty elements — the write-back
- * buckets and those still dirty ({@link #overlayBuckets}), which every registration and renewal
- * answers. So that no site lists a bucket without the overlay after a dirty write was acknowledged
- * in it, a switch takes effect for WRITE grants only once every session that was live at the switch
- * has renewed twice since (the second renewal is sent after the answer to the first arrived) or has
- * ended. Sessions that register later learn the bucket at registration. Switching back to
- * write-through takes effect at once; the bucket stays in the overlay while it holds dirty
- * elements.
+ * <p><b>Switching a bucket to write-back</b> (docs/protocol.md, Listing): a LIST at a site merges
+ * the coordinator's overlay only in the buckets the site knows may hold dirty elements — the
+ * write-back buckets and those still dirty ({@link WriteBack#dirtyBuckets}), which every
+ * registration and renewal answers. So that no site lists a bucket without the overlay after a
+ * dirty write was acknowledged in it, a switch takes effect for WRITE grants only once every
+ * session that was live at the switch has renewed twice since (the second renewal is sent after the
+ * answer to the first arrived) or has ended. Sessions that register later learn the bucket at
+ * registration. Switching back to write-through takes effect at once; the bucket stays in the
+ * overlay while it holds dirty elements.
+ *
+ * <p>Snapshot part: {@code bucket_origins}, {@code write_back_buckets}, {@code pending_modes},
+ * {@code bucket_policies}.
  *
  * <p><b>Threading.</b> Part of the {@link LeaseTable}: confined to the state machine's apply
  * thread.
@@ -34,8 +36,6 @@ final class BucketTable {
 
   /** Buckets switched to write-back, not yet in effect: session → renewal count it must reach. */
   private final Map<String, Map<Long, Long>> pending = new LinkedHashMap<>();
-
-  private final Map<String, Integer> dirtyCounts = new LinkedHashMap<>();
 
   /** Each bucket's redirect policy, where it is not the default (adaptive). */
   private final Map<String, RedirectPolicy> policies = new LinkedHashMap<>();
@@ -103,21 +103,6 @@ final class BucketTable {
     return writeBack.contains(bucket) && !pending.containsKey(bucket);
   }
 
-  void dirtied(String bucket) {
-    dirtyCounts.merge(bucket, 1, Integer::sum);
-  }
-
-  void cleaned(String bucket) {
-    dirtyCounts.computeIfPresent(bucket, (b, n) -> n <= 1 ? null : n - 1);
-  }
-
-  /** The buckets whose LISTs must merge the overlay: write-back, or holding dirty elements. */
-  List<String> overlayBuckets() {
-    Set<String> out = new LinkedHashSet<>(writeBack);
-    out.addAll(dirtyCounts.keySet());
-    return new ArrayList<>(out);
-  }
-
   Map<String, String> origins() {
     return Map.copyOf(origins);
   }
@@ -136,12 +121,11 @@ final class BucketTable {
         b.addPendingModes(PendingMode.newBuilder().setBucket(bucket).putAllRenewalsNeeded(needed)));
   }
 
-  /** Restores the table; dirty counts are rebuilt by the caller ({@link #dirtied}). */
+  /** Restores the table. */
   void restore(TableSnapshot s) {
     origins.clear();
     writeBack.clear();
     pending.clear();
-    dirtyCounts.clear();
     origins.putAll(s.getBucketOriginsMap());
     policies.clear();
     policies.putAll(s.getBucketPoliciesMap());

@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>At the leader it also runs the duties that depend on time: expiring sessions that stopped
  * renewing, and refusing grants for {@code ttl·(1+drift)} after a standalone start with no state
- * (PROTOCOL.md, Sessions 4).
+ * (docs/protocol.md, Sessions 4).
  *
  * <p>Thread-safe: started once, closed once.
  */

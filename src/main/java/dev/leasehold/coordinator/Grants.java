@@ -30,7 +30,7 @@ import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The waiting that granting a lease needs (PROTOCOL.md, Leases): a READ waits out a write in
+ * The waiting that granting a lease needs (docs/protocol.md, Leases): a READ waits out a write in
  * progress elsewhere; a WRITE recalls every other reader, in parallel, sending each recall again
  * now and then (streams reconnect), and waits until every holder has released or its session has
  * expired ({@link SessionWatch}), never less. Every decision is the {@link LeaseTable}'s, reached
@@ -48,7 +48,7 @@ final class Grants {
   /** How often a recall is sent again to a holder that has not released (streams reconnect). */
   private static final long RESEND_NANOS = Changes.millis(1000);
 
-  /** The adaptive policy's window (PROTOCOL.md: redirect while A wrote E within it). */
+  /** The adaptive policy's window (docs/protocol.md: redirect while A wrote E within it). */
   static final long REDIRECT_WINDOW_NANOS = Changes.millis(2000);
 
   /**
@@ -116,7 +116,7 @@ final class Grants {
   /**
    * A conflict with a site that holds WRITE: recall it (again every second, streams reconnect). For
    * a write-through writer the recall is a no-op (its write ends by itself); an owner of write-back
-   * data flushes, then releases (PROTOCOL.md, Leases: WRITE(E) held by A → recall).
+   * data flushes, then releases (docs/protocol.md, Leases: WRITE(E) held by A → recall).
    */
   private void recallOwner(CommandResult r, AcquireRequest request, Map<Long, Long> lastSent) {
     if (!r.getWriterHolds() || r.getWriter() == 0) {

@@ -11,9 +11,9 @@ import java.util.function.LongSupplier;
 
 /**
  * When each session was last renewed, by this peer's clock, so the leader can expire sessions that
- * stopped renewing: {@code ttl·(1+drift)} after the last renewal it applied (PROTOCOL.md, Sessions
- * 2). A renewal is applied no earlier than it was received, so this is never sooner than the rule
- * asks.
+ * stopped renewing: {@code ttl·(1+drift)} after the last renewal it applied (docs/protocol.md,
+ * Sessions 2). A renewal is applied no earlier than it was received, so this is never sooner than
+ * the rule asks.
  *
  * <p>A peer that becomes leader did not see the old leader's clock: it starts every session's
  * countdown afresh at the moment it takes over (Sessions 4: it honours every lease it knows).

@@ -1,5 +1,5 @@
 /**
- * The coordinator's side of PROTOCOL.md: sessions, READ and WRITE leases per element, element
+ * The coordinator's side of docs/protocol.md: sessions, READ and WRITE leases per element, element
  * versions and epochs, kept in an Apache Ratis replicated state machine, and served to sites over
  * gRPC by whichever peer leads.
  *

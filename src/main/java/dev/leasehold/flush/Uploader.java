@@ -16,8 +16,8 @@ import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Puts one journal entry at the origin, fenced (PROTOCOL.md, Writes: a flush never overwrites a
- * newer version): the put or delete holds only if the origin still has the version the entry
+ * Puts one journal entry at the origin, fenced (docs/protocol.md, Writes: a flush never overwrites
+ * a newer version): the put or delete holds only if the origin still has the version the entry
  * replaced ({@code If-Match} its ETag, or {@code If-None-Match: *} if there was none). Where the
  * origin ignores the condition, the session deadline is the fence (docs/consistency.md).
  *

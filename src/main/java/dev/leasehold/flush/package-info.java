@@ -1,5 +1,5 @@
 /**
- * Write-back's durable side (PROTOCOL.md, Writes: write-back): the site's local {@link
+ * Write-back's durable side (docs/protocol.md, Writes: write-back): the site's local {@link
  * dev.leasehold.flush.Journal} of versions acknowledged but not yet at the origin, a read view that
  * serves them by ETag ({@link dev.leasehold.flush.JournaledOrigin}), and the {@link
  * dev.leasehold.flush.Uploader} that puts them at the origin, fenced and retried.

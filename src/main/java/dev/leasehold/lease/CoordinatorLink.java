@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * that answers {@code NOT_LEADER} names the leader (or the next address is tried), so any peer's
  * address is enough to find the group.
  *
- * <p>Interceptors wrap every call: tests cut a site off from the coordinator with one (PROTOCOL.md
- * asks what happens then), without touching the network.
+ * <p>Interceptors wrap every call: tests cut a site off from the coordinator with one
+ * (docs/protocol.md asks what happens then), without touching the network.
  *
  * <p>Thread-safe.
  */

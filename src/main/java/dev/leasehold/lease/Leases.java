@@ -514,7 +514,7 @@ public final class Leases implements AutoCloseable {
     }
   }
 
-  // ---- write-back (PROTOCOL.md, Writes and Ownership of unflushed data)
+  // ---- write-back (docs/protocol.md, Writes and Ownership of unflushed data)
 
   /** Where recalls of owned elements and reclaims after a new registration go. */
   public void ownerEvents(OwnerEvents events) {
@@ -544,9 +544,9 @@ public final class Leases implements AutoCloseable {
     Key k = new Key(lease.bucket(), lease.key());
     if (lease.underPrefix() || lease.dirty()) {
       // The coordinator knows the element is this site's (dirty here, or under its prefix): the
-      // new version is this site's to answer for, with no round trip (PROTOCOL.md, Ownership) —
-      // while its session holds: past the deadline nothing is acknowledged (the entry stays in
-      // the journal, a write of unknown outcome).
+      // new version is this site's to answer for, with no round trip (docs/protocol.md,
+      // Ownership) — while its session holds: past the deadline nothing is acknowledged (the
+      // entry stays in the journal, a write of unknown outcome).
       if (!siteSession.valid(lease.session())) {
         ended(k, lease);
         throw LeaseUnavailableException.noSession();
@@ -588,7 +588,7 @@ public final class Leases implements AutoCloseable {
     }
   }
 
-  // ---- prefix leases (PROTOCOL.md, Leases; directory delegation)
+  // ---- prefix leases (docs/protocol.md, Prefix leases)
 
   /**
    * Takes WRITE on every key under {@code bucket/prefix}: the coordinator recalls every lease under
@@ -955,7 +955,7 @@ public final class Leases implements AutoCloseable {
 
   /**
    * Sets a bucket's write mode and what a request for an object owned elsewhere does: {@code
-   * adaptive}, {@code redirect} or {@code recall} (PROTOCOL.md, Leases).
+   * adaptive}, {@code redirect} or {@code recall} (docs/protocol.md, Leases).
    */
   public void setWriteMode(String bucket, boolean writeBack, String policy) {
     RedirectPolicy p =

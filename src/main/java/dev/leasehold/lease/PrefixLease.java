@@ -3,8 +3,8 @@ package dev.leasehold.lease;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A prefix WRITE lease this site holds (PROTOCOL.md, Leases; directory delegation): while it is
- * open, a write of any key under {@code bucket/prefix} here needs no round trip to the coordinator.
+ * A prefix WRITE lease this site holds (docs/protocol.md, Prefix leases): while it is open, a write
+ * of any key under {@code bucket/prefix} here needs no round trip to the coordinator.
  *
  * <p>Closing it (for a recall, or to give it back) first stops new writes from using it, then waits
  * for those in flight, so that the flush that follows sees every write made under it.

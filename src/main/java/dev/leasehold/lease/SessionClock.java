@@ -3,10 +3,10 @@ package dev.leasehold.lease;
 import java.util.function.LongSupplier;
 
 /**
- * The site's local deadline (PROTOCOL.md, Sessions 2): {@code sent + ttl·(1−drift)}, where {@code
- * sent} is when the site sent its last renewal that the coordinator acknowledged. The coordinator
- * expires the session no sooner than {@code received + ttl·(1+drift)}, so with clock rates within
- * {@code drift} the site always stops first.
+ * The site's local deadline (docs/protocol.md, Sessions 2): {@code sent + ttl·(1−drift)}, where
+ * {@code sent} is when the site sent its last renewal that the coordinator acknowledged. The
+ * coordinator expires the session no sooner than {@code received + ttl·(1+drift)}, so with clock
+ * rates within {@code drift} the site always stops first.
  *
  * <p>Thread-safe: renewals update it, every lease check reads it.
  */

@@ -20,10 +20,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A site's session with the coordinator (PROTOCOL.md, Sessions): registered at start, and again
- * whenever the coordinator says it is gone; renewed every {@code ttl/3}; its local deadline held by
- * the {@link SessionClock} (past it, no lease is valid); and the recall stream the coordinator
- * pushes down, kept open to the leader for as long as the session lives.
+ * A site's session with the coordinator (docs/protocol.md, Sessions): registered at start, and
+ * again whenever the coordinator says it is gone; renewed every {@code ttl/3}; its local deadline
+ * held by the {@link SessionClock} (past it, no lease is valid); and the recall stream the
+ * coordinator pushes down, kept open to the leader for as long as the session lives.
  *
  * <p>Thread-safe: the clock is; renewals run one at a time on the timer thread, registration and
  * recall delivery on virtual threads. When the session is lost, {@code onLost} runs before the site
@@ -89,7 +89,7 @@ final class SiteSession {
     return peerSecret;
   }
 
-  /** Whether a LIST in {@code bucket} must merge the overlay (PROTOCOL.md, Listing). */
+  /** Whether a LIST in {@code bucket} must merge the overlay (docs/protocol.md, Listing). */
   boolean overlaid(String bucket) {
     return overlayBuckets.contains(bucket);
   }

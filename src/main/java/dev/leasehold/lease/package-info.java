@@ -1,5 +1,5 @@
 /**
- * The site's side of PROTOCOL.md: the session with the coordinator (registration, renewal, the
+ * The site's side of docs/protocol.md: the session with the coordinator (registration, renewal, the
  * local deadline), the leases the site holds (an O(1) check on the hot path), recalls received over
  * the server-to-site stream, and releases sent in batches.
  *

@@ -34,9 +34,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The write-back flusher of a site (PROTOCOL.md, Writes: write-back): puts the versions this site
- * owns at the origin, and commits each flush at the coordinator ("version v clean, ETag x"), then
- * frees its journal entries.
+ * The write-back flusher of a site (docs/protocol.md, Writes: write-back): puts the versions this
+ * site owns at the origin, and commits each flush at the coordinator ("version v clean, ETag x"),
+ * then frees its journal entries.
  *
  * <ul>
  *   <li><b>In the background</b>, {@code delay} after a dirty write (later writes of the key within
@@ -190,8 +190,9 @@ final class Flusher implements OwnerEvents, AutoCloseable {
 
   /**
    * What this site owns again after a registration, with the journal's latest version of each key:
-   * an owned element's writes after its last commit needed none (PROTOCOL.md, Ownership), and the
-   * coordinator knows nothing of the keys written under a prefix lease. Returns every lease owned.
+   * an owned element's writes after its last commit needed none (docs/protocol.md, Ownership), and
+   * the coordinator knows nothing of the keys written under a prefix lease. Returns every lease
+   * owned.
    */
   private List<WriteLease> adopt(List<WriteLease> owned, List<PrefixLease> prefixes) {
     Map<Key, JournalEntry> latest = latest();

@@ -6,9 +6,9 @@ import dev.leasehold.lease.LeaseUnavailableException;
 import dev.leasehold.lease.StaleEpochException;
 
 /**
- * What a client sees when a lease cannot be had (PROTOCOL.md, Guarantee): 503, never data the site
- * holds no lease on. {@code ServiceUnavailable} when the site has no valid session or cannot reach
- * the coordinator; {@code SlowDown} when a conflicting write held the element too long or the
+ * What a client sees when a lease cannot be had (docs/protocol.md, Guarantee): 503, never data the
+ * site holds no lease on. {@code ServiceUnavailable} when the site has no valid session or cannot
+ * reach the coordinator; {@code SlowDown} when a conflicting write held the element too long or the
  * site's write grant was taken over. Stateless.
  */
 final class LeaseErrors {

@@ -17,8 +17,9 @@ import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The first step of every read: which version of an object the site may serve now (PROTOCOL.md,
- * Leases). Cached chunks are keyed by version, so what this answers is what the read serves.
+ * The first step of every read: which version of an object the site may serve now
+ * (docs/protocol.md, Leases). Cached chunks are keyed by version, so what this answers is what the
+ * read serves.
  *
  * <ol>
  *   <li>holding READ(E), with the version it names seen at the origin by this site within {@code

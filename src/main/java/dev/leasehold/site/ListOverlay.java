@@ -15,8 +15,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Merges one page of the origin's listing with the coordinator's overlay of dirty elements
- * (PROTOCOL.md, Listing): a pure function, apart from asking whether a common prefix still holds a
- * key once the overlay's deletes are taken out.
+ * (docs/protocol.md, Listing): a pure function, apart from asking whether a common prefix still
+ * holds a key once the overlay's deletes are taken out.
  *
  * <p>The origin's page covers the keys after the marker up to its last item (all keys, if it is not
  * truncated; everything under its last common prefix, if that is the last item). Overlay entries in

@@ -17,8 +17,8 @@ import java.util.List;
  * does not sort after the marker (so resuming after a common prefix does not list it again); this
  * step holds every origin to that rule.
  *
- * <p>In a bucket that may hold dirty elements (write-back, PROTOCOL.md, Listing), the page is the
- * origin's merged with the coordinator's overlay of unflushed puts and deletes under the prefix
+ * <p>In a bucket that may hold dirty elements (write-back, docs/protocol.md, Listing), the page is
+ * the origin's merged with the coordinator's overlay of unflushed puts and deletes under the prefix
  * ({@link ListOverlay}), read linearizably, so a LIST after an acknowledged write includes it, at
  * every site. Thread-safe.
  */

@@ -20,9 +20,9 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * The asking side of a redirect (PROTOCOL.md, Leases: redirect): a read of an object another site
- * owns, proxied to that site's {@link PeerEndpoint}. What the owner answers is what the client gets
- * — the version, the span, 206, 304, 412, 404, every S3 error — and the bytes are relayed, not
+ * The asking side of a redirect (docs/protocol.md, Leases: redirect): a read of an object another
+ * site owns, proxied to that site's {@link PeerEndpoint}. What the owner answers is what the client
+ * gets — the version, the span, 206, 304, 412, 404, every S3 error — and the bytes are relayed, not
  * cached (this site holds no lease on them). Thread-safe.
  */
 final class PeerReads {

@@ -14,7 +14,7 @@ import java.io.IOException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Every change of an element under WRITE(E) (PROTOCOL.md, Writes, write-through):
+ * Every change of an element under WRITE(E) (docs/protocol.md, Writes, write-through):
  *
  * <ol>
  *   <li><b>acquire</b> WRITE(E): the coordinator recalls every other site's lease first;

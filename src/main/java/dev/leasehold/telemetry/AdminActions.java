@@ -40,14 +40,14 @@ public interface AdminActions {
 
   /**
    * Sets a bucket's write mode for every site: {@code write-back} or {@code write-through}
-   * (PROTOCOL.md, Writes); and what a request for an object another site owns does: {@code
+   * (docs/protocol.md, Writes); and what a request for an object another site owns does: {@code
    * adaptive}, {@code redirect} or {@code recall}.
    */
   void setWriteMode(String bucket, String mode, String policy);
 
   /**
-   * Declares a site lost (PROTOCOL.md, Ownership): its unflushed versions fall back to their last
-   * clean ones. Returns the lost objects, as {@code bucket/key}.
+   * Declares a site lost (docs/protocol.md, Ownership): its unflushed versions fall back to their
+   * last clean ones. Returns the lost objects, as {@code bucket/key}.
    */
   List<String> declareLost(String site);
 

@@ -18,8 +18,8 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
- * A three-peer coordinator group: a new leader honours every lease it knows (PROTOCOL.md, Sessions
- * 4), a follower redirects sites to the leader, and a restarted peer catches up.
+ * A three-peer coordinator group: a new leader honours every lease it knows (docs/protocol.md,
+ * Sessions 4), a follower redirects sites to the leader, and a restarted peer catches up.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class CoordinatorGroupIT {

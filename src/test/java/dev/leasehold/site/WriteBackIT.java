@@ -29,7 +29,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * Write-back buckets end to end (PROTOCOL.md, Writes, Ownership, Listing): three sites, one
+ * Write-back buckets end to end (docs/protocol.md, Writes, Ownership, Listing): three sites, one
  * coordinator, a directory origin, real sockets. A put is acknowledged from the owner's journal;
  * reads elsewhere recall the owner, which flushes first; LIST everywhere includes unflushed writes;
  * an owner that is down makes its elements unavailable, never stale, until it returns or is

@@ -1,0 +1,225 @@
+package dev.leasehold.coordinator;
+
+import dev.leasehold.protocol.ElementState;
+import dev.leasehold.protocol.TableSnapshot;
+import dev.leasehold.protocol.VersionInfo;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The elements of the lease table and their versions (docs/protocol.md, Leases and Writes): for
+ * each element its latest version, the epoch of its last WRITE grant, the sessions that hold READ,
+ * the one that holds WRITE and the one that waits for it, and, in a write-back bucket, where it is
+ * dirty ({@link WriteBack}). Epochs come from one counter for the whole table, so no two grants
+ * share one, even of an element the table forgot.
+ *
+ * <p><b>Forgetting.</b> The table keeps at most {@code maxElements}; {@link #trim} forgets the
+ * least recently touched that no session leases and that are clean. A forgotten element's version
+ * is unknown again: readers ask the origin, which holds every clean version.
+ *
+ * <p>Snapshot part: {@code elements} (with their dirty state) and {@code last_epoch}.
+ *
+ * <p><b>Threading.</b> Part of the {@link LeaseTable}: confined to the state machine's apply
+ * thread.
+ */
+final class Elements {
+  /** One element's leases and latest version. */
+  static final class Entry {
+    VersionInfo version = VersionInfo.getDefaultInstance();
+    long epoch;
+    final Set<Long> readers = new LinkedHashSet<>();
+    long writer;
+    long pendingWriter;
+
+    /** Write-back: where the latest version is dirty, or null when the origin holds it. */
+    WriteBack.@Nullable Dirty dirty;
+
+    boolean dirty() {
+      return dirty != null;
+    }
+
+    boolean idle() {
+      return readers.isEmpty() && writer == 0 && pendingWriter == 0 && dirty == null;
+    }
+
+    /** The session other than {@code session} that holds or waits for WRITE, or 0. */
+    long otherWriter(long session) {
+      if (writer != 0 && writer != session) {
+        return writer;
+      }
+      if (pendingWriter != 0 && pendingWriter != session) {
+        return pendingWriter;
+      }
+      return 0;
+    }
+  }
+
+  /** In access order (least recently touched first): the order {@link #trim} forgets in. */
+  private final LinkedHashMap<ElementKey, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
+
+  /** The most elements the table keeps; beyond it, the least recently touched idle ones go. */
+  private final int maxElements;
+
+  /** The last epoch granted, table-wide: epochs never repeat, even for a forgotten element. */
+  private long lastEpoch;
+
+  Elements(int maxElements) {
+    this.maxElements = maxElements;
+  }
+
+  @Nullable Entry get(ElementKey key) {
+    return entries.get(key);
+  }
+
+  Entry getOrAdd(ElementKey key) {
+    return entries.computeIfAbsent(key, k -> new Entry());
+  }
+
+  /** A new epoch, greater than every one granted before. */
+  long nextEpoch() {
+    return ++lastEpoch;
+  }
+
+  /** The elements of {@code bucket} whose keys start with {@code prefix}, in access order. */
+  List<Map.Entry<ElementKey, Entry>> under(String bucket, String prefix) {
+    List<Map.Entry<ElementKey, Entry>> out = new ArrayList<>();
+    for (Map.Entry<ElementKey, Entry> me : entries.entrySet()) {
+      ElementKey k = me.getKey();
+      if (k.bucket().equals(bucket) && k.key().startsWith(prefix)) {
+        out.add(me);
+      }
+    }
+    return out;
+  }
+
+  /** A version that may have changed behind the coordinator's back: bumped, and unknown. */
+  static VersionInfo unknown(VersionInfo v) {
+    return VersionInfo.newBuilder().setVersion(v.getVersion() + 1).setKnown(false).build();
+  }
+
+  /**
+   * Marks the versions of the clean elements under a prefix unknown: a prefix lease's holder writes
+   * keys there without a word to the coordinator, so readers after it must ask the origin.
+   */
+  void forgetVersionsUnder(ElementKey prefix) {
+    for (Map.Entry<ElementKey, Entry> me : under(prefix.bucket(), prefix.key())) {
+      Entry e = me.getValue();
+      if (!e.dirty()) {
+        e.version = unknown(e.version);
+        forgetIfIdle(me.getKey(), e);
+      }
+    }
+  }
+
+  /** Drops an element no one leases whose version is not known: it says nothing. */
+  void forgetIfIdle(ElementKey key, Entry e) {
+    if (e.idle() && !e.version.getKnown()) {
+      entries.remove(key);
+    }
+  }
+
+  /**
+   * Keeps the table within {@code maxElements}: forgets the least recently touched elements no one
+   * leases. What is lost is only a known version (readers then ask the origin, which a
+   * write-through commit has made current); epochs are table-wide, so no grant's epoch is reused.
+   * Bounded work per command: looks at most at 64 elements.
+   */
+  void trim() {
+    int over = entries.size() - maxElements;
+    if (over <= 0) {
+      return;
+    }
+    var it = entries.values().iterator();
+    for (int looked = 0; over > 0 && looked < 64 && it.hasNext(); looked++) {
+      if (it.next().idle()) {
+        it.remove();
+        over--;
+      }
+    }
+  }
+
+  long leaseCount() {
+    long n = 0;
+    for (Entry e : entries.values()) {
+      n += e.readers.size() + (e.writer != 0 ? 1 : 0);
+    }
+    return n;
+  }
+
+  /** The elements whose WRITE a session waits for, with the readers still to recall. */
+  Map<ElementKey, List<Long>> pendingWrites() {
+    Map<ElementKey, List<Long>> out = new LinkedHashMap<>();
+    for (Map.Entry<ElementKey, Entry> me : entries.entrySet()) {
+      Entry e = me.getValue();
+      if (e.pendingWriter != 0) {
+        List<Long> holders = new ArrayList<>();
+        for (long r : e.readers) {
+          if (r != e.pendingWriter) {
+            holders.add(r);
+          }
+        }
+        out.put(me.getKey(), holders);
+      }
+    }
+    return out;
+  }
+
+  void snapshot(TableSnapshot.Builder b) {
+    b.setLastEpoch(lastEpoch);
+    for (Map.Entry<ElementKey, Entry> me : entries.entrySet()) {
+      Entry e = me.getValue();
+      ElementState.Builder s =
+          ElementState.newBuilder()
+              .setElement(me.getKey().proto())
+              .setVersion(e.version)
+              .setEpoch(e.epoch)
+              .addAllReaders(e.readers)
+              .setWriter(e.writer)
+              .setPendingWriter(e.pendingWriter);
+      if (e.dirty != null) {
+        e.dirty.snapshot(s);
+      }
+      b.addElements(s);
+    }
+  }
+
+  /**
+   * Restores the elements and gives each session back what it holds; {@link WriteBack#restore} then
+   * indexes the dirty ones.
+   */
+  void restore(TableSnapshot snapshot, Sessions sessions) {
+    entries.clear();
+    lastEpoch = snapshot.getLastEpoch();
+    for (ElementState es : snapshot.getElementsList()) {
+      Entry e = new Entry();
+      e.version = es.getVersion();
+      e.epoch = es.getEpoch();
+      lastEpoch = Math.max(lastEpoch, e.epoch); // a snapshot from before table-wide epochs
+      e.readers.addAll(es.getReadersList());
+      e.writer = es.getWriter();
+      e.pendingWriter = es.getPendingWriter();
+      e.dirty = WriteBack.Dirty.restore(es);
+      ElementKey key = ElementKey.of(es.getElement());
+      entries.put(key, e);
+      for (long id : e.readers) {
+        sessions.holds(id, key);
+      }
+      sessions.holds(e.writer, key);
+      sessions.holds(e.pendingWriter, key);
+    }
+  }
+
+  /** Every element, in access order, for the parts that rebuild an index from them. */
+  Iterable<Map.Entry<ElementKey, Entry>> all() {
+    return entries.entrySet();
+  }
+
+  int size() {
+    return entries.size();
+  }
+}

@@ -1,0 +1,133 @@
+package dev.leasehold.coordinator;
+
+import static dev.leasehold.coordinator.TableDriver.E;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.leasehold.protocol.CommandResult;
+import dev.leasehold.protocol.Mode;
+import dev.leasehold.protocol.Outcome;
+import org.junit.jupiter.api.Test;
+
+/**
+ * READ and WRITE leases of one element (docs/protocol.md, Leases and Writes), command by command.
+ */
+class ElementLeasesTest {
+  final TableDriver t = new TableDriver();
+
+  @Test
+  void readersShareAndAWriterRecallsThemFirst() {
+    long a = t.register("a");
+    long b = t.register("b");
+    long c = t.register("c");
+    assertThat(t.read(a).getMode()).isEqualTo(Mode.READ);
+    assertThat(t.read(b).getMode()).isEqualTo(Mode.READ);
+
+    CommandResult begun = t.begin(c);
+    assertThat(begun.getMode()).isEqualTo(Mode.MODE_UNSPECIFIED);
+    assertThat(begun.getHoldersList()).containsExactly(a, b);
+    // While C waits, no new reader is admitted, and C is not yet granted.
+    assertThat(t.read(a).getOutcome()).isEqualTo(Outcome.BUSY);
+    assertThat(t.grant(c).getHoldersList()).containsExactly(a, b);
+
+    t.release(a);
+    assertThat(t.grant(c).getHoldersList()).containsExactly(b);
+    t.release(b);
+    CommandResult granted = t.grant(c);
+    assertThat(granted.getMode()).isEqualTo(Mode.WRITE);
+    assertThat(granted.getEpoch()).isEqualTo(1);
+  }
+
+  @Test
+  void aCommitBumpsTheVersionAndDowngradesToRead() {
+    long a = t.register("a");
+    long b = t.register("b");
+    CommandResult w = t.begin(a);
+    assertThat(w.getMode()).isEqualTo(Mode.WRITE);
+    assertThat(t.read(b).getOutcome()).isEqualTo(Outcome.BUSY);
+    CommandResult done = t.commit(a, w.getEpoch(), "etag-1");
+    assertThat(done.getOutcome()).isEqualTo(Outcome.OK);
+    assertThat(done.getVersion().getVersion()).isEqualTo(1);
+    assertThat(done.getVersion().getKnown()).isTrue();
+    CommandResult r = t.read(b);
+    assertThat(r.getMode()).isEqualTo(Mode.READ);
+    assertThat(r.getVersion().getEtag()).isEqualTo("etag-1");
+    // The writer kept a READ lease: a new writer must recall it.
+    assertThat(t.begin(b).getHoldersList()).containsExactly(a);
+  }
+
+  @Test
+  void aStaleEpochIsRefused() {
+    long a = t.register("a");
+    long b = t.register("b");
+    long epoch1 = t.begin(a).getEpoch();
+    assertThat(t.commit(a, epoch1, "x").getOutcome()).isEqualTo(Outcome.OK);
+    t.release(a);
+    long epoch2 = t.begin(b).getEpoch();
+    assertThat(epoch2).isGreaterThan(epoch1);
+    // A's grant is over: a commit with its epoch is refused, as is one from the wrong session.
+    assertThat(t.commit(a, epoch1, "late").getOutcome()).isEqualTo(Outcome.STALE_EPOCH);
+    assertThat(t.commit(a, epoch2, "impostor").getOutcome()).isEqualTo(Outcome.STALE_EPOCH);
+    assertThat(t.abort(a, epoch2, true).getOutcome()).isEqualTo(Outcome.STALE_EPOCH);
+    assertThat(t.commit(b, epoch2, "y").getOutcome()).isEqualTo(Outcome.OK);
+    assertThat(t.commit(b, epoch2, "again").getOutcome()).isEqualTo(Outcome.STALE_EPOCH);
+  }
+
+  @Test
+  void aWriterThatEndsWithoutCommittingLeavesTheElementInDoubt() {
+    long a = t.register("a");
+    long b = t.register("b");
+    long epoch = t.begin(a).getEpoch();
+    t.commit(a, epoch, "known");
+    t.release(a);
+    t.begin(a);
+    t.expire(a, 0); // died mid-write: the origin may hold its bytes
+    CommandResult r = t.read(b);
+    assertThat(r.getVersion().getKnown()).isFalse(); // readers will ask the origin
+
+    long e2 = t.begin(b).getEpoch();
+    t.abort(b, e2, false);
+    assertThat(t.read(b).getVersion()).isEqualTo(r.getVersion()); // a clean abort changes nothing
+    long e3 = t.begin(b).getEpoch();
+    assertThat(e3).isGreaterThan(e2);
+    t.abort(b, e3, true); // a write that failed without a clear answer: in doubt again
+    assertThat(t.read(b).getVersion().getKnown()).isFalse();
+  }
+
+  @Test
+  void aReleasedWriteGrantLeavesTheElementInDoubt() {
+    long a = t.register("a");
+    long b = t.register("b");
+    t.commit(a, t.begin(a).getEpoch(), "known");
+    t.release(a);
+    long epoch = t.begin(a).getEpoch();
+    t.release(a); // gave WRITE back without a commit: it may have written
+    CommandResult r = t.read(b);
+    assertThat(r.getMode()).isEqualTo(Mode.READ);
+    assertThat(r.getVersion().getKnown()).isFalse();
+    assertThat(t.commit(a, epoch, "late").getOutcome()).isEqualTo(Outcome.STALE_EPOCH);
+  }
+
+  @Test
+  void readsOfElementsNoOneWroteLeaveNothingBehind() {
+    long a = t.register("a");
+    t.read(a);
+    t.release(a);
+    assertThat(t.table.snapshot().getElementsList()).isEmpty();
+  }
+
+  @Test
+  void inspectNamesTheSitesThatHoldOrWaitInKeyOrder() {
+    long a = t.register("a");
+    long b = t.register("b");
+    t.read(a);
+    t.begin(b); // waits for A's READ to be recalled
+    t.read(a, TableDriver.element("a-first"));
+    CommandResult r = t.inspect();
+    assertThat(r.getElementsList()).extracting(v -> v.getKey()).containsExactly("a-first", "k");
+    var view = r.getElements(1);
+    assertThat(view.getKey()).isEqualTo(E.getKey());
+    assertThat(view.getReadersList()).containsExactly("a");
+    assertThat(view.getPendingWriter()).isEqualTo("b");
+    assertThat(view.getWriter()).isEmpty();
+  }
+}
