@@ -1,58 +1,23 @@
 package dev.leasehold.coordinator;
 
-import dev.leasehold.protocol.AbortReply;
-import dev.leasehold.protocol.AbortRequest;
-import dev.leasehold.protocol.AbortWrite;
-import dev.leasehold.protocol.AcquireReply;
 import dev.leasehold.protocol.AcquireRequest;
-import dev.leasehold.protocol.BindBucket;
-import dev.leasehold.protocol.BindBucketReply;
-import dev.leasehold.protocol.BindBucketRequest;
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
-import dev.leasehold.protocol.CommitReply;
-import dev.leasehold.protocol.CommitRequest;
-import dev.leasehold.protocol.CommitWrite;
 import dev.leasehold.protocol.CoordinatorGrpc;
-import dev.leasehold.protocol.DeclareLost;
-import dev.leasehold.protocol.DeclareLostReply;
-import dev.leasehold.protocol.DeclareLostRequest;
 import dev.leasehold.protocol.DirtyElement;
-import dev.leasehold.protocol.Element;
-import dev.leasehold.protocol.FlushedReply;
-import dev.leasehold.protocol.FlushedRequest;
-import dev.leasehold.protocol.InspectElements;
-import dev.leasehold.protocol.InspectReply;
-import dev.leasehold.protocol.InspectRequest;
-import dev.leasehold.protocol.MarkClean;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
-import dev.leasehold.protocol.OverlayReply;
-import dev.leasehold.protocol.OverlayRequest;
-import dev.leasehold.protocol.PrefixReply;
-import dev.leasehold.protocol.PrefixRequest;
-import dev.leasehold.protocol.ReadOverlay;
 import dev.leasehold.protocol.Recall;
 import dev.leasehold.protocol.RecallsRequest;
-import dev.leasehold.protocol.ReclaimDirty;
-import dev.leasehold.protocol.ReclaimReply;
-import dev.leasehold.protocol.ReclaimRequest;
 import dev.leasehold.protocol.RegisterReply;
 import dev.leasehold.protocol.RegisterRequest;
 import dev.leasehold.protocol.RegisterSession;
-import dev.leasehold.protocol.ReleaseLeases;
-import dev.leasehold.protocol.ReleasePrefixLease;
-import dev.leasehold.protocol.ReleasePrefixReply;
-import dev.leasehold.protocol.ReleasePrefixRequest;
-import dev.leasehold.protocol.ReleaseReply;
-import dev.leasehold.protocol.ReleaseRequest;
 import dev.leasehold.protocol.RenewReply;
 import dev.leasehold.protocol.RenewRequest;
 import dev.leasehold.protocol.RenewSession;
-import dev.leasehold.protocol.SetBucketMode;
-import dev.leasehold.protocol.SetBucketModeReply;
-import dev.leasehold.protocol.SetBucketModeRequest;
 import dev.leasehold.protocol.SiteEntry;
+import dev.leasehold.protocol.SiteReply;
+import dev.leasehold.protocol.SiteRequest;
 import dev.leasehold.protocol.StatusReply;
 import dev.leasehold.protocol.StatusRequest;
 import io.grpc.Status;
@@ -66,19 +31,21 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import java.io.IOException;
+import java.util.EnumSet;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What sites call: the coordinator's gRPC service. Only the leader serves; any other peer answers
- * {@code NOT_LEADER} with the leader's client address, so a site may call any peer.
- *
- * <p>Every change goes through the log ({@link Submitter}); the waiting the rules need when a lease
- * is asked for (a READ waits out a write in progress; a WRITE recalls the readers and waits for
- * them) is {@link Grants}'.
+ * What sites call: the coordinator's gRPC service. Every request comes through {@link #call}, one
+ * path: only the leader serves, and any other peer answers {@code NOT_LEADER} with the leader's
+ * client address, so a site may call any peer. A request that is a command of the log goes through
+ * the log as it is ({@link Submitter}) and is answered with the command's result; the waiting the
+ * rules need when a lease is asked for (a READ waits out a write in progress; a WRITE recalls the
+ * readers and waits for them) is {@link Grants}'. Adding an operation is a command, the table part
+ * that applies it and the site's caller; here, only its name in {@link #SITE_COMMANDS}.
  *
  * <p>Thread-safe; each call runs on its own virtual thread.
  */
@@ -138,39 +105,73 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     this.grants = new Grants(peer, submitter, recalls, changes, nanoTime);
   }
 
+  /** The commands a site may send as they are; the others are the leader's own. */
+  private static final Set<Command.CommandCase> SITE_COMMANDS =
+      EnumSet.of(
+          Command.CommandCase.COMMIT,
+          Command.CommandCase.ABORT,
+          Command.CommandCase.RELEASE,
+          Command.CommandCase.MARK_CLEAN,
+          Command.CommandCase.RECLAIM,
+          Command.CommandCase.DECLARE_LOST,
+          Command.CommandCase.OVERLAY,
+          Command.CommandCase.SET_BUCKET_MODE,
+          Command.CommandCase.BIND_BUCKET,
+          Command.CommandCase.INSPECT,
+          Command.CommandCase.RELEASE_PREFIX);
+
+  /**
+   * Every request of a site, on one path: off the leader, {@code NOT_LEADER} with the leader's
+   * address; else the request's own work (a registration, a renewal, a grant's waits) or its
+   * command through the log, answered with the command's result.
+   */
   @Override
-  public void register(RegisterRequest request, StreamObserver<RegisterReply> out) {
-    if (redirected(
-        out,
-        a ->
-            RegisterReply.newBuilder()
-                .setOutcome(Outcome.NOT_LEADER)
-                .setLeaderAddress(a)
-                .build())) {
+  public void call(SiteRequest request, StreamObserver<SiteReply> out) {
+    if (!peer.isLeader()) {
+      reply(
+          out,
+          SiteReply.newBuilder()
+              .setOutcome(Outcome.NOT_LEADER)
+              .setLeaderAddress(peer.leaderAddress())
+              .build());
       return;
     }
-    run(
-        out,
-        () -> {
-          CommandResult r =
-              submitter.submit(
-                  Command.newBuilder()
-                      .setRegister(
-                          RegisterSession.newBuilder()
-                              .setSite(request.getSite())
-                              .setAddress(request.getAddress())
-                              .setPeerSecret(randomSecret()))
-                      .build());
-          return RegisterReply.newBuilder()
-              .setOutcome(r.getOutcome())
-              .setSession(r.getSession())
-              .setTtlMillis(settings.ttl().toMillis())
-              .setDrift(settings.drift())
-              .addAllOverlayBuckets(r.getOverlayBucketsList())
-              .setPeerSecret(r.getPeerSecret())
-              .setStarting(peer.starting())
-              .build();
-        });
+    run(out, () -> answer(request));
+  }
+
+  private SiteReply answer(SiteRequest request) throws IOException, InterruptedException {
+    return switch (request.getRequestCase()) {
+      case REGISTER -> register(request.getRegister());
+      case RENEW -> renew(request.getRenew());
+      case ACQUIRE -> acquire(request.getAcquire());
+      case ACQUIRE_PREFIX ->
+          peer.starting() ? starting() : grants.prefix(request.getAcquirePrefix());
+      case COMMAND -> command(request.getCommand());
+      case REQUEST_NOT_SET -> throw new IllegalArgumentException("an empty request");
+    };
+  }
+
+  private SiteReply register(RegisterRequest request) throws IOException {
+    CommandResult r =
+        submitter.submit(
+            Command.newBuilder()
+                .setRegister(
+                    RegisterSession.newBuilder()
+                        .setSite(request.getSite())
+                        .setAddress(request.getAddress())
+                        .setPeerSecret(randomSecret()))
+                .build());
+    return SiteReply.newBuilder()
+        .setOutcome(r.getOutcome())
+        .setRegister(
+            RegisterReply.newBuilder()
+                .setSession(r.getSession())
+                .setTtlMillis(settings.ttl().toMillis())
+                .setDrift(settings.drift())
+                .addAllOverlayBuckets(r.getOverlayBucketsList())
+                .setPeerSecret(r.getPeerSecret())
+                .setStarting(peer.starting()))
+        .build();
   }
 
   private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
@@ -181,40 +182,24 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     return java.util.HexFormat.of().formatHex(bytes);
   }
 
-  @Override
-  public void renew(RenewRequest request, StreamObserver<RenewReply> out) {
-    if (redirected(
-        out,
-        a -> RenewReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
-      return;
-    }
-    run(
-        out,
-        () -> {
-          CommandResult r =
-              submitter.submit(
-                  Command.newBuilder()
-                      .setRenew(RenewSession.newBuilder().setSession(request.getSession()))
-                      .build());
-          return RenewReply.newBuilder()
-              .setOutcome(r.getOutcome())
-              .addAllOverlayBuckets(r.getOverlayBucketsList())
-              .setStarting(peer.starting())
-              .build();
-        });
+  private SiteReply renew(RenewRequest request) throws IOException {
+    CommandResult r =
+        submitter.submit(
+            Command.newBuilder()
+                .setRenew(RenewSession.newBuilder().setSession(request.getSession()))
+                .build());
+    return SiteReply.newBuilder()
+        .setOutcome(r.getOutcome())
+        .setRenew(
+            RenewReply.newBuilder()
+                .addAllOverlayBuckets(r.getOverlayBucketsList())
+                .setStarting(peer.starting()))
+        .build();
   }
 
-  @Override
-  public void acquire(AcquireRequest request, StreamObserver<AcquireReply> out) {
-    if (redirected(
-        out,
-        a ->
-            AcquireReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
-      return;
-    }
+  private SiteReply acquire(AcquireRequest request) throws IOException, InterruptedException {
     if (peer.starting()) {
-      reply(out, AcquireReply.newBuilder().setOutcome(Outcome.STARTING).build());
-      return;
+      return starting();
     }
     Span span =
         tracer
@@ -224,11 +209,47 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
             .setAttribute("leasehold.session", request.getSession())
             .startSpan();
     try (Scope scope = span.makeCurrent()) {
-      run(
-          out,
-          () -> request.getMode() == Mode.WRITE ? grants.write(request) : grants.read(request));
+      return request.getMode() == Mode.WRITE ? grants.write(request) : grants.read(request);
     } finally {
       span.end();
+    }
+  }
+
+  private static SiteReply starting() {
+    return SiteReply.newBuilder().setOutcome(Outcome.STARTING).build();
+  }
+
+  /** A command of the log as the site sent it, of the kinds a site may send. */
+  private SiteReply command(Command command) throws IOException {
+    if (!SITE_COMMANDS.contains(command.getCommandCase())) {
+      throw new IllegalArgumentException("a site may not send " + command.getCommandCase());
+    }
+    CommandResult r = submitter.submit(command);
+    if (command.hasCommit() && command.getCommit().getDirty() && r.getOutcome() == Outcome.OK) {
+      grants.wrote(command.getCommit().getElement()); // the adaptive policy redirects a while
+    }
+    if (command.hasDeclareLost()) {
+      reportLost(command.getDeclareLost().getSite(), r);
+    }
+    return SiteReply.newBuilder().setOutcome(r.getOutcome()).setResult(r).build();
+  }
+
+  /** Declaring a site lost loses data: each element and prefix, in the log, at ERROR. */
+  private static void reportLost(String site, CommandResult r) {
+    for (DirtyElement d : r.getDirtyList()) {
+      LOG.error(
+          "site {} declared lost: the unflushed version {} of {}/{} is lost",
+          site,
+          d.getVersion().getVersion(),
+          d.getBucket(),
+          d.getKey());
+    }
+    for (String p : r.getLostPrefixesList()) {
+      LOG.error(
+          "site {} declared lost: what it wrote under its prefix lease {} and did not flush is"
+              + " lost",
+          site,
+          p);
     }
   }
 
@@ -240,338 +261,6 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
   /** See {@link Grants#bindMetrics}. */
   void bindMetrics(MeterRegistry registry, Tags tags) {
     grants.bindMetrics(registry, tags);
-  }
-
-  @Override
-  public void commit(CommitRequest request, StreamObserver<CommitReply> out) {
-    if (redirected(
-        out,
-        a -> CommitReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
-      return;
-    }
-    run(
-        out,
-        () -> {
-          CommandResult r =
-              submitter.submit(
-                  Command.newBuilder()
-                      .setCommit(
-                          CommitWrite.newBuilder()
-                              .setSession(request.getSession())
-                              .setElement(request.getElement())
-                              .setEpoch(request.getEpoch())
-                              .setVersion(request.getVersion())
-                              .setDirty(request.getDirty())
-                              .setJournalSeq(request.getJournalSeq()))
-                      .build());
-          if (r.getOutcome() == Outcome.OK && request.getDirty()) {
-            grants.wrote(request.getElement());
-          }
-          return CommitReply.newBuilder()
-              .setOutcome(r.getOutcome())
-              .setVersion(r.getVersion().getVersion())
-              .build();
-        });
-  }
-
-  @Override
-  public void abort(AbortRequest request, StreamObserver<AbortReply> out) {
-    if (redirected(
-        out,
-        a -> AbortReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
-      return;
-    }
-    run(
-        out,
-        () ->
-            AbortReply.newBuilder()
-                .setOutcome(
-                    submitter
-                        .submit(
-                            Command.newBuilder()
-                                .setAbort(
-                                    AbortWrite.newBuilder()
-                                        .setSession(request.getSession())
-                                        .setElement(request.getElement())
-                                        .setEpoch(request.getEpoch())
-                                        .setUncertain(request.getUncertain()))
-                                .build())
-                        .getOutcome())
-                .build());
-  }
-
-  @Override
-  public void release(ReleaseRequest request, StreamObserver<ReleaseReply> out) {
-    if (redirected(
-        out,
-        a ->
-            ReleaseReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
-      return;
-    }
-    run(
-        out,
-        () ->
-            ReleaseReply.newBuilder()
-                .setOutcome(
-                    submitter
-                        .submit(
-                            Command.newBuilder()
-                                .setRelease(
-                                    ReleaseLeases.newBuilder()
-                                        .setSession(request.getSession())
-                                        .addAllElements(request.getElementsList()))
-                                .build())
-                        .getOutcome())
-                .build());
-  }
-
-  @Override
-  public void bindBucket(BindBucketRequest request, StreamObserver<BindBucketReply> out) {
-    if (redirected(
-        out,
-        a ->
-            BindBucketReply.newBuilder()
-                .setOutcome(Outcome.NOT_LEADER)
-                .setLeaderAddress(a)
-                .build())) {
-      return;
-    }
-    run(
-        out,
-        () -> {
-          CommandResult r =
-              submitter.submit(
-                  Command.newBuilder()
-                      .setBindBucket(
-                          BindBucket.newBuilder()
-                              .setBucket(request.getBucket())
-                              .setOrigin(request.getOrigin()))
-                      .build());
-          return BindBucketReply.newBuilder()
-              .setOutcome(r.getOutcome())
-              .setOrigin(r.getOrigin())
-              .build();
-        });
-  }
-
-  @Override
-  public void inspect(InspectRequest request, StreamObserver<InspectReply> out) {
-    if (redirected(
-        out,
-        a ->
-            InspectReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
-      return;
-    }
-    run(
-        out,
-        () -> {
-          CommandResult r =
-              submitter.submit(
-                  Command.newBuilder()
-                      .setInspect(
-                          InspectElements.newBuilder()
-                              .setBucket(request.getBucket())
-                              .setPrefix(request.getPrefix())
-                              .setLimit(request.getLimit()))
-                      .build());
-          return InspectReply.newBuilder()
-              .setOutcome(r.getOutcome())
-              .addAllElements(r.getElementsList())
-              .build();
-        });
-  }
-
-  // ---- write-back
-
-  @Override
-  public void flushed(FlushedRequest request, StreamObserver<FlushedReply> out) {
-    if (redirected(
-        out,
-        a ->
-            FlushedReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
-      return;
-    }
-    run(
-        out,
-        () -> {
-          CommandResult r =
-              submitter.submit(
-                  Command.newBuilder()
-                      .setMarkClean(
-                          MarkClean.newBuilder()
-                              .setSession(request.getSession())
-                              .setElement(request.getElement())
-                              .setEpoch(request.getEpoch())
-                              .setVersion(request.getVersion())
-                              .setRelease(request.getRelease()))
-                      .build());
-          return FlushedReply.newBuilder()
-              .setOutcome(r.getOutcome())
-              .setClean(r.getClean())
-              .build();
-        });
-  }
-
-  @Override
-  public void reclaim(ReclaimRequest request, StreamObserver<ReclaimReply> out) {
-    if (redirected(
-        out,
-        a ->
-            ReclaimReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
-      return;
-    }
-    run(
-        out,
-        () -> {
-          CommandResult r =
-              submitter.submit(
-                  Command.newBuilder()
-                      .setReclaim(ReclaimDirty.newBuilder().setSession(request.getSession()))
-                      .build());
-          return ReclaimReply.newBuilder()
-              .setOutcome(r.getOutcome())
-              .addAllElements(r.getOwnedList())
-              .addAllPrefixes(r.getOwnedPrefixesList())
-              .build();
-        });
-  }
-
-  @Override
-  public void declareLost(DeclareLostRequest request, StreamObserver<DeclareLostReply> out) {
-    if (redirected(
-        out,
-        a ->
-            DeclareLostReply.newBuilder()
-                .setOutcome(Outcome.NOT_LEADER)
-                .setLeaderAddress(a)
-                .build())) {
-      return;
-    }
-    run(
-        out,
-        () -> {
-          CommandResult r =
-              submitter.submit(
-                  Command.newBuilder()
-                      .setDeclareLost(DeclareLost.newBuilder().setSite(request.getSite()))
-                      .build());
-          DeclareLostReply.Builder reply = DeclareLostReply.newBuilder().setOutcome(r.getOutcome());
-          for (DirtyElement d : r.getDirtyList()) {
-            LOG.error(
-                "site {} declared lost: the unflushed version {} of {}/{} is lost",
-                request.getSite(),
-                d.getVersion().getVersion(),
-                d.getBucket(),
-                d.getKey());
-            reply.addLost(Element.newBuilder().setBucket(d.getBucket()).setKey(d.getKey()));
-          }
-          for (String p : r.getLostPrefixesList()) {
-            LOG.error(
-                "site {} declared lost: what it wrote under its prefix lease {} and did not flush"
-                    + " is lost",
-                request.getSite(),
-                p);
-          }
-          return reply.addAllLostPrefixes(r.getLostPrefixesList()).build();
-        });
-  }
-
-  @Override
-  public void overlay(OverlayRequest request, StreamObserver<OverlayReply> out) {
-    if (redirected(
-        out,
-        a ->
-            OverlayReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
-      return;
-    }
-    run(
-        out,
-        () -> {
-          CommandResult r =
-              submitter.submit(
-                  Command.newBuilder()
-                      .setOverlay(
-                          ReadOverlay.newBuilder()
-                              .setBucket(request.getBucket())
-                              .setPrefix(request.getPrefix()))
-                      .build());
-          return OverlayReply.newBuilder()
-              .setOutcome(r.getOutcome())
-              .addAllElements(r.getDirtyList())
-              .addAllPrefixOwners(r.getPrefixOwnersList())
-              .build();
-        });
-  }
-
-  @Override
-  public void setBucketMode(SetBucketModeRequest request, StreamObserver<SetBucketModeReply> out) {
-    if (redirected(
-        out,
-        a ->
-            SetBucketModeReply.newBuilder()
-                .setOutcome(Outcome.NOT_LEADER)
-                .setLeaderAddress(a)
-                .build())) {
-      return;
-    }
-    run(
-        out,
-        () -> {
-          CommandResult r =
-              submitter.submit(
-                  Command.newBuilder()
-                      .setSetBucketMode(
-                          SetBucketMode.newBuilder()
-                              .setBucket(request.getBucket())
-                              .setWriteBack(request.getWriteBack())
-                              .setPolicy(request.getPolicy()))
-                      .build());
-          return SetBucketModeReply.newBuilder().setOutcome(r.getOutcome()).build();
-        });
-  }
-
-  @Override
-  public void acquirePrefix(PrefixRequest request, StreamObserver<PrefixReply> out) {
-    if (redirected(
-        out,
-        a -> PrefixReply.newBuilder().setOutcome(Outcome.NOT_LEADER).setLeaderAddress(a).build())) {
-      return;
-    }
-    if (peer.starting()) {
-      reply(out, PrefixReply.newBuilder().setOutcome(Outcome.STARTING).build());
-      return;
-    }
-    run(out, () -> grants.prefix(request));
-  }
-
-  @Override
-  public void releasePrefix(ReleasePrefixRequest request, StreamObserver<ReleasePrefixReply> out) {
-    if (redirected(
-        out,
-        a ->
-            ReleasePrefixReply.newBuilder()
-                .setOutcome(Outcome.NOT_LEADER)
-                .setLeaderAddress(a)
-                .build())) {
-      return;
-    }
-    run(
-        out,
-        () ->
-            ReleasePrefixReply.newBuilder()
-                .setOutcome(
-                    submitter
-                        .submit(
-                            Command.newBuilder()
-                                .setReleasePrefix(
-                                    ReleasePrefixLease.newBuilder()
-                                        .setSession(request.getSession())
-                                        .setBucket(request.getBucket())
-                                        .setPrefix(request.getPrefix())
-                                        .setEpoch(request.getEpoch()))
-                                .build())
-                        .getOutcome())
-                .build());
   }
 
   @Override
@@ -617,18 +306,6 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     T get() throws IOException, InterruptedException;
   }
 
-  /**
-   * Off the leader: answers {@code notLeader} with the leader's address (empty if unknown), so the
-   * site calls it next, and returns true.
-   */
-  private <T> boolean redirected(StreamObserver<T> out, Function<String, T> notLeader) {
-    if (peer.isLeader()) {
-      return false;
-    }
-    reply(out, notLeader.apply(peer.leaderAddress()));
-    return true;
-  }
-
   private static <T> void run(StreamObserver<T> out, Answer<T> answer) {
     try {
       reply(out, answer.get());
@@ -639,6 +316,8 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       out.onError(Status.CANCELLED.withDescription("interrupted").asRuntimeException());
+    } catch (IllegalArgumentException e) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
     } catch (RuntimeException e) {
       LOG.error("a coordinator call failed unexpectedly", e);
       out.onError(Status.INTERNAL.withDescription(String.valueOf(e)).asRuntimeException());

@@ -15,6 +15,7 @@ import dev.leasehold.protocol.PrefixRequest;
 import dev.leasehold.protocol.RecallTarget;
 import dev.leasehold.protocol.RedirectPolicy;
 import dev.leasehold.protocol.ReleaseLeases;
+import dev.leasehold.protocol.SiteReply;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -85,7 +86,7 @@ final class Grants {
    * READ: granted at once, unless a write is in progress elsewhere, which it waits out, or another
    * site owns the element (write-back), which it recalls: the owner flushes and hands over.
    */
-  AcquireReply read(AcquireRequest request) throws IOException, InterruptedException {
+  SiteReply read(AcquireRequest request) throws IOException, InterruptedException {
     long deadline = nanoTime.getAsLong() + waitNanos(request);
     Command command =
         Command.newBuilder()
@@ -108,7 +109,7 @@ final class Grants {
       recallOwner(r, request, lastSent);
       // A write of the element is in progress elsewhere, or its owner is flushing: wait for it.
       if (!waitForChange(seen, deadline)) {
-        return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
+        return busy();
       }
     }
   }
@@ -139,7 +140,7 @@ final class Grants {
    * prefix lease), in parallel, sending each again now and then, until the table grants it or the
    * wait runs out.
    */
-  PrefixReply prefix(PrefixRequest request) throws IOException, InterruptedException {
+  SiteReply prefix(PrefixRequest request) throws IOException, InterruptedException {
     long deadline =
         nanoTime.getAsLong()
             + Changes.millis(
@@ -167,12 +168,15 @@ final class Grants {
           lastSent.put(target, now);
         }
       } else if (r.getOutcome() != Outcome.OK) {
-        return PrefixReply.newBuilder().setOutcome(r.getOutcome()).setOwner(r.getOwner()).build();
+        return SiteReply.newBuilder()
+            .setOutcome(r.getOutcome())
+            .setAcquirePrefix(PrefixReply.newBuilder().setOwner(r.getOwner()))
+            .build();
       } else if (r.getMode() == Mode.WRITE || !r.getWriteBack()) {
-        return PrefixReply.newBuilder()
+        return SiteReply.newBuilder()
             .setOutcome(Outcome.OK)
-            .setEpoch(r.getEpoch())
-            .setWriteBack(r.getWriteBack())
+            .setAcquirePrefix(
+                PrefixReply.newBuilder().setEpoch(r.getEpoch()).setWriteBack(r.getWriteBack()))
             .build();
       } else {
         long now = nanoTime.getAsLong();
@@ -189,13 +193,10 @@ final class Grants {
         }
       }
       if (!peer.isLeader()) {
-        return PrefixReply.newBuilder()
-            .setOutcome(Outcome.NOT_LEADER)
-            .setLeaderAddress(peer.leaderAddress())
-            .build();
+        return notLeader();
       }
       if (!waitForChange(seen, deadline)) {
-        return PrefixReply.newBuilder().setOutcome(Outcome.BUSY).build();
+        return busy();
       }
     }
   }
@@ -204,7 +205,7 @@ final class Grants {
    * WRITE: claims the element, recalls every other reader in parallel, and waits until each has
    * released or its session has expired (never less), or the request's wait runs out.
    */
-  AcquireReply write(AcquireRequest request) throws IOException, InterruptedException {
+  SiteReply write(AcquireRequest request) throws IOException, InterruptedException {
     long deadline = nanoTime.getAsLong() + waitNanos(request);
     long session = request.getSession();
     Command begin =
@@ -233,7 +234,7 @@ final class Grants {
           recallOwner(r, request, ownersRecalled);
           // Another site holds or waits for WRITE: wait for that write to end, then claim again.
           if (!waitForChange(seen, deadline)) {
-            return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
+            return busy();
           }
           r = submitter.submit(begin);
           seen = changes.generation();
@@ -268,10 +269,7 @@ final class Grants {
         }
         while (changes.generation() == seen && nanoTime.getAsLong() - nextResend < 0) {
           if (!peer.isLeader()) {
-            return AcquireReply.newBuilder()
-                .setOutcome(Outcome.NOT_LEADER)
-                .setLeaderAddress(peer.leaderAddress())
-                .build();
+            return notLeader();
           }
           long left = deadline - nanoTime.getAsLong();
           if (left <= 0) {
@@ -291,13 +289,13 @@ final class Grants {
   }
 
   /** Out of time: gives up the claim, so that readers are admitted again. */
-  private AcquireReply giveUp(long session, AcquireRequest request) throws IOException {
+  private SiteReply giveUp(long session, AcquireRequest request) throws IOException {
     submitter.submit(
         Command.newBuilder()
             .setRelease(
                 ReleaseLeases.newBuilder().setSession(session).addElements(request.getElement()))
             .build());
-    return AcquireReply.newBuilder().setOutcome(Outcome.BUSY).build();
+    return busy();
   }
 
   void bindTracing(Tracer tracer) {
@@ -365,24 +363,37 @@ final class Grants {
     return last != null && nanoTime.getAsLong() - last <= REDIRECT_WINDOW_NANOS;
   }
 
-  private static AcquireReply redirect(CommandResult r) {
-    return AcquireReply.newBuilder()
+  private static SiteReply redirect(CommandResult r) {
+    return SiteReply.newBuilder()
         .setOutcome(Outcome.REDIRECT)
-        .setOwner(r.getOwner())
-        .setOwnerAddress(r.getOwnerAddress())
+        .setAcquire(
+            AcquireReply.newBuilder().setOwner(r.getOwner()).setOwnerAddress(r.getOwnerAddress()))
         .build();
   }
 
-  private static AcquireReply grant(CommandResult r) {
-    return AcquireReply.newBuilder()
+  private static SiteReply grant(CommandResult r) {
+    return SiteReply.newBuilder()
         .setOutcome(r.getOutcome())
-        .setMode(r.getMode())
-        .setVersion(r.getVersion())
-        .setEpoch(r.getEpoch())
-        .setWriteBack(r.getWriteBack())
-        .setJournalSeq(r.getJournalSeq())
-        .setOwner(r.getOwner())
-        .setClean(r.getCleanVersion())
+        .setAcquire(
+            AcquireReply.newBuilder()
+                .setMode(r.getMode())
+                .setVersion(r.getVersion())
+                .setEpoch(r.getEpoch())
+                .setWriteBack(r.getWriteBack())
+                .setJournalSeq(r.getJournalSeq())
+                .setOwner(r.getOwner())
+                .setClean(r.getCleanVersion()))
+        .build();
+  }
+
+  private static SiteReply busy() {
+    return SiteReply.newBuilder().setOutcome(Outcome.BUSY).build();
+  }
+
+  private SiteReply notLeader() {
+    return SiteReply.newBuilder()
+        .setOutcome(Outcome.NOT_LEADER)
+        .setLeaderAddress(peer.leaderAddress())
         .build();
   }
 }

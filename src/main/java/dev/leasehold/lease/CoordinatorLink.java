@@ -1,9 +1,15 @@
 package dev.leasehold.lease;
 
+import dev.leasehold.protocol.Command;
+import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.CoordinatorGrpc;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.Recall;
 import dev.leasehold.protocol.RecallsRequest;
+import dev.leasehold.protocol.SiteReply;
+import dev.leasehold.protocol.SiteRequest;
+import dev.leasehold.protocol.StatusReply;
+import dev.leasehold.protocol.StatusRequest;
 import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -32,12 +38,8 @@ import org.slf4j.LoggerFactory;
 public final class CoordinatorLink implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CoordinatorLink.class);
 
-  /** A reply that says whether it came from the leader. */
-  @FunctionalInterface
-  interface LeaderAware<T> {
-    /** The outcome and, for NOT_LEADER, the leader's address (may be empty). */
-    Map.Entry<Outcome, String> leadership(T reply);
-  }
+  /** How long one call of a request that does not wait at the coordinator may take. */
+  static final long CALL_MILLIS = 5_000;
 
   private final List<String> addresses;
   private final List<ClientInterceptor> interceptors;
@@ -64,17 +66,34 @@ public final class CoordinatorLink implements AutoCloseable {
   static final long LEADERLESS_MILLIS = 5_000;
 
   /**
-   * Makes a call at the leader, following redirections and trying other peers, for up to {@code
-   * budgetMillis}; each attempt may take {@code attemptMillis}. Without an answer from a leader for
-   * {@link #LEADERLESS_MILLIS} (or the budget, if shorter), it gives up.
+   * Asks the leader {@code request} (a command of the log as it is, or a request of its own),
+   * following redirections and trying other peers, for up to {@code budgetMillis}; each attempt may
+   * take {@code attemptMillis}. Without an answer from a leader for {@link #LEADERLESS_MILLIS} (or
+   * the budget, if shorter), it gives up. The one path every coordinator request of a site takes.
    *
    * @throws LeaseUnavailableException if no peer answered as leader in time
    */
-  <T> T call(
+  SiteReply call(SiteRequest request, long attemptMillis, long budgetMillis) {
+    return attempt(s -> s.call(request), attemptMillis, budgetMillis, true);
+  }
+
+  /** {@link #call} with a command of the log: the command's result (its outcome included). */
+  CommandResult submit(Command command, long budgetMillis) {
+    return call(SiteRequest.newBuilder().setCommand(command).build(), CALL_MILLIS, budgetMillis)
+        .getResult();
+  }
+
+  /** The group as the first peer that answers sees it (any peer answers). */
+  StatusReply status(long attemptMillis, long budgetMillis) {
+    return attempt(
+        s -> s.status(StatusRequest.getDefaultInstance()), attemptMillis, budgetMillis, false);
+  }
+
+  private <T> T attempt(
       Function<CoordinatorGrpc.CoordinatorBlockingStub, T> rpc,
-      LeaderAware<T> leadership,
       long attemptMillis,
-      long budgetMillis) {
+      long budgetMillis,
+      boolean leaderOnly) {
     long start = System.nanoTime();
     long deadline = start + TimeUnit.MILLISECONDS.toNanos(budgetMillis);
     long leaderless =
@@ -94,12 +113,13 @@ public final class CoordinatorLink implements AutoCloseable {
                                 attemptMillis,
                                 TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))),
                         TimeUnit.MILLISECONDS));
-        Map.Entry<Outcome, String> who = leadership.leadership(reply);
-        if (who.getKey() != Outcome.NOT_LEADER) {
+        if (!leaderOnly
+            || !(reply instanceof SiteReply r)
+            || r.getOutcome() != Outcome.NOT_LEADER) {
           current = address;
           return reply;
         }
-        address = who.getValue().isEmpty() ? next(address) : who.getValue();
+        address = r.getLeaderAddress().isEmpty() ? next(address) : r.getLeaderAddress();
       } catch (StatusRuntimeException e) {
         lastFailure = e;
         if (e.getStatus().getCode() == Status.Code.CANCELLED) {

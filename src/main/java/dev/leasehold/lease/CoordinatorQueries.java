@@ -1,11 +1,11 @@
 package dev.leasehold.lease;
 
+import dev.leasehold.protocol.Command;
+import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.ElementView;
-import dev.leasehold.protocol.InspectReply;
-import dev.leasehold.protocol.InspectRequest;
+import dev.leasehold.protocol.InspectElements;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.StatusReply;
-import dev.leasehold.protocol.StatusRequest;
 import java.util.List;
 import java.util.Map;
 
@@ -16,8 +16,6 @@ import java.util.Map;
  * <p>Thread-safe: stateless over a thread-safe link.
  */
 public final class CoordinatorQueries {
-  private static final long CALL_MILLIS = 5_000;
-
   private final CoordinatorLink link;
 
   public CoordinatorQueries(CoordinatorLink link) {
@@ -41,11 +39,7 @@ public final class CoordinatorQueries {
    */
   public StatusReply status() {
     try {
-      return link.call(
-          s -> s.status(StatusRequest.getDefaultInstance()),
-          r -> Map.entry(Outcome.OK, ""),
-          1_000,
-          2_000);
+      return link.status(1_000, 2_000);
     } catch (LeaseUnavailableException e) {
       return StatusReply.getDefaultInstance();
     }
@@ -56,18 +50,16 @@ public final class CoordinatorQueries {
    * READ, WRITE, or waiting for WRITE (at most {@code limit}, in key order). One round trip.
    */
   public List<ElementView> inspect(String bucket, String prefix, int limit) {
-    InspectReply reply =
-        link.call(
-            s ->
-                s.inspect(
-                    InspectRequest.newBuilder()
+    CommandResult reply =
+        link.submit(
+            Command.newBuilder()
+                .setInspect(
+                    InspectElements.newBuilder()
                         .setBucket(bucket)
                         .setPrefix(prefix)
-                        .setLimit(limit)
-                        .build()),
-            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-            CALL_MILLIS,
-            CALL_MILLIS);
+                        .setLimit(limit))
+                .build(),
+            CoordinatorLink.CALL_MILLIS);
     if (reply.getOutcome() != Outcome.OK) {
       throw new LeaseUnavailableException(
           LeaseUnavailableException.Reason.UNREACHABLE,

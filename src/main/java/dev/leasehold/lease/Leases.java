@@ -4,37 +4,33 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.leasehold.object.ObjectInfo;
-import dev.leasehold.protocol.AbortRequest;
+import dev.leasehold.protocol.AbortWrite;
 import dev.leasehold.protocol.AcquireReply;
 import dev.leasehold.protocol.AcquireRequest;
-import dev.leasehold.protocol.BindBucketReply;
-import dev.leasehold.protocol.BindBucketRequest;
-import dev.leasehold.protocol.CommitReply;
-import dev.leasehold.protocol.CommitRequest;
-import dev.leasehold.protocol.DeclareLostReply;
-import dev.leasehold.protocol.DeclareLostRequest;
+import dev.leasehold.protocol.BindBucket;
+import dev.leasehold.protocol.Command;
+import dev.leasehold.protocol.CommandResult;
+import dev.leasehold.protocol.CommitWrite;
+import dev.leasehold.protocol.DeclareLost;
 import dev.leasehold.protocol.DirtyElement;
 import dev.leasehold.protocol.Element;
-import dev.leasehold.protocol.FlushedReply;
-import dev.leasehold.protocol.FlushedRequest;
+import dev.leasehold.protocol.MarkClean;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
-import dev.leasehold.protocol.OverlayReply;
-import dev.leasehold.protocol.OverlayRequest;
 import dev.leasehold.protocol.OwnedElement;
 import dev.leasehold.protocol.OwnedPrefix;
 import dev.leasehold.protocol.PrefixOwner;
 import dev.leasehold.protocol.PrefixReply;
 import dev.leasehold.protocol.PrefixRequest;
+import dev.leasehold.protocol.ReadOverlay;
 import dev.leasehold.protocol.Recall;
-import dev.leasehold.protocol.ReclaimReply;
-import dev.leasehold.protocol.ReclaimRequest;
+import dev.leasehold.protocol.ReclaimDirty;
 import dev.leasehold.protocol.RedirectPolicy;
-import dev.leasehold.protocol.ReleasePrefixReply;
-import dev.leasehold.protocol.ReleasePrefixRequest;
-import dev.leasehold.protocol.ReleaseRequest;
-import dev.leasehold.protocol.SetBucketModeReply;
-import dev.leasehold.protocol.SetBucketModeRequest;
+import dev.leasehold.protocol.ReleaseLeases;
+import dev.leasehold.protocol.ReleasePrefixLease;
+import dev.leasehold.protocol.SetBucketMode;
+import dev.leasehold.protocol.SiteReply;
+import dev.leasehold.protocol.SiteRequest;
 import dev.leasehold.protocol.VersionInfo;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.OpenTelemetry;
@@ -87,7 +83,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Leases implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Leases.class);
-  private static final long CALL_MILLIS = 5_000;
+  private static final long CALL_MILLIS = CoordinatorLink.CALL_MILLIS;
 
   private record Key(String bucket, String key) {}
 
@@ -459,22 +455,24 @@ public final class Leases implements AutoCloseable {
     }
   }
 
+  /** The commit of a version under {@code lease}: at the origin, or in the journal (dirty). */
+  private static Command commit(WriteLease lease, VersionInfo version, boolean dirty, long seq) {
+    return Command.newBuilder()
+        .setCommit(
+            CommitWrite.newBuilder()
+                .setSession(lease.session())
+                .setElement(Versions.element(lease.bucket(), lease.key()))
+                .setEpoch(lease.epoch())
+                .setVersion(version)
+                .setDirty(dirty)
+                .setJournalSeq(seq))
+        .build();
+  }
+
   private ReadLease committed(WriteLease lease, @Nullable ObjectInfo stored) {
     long asked = recalls.get();
     VersionInfo version = Versions.proto(stored);
-    CommitReply reply =
-        link.call(
-            s ->
-                s.commit(
-                    CommitRequest.newBuilder()
-                        .setSession(lease.session())
-                        .setElement(Versions.element(lease.bucket(), lease.key()))
-                        .setEpoch(lease.epoch())
-                        .setVersion(version)
-                        .build()),
-            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-            CALL_MILLIS,
-            CALL_MILLIS * 2);
+    CommandResult reply = link.submit(commit(lease, version, false, 0), CALL_MILLIS * 2);
     if (reply.getOutcome() != Outcome.OK) {
       throw refused("commit", lease, reply.getOutcome());
     }
@@ -483,7 +481,7 @@ public final class Leases implements AutoCloseable {
             lease.bucket(),
             lease.key(),
             lease.session(),
-            reply.getVersion(),
+            reply.getVersion().getVersion(),
             true,
             stored,
             grants.incrementAndGet());
@@ -557,27 +555,15 @@ public final class Leases implements AutoCloseable {
       return next;
     }
     try {
-      CommitReply reply =
-          link.call(
-              s ->
-                  s.commit(
-                      CommitRequest.newBuilder()
-                          .setSession(lease.session())
-                          .setElement(Versions.element(lease.bucket(), lease.key()))
-                          .setEpoch(lease.epoch())
-                          .setVersion(Versions.proto(stored))
-                          .setDirty(true)
-                          .setJournalSeq(journalSeq)
-                          .build()),
-              r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-              CALL_MILLIS,
-              CALL_MILLIS * 2);
+      CommandResult reply =
+          link.submit(commit(lease, Versions.proto(stored), true, journalSeq), CALL_MILLIS * 2);
       if (reply.getOutcome() != Outcome.OK) {
         owned.remove(k, lease);
         throw refused("commit", lease, reply.getOutcome());
       }
       WriteLease next =
-          lease.dirtied(reply.getVersion(), stored, journalSeq, previousKnown, previous);
+          lease.dirtied(
+              reply.getVersion().getVersion(), stored, journalSeq, previousKnown, previous);
       owned.put(k, next);
       return next;
     } catch (LeaseUnavailableException e) {
@@ -600,26 +586,26 @@ public final class Leases implements AutoCloseable {
   public PrefixLease acquirePrefix(String bucket, String prefix) {
     long session = session();
     long wait = settings.acquireWait().toMillis();
-    PrefixReply reply =
+    SiteReply answer =
         link.call(
-            s ->
-                s.acquirePrefix(
+            SiteRequest.newBuilder()
+                .setAcquirePrefix(
                     PrefixRequest.newBuilder()
                         .setSession(session)
                         .setBucket(bucket)
                         .setPrefix(prefix)
-                        .setWaitMillis(wait)
-                        .build()),
-            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+                        .setWaitMillis(wait))
+                .build(),
             wait + CALL_MILLIS,
             wait + CALL_MILLIS * 2);
-    if (reply.getOutcome() == Outcome.OK && !reply.getWriteBack()) {
+    PrefixReply reply = answer.getAcquirePrefix();
+    if (answer.getOutcome() == Outcome.OK && !reply.getWriteBack()) {
       throw new IllegalArgumentException(
           "bucket " + bucket + " is not write-back: a prefix lease is for write-back buckets");
     }
-    if (reply.getOutcome() != Outcome.OK) {
+    if (answer.getOutcome() != Outcome.OK) {
       throw new LeaseUnavailableException(
-          reply.getOutcome() == Outcome.BUSY
+          answer.getOutcome() == Outcome.BUSY
               ? LeaseUnavailableException.Reason.BUSY
               : LeaseUnavailableException.Reason.UNREACHABLE,
           "The prefix lease on "
@@ -627,7 +613,7 @@ public final class Leases implements AutoCloseable {
               + "/"
               + prefix
               + " was not granted ("
-              + reply.getOutcome()
+              + answer.getOutcome()
               + (reply.getOwner().isEmpty() ? "" : ", held by " + reply.getOwner())
               + ").");
     }
@@ -700,18 +686,16 @@ public final class Leases implements AutoCloseable {
    * @throws StaleEpochException if it was no longer this site's
    */
   public void releasePrefix(PrefixLease lease) {
-    ReleasePrefixReply reply =
-        link.call(
-            s ->
-                s.releasePrefix(
-                    ReleasePrefixRequest.newBuilder()
+    CommandResult reply =
+        link.submit(
+            Command.newBuilder()
+                .setReleasePrefix(
+                    ReleasePrefixLease.newBuilder()
                         .setSession(lease.session())
                         .setBucket(lease.bucket())
                         .setPrefix(lease.prefix())
-                        .setEpoch(lease.epoch())
-                        .build()),
-            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-            CALL_MILLIS,
+                        .setEpoch(lease.epoch()))
+                .build(),
             CALL_MILLIS);
     prefixes.remove(new Key(lease.bucket(), lease.prefix()), lease);
     if (reply.getOutcome() != Outcome.OK) {
@@ -802,19 +786,17 @@ public final class Leases implements AutoCloseable {
       return next;
     }
     VersionInfo v = Versions.proto(atOrigin).toBuilder().setVersion(lease.version()).build();
-    FlushedReply reply =
-        link.call(
-            s ->
-                s.flushed(
-                    FlushedRequest.newBuilder()
+    CommandResult reply =
+        link.submit(
+            Command.newBuilder()
+                .setMarkClean(
+                    MarkClean.newBuilder()
                         .setSession(lease.session())
                         .setElement(Versions.element(lease.bucket(), lease.key()))
                         .setEpoch(lease.epoch())
                         .setVersion(v)
-                        .setRelease(release)
-                        .build()),
-            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-            CALL_MILLIS,
+                        .setRelease(release))
+                .build(),
             CALL_MILLIS * 2);
     if (reply.getOutcome() != Outcome.OK) {
       owned.remove(k, lease); // (a newer grant's lease, adopted meanwhile, stays)
@@ -840,17 +822,17 @@ public final class Leases implements AutoCloseable {
         attempt++) {
       try {
         reclaimAsked = recalls.get();
-        ReclaimReply reply =
-            link.call(
-                s -> s.reclaim(ReclaimRequest.newBuilder().setSession(session).build()),
-                r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-                CALL_MILLIS,
+        CommandResult reply =
+            link.submit(
+                Command.newBuilder()
+                    .setReclaim(ReclaimDirty.newBuilder().setSession(session))
+                    .build(),
                 CALL_MILLIS);
         if (reply.getOutcome() != Outcome.OK) {
           return; // the session is gone already; the next registration reclaims
         }
         List<WriteLease> mine = new ArrayList<>();
-        for (OwnedElement o : reply.getElementsList()) {
+        for (OwnedElement o : reply.getOwnedList()) {
           String bucket = o.getElement().getBucket();
           String key = o.getElement().getKey();
           VersionInfo v = o.getVersion();
@@ -871,7 +853,7 @@ public final class Leases implements AutoCloseable {
           mine.add(l); // owned once the flusher has adopted the journal's latest version
         }
         List<PrefixLease> taken = new ArrayList<>();
-        for (OwnedPrefix o : reply.getPrefixesList()) {
+        for (OwnedPrefix o : reply.getOwnedPrefixesList()) {
           taken.add(new PrefixLease(o.getBucket(), o.getPrefix(), session, o.getEpoch()));
         }
         if (!mine.isEmpty() || !taken.isEmpty()) {
@@ -921,11 +903,11 @@ public final class Leases implements AutoCloseable {
    */
   public List<DirtyOwner> overlay(String bucket, String prefix) {
     session();
-    OverlayReply reply =
-        link.call(
-            s -> s.overlay(OverlayRequest.newBuilder().setBucket(bucket).setPrefix(prefix).build()),
-            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-            CALL_MILLIS,
+    CommandResult reply =
+        link.submit(
+            Command.newBuilder()
+                .setOverlay(ReadOverlay.newBuilder().setBucket(bucket).setPrefix(prefix))
+                .build(),
             CALL_MILLIS);
     if (reply.getOutcome() != Outcome.OK) {
       throw new LeaseUnavailableException(
@@ -933,7 +915,7 @@ public final class Leases implements AutoCloseable {
           "The coordinator did not answer the listing overlay (" + reply.getOutcome() + ").");
     }
     Map<String, DirtyOwner> owners = new java.util.LinkedHashMap<>();
-    for (DirtyElement d : reply.getElementsList()) {
+    for (DirtyElement d : reply.getDirtyList()) {
       owners.merge(
           d.getSite(),
           new DirtyOwner(d.getSite(), d.getAddress(), d.getDown()),
@@ -967,17 +949,15 @@ public final class Leases implements AutoCloseable {
               throw new IllegalArgumentException(
                   "policy must be adaptive, redirect or recall, not '" + policy + "'");
         };
-    SetBucketModeReply reply =
-        link.call(
-            s ->
-                s.setBucketMode(
-                    SetBucketModeRequest.newBuilder()
+    CommandResult reply =
+        link.submit(
+            Command.newBuilder()
+                .setSetBucketMode(
+                    SetBucketMode.newBuilder()
                         .setBucket(bucket)
                         .setWriteBack(writeBack)
-                        .setPolicy(p)
-                        .build()),
-            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-            CALL_MILLIS,
+                        .setPolicy(p))
+                .build(),
             CALL_MILLIS);
     if (reply.getOutcome() != Outcome.OK) {
       throw new LeaseUnavailableException(
@@ -991,11 +971,9 @@ public final class Leases implements AutoCloseable {
    * lost elements as {@code bucket/key}.
    */
   public List<String> declareLost(String site) {
-    DeclareLostReply reply =
-        link.call(
-            s -> s.declareLost(DeclareLostRequest.newBuilder().setSite(site).build()),
-            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-            CALL_MILLIS,
+    CommandResult reply =
+        link.submit(
+            Command.newBuilder().setDeclareLost(DeclareLost.newBuilder().setSite(site)).build(),
             CALL_MILLIS);
     if (reply.getOutcome() == Outcome.BUSY) {
       throw new IllegalArgumentException(
@@ -1010,7 +988,7 @@ public final class Leases implements AutoCloseable {
           "The coordinator did not declare " + site + " lost (" + reply.getOutcome() + ").");
     }
     List<String> out = new ArrayList<>();
-    reply.getLostList().forEach(e -> out.add(e.getBucket() + "/" + e.getKey()));
+    reply.getDirtyList().forEach(e -> out.add(e.getBucket() + "/" + e.getKey()));
     reply.getLostPrefixesList().forEach(p -> out.add(p + "*"));
     return out;
   }
@@ -1034,17 +1012,15 @@ public final class Leases implements AutoCloseable {
 
   private void sendAbort(WriteLease lease, boolean uncertain) {
     try {
-      link.call(
-          s ->
-              s.abort(
-                  AbortRequest.newBuilder()
+      link.submit(
+          Command.newBuilder()
+              .setAbort(
+                  AbortWrite.newBuilder()
                       .setSession(lease.session())
                       .setElement(Versions.element(lease.bucket(), lease.key()))
                       .setEpoch(lease.epoch())
-                      .setUncertain(uncertain)
-                      .build()),
-          r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-          CALL_MILLIS,
+                      .setUncertain(uncertain))
+              .build(),
           CALL_MILLIS);
     } catch (LeaseUnavailableException e) {
       // The grant ends with the session anyway; until then the element waits, never wrongly.
@@ -1075,21 +1051,21 @@ public final class Leases implements AutoCloseable {
   private AcquireReply acquireAtCoordinator(
       long session, String bucket, String key, Mode mode, boolean redirectable) {
     long wait = settings.acquireWait().toMillis();
-    AcquireReply reply =
+    SiteReply answer =
         link.call(
-            s ->
-                s.acquire(
+            SiteRequest.newBuilder()
+                .setAcquire(
                     AcquireRequest.newBuilder()
                         .setSession(session)
                         .setElement(Versions.element(bucket, key))
                         .setMode(mode)
                         .setRedirectable(redirectable)
-                        .setWaitMillis(wait)
-                        .build()),
-            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
+                        .setWaitMillis(wait))
+                .build(),
             wait + CALL_MILLIS,
             wait + CALL_MILLIS * 2);
-    Outcome outcome = reply.getOutcome();
+    AcquireReply reply = answer.getAcquire();
+    Outcome outcome = answer.getOutcome();
     if (outcome == Outcome.OK) {
       return reply;
     }
@@ -1188,12 +1164,10 @@ public final class Leases implements AutoCloseable {
   private void release(long session, List<Element> elements) {
     released.add(elements.size());
     try {
-      link.call(
-          s ->
-              s.release(
-                  ReleaseRequest.newBuilder().setSession(session).addAllElements(elements).build()),
-          r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-          CALL_MILLIS,
+      link.submit(
+          Command.newBuilder()
+              .setRelease(ReleaseLeases.newBuilder().setSession(session).addAllElements(elements))
+              .build(),
           CALL_MILLIS);
     } catch (LeaseUnavailableException e) {
       // The coordinator waits out what it cannot be told: the session's expiry releases all.
@@ -1206,18 +1180,12 @@ public final class Leases implements AutoCloseable {
    * not bound yet, it is bound to {@code origin} (this site's). One round trip.
    */
   public String bindBucket(String bucket, String origin) {
-    long session = session();
-    BindBucketReply reply =
-        link.call(
-            s ->
-                s.bindBucket(
-                    BindBucketRequest.newBuilder()
-                        .setSession(session)
-                        .setBucket(bucket)
-                        .setOrigin(origin)
-                        .build()),
-            r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-            CALL_MILLIS,
+    session(); // only a site with a session may bind a bucket
+    CommandResult reply =
+        link.submit(
+            Command.newBuilder()
+                .setBindBucket(BindBucket.newBuilder().setBucket(bucket).setOrigin(origin))
+                .build(),
             CALL_MILLIS);
     if (reply.getOutcome() != Outcome.OK) {
       throw new LeaseUnavailableException(

@@ -6,9 +6,10 @@ import dev.leasehold.protocol.RegisterReply;
 import dev.leasehold.protocol.RegisterRequest;
 import dev.leasehold.protocol.RenewReply;
 import dev.leasehold.protocol.RenewRequest;
+import dev.leasehold.protocol.SiteReply;
+import dev.leasehold.protocol.SiteRequest;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -31,7 +32,6 @@ import org.slf4j.LoggerFactory;
  */
 final class SiteSession {
   private static final Logger LOG = LoggerFactory.getLogger(SiteSession.class);
-  private static final long CALL_MILLIS = 5_000;
   private static final long ANSWER_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
   private final CoordinatorLink link;
@@ -156,19 +156,19 @@ final class SiteSession {
     while (!closed) {
       long sent = clock.now();
       try {
-        RegisterReply reply =
+        SiteReply answer =
             link.call(
-                s ->
-                    s.register(
+                SiteRequest.newBuilder()
+                    .setRegister(
                         RegisterRequest.newBuilder()
                             .setSite(settings.site())
-                            .setAddress(settings.address())
-                            .build()),
-                r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-                CALL_MILLIS,
-                CALL_MILLIS);
+                            .setAddress(settings.address()))
+                    .build(),
+                CoordinatorLink.CALL_MILLIS,
+                CoordinatorLink.CALL_MILLIS);
         answered();
-        if (reply.getOutcome() == Outcome.OK) {
+        RegisterReply reply = answer.getRegister();
+        if (answer.getOutcome() == Outcome.OK) {
           long ttl = TimeUnit.MILLISECONDS.toNanos(reply.getTtlMillis());
           overlayBuckets = Set.copyOf(reply.getOverlayBucketsList());
           peerSecret = reply.getPeerSecret();
@@ -197,15 +197,18 @@ final class SiteSession {
     }
     long sent = clock.now();
     try {
-      RenewReply reply =
+      long millis = Math.max(200, TimeUnit.NANOSECONDS.toMillis(renewEveryNanos));
+      SiteReply answer =
           link.call(
-              s -> s.renew(RenewRequest.newBuilder().setSession(session).build()),
-              r -> Map.entry(r.getOutcome(), r.getLeaderAddress()),
-              Math.max(200, TimeUnit.NANOSECONDS.toMillis(renewEveryNanos)),
-              Math.max(200, TimeUnit.NANOSECONDS.toMillis(renewEveryNanos)));
+              SiteRequest.newBuilder()
+                  .setRenew(RenewRequest.newBuilder().setSession(session))
+                  .build(),
+              millis,
+              millis);
       answered();
       noteLapse(session); // before the renewal moves the deadline: it may have passed meanwhile
-      if (reply.getOutcome() == Outcome.OK) {
+      RenewReply reply = answer.getRenew();
+      if (answer.getOutcome() == Outcome.OK) {
         overlayBuckets = Set.copyOf(reply.getOverlayBucketsList());
         coordinatorStarting = reply.getStarting();
         clock.renewed(session, sent);
@@ -213,7 +216,7 @@ final class SiteSession {
           lapsedSession = 0;
           LOG.warn("site {}: session {} renewed; serving again", settings.site(), session);
         }
-      } else if (reply.getOutcome() == Outcome.NO_SESSION) {
+      } else if (answer.getOutcome() == Outcome.NO_SESSION) {
         gone(session);
         return;
       }

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leasehold.protocol.CoordinatorGrpc;
 import dev.leasehold.protocol.Outcome;
-import dev.leasehold.protocol.RegisterReply;
 import dev.leasehold.protocol.RegisterRequest;
-import dev.leasehold.protocol.RenewReply;
 import dev.leasehold.protocol.RenewRequest;
+import dev.leasehold.protocol.SiteReply;
+import dev.leasehold.protocol.SiteRequest;
 import dev.leasehold.testkit.Await;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -116,11 +116,14 @@ class SnapshotInstallIT {
   }
 
   private static long register(CoordinatorGrpc.CoordinatorBlockingStub stub) {
-    RegisterReply reply =
+    SiteReply reply =
         stub.withDeadlineAfter(10, TimeUnit.SECONDS)
-            .register(RegisterRequest.newBuilder().setSite("load").build());
+            .call(
+                SiteRequest.newBuilder()
+                    .setRegister(RegisterRequest.newBuilder().setSite("load"))
+                    .build());
     assertThat(reply.getOutcome()).isEqualTo(Outcome.OK);
-    return reply.getSession();
+    return reply.getRegister().getSession();
   }
 
   /** Renews {@code session} from {@code n} threads until {@code stop}: one Raft entry each. */
@@ -138,9 +141,8 @@ class SnapshotInstallIT {
               .start(() -> {
                 try {
                   while (!stop.get() && System.nanoTime() - deadline < 0) {
-                    RenewReply r =
-                        stub.withDeadlineAfter(10, TimeUnit.SECONDS)
-                            .renew(RenewRequest.newBuilder().setSession(session).build());
+                    SiteReply r =
+                        stub.withDeadlineAfter(10, TimeUnit.SECONDS).call(renewal(session));
                     assertThat(r.getOutcome()).isEqualTo(Outcome.OK);
                   }
                 } catch (Throwable t) {
@@ -152,16 +154,18 @@ class SnapshotInstallIT {
   }
 
   /** Renews at whichever peer leads now, retrying while the group elects (up to 30 s). */
-  private RenewReply renewAtLeader(PeerGroup group, long session) throws InterruptedException {
+  private static SiteRequest renewal(long session) {
+    return SiteRequest.newBuilder().setRenew(RenewRequest.newBuilder().setSession(session)).build();
+  }
+
+  private SiteReply renewAtLeader(PeerGroup group, long session) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     RuntimeException last = null;
     while (System.nanoTime() - deadline < 0) {
       int leader = group.awaitLeader(Duration.ofSeconds(30));
       try {
-        RenewReply r =
-            stub(group.peer(leader))
-                .withDeadlineAfter(5, TimeUnit.SECONDS)
-                .renew(RenewRequest.newBuilder().setSession(session).build());
+        SiteReply r =
+            stub(group.peer(leader)).withDeadlineAfter(5, TimeUnit.SECONDS).call(renewal(session));
         if (r.getOutcome() != Outcome.NOT_LEADER) {
           return r;
         }

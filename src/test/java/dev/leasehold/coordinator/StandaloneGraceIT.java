@@ -2,14 +2,14 @@ package dev.leasehold.coordinator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.leasehold.protocol.AcquireReply;
 import dev.leasehold.protocol.AcquireRequest;
 import dev.leasehold.protocol.CoordinatorGrpc;
 import dev.leasehold.protocol.Element;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
-import dev.leasehold.protocol.RegisterReply;
 import dev.leasehold.protocol.RegisterRequest;
+import dev.leasehold.protocol.SiteReply;
+import dev.leasehold.protocol.SiteRequest;
 import dev.leasehold.testkit.Ports;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -56,7 +56,7 @@ class StandaloneGraceIT {
       assertThat(acquire(stub, session).getOutcome())
           .as("a READ asked right after a fresh start")
           .isEqualTo(Outcome.STARTING);
-      AcquireReply granted;
+      SiteReply granted;
       while ((granted = acquire(stub, session)).getOutcome() == Outcome.STARTING) {
         assertThat(Duration.ofNanos(System.nanoTime() - started))
             .as("still refusing well past the grace")
@@ -97,11 +97,14 @@ class StandaloneGraceIT {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
       try {
-        RegisterReply reply =
+        SiteReply reply =
             stub.withDeadlineAfter(5, TimeUnit.SECONDS)
-                .register(RegisterRequest.newBuilder().setSite("grace").build());
+                .call(
+                    SiteRequest.newBuilder()
+                        .setRegister(RegisterRequest.newBuilder().setSite("grace"))
+                        .build());
         if (reply.getOutcome() == Outcome.OK) {
-          return reply.getSession();
+          return reply.getRegister().getSession();
         }
       } catch (io.grpc.StatusRuntimeException e) {
         // not leading yet
@@ -111,13 +114,15 @@ class StandaloneGraceIT {
     }
   }
 
-  private static AcquireReply acquire(CoordinatorGrpc.CoordinatorBlockingStub stub, long session) {
+  private static SiteReply acquire(CoordinatorGrpc.CoordinatorBlockingStub stub, long session) {
     return stub.withDeadlineAfter(10, TimeUnit.SECONDS)
-        .acquire(
-            AcquireRequest.newBuilder()
-                .setSession(session)
-                .setElement(Element.newBuilder().setBucket("b").setKey("k"))
-                .setMode(Mode.READ)
+        .call(
+            SiteRequest.newBuilder()
+                .setAcquire(
+                    AcquireRequest.newBuilder()
+                        .setSession(session)
+                        .setElement(Element.newBuilder().setBucket("b").setKey("k"))
+                        .setMode(Mode.READ))
                 .build());
   }
 }

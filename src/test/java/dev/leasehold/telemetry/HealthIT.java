@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leasehold.protocol.CoordinatorGrpc;
 import dev.leasehold.protocol.RegisterRequest;
+import dev.leasehold.protocol.SiteRequest;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.RecordingOrigin;
 import io.grpc.ManagedChannel;
@@ -111,8 +112,11 @@ class HealthIT {
           Thread.sleep(5);
         }
         CoordinatorGrpc.newBlockingStub(channel)
-            .register(
-                RegisterRequest.newBuilder().setSite(cluster.site(0).config().site()).build());
+            .call(
+                SiteRequest.newBuilder()
+                    .setRegister(
+                        RegisterRequest.newBuilder().setSite(cluster.site(0).config().site()))
+                    .build());
       } finally {
         channel.shutdownNow();
       }

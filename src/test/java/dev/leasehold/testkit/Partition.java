@@ -1,5 +1,6 @@
 package dev.leasehold.testkit;
 
+import dev.leasehold.protocol.SiteRequest;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -116,14 +117,43 @@ public final class Partition implements ClientInterceptor {
   public <Q, R> ClientCall<Q, R> interceptCall(
       MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
     calls.incrementAndGet();
-    byMethod
-        .computeIfAbsent(
-            method.getBareMethodName() == null ? "" : method.getBareMethodName(),
-            k -> new AtomicLong())
-        .incrementAndGet();
-    ClientCall<Q, R> call = next.newCall(method, options);
     String name = method.getBareMethodName();
+    if (!"Call".equals(name)) {
+      count(name); // a site's requests are all "Call": each is named by what it asks (sendMessage)
+    }
+    ClientCall<Q, R> call = next.newCall(method, options);
     return new DroppableCall<>(call, name, options);
+  }
+
+  private void count(@Nullable String name) {
+    byMethod.computeIfAbsent(name == null ? "" : name, k -> new AtomicLong()).incrementAndGet();
+  }
+
+  /**
+   * What a site's request asks, named as the method it was before the coordinator had one call for
+   * every request: {@code Register}, {@code Acquire}, {@code Commit}, {@code Reclaim}, ...
+   */
+  static String requestName(SiteRequest request) {
+    return switch (request.getRequestCase()) {
+      case REGISTER -> "Register";
+      case RENEW -> "Renew";
+      case ACQUIRE -> "Acquire";
+      case ACQUIRE_PREFIX -> "AcquirePrefix";
+      case COMMAND ->
+          switch (request.getCommand().getCommandCase()) {
+            case MARK_CLEAN -> "Flushed";
+            default -> camel(request.getCommand().getCommandCase().name());
+          };
+      case REQUEST_NOT_SET -> "";
+    };
+  }
+
+  private static String camel(String constant) {
+    StringBuilder out = new StringBuilder();
+    for (String word : constant.split("_")) {
+      out.append(word.charAt(0)).append(word.substring(1).toLowerCase(java.util.Locale.ROOT));
+    }
+    return out.toString();
   }
 
   /**
@@ -135,7 +165,12 @@ public final class Partition implements ClientInterceptor {
    */
   private final class DroppableCall<Q, R>
       extends ForwardingClientCall.SimpleForwardingClientCall<Q, R> implements Dropping {
-    private final @Nullable String name;
+    /** The method, then (once sent) what the request asks; read by the replies. */
+    private volatile @Nullable String name;
+
+    /** Refused when its request was seen: the site hears UNAVAILABLE, as if cut. */
+    private volatile boolean refusedRequest;
+
     private final CallOptions options;
     private final Object lock = new Object();
     private boolean started;
@@ -180,7 +215,7 @@ public final class Partition implements ClientInterceptor {
         }
         if (!gone) {
           this.listener = listener;
-          super.start(new Replies<>(listener, this, name, options), headers);
+          super.start(new Replies<>(listener, this, () -> name, options), headers);
           started = true;
           return;
         }
@@ -190,6 +225,27 @@ public final class Partition implements ClientInterceptor {
 
     @Override
     public void sendMessage(Q message) {
+      if (message instanceof SiteRequest request) {
+        String asked = requestName(request);
+        name = asked;
+        count(asked);
+        boolean refuse;
+        synchronized (Partition.this) {
+          refuse = refused.contains(asked);
+        }
+        if (refuse) {
+          refusedRequest = true;
+          synchronized (lock) {
+            if (!gone) {
+              gone = true;
+              dropped.incrementAndGet();
+              active.remove(this);
+              super.cancel("refused", null); // its close is answered UNAVAILABLE (Replies)
+            }
+          }
+          return;
+        }
+      }
       synchronized (lock) {
         if (!gone) {
           super.sendMessage(message);
@@ -230,14 +286,14 @@ public final class Partition implements ClientInterceptor {
   /** A call's replies: delivered, or held back while their method is held. */
   private final class Replies<R>
       extends ForwardingClientCallListener.SimpleForwardingClientCallListener<R> {
-    private final Dropping call;
-    private final @Nullable String name;
+    private final DroppableCall<?, R> call;
+    private final java.util.function.Supplier<@Nullable String> name;
     private final CallOptions options;
 
     Replies(
         ClientCall.Listener<R> listener,
-        Dropping call,
-        @Nullable String name,
+        DroppableCall<?, R> call,
+        java.util.function.Supplier<@Nullable String> name,
         CallOptions options) {
       super(listener);
       this.call = call;
@@ -261,12 +317,15 @@ public final class Partition implements ClientInterceptor {
     @Override
     public void onClose(Status status, Metadata trailers) {
       active.remove(call);
-      deliver(() -> super.onClose(status, trailers), true);
+      Status heard =
+          call.refusedRequest ? Status.UNAVAILABLE.withDescription("partitioned") : status;
+      deliver(() -> super.onClose(heard, trailers), true);
     }
 
     private void deliver(Runnable reply, boolean close) {
       synchronized (Partition.this) {
-        List<Runnable> held = name == null ? null : holding.get(name);
+        String method = name.get();
+        List<Runnable> held = method == null ? null : holding.get(method);
         if (held != null || !heldThis.isEmpty()) {
           if (close) {
             heldCalls++;
