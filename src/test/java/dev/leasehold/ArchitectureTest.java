@@ -33,7 +33,7 @@ class ArchitectureTest {
           Map.entry("lease", Set.of("protocol")),
           Map.entry("coordinator", Set.of("protocol")),
           Map.entry("peer", Set.of("protocol")),
-          Map.entry("flush", Set.of("origin")),
+          Map.entry("flush", Set.of("origin", "lease")),
           Map.entry("site", Set.of("lease", "cache", "origin", "flush", "peer")),
           Map.entry("s3", Set.of("site", "telemetry")),
           Map.entry("cli", Set.of("*")));

@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
@@ -28,20 +29,15 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "admin",
     mixinStandardHelpOptions = true,
+    scope = CommandLine.ScopeType.INHERIT, // --help and --version on every subcommand too
     description = "Asks a site's admin API (on its admin port) what it knows, or to act.",
     subcommands = {
       AdminCommand.Sites.class,
       AdminCommand.Cache.class,
       AdminCommand.Buckets.class,
       AdminCommand.Lease.class,
-      AdminCommand.LeaseTable.class,
       AdminCommand.Warm.class,
-      AdminCommand.Evict.class,
-      AdminCommand.Pin.class,
-      AdminCommand.Unpin.class,
       AdminCommand.WriteMode.class,
-      AdminCommand.PrefixTake.class,
-      AdminCommand.PrefixRelease.class,
       AdminCommand.DeclareLost.class
     })
 final class AdminCommand {
@@ -279,8 +275,12 @@ final class AdminCommand {
     }
   }
 
-  /** A call about a bucket's prefix: {@code BUCKET [PREFIX]}, the answer printed. */
-  abstract static class OnPrefix implements Callable<Integer> {
+  /**
+   * A call about a bucket's prefix: {@code BUCKET [PREFIX]}, the answer printed. One class for the
+   * six such commands ({@link #PREFIX_CALLS}), each added by {@link #addPrefixCommands}.
+   */
+  @Command
+  static final class OnPrefix implements Callable<Integer> {
     @CommandLine.ParentCommand AdminCommand admin;
 
     @Parameters(index = "0", paramLabel = "BUCKET")
@@ -289,102 +289,53 @@ final class AdminCommand {
     @Parameters(index = "1", paramLabel = "PREFIX", defaultValue = "")
     String prefix = "";
 
-    /** The HTTP method and the API path (before the query). */
-    abstract String method();
+    private final PrefixCall call;
 
-    abstract String path();
+    OnPrefix(PrefixCall call) {
+      this.call = call;
+    }
 
     @Override
     public Integer call() {
-      admin.print(admin.call(method(), path() + "?bucket=" + q(bucket) + "&prefix=" + q(prefix)));
+      admin.print(
+          admin.call(call.method(), call.path() + "?bucket=" + q(bucket) + "&prefix=" + q(prefix)));
       return 0;
     }
   }
 
-  @Command(
-      name = "leases",
-      description = "The coordinator's lease table under a prefix: versions and holding sites.")
-  static final class LeaseTable extends OnPrefix {
-    @Override
-    String method() {
-      return "GET";
-    }
+  /** A command about a prefix: its name, the admin API's method and path, what it does. */
+  record PrefixCall(String name, String method, String path, String description) {}
 
-    @Override
-    String path() {
-      return "leases";
-    }
-  }
+  static final List<PrefixCall> PREFIX_CALLS =
+      List.of(
+          new PrefixCall(
+              "leases",
+              "GET",
+              "leases",
+              "The coordinator's lease table under a prefix: versions and holding sites."),
+          new PrefixCall("evict", "POST", "evict", "Drops the site's cached chunks of a prefix."),
+          new PrefixCall(
+              "pin", "POST", "pin", "Keeps the site's cached chunks of a prefix from eviction."),
+          new PrefixCall(
+              "unpin", "POST", "unpin", "Lets the site's cached chunks of a prefix be evicted."),
+          new PrefixCall(
+              "prefix-lease",
+              "POST",
+              "prefix-lease",
+              "Takes WRITE on a whole prefix of a write-back bucket for this site: keys under it are"
+                  + " written with no coordinator round trip until another site asks for one."),
+          new PrefixCall(
+              "prefix-release",
+              "POST",
+              "prefix-release",
+              "Flushes what the site wrote under its prefix lease, then gives the lease back."));
 
-  @Command(name = "evict", description = "Drops the site's cached chunks of a prefix.")
-  static final class Evict extends OnPrefix {
-    @Override
-    String method() {
-      return "POST";
-    }
-
-    @Override
-    String path() {
-      return "evict";
-    }
-  }
-
-  @Command(
-      name = "prefix-lease",
-      description =
-          "Takes WRITE on a whole prefix of a write-back bucket for this site: keys under it are"
-              + " written with no coordinator round trip until another site asks for one.")
-  static final class PrefixTake extends OnPrefix {
-    @Override
-    String method() {
-      return "POST";
-    }
-
-    @Override
-    String path() {
-      return "prefix-lease";
-    }
-  }
-
-  @Command(
-      name = "prefix-release",
-      description =
-          "Flushes what the site wrote under its prefix lease, then gives the lease back.")
-  static final class PrefixRelease extends OnPrefix {
-    @Override
-    String method() {
-      return "POST";
-    }
-
-    @Override
-    String path() {
-      return "prefix-release";
-    }
-  }
-
-  @Command(name = "pin", description = "Keeps the site's cached chunks of a prefix from eviction.")
-  static final class Pin extends OnPrefix {
-    @Override
-    String method() {
-      return "POST";
-    }
-
-    @Override
-    String path() {
-      return "pin";
-    }
-  }
-
-  @Command(name = "unpin", description = "Lets the site's cached chunks of a prefix be evicted.")
-  static final class Unpin extends OnPrefix {
-    @Override
-    String method() {
-      return "POST";
-    }
-
-    @Override
-    String path() {
-      return "unpin";
+  /** Adds the commands about a prefix to {@code admin} (the {@code admin} command line). */
+  static void addPrefixCommands(CommandLine admin) {
+    for (PrefixCall c : PREFIX_CALLS) {
+      CommandLine sub = new CommandLine(new OnPrefix(c));
+      sub.getCommandSpec().usageMessage().description(c.description());
+      admin.addSubcommand(c.name(), sub);
     }
   }
 }

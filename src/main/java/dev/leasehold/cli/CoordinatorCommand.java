@@ -70,23 +70,13 @@ final class CoordinatorCommand implements Callable<Integer> {
       description = "The address both ports listen on. Default: this peer's host in --peers.")
   @Nullable String bind;
 
-  @Option(
-      names = "--ttl",
-      paramLabel = "DURATION",
-      description = "Session lifetime without a renewal. Default: 10s.")
-  String ttl = "10s";
+  @CommandLine.Mixin SessionOptions session = new SessionOptions();
 
   @Option(
       names = "--otlp-endpoint",
       paramLabel = "URL",
       description = "OTLP/HTTP collector to send traces to (http://host:4318). Default: none.")
   String otlpEndpoint = "";
-
-  @Option(
-      names = "--drift",
-      paramLabel = "FRACTION",
-      description = "Bound on clock-rate differences between machines. Default: 0.01 (1%).")
-  String drift = "0.01";
 
   @Override
   public Integer call() throws InterruptedException {
@@ -109,8 +99,8 @@ final class CoordinatorCommand implements Callable<Integer> {
                 Values.port("port", Integer.toString(port)),
                 ownRaftPort,
                 group,
-                Values.duration("ttl", ttl),
-                Values.fraction("drift", drift),
+                session.ttl(),
+                session.drift(),
                 true));
     // A peer whose Raft server stopped under it must not linger as a process that looks alive:
     // exit, so the supervisor restarts it (from another thread: exit waits for the shutdown hook,

@@ -66,11 +66,7 @@ final class DemoCommand implements Callable<Integer> {
       description = "The address every process listens on. Default: ${DEFAULT-VALUE}.")
   String bind = "127.0.0.1";
 
-  @Option(
-      names = "--ttl",
-      paramLabel = "DURATION",
-      description = "Session lifetime at the coordinator. Default: ${DEFAULT-VALUE}.")
-  String ttl = "10s";
+  @CommandLine.Mixin SessionOptions session = new SessionOptions();
 
   private record Child(String name, String detail, Process process, Path log) {}
 
@@ -78,7 +74,8 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
-    Values.duration("ttl", ttl);
+    session.ttl(); // checked before anything starts
+    session.drift();
     Path root = dataDir.toAbsolutePath().normalize();
     Path logs = Files.createDirectories(root.resolve("logs"));
     Path origin = Files.createDirectories(root.resolve("origin"));
@@ -96,19 +93,23 @@ final class DemoCommand implements Callable<Integer> {
       clients.add(bind + ":" + ports[20 + i]);
     }
     for (int i = 1; i <= PEERS; i++) {
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "coordinator",
+                  "--id=c" + i,
+                  "--data-dir=" + root.resolve("c" + i),
+                  "--port=" + ports[20 + i],
+                  "--raft-port=" + ports[30 + i],
+                  "--peers=" + String.join(",", peers),
+                  "--bind=" + bind));
+      args.addAll(session.asArguments());
       start(
           "c" + i,
           "client " + clients.get(i - 1) + "  raft " + bind + ":" + ports[30 + i],
           logs,
           Map.of(),
-          "coordinator",
-          "--id=c" + i,
-          "--data-dir=" + root.resolve("c" + i),
-          "--port=" + ports[20 + i],
-          "--raft-port=" + ports[30 + i],
-          "--peers=" + String.join(",", peers),
-          "--bind=" + bind,
-          "--ttl=" + ttl);
+          args.toArray(String[]::new));
     }
     Map<String, String> keys =
         Map.of(

@@ -28,7 +28,9 @@ public final class Main implements Runnable {
     cli.addSubcommand("serve", serve);
     cli.addSubcommand("coordinator", new CommandLine(new CoordinatorCommand()));
     cli.addSubcommand("demo", new CommandLine(new DemoCommand()));
-    cli.addSubcommand("admin", new CommandLine(new AdminCommand()));
+    CommandLine admin = new CommandLine(new AdminCommand());
+    AdminCommand.addPrefixCommands(admin);
+    cli.addSubcommand("admin", admin);
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       if (e instanceof ConfigException) {
         cmd.getErr().println("leasehold: configuration error: " + e.getMessage());

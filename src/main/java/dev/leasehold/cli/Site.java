@@ -2,6 +2,7 @@ package dev.leasehold.cli;
 
 import dev.leasehold.cache.ChunkCache;
 import dev.leasehold.coordinator.CoordinatorPeer;
+import dev.leasehold.flush.FlushSettings;
 import dev.leasehold.flush.Journal;
 import dev.leasehold.lease.CoordinatorLink;
 import dev.leasehold.lease.CoordinatorQueries;
@@ -13,7 +14,6 @@ import dev.leasehold.s3.Credentials;
 import dev.leasehold.s3.S3Server;
 import dev.leasehold.s3.S3Service;
 import dev.leasehold.s3.S3Settings;
-import dev.leasehold.site.FlushSettings;
 import dev.leasehold.site.SiteGateway;
 import dev.leasehold.site.Staging;
 import dev.leasehold.telemetry.AdminActions;

@@ -4,14 +4,11 @@ import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.WriteCondition;
+import dev.leasehold.origin.FilePayload;
 import dev.leasehold.origin.Origin;
 import dev.leasehold.origin.Payload;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
-import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
@@ -89,27 +86,6 @@ public final class Uploader {
   }
 
   private static Payload payload(Path data, long length, String md5Hex) {
-    byte[] md5 = HexFormat.of().parseHex(md5Hex);
-    return new Payload() {
-      @Override
-      public long length() {
-        return length;
-      }
-
-      @Override
-      public byte[] md5() {
-        return md5.clone();
-      }
-
-      @Override
-      public InputStream open() throws IOException {
-        return Files.newInputStream(data);
-      }
-
-      @Override
-      public Optional<Path> file() {
-        return Optional.of(data);
-      }
-    };
+    return new FilePayload(data, length, HexFormat.of().parseHex(md5Hex));
   }
 }

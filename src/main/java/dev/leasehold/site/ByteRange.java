@@ -51,19 +51,19 @@ public record ByteRange(long first, long last, long suffix) {
   }
 
   /** The bytes this range selects of an object of {@code size} bytes; 416 if none. */
-  public Span resolve(long size) {
+  public ByteSpan resolve(long size) {
     if (first < 0) {
       if (suffix == 0 || size == 0) {
         throw unsatisfiable(size);
       }
       long n = Math.min(suffix, size);
-      return new Span(size - n, n);
+      return new ByteSpan(size - n, n);
     }
     if (first >= size) {
       throw unsatisfiable(size);
     }
     long end = last < 0 ? size - 1 : Math.min(last, size - 1);
-    return new Span(first, end - first + 1);
+    return new ByteSpan(first, end - first + 1);
   }
 
   private dev.leasehold.error.S3Exception unsatisfiable(long size) {

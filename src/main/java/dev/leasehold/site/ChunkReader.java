@@ -83,7 +83,7 @@ final class ChunkReader implements SpanSource {
    * Starts loading the chunks at the start of {@code span} (those missing: one origin read for a
    * run of them) and waits for the first.
    */
-  void prepare(Span span) {
+  void prepare(ByteSpan span) {
     if (span.length() == 0 || span.offset() >= version.size()) {
       return;
     }
@@ -94,7 +94,7 @@ final class ChunkReader implements SpanSource {
   }
 
   @Override
-  public void send(Span span, BodySink sink) throws IOException {
+  public void send(ByteSpan span, BodySink sink) throws IOException {
     if (span.length() == 0) {
       return;
     }

@@ -56,11 +56,13 @@ final class MultipartPath {
       List<CompletedPart> parts,
       WriteCondition condition) {
     ObjectInfo stored =
-        guard.write(
-            bucket,
-            key,
-            condition,
-            fence -> origin.completeUpload(bucket, key, uploadId, parts, fence));
+        guard
+            .write(
+                bucket,
+                key,
+                condition,
+                fence -> origin.completeUpload(bucket, key, uploadId, parts, fence))
+            .info();
     if (stored == null) {
       throw new IllegalStateException("a completed upload stored nothing");
     }

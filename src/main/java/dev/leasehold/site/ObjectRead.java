@@ -13,14 +13,14 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ObjectRead {
   private final ObjectInfo info;
-  private final Span span;
+  private final ByteSpan span;
   private final boolean partial;
   private final @Nullable Integer partsCount;
   private final SpanSource chunks;
 
   ObjectRead(
       ObjectInfo info,
-      Span span,
+      ByteSpan span,
       boolean partial,
       @Nullable Integer partsCount,
       SpanSource chunks) {
@@ -36,7 +36,7 @@ public final class ObjectRead {
   }
 
   /** The bytes to send. */
-  public Span span() {
+  public ByteSpan span() {
     return span;
   }
 

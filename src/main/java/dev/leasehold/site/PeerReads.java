@@ -68,7 +68,7 @@ final class PeerReads {
         throw new NotModifiedException(ObjectInfoJson.read(reply.get("notModified")));
       }
       ObjectInfo info = ObjectInfoJson.read(reply.get("info"));
-      Span span = new Span(reply.get("offset").asLong(), reply.get("length").asLong());
+      ByteSpan span = new ByteSpan(reply.get("offset").asLong(), reply.get("length").asLong());
       Integer parts = reply.has("partsCount") ? reply.get("partsCount").asInt() : null;
       relay = body && span.length() > 0;
       return new ObjectRead(
@@ -132,7 +132,7 @@ final class PeerReads {
     }
 
     @Override
-    public void send(Span span, BodySink sink) throws IOException {
+    public void send(ByteSpan span, BodySink sink) throws IOException {
       try (in) {
         byte[] buffer = new byte[64 * 1024];
         long left = span.length();

@@ -79,7 +79,7 @@ final class ReadPath {
   }
 
   private ObjectRead span(GetRequest request, ObjectInfo version, boolean body) {
-    Span span;
+    ByteSpan span;
     boolean partial;
     Integer partsCount = null;
     Integer partNumber = request.partNumber();
@@ -90,13 +90,13 @@ final class ReadPath {
         throw S3Error.INVALID_PART_NUMBER.exception();
       }
       if (version.partsCount() == 0) {
-        span = new Span(0, version.size());
+        span = new ByteSpan(0, version.size());
         partial = false;
         partsCount = 1;
       } else {
         PartSpan part =
             origin.partSpan(request.bucket(), request.key(), version.etag(), partNumber);
-        span = new Span(part.offset(), part.length());
+        span = new ByteSpan(part.offset(), part.length());
         partial = true;
         partsCount = part.partsCount();
       }
@@ -104,7 +104,7 @@ final class ReadPath {
       span = request.range().resolve(version.size());
       partial = true;
     } else {
-      span = new Span(0, version.size());
+      span = new ByteSpan(0, version.size());
       partial = false;
     }
     ChunkReader chunks = new ChunkReader(cache, origin, request.bucket(), version);

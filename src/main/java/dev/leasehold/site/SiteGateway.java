@@ -3,6 +3,8 @@ package dev.leasehold.site;
 import dev.leasehold.cache.ChunkCache;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
+import dev.leasehold.flush.FlushSettings;
+import dev.leasehold.flush.Flusher;
 import dev.leasehold.flush.Journal;
 import dev.leasehold.flush.JournaledOrigin;
 import dev.leasehold.flush.Uploader;

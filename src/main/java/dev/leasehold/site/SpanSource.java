@@ -5,5 +5,5 @@ import java.io.IOException;
 /** Where a read's bytes come from: the chunk cache, or an owner site's answer to a redirect. */
 interface SpanSource {
   /** Sends the bytes of {@code span} to {@code sink}, in order. Called once. */
-  void send(Span span, BodySink sink) throws IOException;
+  void send(ByteSpan span, BodySink sink) throws IOException;
 }

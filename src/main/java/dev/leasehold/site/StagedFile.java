@@ -1,12 +1,10 @@
 package dev.leasehold.site;
 
-import dev.leasehold.origin.Payload;
+import dev.leasehold.origin.FilePayload;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /**
  * The bytes of a write, received whole and verified, in a file under the site's staging directory,
@@ -15,45 +13,15 @@ import java.util.Optional;
  * <p>Owned by the request that staged it, which closes it (deleting the file) when the write is
  * done; origins may read it from other threads meanwhile.
  */
-public final class StagedFile implements Payload, AutoCloseable {
-  private final Path path;
-  private final long length;
-  private final byte[] md5;
-
+public final class StagedFile extends FilePayload implements AutoCloseable {
   StagedFile(Path path, long length, byte[] md5) {
-    this.path = path;
-    this.length = length;
-    this.md5 = md5.clone();
-  }
-
-  @Override
-  public long length() {
-    return length;
-  }
-
-  @Override
-  public byte[] md5() {
-    return md5.clone();
-  }
-
-  @Override
-  public InputStream open() throws IOException {
-    return Files.newInputStream(path);
-  }
-
-  @Override
-  public Optional<Path> file() {
-    return Optional.of(path);
-  }
-
-  Path path() {
-    return path;
+    super(path, length, md5);
   }
 
   @Override
   public void close() {
     try {
-      Files.deleteIfExists(path);
+      Files.deleteIfExists(path());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

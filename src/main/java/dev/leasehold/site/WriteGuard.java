@@ -2,6 +2,7 @@ package dev.leasehold.site;
 
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
+import dev.leasehold.flush.Flusher;
 import dev.leasehold.flush.JournalEntry;
 import dev.leasehold.lease.LeaseUnavailableException;
 import dev.leasehold.lease.Leases;
@@ -62,16 +63,23 @@ final class WriteGuard {
     this.flusher = flusher;
   }
 
+  /**
+   * What a write did: the version it made (null after a delete), and whether it went to this site's
+   * journal (write-back: the journal took the staged body over) or through to the origin.
+   */
+  record Written(@Nullable ObjectInfo info, boolean journaled) {}
+
   /** {@link #write(String, String, WriteCondition, Change, Journaled)} with no journaled form. */
-  @Nullable ObjectInfo write(String bucket, String key, WriteCondition condition, Change change) {
+  Written write(String bucket, String key, WriteCondition condition, Change change) {
     return write(bucket, key, condition, change, null);
   }
 
   /**
-   * Changes {@code bucket/key} under WRITE: {@code change} runs once the client's {@code condition}
-   * holds, and its result (null for a delete) is committed.
+   * Changes {@code bucket/key} under WRITE: once the client's {@code condition} holds, {@code
+   * journaled} runs if the grant is write-back and the change has a journaled form, else {@code
+   * change}; its result (null for a delete) is committed.
    */
-  @Nullable ObjectInfo write(
+  Written write(
       String bucket,
       String key,
       WriteCondition condition,
@@ -83,40 +91,62 @@ final class WriteGuard {
     } catch (LeaseUnavailableException e) {
       throw LeaseErrors.of(e);
     }
-    boolean committed = false;
-    boolean uncertain = false;
+    // Under a prefix lease a new key's current version matters only to a condition (the flush
+    // learns the one it replaces): an unconditional put asks nothing of anyone.
+    boolean learn =
+        lease.known()
+            || !lease.underPrefix()
+            || journaled == null
+            || !condition.equals(WriteCondition.NONE);
+    ObjectInfo current;
     try {
-      // Under a prefix lease a new key's current version matters only to a condition (the flush
-      // learns the one it replaces): an unconditional put asks nothing of anyone.
-      boolean learn =
-          lease.known()
-              || !lease.underPrefix()
-              || journaled == null
-              || !condition.equals(WriteCondition.NONE);
-      ObjectInfo current =
+      current =
           lease.known()
               ? lease.info()
               : learn ? LeaseVersionCheck.headOrNull(origin, bucket, key) : null;
       check(condition, current, key);
-      if (lease.writeBack() && journaled != null) {
-        JournalEntry entry;
-        try {
-          entry = journaled.apply();
-        } catch (IOException e) {
-          throw S3Error.INTERNAL_ERROR
-              .exception("The write could not be made durable at this site.")
-              .causedBy(e);
-        }
-        committed = true; // commitDirty ends this write whatever its outcome
-        try {
-          leases.commitDirty(lease, entry.info(), entry.seq(), current, learn);
-        } catch (StaleEpochException e) {
-          flusher.dropUnacknowledged(entry);
-          throw e;
-        }
-        flusher.dirtied(bucket, key);
-        return entry.info();
-      }
+    } catch (RuntimeException e) {
+      leases.abort(lease, false); // nothing changed
+      throw e;
+    }
+    return lease.writeBack() && journaled != null
+        ? journal(lease, current, learn, journaled)
+        : writeThrough(lease, current, change);
+  }
+
+  /** Write-back: the change into the journal (fsynced), committed dirty; the grant is kept. */
+  private Written journal(
+      WriteLease lease, @Nullable ObjectInfo current, boolean learn, Journaled journaled) {
+    JournalEntry entry;
+    try {
+      entry = journaled.apply();
+    } catch (IOException e) {
+      leases.abort(lease, false);
+      throw S3Error.INTERNAL_ERROR
+          .exception("The write could not be made durable at this site.")
+          .causedBy(e);
+    } catch (RuntimeException e) {
+      leases.abort(lease, false);
+      throw e;
+    }
+    try {
+      // Ends this write whatever its outcome.
+      leases.commitDirty(lease, entry.info(), entry.seq(), current, learn);
+    } catch (StaleEpochException e) {
+      flusher.dropUnacknowledged(entry);
+      throw LeaseErrors.of(e);
+    } catch (LeaseUnavailableException e) {
+      throw LeaseErrors.of(e);
+    }
+    flusher.dirtied(lease.bucket(), lease.key());
+    return new Written(entry.info(), true);
+  }
+
+  /** Write-through: the origin changed, fenced on the version the grant names, then committed. */
+  private Written writeThrough(WriteLease lease, @Nullable ObjectInfo current, Change change) {
+    boolean committed = false;
+    boolean uncertain = false;
+    try {
       if (lease.dirty()) {
         // Not journaled (a multipart completion): the origin must hold the latest version first.
         lease = flusher.flushHeld(lease);
@@ -144,7 +174,7 @@ final class WriteGuard {
       }
       committed = true; // the commit ends the grant, whatever its outcome
       versions.wrote(leases.commit(lease, stored), started);
-      return stored;
+      return new Written(stored, false);
     } catch (StaleEpochException e) {
       throw LeaseErrors.of(e);
     } catch (LeaseUnavailableException e) {

@@ -60,15 +60,13 @@ final class WritePath {
       StagedFile staged,
       ObjectMetadata metadata,
       WriteCondition condition) {
-    boolean[] journaled = {false};
-    ObjectInfo stored =
+    WriteGuard.Written written =
         guard.write(
             bucket,
             key,
             condition,
             fence -> origin.put(bucket, key, staged, metadata, fence),
             () -> {
-              journaled[0] = true; // the journal takes the staged file over
               String md5 = HexFormat.of().formatHex(staged.md5());
               ObjectInfo info =
                   new ObjectInfo(
@@ -80,11 +78,12 @@ final class WritePath {
                       0);
               return journal.put(bucket, key, info, md5, staged.path());
             });
+    ObjectInfo stored = written.info();
     if (stored == null) {
       throw new IllegalStateException("a put stored nothing");
     }
-    if (!journaled[0]) {
-      remember(bucket, stored, staged);
+    if (!written.journaled()) {
+      remember(bucket, stored, staged); // (the journal took the staged file over)
     }
     return stored;
   }

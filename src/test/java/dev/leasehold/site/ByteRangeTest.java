@@ -40,10 +40,10 @@ class ByteRangeTest {
 
   @Test
   void resolvesAgainstTheObjectSize() {
-    assertThat(ByteRange.parse("bytes=0-9").resolve(5)).isEqualTo(new Span(0, 5));
-    assertThat(ByteRange.parse("bytes=-3").resolve(10)).isEqualTo(new Span(7, 3));
-    assertThat(ByteRange.parse("bytes=-30").resolve(10)).isEqualTo(new Span(0, 10));
-    assertThat(ByteRange.parse("bytes=9-").resolve(10)).isEqualTo(new Span(9, 1));
+    assertThat(ByteRange.parse("bytes=0-9").resolve(5)).isEqualTo(new ByteSpan(0, 5));
+    assertThat(ByteRange.parse("bytes=-3").resolve(10)).isEqualTo(new ByteSpan(7, 3));
+    assertThat(ByteRange.parse("bytes=-30").resolve(10)).isEqualTo(new ByteSpan(0, 10));
+    assertThat(ByteRange.parse("bytes=9-").resolve(10)).isEqualTo(new ByteSpan(9, 1));
   }
 
   @Test
@@ -68,7 +68,7 @@ class ByteRangeTest {
         // empty object.
         boolean satisfiable = form.startsWith("bytes=-") ? b > 0 && size > 0 : a < size;
         if (satisfiable) {
-          Span span = range.resolve(size);
+          ByteSpan span = range.resolve(size);
           assertThat(span.offset()).as(form + " of " + size).isBetween(0L, size - 1);
           assertThat(span.length()).isPositive();
           assertThat(span.end()).isLessThanOrEqualTo(size);

@@ -1,7 +1,7 @@
 package dev.leasehold.site;
 
 /** A run of bytes of an object: {@code length} bytes from {@code offset}. Immutable. */
-public record Span(long offset, long length) {
+public record ByteSpan(long offset, long length) {
   public long end() {
     return offset + length;
   }

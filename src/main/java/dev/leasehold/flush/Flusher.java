@@ -1,9 +1,6 @@
-package dev.leasehold.site;
+package dev.leasehold.flush;
 
 import dev.leasehold.error.S3Exception;
-import dev.leasehold.flush.Journal;
-import dev.leasehold.flush.JournalEntry;
-import dev.leasehold.flush.Uploader;
 import dev.leasehold.lease.LeaseUnavailableException;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.lease.OwnerEvents;
@@ -57,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe: scheduling on one timer thread, flushes on virtual threads; the set of keys
  * scheduled is a concurrent set.
  */
-final class Flusher implements OwnerEvents, AutoCloseable {
+public final class Flusher implements OwnerEvents, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Flusher.class);
   private static final long FIRST_BACKOFF_MILLIS = 100;
   private static final long MAX_BACKOFF_MILLIS = 30_000;
@@ -87,7 +84,8 @@ final class Flusher implements OwnerEvents, AutoCloseable {
   private final LongAdder failures = new LongAdder();
   private volatile @Nullable Counter handOvers;
 
-  Flusher(Journal journal, Uploader uploader, Leases leases, Duration delay, int concurrency) {
+  public Flusher(
+      Journal journal, Uploader uploader, Leases leases, Duration delay, int concurrency) {
     this.journal = journal;
     this.uploader = uploader;
     this.leases = leases;
@@ -101,12 +99,12 @@ final class Flusher implements OwnerEvents, AutoCloseable {
   }
 
   /** A dirty write of the key was acknowledged: flush it after the delay. */
-  void dirtied(String bucket, String key) {
+  public void dirtied(String bucket, String key) {
     schedule(new Key(bucket, key), delayMillis, FIRST_BACKOFF_MILLIS);
   }
 
   /** A journaled write whose commit was refused: it was never acknowledged, so it goes. */
-  void dropUnacknowledged(JournalEntry entry) {
+  public void dropUnacknowledged(JournalEntry entry) {
     journal.remove(entry);
   }
 
@@ -114,7 +112,7 @@ final class Flusher implements OwnerEvents, AutoCloseable {
    * Flushes an element this site owns while its write lock is held (a write-through write over a
    * dirty element flushes it first). Returns the lease after the flush.
    */
-  WriteLease flushHeld(WriteLease lease) {
+  public WriteLease flushHeld(WriteLease lease) {
     if (!lease.dirty()) {
       return lease;
     }
@@ -408,7 +406,7 @@ final class Flusher implements OwnerEvents, AutoCloseable {
   }
 
   /** Registers the journal and flush meters. */
-  void bindMetrics(MeterRegistry registry) {
+  public void bindMetrics(MeterRegistry registry) {
     Gauge.builder("leasehold.journal.entries", journal, Journal::count)
         .description("Acknowledged write-back versions not yet at the origin (journal entries)")
         .register(registry);

@@ -1,4 +1,4 @@
-package dev.leasehold.site;
+package dev.leasehold.flush;
 
 import java.time.Duration;
 
