@@ -9,20 +9,15 @@ import dev.leasehold.protocol.CoordinatorGrpc;
 import dev.leasehold.protocol.ExpireSession;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.PeerAddress;
-import dev.leasehold.protocol.RegisterRequest;
 import dev.leasehold.protocol.RegisterSession;
 import dev.leasehold.protocol.RenewRequest;
 import dev.leasehold.protocol.SiteReply;
 import dev.leasehold.protocol.SiteRequest;
 import dev.leasehold.protocol.StatusRequest;
-import dev.leasehold.testkit.Ports;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -35,36 +30,19 @@ import org.junit.jupiter.api.io.TempDir;
  * secret) is refused with INVALID_ARGUMENT and changes nothing.
  */
 class SiteCallIT {
-  private ManagedChannel channel;
+  private final LonePeer lone = new LonePeer();
 
   @AfterEach
   void close() {
-    if (channel != null) {
-      channel.shutdownNow();
-    }
+    lone.close();
   }
 
   @Test
   void aSiteSendsItsCommandsAsTheyAreAndNoneOfTheLeadersOwn(@TempDir Path dir) throws Exception {
-    int raftPort;
-    try (Ports ports = Ports.reserve(1)) {
-      raftPort = ports.get(0);
-    }
-    CoordinatorSettings settings =
-        new CoordinatorSettings(
-            "c1",
-            dir.resolve("c1"),
-            "127.0.0.1",
-            0,
-            raftPort,
-            Map.of("c1", "127.0.0.1:" + raftPort),
-            Duration.ofSeconds(10),
-            0.01,
-            false);
+    CoordinatorSettings settings = LonePeer.settings(dir, Duration.ofSeconds(10), 0.01, false);
     try (CoordinatorPeer peer = CoordinatorPeer.start(settings)) {
-      channel = NettyChannelBuilder.forTarget(peer.clientAddress()).usePlaintext().build();
-      CoordinatorGrpc.CoordinatorBlockingStub stub = CoordinatorGrpc.newBlockingStub(channel);
-      long session = register(stub);
+      CoordinatorGrpc.CoordinatorBlockingStub stub = lone.stub(peer);
+      long session = LonePeer.register(stub, "site");
 
       SiteReply bound =
           call(
@@ -115,28 +93,5 @@ class SiteCallIT {
 
   private static SiteReply call(CoordinatorGrpc.CoordinatorBlockingStub stub, SiteRequest r) {
     return stub.withDeadlineAfter(10, TimeUnit.SECONDS).call(r);
-  }
-
-  /** Registers a session, retrying while the lone peer elects itself (up to 30 s). */
-  private static long register(CoordinatorGrpc.CoordinatorBlockingStub stub)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (true) {
-      try {
-        SiteReply reply =
-            call(
-                stub,
-                SiteRequest.newBuilder()
-                    .setRegister(RegisterRequest.newBuilder().setSite("site"))
-                    .build());
-        if (reply.getOutcome() == Outcome.OK) {
-          return reply.getRegister().getSession();
-        }
-      } catch (StatusRuntimeException e) {
-        // not leading yet
-      }
-      assertThat(System.nanoTime() - deadline).as("registered within 30 s").isNegative();
-      Thread.sleep(50);
-    }
   }
 }

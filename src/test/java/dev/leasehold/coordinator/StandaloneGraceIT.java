@@ -7,15 +7,10 @@ import dev.leasehold.protocol.CoordinatorGrpc;
 import dev.leasehold.protocol.Element;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
-import dev.leasehold.protocol.RegisterRequest;
 import dev.leasehold.protocol.SiteReply;
 import dev.leasehold.protocol.SiteRequest;
-import dev.leasehold.testkit.Ports;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,21 +28,7 @@ class StandaloneGraceIT {
   @Test
   void aNewStandalonePeerWaitsOutOldLeasesAndARestartedOneDoesNot(@TempDir Path dir)
       throws Exception {
-    int raftPort;
-    try (Ports ports = Ports.reserve(1)) {
-      raftPort = ports.get(0);
-    }
-    CoordinatorSettings settings =
-        new CoordinatorSettings(
-            "c1",
-            dir.resolve("c1"),
-            "127.0.0.1",
-            0,
-            raftPort,
-            Map.of("c1", "127.0.0.1:" + raftPort),
-            TTL,
-            DRIFT,
-            true);
+    CoordinatorSettings settings = LonePeer.settings(dir, TTL, DRIFT, true);
     long started = System.nanoTime();
     Duration grace = Duration.ofNanos((long) (TTL.toNanos() * (1 + DRIFT)));
     try (CoordinatorPeer peer = CoordinatorPeer.start(settings)) {
@@ -77,41 +58,20 @@ class StandaloneGraceIT {
     }
   }
 
-  private final java.util.List<ManagedChannel> channels = new java.util.ArrayList<>();
+  private final LonePeer lone = new LonePeer();
 
   @org.junit.jupiter.api.AfterEach
   void closeChannels() {
-    channels.forEach(ManagedChannel::shutdownNow);
+    lone.close();
   }
 
   private CoordinatorGrpc.CoordinatorBlockingStub stub(CoordinatorPeer peer) {
-    ManagedChannel channel =
-        NettyChannelBuilder.forTarget(peer.clientAddress()).usePlaintext().build();
-    channels.add(channel);
-    return CoordinatorGrpc.newBlockingStub(channel);
+    return lone.stub(peer);
   }
 
-  /** Registers a session, retrying while the lone peer elects itself (up to 30 s). */
   private static long register(CoordinatorGrpc.CoordinatorBlockingStub stub)
       throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (true) {
-      try {
-        SiteReply reply =
-            stub.withDeadlineAfter(5, TimeUnit.SECONDS)
-                .call(
-                    SiteRequest.newBuilder()
-                        .setRegister(RegisterRequest.newBuilder().setSite("grace"))
-                        .build());
-        if (reply.getOutcome() == Outcome.OK) {
-          return reply.getRegister().getSession();
-        }
-      } catch (io.grpc.StatusRuntimeException e) {
-        // not leading yet
-      }
-      assertThat(System.nanoTime() - deadline).as("registered within 30 s").isNegative();
-      Thread.sleep(50);
-    }
+    return LonePeer.register(stub, "grace");
   }
 
   private static SiteReply acquire(CoordinatorGrpc.CoordinatorBlockingStub stub, long session) {
