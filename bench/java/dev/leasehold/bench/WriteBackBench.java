@@ -84,7 +84,7 @@ public final class WriteBackBench {
 
   static void writeBack(LocalCluster cluster, String bucket, String policy)
       throws InterruptedException {
-    cluster.site(0).leases().setWriteMode(bucket, true, policy);
+    cluster.site(0).leases().admin().setWriteMode(bucket, true, policy);
     try (S3Client a = cluster.client(0)) {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (cluster.site(0).leases().owned(bucket, "probe") == null) {

@@ -102,7 +102,7 @@ final class SiteAdmin implements AdminActions {
               throw new IllegalArgumentException(
                   "mode must be write-back or write-through, not '" + mode + "'");
         };
-    leases.setWriteMode(bucket, on, policy);
+    leases.admin().setWriteMode(bucket, on, policy);
   }
 
   @Override
@@ -117,7 +117,7 @@ final class SiteAdmin implements AdminActions {
 
   @Override
   public List<String> declareLost(String site) {
-    return leases.declareLost(site);
+    return leases.admin().declareLost(site);
   }
 
   @Override

@@ -7,28 +7,21 @@ import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.protocol.AbortWrite;
 import dev.leasehold.protocol.AcquireReply;
 import dev.leasehold.protocol.AcquireRequest;
-import dev.leasehold.protocol.BindBucket;
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.CommitWrite;
-import dev.leasehold.protocol.DeclareLost;
-import dev.leasehold.protocol.DirtyElement;
 import dev.leasehold.protocol.Element;
 import dev.leasehold.protocol.MarkClean;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.OwnedElement;
 import dev.leasehold.protocol.OwnedPrefix;
-import dev.leasehold.protocol.PrefixOwner;
 import dev.leasehold.protocol.PrefixReply;
 import dev.leasehold.protocol.PrefixRequest;
-import dev.leasehold.protocol.ReadOverlay;
 import dev.leasehold.protocol.Recall;
 import dev.leasehold.protocol.ReclaimDirty;
-import dev.leasehold.protocol.RedirectPolicy;
 import dev.leasehold.protocol.ReleaseLeases;
 import dev.leasehold.protocol.ReleasePrefixLease;
-import dev.leasehold.protocol.SetBucketMode;
 import dev.leasehold.protocol.SiteReply;
 import dev.leasehold.protocol.SiteRequest;
 import dev.leasehold.protocol.VersionInfo;
@@ -146,6 +139,8 @@ public final class Leases implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().daemon().name("leases-" + "timer").factory());
   private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
+  private final ListingOverlay listing;
+  private final CoordinatorAdmin admin;
 
   private Leases(CoordinatorLink link, LeaseSettings settings, LongSupplier nanoTime) {
     this.link = link;
@@ -159,6 +154,8 @@ public final class Leases implements AutoCloseable {
             .executor(Runnable::run)
             .removalListener(this::removed)
             .build();
+    this.listing = new ListingOverlay(link, siteSession);
+    this.admin = new CoordinatorAdmin(link, siteSession);
   }
 
   /** Starts the session (in the background: until it is registered, no lease is valid). */
@@ -892,105 +889,14 @@ public final class Leases implements AutoCloseable {
     return siteSession.peerSecret();
   }
 
-  /** Whether a LIST in {@code bucket} must merge the coordinator's overlay. */
-  public boolean overlaid(String bucket) {
-    return siteSession.overlaid(bucket);
+  /** The LIST overlay: which owners a LIST asks (docs/protocol.md, Listing). */
+  public ListingOverlay listing() {
+    return listing;
   }
 
-  /**
-   * The sites that may hold unflushed writes under a prefix of a bucket (each once): one
-   * linearizable read of the coordinator's overlay.
-   */
-  public List<DirtyOwner> overlay(String bucket, String prefix) {
-    session();
-    CommandResult reply =
-        link.submit(
-            Command.newBuilder()
-                .setOverlay(ReadOverlay.newBuilder().setBucket(bucket).setPrefix(prefix))
-                .build(),
-            CALL_MILLIS);
-    if (reply.getOutcome() != Outcome.OK) {
-      throw new LeaseUnavailableException(
-          LeaseUnavailableException.Reason.UNREACHABLE,
-          "The coordinator did not answer the listing overlay (" + reply.getOutcome() + ").");
-    }
-    Map<String, DirtyOwner> owners = new java.util.LinkedHashMap<>();
-    for (DirtyElement d : reply.getDirtyList()) {
-      owners.merge(
-          d.getSite(),
-          new DirtyOwner(d.getSite(), d.getAddress(), d.getDown()),
-          (a, b) -> a.down() ? a : b);
-    }
-    for (PrefixOwner p : reply.getPrefixOwnersList()) {
-      owners.merge(
-          p.getSite(),
-          new DirtyOwner(p.getSite(), p.getAddress(), p.getDown()),
-          (a, b) -> a.down() ? a : b);
-    }
-    return List.copyOf(owners.values());
-  }
-
-  /** Sets a bucket's write mode at the coordinator (every site follows it), policy adaptive. */
-  public void setWriteBack(String bucket, boolean writeBack) {
-    setWriteMode(bucket, writeBack, "adaptive");
-  }
-
-  /**
-   * Sets a bucket's write mode and what a request for an object owned elsewhere does: {@code
-   * adaptive}, {@code redirect} or {@code recall} (docs/protocol.md, Leases).
-   */
-  public void setWriteMode(String bucket, boolean writeBack, String policy) {
-    RedirectPolicy p =
-        switch (policy) {
-          case "adaptive" -> RedirectPolicy.ADAPTIVE;
-          case "redirect" -> RedirectPolicy.REDIRECT_ALWAYS;
-          case "recall" -> RedirectPolicy.RECALL;
-          default ->
-              throw new IllegalArgumentException(
-                  "policy must be adaptive, redirect or recall, not '" + policy + "'");
-        };
-    CommandResult reply =
-        link.submit(
-            Command.newBuilder()
-                .setSetBucketMode(
-                    SetBucketMode.newBuilder()
-                        .setBucket(bucket)
-                        .setWriteBack(writeBack)
-                        .setPolicy(p))
-                .build(),
-            CALL_MILLIS);
-    if (reply.getOutcome() != Outcome.OK) {
-      throw new LeaseUnavailableException(
-          LeaseUnavailableException.Reason.UNREACHABLE,
-          "The coordinator did not set the mode of " + bucket + " (" + reply.getOutcome() + ").");
-    }
-  }
-
-  /**
-   * Declares a site lost: its unflushed versions fall back to their last clean ones. Returns the
-   * lost elements as {@code bucket/key}.
-   */
-  public List<String> declareLost(String site) {
-    CommandResult reply =
-        link.submit(
-            Command.newBuilder().setDeclareLost(DeclareLost.newBuilder().setSite(site)).build(),
-            CALL_MILLIS);
-    if (reply.getOutcome() == Outcome.BUSY) {
-      throw new IllegalArgumentException(
-          "site "
-              + site
-              + " has a live session: it may still serve what it owns until its own deadline, so"
-              + " it is not lost; declare it lost once its session has expired");
-    }
-    if (reply.getOutcome() != Outcome.OK) {
-      throw new LeaseUnavailableException(
-          LeaseUnavailableException.Reason.UNREACHABLE,
-          "The coordinator did not declare " + site + " lost (" + reply.getOutcome() + ").");
-    }
-    List<String> out = new ArrayList<>();
-    reply.getDirtyList().forEach(e -> out.add(e.getBucket() + "/" + e.getKey()));
-    reply.getLostPrefixesList().forEach(p -> out.add(p + "*"));
-    return out;
+  /** The operators' calls: bucket modes and bindings, declaring a site lost. */
+  public CoordinatorAdmin admin() {
+    return admin;
   }
 
   /** The coordinator refused a commit or flush under {@code lease}: it is no longer this site's. */
@@ -1131,11 +1037,7 @@ public final class Leases implements AutoCloseable {
   }
 
   private long session() {
-    long session = siteSession.current();
-    if (!siteSession.valid(session)) {
-      throw LeaseUnavailableException.noSession();
-    }
-    return session;
+    return siteSession.require();
   }
 
   // ---- releases
@@ -1173,26 +1075,6 @@ public final class Leases implements AutoCloseable {
       // The coordinator waits out what it cannot be told: the session's expiry releases all.
       LOG.debug("releasing {} leases of session {}: {}", elements.size(), session, e.getMessage());
     }
-  }
-
-  /**
-   * The origin {@code bucket} lives in, as the coordinator's bucket table says; if the bucket was
-   * not bound yet, it is bound to {@code origin} (this site's). One round trip.
-   */
-  public String bindBucket(String bucket, String origin) {
-    session(); // only a site with a session may bind a bucket
-    CommandResult reply =
-        link.submit(
-            Command.newBuilder()
-                .setBindBucket(BindBucket.newBuilder().setBucket(bucket).setOrigin(origin))
-                .build(),
-            CALL_MILLIS);
-    if (reply.getOutcome() != Outcome.OK) {
-      throw new LeaseUnavailableException(
-          LeaseUnavailableException.Reason.UNREACHABLE,
-          "The coordinator did not say which origin bucket " + bucket + " lives in.");
-    }
-    return reply.getOrigin();
   }
 
   /** Registers the site's lease and session meters (see {@link LeaseMetrics}). */

@@ -147,6 +147,19 @@ final class SiteSession {
     background(this::register);
   }
 
+  /**
+   * The current session, if it is valid now.
+   *
+   * @throws LeaseUnavailableException (no session) otherwise: the site answers 503
+   */
+  long require() {
+    long session = current();
+    if (!valid(session)) {
+      throw LeaseUnavailableException.noSession();
+    }
+    return session;
+  }
+
   /** Stops renewing; the session lapses at its deadline (the coordinator expires it later). */
   void close() {
     closed = true;

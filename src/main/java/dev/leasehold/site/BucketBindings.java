@@ -36,7 +36,7 @@ final class BucketBindings {
     }
     String bound;
     try {
-      bound = leases.bindBucket(bucket, origin);
+      bound = leases.admin().bindBucket(bucket, origin);
     } catch (LeaseUnavailableException e) {
       throw LeaseErrors.of(e);
     }

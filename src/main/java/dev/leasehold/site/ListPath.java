@@ -36,7 +36,7 @@ final class ListPath {
   }
 
   Listing list(String bucket, ListRequest request) {
-    if (request.maxKeys() == 0 || !leases.overlaid(bucket)) {
+    if (request.maxKeys() == 0 || !leases.listing().overlaid(bucket)) {
       return originPage(bucket, request);
     }
     List<Unflushed> dirty = unflushed(bucket, request.prefix());
@@ -71,7 +71,7 @@ final class ListPath {
   private List<Unflushed> unflushed(String bucket, String prefix) {
     List<DirtyOwner> owners;
     try {
-      owners = leases.overlay(bucket, prefix);
+      owners = leases.listing().overlay(bucket, prefix);
     } catch (LeaseUnavailableException e) {
       throw LeaseErrors.of(e);
     }

@@ -223,10 +223,10 @@ class LeasesIT {
     Leases leases = cluster.site(0).leases();
     String origin = cluster.origin(0).describe();
     // Bound by the first site that used it (Data.bucket created it at site 0).
-    assertThat(leases.bindBucket(bucket, "s3://elsewhere:9000 (region us-east-1)"))
+    assertThat(leases.admin().bindBucket(bucket, "s3://elsewhere:9000 (region us-east-1)"))
         .isEqualTo(origin);
     // A bucket bound to another origin first is refused, with a 503, by a site of this origin.
-    assertThat(leases.bindBucket("foreign", "s3://elsewhere:9000 (region us-east-1)"))
+    assertThat(leases.admin().bindBucket("foreign", "s3://elsewhere:9000 (region us-east-1)"))
         .isNotEqualTo(origin);
     assertThatThrownBy(() -> b.createBucket(c -> c.bucket("foreign")))
         .isInstanceOfSatisfying(

@@ -67,7 +67,7 @@ class WriteBackIT {
 
   /** The same, with a redirect policy: adaptive, redirect or recall. */
   static void writeBack(LocalCluster cluster, String bucket, String policy) {
-    cluster.site(0).leases().setWriteMode(bucket, true, policy);
+    cluster.site(0).leases().admin().setWriteMode(bucket, true, policy);
     try (S3Client a = cluster.client(0)) {
       Awaitility.await()
           .atMost(Duration.ofSeconds(20))
@@ -98,7 +98,7 @@ class WriteBackIT {
         .atMost(Duration.ofSeconds(20))
         .ignoreException(IllegalArgumentException.class)
         .until(() -> {
-          lost[0] = cluster.site(1).leases().declareLost(site);
+          lost[0] = cluster.site(1).leases().admin().declareLost(site);
           return true;
         });
     return lost[0];
@@ -386,7 +386,7 @@ class WriteBackIT {
           .extracting(S3Object::eTag)
           .containsExactly("\"" + Data.md5Hex("latest".getBytes()) + "\"");
       // A read elsewhere under the recall policy: the owner flushes the latest and hands over.
-      cluster.site(0).leases().setWriteMode(bucket, true, "recall");
+      cluster.site(0).leases().admin().setWriteMode(bucket, true, "recall");
       Awaitility.await()
           .atMost(Duration.ofSeconds(20))
           .ignoreExceptions()
@@ -411,7 +411,7 @@ class WriteBackIT {
       }
       cluster.kill(0);
       // A site with a live session is not lost (it may serve until its own deadline).
-      assertThatThrownBy(() -> cluster.site(1).leases().declareLost("site-2"))
+      assertThatThrownBy(() -> cluster.site(1).leases().admin().declareLost("site-2"))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("live session");
       List<String> lost = declareLost(cluster, "site-0");

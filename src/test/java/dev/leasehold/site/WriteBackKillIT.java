@@ -61,7 +61,7 @@ class WriteBackKillIT {
         String key = "k" + i;
         b.putObject(p -> p.bucket(bucket).key(key), RequestBody.fromString("old " + key));
       }
-      cluster.site(0).leases().setWriteMode(bucket, true, "recall");
+      cluster.site(0).leases().admin().setWriteMode(bucket, true, "recall");
       try (JarProcess owner = start(dir.resolve("owner"), cluster)) {
         try (S3Client a = Clients.s3(s3(owner), LocalCluster.CREDENTIALS)) {
           // Wait until a put at the owner is write-back (it stays off the origin).

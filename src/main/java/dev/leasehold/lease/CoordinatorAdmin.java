@@ -1,0 +1,113 @@
+package dev.leasehold.lease;
+
+import dev.leasehold.protocol.BindBucket;
+import dev.leasehold.protocol.Command;
+import dev.leasehold.protocol.CommandResult;
+import dev.leasehold.protocol.DeclareLost;
+import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.RedirectPolicy;
+import dev.leasehold.protocol.SetBucketMode;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The calls that change the namespace rather than a lease, beside {@link CoordinatorQueries}: a
+ * bucket's write mode and redirect policy, which origin a bucket lives in, and declaring a site
+ * lost. Each is one round trip to the coordinator's leader, through its log.
+ *
+ * <p>Thread-safe: stateless over the session and the link.
+ */
+public final class CoordinatorAdmin {
+  private static final long CALL_MILLIS = CoordinatorLink.CALL_MILLIS;
+
+  private final CoordinatorLink link;
+  private final SiteSession session;
+
+  CoordinatorAdmin(CoordinatorLink link, SiteSession session) {
+    this.link = link;
+    this.session = session;
+  }
+
+  /** Sets a bucket's write mode at the coordinator (every site follows it), policy adaptive. */
+  public void setWriteBack(String bucket, boolean writeBack) {
+    setWriteMode(bucket, writeBack, "adaptive");
+  }
+
+  /**
+   * Sets a bucket's write mode and what a request for an object owned elsewhere does: {@code
+   * adaptive}, {@code redirect} or {@code recall} (docs/protocol.md, Leases).
+   */
+  public void setWriteMode(String bucket, boolean writeBack, String policy) {
+    RedirectPolicy p =
+        switch (policy) {
+          case "adaptive" -> RedirectPolicy.ADAPTIVE;
+          case "redirect" -> RedirectPolicy.REDIRECT_ALWAYS;
+          case "recall" -> RedirectPolicy.RECALL;
+          default ->
+              throw new IllegalArgumentException(
+                  "policy must be adaptive, redirect or recall, not '" + policy + "'");
+        };
+    CommandResult reply =
+        link.submit(
+            Command.newBuilder()
+                .setSetBucketMode(
+                    SetBucketMode.newBuilder()
+                        .setBucket(bucket)
+                        .setWriteBack(writeBack)
+                        .setPolicy(p))
+                .build(),
+            CALL_MILLIS);
+    if (reply.getOutcome() != Outcome.OK) {
+      throw new LeaseUnavailableException(
+          LeaseUnavailableException.Reason.UNREACHABLE,
+          "The coordinator did not set the mode of " + bucket + " (" + reply.getOutcome() + ").");
+    }
+  }
+
+  /**
+   * Declares a site lost: its unflushed versions fall back to their last clean ones. Returns the
+   * lost elements as {@code bucket/key}.
+   */
+  public List<String> declareLost(String site) {
+    CommandResult reply =
+        link.submit(
+            Command.newBuilder().setDeclareLost(DeclareLost.newBuilder().setSite(site)).build(),
+            CALL_MILLIS);
+    if (reply.getOutcome() == Outcome.BUSY) {
+      throw new IllegalArgumentException(
+          "site "
+              + site
+              + " has a live session: it may still serve what it owns until its own deadline, so"
+              + " it is not lost; declare it lost once its session has expired");
+    }
+    if (reply.getOutcome() != Outcome.OK) {
+      throw new LeaseUnavailableException(
+          LeaseUnavailableException.Reason.UNREACHABLE,
+          "The coordinator did not declare " + site + " lost (" + reply.getOutcome() + ").");
+    }
+    List<String> out = new ArrayList<>();
+    reply.getDirtyList().forEach(e -> out.add(e.getBucket() + "/" + e.getKey()));
+    reply.getLostPrefixesList().forEach(p -> out.add(p + "*"));
+    return out;
+  }
+
+  /**
+   * The origin {@code bucket} lives in, as the coordinator's bucket table says; if the bucket was
+   * not bound yet, it is bound to {@code origin} (this site's). One round trip.
+   */
+  public String bindBucket(String bucket, String origin) {
+    session.require(); // only a site with a session may bind a bucket
+    CommandResult reply =
+        link.submit(
+            Command.newBuilder()
+                .setBindBucket(BindBucket.newBuilder().setBucket(bucket).setOrigin(origin))
+                .build(),
+            CALL_MILLIS);
+    if (reply.getOutcome() != Outcome.OK) {
+      throw new LeaseUnavailableException(
+          LeaseUnavailableException.Reason.UNREACHABLE,
+          "The coordinator did not say which origin bucket " + bucket + " lives in.");
+    }
+    return reply.getOrigin();
+  }
+}
