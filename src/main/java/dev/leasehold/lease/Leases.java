@@ -16,12 +16,9 @@ import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.OwnedElement;
 import dev.leasehold.protocol.OwnedPrefix;
-import dev.leasehold.protocol.PrefixReply;
-import dev.leasehold.protocol.PrefixRequest;
 import dev.leasehold.protocol.Recall;
 import dev.leasehold.protocol.ReclaimDirty;
 import dev.leasehold.protocol.ReleaseLeases;
-import dev.leasehold.protocol.ReleasePrefixLease;
 import dev.leasehold.protocol.SiteReply;
 import dev.leasehold.protocol.SiteRequest;
 import dev.leasehold.protocol.VersionInfo;
@@ -103,8 +100,8 @@ public final class Leases implements AutoCloseable {
 
   private volatile OwnerEvents ownerEvents = OwnerEvents.NONE;
 
-  /** The prefix WRITE leases this site holds, by (bucket, prefix). */
-  private final Map<Key, PrefixLease> prefixes = new ConcurrentHashMap<>();
+  /** The prefix WRITE leases this site holds. */
+  private final HeldPrefixes prefixes;
 
   /** The prefix lease each write in flight under one entered; its end exits it. */
   private final Map<Key, PrefixLease> prefixWrites = new ConcurrentHashMap<>();
@@ -155,6 +152,7 @@ public final class Leases implements AutoCloseable {
             .removalListener(this::removed)
             .build();
     this.listing = new ListingOverlay(link, siteSession);
+    this.prefixes = new HeldPrefixes(link, settings, siteSession);
     this.admin = new CoordinatorAdmin(link, siteSession);
   }
 
@@ -199,15 +197,7 @@ public final class Leases implements AutoCloseable {
   private void lost(long id) {
     held.asMap().values().removeIf(l -> l.session() == id);
     owned.values().removeIf(l -> l.session() == id); // dirty data stays in the journal
-    prefixes
-        .values()
-        .removeIf(p -> {
-          if (p.session() == id) {
-            p.shut(); // no write enters it any more; the reclaim brings a new one
-            return true;
-          }
-          return false;
-        });
+    prefixes.lost(id);
   }
 
   // ---- recalls
@@ -221,7 +211,7 @@ public final class Leases implements AutoCloseable {
       PrefixLease p =
           recall.getPrefix().isEmpty()
               ? prefixFor(e.getBucket(), e.getKey())
-              : prefixes.get(new Key(e.getBucket(), recall.getPrefix()));
+              : prefixes.exactly(e.getBucket(), recall.getPrefix());
       if (p != null && p.session() == id) {
         recallsReceived.increment();
         background(() -> ownerEvents.prefixRecalled(p));
@@ -581,75 +571,32 @@ public final class Leases implements AutoCloseable {
    * @throws LeaseUnavailableException if it could not be granted in time
    */
   public PrefixLease acquirePrefix(String bucket, String prefix) {
-    long session = session();
-    long wait = settings.acquireWait().toMillis();
-    SiteReply answer =
-        link.call(
-            SiteRequest.newBuilder()
-                .setAcquirePrefix(
-                    PrefixRequest.newBuilder()
-                        .setSession(session)
-                        .setBucket(bucket)
-                        .setPrefix(prefix)
-                        .setWaitMillis(wait))
-                .build(),
-            wait + CALL_MILLIS,
-            wait + CALL_MILLIS * 2);
-    PrefixReply reply = answer.getAcquirePrefix();
-    if (answer.getOutcome() == Outcome.OK && !reply.getWriteBack()) {
-      throw new IllegalArgumentException(
-          "bucket " + bucket + " is not write-back: a prefix lease is for write-back buckets");
-    }
-    if (answer.getOutcome() != Outcome.OK) {
-      throw new LeaseUnavailableException(
-          answer.getOutcome() == Outcome.BUSY
-              ? LeaseUnavailableException.Reason.BUSY
-              : LeaseUnavailableException.Reason.UNREACHABLE,
-          "The prefix lease on "
-              + bucket
-              + "/"
-              + prefix
-              + " was not granted ("
-              + answer.getOutcome()
-              + (reply.getOwner().isEmpty() ? "" : ", held by " + reply.getOwner())
-              + ").");
-    }
-    PrefixLease lease = new PrefixLease(bucket, prefix, session, reply.getEpoch());
-    PrefixLease before = prefixes.get(new Key(bucket, prefix));
-    if (before != null && before.epoch() == lease.epoch()) {
-      return before;
-    }
-    // What the journal holds under it for keys this site does not own is left from writes that
-    // never took effect: it must not be taken for this lease's writes after a restart.
-    ownerEvents.prefixGranted(lease);
-    prefixes.put(new Key(bucket, prefix), lease);
-    // The coordinator ended this site's READ leases under the prefix: drop them here too.
-    recalls.incrementAndGet();
-    held.asMap().keySet().removeIf(k -> lease.covers(k.bucket(), k.key()));
-    return lease;
+    return prefixes.acquire(
+        bucket,
+        prefix,
+        lease -> {
+          // What the journal holds under it for keys this site does not own is left from writes
+          // that never took effect: it must not be taken for this lease's writes after a restart.
+          ownerEvents.prefixGranted(lease);
+          // The coordinator ended this site's READ leases under the prefix: drop them here too.
+          recalls.incrementAndGet();
+          held.asMap().keySet().removeIf(k -> lease.covers(k.bucket(), k.key()));
+        });
   }
 
   /** The open prefix lease this site holds over {@code bucket/key}, under a valid session. */
   public @Nullable PrefixLease prefixFor(String bucket, String key) {
-    if (prefixes.isEmpty()) {
-      return null;
-    }
-    for (PrefixLease p : prefixes.values()) {
-      if (p.covers(bucket, key) && !p.closed() && siteSession.valid(p.session())) {
-        return p;
-      }
-    }
-    return null;
+    return prefixes.covering(bucket, key);
   }
 
   /** The prefix lease on exactly {@code bucket/prefix}, if this site holds it. */
   public @Nullable PrefixLease prefix(String bucket, String prefix) {
-    return prefixes.get(new Key(bucket, prefix));
+    return prefixes.exactly(bucket, prefix);
   }
 
   /** Every prefix lease this site holds. */
   public List<PrefixLease> prefixesNow() {
-    return List.copyOf(prefixes.values());
+    return prefixes.all();
   }
 
   /** Stops new writes from using the lease, and waits for those in flight to end. */
@@ -683,22 +630,7 @@ public final class Leases implements AutoCloseable {
    * @throws StaleEpochException if it was no longer this site's
    */
   public void releasePrefix(PrefixLease lease) {
-    CommandResult reply =
-        link.submit(
-            Command.newBuilder()
-                .setReleasePrefix(
-                    ReleasePrefixLease.newBuilder()
-                        .setSession(lease.session())
-                        .setBucket(lease.bucket())
-                        .setPrefix(lease.prefix())
-                        .setEpoch(lease.epoch()))
-                .build(),
-            CALL_MILLIS);
-    prefixes.remove(new Key(lease.bucket(), lease.prefix()), lease);
-    if (reply.getOutcome() != Outcome.OK) {
-      throw new StaleEpochException(
-          "the release of prefix lease " + lease + " was refused: " + reply.getOutcome());
-    }
+    prefixes.release(lease);
   }
 
   /**
@@ -863,7 +795,7 @@ public final class Leases implements AutoCloseable {
         // What the journal holds under them is adopted first; only then are they used.
         ownerEvents.reclaimed(mine, taken);
         for (PrefixLease p : taken) {
-          prefixes.put(new Key(p.bucket(), p.prefix()), p);
+          prefixes.add(p);
         }
         reclaimedSession = session;
         return;
