@@ -282,8 +282,15 @@ public final class DirectoryOrigin implements Origin {
     return uploads.list(bucketDir(bucket), request);
   }
 
+  /** Whether this origin gave up its share of the lock files (once: they are shared). */
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return; // a second close must not take another origin's share of the shared lock files
+    }
     try {
       locks.close();
     } catch (IOException e) {

@@ -58,6 +58,17 @@ class DirectoryOriginTest {
   }
 
   @Test
+  void anotherOriginOverTheSameDirectoryClosedTwiceLeavesThisOneWriting() throws IOException {
+    // Origins over one directory in a JVM share its lock files: a site that is stopped and whose
+    // origin is closed twice must not close them under the sites still running.
+    DirectoryOrigin other = new DirectoryOrigin(root);
+    other.close();
+    other.close();
+    put("after", "still writes");
+    assertThat(get("after")).isEqualTo("still writes");
+  }
+
+  @Test
   void keysThatAreAlsoDirectoriesOfOtherKeys() throws IOException {
     List<String> keys =
         List.of(
