@@ -30,7 +30,7 @@ final class ProcessLocks implements AutoCloseable {
 
   private final Path root;
   private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
-  private final FileChannel[] files = new FileChannel[STRIPES];
+  private final Path[] files = new Path[STRIPES];
   private int users;
 
   /** The locks of the directory {@code root} (a real path), shared by its origins in this JVM. */
@@ -52,11 +52,7 @@ final class ProcessLocks implements AutoCloseable {
     Files.createDirectories(dir);
     for (int i = 0; i < STRIPES; i++) {
       locks[i] = new ReentrantLock();
-      files[i] =
-          FileChannel.open(
-              dir.resolve(Integer.toString(i)),
-              StandardOpenOption.CREATE,
-              StandardOpenOption.WRITE);
+      files[i] = dir.resolve(Integer.toString(i));
     }
   }
 
@@ -66,16 +62,29 @@ final class ProcessLocks implements AutoCloseable {
     ReentrantLock lock = locks[stripe];
     lock.lock();
     if (lock.getHoldCount() > 1) {
-      return new Held(lock, null); // nested in a commit of the same stripe: the file lock is held
+      return new Held(
+          lock, null, null); // nested in a commit of the same stripe: the file lock is held
     }
+    // A channel of its own for each hold: an interrupt during a file operation closes the channel
+    // it used, and a channel shared by the JVM's origins would then fail every later commit.
+    FileChannel channel = null;
     try {
-      return new Held(lock, files[stripe].lock());
-    } catch (IOException e) {
+      channel =
+          FileChannel.open(files[stripe], StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      return new Held(lock, channel, channel.lock());
+    } catch (IOException | RuntimeException e) {
+      if (channel != null) {
+        try {
+          channel.close();
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
       lock.unlock();
-      throw new UncheckedIOException(e);
-    } catch (RuntimeException e) {
-      lock.unlock();
-      throw e;
+      if (e instanceof IOException io) {
+        throw new UncheckedIOException(io);
+      }
+      throw (RuntimeException) e;
     }
   }
 
@@ -88,26 +97,25 @@ final class ProcessLocks implements AutoCloseable {
       }
       OPEN.remove(root);
     }
-    for (FileChannel f : files) {
-      f.close();
-    }
   }
 
   /** A held stripe; closing releases the file lock, then the thread lock. */
   static final class Held implements AutoCloseable {
     private final ReentrantLock lock;
+    private final @Nullable FileChannel channel;
     private final @Nullable FileLock fileLock;
 
-    private Held(ReentrantLock lock, @Nullable FileLock fileLock) {
+    private Held(ReentrantLock lock, @Nullable FileChannel channel, @Nullable FileLock fileLock) {
       this.lock = lock;
+      this.channel = channel;
       this.fileLock = fileLock;
     }
 
     @Override
     public void close() {
       try {
-        if (fileLock != null) {
-          fileLock.release();
+        if (channel != null) {
+          channel.close(); // releases the file lock with it
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);

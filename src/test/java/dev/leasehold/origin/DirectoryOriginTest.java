@@ -58,6 +58,33 @@ class DirectoryOriginTest {
   }
 
   @Test
+  void aThreadInterruptedWhileTakingACommitLockLeavesTheLocksWorking() throws Exception {
+    // A stopping site interrupts its threads. An interrupt closes the file channel a thread was
+    // using: that must not be a channel every origin over this directory in the JVM locks with.
+    Path real = root.toRealPath();
+    try (ProcessLocks locks = ProcessLocks.open(real)) {
+      Thread t =
+          new Thread(() -> {
+            Thread.currentThread().interrupt();
+            try (ProcessLocks.Held held = locks.lock("k")) {
+              // taken before the interrupt was noticed: fine too
+            } catch (RuntimeException expected) {
+              // ClosedByInterruptException, wrapped
+            }
+          });
+      t.start();
+      t.join();
+      for (String name : List.of("k", "other")) {
+        try (ProcessLocks.Held held = locks.lock(name)) {
+          assertThat(held).isNotNull();
+        }
+      }
+    }
+    put("after", "still writes");
+    assertThat(get("after")).isEqualTo("still writes");
+  }
+
+  @Test
   void anotherOriginOverTheSameDirectoryClosedTwiceLeavesThisOneWriting() throws IOException {
     // Origins over one directory in a JVM share its lock files: a site that is stopped and whose
     // origin is closed twice must not close them under the sites still running.
