@@ -208,7 +208,12 @@ final class WriteBack {
       return result(Outcome.BUSY).setOwner(site).build();
     }
     CommandResult.Builder r = ok();
-    for (ElementKey key : List.copyOf(dirty)) {
+    // In key order, as in reclaim: a peer that restored a snapshot holds the index in another
+    // order, and the order of the lookups here moves elements in the table's access order.
+    List<ElementKey> sorted = new ArrayList<>(dirty);
+    sorted.sort(
+        Comparator.comparing(ElementKey::bucket).thenComparing(ElementKey::key, KeyOrder::compare));
+    for (ElementKey key : sorted) {
       Elements.Entry e = elements.get(key);
       if (e == null || e.dirty == null || !e.dirty.site.equals(site)) {
         continue;
