@@ -14,7 +14,6 @@ import dev.leasehold.protocol.OwnedPrefix;
 import dev.leasehold.protocol.PrefixOwner;
 import dev.leasehold.protocol.VersionInfo;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -159,8 +158,7 @@ final class WriteBack {
         mine.add(key);
       }
     }
-    mine.sort(
-        Comparator.comparing(ElementKey::bucket).thenComparing(ElementKey::key, KeyOrder::compare));
+    mine.sort(ElementKey.ORDER);
     for (ElementKey key : mine) {
       Elements.Entry e = elements.get(key);
       if (e == null || e.dirty == null) {
@@ -211,8 +209,7 @@ final class WriteBack {
     // In key order, as in reclaim: a peer that restored a snapshot holds the index in another
     // order, and the order of the lookups here moves elements in the table's access order.
     List<ElementKey> sorted = new ArrayList<>(dirty);
-    sorted.sort(
-        Comparator.comparing(ElementKey::bucket).thenComparing(ElementKey::key, KeyOrder::compare));
+    sorted.sort(ElementKey.ORDER);
     for (ElementKey key : sorted) {
       Elements.Entry e = elements.get(key);
       if (e == null || e.dirty == null || !e.dirty.site.equals(site)) {
