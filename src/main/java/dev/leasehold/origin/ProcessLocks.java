@@ -3,7 +3,6 @@ package dev.leasehold.origin;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -62,8 +61,7 @@ final class ProcessLocks implements AutoCloseable {
     ReentrantLock lock = locks[stripe];
     lock.lock();
     if (lock.getHoldCount() > 1) {
-      return new Held(
-          lock, null, null); // nested in a commit of the same stripe: the file lock is held
+      return new Held(lock, null); // nested in a commit of the same stripe: the file lock is held
     }
     // A channel of its own for each hold: an interrupt during a file operation closes the channel
     // it used, and a channel shared by the JVM's origins would then fail every later commit.
@@ -71,7 +69,8 @@ final class ProcessLocks implements AutoCloseable {
     try {
       channel =
           FileChannel.open(files[stripe], StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      return new Held(lock, channel, channel.lock());
+      channel.lock(); // held until the channel closes
+      return new Held(lock, channel);
     } catch (IOException | RuntimeException e) {
       if (channel != null) {
         try {
@@ -103,12 +102,10 @@ final class ProcessLocks implements AutoCloseable {
   static final class Held implements AutoCloseable {
     private final ReentrantLock lock;
     private final @Nullable FileChannel channel;
-    private final @Nullable FileLock fileLock;
 
-    private Held(ReentrantLock lock, @Nullable FileChannel channel, @Nullable FileLock fileLock) {
+    private Held(ReentrantLock lock, @Nullable FileChannel channel) {
       this.lock = lock;
       this.channel = channel;
-      this.fileLock = fileLock;
     }
 
     @Override
