@@ -2,6 +2,7 @@ package dev.leasehold.lease;
 
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.ObjectMetadata;
+import dev.leasehold.protocol.AcquireReply;
 import dev.leasehold.protocol.Element;
 import dev.leasehold.protocol.ObjectMeta;
 import dev.leasehold.protocol.VersionInfo;
@@ -36,6 +37,50 @@ final class Versions {
             m.hasExpires() ? m.getExpires() : null,
             m.getUserMap()),
         v.getPartsCount());
+  }
+
+  /** The WRITE grant an acquire of {@code bucket/key} under {@code session} answered with. */
+  static WriteLease grant(String bucket, String key, long session, AcquireReply reply) {
+    VersionInfo v = reply.getVersion();
+    VersionInfo clean = reply.getClean();
+    return new WriteLease(
+        bucket,
+        key,
+        session,
+        reply.getEpoch(),
+        v.getVersion(),
+        v.getKnown(),
+        v.getKnown() ? info(key, v) : null,
+        reply.getWriteBack(),
+        reply.getJournalSeq(),
+        clean.getKnown(),
+        clean.getKnown() ? info(key, clean) : null);
+  }
+
+  /**
+   * The grant of an element the coordinator says is dirty at this site under {@code session}:
+   * {@code v} is the version committed to journal entry {@code seq}, {@code clean} the origin's.
+   */
+  static WriteLease dirty(
+      String bucket,
+      String key,
+      long session,
+      long epoch,
+      VersionInfo v,
+      long seq,
+      VersionInfo clean) {
+    return new WriteLease(
+        bucket,
+        key,
+        session,
+        epoch,
+        v.getVersion(),
+        true,
+        info(key, v),
+        true,
+        seq,
+        clean.getKnown(),
+        clean.getKnown() ? info(key, clean) : null);
   }
 
   /** The version record of a stored object (null: deleted). */

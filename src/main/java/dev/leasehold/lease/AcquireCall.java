@@ -1,0 +1,119 @@
+package dev.leasehold.lease;
+
+import dev.leasehold.protocol.AcquireReply;
+import dev.leasehold.protocol.AcquireRequest;
+import dev.leasehold.protocol.Mode;
+import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.SiteReply;
+import dev.leasehold.protocol.SiteRequest;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
+
+/**
+ * Asking the coordinator for an element's READ or WRITE grant, traced, with each refusal turned
+ * into the exception the S3 front maps to its answer.
+ *
+ * <p>Thread-safe: its only mutable field, the tracer, is set once at start-up and read as a
+ * volatile.
+ */
+final class AcquireCall {
+  private final CoordinatorLink link;
+  private final LeaseSettings settings;
+  private final SiteSession session;
+  private volatile Tracer tracer = OpenTelemetry.noop().getTracer("dev.leasehold.lease");
+
+  AcquireCall(CoordinatorLink link, LeaseSettings settings, SiteSession session) {
+    this.link = link;
+    this.settings = settings;
+    this.session = session;
+  }
+
+  void tracing(OpenTelemetry telemetry) {
+    tracer = telemetry.getTracer("dev.leasehold.lease");
+  }
+
+  /**
+   * The grant of {@code mode} on {@code bucket/key} under session {@code id}.
+   *
+   * @throws OwnerElsewhereException with {@code redirectable}, if another site owns the element
+   * @throws LeaseUnavailableException if it was not granted
+   */
+  AcquireReply acquire(long id, String bucket, String key, Mode mode, boolean redirectable) {
+    Span span =
+        tracer
+            .spanBuilder("lease acquire " + (mode == Mode.WRITE ? "write" : "read"))
+            .setSpanKind(SpanKind.CLIENT)
+            .startSpan();
+    try (Scope scope = span.makeCurrent()) {
+      AcquireReply reply = ask(id, bucket, key, mode, redirectable);
+      span.setAttribute("leasehold.lease.version", reply.getVersion().getVersion());
+      return reply;
+    } catch (LeaseUnavailableException e) {
+      span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
+  private AcquireReply ask(long id, String bucket, String key, Mode mode, boolean redirectable) {
+    long wait = settings.acquireWait().toMillis();
+    SiteReply answer =
+        link.call(
+            SiteRequest.newBuilder()
+                .setAcquire(
+                    AcquireRequest.newBuilder()
+                        .setSession(id)
+                        .setElement(Versions.element(bucket, key))
+                        .setMode(mode)
+                        .setRedirectable(redirectable)
+                        .setWaitMillis(wait))
+                .build(),
+            wait + CoordinatorLink.CALL_MILLIS,
+            wait + CoordinatorLink.CALL_MILLIS * 2);
+    AcquireReply reply = answer.getAcquire();
+    Outcome outcome = answer.getOutcome();
+    String element = bucket + "/" + key;
+    return switch (outcome) {
+      case OK -> reply;
+      case NO_SESSION -> {
+        session.gone(id);
+        throw LeaseUnavailableException.noSession();
+      }
+      case BUSY -> throw busy(bucket, key);
+      case PREFIX_HELD ->
+          throw new LeaseUnavailableException(
+              LeaseUnavailableException.Reason.BUSY,
+              element + " is under a prefix lease this site is taking back after a restart.");
+      case REDIRECT -> throw new OwnerElsewhereException(reply.getOwner(), reply.getOwnerAddress());
+      case OWNER_DOWN ->
+          throw new LeaseUnavailableException(
+              LeaseUnavailableException.Reason.OWNER_DOWN,
+              element
+                  + " has unflushed writes at site "
+                  + reply.getOwner()
+                  + ", which is down; it is unavailable until that site returns.");
+      default ->
+          throw new LeaseUnavailableException(
+              LeaseUnavailableException.Reason.UNREACHABLE,
+              "The coordinator is not granting leases yet (" + outcome + ").");
+    };
+  }
+
+  /** A write of the element here did not end in time. */
+  static LeaseUnavailableException busy(String bucket, String key) {
+    return new LeaseUnavailableException(
+        LeaseUnavailableException.Reason.BUSY,
+        "A write of " + bucket + "/" + key + " did not finish in time.");
+  }
+
+  /** The coordinator refused a commit or flush under {@code lease}: it is no longer this site's. */
+  static StaleEpochException refused(String what, WriteLease lease, Outcome outcome) {
+    return new StaleEpochException(
+        "the " + what + " of " + lease.bucket() + "/" + lease.key() + " was refused: " + outcome);
+  }
+}

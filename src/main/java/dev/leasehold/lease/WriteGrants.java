@@ -1,0 +1,252 @@
+package dev.leasehold.lease;
+
+import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.protocol.AbortWrite;
+import dev.leasehold.protocol.Command;
+import dev.leasehold.protocol.CommandResult;
+import dev.leasehold.protocol.CommitWrite;
+import dev.leasehold.protocol.Mode;
+import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.VersionInfo;
+import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * WRITE grants (docs/protocol.md, Writes): taking one, and ending it by a commit (at the origin, or
+ * dirty in the journal) or an abort.
+ *
+ * <p>One write per element at a time at a site, each under its own grant: a grant shared by two
+ * requests would let one's abort end the other's write. The commit leaves the site its READ lease,
+ * and any other end of the grant leaves it none (as at the coordinator). An element this site owns,
+ * or one under its open prefix lease, is written with no round trip.
+ *
+ * <p>Thread-safe: each write holds its element's lock in {@link WritesInFlight} from its grant to
+ * its end, and changes what {@link Ownership} holds of the element only under it.
+ */
+final class WriteGrants {
+  private static final Logger LOG = LoggerFactory.getLogger(WriteGrants.class);
+  private static final long CALL_MILLIS = CoordinatorLink.CALL_MILLIS;
+
+  private final CoordinatorLink link;
+  private final LeaseSettings settings;
+  private final SiteSession session;
+  private final AcquireCall acquire;
+  private final ReadLeases reads;
+  private final WritesInFlight writes;
+  private final Ownership ownership;
+  private final HeldPrefixes prefixes;
+  private final LongAdder granted = new LongAdder();
+
+  WriteGrants(
+      CoordinatorLink link,
+      LeaseSettings settings,
+      SiteSession session,
+      AcquireCall acquire,
+      ReadLeases reads,
+      WritesInFlight writes,
+      Ownership ownership,
+      HeldPrefixes prefixes) {
+    this.link = link;
+    this.settings = settings;
+    this.session = session;
+    this.acquire = acquire;
+    this.reads = reads;
+    this.writes = writes;
+    this.ownership = ownership;
+    this.prefixes = prefixes;
+  }
+
+  long granted() {
+    return granted.sum();
+  }
+
+  /** See {@link Leases#acquireWrite(String, String, boolean)}. */
+  WriteLease acquire(String bucket, String key, boolean redirectable) {
+    long id = session.require();
+    LeaseKey k = new LeaseKey(bucket, key);
+    if (!writes.lock(k, settings.acquireWait())) {
+      throw AcquireCall.busy(bucket, key);
+    }
+    boolean granted = false;
+    try {
+      WriteLease mine = ownership.get(k);
+      PrefixLease prefix = prefixes.covering(bucket, key);
+      if (mine != null && session.valid(mine.session()) && !mine.underPrefix()) {
+        writes.begin(k, mine, null); // this site owns the element: no round trip
+        granted = true;
+        return mine;
+      }
+      if (prefix != null && prefix.enter()) {
+        // Under this site's prefix lease: no round trip, whether the key is new or not.
+        WriteLease under =
+            mine != null && mine.underPrefix()
+                ? mine
+                : WriteLease.underPrefix(bucket, key, prefix.session(), prefix.epoch());
+        writes.begin(k, under, prefix);
+        granted = true;
+        return under;
+      }
+      reads.forget(k);
+      WriteLease lease =
+          Versions.grant(
+              bucket, key, id, acquire.acquire(id, bucket, key, Mode.WRITE, redirectable));
+      // A READ this site asked for meanwhile may have been granted just before this WRITE (which
+      // ended it at the coordinator): its answer must not be kept (found by the linearizability
+      // check: after a write-back hand-over, such a lease served the version before the write).
+      reads.forget(k);
+      this.granted.increment();
+      if (lease.dirty()) {
+        // This site owns it dirty at the coordinator but does not hold it as owned (a commit of
+        // it failed without a clear answer, or it registered again): the journal's latest
+        // version, not the coordinator's, is the one to write over.
+        lease = ownership.events().adopt(lease);
+        ownership.put(k, lease);
+      }
+      writes.begin(k, lease, null);
+      granted = true;
+      return lease;
+    } finally {
+      if (!granted) {
+        writes.unlock(k);
+      }
+    }
+  }
+
+  /** See {@link Leases#commit}. */
+  ReadLease commit(WriteLease lease, @Nullable ObjectInfo stored) {
+    LeaseKey k = new LeaseKey(lease.bucket(), lease.key());
+    boolean kept = false;
+    ownership.remove(k); // a write-through commit ends the grant, and the origin holds the version
+    if (lease.underPrefix()) {
+      writes.ended(k, lease); // the origin holds it; under the prefix nobody else writes it
+      return new ReadLease(
+          lease.bucket(), lease.key(), lease.session(), 0, true, stored, reads.nextGrant());
+    }
+    try {
+      long asked = reads.sequence();
+      CommandResult reply =
+          link.submit(commit(lease, Versions.proto(stored), false, 0), CALL_MILLIS * 2);
+      if (reply.getOutcome() != Outcome.OK) {
+        throw AcquireCall.refused("commit", lease, reply.getOutcome());
+      }
+      ReadLease read =
+          new ReadLease(
+              lease.bucket(),
+              lease.key(),
+              lease.session(),
+              reply.getVersion().getVersion(),
+              true,
+              stored,
+              reads.nextGrant());
+      reads.keep(k, read, asked);
+      kept = true;
+      return read;
+    } catch (LeaseUnavailableException e) {
+      sendAbort(lease, true);
+      throw e;
+    } finally {
+      if (!kept) {
+        reads.forget(k); // whatever this site held of the element went with the grant
+      }
+      writes.ended(k, lease);
+    }
+  }
+
+  /** See {@link Leases#commitDirty}. */
+  WriteLease commitDirty(
+      WriteLease lease,
+      @Nullable ObjectInfo stored,
+      long journalSeq,
+      @Nullable ObjectInfo previous,
+      boolean previousKnown) {
+    LeaseKey k = new LeaseKey(lease.bucket(), lease.key());
+    if (lease.underPrefix() || lease.dirty()) {
+      // The coordinator knows the element is this site's (dirty here, or under its prefix): the
+      // new version is this site's to answer for, with no round trip (docs/protocol.md,
+      // Ownership) — while its session holds: past the deadline nothing is acknowledged (the
+      // entry stays in the journal, a write of unknown outcome).
+      if (!session.valid(lease.session())) {
+        writes.ended(k, lease);
+        throw LeaseUnavailableException.noSession();
+      }
+      WriteLease next = lease.dirtied(lease.version(), stored, journalSeq, previousKnown, previous);
+      ownership.put(k, next);
+      writes.ended(k, lease);
+      return next;
+    }
+    try {
+      CommandResult reply =
+          link.submit(commit(lease, Versions.proto(stored), true, journalSeq), CALL_MILLIS * 2);
+      if (reply.getOutcome() != Outcome.OK) {
+        ownership.remove(k, lease);
+        throw AcquireCall.refused("commit", lease, reply.getOutcome());
+      }
+      WriteLease next =
+          lease.dirtied(
+              reply.getVersion().getVersion(), stored, journalSeq, previousKnown, previous);
+      ownership.put(k, next);
+      return next;
+    } catch (LeaseUnavailableException e) {
+      ownership.remove(k); // in doubt: the next grant of the element says what the coordinator has
+      throw e;
+    } finally {
+      writes.ended(k, lease);
+    }
+  }
+
+  /** See {@link Leases#abort}. */
+  void abort(WriteLease lease, boolean uncertain) {
+    LeaseKey k = new LeaseKey(lease.bucket(), lease.key());
+    if (lease.underPrefix()) {
+      writes.ended(k, lease); // nothing to tell the coordinator: it knows the prefix, not the key
+      return;
+    }
+    if (!uncertain && ownership.get(k) == lease) {
+      writes.ended(k, lease);
+      return;
+    }
+    ownership.remove(k);
+    try {
+      sendAbort(lease, uncertain);
+    } finally {
+      reads.forget(
+          k); // the coordinator ends every lease of this site on the element with the grant
+      writes.ended(k, lease);
+    }
+  }
+
+  /** The commit of a version under {@code lease}: at the origin, or in the journal (dirty). */
+  private static Command commit(WriteLease lease, VersionInfo version, boolean dirty, long seq) {
+    return Command.newBuilder()
+        .setCommit(
+            CommitWrite.newBuilder()
+                .setSession(lease.session())
+                .setElement(Versions.element(lease.bucket(), lease.key()))
+                .setEpoch(lease.epoch())
+                .setVersion(version)
+                .setDirty(dirty)
+                .setJournalSeq(seq))
+        .build();
+  }
+
+  private void sendAbort(WriteLease lease, boolean uncertain) {
+    try {
+      link.submit(
+          Command.newBuilder()
+              .setAbort(
+                  AbortWrite.newBuilder()
+                      .setSession(lease.session())
+                      .setElement(Versions.element(lease.bucket(), lease.key()))
+                      .setEpoch(lease.epoch())
+                      .setUncertain(uncertain))
+              .build(),
+          CALL_MILLIS);
+    } catch (LeaseUnavailableException e) {
+      // The grant ends with the session anyway; until then the element waits, never wrongly.
+      LOG.warn(
+          "could not abort the write of {}/{}: {}", lease.bucket(), lease.key(), e.getMessage());
+    }
+  }
+}
