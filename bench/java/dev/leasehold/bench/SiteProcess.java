@@ -46,6 +46,8 @@ final class SiteProcess implements AutoCloseable {
             Integer.toString(s3Port),
             "--admin-port",
             Integer.toString(adminPort),
+            "--peer-port",
+            "0",
             "--coordinator-port",
             "0"));
     if (origin != null) {

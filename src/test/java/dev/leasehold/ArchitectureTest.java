@@ -32,7 +32,7 @@ class ArchitectureTest {
           Map.entry("telemetry", Set.of()),
           Map.entry("lease", Set.of("protocol")),
           Map.entry("coordinator", Set.of("protocol")),
-          Map.entry("peer", Set.of("protocol")),
+          Map.entry("peer", Set.of()),
           Map.entry("flush", Set.of("origin", "lease")),
           Map.entry("site", Set.of("lease", "cache", "origin", "flush", "peer")),
           Map.entry("s3", Set.of("site", "telemetry")),
@@ -70,11 +70,53 @@ class ArchitectureTest {
     assertThat(violations).isEmpty();
   }
 
+  /** HTTP libraries: the site serves S3 through {@code s3} and other sites through {@code peer}. */
+  static final Pattern HTTP_TYPES =
+      Pattern.compile("\\b(com\\.sun\\.net\\.httpserver|java\\.net\\.http|io\\.netty)\\.");
+
+  /** What only the site-to-site wire speaks: its paths and its headers. */
+  static final Pattern PEER_WIRE = Pattern.compile("/peer/v1|X-Leasehold-(Request|Reply)");
+
+  @Test
+  void siteHasNoHttpTypes() throws IOException {
+    assertThat(matches(Path.of("src/main/java/dev/leasehold/site"), HTTP_TYPES)).isEmpty();
+  }
+
+  @Test
+  void onlyPeerSpeaksTheSiteToSiteWire() throws IOException {
+    Path main = Path.of("src/main/java/dev/leasehold");
+    List<String> outside = new ArrayList<>();
+    for (String f : matches(main, PEER_WIRE)) {
+      if (!f.startsWith(main.resolve("peer").toString())) {
+        outside.add(f);
+      }
+    }
+    assertThat(outside).isEmpty();
+    assertThat(matches(main.resolve("peer"), PEER_WIRE)).isNotEmpty();
+  }
+
+  /** Every main file under {@code dir} in which {@code pattern} occurs. */
+  private static List<String> matches(Path dir, Pattern pattern) throws IOException {
+    List<String> out = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+        if (pattern.matcher(Files.readString(f)).find()) {
+          out.add(f.toString());
+        }
+      }
+    }
+    return out;
+  }
+
   @Test
   void theCheckSeesAViolation() {
     Matcher m = REFERENCE.matcher("import dev.leasehold.site.Gateway;");
     assertThat(m.find()).isTrue();
     assertThat(m.group(1)).isEqualTo("site");
     assertThat(ALLOWED.get("origin")).doesNotContain("site");
+    assertThat(HTTP_TYPES.matcher("import com.sun.net.httpserver.HttpExchange;").find()).isTrue();
+    assertThat(HTTP_TYPES.matcher("import java.net.http.HttpClient;").find()).isTrue();
+    assertThat(PEER_WIRE.matcher("ex.getRequestHeaders().getFirst(\"X-Leasehold-Reply\")").find())
+        .isTrue();
   }
 }

@@ -131,6 +131,7 @@ final class DemoCommand implements Callable<Integer> {
           "--data-dir=" + root.resolve("site" + i),
           "--s3-port=" + ports[i],
           "--admin-port=" + ports[10 + i],
+          "--peer-port=0",
           "--bind=" + bind,
           "--origin=" + origin.toUri());
     }

@@ -8,6 +8,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -20,7 +21,17 @@ final class OriginSpec {
   static final String ACCESS_KEY_ENV = "LEASEHOLD_ORIGIN_ACCESS_KEY";
   static final String SECRET_KEY_ENV = "LEASEHOLD_ORIGIN_SECRET_KEY";
 
+  /** The schemes an {@code origin} setting may start with, one per kind of origin. */
+  static final List<String> SCHEMES = List.of("file:", "s3:");
+
   private OriginSpec() {}
+
+  /**
+   * Whether {@code uri} names a kind of origin this build opens (its details are checked later).
+   */
+  static boolean known(String uri) {
+    return SCHEMES.stream().anyMatch(uri::startsWith);
+  }
 
   static Origin open(String uri, Map<String, String> env) {
     if (uri.startsWith("file://")) {

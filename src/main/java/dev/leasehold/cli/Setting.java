@@ -12,9 +12,14 @@ import java.util.Locale;
  */
 public enum Setting {
   DATA_DIR("data-dir", "./leasehold-data", "Directory for the cache, staging and site metadata."),
-  BIND("bind", "127.0.0.1", "Address the S3 and admin endpoints listen on."),
+  BIND("bind", "127.0.0.1", "Address the S3, admin and peer endpoints listen on."),
   S3_PORT("s3-port", "9000", "Port of the S3 endpoint; 0 picks a free port."),
   ADMIN_PORT("admin-port", "9001", "Port of the admin endpoint (health); 0 picks a free port."),
+  PEER_PORT(
+      "peer-port",
+      "9002",
+      "Port other sites of the namespace call (redirected reads, unflushed keys for a LIST);"
+          + " 0 picks a free port."),
   ORIGIN(
       "origin",
       "",

@@ -10,6 +10,7 @@ import dev.leasehold.lease.LeaseSettings;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.origin.MeteredOrigin;
 import dev.leasehold.origin.Origin;
+import dev.leasehold.peer.PeerServer;
 import dev.leasehold.s3.Credentials;
 import dev.leasehold.s3.S3Server;
 import dev.leasehold.s3.S3Service;
@@ -40,8 +41,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A running site: its origin, chunk cache, staging area, leases (with an embedded single-peer
- * coordinator unless a group is named), gateway, S3 endpoint and admin endpoint, assembled from a
- * {@link SiteConfig}. The command line and the tests start sites the same way.
+ * coordinator unless a group is named), gateway, S3 endpoint, admin endpoint and peer port,
+ * assembled from a {@link SiteConfig}. The command line and the tests start sites the same way.
  *
  * <p>Thread-safe to query; started once and closed once.
  */
@@ -57,6 +58,7 @@ public final class Site implements AutoCloseable {
   private final CoordinatorQueries queries;
   private final S3Server s3;
   private final AdminServer admin;
+  private final PeerServer peer;
   private final Metrics metrics;
   private final String adminToken;
   private final Tracing tracing;
@@ -109,12 +111,14 @@ public final class Site implements AutoCloseable {
             this::sites,
             adminToken,
             this::adminActions);
+    this.peer = new PeerServer(new InetSocketAddress(config.bind(), config.peerPort()));
     this.link = new CoordinatorLink(coordinator, coordinatorInterceptors);
     this.queries = new CoordinatorQueries(link);
     this.leases =
         Leases.start(
             link,
-            LeaseSettings.defaults(config.site()).at(advertised(admin.address())),
+            LeaseSettings.defaults(config.site())
+                .at(advertised(admin.address()), advertised(peer.address())),
             System::nanoTime);
     leases.bindMetrics(registry);
     leases.bindTracing(telemetry);
@@ -132,7 +136,6 @@ public final class Site implements AutoCloseable {
             journal,
             new FlushSettings(config.flushDelay(), config.flushConcurrency()));
     gateway.bindMetrics(registry);
-    admin.mount("/peer/v1/", gateway.peerEndpoint());
     this.adminActions = new SiteAdmin(config.site(), gateway, cache, leases, queries);
     S3Settings settings =
         new S3Settings(
@@ -171,6 +174,7 @@ public final class Site implements AutoCloseable {
       if (site.embedded != null && !site.leases.awaitSession(Duration.ofSeconds(30))) {
         throw new IllegalStateException("the embedded coordinator granted no session in 30 s");
       }
+      site.peer.start(site.gateway.peerService());
       site.s3.start();
       site.admin.start();
       return site;
@@ -194,6 +198,12 @@ public final class Site implements AutoCloseable {
 
   public URI adminEndpoint() {
     InetSocketAddress a = admin.address();
+    return URI.create("http://" + host(a) + ":" + a.getPort());
+  }
+
+  /** The peer port, which only the other sites of the namespace may call. */
+  public URI peerEndpoint() {
+    InetSocketAddress a = peer.address();
     return URI.create("http://" + host(a) + ":" + a.getPort());
   }
 
@@ -302,7 +312,7 @@ public final class Site implements AutoCloseable {
     return queries.sites();
   }
 
-  /** Where other sites reach this one's admin endpoint: its bind address, or its host name. */
+  /** Where others reach one of this site's endpoints: its bind address, or its host name. */
   private static String advertised(InetSocketAddress a) {
     if (!a.getAddress().isAnyLocalAddress()) {
       return "http://" + host(a) + ":" + a.getPort();
@@ -322,6 +332,7 @@ public final class Site implements AutoCloseable {
   @Override
   public void close() {
     s3.close();
+    peer.close();
     admin.close();
     gateway.close();
     journal.close();

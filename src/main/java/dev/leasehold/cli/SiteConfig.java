@@ -23,6 +23,7 @@ public record SiteConfig(
     String bind,
     int s3Port,
     int adminPort,
+    int peerPort,
     String origin,
     long cacheSize,
     long chunkSize,
@@ -159,6 +160,10 @@ public record SiteConfig(
       return set(Setting.ADMIN_PORT, Integer.toString(port));
     }
 
+    public Builder peerPort(int port) {
+      return set(Setting.PEER_PORT, Integer.toString(port));
+    }
+
     public Builder origin(String uri) {
       return set(Setting.ORIGIN, uri);
     }
@@ -210,15 +215,17 @@ public record SiteConfig(
         throw new ConfigException(Setting.DATA_DIR.key(), "must not be empty");
       }
       String origin = get(Setting.ORIGIN).trim();
-      if (!origin.isEmpty() && !origin.startsWith("file:") && !origin.startsWith("s3:")) {
+      if (!origin.isEmpty() && !OriginSpec.known(origin)) {
         throw new ConfigException(
-            Setting.ORIGIN.key(), "'" + origin + "' must start with file: or s3:");
+            Setting.ORIGIN.key(),
+            "'" + origin + "' must start with " + String.join(" or ", OriginSpec.SCHEMES));
       }
       return new SiteConfig(
           Path.of(dataDir).toAbsolutePath().normalize(),
           get(Setting.BIND).trim(),
           Values.port(Setting.S3_PORT.key(), get(Setting.S3_PORT)),
           Values.port(Setting.ADMIN_PORT.key(), get(Setting.ADMIN_PORT)),
+          Values.port(Setting.PEER_PORT.key(), get(Setting.PEER_PORT)),
           origin,
           cacheSize,
           chunkSize,

@@ -159,6 +159,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                     RegisterSession.newBuilder()
                         .setSite(request.getSite())
                         .setAddress(request.getAddress())
+                        .setPeerAddress(request.getPeerAddress())
                         .setPeerSecret(randomSecret()))
                 .build());
     return SiteReply.newBuilder()

@@ -118,7 +118,7 @@ final class ElementLeases {
           .setWriter(other)
           .setWriterHolds(other == e.writer)
           .setOwner(sessions.siteOf(other))
-          .setOwnerAddress(sessions.addressOf(other))
+          .setOwnerAddress(sessions.peerAddressOf(other))
           .setPolicy(buckets.policy(key.bucket()))
           .build();
     }

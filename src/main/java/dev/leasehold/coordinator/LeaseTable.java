@@ -6,6 +6,7 @@ import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.ElementView;
 import dev.leasehold.protocol.InspectElements;
 import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.RegisterSession;
 import dev.leasehold.protocol.TableSnapshot;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -70,7 +71,7 @@ final class LeaseTable {
   private CommandResult applyRule(Command command) {
     return switch (command.getCommandCase()) {
       case REGISTER ->
-          register(command.getRegister().getSite(), command.getRegister().getAddress())
+          register(command.getRegister())
               .setPeerSecret(sessions.peerSecret(command.getRegister().getPeerSecret()))
               .build();
       case RENEW -> renew(command.getRenew().getSession());
@@ -130,11 +131,11 @@ final class LeaseTable {
   /**
    * A new session for {@code site}; its earlier sessions end (its previous life lost its memory).
    */
-  private CommandResult.Builder register(String site, String address) {
-    for (long id : sessions.ofSite(site)) {
+  private CommandResult.Builder register(RegisterSession r) {
+    for (long id : sessions.ofSite(r.getSite())) {
       end(id);
     }
-    long id = sessions.open(site, address).id;
+    long id = sessions.open(r.getSite(), r.getAddress(), r.getPeerAddress()).id;
     return ok().setSession(id).addAllOverlayBuckets(overlayBuckets());
   }
 

@@ -182,7 +182,7 @@ final class PrefixLeases {
         .setWriter(p.writer)
         .setWriterHolds(true)
         .setOwner(p.owner)
-        .setOwnerAddress(sessions.addressOf(p.writer))
+        .setOwnerAddress(sessions.peerAddressOf(p.writer))
         .setPolicy(policy)
         .setPrefix(covering.getKey().key())
         .build();

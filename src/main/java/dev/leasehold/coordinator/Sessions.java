@@ -30,16 +30,23 @@ final class Sessions {
   static final class Session {
     final long id;
     final String site;
+
+    /** Its admin endpoint, for operators. */
     final String address;
+
+    /** Its peer port, where other sites reach it (redirects, listings). */
+    final String peerAddress;
+
     long renewals;
 
     /** The elements it holds a lease on or waits for WRITE of: what its end must release. */
     final Set<ElementKey> held = new LinkedHashSet<>();
 
-    Session(long id, String site, String address, long renewals) {
+    Session(long id, String site, String address, String peerAddress, long renewals) {
       this.id = id;
       this.site = site;
       this.address = address;
+      this.peerAddress = peerAddress;
       this.renewals = renewals;
     }
   }
@@ -47,7 +54,7 @@ final class Sessions {
   private final Map<Long, Session> sessions = new LinkedHashMap<>();
   private long nextSession = 1;
 
-  /** The secret sites present to each other's peer endpoints: the first registration's. */
+  /** The secret sites present at each other's peer ports: the first registration's. */
   private String peerSecret = "";
 
   @Nullable Session get(long id) {
@@ -70,8 +77,8 @@ final class Sessions {
   }
 
   /** Opens a new session for {@code site}; the caller has ended its earlier ones. */
-  Session open(String site, String address) {
-    Session s = new Session(nextSession++, site, address, 0);
+  Session open(String site, String address, String peerAddress) {
+    Session s = new Session(nextSession++, site, address, peerAddress, 0);
     sessions.put(s.id, s);
     return s;
   }
@@ -94,10 +101,10 @@ final class Sessions {
     return s == null ? "" : s.site;
   }
 
-  /** Where the site whose session this is said it is reached, or empty. */
-  String addressOf(long id) {
+  /** Where other sites reach the site whose session this is (its peer port), or empty. */
+  String peerAddressOf(long id) {
     Session s = sessions.get(id);
-    return s == null ? "" : s.address;
+    return s == null ? "" : s.peerAddress;
   }
 
   /** Records that {@code id} holds a lease on {@code key}, if it is live. */
@@ -147,6 +154,7 @@ final class Sessions {
               .setId(s.id)
               .setSite(s.site)
               .setAddress(s.address)
+              .setPeerAddress(s.peerAddress)
               .setRenewals(s.renewals));
     }
   }
@@ -157,7 +165,9 @@ final class Sessions {
     peerSecret = snapshot.getPeerSecret();
     nextSession = snapshot.getNextSession();
     for (SessionState s : snapshot.getSessionsList()) {
-      sessions.put(s.getId(), new Session(s.getId(), s.getSite(), s.getAddress(), s.getRenewals()));
+      sessions.put(
+          s.getId(),
+          new Session(s.getId(), s.getSite(), s.getAddress(), s.getPeerAddress(), s.getRenewals()));
     }
   }
 }

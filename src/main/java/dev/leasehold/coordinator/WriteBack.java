@@ -256,7 +256,7 @@ final class WriteBack {
                 .setKey(key.key())
                 .setVersion(e.version)
                 .setSite(e.dirty.site)
-                .setAddress(sessions.addressOf(e.writer))
+                .setAddress(sessions.peerAddressOf(e.writer))
                 .setDown(e.writer == 0));
       }
     }
@@ -266,7 +266,7 @@ final class WriteBack {
           PrefixOwner.newBuilder()
               .setPrefix(p.getKey().key())
               .setSite(l.owner)
-              .setAddress(sessions.addressOf(l.writer))
+              .setAddress(sessions.peerAddressOf(l.writer))
               .setDown(l.writer == 0));
     }
     return r.build();

@@ -6,7 +6,7 @@ package dev.leasehold.lease;
  * record of versions may lag its commit-free writes). Immutable.
  *
  * @param site the owner site
- * @param address where it is reached (its peer endpoint)
+ * @param address where it is reached (its peer port)
  * @param down whether its session has ended (what it holds is unavailable until it returns)
  */
 public record DirtyOwner(String site, String address, boolean down) {}

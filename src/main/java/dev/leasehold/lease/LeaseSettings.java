@@ -6,7 +6,9 @@ import java.time.Duration;
  * How a site holds leases. Immutable.
  *
  * @param site the site's name, unique in the namespace
- * @param address where other sites reach this one (may be empty)
+ * @param address the site's admin endpoint, for operators (may be empty)
+ * @param peerAddress the site's peer port, where other sites reach it (empty: it takes no
+ *     redirects)
  * @param maxHeld the most READ leases held at once; beyond it the least used are released
  * @param idle how long an unused READ lease is kept before it is released
  * @param acquireWait how long the coordinator may take to grant (recalls, a write in progress): 20
@@ -15,14 +17,19 @@ import java.time.Duration;
  *     expired by then)
  */
 public record LeaseSettings(
-    String site, String address, long maxHeld, Duration idle, Duration acquireWait) {
+    String site,
+    String address,
+    String peerAddress,
+    long maxHeld,
+    Duration idle,
+    Duration acquireWait) {
 
-  /** These settings, with {@code address} as where other sites reach this one. */
-  public LeaseSettings at(String address) {
-    return new LeaseSettings(site, address, maxHeld, idle, acquireWait);
+  /** These settings, with the site's admin endpoint and its peer port. */
+  public LeaseSettings at(String address, String peerAddress) {
+    return new LeaseSettings(site, address, peerAddress, maxHeld, idle, acquireWait);
   }
 
   public static LeaseSettings defaults(String site) {
-    return new LeaseSettings(site, "", 100_000, Duration.ofMinutes(10), Duration.ofSeconds(20));
+    return new LeaseSettings(site, "", "", 100_000, Duration.ofMinutes(10), Duration.ofSeconds(20));
   }
 }

@@ -175,7 +175,8 @@ final class SiteSession {
                     .setRegister(
                         RegisterRequest.newBuilder()
                             .setSite(settings.site())
-                            .setAddress(settings.address()))
+                            .setAddress(settings.address())
+                            .setPeerAddress(settings.peerAddress()))
                     .build(),
                 CoordinatorLink.CALL_MILLIS,
                 CoordinatorLink.CALL_MILLIS);

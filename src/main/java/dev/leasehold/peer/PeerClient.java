@@ -1,32 +1,37 @@
 package dev.leasehold.peer;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.leasehold.error.S3Exception;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
-import org.jspecify.annotations.Nullable;
+import java.util.List;
+import java.util.function.Supplier;
 
 /**
- * Calls another site's peer endpoint ({@code <address>/peer/v1/<operation>}). The request is
- * described in one header (a JSON object, {@code X-Leasehold-Request}); the answer likewise ({@code
- * X-Leasehold-Reply}), followed by the bytes, if any. Thread-safe: one HTTP client, reused.
+ * Calls other sites' {@link PeerServer}s ({@code <address>/peer/v1/<operation>}), presenting the
+ * namespace's peer secret.
+ *
+ * <p>Thread-safe: one HTTP client, reused; the secret is read at each call.
  */
 public final class PeerClient {
   public static final String REQUEST_HEADER = "X-Leasehold-Request";
   public static final String REPLY_HEADER = "X-Leasehold-Reply";
 
-  /** An answer: its description and its bytes (the caller closes them). */
-  public record Response(String reply, InputStream body) {}
+  /** A read's answer and its bytes, if any (the caller closes them). */
+  public record Fetched(ReadReply reply, InputStream body) {}
 
   private final HttpClient http;
   private final Duration timeout;
+  private final Supplier<String> secret;
 
-  public PeerClient(Duration timeout) {
+  public PeerClient(Duration timeout, Supplier<String> secret) {
     this.timeout = timeout;
+    this.secret = secret;
     this.http =
         HttpClient.newBuilder()
             .connectTimeout(Duration.ofSeconds(2))
@@ -35,36 +40,65 @@ public final class PeerClient {
   }
 
   /**
-   * Sends {@code request} (JSON) to {@code operation} at the site at {@code address}, with {@code
-   * body} (a file) if not null.
+   * Asks the site at {@code address} for a read of an object it owns.
    *
+   * @throws S3Exception the S3 error the owner answered with
    * @throws IOException if the site could not be reached or did not answer as a peer
    */
-  public Response call(
-      String address, String secret, String operation, String request, @Nullable Path body)
+  public Fetched read(String address, PeerRead request) throws IOException {
+    Answer a = call(address, "read", PeerCodec.read(request));
+    try {
+      ReadReply reply = PeerCodec.readReply(a.reply());
+      return new Fetched(reply, a.body());
+    } catch (RuntimeException e) {
+      a.body().close();
+      throw e;
+    }
+  }
+
+  /**
+   * What the site at {@code address} holds unflushed under {@code bucket/prefix}, in key order.
+   *
+   * @throws S3Exception the S3 error the owner answered with
+   * @throws IOException if the site could not be reached or did not answer as a peer
+   */
+  public List<Unflushed> unflushed(String address, String bucket, String prefix)
       throws IOException {
-    HttpRequest.Builder b =
+    Answer a = call(address, "unflushed", PeerCodec.unflushedRequest(bucket, prefix));
+    try (InputStream in = a.body()) {
+      PeerCodec.failIfError(a.reply());
+      return PeerCodec.unflushed(PeerCodec.JSON.readTree(in));
+    }
+  }
+
+  private record Answer(JsonNode reply, InputStream body) {}
+
+  private Answer call(String address, String operation, String request) throws IOException {
+    HttpRequest r =
         HttpRequest.newBuilder(URI.create(address + "/peer/v1/" + operation))
             .timeout(timeout)
-            .header("Authorization", "Bearer " + secret)
-            .header(REQUEST_HEADER, request);
-    b =
-        body == null
-            ? b.POST(HttpRequest.BodyPublishers.noBody())
-            : b.POST(HttpRequest.BodyPublishers.ofFile(body));
-    HttpResponse<InputStream> r;
+            .header("Authorization", "Bearer " + secret.get())
+            .header(REQUEST_HEADER, request)
+            .POST(HttpRequest.BodyPublishers.noBody())
+            .build();
+    HttpResponse<InputStream> response;
     try {
-      r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+      response = http.send(r, HttpResponse.BodyHandlers.ofInputStream());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted calling " + address, e);
     }
-    String reply = r.headers().firstValue(REPLY_HEADER).orElse(null);
-    if (r.statusCode() != 200 || reply == null) {
-      r.body().close();
+    String reply = response.headers().firstValue(REPLY_HEADER).orElse(null);
+    if (response.statusCode() != 200 || reply == null) {
+      response.body().close();
       throw new IOException(
-          "site at " + address + " answered " + r.statusCode() + " to a peer " + operation);
+          "site at " + address + " answered " + response.statusCode() + " to a peer " + operation);
     }
-    return new Response(reply, r.body());
+    try {
+      return new Answer(PeerCodec.decode(reply), response.body());
+    } catch (IOException e) {
+      response.body().close();
+      throw e;
+    }
   }
 }

@@ -1,4 +1,4 @@
-package dev.leasehold.site;
+package dev.leasehold.peer;
 
 import dev.leasehold.object.ObjectInfo;
 import org.jspecify.annotations.Nullable;
@@ -9,4 +9,4 @@ import org.jspecify.annotations.Nullable;
  *
  * @param info the version (null: a delete)
  */
-record Unflushed(String key, @Nullable ObjectInfo info) {}
+public record Unflushed(String key, @Nullable ObjectInfo info) {}

@@ -4,6 +4,7 @@ import dev.leasehold.object.KeyOrder;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.peer.Unflushed;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -9,6 +9,7 @@ import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.origin.Origin;
+import dev.leasehold.peer.Unflushed;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -64,9 +65,9 @@ final class ListPath {
   /**
    * Every unflushed put and delete under the prefix, in key order, as its owner answers for it: the
    * coordinator names the owners (linearizably), each owner its keys (this site from its own
-   * leases, another through its peer endpoint). An owner that is down makes the LIST 503: what it
-   * holds is unknown, and the origin's older versions must not stand in for it. Asked before the
-   * origin is listed, so a key flushed meanwhile is found at the origin.
+   * leases, another through its peer port). An owner that is down makes the LIST 503: what it holds
+   * is unknown, and the origin's older versions must not stand in for it. Asked before the origin
+   * is listed, so a key flushed meanwhile is found at the origin.
    */
   private List<Unflushed> unflushed(String bucket, String prefix) {
     List<DirtyOwner> owners;
@@ -86,7 +87,7 @@ final class ListPath {
       }
       List<Unflushed> held =
           owner.site().equals(leases.site())
-              ? PeerEndpoint.unflushed(leases, bucket, prefix)
+              ? PeerAnswers.unflushed(leases, bucket, prefix)
               : peers.unflushed(owner, bucket, prefix);
       held.forEach(u -> out.put(u.key(), u));
     }

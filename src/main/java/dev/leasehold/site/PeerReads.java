@@ -1,13 +1,12 @@
 package dev.leasehold.site;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.leasehold.error.S3Error;
-import dev.leasehold.error.S3Exception;
 import dev.leasehold.lease.DirtyOwner;
 import dev.leasehold.lease.OwnerElsewhereException;
-import dev.leasehold.object.ObjectInfo;
-import dev.leasehold.object.ObjectInfoJson;
 import dev.leasehold.peer.PeerClient;
+import dev.leasehold.peer.PeerRead;
+import dev.leasehold.peer.ReadReply;
+import dev.leasehold.peer.Unflushed;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -15,42 +14,42 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 
 /**
- * The asking side of a redirect (docs/protocol.md, Leases: redirect): a read of an object another
- * site owns, proxied to that site's {@link PeerEndpoint}. What the owner answers is what the client
- * gets — the version, the span, 206, 304, 412, 404, every S3 error — and the bytes are relayed, not
- * cached (this site holds no lease on them). Thread-safe.
+ * The asking side of a redirect (docs/protocol.md, Redirects and the peer link): a read of an
+ * object another site owns, proxied to that site's peer port. What the owner answers is what the
+ * client gets — the version, the span, 206, 304, 412, 404, every S3 error — and the bytes are
+ * relayed, not cached (this site holds no lease on them). Thread-safe.
  */
 final class PeerReads {
   /** The bytes are relayed in pieces of this size, each through a file the sink sends and drops. */
   private static final int PIECE = 1 << 20;
 
   private final PeerClient client;
-  private final Supplier<String> secret;
   private final Path spool;
 
-  PeerReads(PeerClient client, Supplier<String> secret, Path spool) {
+  PeerReads(PeerClient client, Path spool) {
     this.client = client;
-    this.secret = secret;
     this.spool = spool;
   }
 
   ObjectRead read(OwnerElsewhereException owner, GetRequest request, boolean body) {
-    PeerClient.Response response;
-    JsonNode reply;
+    Preconditions p = request.preconditions();
+    PeerRead ask =
+        new PeerRead(
+            request.bucket(),
+            request.key(),
+            body,
+            request.range() == null ? null : request.range().toString(),
+            request.partNumber(),
+            p.ifMatch(),
+            p.ifNoneMatch(),
+            p.ifModifiedSince(),
+            p.ifUnmodifiedSince());
+    PeerClient.Fetched fetched;
     try {
-      response =
-          client.call(
-              owner.address(),
-              secret.get(),
-              "read",
-              PeerCodec.encode(PeerCodec.read(request, body)),
-              null);
-      reply = PeerCodec.decode(response.reply());
+      fetched = client.read(owner.address(), ask);
     } catch (IOException e) {
       throw S3Error.SERVICE_UNAVAILABLE
           .exception(
@@ -61,58 +60,29 @@ final class PeerReads {
     }
     boolean relay = false;
     try {
-      if (reply.has("error")) {
-        throw remoteError(reply);
-      }
-      if (reply.has("notModified")) {
-        throw new NotModifiedException(ObjectInfoJson.read(reply.get("notModified")));
-      }
-      ObjectInfo info = ObjectInfoJson.read(reply.get("info"));
-      ByteSpan span = new ByteSpan(reply.get("offset").asLong(), reply.get("length").asLong());
-      Integer parts = reply.has("partsCount") ? reply.get("partsCount").asInt() : null;
-      relay = body && span.length() > 0;
-      return new ObjectRead(
-          info,
-          span,
-          reply.get("partial").asBoolean(),
-          parts,
-          relay ? new Relay(response.body()) : (s, sink) -> {});
+      return switch (fetched.reply()) {
+        case ReadReply.NotModified m -> throw new NotModifiedException(m.info());
+        case ReadReply.Found f -> {
+          relay = body && f.length() > 0;
+          yield new ObjectRead(
+              f.info(),
+              new ByteSpan(f.offset(), f.length()),
+              f.partial(),
+              f.partsCount(),
+              relay ? new Relay(fetched.body()) : (s, sink) -> {});
+        }
+      };
     } finally {
       if (!relay) {
-        closeQuietly(response.body());
+        closeQuietly(fetched.body());
       }
     }
   }
 
-  /** The S3 error another site answered a peer call with. */
-  private static S3Exception remoteError(JsonNode reply) {
-    S3Error error = S3Error.ofCode(reply.get("error").asText()).orElse(S3Error.INTERNAL_ERROR);
-    return error.exception(reply.path("message").asText(error.message()));
-  }
-
-  /** What another site holds unflushed under a prefix ({@link PeerEndpoint#unflushed}). */
+  /** What another site holds unflushed under a prefix ({@link PeerAnswers#unflushed}). */
   List<Unflushed> unflushed(DirtyOwner owner, String bucket, String prefix) {
-    String request =
-        PeerCodec.JSON.createObjectNode().put("bucket", bucket).put("prefix", prefix).toString();
     try {
-      PeerClient.Response response =
-          client.call(owner.address(), secret.get(), "unflushed", PeerCodec.encode(request), null);
-      JsonNode reply = PeerCodec.decode(response.reply());
-      if (reply.has("error")) {
-        response.body().close();
-        throw remoteError(reply);
-      }
-      JsonNode keys;
-      try (InputStream in = response.body()) {
-        keys = PeerCodec.JSON.readTree(in);
-      }
-      List<Unflushed> out = new ArrayList<>();
-      for (JsonNode k : keys) {
-        JsonNode info = k.get("info");
-        out.add(
-            new Unflushed(k.get("key").asText(), info == null ? null : ObjectInfoJson.read(info)));
-      }
-      return out;
+      return client.unflushed(owner.address(), bucket, prefix);
     } catch (IOException e) {
       throw S3Error.SERVICE_UNAVAILABLE
           .exception(

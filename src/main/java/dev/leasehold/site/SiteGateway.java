@@ -23,6 +23,7 @@ import dev.leasehold.object.UploadListing;
 import dev.leasehold.object.WriteCondition;
 import dev.leasehold.origin.Origin;
 import dev.leasehold.peer.PeerClient;
+import dev.leasehold.peer.PeerService;
 import io.opentelemetry.context.Context;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,7 +53,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   private final MultipartPath multipart;
   private final Flusher flusher;
   private final Leases leases;
-  private final PeerEndpoint peerEndpoint;
+  private final PeerAnswers peerAnswers;
 
   /**
    * @param originCheck how long a version this site saw at the origin is served without asking the
@@ -78,18 +79,18 @@ public final class SiteGateway implements Gateway, AutoCloseable {
     leases.ownerEvents(flusher);
     WriteGuard guard = new WriteGuard(leases, origin, versions, flusher);
     PeerReads peers =
-        new PeerReads(new PeerClient(Duration.ofSeconds(60)), leases::peerSecret, staging.dir());
+        new PeerReads(new PeerClient(Duration.ofSeconds(60), leases::peerSecret), staging.dir());
     this.reads = new ReadPath(versions, cache, new JournaledOrigin(origin, journal), peers);
-    this.peerEndpoint = new PeerEndpoint(reads, buckets, leases);
+    this.peerAnswers = new PeerAnswers(reads, buckets, leases);
     this.writes = new WritePath(staging, origin, cache, guard, journal);
     this.lists = new ListPath(origin, leases, peers);
     this.copies = new Copies(reads, writes, staging);
     this.multipart = new MultipartPath(staging, origin, reads, guard);
   }
 
-  /** What other sites call to read an object this site owns (mounted at {@code /peer/v1/}). */
-  public PeerEndpoint peerEndpoint() {
-    return peerEndpoint;
+  /** What this site answers other sites of its namespace (served by a {@code PeerServer}). */
+  public PeerService peerService() {
+    return peerAnswers;
   }
 
   /**

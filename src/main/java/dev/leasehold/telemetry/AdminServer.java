@@ -102,11 +102,6 @@ public final class AdminServer implements AutoCloseable {
         });
   }
 
-  /** Serves {@code handler} under {@code path} too (before {@link #start}). */
-  public void mount(String path, com.sun.net.httpserver.HttpHandler handler) {
-    server.createContext(path, handler);
-  }
-
   /**
    * Every site's snapshot: this one's from its own meters, the others' from their admin endpoints
    * (in parallel, a second at most each); a site that does not answer is listed as unreachable.

@@ -41,6 +41,7 @@ class WriteBackKillIT {
         "--data-dir=" + dataDir,
         "--s3-port=0",
         "--admin-port=0",
+        "--peer-port=0",
         "--site=site-killed",
         "--coordinator=" + cluster.coordinators().get(0).clientAddress(),
         "--origin=" + cluster.root().resolve("origin").toUri(),

@@ -187,7 +187,8 @@ class LogsIT {
         "serve",
         "--data-dir=" + dir.resolve("data"),
         "--s3-port=0",
-        "--admin-port=0");
+        "--admin-port=0",
+        "--peer-port=0");
   }
 
   private static Matcher line(List<Matcher> lines, String operation, String status) {

@@ -78,6 +78,7 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
           site.dataDir(root.resolve("site-" + i))
               .s3Port(0)
               .adminPort(0)
+              .peerPort(0)
               .cacheSize(b.cacheSize)
               .chunkSize(b.chunkSize)
               .set(Setting.BODY_TIMEOUT, b.bodyTimeout)

@@ -145,6 +145,7 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
             "--data-dir=" + root.resolve(name),
             "--s3-port=0",
             "--admin-port=0",
+            "--peer-port=0",
             "--origin=s3://?endpoint=" + origin.endpoint() + "&region=us-east-1&path-style=true");
     sites.add(site);
     endpoints.add(endpointsOf(site));

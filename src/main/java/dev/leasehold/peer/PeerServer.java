@@ -1,0 +1,164 @@
+package dev.leasehold.peer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.leasehold.error.S3Exception;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A site's peer port: where the other sites of its namespace call it ({@code POST /peer/v1/read},
+ * {@code POST /peer/v1/unflushed}), apart from the operators' admin port so the two can be
+ * firewalled apart. Only callers presenting the namespace's peer secret ({@code Authorization:
+ * Bearer}) are answered; anyone else gets 401. Requests and answers are described in one header
+ * each ({@link PeerClient#REQUEST_HEADER}, {@link PeerClient#REPLY_HEADER}, {@link PeerCodec}); the
+ * bytes follow.
+ *
+ * <p>Thread-safe: each call runs on its own virtual thread, and the {@link PeerService} it calls is
+ * thread-safe; the service is set once, by {@link #start}, before the first call is accepted.
+ * Started once, closed once.
+ */
+public final class PeerServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(PeerServer.class);
+
+  private final HttpServer server;
+  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private volatile @Nullable PeerService service;
+
+  /**
+   * Binds {@code bind} (port 0 picks one), so its address can be registered before the site that
+   * answers is built; {@link #start} begins answering.
+   */
+  public PeerServer(InetSocketAddress bind) throws IOException {
+    this.server = HttpServer.create(bind, 64);
+    server.setExecutor(executor);
+    server.createContext("/peer/v1/", this::handle);
+  }
+
+  /** Answers calls with {@code answering}, from now on. */
+  public PeerServer start(PeerService answering) {
+    this.service = answering;
+    server.start();
+    return this;
+  }
+
+  public InetSocketAddress address() {
+    return server.getAddress();
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+
+  private void handle(HttpExchange ex) throws IOException {
+    try (ex) {
+      PeerService service = this.service;
+      if (service == null
+          || !authorized(service.secret(), ex.getRequestHeaders().getFirst("Authorization"))) {
+        ex.sendResponseHeaders(401, -1);
+        return;
+      }
+      String header = ex.getRequestHeaders().getFirst(PeerClient.REQUEST_HEADER);
+      if (header == null || !"POST".equals(ex.getRequestMethod())) {
+        ex.sendResponseHeaders(400, -1);
+        return;
+      }
+      JsonNode request;
+      try {
+        request = PeerCodec.decode(header);
+      } catch (IOException e) {
+        ex.sendResponseHeaders(400, -1);
+        return;
+      }
+      switch (ex.getRequestURI().getPath()) {
+        case "/peer/v1/read" -> read(ex, service, request);
+        case "/peer/v1/unflushed" -> unflushed(ex, service, request);
+        default -> ex.sendResponseHeaders(404, -1);
+      }
+    }
+  }
+
+  private static boolean authorized(String expected, @Nullable String auth) {
+    return !expected.isEmpty()
+        && auth != null
+        && MessageDigest.isEqual(
+            auth.getBytes(StandardCharsets.UTF_8),
+            ("Bearer " + expected).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void read(HttpExchange ex, PeerService service, JsonNode q) throws IOException {
+    PeerRead request;
+    try {
+      request = PeerCodec.read(q);
+    } catch (IOException e) {
+      ex.sendResponseHeaders(400, -1);
+      return;
+    }
+    PeerService.Served served;
+    try {
+      served = service.read(request);
+    } catch (S3Exception e) {
+      answer(ex, PeerCodec.error(e), -1);
+      return;
+    }
+    long length = served.reply() instanceof ReadReply.Found f && request.body() ? f.length() : 0;
+    answer(ex, PeerCodec.reply(served.reply()), length == 0 ? -1 : length);
+    if (length > 0) {
+      try (OutputStream out = ex.getResponseBody();
+          WritableByteChannel to = Channels.newChannel(out)) {
+        served.body().writeTo(to);
+      } catch (IOException e) {
+        LOG.debug(
+            "a redirected read of {}/{} ended early: {}",
+            request.bucket(),
+            request.key(),
+            e.toString());
+        throw e;
+      }
+    }
+  }
+
+  private static void unflushed(HttpExchange ex, PeerService service, JsonNode q)
+      throws IOException {
+    String bucket;
+    String prefix;
+    try {
+      bucket = PeerCodec.required(q, "bucket");
+      prefix = PeerCodec.required(q, "prefix");
+    } catch (IOException e) {
+      ex.sendResponseHeaders(400, -1);
+      return;
+    }
+    List<Unflushed> held;
+    try {
+      held = service.unflushed(bucket, prefix);
+    } catch (S3Exception e) {
+      answer(ex, PeerCodec.error(e), -1);
+      return;
+    }
+    byte[] body = PeerCodec.unflushed(held);
+    answer(ex, PeerCodec.count(held.size()), body.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(body);
+    }
+  }
+
+  private static void answer(HttpExchange ex, String reply, long length) throws IOException {
+    ex.getResponseHeaders().set(PeerClient.REPLY_HEADER, reply);
+    ex.sendResponseHeaders(200, length);
+  }
+}
