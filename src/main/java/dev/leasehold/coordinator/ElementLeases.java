@@ -62,12 +62,13 @@ final class ElementLeases {
         session,
         element,
         (s, key, e) -> {
-          e.readers.add(session);
+          long grant = elements.addReader(e, session);
           s.held.add(key);
           return ok().setSession(session)
               .setMode(Mode.READ)
               .setVersion(e.version)
               .setEpoch(e.epoch)
+              .setReadGrant(grant)
               .build();
         });
   }
@@ -154,9 +155,9 @@ final class ElementLeases {
   /** Grants WRITE to the pending writer if no one else reads; else names whom to recall. */
   private CommandResult tryGrant(long session, ElementKey key, Elements.Entry e) {
     CommandResult.Builder r = ok().setSession(session);
-    for (long reader : e.readers) {
-      if (reader != session) {
-        r.addHolders(reader);
+    for (Map.Entry<Long, Long> reader : e.readers.entrySet()) {
+      if (reader.getKey() != session) {
+        r.addHolders(reader.getKey()).addHolderGrants(reader.getValue());
       }
     }
     if (r.getHoldersCount() > 0) {
@@ -197,11 +198,12 @@ final class ElementLeases {
     }
     writeBack.clean(key, e); // the origin holds this version, which replaces any dirty one
     e.writer = 0;
-    e.readers.add(session);
+    long grant = elements.addReader(e, session);
     return ok().setSession(session)
         .setMode(Mode.READ)
         .setVersion(e.version)
         .setEpoch(c.getEpoch())
+        .setReadGrant(grant)
         .build();
   }
 
@@ -223,10 +225,29 @@ final class ElementLeases {
     return ok().setVersion(e.version).build();
   }
 
-  CommandResult release(long session, List<Element> released) {
-    for (Element element : released) {
-      ElementKey key = ElementKey.of(element);
+  /**
+   * Ends the leases {@code session} names. A release that names a READ grant ({@code grants[i]} not
+   * 0) ends that grant only: applied after a newer grant of the element to the session (a retried
+   * command, a late batch), it leaves the newer one alone (docs/protocol.md, Leases). One that
+   * names none ends whatever the session holds of the element.
+   */
+  CommandResult release(long session, List<Element> released, List<Long> grants) {
+    for (int i = 0; i < released.size(); i++) {
+      ElementKey key = ElementKey.of(released.get(i));
       Elements.Entry e = elements.get(key);
+      long grant = i < grants.size() ? grants.get(i) : 0;
+      if (grant != 0) {
+        Long held = e == null ? null : e.readers.get(session);
+        // (a reader restored from a snapshot before grants were numbered holds 0: any release)
+        if (e != null && held != null && (held == grant || held == 0)) {
+          e.readers.remove(session);
+          if (e.writer != session && e.pendingWriter != session) {
+            sessions.released(session, key);
+          }
+          elements.forgetIfIdle(key, e);
+        }
+        continue;
+      }
       sessions.released(session, key);
       if (e == null) {
         continue;

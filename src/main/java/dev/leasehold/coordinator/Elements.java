@@ -5,10 +5,8 @@ import dev.leasehold.protocol.TableSnapshot;
 import dev.leasehold.protocol.VersionInfo;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -22,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  * least recently touched that no session leases and that are clean. A forgotten element's version
  * is unknown again: readers ask the origin, which holds every clean version.
  *
- * <p>Snapshot part: {@code elements} (with their dirty state) and {@code last_epoch}.
+ * <p>Snapshot part: {@code elements} (with their dirty state and their readers' grants), {@code
+ * last_epoch} and {@code last_read_grant}.
  *
  * <p><b>Threading.</b> Part of the {@link LeaseTable}: confined to the state machine's apply
  * thread.
@@ -32,7 +31,10 @@ final class Elements {
   static final class Entry {
     VersionInfo version = VersionInfo.getDefaultInstance();
     long epoch;
-    final Set<Long> readers = new LinkedHashSet<>();
+
+    /** Each reader's session, with the number of its READ grant. */
+    final Map<Long, Long> readers = new LinkedHashMap<>();
+
     long writer;
     long pendingWriter;
 
@@ -68,6 +70,9 @@ final class Elements {
   /** The last epoch granted, table-wide: epochs never repeat, even for a forgotten element. */
   private long lastEpoch;
 
+  /** The last READ grant number, table-wide: like epochs, they never repeat. */
+  private long lastReadGrant;
+
   Elements(int maxElements) {
     this.maxElements = maxElements;
   }
@@ -83,6 +88,16 @@ final class Elements {
   /** A new epoch, greater than every one granted before. */
   long nextEpoch() {
     return ++lastEpoch;
+  }
+
+  /**
+   * Makes {@code session} a reader of {@code e} under a new READ grant, whose number (greater than
+   * every one before) the release of the lease names.
+   */
+  long addReader(Entry e, long session) {
+    long grant = ++lastReadGrant;
+    e.readers.put(session, grant);
+    return grant;
   }
 
   /** The elements of {@code bucket} whose keys start with {@code prefix}, in access order. */
@@ -158,7 +173,7 @@ final class Elements {
       Entry e = me.getValue();
       if (e.pendingWriter != 0) {
         List<Long> holders = new ArrayList<>();
-        for (long r : e.readers) {
+        for (long r : e.readers.keySet()) {
           if (r != e.pendingWriter) {
             holders.add(r);
           }
@@ -170,7 +185,7 @@ final class Elements {
   }
 
   void snapshot(TableSnapshot.Builder b) {
-    b.setLastEpoch(lastEpoch);
+    b.setLastEpoch(lastEpoch).setLastReadGrant(lastReadGrant);
     for (Map.Entry<ElementKey, Entry> me : entries.entrySet()) {
       Entry e = me.getValue();
       ElementState.Builder s =
@@ -178,7 +193,8 @@ final class Elements {
               .setElement(me.getKey().proto())
               .setVersion(e.version)
               .setEpoch(e.epoch)
-              .addAllReaders(e.readers)
+              .addAllReaders(e.readers.keySet())
+              .addAllReaderGrants(e.readers.values())
               .setWriter(e.writer)
               .setPendingWriter(e.pendingWriter);
       if (e.dirty != null) {
@@ -195,18 +211,23 @@ final class Elements {
   void restore(TableSnapshot snapshot, Sessions sessions) {
     entries.clear();
     lastEpoch = snapshot.getLastEpoch();
+    lastReadGrant = snapshot.getLastReadGrant();
     for (ElementState es : snapshot.getElementsList()) {
       Entry e = new Entry();
       e.version = es.getVersion();
       e.epoch = es.getEpoch();
       lastEpoch = Math.max(lastEpoch, e.epoch); // a snapshot from before table-wide epochs
-      e.readers.addAll(es.getReadersList());
+      for (int i = 0; i < es.getReadersCount(); i++) {
+        // (a snapshot from before READ grants were numbered: 0, which any release ends)
+        long grant = i < es.getReaderGrantsCount() ? es.getReaderGrants(i) : 0;
+        e.readers.put(es.getReaders(i), grant);
+      }
       e.writer = es.getWriter();
       e.pendingWriter = es.getPendingWriter();
       e.dirty = WriteBack.Dirty.restore(es);
       ElementKey key = ElementKey.of(es.getElement());
       entries.put(key, e);
-      for (long id : e.readers) {
+      for (long id : e.readers.keySet()) {
         sessions.holds(id, key);
       }
       sessions.holds(e.writer, key);

@@ -127,7 +127,7 @@ final class Grants {
     Long sent = lastSent.get(r.getWriter());
     if (sent == null || now - sent >= RESEND_NANOS) {
       if (r.getPrefix().isEmpty()) {
-        recalls.recall(r.getWriter(), request.getElement(), Mode.WRITE);
+        recalls.recall(r.getWriter(), request.getElement(), Mode.WRITE, 0);
       } else {
         recalls.recallPrefix(r.getWriter(), request.getElement().getBucket(), r.getPrefix());
       }
@@ -187,7 +187,7 @@ final class Grants {
           String target = t.getSession() + " " + t.getElement().getKey() + " " + t.getMode();
           Long sent = lastSent.get(target);
           if (sent == null || now - sent >= RESEND_NANOS) {
-            recalls.recall(t.getSession(), t.getElement(), t.getMode());
+            recalls.recall(t.getSession(), t.getElement(), t.getMode(), t.getGrant());
             lastSent.put(target, now);
           }
         }
@@ -258,10 +258,12 @@ final class Grants {
           firstRecall = now;
         }
         long nextResend = now + RESEND_NANOS;
-        for (long holder : r.getHoldersList()) {
+        for (int i = 0; i < r.getHoldersCount(); i++) {
+          long holder = r.getHolders(i);
+          long readGrant = i < r.getHolderGrantsCount() ? r.getHolderGrants(i) : 0;
           Long sent = lastSent.get(holder);
           if (sent == null || now - sent >= RESEND_NANOS) {
-            recalls.recall(holder, request.getElement(), Mode.READ);
+            recalls.recall(holder, request.getElement(), Mode.READ, readGrant);
             lastSent.put(holder, now);
             sent = now;
           }
@@ -382,7 +384,8 @@ final class Grants {
                 .setWriteBack(r.getWriteBack())
                 .setJournalSeq(r.getJournalSeq())
                 .setOwner(r.getOwner())
-                .setClean(r.getCleanVersion()))
+                .setClean(r.getCleanVersion())
+                .setReadGrant(r.getReadGrant()))
         .build();
   }
 

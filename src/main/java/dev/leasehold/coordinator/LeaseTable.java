@@ -94,7 +94,10 @@ final class LeaseTable {
               command.getAbort().getEpoch(),
               command.getAbort().getUncertain());
       case RELEASE ->
-          leases.release(command.getRelease().getSession(), command.getRelease().getElementsList());
+          leases.release(
+              command.getRelease().getSession(),
+              command.getRelease().getElementsList(),
+              command.getRelease().getGrantsList());
       case INSPECT -> inspect(command.getInspect());
       case BIND_BUCKET ->
           ok().setOrigin(
@@ -195,7 +198,7 @@ final class LeaseTable {
               .setWriter(sessions.siteOf(e.writer))
               .setPendingWriter(sessions.siteOf(e.pendingWriter))
               .setDirtyAt(e.dirty == null ? "" : e.dirty.site);
-      e.readers.forEach(reader -> v.addReaders(sessions.siteOf(reader)));
+      e.readers.keySet().forEach(reader -> v.addReaders(sessions.siteOf(reader)));
       r.addElements(v);
     }
     return r.build();

@@ -118,9 +118,9 @@ final class PrefixLeases {
         // A write elsewhere waits for its grant: wait for it (nothing to recall yet).
         r.addRecalls(recall(e.pendingWriter, k, Mode.MODE_UNSPECIFIED));
       }
-      for (long reader : e.readers) {
-        if (reader != session) {
-          r.addRecalls(recall(reader, k, Mode.READ));
+      for (Map.Entry<Long, Long> reader : e.readers.entrySet()) {
+        if (reader.getKey() != session) {
+          r.addRecalls(recall(reader.getKey(), k, Mode.READ).setGrant(reader.getValue()));
         }
       }
       own.add(e);
@@ -141,12 +141,8 @@ final class PrefixLeases {
         .build();
   }
 
-  private static RecallTarget recall(long session, ElementKey key, Mode mode) {
-    return RecallTarget.newBuilder()
-        .setSession(session)
-        .setElement(key.proto())
-        .setMode(mode)
-        .build();
+  private static RecallTarget.Builder recall(long session, ElementKey key, Mode mode) {
+    return RecallTarget.newBuilder().setSession(session).setElement(key.proto()).setMode(mode);
   }
 
   /** The holder flushed everything under the prefix: the lease ends. */

@@ -44,9 +44,12 @@ final class RecallHub {
     streams.computeIfPresent(session, (k, s) -> s.observer.equals(observer) ? null : s);
   }
 
-  /** Asks {@code session} to give up its {@code mode} lease on {@code element}. */
-  void recall(long session, Element element, Mode mode) {
-    send(session, Recall.newBuilder().setElement(element).setMode(mode).build());
+  /**
+   * Asks {@code session} to give up its {@code mode} lease on {@code element}: for READ, the grant
+   * numbered {@code grant}, which its release names.
+   */
+  void recall(long session, Element element, Mode mode, long grant) {
+    send(session, Recall.newBuilder().setElement(element).setMode(mode).setGrant(grant).build());
   }
 
   /** Recalls the prefix WRITE lease {@code session} holds on {@code bucket/prefix}. */

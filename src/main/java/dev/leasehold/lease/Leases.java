@@ -122,7 +122,9 @@ public final class Leases implements AutoCloseable {
     if (recall.getMode() != Mode.WRITE) {
       recallsReceived.increment();
       reads.forget(new LeaseKey(e.getBucket(), e.getKey()));
-      background(() -> reads.release(id, List.of(e)));
+      // The release names the grant recalled: should it reach the coordinator late, after a newer
+      // grant of the element to this site, it leaves that one alone.
+      background(() -> reads.release(id, List.of(e), List.of(recall.getGrant())));
       return;
     }
     PrefixLease p =
@@ -171,7 +173,7 @@ public final class Leases implements AutoCloseable {
     if (mine != null) {
       // Nobody else writes under this site's prefix: the origin is the authority for a key this
       // site did not write (those it did are owned), with no round trip and nothing kept.
-      return new ReadLease(bucket, key, mine.session(), 0, false, null, reads.nextGrant());
+      return new ReadLease(bucket, key, mine.session(), 0, false, null, 0);
     }
     long asked = reads.sequence();
     AcquireReply reply = acquire.acquire(session, bucket, key, Mode.READ, redirectable);
@@ -189,7 +191,7 @@ public final class Leases implements AutoCloseable {
             v.getVersion(),
             v.getKnown(),
             v.getKnown() ? Versions.info(key, v) : null,
-            reads.nextGrant());
+            reply.getReadGrant());
     if (reply.getMode() == Mode.READ) {
       reads.keep(k, lease, asked);
     } // else this site is writing or owns the element: the version is good for this read only

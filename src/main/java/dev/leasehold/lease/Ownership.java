@@ -149,8 +149,7 @@ final class Ownership {
                     reply.getClean()));
         owned.put(key, l);
       }
-      return new ReadLease(
-          key.bucket(), key.key(), id, l.version(), true, l.info(), reads.nextGrant());
+      return new ReadLease(key.bucket(), key.key(), id, l.version(), true, l.info(), 0);
     } finally {
       writes.unlock(key);
     }

@@ -11,7 +11,8 @@ import org.jspecify.annotations.Nullable;
  * @param version the coordinator's version number
  * @param known whether {@code info} describes the version; if not, the origin is the authority
  * @param info the version (null with {@code known}: the element does not exist)
- * @param grant a number unique to this grant at this site
+ * @param grant the coordinator's number of this READ grant, which the lease's release names (0: a
+ *     lease the coordinator did not grant, which is never kept nor released)
  */
 public record ReadLease(
     String bucket,

@@ -10,7 +10,6 @@ import dev.leasehold.protocol.ReleaseLeases;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -30,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * <p>Every end of a lease here (a recall, a write beginning or failing, a hand-over) draws a number
  * from one sequence and notes it on the element ({@link #forget}); a grant asked for before that
  * number is not kept ({@link #keep}). The lease is dropped from the map before anything tells the
- * coordinator it is gone, so no read that starts after the release is served under it.
+ * coordinator it is gone, so no read that starts after the release is served under it. Each release
+ * names the coordinator's number of the grant it ends, so one that reaches the table late (a
+ * retried call, a batch) cannot end a newer grant of the element to this site.
  *
  * <p>Thread-safe: the maps are concurrent, and {@link #keep} checks the element's last end again
  * after it puts, so a recall that slips in between wins.
@@ -48,11 +49,13 @@ final class ReadLeases {
       Caffeine.newBuilder().expireAfterWrite(Duration.ofMinutes(5)).build();
 
   private final AtomicLong sequence = new AtomicLong();
-  private final AtomicLong grants = new AtomicLong();
   private final LongAdder granted = new LongAdder();
   private final LongAdder released = new LongAdder();
-  private final ConcurrentLinkedQueue<Map.Entry<Long, Element>> toRelease =
-      new ConcurrentLinkedQueue<>();
+
+  /** A lease that fell out of the map, to be released in the next batch. */
+  private record Evicted(long session, Element element, long grant) {}
+
+  private final ConcurrentLinkedQueue<Evicted> toRelease = new ConcurrentLinkedQueue<>();
 
   ReadLeases(
       CoordinatorLink link, LeaseSettings settings, SiteSession session, HeldPrefixes prefixes) {
@@ -72,11 +75,6 @@ final class ReadLeases {
   @Nullable ReadLease held(String bucket, String key) {
     ReadLease lease = held.getIfPresent(new LeaseKey(bucket, key));
     return lease == null || !session.valid(lease.session()) ? null : lease;
-  }
-
-  /** A new grant number, unique at this site. */
-  long nextGrant() {
-    return grants.incrementAndGet();
   }
 
   /** The recall sequence now: a grant asked for at this point is kept unless it moves past. */
@@ -148,7 +146,8 @@ final class ReadLeases {
   /** Caffeine removal listener: leases that fell out of the map for room or idleness. */
   private void removed(@Nullable LeaseKey key, @Nullable ReadLease lease, RemovalCause cause) {
     if (key != null && lease != null && cause.wasEvicted()) {
-      toRelease.add(Map.entry(lease.session(), Versions.element(key.bucket(), key.key())));
+      toRelease.add(
+          new Evicted(lease.session(), Versions.element(key.bucket(), key.key()), lease.grant()));
     }
   }
 
@@ -156,24 +155,33 @@ final class ReadLeases {
   void releaseEvicted(Consumer<Runnable> run) {
     long id = session.current();
     List<Element> batch = new ArrayList<>();
-    Map.Entry<Long, Element> next;
+    List<Long> grants = new ArrayList<>();
+    Evicted next;
     while ((next = toRelease.poll()) != null && batch.size() < 1000) {
-      if (next.getKey() == id) {
-        batch.add(next.getValue());
+      if (next.session() == id) {
+        batch.add(next.element());
+        grants.add(next.grant());
       }
     }
     if (!batch.isEmpty()) {
-      run.accept(() -> release(id, batch));
+      run.accept(() -> release(id, batch, grants));
     }
   }
 
-  /** Tells the coordinator these leases are gone (best effort: expiry releases them anyway). */
-  void release(long id, List<Element> elements) {
+  /**
+   * Tells the coordinator these leases are gone, each named by its READ grant (best effort: expiry
+   * releases them anyway).
+   */
+  void release(long id, List<Element> elements, List<Long> grants) {
     released.add(elements.size());
     try {
       link.submit(
           Command.newBuilder()
-              .setRelease(ReleaseLeases.newBuilder().setSession(id).addAllElements(elements))
+              .setRelease(
+                  ReleaseLeases.newBuilder()
+                      .setSession(id)
+                      .addAllElements(elements)
+                      .addAllGrants(grants))
               .build(),
           CoordinatorLink.CALL_MILLIS);
     } catch (LeaseUnavailableException e) {

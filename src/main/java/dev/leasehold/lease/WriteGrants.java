@@ -121,8 +121,7 @@ final class WriteGrants {
     ownership.remove(k); // a write-through commit ends the grant, and the origin holds the version
     if (lease.underPrefix()) {
       writes.ended(k, lease); // the origin holds it; under the prefix nobody else writes it
-      return new ReadLease(
-          lease.bucket(), lease.key(), lease.session(), 0, true, stored, reads.nextGrant());
+      return new ReadLease(lease.bucket(), lease.key(), lease.session(), 0, true, stored, 0);
     }
     try {
       long asked = reads.sequence();
@@ -139,7 +138,7 @@ final class WriteGrants {
               reply.getVersion().getVersion(),
               true,
               stored,
-              reads.nextGrant());
+              reply.getReadGrant());
       reads.keep(k, read, asked);
       kept = true;
       return read;

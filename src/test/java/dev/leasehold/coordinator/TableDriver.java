@@ -144,6 +144,13 @@ final class TableDriver {
         Command.newBuilder().setRelease(ReleaseLeases.newBuilder().setSession(s).addElements(e)));
   }
 
+  /** {@code s} releases its READ grant {@code grant} of E (as a recall or an eviction does). */
+  CommandResult releaseGrant(long s, long grant) {
+    return apply(
+        Command.newBuilder()
+            .setRelease(ReleaseLeases.newBuilder().setSession(s).addElements(E).addGrants(grant)));
+  }
+
   /** The owner flushed {@code version} of E (ETag {@code etag}); with release, it hands over. */
   CommandResult clean(long s, long epoch, long version, String etag, boolean release) {
     return clean(s, E, epoch, version, etag, release);
