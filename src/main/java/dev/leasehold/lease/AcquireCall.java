@@ -63,7 +63,7 @@ final class AcquireCall {
   private AcquireReply ask(long id, String bucket, String key, Mode mode, boolean redirectable) {
     long wait = settings.acquireWait().toMillis();
     SiteReply answer =
-        link.call(
+        link.callWaiting(
             SiteRequest.newBuilder()
                 .setAcquire(
                     AcquireRequest.newBuilder()
@@ -73,8 +73,7 @@ final class AcquireCall {
                         .setRedirectable(redirectable)
                         .setWaitMillis(wait))
                 .build(),
-            wait + CoordinatorLink.CALL_MILLIS,
-            wait + CoordinatorLink.CALL_MILLIS * 2);
+            wait);
     AcquireReply reply = answer.getAcquire();
     Outcome outcome = answer.getOutcome();
     String element = bucket + "/" + key;

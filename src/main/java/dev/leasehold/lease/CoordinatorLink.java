@@ -77,6 +77,14 @@ public final class CoordinatorLink implements AutoCloseable {
     return attempt(s -> s.call(request), attemptMillis, budgetMillis, true);
   }
 
+  /**
+   * {@link #call} with a request the leader may wait on for up to {@code waitMillis} (a grant that
+   * recalls holders first): each attempt and the whole call allow for that wait.
+   */
+  SiteReply callWaiting(SiteRequest request, long waitMillis) {
+    return call(request, waitMillis + CALL_MILLIS, waitMillis + CALL_MILLIS * 2);
+  }
+
   /** {@link #call} with a command of the log: the command's result (its outcome included). */
   CommandResult submit(Command command, long budgetMillis) {
     return call(SiteRequest.newBuilder().setCommand(command).build(), CALL_MILLIS, budgetMillis)

@@ -48,7 +48,7 @@ final class HeldPrefixes {
     long id = session.require();
     long wait = settings.acquireWait().toMillis();
     SiteReply answer =
-        link.call(
+        link.callWaiting(
             SiteRequest.newBuilder()
                 .setAcquirePrefix(
                     PrefixRequest.newBuilder()
@@ -57,8 +57,7 @@ final class HeldPrefixes {
                         .setPrefix(prefix)
                         .setWaitMillis(wait))
                 .build(),
-            wait + CALL_MILLIS,
-            wait + CALL_MILLIS * 2);
+            wait);
     PrefixReply reply = answer.getAcquirePrefix();
     if (answer.getOutcome() == Outcome.OK && !reply.getWriteBack()) {
       throw new IllegalArgumentException(

@@ -63,13 +63,15 @@ public final class ObjectInfoJson {
         n.get("partsCount").asInt());
   }
 
-  private static void putIfSet(ObjectNode n, String name, @Nullable String value) {
+  /** Sets {@code name} to {@code value}, unless it is null. */
+  public static void putIfSet(ObjectNode n, String name, @Nullable String value) {
     if (value != null) {
       n.put(name, value);
     }
   }
 
-  private static @Nullable String text(JsonNode n, String name) {
+  /** The text of field {@code name}, or null if it is absent or null. */
+  public static @Nullable String text(JsonNode n, String name) {
     JsonNode v = n.get(name);
     return v == null || v.isNull() ? null : v.asText();
   }

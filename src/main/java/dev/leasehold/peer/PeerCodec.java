@@ -39,12 +39,12 @@ final class PeerCodec {
   static String read(PeerRead r) {
     ObjectNode n = JSON.createObjectNode();
     n.put("bucket", r.bucket()).put("key", r.key()).put("body", r.body());
-    putIfSet(n, "range", r.range());
+    ObjectInfoJson.putIfSet(n, "range", r.range());
     if (r.partNumber() != null) {
       n.put("partNumber", r.partNumber());
     }
-    putIfSet(n, "ifMatch", r.ifMatch());
-    putIfSet(n, "ifNoneMatch", r.ifNoneMatch());
+    ObjectInfoJson.putIfSet(n, "ifMatch", r.ifMatch());
+    ObjectInfoJson.putIfSet(n, "ifNoneMatch", r.ifNoneMatch());
     if (r.ifModifiedSince() != null) {
       n.put("ifModifiedSince", r.ifModifiedSince().toEpochMilli());
     }
@@ -60,10 +60,10 @@ final class PeerCodec {
         required(n, "bucket"),
         required(n, "key"),
         n.path("body").asBoolean(true),
-        text(n, "range"),
+        ObjectInfoJson.text(n, "range"),
         part == null ? null : part.asInt(),
-        text(n, "ifMatch"),
-        text(n, "ifNoneMatch"),
+        ObjectInfoJson.text(n, "ifMatch"),
+        ObjectInfoJson.text(n, "ifNoneMatch"),
         instant(n, "ifModifiedSince"),
         instant(n, "ifUnmodifiedSince"));
   }
@@ -162,22 +162,11 @@ final class PeerCodec {
   }
 
   static String required(JsonNode n, String name) throws IOException {
-    String v = text(n, name);
+    String v = ObjectInfoJson.text(n, name);
     if (v == null) {
       throw new IOException("a peer message without " + name);
     }
     return v;
-  }
-
-  private static void putIfSet(ObjectNode n, String name, @Nullable String value) {
-    if (value != null) {
-      n.put(name, value);
-    }
-  }
-
-  private static @Nullable String text(JsonNode n, String name) {
-    JsonNode v = n.get(name);
-    return v == null || v.isNull() ? null : v.asText();
   }
 
   private static @Nullable Instant instant(JsonNode n, String name) {
