@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -110,7 +111,10 @@ final class Authenticator {
     }
     checkPayloadHash(payloadHash);
     List<String> signed = signedHeaders(signedHeaders, false);
-    return verify(scope, timestamp, request, signed, request.query(), signature, payloadHash);
+    Authentication verified =
+        verify(scope, timestamp, request, signed, request.query(), signature, payloadHash);
+    checkAmzHeadersSigned(request, signed);
+    return verified;
   }
 
   private Authentication fromQuery(S3Request request) {
@@ -177,14 +181,31 @@ final class Authenticator {
         query.add(e);
       }
     }
-    return verify(
-        scope,
-        timestamp,
-        request,
-        signedHeaders(signedHeaders, true),
-        query,
-        signature,
-        payloadHash);
+    List<String> signed = signedHeaders(signedHeaders, true);
+    Authentication verified =
+        verify(scope, timestamp, request, signed, query, signature, payloadHash);
+    checkAmzHeadersSigned(request, signed);
+    return verified;
+  }
+
+  /**
+   * Every {@code x-amz-*} header sent must be among those signed, as AWS requires: an unsigned one
+   * would change what the signature allowed (an {@code x-amz-copy-source} added to a presigned PUT
+   * turned it into a copy of any object).
+   */
+  private static void checkAmzHeadersSigned(S3Request request, List<String> signed) {
+    List<String> unsigned = new ArrayList<>();
+    for (String name : request.http().headers().names()) {
+      String lower = name.toLowerCase(Locale.ROOT);
+      if (lower.startsWith("x-amz-") && !signed.contains(lower) && !unsigned.contains(lower)) {
+        unsigned.add(lower);
+      }
+    }
+    if (!unsigned.isEmpty()) {
+      throw S3Error.ACCESS_DENIED
+          .exception("There were headers present in the request which were not signed")
+          .with("HeadersNotSigned", String.join(", ", unsigned));
+    }
   }
 
   private record Scope(String accessKey, String date, String value) {}

@@ -137,6 +137,58 @@ class SigV4IT {
     }
   }
 
+  /**
+   * A presigned PUT signs only {@code host}: an {@code x-amz-*} header added to it was not signed,
+   * and must be refused, as AWS does (403 AccessDenied, "There were headers present in the request
+   * which were not signed"). Otherwise an {@code x-amz-copy-source} turned the PUT into a copy of
+   * any object the holder of the URL could not read.
+   */
+  @Test
+  void anUnsignedAmzHeaderIsRefused() throws Exception {
+    s3.putObject(p -> p.bucket(bucket).key("secret/payroll.csv"), RequestBody.fromString("pay"));
+    try (S3Presigner presigner =
+        dev.leasehold.testkit.Clients.presigner(endpoint, LocalCluster.CREDENTIALS)) {
+      URI put =
+          presigner
+              .presignPutObject(p ->
+                  p.signatureDuration(Duration.ofMinutes(5))
+                      .putObjectRequest(o -> o.bucket(bucket).key("upload/mine")))
+              .url()
+              .toURI();
+      HttpResponse<String> copied =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(put)
+                      .header("x-amz-copy-source", bucket + "/secret/payroll.csv")
+                      .PUT(HttpRequest.BodyPublishers.ofString(""))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(copied.statusCode()).as(copied.body()).isEqualTo(403);
+      assertThat(copied.body())
+          .contains("<Code>AccessDenied</Code>")
+          .contains("There were headers present in the request which were not signed");
+      assertThat(
+              s3.listObjectsV2(l -> l.bucket(bucket).prefix("upload/")).contents().stream()
+                  .map(o -> o.key())
+                  .toList())
+          .isEmpty();
+    }
+    // Signed in the Authorization header, the same: the header must be among SignedHeaders.
+    var signed =
+        new Signer(LocalCluster.CREDENTIALS)
+            .sign(
+                "GET",
+                endpoint,
+                "/" + bucket + "/secret/payroll.csv",
+                Map.of(),
+                new byte[0],
+                Payload.SIGNED);
+    String head = signed.head() + "x-amz-meta-extra: 1\r\n"; // after the signed headers
+    RawHttp.Response r = RawHttp.send(endpoint, head, new byte[0]);
+    assertThat(r.status()).as(r.text()).isEqualTo(403);
+    assertThat(r.text()).contains("<Code>AccessDenied</Code>");
+  }
+
   @Test
   void presignedUrlExpires() throws Exception {
     s3.putObject(p -> p.bucket(bucket).key("expiring"), RequestBody.fromString("soon gone"));
