@@ -3,7 +3,6 @@ package dev.leasehold.s3;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.site.Upload;
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Base64;
@@ -44,12 +43,16 @@ final class Bodies {
       throw S3Error.MAX_MESSAGE_LENGTH_EXCEEDED.exception();
     }
     try (InputStream in = verified(request, exchange, auth, streaming)) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream((int) length);
-      in.transferTo(out);
-      if (out.size() != length) {
+      // Never more than the declared length: an aws-chunked body may declare a small decoded
+      // length and send chunks without end, which read whole would fill the heap.
+      byte[] body = in.readNBytes((int) length);
+      if (body.length != length) {
         throw S3Error.INCOMPLETE_BODY.exception();
       }
-      return out.toByteArray();
+      if (in.read() >= 0) {
+        throw S3Error.INVALID_REQUEST.exception("The body is longer than its declared length.");
+      }
+      return body;
     } catch (IOException e) {
       throw S3Error.INCOMPLETE_BODY.exception().causedBy(e);
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.leasehold.testkit.Data;
+import dev.leasehold.testkit.HandSigner;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.OriginKind;
 import dev.leasehold.testkit.RawHttp;
@@ -125,6 +126,50 @@ class BadInputIT {
     RawHttp.Response r = send("POST", "/" + bucket + "?delete", Map.of(), body, Payload.SIGNED);
     assertError(r, 400, "InvalidRequest");
     assertThat(r.text()).contains("Content-MD5");
+  }
+
+  /**
+   * An aws-chunked body that declares a small decoded length and then sends more chunks than that
+   * is refused at its declared length (400 InvalidRequest), not read whole into memory: a
+   * DeleteObjects body that declared 100 bytes and sent 160 MiB ran a site out of heap.
+   */
+  @Test
+  void anAwsChunkedBodyStopsAtItsDeclaredLength() throws IOException {
+    byte[] xml = "<Delete><Object><Key>k</Key></Object></Delete>".getBytes(StandardCharsets.UTF_8);
+    // aws-chunked framing (STREAMING-UNSIGNED-PAYLOAD-TRAILER): the declared XML in one chunk,
+    // then 256 KiB more in chunks of 16 KiB, then the last chunk and a trailer.
+    java.io.ByteArrayOutputStream chunks = new java.io.ByteArrayOutputStream();
+    chunk(chunks, xml);
+    byte[] more = Data.bytes(16 * 1024, 7);
+    for (int i = 0; i < 16; i++) {
+      chunk(chunks, more);
+    }
+    chunks.writeBytes(
+        "0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    byte[] body = chunks.toByteArray();
+    String head =
+        new HandSigner(LocalCluster.CREDENTIALS)
+            .head(
+                "POST",
+                endpoint,
+                "/" + bucket,
+                "delete=",
+                Map.of(
+                    "Content-Encoding", "aws-chunked",
+                    "Content-Length", Integer.toString(body.length),
+                    "Content-MD5", Base64.getEncoder().encodeToString(Data.digest("MD5", xml)),
+                    "x-amz-decoded-content-length", Integer.toString(xml.length),
+                    "x-amz-trailer", "x-amz-checksum-crc32"),
+                "STREAMING-UNSIGNED-PAYLOAD-TRAILER");
+    RawHttp.Response r = RawHttp.send(endpoint, head, body);
+    assertError(r, 400, "InvalidRequest");
+    assertThat(r.text()).contains("longer than its declared length");
+  }
+
+  private static void chunk(java.io.ByteArrayOutputStream out, byte[] data) {
+    out.writeBytes((Integer.toHexString(data.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.writeBytes(data);
+    out.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
   }
 
   @Test
