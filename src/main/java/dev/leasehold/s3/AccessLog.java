@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * (one line). The user is the request's access key, or {@code -} if it was not authenticated; the
- * size is the response body's, {@code -} if there was none. Stateless.
+ * size is the response body's, {@code -} if there was none. A presigned URL's signature and
+ * credential are written as {@code REDACTED}: the log must not hand out working URLs. Stateless.
  */
 final class AccessLog {
   static final Logger LOG = LoggerFactory.getLogger("leasehold.access");
@@ -50,7 +51,9 @@ final class AccessLog {
     StringBuilder b = new StringBuilder(256 + request.uri().length());
     b.append(exchange.remoteHost()).append(" - ").append(accessKey);
     b.append(" [").append(time).append("] \"");
-    b.append(request.method().name()).append(' ').append(request.uri()).append(' ');
+    b.append(request.method().name()).append(' ');
+    uri(b, request.uri());
+    b.append(' ');
     b.append(request.protocolVersion().text()).append("\" ");
     if (status == 0) {
       b.append('-');
@@ -71,6 +74,40 @@ final class AccessLog {
     millis(b, nanos);
     b.append("ms ").append(exchange.requestId());
     return b.toString();
+  }
+
+  /** The query parameters whose values the log leaves out. */
+  private static final String[] SECRET_PARAMS = {"X-Amz-Signature=", "X-Amz-Credential="};
+
+  /** Appends {@code uri} with the values of {@link #SECRET_PARAMS} redacted. */
+  static void uri(StringBuilder b, String uri) {
+    int query = uri.indexOf('?');
+    if (query < 0 || uri.indexOf("X-Amz-", query) < 0) {
+      b.append(uri); // the common case: nothing to redact, nothing copied twice
+      return;
+    }
+    b.append(uri, 0, query);
+    int at = query;
+    while (at < uri.length()) {
+      int end = uri.indexOf('&', at + 1);
+      if (end < 0) {
+        end = uri.length();
+      }
+      String param = uri.substring(at + 1, end); // after the '?' or '&'
+      b.append(uri.charAt(at));
+      String secret = null;
+      for (String name : SECRET_PARAMS) {
+        if (param.startsWith(name)) {
+          secret = name;
+        }
+      }
+      if (secret == null) {
+        b.append(param);
+      } else {
+        b.append(param, 0, secret.length()).append("REDACTED");
+      }
+      at = end;
+    }
   }
 
   /** {@code nanos} as milliseconds with three decimals (rounded to the microsecond). */
