@@ -405,9 +405,18 @@ public final class DirectoryOrigin implements Origin {
     return locks;
   }
 
+  /**
+   * The origin's directory failed: 503, saying what failed and why but naming no file (the
+   * directory's layout is the operator's business, not the client's); the cause, with its paths,
+   * goes to the log.
+   */
   static S3Exception unavailable(String what, IOException e) {
+    String why =
+        e instanceof FileSystemException f && f.getReason() != null
+            ? f.getReason()
+            : e instanceof FileSystemException ? e.getClass().getSimpleName() : "an I/O error";
     return S3Error.SERVICE_UNAVAILABLE
-        .exception("The origin failed " + what + ": " + e.getMessage())
+        .exception("The origin failed " + what + ": " + why + ".")
         .causedBy(e);
   }
 

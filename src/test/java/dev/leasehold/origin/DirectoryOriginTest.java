@@ -57,6 +57,24 @@ class DirectoryOriginTest {
     }
   }
 
+  /** An origin failure tells the client what failed, never where the files are. */
+  @Test
+  void aFailureNamesNoFile() {
+    var e =
+        DirectoryOrigin.unavailable(
+            "reading b/k",
+            new java.nio.file.AccessDeniedException(
+                "/srv/leasehold/origin/b/k/.leasehold-object", null, "Permission denied"));
+    assertThat(e.error().code()).isEqualTo("ServiceUnavailable");
+    assertThat(e.getMessage())
+        .isEqualTo("The origin failed reading b/k: Permission denied.")
+        .doesNotContain("/srv");
+    assertThat(
+            DirectoryOrigin.unavailable("listing b", new IOException("/srv/leasehold/x: broken"))
+                .getMessage())
+        .doesNotContain("/srv");
+  }
+
   @Test
   void aThreadInterruptedWhileTakingACommitLockLeavesTheLocksWorking() throws Exception {
     // A stopping site interrupts its threads. An interrupt closes the file channel a thread was
