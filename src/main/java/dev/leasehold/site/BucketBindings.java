@@ -3,6 +3,7 @@ package dev.leasehold.site;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.lease.LeaseUnavailableException;
 import dev.leasehold.lease.Leases;
+import dev.leasehold.origin.Origin;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -21,16 +22,33 @@ final class BucketBindings {
   private static final Logger LOG = LoggerFactory.getLogger(BucketBindings.class);
 
   private final Leases leases;
+  private final Origin store;
   private final String origin;
   private final Set<String> agreed = ConcurrentHashMap.newKeySet();
 
-  BucketBindings(Leases leases, String origin) {
+  BucketBindings(Leases leases, Origin store) {
     this.leases = leases;
-    this.origin = origin;
+    this.store = store;
+    this.origin = store.describe();
   }
 
-  /** Returns if this site may serve {@code bucket}; else 503 naming the bucket's origin. */
+  /**
+   * Returns if this site may serve {@code bucket}, which its origin has; else {@code NoSuchBucket}
+   * (and nothing is bound: the table holds no bucket anyone merely named), or 503 naming the
+   * bucket's origin.
+   */
   void check(String bucket) {
+    if (agreed.contains(bucket)) {
+      return;
+    }
+    if (!store.bucketExists(bucket)) {
+      throw S3Error.NO_SUCH_BUCKET.exception().with("BucketName", bucket);
+    }
+    bind(bucket);
+  }
+
+  /** Binds {@code bucket} to this site's origin (a CreateBucket), or 503 if it lives elsewhere. */
+  void bind(String bucket) {
     if (agreed.contains(bucket)) {
       return;
     }

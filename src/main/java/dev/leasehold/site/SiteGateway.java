@@ -71,7 +71,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
       FlushSettings flush) {
     this.origin = origin;
     this.leases = leases;
-    this.buckets = new BucketBindings(leases, origin.describe());
+    this.buckets = new BucketBindings(leases, origin);
     LeaseVersionCheck versions =
         new LeaseVersionCheck(leases, origin, originCheck, System::nanoTime);
     this.flusher =
@@ -130,7 +130,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
 
   @Override
   public void createBucket(String bucket) {
-    buckets.check(bucket);
+    buckets.bind(bucket);
     origin.createBucket(bucket);
   }
 

@@ -39,6 +39,29 @@ class BucketApiIT {
     cluster.close();
   }
 
+  /**
+   * A request for a bucket the origin does not have is NoSuchBucket, and binds nothing at the
+   * coordinator: the bucket table holds only buckets that exist (or were created through a site).
+   */
+  @Test
+  void aBucketTheOriginDoesNotHaveIsNoSuchBucketAndBindsNothing() {
+    assertThatThrownBy(() -> s3.getObject(g -> g.bucket("never-created").key("k")))
+        .isInstanceOf(NoSuchBucketException.class);
+    assertThatThrownBy(() ->
+            s3.putObject(p -> p.bucket("never-created").key("k"), RequestBody.fromString("x")))
+        .isInstanceOf(NoSuchBucketException.class);
+    String coordinator = cluster.site(0).embeddedCoordinator().clientAddress();
+    assertThat(
+            dev.leasehold.testkit.CoordinatorStatus.of(coordinator, java.time.Duration.ofSeconds(5))
+                .getBucketOriginsMap())
+        .doesNotContainKey("never-created");
+    s3.createBucket(r -> r.bucket("created-later"));
+    assertThat(
+            dev.leasehold.testkit.CoordinatorStatus.of(coordinator, java.time.Duration.ofSeconds(5))
+                .getBucketOriginsMap())
+        .containsKey("created-later");
+  }
+
   @Test
   void createListHeadLocateDelete() {
     s3.createBucket(r -> r.bucket("lifecycle-one"));
