@@ -11,6 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where a site's client credentials come from: {@code LEASEHOLD_ACCESS_KEY} and {@code
@@ -28,8 +29,20 @@ final class CredentialStore {
   private static final String SECRET_ALPHABET =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-  /** The credentials and where they came from, for the start-up banner. */
-  record Loaded(Credentials credentials, String source) {}
+  /**
+   * The credentials and where they came from, for the start-up banner.
+   *
+   * @param generated whether they were generated just now (the only time the banner shows the
+   *     secret key)
+   * @param file the file they are stored in, or null if they came from the environment
+   */
+  record Loaded(Credentials credentials, String source, boolean generated, @Nullable Path file) {
+
+    /** What a shell reads the secret key from, for a banner that does not show it. */
+    String secretInShell() {
+      return file == null ? "$" + SECRET_KEY_ENV : "$(sed -n 2p " + file + ")";
+    }
+  }
 
   private CredentialStore() {}
 
@@ -37,7 +50,7 @@ final class CredentialStore {
     String access = env.get(ACCESS_KEY_ENV);
     String secret = env.get(SECRET_KEY_ENV);
     if (access != null && !access.isEmpty() && secret != null && !secret.isEmpty()) {
-      return new Loaded(new Credentials(access, secret), "from the environment");
+      return new Loaded(new Credentials(access, secret), "from the environment", false, null);
     }
     if ((access != null && !access.isEmpty()) != (secret != null && !secret.isEmpty())) {
       throw new ConfigException(
@@ -61,7 +74,9 @@ final class CredentialStore {
     }
     return new Loaded(
         new Credentials(lines.get(0).trim(), lines.get(1).trim()),
-        (stored.generated() ? "generated, stored in " : "stored in ") + file);
+        (stored.generated() ? "generated, stored in " : "stored in ") + file,
+        stored.generated(),
+        file);
   }
 
   /**

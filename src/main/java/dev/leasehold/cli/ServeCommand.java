@@ -87,10 +87,11 @@ final class ServeCommand implements Callable<Integer> {
     out.println("  S3 endpoint  " + endpoint);
     out.println("  region       " + c.region());
     out.println("  access key   " + credentials.credentials().accessKey());
+    // The secret key is shown once, when it is generated: start-up output ends up in logs.
+    boolean shown = credentials.generated();
     out.println(
         "  secret key   "
-            + credentials.credentials().secretKey()
-            + "   ("
+            + (shown ? credentials.credentials().secretKey() + "   (" : "not shown (")
             + credentials.source()
             + ")");
     out.println("  origin       " + origin.describe());
@@ -116,7 +117,7 @@ final class ServeCommand implements Callable<Integer> {
         "  export AWS_ACCESS_KEY_ID="
             + credentials.credentials().accessKey()
             + " AWS_SECRET_ACCESS_KEY="
-            + credentials.credentials().secretKey()
+            + (shown ? credentials.credentials().secretKey() : credentials.secretInShell())
             + " AWS_REGION="
             + c.region());
     out.println("  aws --endpoint-url " + endpoint + " s3 mb s3://demo");
