@@ -133,6 +133,7 @@ final class DemoCommand implements Callable<Integer> {
           "--admin-port=" + ports[10 + i],
           "--peer-port=0",
           "--bind=" + bind,
+          "--admin-bind=" + bind,
           "--origin=" + origin.toUri());
     }
     out.println("Leasehold demo: starting 3 coordinator peers and 3 sites (logs in " + logs + ")");

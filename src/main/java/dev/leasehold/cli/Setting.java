@@ -12,7 +12,13 @@ import java.util.Locale;
  */
 public enum Setting {
   DATA_DIR("data-dir", "./leasehold-data", "Directory for the cache, staging and site metadata."),
-  BIND("bind", "127.0.0.1", "Address the S3, admin and peer endpoints listen on."),
+  BIND("bind", "127.0.0.1", "Address the S3 endpoint and the peer port listen on."),
+  ADMIN_BIND(
+      "admin-bind",
+      "127.0.0.1",
+      "Address the admin endpoint (health, metrics, dashboard, admin API) listens on: apart from"
+          + " bind, so S3 can face clients while the admin endpoint stays on an operators'"
+          + " network."),
   S3_PORT("s3-port", "9000", "Port of the S3 endpoint; 0 picks a free port."),
   ADMIN_PORT("admin-port", "9001", "Port of the admin endpoint (health); 0 picks a free port."),
   PEER_PORT(

@@ -104,7 +104,7 @@ public final class Site implements AutoCloseable {
     this.adminToken = CredentialStore.adminToken(config.metaDir(), System.getenv());
     this.admin =
         new AdminServer(
-            new InetSocketAddress(config.bind(), config.adminPort()),
+            new InetSocketAddress(config.adminBind(), config.adminPort()),
             config.site(),
             this::health,
             metrics,

@@ -21,6 +21,7 @@ import org.jspecify.annotations.Nullable;
 public record SiteConfig(
     Path dataDir,
     String bind,
+    String adminBind,
     int s3Port,
     int adminPort,
     int peerPort,
@@ -223,6 +224,7 @@ public record SiteConfig(
       return new SiteConfig(
           Path.of(dataDir).toAbsolutePath().normalize(),
           get(Setting.BIND).trim(),
+          get(Setting.ADMIN_BIND).trim(),
           Values.port(Setting.S3_PORT.key(), get(Setting.S3_PORT)),
           Values.port(Setting.ADMIN_PORT.key(), get(Setting.ADMIN_PORT)),
           Values.port(Setting.PEER_PORT.key(), get(Setting.PEER_PORT)),

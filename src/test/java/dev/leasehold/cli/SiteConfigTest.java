@@ -18,6 +18,7 @@ class SiteConfigTest {
     SiteConfig c = SiteConfig.load(null, Map.of(), Map.of());
     assertThat(c.dataDir()).isEqualTo(Path.of("leasehold-data").toAbsolutePath());
     assertThat(c.bind()).isEqualTo("127.0.0.1");
+    assertThat(c.adminBind()).isEqualTo("127.0.0.1");
     assertThat(c.s3Port()).isEqualTo(9000);
     assertThat(c.adminPort()).isEqualTo(9001);
     assertThat(c.cacheSize()).isEqualTo(10L << 30);
