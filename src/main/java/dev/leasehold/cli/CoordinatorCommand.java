@@ -3,6 +3,8 @@ package dev.leasehold.cli;
 import dev.leasehold.coordinator.CoordinatorPeer;
 import dev.leasehold.coordinator.CoordinatorSettings;
 import dev.leasehold.telemetry.Tracing;
+import dev.leasehold.tls.NodeCertificates;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -73,6 +75,15 @@ final class CoordinatorCommand implements Callable<Integer> {
   @CommandLine.Mixin SessionOptions session = new SessionOptions();
 
   @Option(
+      names = "--certs-dir",
+      paramLabel = "DIR",
+      description =
+          "Directory of the namespace's certificates (leasehold certs): the peer presents ID.crt"
+              + " and both ports accept only certificates of ca.crt (mutual TLS). Default: plain"
+              + " ports, for a group on loopback.")
+  @Nullable Path certsDir;
+
+  @Option(
       names = "--otlp-endpoint",
       paramLabel = "URL",
       description = "OTLP/HTTP collector to send traces to (http://host:4318). Default: none.")
@@ -90,18 +101,25 @@ final class CoordinatorCommand implements Callable<Integer> {
       throw new ConfigException(
           "raft-port", raftPort + " is not this peer's port in --peers (" + own + ")");
     }
-    CoordinatorPeer peer =
-        CoordinatorPeer.start(
-            new CoordinatorSettings(
-                id,
-                dataDir.toAbsolutePath().normalize(),
-                bind != null ? bind : CoordinatorPeer.hostOf(own),
-                Values.port("port", Integer.toString(port)),
-                ownRaftPort,
-                group,
-                session.ttl(),
-                session.drift(),
-                true));
+    CoordinatorSettings settings =
+        new CoordinatorSettings(
+            id,
+            dataDir.toAbsolutePath().normalize(),
+            bind != null ? bind : CoordinatorPeer.hostOf(own),
+            Values.port("port", Integer.toString(port)),
+            ownRaftPort,
+            group,
+            session.ttl(),
+            session.drift(),
+            true);
+    if (certsDir != null) {
+      try {
+        settings = settings.withCertificates(NodeCertificates.load(certsDir, id));
+      } catch (IOException e) {
+        throw new ConfigException("certs-dir", String.valueOf(e.getMessage()));
+      }
+    }
+    CoordinatorPeer peer = CoordinatorPeer.start(settings);
     // A peer whose Raft server stopped under it must not linger as a process that looks alive:
     // exit, so the supervisor restarts it (from another thread: exit waits for the shutdown hook,
     // which waits for the Ratis thread that reports the failure).

@@ -31,6 +31,7 @@ public final class Main implements Runnable {
     CommandLine admin = new CommandLine(new AdminCommand());
     AdminCommand.addPrefixCommands(admin);
     cli.addSubcommand("admin", admin);
+    cli.addSubcommand("certs", new CommandLine(new CertsCommand()));
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       if (e instanceof ConfigException) {
         cmd.getErr().println("leasehold: configuration error: " + e.getMessage());

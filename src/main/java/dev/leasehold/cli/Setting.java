@@ -63,6 +63,12 @@ public enum Setting {
           + " within it are flushed once)."),
   FLUSH_CONCURRENCY(
       "flush-concurrency", "4", "Write-back: the most uploads to the origin at a time."),
+  CERTS_DIR(
+      "certs-dir",
+      "",
+      "Directory of the namespace's certificates (leasehold certs): the site presents SITE.crt"
+          + " and trusts only ca.crt on its links to the coordinator group. Empty: plain links,"
+          + " for a namespace on loopback."),
   OTLP_ENDPOINT(
       "otlp-endpoint",
       "",

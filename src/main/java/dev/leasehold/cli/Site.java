@@ -22,6 +22,7 @@ import dev.leasehold.telemetry.AdminServer;
 import dev.leasehold.telemetry.Health;
 import dev.leasehold.telemetry.Metrics;
 import dev.leasehold.telemetry.Tracing;
+import dev.leasehold.tls.NodeCertificates;
 import io.grpc.ClientInterceptor;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -31,6 +32,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -54,6 +57,7 @@ public final class Site implements AutoCloseable {
   private final ExecutorService loaders;
   private final @Nullable CoordinatorPeer embedded;
   private final CoordinatorLink link;
+  private final CoordinatorLink operatorLink;
   private final Leases leases;
   private final CoordinatorQueries queries;
   private final S3Server s3;
@@ -112,11 +116,18 @@ public final class Site implements AutoCloseable {
             adminToken,
             this::adminActions);
     this.peer = new PeerServer(new InetSocketAddress(config.bind(), config.peerPort()));
-    this.link = new CoordinatorLink(coordinator, coordinatorInterceptors);
+    NodeCertificates certificates = certificates(config, config.site());
+    this.link = new CoordinatorLink(coordinator, coordinatorInterceptors, certificates);
+    NodeCertificates operator = operatorCertificates(config);
+    this.operatorLink =
+        operator == null
+            ? link
+            : new CoordinatorLink(coordinator, coordinatorInterceptors, operator);
     this.queries = new CoordinatorQueries(link);
     this.leases =
         Leases.start(
             link,
+            operatorLink,
             LeaseSettings.defaults(config.site())
                 .at(advertised(admin.address()), advertised(peer.address())),
             System::nanoTime);
@@ -313,6 +324,34 @@ public final class Site implements AutoCloseable {
   }
 
   /** Where others reach one of this site's endpoints: its bind address, or its host name. */
+  /** The certificates of {@code name} in the site's certificates directory; null without one. */
+  private static @Nullable NodeCertificates certificates(SiteConfig config, String name) {
+    if (!config.secure()) {
+      return null;
+    }
+    try {
+      return NodeCertificates.load(Path.of(config.certsDir()), name);
+    } catch (IOException e) {
+      throw new ConfigException(Setting.CERTS_DIR.key(), String.valueOf(e.getMessage()));
+    }
+  }
+
+  /**
+   * The operator's certificate the admin API acts with ({@value #OPERATOR_CERT}.crt in the
+   * certificates directory), if the operator put one there: without it, the coordinator refuses the
+   * admin API's operator commands (docs/security.md).
+   */
+  private static @Nullable NodeCertificates operatorCertificates(SiteConfig config) {
+    if (!config.secure()
+        || !Files.exists(Path.of(config.certsDir()).resolve(OPERATOR_CERT + ".crt"))) {
+      return null;
+    }
+    return certificates(config, OPERATOR_CERT);
+  }
+
+  /** The name of the operator certificate a site's admin API acts with, if present. */
+  static final String OPERATOR_CERT = "operator";
+
   private static String advertised(InetSocketAddress a) {
     if (!a.getAddress().isAnyLocalAddress()) {
       return "http://" + host(a) + ":" + a.getPort();
@@ -338,6 +377,9 @@ public final class Site implements AutoCloseable {
     journal.close();
     leases.close();
     link.close();
+    if (operatorLink != link) {
+      operatorLink.close();
+    }
     if (embedded != null) {
       embedded.close();
     }

@@ -42,7 +42,8 @@ public record SiteConfig(
     double egressPrice,
     String otlpEndpoint,
     Duration flushDelay,
-    int flushConcurrency) {
+    int flushConcurrency,
+    String certsDir) {
 
   static final long MIN_CHUNK = 64 * 1024;
   static final long MAX_CHUNK = 1L << 30;
@@ -50,6 +51,11 @@ public record SiteConfig(
   public SiteConfig {
     domains = List.copyOf(domains);
     coordinator = List.copyOf(coordinator);
+  }
+
+  /** Whether the site's links to the coordinator are mutual TLS ({@code certs-dir} is set). */
+  public boolean secure() {
+    return !certsDir.isEmpty();
   }
 
   /** Where the embedded coordinator keeps its Raft log and snapshots. */
@@ -245,7 +251,8 @@ public record SiteConfig(
           Values.price(Setting.EGRESS_PRICE.key(), get(Setting.EGRESS_PRICE)),
           otlp(get(Setting.OTLP_ENDPOINT).trim()),
           Values.duration(Setting.FLUSH_DELAY.key(), get(Setting.FLUSH_DELAY)),
-          Values.count(Setting.FLUSH_CONCURRENCY.key(), get(Setting.FLUSH_CONCURRENCY), 1, 256));
+          Values.count(Setting.FLUSH_CONCURRENCY.key(), get(Setting.FLUSH_CONCURRENCY), 1, 256),
+          get(Setting.CERTS_DIR).trim());
     }
 
     private static String otlp(String endpoint) {

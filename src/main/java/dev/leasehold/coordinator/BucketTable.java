@@ -59,6 +59,11 @@ final class BucketTable {
     return out;
   }
 
+  /** The origin {@code bucket} is bound to, or empty if it is unbound. */
+  String originOf(String bucket) {
+    return origins.getOrDefault(bucket, "");
+  }
+
   /** Binds {@code bucket} to {@code origin} unless it is bound; returns its origin. */
   String bind(String bucket, String origin) {
     return origins.computeIfAbsent(bucket, b -> origin);

@@ -4,9 +4,11 @@ import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.ExpireSession;
 import dev.leasehold.protocol.PeerAddress;
+import dev.leasehold.tls.NodeCertificates;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,6 +35,7 @@ import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.grpc.GrpcFactory;
+import org.apache.ratis.grpc.GrpcTlsConfig;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -178,6 +181,28 @@ public final class CoordinatorPeer implements AutoCloseable {
    * (an election takes about a second), each command on its own ({@link Submitter}).
    */
   static RaftClient raftClient(RaftGroup group) {
+    return raftClient(group, new Parameters());
+  }
+
+  /**
+   * Ratis's parameters for a peer: with certificates, its server, its Raft client and the admin
+   * service all speak mutual TLS that trusts only the namespace's authority.
+   */
+  static Parameters raftParameters(@Nullable NodeCertificates certificates) {
+    Parameters parameters = new Parameters();
+    if (certificates != null) {
+      GrpcTlsConfig tls =
+          new GrpcTlsConfig(certificates.keyManager(), certificates.trustManager(), true);
+      GrpcConfigKeys.TLS.setConf(parameters, tls);
+      GrpcConfigKeys.Server.setTlsConf(parameters, tls);
+      GrpcConfigKeys.Client.setTlsConf(parameters, tls);
+      GrpcConfigKeys.Admin.setTlsConf(parameters, tls);
+    }
+    return parameters;
+  }
+
+  /** {@link #raftClient(RaftGroup)} with Ratis {@code parameters} (its TLS). */
+  static RaftClient raftClient(RaftGroup group, Parameters parameters) {
     RaftProperties clientProps = new RaftProperties();
     RaftClientConfigKeys.Rpc.setRequestTimeout(
         clientProps, TimeDuration.valueOf(3, TimeUnit.SECONDS));
@@ -186,7 +211,7 @@ public final class CoordinatorPeer implements AutoCloseable {
         .setRaftGroup(group)
         .setClientId(ClientId.randomId())
         .setClientRpc(
-            new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), clientProps))
+            new GrpcFactory(parameters).newRaftClientRpc(ClientId.randomId(), clientProps))
         .setRetryPolicy(
             RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                 60, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
@@ -198,8 +223,10 @@ public final class CoordinatorPeer implements AutoCloseable {
     RaftProperties props = raftProperties(settings.dataDir(), settings.bind(), settings.raftPort());
     tuning.accept(props);
     boolean fresh = isEmpty(settings.dataDir());
+    Parameters parameters = raftParameters(settings.certificates());
     raft =
         RaftServer.newBuilder()
+            .setParameters(parameters)
             .setServerId(RaftPeerId.valueOf(settings.id()))
             .setGroup(group)
             .setProperties(props)
@@ -211,17 +238,26 @@ public final class CoordinatorPeer implements AutoCloseable {
       graceUntil = startNanos + settings.expiry().toNanos();
     }
 
-    Submitter s = new Submitter(raftClient(group));
+    Submitter s = new Submitter(raftClient(group, parameters));
     submitter = s;
 
     CoordinatorService svc =
         new CoordinatorService(new PeerView(), s, recalls, changes, settings, nanoTime);
     service = svc;
+    NodeCertificates certificates = settings.certificates();
     grpc =
         NettyServerBuilder.forAddress(
                 new InetSocketAddress(settings.bind(), settings.clientPort()),
-                InsecureServerCredentials.create())
-            .addService(ServerInterceptors.intercept(svc, new TraceContextServerInterceptor()))
+                certificates == null
+                    ? InsecureServerCredentials.create()
+                    : TlsServerCredentials.newBuilder()
+                        .keyManager(certificates.keyManager())
+                        .trustManager(certificates.trustManager())
+                        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+                        .build())
+            .addService(
+                ServerInterceptors.intercept(
+                    svc, new TraceContextServerInterceptor(), new CallerInterceptor()))
             .executor(calls)
             .build()
             .start();
@@ -482,6 +518,11 @@ public final class CoordinatorPeer implements AutoCloseable {
     @Override
     public Map<String, String> siteAddresses() {
       return stateMachine.siteAddresses();
+    }
+
+    @Override
+    public String siteOf(long session) {
+      return stateMachine.sessionSites().getOrDefault(session, "");
     }
 
     @Override

@@ -20,6 +20,7 @@ import dev.leasehold.protocol.SiteReply;
 import dev.leasehold.protocol.SiteRequest;
 import dev.leasehold.protocol.StatusReply;
 import dev.leasehold.protocol.StatusRequest;
+import dev.leasehold.tls.Caller;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -70,6 +71,9 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
     /** The address each site with a live session gave, by name. */
     Map<String, String> siteAddresses();
+
+    /** The site a live session belongs to, or empty if this peer knows no such session. */
+    String siteOf(long session);
 
     /** The client address of each peer that announced itself, by id. */
     Map<String, String> peerAddresses();
@@ -127,6 +131,15 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
    */
   @Override
   public void call(SiteRequest request, StreamObserver<SiteReply> out) {
+    Caller caller = CallerInterceptor.caller();
+    if (caller != null) {
+      String refusal = CallerRules.refusal(caller, request, peer::siteOf);
+      if (refusal != null) {
+        LOG.warn("refused: {}", refusal);
+        out.onError(Status.PERMISSION_DENIED.withDescription(refusal).asRuntimeException());
+        return;
+      }
+    }
     if (!peer.isLeader()) {
       reply(
           out,
@@ -225,6 +238,14 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     if (!SITE_COMMANDS.contains(command.getCommandCase())) {
       throw new IllegalArgumentException("a site may not send " + command.getCommandCase());
     }
+    if (CallerRules.OPERATOR_COMMANDS.contains(command.getCommandCase())) {
+      Caller caller = CallerInterceptor.caller();
+      LOG.warn(
+          "{} asked by {}: {}",
+          command.getCommandCase(),
+          caller == null ? "a caller on the loopback-only plain port" : caller,
+          command.toString().replace('\n', ' ').trim());
+    }
     CommandResult r = submitter.submit(command);
     if (command.hasCommit() && command.getCommit().getDirty() && r.getOutcome() == Outcome.OK) {
       grants.wrote(command.getCommit().getElement()); // the adaptive policy redirects a while
@@ -274,6 +295,16 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
       return;
     }
     long session = request.getSession();
+    Caller caller = CallerInterceptor.caller();
+    String refusal =
+        caller == null ? null : CallerRules.sessionRefusal(caller, session, peer::siteOf);
+    if (refusal != null || (caller != null && !caller.name().equals(peer.siteOf(session)))) {
+      String why =
+          refusal != null ? refusal : caller + " may not follow recalls of session " + session;
+      LOG.warn("refused: {}", why);
+      out.onError(Status.PERMISSION_DENIED.withDescription(why).asRuntimeException());
+      return;
+    }
     recalls.attach(session, out);
     if (out instanceof ServerCallStreamObserver<Recall> server) {
       server.setOnCancelHandler(() -> recalls.detach(session, out));

@@ -1,8 +1,10 @@
 package dev.leasehold.coordinator;
 
+import dev.leasehold.tls.NodeCertificates;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One coordinator peer's configuration. Immutable.
@@ -17,6 +19,9 @@ import java.util.Map;
  * @param drift the bound on clock-rate differences between sites and coordinator (0.01 is 1%)
  * @param standalone whether this peer runs on its own (not embedded in a site): a standalone peer
  *     that starts with no state waits out any leases an earlier incarnation granted
+ * @param certificates this peer's certificates: with them, the client port and the Raft port are
+ *     mutual TLS that accepts only the namespace's authority; null serves both plain (for loopback
+ *     only)
  */
 public record CoordinatorSettings(
     String id,
@@ -27,10 +32,31 @@ public record CoordinatorSettings(
     Map<String, String> peers,
     Duration ttl,
     double drift,
-    boolean standalone) {
+    boolean standalone,
+    @Nullable NodeCertificates certificates) {
 
   public static final Duration DEFAULT_TTL = Duration.ofSeconds(10);
   public static final double DEFAULT_DRIFT = 0.01;
+
+  /** Settings for a peer whose ports are plain (loopback only). */
+  public CoordinatorSettings(
+      String id,
+      Path dataDir,
+      String bind,
+      int clientPort,
+      int raftPort,
+      Map<String, String> peers,
+      Duration ttl,
+      double drift,
+      boolean standalone) {
+    this(id, dataDir, bind, clientPort, raftPort, peers, ttl, drift, standalone, null);
+  }
+
+  /** These settings with mutual TLS on both ports, presenting {@code certificates}. */
+  public CoordinatorSettings withCertificates(NodeCertificates certificates) {
+    return new CoordinatorSettings(
+        id, dataDir, bind, clientPort, raftPort, peers, ttl, drift, standalone, certificates);
+  }
 
   public CoordinatorSettings {
     peers = Map.copyOf(peers);

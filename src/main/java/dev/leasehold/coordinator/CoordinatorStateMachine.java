@@ -50,6 +50,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
   private volatile Map<Long, Long> sessions = Map.of();
   private volatile Map<String, String> peerAddresses = Map.of();
   private volatile Map<String, String> siteAddresses = Map.of();
+  private volatile Map<Long, String> sessionSites = Map.of();
   private volatile Map<String, String> bucketOrigins = Map.of();
   private volatile java.util.List<String> writeBackBuckets = java.util.List.of();
   private volatile Map<String, String> bucketPolicies = Map.of();
@@ -190,6 +191,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     sessions = table.sessionRenewals();
     peerAddresses = table.peerAddresses();
     siteAddresses = java.util.Collections.unmodifiableMap(table.siteAddresses());
+    sessionSites = table.sessionSites();
     if (table.bucketOriginCount() != bucketOrigins.size()) {
       bucketOrigins = table.bucketOrigins(); // only a new binding changes it: copy when it grew
     }
@@ -220,6 +222,11 @@ final class CoordinatorStateMachine extends BaseStateMachine {
   /** The address each site with a live session gave, by name, as of the last apply. */
   Map<String, String> siteAddresses() {
     return siteAddresses;
+  }
+
+  /** The site of each live session, as of the last apply. */
+  Map<Long, String> sessionSites() {
+    return sessionSites;
   }
 
   /** The client address each peer registered, as of the last apply. */

@@ -1,6 +1,7 @@
 package dev.leasehold.coordinator;
 
 import dev.leasehold.object.KeyOrder;
+import dev.leasehold.protocol.BindBucket;
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.ElementView;
@@ -99,11 +100,14 @@ final class LeaseTable {
               command.getRelease().getElementsList(),
               command.getRelease().getGrantsList());
       case INSPECT -> inspect(command.getInspect());
-      case BIND_BUCKET ->
-          ok().setOrigin(
-                  buckets.bind(
-                      command.getBindBucket().getBucket(), command.getBindBucket().getOrigin()))
-              .build();
+      case BIND_BUCKET -> {
+        BindBucket b = command.getBindBucket();
+        yield ok().setOrigin(
+                b.getLookup()
+                    ? buckets.originOf(b.getBucket())
+                    : buckets.bind(b.getBucket(), b.getOrigin()))
+            .build();
+      }
       case SET_BUCKET_MODE -> {
         buckets.setWriteBack(
             command.getSetBucketMode().getBucket(),
@@ -249,6 +253,11 @@ final class LeaseTable {
   /** The address each site with a live session gave, by site name. */
   Map<String, String> siteAddresses() {
     return sessions.addressesBySite();
+  }
+
+  /** The site of each live session. */
+  Map<Long, String> sessionSites() {
+    return sessions.sitesById();
   }
 
   int sessionCount() {

@@ -142,6 +142,13 @@ final class Sessions {
     return out;
   }
 
+  /** The site of each session. */
+  Map<Long, String> sitesById() {
+    Map<Long, String> out = new java.util.HashMap<>();
+    sessions.forEach((id, s) -> out.put(id, s.site));
+    return Map.copyOf(out);
+  }
+
   int size() {
     return sessions.size();
   }

@@ -21,10 +21,17 @@ public final class CoordinatorAdmin {
   private static final long CALL_MILLIS = CoordinatorLink.CALL_MILLIS;
 
   private final CoordinatorLink link;
+  private final CoordinatorLink operatorLink;
   private final SiteSession session;
 
-  CoordinatorAdmin(CoordinatorLink link, SiteSession session) {
+  /**
+   * @param link the site's link, for what a site may ask (binding a bucket)
+   * @param operatorLink the link operators' commands go over: with mutual TLS, one presenting an
+   *     operator's certificate, or the coordinator refuses them
+   */
+  CoordinatorAdmin(CoordinatorLink link, CoordinatorLink operatorLink, SiteSession session) {
     this.link = link;
+    this.operatorLink = operatorLink;
     this.session = session;
   }
 
@@ -48,7 +55,7 @@ public final class CoordinatorAdmin {
                   "policy must be adaptive, redirect or recall, not '" + policy + "'");
         };
     CommandResult reply =
-        link.submit(
+        operatorLink.submit(
             Command.newBuilder()
                 .setSetBucketMode(
                     SetBucketMode.newBuilder()
@@ -70,7 +77,7 @@ public final class CoordinatorAdmin {
    */
   public List<String> declareLost(String site) {
     CommandResult reply =
-        link.submit(
+        operatorLink.submit(
             Command.newBuilder().setDeclareLost(DeclareLost.newBuilder().setSite(site)).build(),
             CALL_MILLIS);
     if (reply.getOutcome() == Outcome.BUSY) {
@@ -96,13 +103,19 @@ public final class CoordinatorAdmin {
    * not bound yet, it is bound to {@code origin} (this site's). One round trip.
    */
   public String bindBucket(String bucket, String origin) {
+    return bucketCall(BindBucket.newBuilder().setBucket(bucket).setOrigin(origin));
+  }
+
+  /** The origin {@code bucket} is bound to, or empty if no site bound it; binds nothing. */
+  public String boundOrigin(String bucket) {
+    return bucketCall(BindBucket.newBuilder().setBucket(bucket).setLookup(true));
+  }
+
+  private String bucketCall(BindBucket.Builder request) {
+    String bucket = request.getBucket();
     session.require(); // only a site with a session may bind a bucket
     CommandResult reply =
-        link.submit(
-            Command.newBuilder()
-                .setBindBucket(BindBucket.newBuilder().setBucket(bucket).setOrigin(origin))
-                .build(),
-            CALL_MILLIS);
+        link.submit(Command.newBuilder().setBindBucket(request).build(), CALL_MILLIS);
     if (reply.getOutcome() != Outcome.OK) {
       throw new LeaseUnavailableException(
           LeaseUnavailableException.Reason.UNREACHABLE,

@@ -10,10 +10,14 @@ import dev.leasehold.protocol.SiteReply;
 import dev.leasehold.protocol.SiteRequest;
 import dev.leasehold.protocol.StatusReply;
 import dev.leasehold.protocol.StatusRequest;
+import dev.leasehold.tls.NodeCertificates;
+import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptor;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -22,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,9 +49,22 @@ public final class CoordinatorLink implements AutoCloseable {
   private final List<String> addresses;
   private final List<ClientInterceptor> interceptors;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final ChannelCredentials credentials;
   private volatile String current;
 
+  /** A link over plain gRPC (a coordinator on loopback). */
   public CoordinatorLink(List<String> addresses, List<ClientInterceptor> interceptors) {
+    this(addresses, interceptors, null);
+  }
+
+  /**
+   * A link that presents {@code certificates} and trusts only the namespace's authority (mutual
+   * TLS); null is plain gRPC.
+   */
+  public CoordinatorLink(
+      List<String> addresses,
+      List<ClientInterceptor> interceptors,
+      @Nullable NodeCertificates certificates) {
     if (addresses.isEmpty()) {
       throw new IllegalArgumentException("no coordinator address");
     }
@@ -55,6 +73,13 @@ public final class CoordinatorLink implements AutoCloseable {
     all.add(new TraceContextInterceptor()); // every call carries the caller's trace
     this.interceptors = List.copyOf(all);
     this.current = addresses.get(0);
+    this.credentials =
+        certificates == null
+            ? InsecureChannelCredentials.create()
+            : TlsChannelCredentials.newBuilder()
+                .keyManager(certificates.keyManager())
+                .trustManager(certificates.trustManager())
+                .build();
   }
 
   /**
@@ -130,8 +155,12 @@ public final class CoordinatorLink implements AutoCloseable {
         address = r.getLeaderAddress().isEmpty() ? next(address) : r.getLeaderAddress();
       } catch (StatusRuntimeException e) {
         lastFailure = e;
-        if (e.getStatus().getCode() == Status.Code.CANCELLED) {
+        Status.Code code = e.getStatus().getCode();
+        if (code == Status.Code.CANCELLED) {
           throw unreachable(e);
+        }
+        if (code == Status.Code.PERMISSION_DENIED || code == Status.Code.UNAUTHENTICATED) {
+          throw refused(e); // every peer answers the same: the caller's certificate decides
         }
         address = next(address);
       }
@@ -166,10 +195,16 @@ public final class CoordinatorLink implements AutoCloseable {
     return channels.computeIfAbsent(
         address,
         a ->
-            NettyChannelBuilder.forTarget(a)
-                .usePlaintext()
+            NettyChannelBuilder.forTarget(a, credentials)
                 .intercept(new ArrayList<>(interceptors))
                 .build());
+  }
+
+  private static LeaseUnavailableException refused(StatusRuntimeException cause) {
+    LOG.warn("the coordinator refused this site: {}", cause.getStatus().getDescription());
+    return new LeaseUnavailableException(
+        LeaseUnavailableException.Reason.REFUSED,
+        "The coordinator refused the request: " + cause.getStatus().getDescription());
   }
 
   private static LeaseUnavailableException unreachable(

@@ -17,7 +17,9 @@ public final class LeaseUnavailableException extends RuntimeException {
     /** A conflicting write held the element too long: SlowDown. */
     BUSY,
     /** The element is dirty at a site that is down (write-back): ServiceUnavailable. */
-    OWNER_DOWN
+    OWNER_DOWN,
+    /** The coordinator refused this caller's certificate for the request: ServiceUnavailable. */
+    REFUSED
   }
 
   private final Reason reason;

@@ -55,7 +55,11 @@ public final class Leases implements AutoCloseable {
           Thread.ofPlatform().daemon().name("leases-timer").factory());
   private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
 
-  private Leases(CoordinatorLink link, LeaseSettings settings, LongSupplier nanoTime) {
+  private Leases(
+      CoordinatorLink link,
+      CoordinatorLink operatorLink,
+      LeaseSettings settings,
+      LongSupplier nanoTime) {
     this.settings = settings;
     this.siteSession =
         new SiteSession(link, settings, new SessionClock(nanoTime), timers, work, this::lost);
@@ -66,12 +70,25 @@ public final class Leases implements AutoCloseable {
     this.writeGrants =
         new WriteGrants(link, settings, siteSession, acquire, reads, writes, ownership, prefixes);
     this.listing = new ListingOverlay(link, siteSession);
-    this.admin = new CoordinatorAdmin(link, siteSession);
+    this.admin = new CoordinatorAdmin(link, operatorLink, siteSession);
   }
 
   /** Starts the session (in the background: until it is registered, no lease is valid). */
   public static Leases start(CoordinatorLink link, LeaseSettings settings, LongSupplier nanoTime) {
-    Leases leases = new Leases(link, settings, nanoTime);
+    return start(link, link, settings, nanoTime);
+  }
+
+  /**
+   * {@link #start(CoordinatorLink, LeaseSettings, LongSupplier)}, with the operators' commands
+   * (declaring a site lost, write modes) sent over {@code operatorLink}: with mutual TLS the
+   * coordinator takes them only from an operator's certificate (docs/security.md).
+   */
+  public static Leases start(
+      CoordinatorLink link,
+      CoordinatorLink operatorLink,
+      LeaseSettings settings,
+      LongSupplier nanoTime) {
+    Leases leases = new Leases(link, operatorLink, settings, nanoTime);
     leases.siteSession.start(leases::recalled, leases.ownership::registered);
     leases.timers.scheduleWithFixedDelay(
         () -> leases.reads.releaseEvicted(leases::background), 200, 200, TimeUnit.MILLISECONDS);

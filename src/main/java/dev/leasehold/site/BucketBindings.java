@@ -1,6 +1,7 @@
 package dev.leasehold.site;
 
 import dev.leasehold.error.S3Error;
+import dev.leasehold.error.S3Exception;
 import dev.leasehold.lease.LeaseUnavailableException;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.origin.Origin;
@@ -33,15 +34,25 @@ final class BucketBindings {
   }
 
   /**
-   * Returns if this site may serve {@code bucket}, which its origin has; else {@code NoSuchBucket}
-   * (and nothing is bound: the table holds no bucket anyone merely named), or 503 naming the
-   * bucket's origin.
+   * Returns if this site may serve {@code bucket}, which its origin has. If the origin lacks it:
+   * 503 if the coordinator has it bound to another origin (this site is misconfigured), else {@code
+   * NoSuchBucket}; either way nothing is bound (the table holds no bucket anyone merely named). A
+   * bucket bound to another origin is 503 too.
    */
   void check(String bucket) {
     if (agreed.contains(bucket)) {
       return;
     }
     if (!store.bucketExists(bucket)) {
+      String bound;
+      try {
+        bound = leases.admin().boundOrigin(bucket);
+      } catch (LeaseUnavailableException e) {
+        throw LeaseErrors.of(e);
+      }
+      if (!bound.isEmpty() && !bound.equals(origin)) {
+        throw misconfigured(bucket, bound);
+      }
       throw S3Error.NO_SUCH_BUCKET.exception().with("BucketName", bucket);
     }
     bind(bucket);
@@ -59,17 +70,21 @@ final class BucketBindings {
       throw LeaseErrors.of(e);
     }
     if (!bound.equals(origin)) {
-      LOG.error(
-          "bucket {} lives in origin {} (the coordinator's bucket table), not in this site's"
-              + " origin {}: refusing to serve it",
-          bucket,
-          bound,
-          origin);
-      throw S3Error.SERVICE_UNAVAILABLE.exception(
-          "Bucket "
-              + bucket
-              + " lives in another origin than this site's; the site is misconfigured.");
+      throw misconfigured(bucket, bound);
     }
     agreed.add(bucket);
+  }
+
+  private S3Exception misconfigured(String bucket, String bound) {
+    LOG.error(
+        "bucket {} lives in origin {} (the coordinator's bucket table), not in this site's"
+            + " origin {}: refusing to serve it",
+        bucket,
+        bound,
+        origin);
+    return S3Error.SERVICE_UNAVAILABLE.exception(
+        "Bucket "
+            + bucket
+            + " lives in another origin than this site's; the site is misconfigured.");
   }
 }

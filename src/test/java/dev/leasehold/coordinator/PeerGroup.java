@@ -1,6 +1,7 @@
 package dev.leasehold.coordinator;
 
 import dev.leasehold.testkit.Ports;
+import dev.leasehold.tls.NodeCertificates;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,7 +30,8 @@ final class PeerGroup implements AutoCloseable {
   private final Consumer<RaftProperties> tuning;
   private final RaftGroup group;
 
-  private PeerGroup(Path dir, int n, Duration ttl, Consumer<RaftProperties> tuning) {
+  private PeerGroup(
+      Path dir, int n, Duration ttl, Consumer<RaftProperties> tuning, @Nullable Path certsDir) {
     this.tuning = tuning;
     Map<String, String> members = new LinkedHashMap<>();
     try (Ports raft = Ports.reserve(n)) {
@@ -38,7 +40,7 @@ final class PeerGroup implements AutoCloseable {
       }
       for (int i = 0; i < n; i++) {
         String id = "c" + (i + 1);
-        settings.add(
+        CoordinatorSettings s =
             new CoordinatorSettings(
                 id,
                 dir.resolve(id),
@@ -48,7 +50,9 @@ final class PeerGroup implements AutoCloseable {
                 members,
                 ttl,
                 CoordinatorSettings.DEFAULT_DRIFT,
-                false));
+                false);
+        settings.add(
+            certsDir == null ? s : s.withCertificates(NodeCertificates.load(certsDir, id)));
         Files.createDirectories(dir.resolve(id));
         peers.add(null);
       }
@@ -64,7 +68,16 @@ final class PeerGroup implements AutoCloseable {
 
   /** Starts {@code n} peers under {@code dir}; stops those that started if one fails. */
   static PeerGroup start(Path dir, int n, Duration ttl, Consumer<RaftProperties> tuning) {
-    PeerGroup g = new PeerGroup(dir, n, ttl, tuning);
+    return start(dir, n, ttl, tuning, null);
+  }
+
+  /**
+   * {@link #start(Path, int, Duration, Consumer)} with mutual TLS on every port: peer {@code cN}
+   * presents {@code cN.crt} of {@code certsDir}.
+   */
+  static PeerGroup start(
+      Path dir, int n, Duration ttl, Consumer<RaftProperties> tuning, @Nullable Path certsDir) {
+    PeerGroup g = new PeerGroup(dir, n, ttl, tuning, certsDir);
     try {
       for (int i = 0; i < n; i++) {
         g.start(i);
