@@ -10,6 +10,7 @@ import dev.leasehold.lease.LeaseSettings;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.origin.MeteredOrigin;
 import dev.leasehold.origin.Origin;
+import dev.leasehold.peer.PeerClient;
 import dev.leasehold.peer.PeerServer;
 import dev.leasehold.s3.Credentials;
 import dev.leasehold.s3.S3Server;
@@ -106,6 +107,7 @@ public final class Site implements AutoCloseable {
       embedded = null;
     }
     this.adminToken = CredentialStore.adminToken(config.metaDir(), System.getenv());
+    NodeCertificates certificates = certificates(config, config.site());
     this.admin =
         new AdminServer(
             new InetSocketAddress(config.adminBind(), config.adminPort()),
@@ -115,10 +117,13 @@ public final class Site implements AutoCloseable {
             this::sites,
             adminToken,
             this::adminActions);
-    this.peer = new PeerServer(new InetSocketAddress(config.bind(), config.peerPort()));
-    NodeCertificates certificates = certificates(config, config.site());
-    this.link = new CoordinatorLink(coordinator, coordinatorInterceptors, certificates);
-    NodeCertificates operator = operatorCertificates(config);
+    this.peer =
+        new PeerServer(new InetSocketAddress(config.bind(), config.peerPort()), certificates);
+    // The embedded coordinator listens on loopback only, plain (docs/security.md).
+    this.link =
+        new CoordinatorLink(
+            coordinator, coordinatorInterceptors, embedded == null ? certificates : null);
+    NodeCertificates operator = embedded == null ? operatorCertificates(config) : null;
     this.operatorLink =
         operator == null
             ? link
@@ -129,7 +134,9 @@ public final class Site implements AutoCloseable {
             link,
             operatorLink,
             LeaseSettings.defaults(config.site())
-                .at(advertised(admin.address()), advertised(peer.address())),
+                .at(
+                    advertised("http", admin.address()),
+                    advertised(certificates == null ? "http" : "https", peer.address())),
             System::nanoTime);
     leases.bindMetrics(registry);
     leases.bindTracing(telemetry);
@@ -145,7 +152,10 @@ public final class Site implements AutoCloseable {
             leases,
             config.originCheck(),
             journal,
-            new FlushSettings(config.flushDelay(), config.flushConcurrency()));
+            new FlushSettings(config.flushDelay(), config.flushConcurrency()),
+            certificates == null
+                ? PeerClient.withSecret(PEER_TIMEOUT, leases::peerSecret)
+                : PeerClient.secure(PEER_TIMEOUT, certificates));
     gateway.bindMetrics(registry);
     this.adminActions = new SiteAdmin(config.site(), gateway, cache, leases, queries);
     S3Settings settings =
@@ -323,7 +333,6 @@ public final class Site implements AutoCloseable {
     return queries.sites();
   }
 
-  /** Where others reach one of this site's endpoints: its bind address, or its host name. */
   /** The certificates of {@code name} in the site's certificates directory; null without one. */
   private static @Nullable NodeCertificates certificates(SiteConfig config, String name) {
     if (!config.secure()) {
@@ -349,15 +358,19 @@ public final class Site implements AutoCloseable {
     return certificates(config, OPERATOR_CERT);
   }
 
+  /** How long a call to another site's peer port may take (a redirected read streams a body). */
+  private static final Duration PEER_TIMEOUT = Duration.ofSeconds(60);
+
   /** The name of the operator certificate a site's admin API acts with, if present. */
   static final String OPERATOR_CERT = "operator";
 
-  private static String advertised(InetSocketAddress a) {
+  /** Where others reach one of this site's endpoints: its bind address, or its host name. */
+  private static String advertised(String scheme, InetSocketAddress a) {
     if (!a.getAddress().isAnyLocalAddress()) {
-      return "http://" + host(a) + ":" + a.getPort();
+      return scheme + "://" + host(a) + ":" + a.getPort();
     }
     try {
-      return "http://" + java.net.InetAddress.getLocalHost().getHostName() + ":" + a.getPort();
+      return scheme + "://" + java.net.InetAddress.getLocalHost().getHostName() + ":" + a.getPort();
     } catch (java.net.UnknownHostException e) {
       return "";
     }

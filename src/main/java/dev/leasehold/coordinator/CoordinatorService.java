@@ -165,6 +165,8 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
   }
 
   private SiteReply register(RegisterRequest request) throws IOException {
+    requireEndpoint("address", request.getAddress());
+    requireEndpoint("peer_address", request.getPeerAddress());
     CommandResult r =
         submitter.submit(
             Command.newBuilder()
@@ -183,9 +185,38 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                 .setTtlMillis(settings.ttl().toMillis())
                 .setDrift(settings.drift())
                 .addAllOverlayBuckets(r.getOverlayBucketsList())
-                .setPeerSecret(r.getPeerSecret())
+                // Over mutual TLS sites call each other with their certificates: no secret.
+                .setPeerSecret(CallerInterceptor.caller() == null ? r.getPeerSecret() : "")
                 .setStarting(peer.starting()))
         .build();
+  }
+
+  /**
+   * A registered address is {@code http(s)://host:port} and nothing else (or empty): other sites
+   * and operators' dashboards call it, so it may not carry a path, a query or credentials.
+   */
+  static void requireEndpoint(String field, String address) {
+    if (address.isEmpty()) {
+      return;
+    }
+    java.net.URI u;
+    try {
+      u = new java.net.URI(address);
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException(field + " is not a URI: " + e.getMessage());
+    }
+    boolean ok =
+        ("http".equals(u.getScheme()) || "https".equals(u.getScheme()))
+            && u.getHost() != null
+            && u.getPort() > 0
+            && u.getRawUserInfo() == null
+            && (u.getRawPath() == null || u.getRawPath().isEmpty())
+            && u.getRawQuery() == null
+            && u.getRawFragment() == null;
+    if (!ok) {
+      throw new IllegalArgumentException(
+          field + " must be http(s)://host:port and nothing else, not '" + address + "'");
+    }
   }
 
   private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();

@@ -2,6 +2,7 @@ package dev.leasehold.peer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.leasehold.error.S3Exception;
+import dev.leasehold.tls.NodeCertificates;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -11,10 +12,13 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Calls other sites' {@link PeerServer}s ({@code <address>/peer/v1/<operation>}), presenting the
- * namespace's peer secret.
+ * Calls other sites' {@link PeerServer}s ({@code <address>/peer/v1/<operation>}): over HTTPS
+ * presenting this site's certificate and trusting only the namespace's authority ({@link #secure}),
+ * or, on loopback, over HTTP presenting the namespace's peer secret ({@link #withSecret}).
  *
  * <p>Thread-safe: one HTTP client, reused; the secret is read at each call.
  */
@@ -27,16 +31,30 @@ public final class PeerClient {
 
   private final HttpClient http;
   private final Duration timeout;
-  private final Supplier<String> secret;
+  private final @Nullable Supplier<String> secret;
 
-  public PeerClient(Duration timeout, Supplier<String> secret) {
+  private PeerClient(
+      Duration timeout, @Nullable Supplier<String> secret, @Nullable SSLContext tls) {
     this.timeout = timeout;
     this.secret = secret;
-    this.http =
+    HttpClient.Builder b =
         HttpClient.newBuilder()
             .connectTimeout(Duration.ofSeconds(2))
-            .version(HttpClient.Version.HTTP_1_1)
-            .build();
+            .version(HttpClient.Version.HTTP_1_1);
+    if (tls != null) {
+      b.sslContext(tls);
+    }
+    this.http = b.build();
+  }
+
+  /** A client over plain HTTP that presents the namespace's peer secret (loopback only). */
+  public static PeerClient withSecret(Duration timeout, Supplier<String> secret) {
+    return new PeerClient(timeout, secret, null);
+  }
+
+  /** A client over HTTPS that presents {@code certificates} (mutual TLS of the namespace). */
+  public static PeerClient secure(Duration timeout, NodeCertificates certificates) {
+    return new PeerClient(timeout, null, certificates.sslContext());
   }
 
   /**
@@ -74,13 +92,16 @@ public final class PeerClient {
   private record Answer(JsonNode reply, InputStream body) {}
 
   private Answer call(String address, String operation, String request) throws IOException {
-    HttpRequest r =
+    HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(address + "/peer/v1/" + operation))
             .timeout(timeout)
-            .header("Authorization", "Bearer " + secret.get())
             .header(REQUEST_HEADER, request)
-            .POST(HttpRequest.BodyPublishers.noBody())
-            .build();
+            .POST(HttpRequest.BodyPublishers.noBody());
+    Supplier<String> s = secret;
+    if (s != null) {
+      b.header("Authorization", "Bearer " + s.get());
+    }
+    HttpRequest r = b.build();
     HttpResponse<InputStream> response;
     try {
       response = http.send(r, HttpResponse.BodyHandlers.ofInputStream());

@@ -3,7 +3,14 @@ package dev.leasehold.peer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsExchange;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import dev.leasehold.error.S3Exception;
+import dev.leasehold.tls.Caller;
+import dev.leasehold.tls.NodeCertificates;
+import dev.leasehold.tls.Role;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -12,8 +19,10 @@ import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import javax.net.ssl.SSLParameters;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,8 +30,11 @@ import org.slf4j.LoggerFactory;
 /**
  * A site's peer port: where the other sites of its namespace call it ({@code POST /peer/v1/read},
  * {@code POST /peer/v1/unflushed}), apart from the operators' admin port so the two can be
- * firewalled apart. Only callers presenting the namespace's peer secret ({@code Authorization:
- * Bearer}) are answered; anyone else gets 401. Requests and answers are described in one header
+ * firewalled apart. With the namespace's certificates it serves HTTPS that requires a client
+ * certificate of the namespace's authority, and answers only nodes of the namespace (a client
+ * certificate, or none, is refused in the handshake or with 403); without them it serves plain
+ * HTTP, for loopback, and answers only callers presenting the namespace's peer secret ({@code
+ * Authorization: Bearer}); anyone else gets 401. Requests and answers are described in one header
  * each ({@link PeerClient#REQUEST_HEADER}, {@link PeerClient#REPLY_HEADER}, {@link PeerCodec}); the
  * bytes follow.
  *
@@ -34,6 +46,7 @@ public final class PeerServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PeerServer.class);
 
   private final HttpServer server;
+  private final boolean secure;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private volatile @Nullable PeerService service;
 
@@ -42,7 +55,31 @@ public final class PeerServer implements AutoCloseable {
    * answers is built; {@link #start} begins answering.
    */
   public PeerServer(InetSocketAddress bind) throws IOException {
-    this.server = HttpServer.create(bind, 64);
+    this(bind, null);
+  }
+
+  /**
+   * Binds {@code bind}; with {@code certificates}, serves HTTPS presenting them and requiring a
+   * client certificate of the namespace's authority.
+   */
+  public PeerServer(InetSocketAddress bind, @Nullable NodeCertificates certificates)
+      throws IOException {
+    this.secure = certificates != null;
+    if (certificates == null) {
+      this.server = HttpServer.create(bind, 64);
+    } else {
+      HttpsServer https = HttpsServer.create(bind, 64);
+      https.setHttpsConfigurator(
+          new HttpsConfigurator(certificates.sslContext()) {
+            @Override
+            public void configure(HttpsParameters params) {
+              SSLParameters p = getSSLContext().getDefaultSSLParameters();
+              p.setNeedClientAuth(true);
+              params.setSSLParameters(p);
+            }
+          });
+      this.server = https;
+    }
     server.setExecutor(executor);
     server.createContext("/peer/v1/", this::handle);
   }
@@ -67,8 +104,21 @@ public final class PeerServer implements AutoCloseable {
   private void handle(HttpExchange ex) throws IOException {
     try (ex) {
       PeerService service = this.service;
-      if (service == null
-          || !authorized(service.secret(), ex.getRequestHeaders().getFirst("Authorization"))) {
+      if (service == null) {
+        ex.sendResponseHeaders(503, -1);
+        return;
+      }
+      if (secure) {
+        Optional<Caller> caller =
+            ex instanceof HttpsExchange https ? Caller.of(https.getSSLSession()) : Optional.empty();
+        if (caller.isEmpty() || caller.get().role() != Role.NODE) {
+          LOG.warn(
+              "peer port: refused {} (only sites of the namespace may call)",
+              caller.map(Caller::toString).orElse("a caller without a namespace certificate"));
+          ex.sendResponseHeaders(403, -1);
+          return;
+        }
+      } else if (!authorized(service.secret(), ex.getRequestHeaders().getFirst("Authorization"))) {
         ex.sendResponseHeaders(401, -1);
         return;
       }

@@ -60,6 +60,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
    *     origin again (see {@link LeaseVersionCheck})
    * @param journal the write-back journal (recovered), on the staging area's file system
    * @param flush when and how many write-back flushes run
+   * @param peerClient how this site calls other sites' peer ports (redirected reads, LISTs)
    */
   public SiteGateway(
       Origin origin,
@@ -68,7 +69,8 @@ public final class SiteGateway implements Gateway, AutoCloseable {
       Leases leases,
       Duration originCheck,
       Journal journal,
-      FlushSettings flush) {
+      FlushSettings flush,
+      PeerClient peerClient) {
     this.origin = origin;
     this.leases = leases;
     this.buckets = new BucketBindings(leases, origin);
@@ -78,8 +80,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
         new Flusher(journal, new Uploader(origin), leases, flush.delay(), flush.concurrency());
     leases.ownerEvents(flusher);
     WriteGuard guard = new WriteGuard(leases, origin, versions, flusher);
-    PeerReads peers =
-        new PeerReads(new PeerClient(Duration.ofSeconds(60), leases::peerSecret), staging.dir());
+    PeerReads peers = new PeerReads(peerClient, staging.dir());
     this.reads = new ReadPath(versions, cache, new JournaledOrigin(origin, journal), peers);
     this.peerAnswers = new PeerAnswers(reads, buckets, leases);
     this.writes = new WritePath(staging, origin, cache, guard, journal);

@@ -20,7 +20,9 @@ import org.junit.jupiter.api.Timeout;
  * is stopped, each fault run several times with its own seed. Each fault is checked to have
  * happened (the link dropped the site's calls and its session lapsed; the site or the peer was
  * down) and ends healed, and every run ends with a read of every key at every site, which joins the
- * history. Sites and peers killed as processes (SIGKILL) are {@link CrashLinearizabilityIT}'s.
+ * history. Every link is mutual TLS of a namespace authority (the coordinator's client and Raft
+ * ports, the peer ports), as across hosts. Sites and peers killed as processes (SIGKILL) are {@link
+ * CrashLinearizabilityIT}'s.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class LinearizabilityIT {
@@ -49,7 +51,7 @@ class LinearizabilityIT {
 
   @Test
   void withoutFaults() throws Exception {
-    try (LocalCluster cluster = LocalCluster.builder().sites(3).ttl(TTL).start()) {
+    try (LocalCluster cluster = LocalCluster.builder().sites(3).ttl(TTL).secure().start()) {
       String bucket;
       try (var s3 = cluster.client(0)) {
         bucket = Data.bucket(s3);
@@ -63,7 +65,7 @@ class LinearizabilityIT {
 
   @Test
   void whileASiteIsCutOffFromTheCoordinator() throws Exception {
-    try (LocalCluster cluster = LocalCluster.builder().sites(3).ttl(TTL).start()) {
+    try (LocalCluster cluster = LocalCluster.builder().sites(3).ttl(TTL).secure().start()) {
       for (int run = 0; run < RUNS; run++) {
         Workload.Result result = runAndCheck(cluster, Faults.cutOff(cluster, 1, TTL));
         // Cut off, site 1 refused what needed a lease, with 503: once past its deadline at
@@ -80,7 +82,7 @@ class LinearizabilityIT {
 
   @Test
   void whileASiteIsStopped() throws Exception {
-    try (LocalCluster cluster = LocalCluster.builder().sites(3).ttl(TTL).start()) {
+    try (LocalCluster cluster = LocalCluster.builder().sites(3).ttl(TTL).secure().start()) {
       for (int run = 0; run < RUNS; run++) {
         runAndCheck(cluster, Faults.stopSite(cluster, 2, TTL));
         assertThat(cluster.isUp(2)).as("site 2 is back").isTrue();
@@ -90,7 +92,8 @@ class LinearizabilityIT {
 
   @Test
   void whileTheCoordinatorLeaderIsStopped() throws Exception {
-    try (LocalCluster cluster = LocalCluster.builder().sites(3).coordinators(3).ttl(TTL).start()) {
+    try (LocalCluster cluster =
+        LocalCluster.builder().sites(3).coordinators(3).ttl(TTL).secure().start()) {
       for (int run = 0; run < RUNS; run++) {
         runAndCheck(cluster, Faults.stopLeader(cluster));
         assertThat(cluster.coordinators()).as("every peer runs again").doesNotContainNull();

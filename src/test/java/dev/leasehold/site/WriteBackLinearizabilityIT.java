@@ -28,6 +28,7 @@ class WriteBackLinearizabilityIT {
     return LocalCluster.builder()
         .sites(3)
         .ttl(TTL)
+        .secure() // mutual TLS on every link, as across hosts
         .set(Setting.FLUSH_DELAY, "2s") // long enough that most writes are read unflushed
         .start();
   }

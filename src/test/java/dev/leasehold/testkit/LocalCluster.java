@@ -9,6 +9,8 @@ import dev.leasehold.origin.DirectoryOrigin;
 import dev.leasehold.origin.Origin;
 import dev.leasehold.origin.S3Origin;
 import dev.leasehold.s3.Credentials;
+import dev.leasehold.tls.CertificateAuthority;
+import dev.leasehold.tls.NodeCertificates;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -64,6 +66,9 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
     this.s3proxy = b.originKind == OriginKind.S3PROXY ? S3ProxyServer.start() : null;
     this.backdoor = openOrigin();
     int coordinators = b.coordinators >= 0 ? b.coordinators : b.sites > 1 ? 1 : 0;
+    if (b.secure) {
+      makeCertificates(coordinators);
+    }
     startCoordinators(coordinators);
     List<String> addresses = new ArrayList<>();
     for (CoordinatorPeer p : peers) {
@@ -86,6 +91,7 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
               .set(Setting.LEASE_TTL, b.ttl.toMillis() + "ms")
               .set(Setting.SITE, "site-" + i)
               .set(Setting.COORDINATOR, String.join(",", addresses))
+              .set(Setting.CERTS_DIR, b.secure ? certsDir().toString() : "")
               .build();
       configs.add(config);
       partitions.add(new Partition());
@@ -103,7 +109,28 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
     return new Builder();
   }
 
-  private void startCoordinators(int n) {
+  /**
+   * Where a secure cluster's certificates are ({@code ca.crt}; {@code cN} and {@code site-N} node
+   * certificates for 127.0.0.1; {@code operator}, the operators' certificate the sites' admin APIs
+   * act with).
+   */
+  public Path certsDir() {
+    return root.resolve("certs");
+  }
+
+  private void makeCertificates(int coordinators) throws IOException {
+    Path dir = certsDir();
+    CertificateAuthority.createCa(dir);
+    for (int i = 0; i < coordinators; i++) {
+      CertificateAuthority.createNode(dir, "c" + (i + 1), List.of("127.0.0.1"));
+    }
+    for (int i = 0; i < b.sites; i++) {
+      CertificateAuthority.createNode(dir, "site-" + i, List.of("127.0.0.1"));
+    }
+    CertificateAuthority.createClient(dir, "operator", true);
+  }
+
+  private void startCoordinators(int n) throws IOException {
     if (n == 0) {
       return;
     }
@@ -114,7 +141,7 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
       }
       for (int i = 0; i < n; i++) {
         String id = "c" + (i + 1);
-        peerSettings.add(
+        CoordinatorSettings settings =
             new CoordinatorSettings(
                 id,
                 root.resolve("coordinator-" + id),
@@ -124,7 +151,9 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
                 group,
                 b.ttl,
                 CoordinatorSettings.DEFAULT_DRIFT,
-                false));
+                false);
+        peerSettings.add(
+            b.secure ? settings.withCertificates(NodeCertificates.load(certsDir(), id)) : settings);
         peers.add(null);
       }
       raft.release();
@@ -144,7 +173,8 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
                 s.peers(),
                 s.ttl(),
                 s.drift(),
-                s.standalone()));
+                s.standalone(),
+                s.certificates()));
       }
     }
   }
@@ -374,6 +404,7 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
     private String bodyTimeout = Setting.BODY_TIMEOUT.defaultValue();
     private String originCheck = Setting.ORIGIN_CHECK.defaultValue();
     private Duration ttl = CoordinatorSettings.DEFAULT_TTL;
+    private boolean secure;
     private final java.util.Map<Setting, String> settings = new java.util.EnumMap<>(Setting.class);
 
     private Builder() {}
@@ -422,6 +453,15 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
     /** Any other setting, for every site. */
     public Builder set(Setting setting, String value) {
       settings.put(setting, value);
+      return this;
+    }
+
+    /**
+     * Mutual TLS on every internal link: a namespace authority in {@link #certsDir}, a certificate
+     * for each peer and site, and an operator's certificate the sites' admin APIs act with.
+     */
+    public Builder secure() {
+      this.secure = true;
       return this;
     }
 

@@ -1,6 +1,8 @@
 package dev.leasehold.testkit;
 
 import dev.leasehold.protocol.StatusReply;
+import dev.leasehold.tls.CertificateAuthority;
+import dev.leasehold.tls.NodeCertificates;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,7 +28,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * loopback as the origin (in the test's JVM). Peers keep their data directory and ports across
  * restarts; a site keeps its data directory and gets new ports (read from its banner). Every
  * process's output is in {@code <root>/logs}, and {@link #logs()} gathers their tails for a failure
- * message.
+ * message. Every internal link is mutual TLS, as across hosts: a namespace authority in {@code
+ * <root>/certs} issues each peer's and site's certificate, and an operator's.
  *
  * <p>Not thread-safe: built, faulted and closed from the test thread. {@link #site(int)} returns an
  * immutable view that load threads may use while the test thread restarts the site.
@@ -73,6 +76,8 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
     ProcessNamespace ns = null;
     try {
       ns = new ProcessNamespace(root, ttl);
+      CertificateAuthority.createCa(ns.certs());
+      CertificateAuthority.createClient(ns.certs(), "operator", true);
       ns.startPeers(peerCount);
       for (int i = 0; i < siteCount; i++) {
         ns.addSite();
@@ -81,6 +86,8 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
         ns.awaitReady(i, START_TIMEOUT);
       }
       return ns;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     } catch (RuntimeException | Error e) {
       if (ns != null) {
         e.addSuppressed(new IllegalStateException("logs:\n" + ns.logs()));
@@ -89,6 +96,21 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
         delete(root);
       }
       throw e;
+    }
+  }
+
+  /** The namespace's certificates directory. */
+  public Path certs() {
+    return root.resolve("certs");
+  }
+
+  private void certificate(String name) {
+    try {
+      if (!Files.exists(certs().resolve(name + ".crt"))) {
+        CertificateAuthority.createNode(certs(), name, List.of("127.0.0.1"));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -103,6 +125,7 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
       client.release();
       for (int i = 0; i < n; i++) {
         String id = "c" + (i + 1);
+        certificate(id);
         peers.add(
             JarProcess.start(
                 id,
@@ -114,6 +137,7 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
                 "--port=" + client.get(i),
                 "--peers=" + String.join(",", group),
                 "--bind=127.0.0.1",
+                "--certs-dir=" + certs(),
                 "--ttl=" + ttl.toMillis() + "ms"));
       }
       for (JarProcess p : peers) {
@@ -126,6 +150,7 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
   public int addSite() {
     int i = sites.size();
     String name = "site" + (i + 1);
+    certificate(name);
     JarProcess site =
         JarProcess.start(
             name,
@@ -146,6 +171,7 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
             "--s3-port=0",
             "--admin-port=0",
             "--peer-port=0",
+            "--certs-dir=" + certs(),
             "--origin=s3://?endpoint=" + origin.endpoint() + "&region=us-east-1&path-style=true");
     sites.add(site);
     endpoints.add(endpointsOf(site));
@@ -318,9 +344,15 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
   /** What peer {@code i}'s Status call answers, or nothing if it does not answer in 2 s. */
   private java.util.Optional<StatusReply> status(int i) {
     try {
-      return java.util.Optional.of(CoordinatorStatus.of(peerClients.get(i), Duration.ofSeconds(2)));
+      return java.util.Optional.of(
+          CoordinatorStatus.of(
+              peerClients.get(i),
+              Duration.ofSeconds(2),
+              NodeCertificates.load(certs(), "operator")));
     } catch (StatusRuntimeException e) {
       return java.util.Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
