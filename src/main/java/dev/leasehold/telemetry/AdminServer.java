@@ -1,6 +1,5 @@
 package dev.leasehold.telemetry;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -27,6 +26,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The admin endpoint: {@code GET /health/live} (the process answers), {@code GET /health/ready}
@@ -40,6 +41,8 @@ import java.util.function.Supplier;
  * thread-safe.
  */
 public final class AdminServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
+
   private final HttpServer server;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String UPLOT = "META-INF/resources/webjars/uplot/1.6.30/dist/";
@@ -112,7 +115,7 @@ public final class AdminServer implements AutoCloseable {
     asked.put(self, CompletableFuture.completedFuture(own.get()));
     for (Map.Entry<String, String> s : sites.entrySet()) {
       if (!s.getKey().equals(self) && !s.getValue().isEmpty()) {
-        asked.put(s.getKey(), executor.submit(() -> remote(s.getValue())));
+        asked.put(s.getKey(), executor.submit(() -> remote(s.getKey(), s.getValue())));
       }
     }
     List<Map<String, Object>> out = new ArrayList<>();
@@ -134,17 +137,42 @@ public final class AdminServer implements AutoCloseable {
     return out;
   }
 
-  private Map<String, Object> remote(String address) throws IOException, InterruptedException {
-    HttpResponse<byte[]> r =
+  /** The largest answer read from another site's {@code /api/site}. */
+  private static final int MAX_SNAPSHOT = 64 * 1024;
+
+  /**
+   * Site {@code name}'s snapshot from its admin endpoint, checked to be one ({@link
+   * SiteSnapshot#checked}): the address is the one it registered ({@code http(s)://host:port}, the
+   * coordinator checks), redirects are not followed, and only the fields of a snapshot are passed
+   * on.
+   */
+  private Map<String, Object> remote(String name, String address)
+      throws IOException, InterruptedException {
+    HttpResponse<InputStream> r =
         http.send(
             HttpRequest.newBuilder(URI.create(address + "/api/site"))
                 .timeout(Duration.ofSeconds(1))
                 .build(),
-            HttpResponse.BodyHandlers.ofByteArray());
-    if (r.statusCode() != 200) {
-      throw new IOException(address + " answered " + r.statusCode());
+            HttpResponse.BodyHandlers.ofInputStream());
+    try (InputStream in = r.body()) {
+      if (r.statusCode() != 200) {
+        throw new IOException(address + " answered " + r.statusCode());
+      }
+      byte[] body = in.readNBytes(MAX_SNAPSHOT + 1);
+      if (body.length > MAX_SNAPSHOT) {
+        throw new IOException(address + " answered more than a site snapshot");
+      }
+      try {
+        return SiteSnapshot.checked(name, JSON.readValue(body, Map.class));
+      } catch (IllegalArgumentException e) {
+        LOG.warn(
+            "site {} at {} answered something other than its snapshot: {}",
+            name,
+            address,
+            e.getMessage());
+        throw new IOException("not a site snapshot", e);
+      }
     }
-    return JSON.readValue(r.body(), new TypeReference<Map<String, Object>>() {});
   }
 
   /** {@code /assets/uplot.js} and {@code /assets/uplot.css}: the charting library's WebJar. */

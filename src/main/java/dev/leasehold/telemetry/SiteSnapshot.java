@@ -52,6 +52,72 @@ final class SiteSnapshot {
     return s;
   }
 
+  /** Every field of a snapshot and its JSON type: what another site's answer must be. */
+  private static final Map<String, Class<?>> SHAPE = shape();
+
+  private static Map<String, Class<?>> shape() {
+    Map<String, Class<?>> m = new LinkedHashMap<>();
+    m.put("site", String.class);
+    m.put("time", Number.class);
+    m.put("ready", Boolean.class);
+    m.put("reason", String.class);
+    for (String n :
+        new String[] {
+          "requests",
+          "errors",
+          "requestSeconds",
+          "timedRequests",
+          "cacheHits",
+          "cacheMisses",
+          "bytesFromCache",
+          "bytesFromOrigin",
+          "egressSavedBytes",
+          "egressSavedDollars",
+          "leaseGrants",
+          "recalls",
+          "leasesHeld",
+          "sessionRemainingSeconds"
+        }) {
+      m.put(n, Number.class);
+    }
+    m.put("coordinatorReachable", Boolean.class);
+    m.put("cacheSizeBytes", Number.class);
+    m.put("cacheBudgetBytes", Number.class);
+    m.put("raftAppliedIndex", Number.class);
+    m.put("coordinatorLeader", Boolean.class);
+    m.put("flushBacklogBytes", Number.class);
+    return java.util.Collections.unmodifiableMap(m);
+  }
+
+  /** The longest {@code reason} passed on from another site. */
+  private static final int MAX_REASON = 300;
+
+  /**
+   * Another site's answer, as this site passes it on: exactly the fields of a snapshot with their
+   * types, {@code site} being the name it registered under; nothing else is copied.
+   *
+   * @throws IllegalArgumentException if the answer is not a snapshot of that site
+   */
+  static Map<String, Object> checked(String site, Map<?, ?> answer) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Class<?>> f : SHAPE.entrySet()) {
+      Object v = answer.get(f.getKey());
+      if (v == null || !f.getValue().isInstance(v)) {
+        throw new IllegalArgumentException("no " + f.getValue().getSimpleName() + " " + f.getKey());
+      }
+      if (v instanceof Number n) {
+        v = f.getKey().equals("time") ? (Object) n.longValue() : (Object) n.doubleValue();
+      } else if (v instanceof String text && text.length() > MAX_REASON) {
+        v = text.substring(0, MAX_REASON);
+      }
+      out.put(f.getKey(), v);
+    }
+    if (!site.equals(out.get("site"))) {
+      throw new IllegalArgumentException("it calls itself " + out.get("site"));
+    }
+    return out;
+  }
+
   private static double errors(MeterRegistry registry) {
     double n = 0;
     for (Counter c : registry.find("leasehold.s3.requests").counters()) {

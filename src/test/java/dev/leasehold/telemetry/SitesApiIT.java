@@ -1,0 +1,149 @@
+package dev.leasehold.telemetry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import dev.leasehold.protocol.CoordinatorGrpc;
+import dev.leasehold.protocol.RegisterRequest;
+import dev.leasehold.protocol.SiteRequest;
+import dev.leasehold.testkit.LocalCluster;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code /api/sites} gathers every registered site's {@code /api/site}: what a registered address
+ * may be, and what of another site's answer is passed on. The "sites" here are small HTTP servers
+ * on loopback registered by hand at a real coordinator, as an attacker who can reach it would.
+ */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class SitesApiIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A snapshot as a site answers it, named {@code site}, with one field no snapshot has. */
+  private static String snapshot(String site) {
+    return "{\"site\":\""
+        + site
+        + "\",\"time\":1,\"ready\":true,\"reason\":\"\",\"requests\":1,\"errors\":0,"
+        + "\"requestSeconds\":0,\"timedRequests\":0,\"cacheHits\":0,\"cacheMisses\":0,"
+        + "\"bytesFromCache\":0,\"bytesFromOrigin\":0,\"egressSavedBytes\":0,"
+        + "\"egressSavedDollars\":0,\"leaseGrants\":0,\"recalls\":0,\"leasesHeld\":0,"
+        + "\"sessionRemainingSeconds\":9,\"coordinatorReachable\":true,\"cacheSizeBytes\":0,"
+        + "\"cacheBudgetBytes\":0,\"raftAppliedIndex\":0,\"coordinatorLeader\":false,"
+        + "\"flushBacklogBytes\":0,\"injected\":\"<script>alert(1)</script>\"}";
+  }
+
+  @Test
+  void onlyHostAndPortAddressesAndOnlyTheSnapshotsShapeArePassedOn() throws Exception {
+    AtomicInteger internalCalls = new AtomicInteger();
+    HttpServer fake =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+    fake.createContext(
+        "/api/site",
+        ex -> {
+          byte[] body = snapshot("fake").getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
+    fake.createContext(
+        "/internal",
+        ex -> {
+          internalCalls.incrementAndGet();
+          byte[] body = snapshot("evil").getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
+    HttpServer liar =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+    liar.createContext(
+        "/api/site",
+        ex -> {
+          byte[] body = snapshot("someone-else").getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
+    fake.start();
+    liar.start();
+    ManagedChannel channel = null;
+    try (LocalCluster cluster = LocalCluster.builder().sites(1).start()) {
+      channel =
+          NettyChannelBuilder.forTarget(cluster.site(0).embeddedCoordinator().clientAddress())
+              .usePlaintext()
+              .build();
+      var stub = CoordinatorGrpc.newBlockingStub(channel);
+      String fakeAddress = "http://127.0.0.1:" + fake.getAddress().getPort();
+      // An address with a path or a query is refused at registration.
+      assertThatThrownBy(() ->
+              stub.withDeadlineAfter(10, TimeUnit.SECONDS)
+                  .call(register("evil", fakeAddress + "/internal?x=")))
+          .isInstanceOfSatisfying(
+              StatusRuntimeException.class,
+              e -> {
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                assertThat(e.getStatus().getDescription()).contains("http(s)://host:port");
+              });
+      stub.withDeadlineAfter(10, TimeUnit.SECONDS).call(register("fake", fakeAddress));
+      stub.withDeadlineAfter(10, TimeUnit.SECONDS)
+          .call(register("liar", "http://127.0.0.1:" + liar.getAddress().getPort()));
+
+      HttpResponse<String> r =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(cluster.site(0).adminEndpoint().resolve("/api/sites"))
+                      .timeout(Duration.ofSeconds(10))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      JsonNode sites = JSON.readTree(r.body());
+      JsonNode fakeEntry = entry(sites, "fake");
+      assertThat(fakeEntry.path("requests").asDouble()).isEqualTo(1.0);
+      assertThat(fakeEntry.has("injected")).isFalse();
+      // A site answering in another's name is listed as not reachable, its answer dropped.
+      JsonNode liarEntry = entry(sites, "liar");
+      assertThat(liarEntry.path("reachable").asBoolean(true)).isFalse();
+      assertThat(r.body()).doesNotContain("someone-else").doesNotContain("injected");
+      assertThat(entry(sites, "site-0").path("ready").asBoolean()).isTrue();
+      assertThat(r.body()).doesNotContain("\"evil\"");
+      assertThat(internalCalls.get()).isZero();
+    } finally {
+      if (channel != null) {
+        channel.shutdownNow();
+      }
+      fake.stop(0);
+      liar.stop(0);
+    }
+  }
+
+  private static JsonNode entry(JsonNode sites, String name) {
+    for (JsonNode s : sites) {
+      if (name.equals(s.path("site").asText())) {
+        return s;
+      }
+    }
+    throw new AssertionError("no site " + name + " in " + sites);
+  }
+
+  private static SiteRequest register(String site, String address) {
+    return SiteRequest.newBuilder()
+        .setRegister(RegisterRequest.newBuilder().setSite(site).setAddress(address))
+        .build();
+  }
+}
