@@ -84,6 +84,13 @@ final class CoordinatorCommand implements Callable<Integer> {
   @Nullable Path certsDir;
 
   @Option(
+      names = "--insecure",
+      description =
+          "Listen on a non-loopback address without certificates: the client and Raft ports"
+              + " plain and unauthenticated (logged as a warning at start and every hour).")
+  boolean insecure;
+
+  @Option(
       names = "--otlp-endpoint",
       paramLabel = "URL",
       description = "OTLP/HTTP collector to send traces to (http://host:4318). Default: none.")
@@ -112,6 +119,7 @@ final class CoordinatorCommand implements Callable<Integer> {
             session.ttl(),
             session.drift(),
             true);
+    Exposure.check("coordinator", Map.of("bind", settings.bind()), certsDir != null, insecure);
     if (certsDir != null) {
       try {
         settings = settings.withCertificates(NodeCertificates.load(certsDir, id));

@@ -1,5 +1,7 @@
 package dev.leasehold.cli;
 
+import dev.leasehold.tls.CertificateAuthority;
+import dev.leasehold.tls.NodeCertificates;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -26,7 +28,8 @@ import picocli.CommandLine.Option;
  * {@code leasehold demo}: a whole namespace on one machine, as separate processes: three
  * coordinator peers and three sites over one directory origin. Prints every endpoint, keeps each
  * process's output in a log file, and stops them all when stopped itself. Processes may be killed
- * one at a time to watch the namespace ride it out.
+ * one at a time to watch the namespace ride it out. Every internal link is mutual TLS: the demo
+ * makes its namespace's certificates in {@code <data-dir>/certs} the first time (docs/security.md).
  *
  * <p>Owns its child processes; only the main thread and the shutdown hook touch the list, and the
  * hook runs after the main thread has started them all or failed.
@@ -82,6 +85,7 @@ final class DemoCommand implements Callable<Integer> {
     CredentialStore.Loaded credentials =
         CredentialStore.load(root.resolve("meta"), System.getenv());
     int[] ports = ports();
+    Path certs = certificates(root.resolve("certs"));
     PrintWriter out = spec.commandLine().getOut();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stopAll(stopped), "shutdown"));
@@ -102,7 +106,8 @@ final class DemoCommand implements Callable<Integer> {
                   "--port=" + ports[20 + i],
                   "--raft-port=" + ports[30 + i],
                   "--peers=" + String.join(",", peers),
-                  "--bind=" + bind));
+                  "--bind=" + bind,
+                  "--certs-dir=" + certs));
       args.addAll(session.asArguments());
       start(
           "c" + i,
@@ -134,6 +139,7 @@ final class DemoCommand implements Callable<Integer> {
           "--peer-port=0",
           "--bind=" + bind,
           "--admin-bind=" + bind,
+          "--certs-dir=" + certs,
           "--origin=" + origin.toUri());
     }
     out.println("Leasehold demo: starting 3 coordinator peers and 3 sites (logs in " + logs + ")");
@@ -144,10 +150,34 @@ final class DemoCommand implements Callable<Integer> {
       out.flush();
       return 1;
     }
-    banner(out, origin, credentials, ports[1], ports[2]);
+    banner(out, origin, certs, credentials, ports[1], ports[2]);
     watch(out);
     stopped.await();
     return 0;
+  }
+
+  /**
+   * The namespace's certificates in {@code dir}, made the first time: an authority, one node
+   * certificate per peer and site (for {@code --bind} and loopback), and the operator's the sites'
+   * admin APIs act with.
+   */
+  private Path certificates(Path dir) throws IOException {
+    if (Files.exists(dir.resolve(NodeCertificates.CA_CERT))) {
+      return dir;
+    }
+    CertificateAuthority.createCa(dir);
+    List<String> hosts = new ArrayList<>(List.of(bind));
+    if (!bind.equals("127.0.0.1")) {
+      hosts.add("127.0.0.1");
+    }
+    for (int i = 1; i <= PEERS; i++) {
+      CertificateAuthority.createNode(dir, "c" + i, hosts);
+    }
+    for (int i = 1; i <= SITES; i++) {
+      CertificateAuthority.createNode(dir, "site" + i, hosts);
+    }
+    CertificateAuthority.createClient(dir, Site.OPERATOR_CERT, true);
+    return dir;
   }
 
   /** The ports, by the layout of --base-port; with 0, distinct free ones. */
@@ -233,12 +263,23 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private void banner(
-      PrintWriter out, Path origin, CredentialStore.Loaded credentials, int s3a, int s3b) {
+      PrintWriter out,
+      Path origin,
+      Path certs,
+      CredentialStore.Loaded credentials,
+      int s3a,
+      int s3b) {
     out.println("Leasehold demo is running.");
     for (Child c : snapshot()) {
       out.printf("  %-6s %s  pid %d%n", c.name(), c.detail(), c.process().pid());
     }
     out.println("  origin " + origin.toUri());
+    out.println(
+        "  certs  "
+            + certs
+            + " (mutual TLS on every internal link; CA bundle "
+            + certs.resolve(NodeCertificates.CA_CERT)
+            + ")");
     out.println("  access key " + credentials.credentials().accessKey());
     out.println("  secret key " + credentials.credentials().secretKey());
     out.println();

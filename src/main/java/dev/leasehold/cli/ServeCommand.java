@@ -30,10 +30,23 @@ final class ServeCommand implements Callable<Integer> {
       description = "YAML file of settings (see docs/configuration.md).")
   @Nullable Path configFile;
 
+  @Option(
+      names = "--insecure",
+      description =
+          "Serve other machines without certificates: every internal link plain and"
+              + " unauthenticated (logged as a warning at start and every hour). Without it, a"
+              + " site with no --certs-dir listens on loopback addresses only.")
+  boolean insecure;
+
   @Override
   public Integer call() throws InterruptedException {
     Map<String, String> env = System.getenv();
     SiteConfig config = SiteConfig.load(configFile, env, flags());
+    Exposure.check(
+        "serve",
+        Map.of(Setting.BIND.key(), config.bind(), Setting.ADMIN_BIND.key(), config.adminBind()),
+        config.secure(),
+        insecure);
     CredentialStore.Loaded credentials = CredentialStore.load(config.metaDir(), env);
     Origin originStore = OriginSpec.open(config.originUri(), env);
     Site site = Site.start(config, credentials.credentials(), originStore);

@@ -1,10 +1,13 @@
 package dev.leasehold.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.leasehold.s3.Credentials;
 import dev.leasehold.testkit.Clients;
+import dev.leasehold.testkit.CoordinatorStatus;
 import dev.leasehold.testkit.JarProcess;
+import dev.leasehold.tls.NodeCertificates;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -30,12 +33,14 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 class DemoIT {
   private static final Pattern SITE = Pattern.compile("^\\s+(site\\d)\\s+S3 (\\S+)\\s.*pid (\\d+)");
-  private static final Pattern PEER = Pattern.compile("^\\s+(c\\d)\\s+client .*pid (\\d+)");
+  private static final Pattern PEER =
+      Pattern.compile("^\\s+(c\\d)\\s+client (\\S+)\\s.*pid (\\d+)");
 
   @Test
   void startsSixProcessesThatServeOneNamespaceAndStopsThemAll(@TempDir Path dir) throws Exception {
     Map<String, URI> sites = new HashMap<>();
     Map<String, Long> pids = new HashMap<>();
+    Map<String, String> peerClients = new HashMap<>();
     try (JarProcess demo =
         JarProcess.start(
             "demo",
@@ -58,7 +63,8 @@ class DemoIT {
           sites.put(site.group(1), URI.create(site.group(2)));
           pids.put(site.group(1), Long.parseLong(site.group(3)));
         } else if (peer.find()) {
-          pids.put(peer.group(1), Long.parseLong(peer.group(2)));
+          pids.put(peer.group(1), Long.parseLong(peer.group(3)));
+          peerClients.put(peer.group(1), peer.group(2));
         } else if (line.startsWith("  access key ")) {
           accessKey = line.substring("  access key ".length()).trim();
         } else if (line.startsWith("  secret key ")) {
@@ -66,6 +72,28 @@ class DemoIT {
         }
       }
       assertThat(sites).as("demo output:\n%s", String.join("\n", demo.lines())).hasSize(3);
+      // Every internal link is mutual TLS of the demo's own authority: a peer answers the
+      // operator's certificate and refuses a plain call.
+      String c2 = peerClients.get("c2");
+      assertThat(
+              CoordinatorStatus.of(
+                      c2,
+                      Duration.ofSeconds(10),
+                      NodeCertificates.load(dir.resolve("certs"), "operator"))
+                  .getLeaderId())
+          .isNotEmpty();
+      assertThatThrownBy(() -> CoordinatorStatus.of(c2, Duration.ofSeconds(10)))
+          .isInstanceOf(io.grpc.StatusRuntimeException.class);
+      assertThat(demo.lines())
+          .anySatisfy(l ->
+              assertThat(l)
+                  .contains("mutual TLS")
+                  .contains(dir.resolve("certs/ca.crt").toString()));
+      for (String name : List.of("c1", "c2", "c3", "site1", "site2", "site3")) {
+        assertThat(dir.resolve("certs/" + name + ".key")).exists();
+        assertThat(Files.readString(dir.resolve("logs/" + name + ".log"), StandardCharsets.UTF_8))
+            .doesNotContain("INSECURE");
+      }
       assertThat(pids).hasSize(6);
       assertThat(pids.values())
           .doesNotHaveDuplicates()
