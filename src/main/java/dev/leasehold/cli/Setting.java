@@ -89,6 +89,20 @@ public enum Setting {
       "Comma-separated domains for virtual-host style: <bucket>.<domain> addresses a bucket."),
   BODY_TIMEOUT("body-timeout", "60s", "How long a request body may stall before RequestTimeout."),
   IDLE_TIMEOUT("idle-timeout", "120s", "How long an idle client connection stays open."),
+  HEADER_TIMEOUT(
+      "header-timeout",
+      "30s",
+      "How long a request's headers may take to arrive, from their first byte; then the"
+          + " connection is answered RequestTimeout and closed."),
+  MAX_CONNECTIONS(
+      "max-connections",
+      "4096",
+      "The most client connections the S3 endpoint holds open; beyond it a new one is answered"
+          + " 503 SlowDown and closed."),
+  MAX_CONNECTIONS_PER_CLIENT(
+      "max-connections-per-client",
+      "512",
+      "The most S3 connections one client address holds open; beyond it 503 SlowDown."),
   MAX_CLOCK_SKEW(
       "max-clock-skew",
       "15m",

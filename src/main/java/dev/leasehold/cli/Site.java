@@ -165,7 +165,10 @@ public final class Site implements AutoCloseable {
             credentials,
             config.bodyTimeout(),
             config.idleTimeout(),
-            config.maxClockSkew());
+            config.maxClockSkew(),
+            config.headerTimeout(),
+            config.maxConnections(),
+            config.maxConnectionsPerClient());
     this.s3 =
         new S3Server(
             new S3Service(config.site(), gateway, settings, Clock.systemUTC(), registry, telemetry),

@@ -47,6 +47,7 @@ public final class S3Server implements AutoCloseable {
   private final S3Service service;
   private final S3Settings settings;
   private final InetSocketAddress bind;
+  private final ConnectionLimits limits;
   private final ExecutorService requests =
       Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("s3-", 0).factory());
   private @Nullable EventLoopGroup boss;
@@ -57,6 +58,8 @@ public final class S3Server implements AutoCloseable {
     this.service = service;
     this.settings = settings;
     this.bind = bind;
+    this.limits =
+        new ConnectionLimits(settings.maxConnections(), settings.maxConnectionsPerClient());
   }
 
   /** Binds and starts serving; returns once the port is open. */
@@ -83,16 +86,20 @@ public final class S3Server implements AutoCloseable {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
+                    HeaderDeadline headers = new HeaderDeadline(settings.headerTimeout());
                     ch.pipeline()
                         .addLast(
                             new IdleStateHandler(
                                 0, 0, settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                        .addLast(headers.raw())
                         .addLast(
                             new HttpServerCodec(
                                 new HttpDecoderConfig()
                                     .setMaxInitialLineLength(MAX_REQUEST_LINE)
                                     .setMaxHeaderSize(MAX_HEADER_SECTION)
                                     .setMaxChunkSize(64 * 1024)))
+                        .addLast(limits.handler())
+                        .addLast(headers.decoded())
                         .addLast(new S3ChannelHandler(service, requests, settings));
                   }
                 });

@@ -13,6 +13,9 @@ import java.util.List;
  * @param bodyTimeout how long a request body may stall before {@code RequestTimeout}
  * @param idleTimeout how long an idle keep-alive connection stays open
  * @param maxClockSkew how far a signed request's time may be from the site's
+ * @param headerTimeout how long a request's headers may take, from their first byte
+ * @param maxConnections the most client connections open at once
+ * @param maxConnectionsPerClient the most client connections one address holds open at once
  */
 public record S3Settings(
     String region,
@@ -20,7 +23,10 @@ public record S3Settings(
     Credentials credentials,
     Duration bodyTimeout,
     Duration idleTimeout,
-    Duration maxClockSkew) {
+    Duration maxClockSkew,
+    Duration headerTimeout,
+    int maxConnections,
+    int maxConnectionsPerClient) {
 
   public S3Settings {
     domains = List.copyOf(domains);
@@ -34,6 +40,9 @@ public record S3Settings(
         credentials,
         Duration.ofSeconds(60),
         Duration.ofMinutes(2),
-        Duration.ofMinutes(15));
+        Duration.ofMinutes(15),
+        Duration.ofSeconds(30),
+        4096,
+        512);
   }
 }

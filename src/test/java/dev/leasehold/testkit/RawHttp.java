@@ -58,6 +58,11 @@ public final class RawHttp {
     }
   }
 
+  /** Reads one response (not to a HEAD) from a connection the caller holds. */
+  public static Response read(InputStream in) throws IOException {
+    return read(in, false);
+  }
+
   private static Response read(InputStream in, boolean head) throws IOException {
     String statusLine = line(in);
     if (statusLine == null) {
