@@ -63,4 +63,8 @@ s3 ls --recursive s3://cli-check/ | grep -q "big.bin" && fail "rm left the objec
 s3 rm --only-show-errors --recursive s3://cli-check/tree
 [ -z "$(s3 ls --recursive s3://cli-check/)" ] || fail "rm --recursive left objects"
 s3 rb s3://cli-check
-echo "awscli-check: mb, cp (100 MiB, multipart), ls, sync, rm all passed" >&2
+# The data directory is the site's alone: no file or directory under it is open to group or others.
+open_entries=$(find "$work/data" -perm /077 -print)
+[ -z "$open_entries" ] || fail "entries of the data directory open to others: $open_entries"
+[ -n "$(find "$work/data" -type f -print -quit)" ] || fail "the data directory holds no file"
+echo "awscli-check: mb, cp (100 MiB, multipart), ls, sync, rm all passed; data directory 0700/0600" >&2

@@ -127,6 +127,7 @@ final class CoordinatorCommand implements Callable<Integer> {
         throw new ConfigException("certs-dir", String.valueOf(e.getMessage()));
       }
     }
+    DataDirectory.restrict(settings.dataDir());
     CoordinatorPeer peer = CoordinatorPeer.start(settings);
     // A peer whose Raft server stopped under it must not linger as a process that looks alive:
     // exit, so the supervisor restarts it (from another thread: exit waits for the shutdown hook,

@@ -80,6 +80,7 @@ final class DemoCommand implements Callable<Integer> {
     session.ttl(); // checked before anything starts
     session.drift();
     Path root = dataDir.toAbsolutePath().normalize();
+    DataDirectory.restrict(root);
     Path logs = Files.createDirectories(root.resolve("logs"));
     Path origin = Files.createDirectories(root.resolve("origin"));
     CredentialStore.Loaded credentials =

@@ -47,6 +47,7 @@ final class ServeCommand implements Callable<Integer> {
         Map.of(Setting.BIND.key(), config.bind(), Setting.ADMIN_BIND.key(), config.adminBind()),
         config.secure(),
         insecure);
+    DataDirectory.restrict(config.dataDir());
     CredentialStore.Loaded credentials = CredentialStore.load(config.metaDir(), env);
     Origin originStore = OriginSpec.open(config.originUri(), env);
     Site site = Site.start(config, credentials.credentials(), originStore);
