@@ -2,6 +2,7 @@
 # Runs a benchmark and prints its figures: bench/run.sh <scenario>
 #   leases   lease grants/s, READ (cold) and WRITE (2 recalls) grant latency, and cache-hit GET
 #            latency with a lease vs a HEAD at the origin per read (3 sites, 3 coordinator peers)
+#   tls      READ grants/s with plain internal links and with mutual TLS, side by side
 #   writeback  put latency and puts/s, write-through vs write-back (4 KiB, 1 MiB, 64 MiB), a GET
 #            at the owner of unflushed data vs elsewhere by recall, and flush throughput (3 sites)
 #   hit-large  a 1 GiB cached object to one stream: Leasehold vs nginx sendfile vs iperf3
@@ -28,11 +29,12 @@ leasehold_find_java
 scenario=${1:-}
 case "$scenario" in
   leases) main=dev.leasehold.bench.LeaseBench ;;
+  tls) main=dev.leasehold.bench.TlsBench ;;
   writeback) main=dev.leasehold.bench.WriteBackBench ;;
   hit-large|hit-small|miss|mixed|memory|hot-path) main=dev.leasehold.bench.HotPathBench ;;
   jmh) main=org.openjdk.jmh.Main ;;
   soak) main=dev.leasehold.bench.Soak ;;
-  *) echo "usage: bench/run.sh leases|writeback|hit-large|hit-small|miss|mixed|memory|hot-path|jmh|soak" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh leases|tls|writeback|hit-large|hit-small|miss|mixed|memory|hot-path|jmh|soak" >&2; exit 2 ;;
 esac
 
 if [ "$main" = dev.leasehold.bench.HotPathBench ]; then

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The aws CLI against ./leasehold serve: mb, cp of a 100 MiB file (a multipart upload), ls, sync,
-# rm. Starts its own site on free ports in a temporary directory and stops it at the end.
+# rm. Then a site over HTTPS with certificates made by ./leasehold certs: the aws CLI and boto3 with
+# the namespace's CA bundle, and a client without it refused. Starts its own sites on free ports in
+# a temporary directory and stops them at the end.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 aws=/usr/bin/aws   # Debian's aws CLI v2; a pyenv shim may shadow it on PATH
@@ -8,8 +10,10 @@ aws=/usr/bin/aws   # Debian's aws CLI v2; a pyenv shim may shadow it on PATH
 
 work=$(mktemp -d)
 server=""
+secure_server=""
 cleanup() {
   [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  [ -n "$secure_server" ] && kill "$secure_server" 2>/dev/null && wait "$secure_server" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -68,3 +72,37 @@ open_entries=$(find "$work/data" -perm /077 -print)
 [ -z "$open_entries" ] || fail "entries of the data directory open to others: $open_entries"
 [ -n "$(find "$work/data" -type f -print -quit)" ] || fail "the data directory holds no file"
 echo "awscli-check: mb, cp (100 MiB, multipart), ls, sync, rm all passed; data directory 0700/0600" >&2
+
+# Over HTTPS: the namespace's certificates from ./leasehold certs, the site serving S3 with its own.
+certs="$work/certs"
+"$root/leasehold" certs create-ca --certs-dir "$certs" >/dev/null
+"$root/leasehold" certs create-node tls-site --certs-dir "$certs" --host 127.0.0.1 >/dev/null
+"$root/leasehold" serve --site tls-site --certs-dir "$certs" --data-dir "$work/secure" \
+  --s3-port 0 --admin-port 0 --peer-port 0 >"$work/secure.out" 2>"$work/secure.err" &
+secure_server=$!
+for _ in $(seq 1 300); do
+  grep -q "S3 endpoint" "$work/secure.out" 2>/dev/null && break
+  kill -0 "$secure_server" 2>/dev/null || { cat "$work/secure.err" >&2; exit 1; }
+  sleep 0.2
+done
+https=$(sed -n 's/^ *S3 endpoint *//p' "$work/secure.out")
+[[ "$https" == https://* ]] || fail "the site with certificates does not serve https ($https)"
+grep -q -- "--ca-bundle $certs/ca.crt" "$work/secure.out" || fail "the banner does not name the CA bundle"
+tls() { timeout 120 "$aws" --endpoint-url "$https" --ca-bundle "$certs/ca.crt" s3 "$@"; }
+tls mb s3://tls-check
+echo "over TLS" >"$work/small.txt"
+tls cp --no-progress "$work/small.txt" s3://tls-check/small.txt
+[ "$(tls cp --no-progress s3://tls-check/small.txt -)" = "over TLS" ] || fail "the aws CLI over HTTPS read back something else"
+if timeout 60 "$aws" --endpoint-url "$https" s3 ls >/dev/null 2>"$work/untrusted.err"; then
+  fail "the aws CLI without the CA bundle was served"
+fi
+grep -qi "certificate" "$work/untrusted.err" || fail "the untrusted aws CLI failed for another reason: $(cat "$work/untrusted.err")"
+timeout 120 /usr/bin/python3 - "$https" "$certs/ca.crt" <<'PY' || fail "boto3 over HTTPS"
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], verify=sys.argv[2], region_name="us-east-1")
+s3.put_object(Bucket="tls-check", Key="boto3.txt", Body=b"from boto3")
+assert s3.get_object(Bucket="tls-check", Key="boto3.txt")["Body"].read() == b"from boto3"
+keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="tls-check")["Contents"])
+assert keys == ["boto3.txt", "small.txt"], keys
+PY
+echo "awscli-check: over HTTPS with the namespace's CA bundle: aws CLI and boto3 passed, an untrusting client refused" >&2

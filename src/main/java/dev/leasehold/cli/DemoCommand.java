@@ -123,7 +123,7 @@ final class DemoCommand implements Callable<Integer> {
             "LEASEHOLD_SECRET_KEY", credentials.credentials().secretKey());
     List<String> readiness = new ArrayList<>();
     for (int i = 1; i <= SITES; i++) {
-      String s3 = "http://" + bind + ":" + ports[i];
+      String s3 = "https://" + bind + ":" + ports[i];
       String admin = "http://" + bind + ":" + ports[10 + i];
       readiness.add(admin + "/health/ready");
       start(
@@ -291,9 +291,22 @@ final class DemoCommand implements Callable<Integer> {
             + " AWS_SECRET_ACCESS_KEY="
             + credentials.credentials().secretKey()
             + " AWS_REGION=us-east-1");
-    out.println("  aws --endpoint-url http://" + bind + ":" + s3a + " s3 mb s3://demo");
-    out.println("  aws --endpoint-url http://" + bind + ":" + s3a + " s3 cp README.md s3://demo/");
-    out.println("  aws --endpoint-url http://" + bind + ":" + s3b + " s3 cp s3://demo/README.md -");
+    String bundle = " --ca-bundle " + certs.resolve(NodeCertificates.CA_CERT);
+    out.println("  aws --endpoint-url https://" + bind + ":" + s3a + bundle + " s3 mb s3://demo");
+    out.println(
+        "  aws --endpoint-url https://"
+            + bind
+            + ":"
+            + s3a
+            + bundle
+            + " s3 cp README.md s3://demo/");
+    out.println(
+        "  aws --endpoint-url https://"
+            + bind
+            + ":"
+            + s3b
+            + bundle
+            + " s3 cp s3://demo/README.md -");
     out.println("Stop with Ctrl-C: it stops every process.");
     out.flush();
   }

@@ -134,8 +134,13 @@ final class ServeCommand implements Callable<Integer> {
             + (shown ? credentials.credentials().secretKey() : credentials.secretInShell())
             + " AWS_REGION="
             + c.region());
-    out.println("  aws --endpoint-url " + endpoint + " s3 mb s3://demo");
-    out.println("  aws --endpoint-url " + endpoint + " s3 cp README.md s3://demo/");
+    // A site serving with the namespace's certificate: clients trust the namespace's authority.
+    String bundle =
+        c.https() && c.tlsCert().isEmpty()
+            ? " --ca-bundle " + Path.of(c.certsDir()).toAbsolutePath().resolve("ca.crt")
+            : "";
+    out.println("  aws --endpoint-url " + endpoint + bundle + " s3 mb s3://demo");
+    out.println("  aws --endpoint-url " + endpoint + bundle + " s3 cp README.md s3://demo/");
     out.println("Stop with Ctrl-C.");
     out.flush();
   }

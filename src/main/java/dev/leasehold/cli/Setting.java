@@ -69,6 +69,13 @@ public enum Setting {
       "Directory of the namespace's certificates (leasehold certs): the site presents SITE.crt"
           + " and trusts only ca.crt on its links to the coordinator group. Empty: plain links,"
           + " for a namespace on loopback."),
+  TLS_CERT(
+      "tls-cert",
+      "",
+      "PEM certificate chain the S3 endpoint serves HTTPS with (a public certificate), read again"
+          + " when it changes; with tls-key. Empty: the site's certificate from certs-dir, if"
+          + " any."),
+  TLS_KEY("tls-key", "", "PEM private key of tls-cert."),
   OTLP_ENDPOINT(
       "otlp-endpoint",
       "",

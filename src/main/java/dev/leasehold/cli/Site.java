@@ -24,6 +24,7 @@ import dev.leasehold.telemetry.Health;
 import dev.leasehold.telemetry.Metrics;
 import dev.leasehold.telemetry.Tracing;
 import dev.leasehold.tls.NodeCertificates;
+import dev.leasehold.tls.ReloadingKeyManager;
 import io.grpc.ClientInterceptor;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -168,7 +169,8 @@ public final class Site implements AutoCloseable {
             config.maxClockSkew(),
             config.headerTimeout(),
             config.maxConnections(),
-            config.maxConnectionsPerClient());
+            config.maxConnectionsPerClient(),
+            s3Keys(config, certificates));
     this.s3 =
         new S3Server(
             new S3Service(config.site(), gateway, settings, Clock.systemUTC(), registry, telemetry),
@@ -217,7 +219,7 @@ public final class Site implements AutoCloseable {
 
   public URI s3Endpoint() {
     InetSocketAddress a = s3.address();
-    return URI.create("http://" + host(a) + ":" + a.getPort());
+    return URI.create((config.https() ? "https" : "http") + "://" + host(a) + ":" + a.getPort());
   }
 
   public URI adminEndpoint() {
@@ -359,6 +361,22 @@ public final class Site implements AutoCloseable {
       return null;
     }
     return certificates(config, OPERATOR_CERT);
+  }
+
+  /**
+   * The key and certificate the S3 endpoint serves HTTPS with: tls-cert/tls-key (reloaded when they
+   * change), else the site's own certificate; null (plain HTTP) without either.
+   */
+  private static javax.net.ssl.@Nullable X509KeyManager s3Keys(
+      SiteConfig config, @Nullable NodeCertificates certificates) {
+    if (!config.tlsCert().isEmpty()) {
+      try {
+        return new ReloadingKeyManager(Path.of(config.tlsCert()), Path.of(config.tlsKey()));
+      } catch (IOException e) {
+        throw new ConfigException(Setting.TLS_CERT.key(), String.valueOf(e.getMessage()));
+      }
+    }
+    return certificates == null ? null : certificates.keyManager();
   }
 
   /** How long a call to another site's peer port may take (a redirected read streams a body). */

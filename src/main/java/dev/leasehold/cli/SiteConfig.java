@@ -46,7 +46,9 @@ public record SiteConfig(
     String otlpEndpoint,
     Duration flushDelay,
     int flushConcurrency,
-    String certsDir) {
+    String certsDir,
+    String tlsCert,
+    String tlsKey) {
 
   static final long MIN_CHUNK = 64 * 1024;
   static final long MAX_CHUNK = 1L << 30;
@@ -59,6 +61,11 @@ public record SiteConfig(
   /** Whether the site's links to the coordinator are mutual TLS ({@code certs-dir} is set). */
   public boolean secure() {
     return !certsDir.isEmpty();
+  }
+
+  /** Whether the S3 endpoint serves HTTPS (its own certificate, or the site's). */
+  public boolean https() {
+    return secure() || !tlsCert.isEmpty();
   }
 
   /** Where the embedded coordinator keeps its Raft log and snapshots. */
@@ -230,6 +237,13 @@ public record SiteConfig(
             Setting.ORIGIN.key(),
             "'" + origin + "' must start with " + String.join(" or ", OriginSpec.SCHEMES));
       }
+      String tlsCert = get(Setting.TLS_CERT).trim();
+      String tlsKey = get(Setting.TLS_KEY).trim();
+      if (tlsCert.isEmpty() != tlsKey.isEmpty()) {
+        throw new ConfigException(
+            tlsCert.isEmpty() ? Setting.TLS_CERT.key() : Setting.TLS_KEY.key(),
+            "tls-cert and tls-key are given together");
+      }
       return new SiteConfig(
           Path.of(dataDir).toAbsolutePath().normalize(),
           get(Setting.BIND).trim(),
@@ -262,7 +276,9 @@ public record SiteConfig(
           otlp(get(Setting.OTLP_ENDPOINT).trim()),
           Values.duration(Setting.FLUSH_DELAY.key(), get(Setting.FLUSH_DELAY)),
           Values.count(Setting.FLUSH_CONCURRENCY.key(), get(Setting.FLUSH_CONCURRENCY), 1, 256),
-          get(Setting.CERTS_DIR).trim());
+          get(Setting.CERTS_DIR).trim(),
+          tlsCert,
+          tlsKey);
     }
 
     private static String otlp(String endpoint) {

@@ -17,11 +17,15 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.X509KeyManager;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +52,7 @@ public final class S3Server implements AutoCloseable {
   private final S3Settings settings;
   private final InetSocketAddress bind;
   private final ConnectionLimits limits;
+  private final @Nullable SslContext ssl;
   private final ExecutorService requests =
       Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("s3-", 0).factory());
   private @Nullable EventLoopGroup boss;
@@ -60,6 +65,18 @@ public final class S3Server implements AutoCloseable {
     this.bind = bind;
     this.limits =
         new ConnectionLimits(settings.maxConnections(), settings.maxConnectionsPerClient());
+    X509KeyManager keys = settings.tls();
+    try {
+      this.ssl =
+          keys == null
+              ? null
+              : SslContextBuilder.forServer(keys)
+                  .sslProvider(SslProvider.JDK)
+                  .protocols("TLSv1.3", "TLSv1.2")
+                  .build();
+    } catch (javax.net.ssl.SSLException e) {
+      throw new IllegalStateException("cannot serve HTTPS with the given certificate", e);
+    }
   }
 
   /** Binds and starts serving; returns once the port is open. */
@@ -87,6 +104,10 @@ public final class S3Server implements AutoCloseable {
                   @Override
                   protected void initChannel(SocketChannel ch) {
                     HeaderDeadline headers = new HeaderDeadline(settings.headerTimeout());
+                    SslContext ssl = S3Server.this.ssl;
+                    if (ssl != null) {
+                      ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
+                    }
                     ch.pipeline()
                         .addLast(
                             new IdleStateHandler(
@@ -104,7 +125,11 @@ public final class S3Server implements AutoCloseable {
                   }
                 });
     channel = bootstrap.bind(bind).sync().channel();
-    LOG.info("S3 endpoint listening on {} ({})", address(), epoll ? "epoll" : "nio");
+    LOG.info(
+        "S3 endpoint listening on {} ({}{})",
+        address(),
+        epoll ? "epoll" : "nio",
+        ssl == null ? "" : ", HTTPS");
     return this;
   }
 

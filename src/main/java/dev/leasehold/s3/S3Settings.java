@@ -2,6 +2,8 @@ package dev.leasehold.s3;
 
 import java.time.Duration;
 import java.util.List;
+import javax.net.ssl.X509KeyManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How the S3 front end behaves. Immutable.
@@ -16,6 +18,7 @@ import java.util.List;
  * @param headerTimeout how long a request's headers may take, from their first byte
  * @param maxConnections the most client connections open at once
  * @param maxConnectionsPerClient the most client connections one address holds open at once
+ * @param tls the key and certificate the endpoint serves HTTPS with, or null for plain HTTP
  */
 public record S3Settings(
     String region,
@@ -26,10 +29,16 @@ public record S3Settings(
     Duration maxClockSkew,
     Duration headerTimeout,
     int maxConnections,
-    int maxConnectionsPerClient) {
+    int maxConnectionsPerClient,
+    @Nullable X509KeyManager tls) {
 
   public S3Settings {
     domains = List.copyOf(domains);
+  }
+
+  /** Whether the endpoint serves HTTPS. */
+  public boolean https() {
+    return tls != null;
   }
 
   /** Defaults for everything but the credentials. */
@@ -43,6 +52,7 @@ public record S3Settings(
         Duration.ofMinutes(15),
         Duration.ofSeconds(30),
         4096,
-        512);
+        512,
+        null);
   }
 }

@@ -99,6 +99,9 @@ class DemoIT {
           .doesNotHaveDuplicates()
           .doesNotContain(ProcessHandle.current().pid());
       Credentials credentials = new Credentials(accessKey, secretKey);
+      // S3 is HTTPS with the demo's certificates: clients trust its authority, as --ca-bundle.
+      assertThat(sites.get("site1").getScheme()).isEqualTo("https");
+      Clients.trust(dir.resolve("certs/ca.crt"));
       try (S3Client one = Clients.s3(sites.get("site1"), credentials);
           S3Client two = Clients.s3(sites.get("site2"), credentials);
           S3Client three = Clients.s3(sites.get("site3"), credentials)) {

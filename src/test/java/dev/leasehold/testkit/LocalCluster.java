@@ -128,6 +128,7 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
       CertificateAuthority.createNode(dir, "site-" + i, List.of("127.0.0.1"));
     }
     CertificateAuthority.createClient(dir, "operator", true);
+    Clients.trust(dir.resolve("ca.crt")); // the sites serve S3 over HTTPS with these
   }
 
   private void startCoordinators(int n) throws IOException {

@@ -78,6 +78,7 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
       ns = new ProcessNamespace(root, ttl);
       CertificateAuthority.createCa(ns.certs());
       CertificateAuthority.createClient(ns.certs(), "operator", true);
+      Clients.trust(ns.certs().resolve("ca.crt")); // the sites serve S3 over HTTPS
       ns.startPeers(peerCount);
       for (int i = 0; i < siteCount; i++) {
         ns.addSite();
