@@ -9,6 +9,7 @@ import io.netty.channel.DefaultChannelPromise;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -19,6 +20,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.IOException;
@@ -54,6 +56,16 @@ final class Exchange {
   private static final int COPY_UP_TO = 16 * 1024;
 
   private final Channel channel;
+
+  /**
+   * Whether the connection is TLS: then a file's bytes are read into buffers and encrypted (a file
+   * region would bypass the TLS handler), {@link #TLS_PIECE} at a time.
+   */
+  private final boolean tls;
+
+  /** How much of a file one buffer carries over TLS. */
+  private static final int TLS_PIECE = 256 * 1024;
+
   private final HttpRequest request;
   private final BodyStream body;
   private final String requestId;
@@ -84,6 +96,7 @@ final class Exchange {
       String requestId,
       S3ChannelHandler handler) {
     this.channel = channel;
+    this.tls = channel.pipeline().get(SslHandler.class) != null;
     this.request = request;
     this.body = body;
     this.requestId = requestId;
@@ -208,6 +221,10 @@ final class Exchange {
       sendRest();
       return;
     }
+    if (tls) {
+      sendCopies(file, position, count);
+      return;
+    }
     unsent.add(new DefaultFileRegion(file, position, count));
     bodyQueued += count;
     if (bodyQueued >= bodyLength) {
@@ -217,10 +234,38 @@ final class Exchange {
     }
   }
 
+  /** Over TLS: the bytes in buffers of {@link #TLS_PIECE}, at most {@link #WINDOW} queued. */
+  private void sendCopies(FileChannel file, long position, long count) throws IOException {
+    try (file) {
+      long done = 0;
+      while (done < count) {
+        while (inFlight.size() >= WINDOW) {
+          await(inFlight.poll());
+        }
+        int n = (int) Math.min(TLS_PIECE, count - done);
+        unsent.add(new DefaultHttpContent(read(file, position + done, n)));
+        done += n;
+        bodyQueued += n;
+        if (bodyQueued >= bodyLength) {
+          end();
+        } else {
+          track(flush());
+        }
+      }
+    }
+  }
+
   /** {@code count} bytes of {@code file} from {@code position}, in a buffer; closes the file. */
   private ByteBuf copy(FileChannel file, long position, int count) throws IOException {
-    ByteBuf buf = channel.alloc().directBuffer(count);
     try (file) {
+      return read(file, position, count);
+    }
+  }
+
+  /** {@code count} bytes of {@code file} from {@code position}, in a buffer. */
+  private ByteBuf read(FileChannel file, long position, int count) throws IOException {
+    ByteBuf buf = channel.alloc().directBuffer(count);
+    try {
       int done = 0;
       while (done < count) {
         int n = buf.writeBytes(file, position + done, count - done);
