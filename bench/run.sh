@@ -7,6 +7,8 @@
 #            at the owner of unflushed data vs elsewhere by recall, and flush throughput (3 sites)
 #   hit-large  a 1 GiB cached object to one stream: Leasehold vs nginx sendfile vs iperf3
 #   hit-small  4 KiB and 1 MiB cached objects under wrk -c64: Leasehold vs nginx proxy_cache
+#   hit-small-tls  the same over HTTPS: Leasehold (tls-cert) vs nginx proxy_cache with the same
+#            certificate and TLS 1.3 cipher suite
 #   miss       a 256 MiB cold read through Leasehold vs from the origin (S3Proxy) directly
 #   mixed      a warp-like GET/HEAD/PUT/LIST/DELETE mix on the AWS SDK v2, ops/s and percentiles
 #   memory     peak RSS and heap of a site with a 10 GiB cache under hit-small load
@@ -31,10 +33,10 @@ case "$scenario" in
   leases) main=dev.leasehold.bench.LeaseBench ;;
   tls) main=dev.leasehold.bench.TlsBench ;;
   writeback) main=dev.leasehold.bench.WriteBackBench ;;
-  hit-large|hit-small|miss|mixed|memory|hot-path) main=dev.leasehold.bench.HotPathBench ;;
+  hit-large|hit-small|hit-small-tls|miss|mixed|memory|hot-path) main=dev.leasehold.bench.HotPathBench ;;
   jmh) main=org.openjdk.jmh.Main ;;
   soak) main=dev.leasehold.bench.Soak ;;
-  *) echo "usage: bench/run.sh leases|tls|writeback|hit-large|hit-small|miss|mixed|memory|hot-path|jmh|soak" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh leases|tls|writeback|hit-large|hit-small|hit-small-tls|miss|mixed|memory|hot-path|jmh|soak" >&2; exit 2 ;;
 esac
 
 if [ "$main" = dev.leasehold.bench.HotPathBench ]; then
@@ -67,7 +69,7 @@ echo "bench: $scenario on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", 
 opts=(-Xmx2g --enable-native-access=ALL-UNNAMED ${BENCH_JAVA_OPTS:-}) # such as -Dbench.runs=5
 [ "$LEASEHOLD_JAVA_VERSION" -lt 24 ] || opts+=(--sun-misc-unsafe-memory-access=allow)
 case "$scenario" in
-  hit-large|hit-small|miss|mixed|memory|hot-path) args=("$scenario") ;;
+  hit-large|hit-small|hit-small-tls|miss|mixed|memory|hot-path) args=("$scenario") ;;
   jmh) args=(-f 1 -wi 3 -w 2s -i 5 -r 2s "${@:2}") ;; # more options after the scenario go to JMH
   *) args=() ;;
 esac

@@ -100,6 +100,7 @@ public final class HotPathBench {
       switch (s) {
         case "hit-large" -> bench.hitLarge();
         case "hit-small" -> bench.hitSmall();
+        case "hit-small-tls" -> bench.hitSmallTls();
         case "miss" -> bench.miss();
         case "mixed" -> bench.mixed();
         case "memory" -> bench.memory();
@@ -293,6 +294,74 @@ public final class HotPathBench {
               ms(np),
               lp / np,
               gated ? Target.atMost(2) : Target.NONE);
+        }
+      }
+    }
+  }
+
+  // ---- hit-small-tls ---------------------------------------------------------------------------
+
+  /**
+   * hit-small over HTTPS: the site with tls-cert/tls-key, nginx's proxy_cache over TLS with the
+   * same certificate and the TLS 1.3 suite the site negotiates (checked on both), 4 KiB and 1 MiB.
+   */
+  void hitSmallTls() throws Exception {
+    Path certs = clean(root.resolve("hit-small-tls-certs"));
+    dev.leasehold.tls.CertificateAuthority.createCa(certs);
+    dev.leasehold.tls.CertificateAuthority.createNode(certs, "bench", List.of("127.0.0.1"));
+    Clients.trust(certs.resolve("ca.crt"));
+    Path cert = certs.resolve("bench.crt");
+    Path key = certs.resolve("bench.key");
+    try (Stage stage =
+        new Stage("hit-small-tls", "--tls-cert", cert.toString(), "--tls-key", key.toString())) {
+      String suite = Tools.negotiatedSuite(stage.site.endpoint().getPort());
+      try (Tools.Nginx nginx =
+          new Tools.Nginx(
+              stage.work.resolve("nginx"),
+              stage.origin.endpoint().getPort(),
+              new Tools.Tls(cert, key, suite))) {
+        String nginxSuite = Tools.negotiatedSuite(nginx.tlsPort);
+        if (!nginxSuite.equals(suite)) {
+          throw new IllegalStateException("suites differ: site " + suite + ", nginx " + nginxSuite);
+        }
+        System.out.println("  both serve certificate " + cert.getFileName() + ", TLS 1.3 " + suite);
+        for (int size : new int[] {4 << 10, 1 << 20}) {
+          String object = "small-" + size;
+          stage.originClient.putObject(
+              b -> b.bucket(BUCKET).key(object), RequestBody.fromBytes(random(size, size)));
+          URI leasehold = stage.siteUrl(object);
+          URI cached =
+              presign(URI.create("https://127.0.0.1:" + nginx.tlsPort), originKeys(), object);
+          Tools.wrk(leasehold.toString(), CONNECTIONS, WARM_SECONDS);
+          Tools.wrk(cached.toString(), CONNECTIONS, 2);
+          List<Tools.WrkResult> l = new ArrayList<>();
+          List<Tools.WrkResult> n = new ArrayList<>();
+          for (int r = 0; r < RUNS; r++) {
+            l.add(
+                Tools.wrk(leasehold.toString(), CONNECTIONS, WRK_SECONDS).check("leasehold", size));
+            n.add(Tools.wrk(cached.toString(), CONNECTIONS, WRK_SECONDS).check("nginx", size));
+            System.out.printf(
+                "  %s run %d: leasehold %.0f req/s p99 %.2f ms  nginx %.0f req/s p99 %.2f ms%n",
+                label(size),
+                r + 1,
+                l.get(r).requestsPerSecond(),
+                l.get(r).p99Ms(),
+                n.get(r).requestsPerSecond(),
+                n.get(r).p99Ms());
+          }
+          double lr = median(l, Tools.WrkResult::requestsPerSecond);
+          double nr = median(n, Tools.WrkResult::requestsPerSecond);
+          String figure = label(size) + " hit over HTTPS, wrk -c64, vs nginx proxy_cache HTTPS";
+          row(
+              "hit-small-tls",
+              figure + ": req/s",
+              String.format("%.0f", lr),
+              String.format("%.0f", nr),
+              lr / nr,
+              Target.NONE);
+          double lp = median(l, Tools.WrkResult::p99Ms);
+          double np = median(n, Tools.WrkResult::p99Ms);
+          row("hit-small-tls", figure + ": p99", ms(lp), ms(np), lp / np, Target.NONE);
         }
       }
     }

@@ -28,6 +28,7 @@ final class SiteProcess implements AutoCloseable {
   final int s3Port = Tools.freePort();
   final int adminPort = Tools.freePort();
   private final Path dataDir;
+  private final boolean https;
   private final Process process;
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -38,6 +39,7 @@ final class SiteProcess implements AutoCloseable {
   SiteProcess(Path dataDir, String origin, Credentials originKeys, String... settings)
       throws IOException, InterruptedException {
     this.dataDir = dataDir;
+    this.https = List.of(settings).contains("--tls-cert");
     Files.createDirectories(dataDir);
     List<String> args = new ArrayList<>(List.of("serve", "--data-dir", dataDir.toString()));
     args.addAll(
@@ -77,7 +79,7 @@ final class SiteProcess implements AutoCloseable {
   }
 
   URI endpoint() {
-    return URI.create("http://127.0.0.1:" + s3Port);
+    return URI.create((https ? "https" : "http") + "://127.0.0.1:" + s3Port);
   }
 
   long pid() {

@@ -60,12 +60,46 @@ final class Tools {
   }
 
   /** nginx with {@code bench/conf/nginx.conf}: a sendfile server and a proxy_cache server. */
+  /** A certificate, its key and the one TLS 1.3 cipher suite a server is to use. */
+  record Tls(Path cert, Path key, String suite) {}
+
+  /**
+   * The TLS 1.3 cipher suite a server on a loopback port negotiates with OpenSSL's client ({@code
+   * openssl s_client -brief}).
+   */
+  static String negotiatedSuite(int port) throws IOException, InterruptedException {
+    Process p =
+        new ProcessBuilder(
+                "openssl", "s_client", "-connect", "127.0.0.1:" + port, "-tls1_3", "-brief")
+            .redirectErrorStream(true)
+            .start();
+    p.getOutputStream().close();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    p.waitFor(30, TimeUnit.SECONDS);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("Ciphersuite: (\\S+)").matcher(out);
+    if (!m.find()) {
+      throw new IllegalStateException("no TLS 1.3 cipher suite from port " + port + ":\n" + out);
+    }
+    return m.group(1);
+  }
+
   static final class Nginx implements AutoCloseable {
     final int staticPort = freePort();
     final int cachePort = freePort();
+    final int tlsPort = freePort();
     private final Process process;
 
     Nginx(Path work, int originPort) throws IOException, InterruptedException {
+      this(work, originPort, null);
+    }
+
+    /**
+     * With {@code tls}, also the proxy_cache over HTTPS on {@link #tlsPort}: that certificate and
+     * only that TLS 1.3 suite.
+     */
+    Nginx(Path work, int originPort, @org.jspecify.annotations.Nullable Tls tls)
+        throws IOException, InterruptedException {
       Files.createDirectories(work.resolve("files"));
       String conf =
           Files.readString(Path.of("bench/conf/nginx.conf"))
@@ -73,6 +107,31 @@ final class Tools {
               .replace("@ORIGIN_PORT@", Integer.toString(originPort))
               .replace("@STATIC_PORT@", Integer.toString(staticPort))
               .replace("@CACHE_PORT@", Integer.toString(cachePort));
+      if (tls != null) {
+        // The proxy_cache server again, on TLS: its location block, as the plain one has it.
+        String location =
+            conf.substring(conf.indexOf("    location / {"), conf.lastIndexOf("  }\n}"));
+        String server =
+            "  server {\n"
+                + "    listen 127.0.0.1:"
+                + tlsPort
+                + " ssl;\n"
+                + "    ssl_certificate "
+                + tls.cert().toAbsolutePath()
+                + ";\n"
+                + "    ssl_certificate_key "
+                + tls.key().toAbsolutePath()
+                + ";\n"
+                + "    ssl_protocols TLSv1.3;\n"
+                + "    ssl_conf_command Ciphersuites "
+                + tls.suite()
+                + ";\n"
+                + "    ssl_session_cache shared:tls:16m;\n"
+                + location
+                + "  }\n";
+        int end = conf.lastIndexOf("}");
+        conf = conf.substring(0, end) + server + "}\n";
+      }
       Path file = work.resolve("nginx.conf");
       Files.writeString(file, conf);
       process =
@@ -82,6 +141,9 @@ final class Tools {
               .start();
       awaitPort(staticPort, process, work.resolve("nginx.out"));
       awaitPort(cachePort, process, work.resolve("nginx.out"));
+      if (tls != null) {
+        awaitPort(tlsPort, process, work.resolve("nginx.out"));
+      }
     }
 
     /** CPU time nginx's master and workers have used so far (user and system), in seconds. */
