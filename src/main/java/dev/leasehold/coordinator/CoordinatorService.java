@@ -318,13 +318,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
   @Override
   public void recalls(RecallsRequest request, StreamObserver<Recall> out) {
-    if (!peer.isLeader()) {
-      out.onError(
-          Status.FAILED_PRECONDITION
-              .withDescription("not leader; leader at " + peer.leaderAddress())
-              .asRuntimeException());
-      return;
-    }
+    // Whose stream it is, first, at any peer: a stream is its session's site's alone.
     long session = request.getSession();
     Caller caller = CallerInterceptor.caller();
     String refusal =
@@ -334,6 +328,13 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
           refusal != null ? refusal : caller + " may not follow recalls of session " + session;
       LOG.warn("refused: {}", why);
       out.onError(Status.PERMISSION_DENIED.withDescription(why).asRuntimeException());
+      return;
+    }
+    if (!peer.isLeader()) {
+      out.onError(
+          Status.FAILED_PRECONDITION
+              .withDescription("not leader; leader at " + peer.leaderAddress())
+              .asRuntimeException());
       return;
     }
     recalls.attach(session, out);
