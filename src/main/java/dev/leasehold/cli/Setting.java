@@ -69,6 +69,16 @@ public enum Setting {
       "Directory of the namespace's certificates (leasehold certs): the site presents SITE.crt"
           + " and trusts only ca.crt on its links to the coordinator group. Empty: plain links,"
           + " for a namespace on loopback."),
+  MULTIPART_EXPIRY(
+      "multipart-expiry",
+      "7d",
+      "How long a multipart upload may stay incomplete; then it is aborted and its parts"
+          + " deleted."),
+  MAX_UPLOADS(
+      "max-uploads",
+      "10000",
+      "The most multipart uploads in progress in one bucket; beyond it a new one is 503"
+          + " SlowDown."),
   TLS_CERT(
       "tls-cert",
       "",

@@ -156,7 +156,9 @@ public final class Site implements AutoCloseable {
             new FlushSettings(config.flushDelay(), config.flushConcurrency()),
             certificates == null
                 ? PeerClient.withSecret(PEER_TIMEOUT, leases::peerSecret)
-                : PeerClient.secure(PEER_TIMEOUT, certificates));
+                : PeerClient.secure(PEER_TIMEOUT, certificates),
+            config.multipartExpiry(),
+            config.maxUploads());
     gateway.bindMetrics(registry);
     this.adminActions = new SiteAdmin(config.site(), gateway, cache, leases, queries);
     S3Settings settings =

@@ -48,7 +48,9 @@ public record SiteConfig(
     int flushConcurrency,
     String certsDir,
     String tlsCert,
-    String tlsKey) {
+    String tlsKey,
+    Duration multipartExpiry,
+    int maxUploads) {
 
   static final long MIN_CHUNK = 64 * 1024;
   static final long MAX_CHUNK = 1L << 30;
@@ -278,7 +280,9 @@ public record SiteConfig(
           Values.count(Setting.FLUSH_CONCURRENCY.key(), get(Setting.FLUSH_CONCURRENCY), 1, 256),
           get(Setting.CERTS_DIR).trim(),
           tlsCert,
-          tlsKey);
+          tlsKey,
+          Values.duration(Setting.MULTIPART_EXPIRY.key(), get(Setting.MULTIPART_EXPIRY)),
+          Values.count(Setting.MAX_UPLOADS.key(), get(Setting.MAX_UPLOADS), 1, 10_000_000));
     }
 
     private static String otlp(String endpoint) {

@@ -23,15 +23,19 @@ final class MultipartPath {
   private final Origin origin;
   private final ReadPath reads;
   private final WriteGuard guard;
+  private final UploadLimits limits;
 
-  MultipartPath(Staging staging, Origin origin, ReadPath reads, WriteGuard guard) {
+  MultipartPath(
+      Staging staging, Origin origin, ReadPath reads, WriteGuard guard, UploadLimits limits) {
     this.staging = staging;
     this.origin = origin;
     this.reads = reads;
     this.guard = guard;
+    this.limits = limits;
   }
 
   String create(String bucket, String key, ObjectMetadata metadata) {
+    limits.beforeCreate(bucket);
     return origin.createUpload(bucket, key, metadata);
   }
 

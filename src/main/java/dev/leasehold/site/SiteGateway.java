@@ -51,6 +51,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   private final ListPath lists;
   private final Copies copies;
   private final MultipartPath multipart;
+  private final UploadLimits uploads;
   private final Flusher flusher;
   private final Leases leases;
   private final PeerAnswers peerAnswers;
@@ -61,6 +62,8 @@ public final class SiteGateway implements Gateway, AutoCloseable {
    * @param journal the write-back journal (recovered), on the staging area's file system
    * @param flush when and how many write-back flushes run
    * @param peerClient how this site calls other sites' peer ports (redirected reads, LISTs)
+   * @param multipartExpiry how long an upload may stay incomplete before it is aborted
+   * @param maxUploads the most uploads in progress in one bucket
    */
   public SiteGateway(
       Origin origin,
@@ -70,7 +73,9 @@ public final class SiteGateway implements Gateway, AutoCloseable {
       Duration originCheck,
       Journal journal,
       FlushSettings flush,
-      PeerClient peerClient) {
+      PeerClient peerClient,
+      Duration multipartExpiry,
+      int maxUploads) {
     this.origin = origin;
     this.leases = leases;
     this.buckets = new BucketBindings(leases, origin);
@@ -86,7 +91,13 @@ public final class SiteGateway implements Gateway, AutoCloseable {
     this.writes = new WritePath(staging, origin, cache, guard, journal);
     this.lists = new ListPath(origin, leases, peers);
     this.copies = new Copies(reads, writes, staging);
-    this.multipart = new MultipartPath(staging, origin, reads, guard);
+    this.uploads =
+        new UploadLimits(
+            origin,
+            new UploadLimits.Settings(multipartExpiry, maxUploads),
+            java.time.Clock.systemUTC(),
+            true);
+    this.multipart = new MultipartPath(staging, origin, reads, guard, uploads);
   }
 
   /** What this site answers other sites of its namespace (served by a {@code PeerServer}). */
@@ -121,6 +132,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   /** Stops the flusher; what is dirty stays in the journal for the next start. */
   @Override
   public void close() {
+    uploads.close();
     flusher.close();
   }
 
