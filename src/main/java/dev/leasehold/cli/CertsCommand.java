@@ -104,9 +104,7 @@ final class CertsCommand implements Runnable {
 
     @Option(
         names = "--operator",
-        description =
-            "May change the namespace: declare a site lost, set write modes, bind buckets,"
-                + " prefix operations.")
+        description = "May change the namespace: declare a site lost, set a bucket's write mode.")
     boolean operator;
 
     @Override

@@ -76,6 +76,21 @@ final class CallerRules {
     return null;
   }
 
+  /**
+   * Why {@code caller} may not follow the recall stream of {@code session}, or null if it may: a
+   * stream is its session's site's alone, so here a session this peer does not know is refused too
+   * (the site opens its stream again at the next peer).
+   */
+  static @Nullable String recallsRefusal(Caller caller, long session, LongFunction<String> siteOf) {
+    String refusal = sessionRefusal(caller, session, siteOf);
+    if (refusal != null) {
+      return refusal;
+    }
+    return caller.name().equals(siteOf.apply(session))
+        ? null
+        : caller + " may not follow recalls of session " + session;
+  }
+
   private static @Nullable String sessionRefusal(
       Caller caller, @Nullable Message inner, LongFunction<String> siteOf) {
     return sessionRefusal(caller, inner == null ? 0 : sessionOf(inner), siteOf);

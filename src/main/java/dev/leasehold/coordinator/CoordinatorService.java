@@ -322,12 +322,10 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     long session = request.getSession();
     Caller caller = CallerInterceptor.caller();
     String refusal =
-        caller == null ? null : CallerRules.sessionRefusal(caller, session, peer::siteOf);
-    if (refusal != null || (caller != null && !caller.name().equals(peer.siteOf(session)))) {
-      String why =
-          refusal != null ? refusal : caller + " may not follow recalls of session " + session;
-      LOG.warn("refused: {}", why);
-      out.onError(Status.PERMISSION_DENIED.withDescription(why).asRuntimeException());
+        caller == null ? null : CallerRules.recallsRefusal(caller, session, peer::siteOf);
+    if (refusal != null) {
+      LOG.warn("refused: {}", refusal);
+      out.onError(Status.PERMISSION_DENIED.withDescription(refusal).asRuntimeException());
       return;
     }
     if (!peer.isLeader()) {

@@ -188,10 +188,13 @@ final class CoordinatorStateMachine extends BaseStateMachine {
   }
 
   private void publish() {
-    sessions = table.sessionRenewals();
+    Map<Long, Long> renewals = table.sessionRenewals();
+    sessions = renewals;
     peerAddresses = table.peerAddresses();
     siteAddresses = java.util.Collections.unmodifiableMap(table.siteAddresses());
-    sessionSites = table.sessionSites();
+    if (!sessionSites.keySet().equals(renewals.keySet())) {
+      sessionSites = table.sessionSites(); // ids are never reused: the same ids, the same sites
+    }
     if (table.bucketOriginCount() != bucketOrigins.size()) {
       bucketOrigins = table.bucketOrigins(); // only a new binding changes it: copy when it grew
     }

@@ -33,10 +33,6 @@ final class ConnectionLimits {
     this.perClient = perClient;
   }
 
-  int open() {
-    return open.get();
-  }
-
   /** The handler for one connection (after the HTTP codec, so it can answer in HTTP). */
   ChannelInboundHandlerAdapter handler() {
     return new ChannelInboundHandlerAdapter() {

@@ -73,52 +73,52 @@ final class UploadLimits implements AutoCloseable {
 
   /** Open uploads in {@code bucket}, counted up to max-uploads. */
   private int count(String bucket) {
-    int n = 0;
-    String keyMarker = null;
-    String idMarker = null;
-    while (true) {
-      UploadListing page =
-          origin.listUploads(bucket, new UploadListRequest("", null, keyMarker, idMarker, PAGE));
-      n += page.uploads().size();
-      if (!page.truncated() || page.uploads().isEmpty() || n >= settings.maxUploads()) {
-        return n;
+    int[] n = new int[1];
+    pages(bucket, page -> (n[0] += page.uploads().size()) < settings.maxUploads());
+    return n[0];
+  }
+
+  /** Aborts the uploads of {@code bucket} older than the expiry. */
+  void sweep(String bucket) {
+    Instant before = clock.instant().minus(settings.expiry());
+    pages(
+        bucket,
+        page -> {
+          for (UploadInfo u : page.uploads()) {
+            if (u.initiated().isBefore(before)) {
+              abort(bucket, u);
+            }
+          }
+          return true;
+        });
+  }
+
+  private void abort(String bucket, UploadInfo u) {
+    try {
+      origin.abortUpload(bucket, u.key(), u.uploadId());
+      LOG.info(
+          "aborted the multipart upload {} of {}/{}, started {} (older than {})",
+          u.uploadId(),
+          bucket,
+          u.key(),
+          u.initiated(),
+          settings.expiry());
+    } catch (dev.leasehold.error.S3Exception e) {
+      if (e.error() != S3Error.NO_SUCH_UPLOAD) {
+        throw e;
       }
-      UploadInfo last = page.uploads().get(page.uploads().size() - 1);
-      keyMarker = last.key();
-      idMarker = last.uploadId();
     }
   }
 
-  /** Aborts the uploads of {@code bucket} older than the expiry; how many it aborted. */
-  int sweep(String bucket) {
-    Instant before = clock.instant().minus(settings.expiry());
-    int aborted = 0;
+  /** Hands {@code bucket}'s uploads to {@code more} a page at a time, while it answers true. */
+  private void pages(String bucket, java.util.function.Predicate<UploadListing> more) {
     String keyMarker = null;
     String idMarker = null;
     while (true) {
       UploadListing page =
           origin.listUploads(bucket, new UploadListRequest("", null, keyMarker, idMarker, PAGE));
-      for (UploadInfo u : page.uploads()) {
-        if (u.initiated().isBefore(before)) {
-          try {
-            origin.abortUpload(bucket, u.key(), u.uploadId());
-            aborted++;
-            LOG.info(
-                "aborted the multipart upload {} of {}/{}, started {} (older than {})",
-                u.uploadId(),
-                bucket,
-                u.key(),
-                u.initiated(),
-                settings.expiry());
-          } catch (dev.leasehold.error.S3Exception e) {
-            if (e.error() != S3Error.NO_SUCH_UPLOAD) {
-              throw e;
-            }
-          }
-        }
-      }
-      if (!page.truncated() || page.uploads().isEmpty()) {
-        return aborted;
+      if (!more.test(page) || !page.truncated() || page.uploads().isEmpty()) {
+        return;
       }
       UploadInfo last = page.uploads().get(page.uploads().size() - 1);
       keyMarker = last.key();

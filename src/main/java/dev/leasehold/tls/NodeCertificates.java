@@ -37,14 +37,11 @@ public final class NodeCertificates {
   public static final String CA_KEY = "ca.key";
 
   private final String name;
-  private final X509Certificate ca;
   private final X509KeyManager keyManager;
   private final X509TrustManager trustManager;
 
-  private NodeCertificates(
-      String name, X509Certificate ca, X509KeyManager keyManager, X509TrustManager trustManager) {
+  private NodeCertificates(String name, X509KeyManager keyManager, X509TrustManager trustManager) {
     this.name = name;
-    this.ca = ca;
     this.keyManager = keyManager;
     this.trustManager = trustManager;
   }
@@ -65,24 +62,29 @@ public final class NodeCertificates {
           name + ".crt in " + dir + " was not issued by the authority of " + CA_CERT);
     }
     try {
-      char[] none = new char[0];
-      KeyStore keys = KeyStore.getInstance("PKCS12");
-      keys.load(null, null);
-      keys.setKeyEntry(name, key, none, chain.toArray(X509Certificate[]::new));
-      KeyManagerFactory kmf =
-          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-      kmf.init(keys, none);
+      X509KeyManager keys = keyManager(key, chain);
       KeyStore trusted = KeyStore.getInstance("PKCS12");
       trusted.load(null, null);
       trusted.setCertificateEntry("ca", ca);
       TrustManagerFactory tmf =
           TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(trusted);
-      return new NodeCertificates(
-          name, ca, (X509KeyManager) kmf.getKeyManagers()[0], x509(tmf.getTrustManagers()));
+      return new NodeCertificates(name, keys, x509(tmf.getTrustManagers()));
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot use the key of " + name + " in " + dir + ": " + e, e);
     }
+  }
+
+  /** The JDK's key manager presenting {@code chain} with {@code key}. */
+  static X509KeyManager keyManager(PrivateKey key, List<X509Certificate> chain)
+      throws GeneralSecurityException, IOException {
+    char[] none = new char[0];
+    KeyStore keys = KeyStore.getInstance("PKCS12");
+    keys.load(null, null);
+    keys.setKeyEntry("key", key, none, chain.toArray(X509Certificate[]::new));
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(keys, none);
+    return (X509KeyManager) kmf.getKeyManagers()[0];
   }
 
   private static X509TrustManager x509(TrustManager[] managers) {
@@ -96,10 +98,6 @@ public final class NodeCertificates {
 
   public String name() {
     return name;
-  }
-
-  public X509Certificate authority() {
-    return ca;
   }
 
   /** Presents this identity's certificate. */

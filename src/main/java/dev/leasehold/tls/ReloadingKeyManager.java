@@ -6,12 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.List;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509KeyManager;
@@ -57,14 +55,7 @@ public final class ReloadingKeyManager extends X509ExtendedKeyManager {
     List<X509Certificate> chain = NodeCertificates.readCerts(cert);
     PrivateKey privateKey = NodeCertificates.readKey(key);
     try {
-      char[] none = new char[0];
-      KeyStore store = KeyStore.getInstance("PKCS12");
-      store.load(null, null);
-      store.setKeyEntry("server", privateKey, none, chain.toArray(X509Certificate[]::new));
-      KeyManagerFactory kmf =
-          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-      kmf.init(store, none);
-      return new Loaded((X509KeyManager) kmf.getKeyManagers()[0], certTime, keyTime);
+      return new Loaded(NodeCertificates.keyManager(privateKey, chain), certTime, keyTime);
     } catch (GeneralSecurityException e) {
       throw new IOException(cert + " and " + key + " are not a certificate and its key: " + e, e);
     }
