@@ -46,7 +46,8 @@ public class SigV4Bench {
     Clock clock = Clock.fixed(Instant.parse("2026-12-01T12:00:00Z"), ZoneOffset.UTC);
     Signer signer = new Signer(KEYS, "us-east-1", clock);
     router = new Router(List.of("localhost"));
-    authenticator = new Authenticator(KEYS, "us-east-1", Duration.ofMinutes(15), clock);
+    authenticator =
+        new Authenticator(KEYS, KeyRing.NONE, "us-east-1", Duration.ofMinutes(15), clock);
     URI url = signer.presign("GET", ENDPOINT, PATH, Duration.ofHours(1));
     presigned = request(url.getRawPath() + "?" + url.getRawQuery(), Map.of());
     String head =

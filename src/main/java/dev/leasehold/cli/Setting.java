@@ -69,6 +69,12 @@ public enum Setting {
       "Directory of the namespace's certificates (leasehold certs): the site presents SITE.crt"
           + " and trusts only ca.crt on its links to the coordinator group. Empty: plain links,"
           + " for a namespace on loopback."),
+  CREDENTIALS(
+      "credentials",
+      "",
+      "YAML file of further key pairs, each limited to some buckets, read-only or read-write"
+          + " (docs/security.md); read again when it changes. The site's own pair keeps full"
+          + " access."),
   MULTIPART_EXPIRY(
       "multipart-expiry",
       "7d",

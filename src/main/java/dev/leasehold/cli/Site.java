@@ -13,6 +13,7 @@ import dev.leasehold.origin.Origin;
 import dev.leasehold.peer.PeerClient;
 import dev.leasehold.peer.PeerServer;
 import dev.leasehold.s3.Credentials;
+import dev.leasehold.s3.KeyRing;
 import dev.leasehold.s3.S3Server;
 import dev.leasehold.s3.S3Service;
 import dev.leasehold.s3.S3Settings;
@@ -166,6 +167,9 @@ public final class Site implements AutoCloseable {
             config.region(),
             config.domains(),
             credentials,
+            config.credentialsFile().isEmpty()
+                ? KeyRing.NONE
+                : new CredentialsFile(Path.of(config.credentialsFile()), credentials.accessKey()),
             config.bodyTimeout(),
             config.idleTimeout(),
             config.maxClockSkew(),

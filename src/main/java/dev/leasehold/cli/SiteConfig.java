@@ -49,6 +49,7 @@ public record SiteConfig(
     String certsDir,
     String tlsCert,
     String tlsKey,
+    String credentialsFile,
     Duration multipartExpiry,
     int maxUploads) {
 
@@ -281,6 +282,7 @@ public record SiteConfig(
           get(Setting.CERTS_DIR).trim(),
           tlsCert,
           tlsKey,
+          get(Setting.CREDENTIALS).trim(),
           Values.duration(Setting.MULTIPART_EXPIRY.key(), get(Setting.MULTIPART_EXPIRY)),
           Values.count(Setting.MAX_UPLOADS.key(), get(Setting.MAX_UPLOADS), 1, 10_000_000));
     }

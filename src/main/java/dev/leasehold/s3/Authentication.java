@@ -5,6 +5,7 @@ package dev.leasehold.s3;
  * Immutable.
  *
  * @param accessKey who signed
+ * @param keyScope what the signer's key pair may do
  * @param timestamp the signed {@code yyyyMMdd'T'HHmmss'Z'} time
  * @param scope {@code date/region/s3/aws4_request}
  * @param signingKey the derived key, for chunk and trailer signatures
@@ -14,6 +15,7 @@ package dev.leasehold.s3;
 @SuppressWarnings("ArrayRecordComponent") // never compared or hashed; passed along, read-only
 record Authentication(
     String accessKey,
+    KeyScope keyScope,
     String timestamp,
     String scope,
     byte[] signingKey,

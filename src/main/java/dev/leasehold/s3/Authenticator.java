@@ -35,13 +35,20 @@ final class Authenticator {
           + ".";
 
   private final Credentials credentials;
+  private final KeyRing others;
   private final String region;
   private final Duration maxSkew;
   private final Clock clock;
   private final SigningKeys keys = new SigningKeys();
 
-  Authenticator(Credentials credentials, String region, Duration maxSkew, Clock clock) {
+  /**
+   * @param credentials the site's own key pair, which may do everything
+   * @param others further key pairs, each limited to its scope
+   */
+  Authenticator(
+      Credentials credentials, KeyRing others, String region, Duration maxSkew, Clock clock) {
     this.credentials = credentials;
+    this.others = others;
     this.region = region;
     this.maxSkew = maxSkew;
     this.clock = clock;
@@ -208,7 +215,7 @@ final class Authenticator {
     }
   }
 
-  private record Scope(String accessKey, String date, String value) {}
+  private record Scope(String accessKey, KeyRing.Key key, String date, String value) {}
 
   /** Checks {@code AKID/yyyyMMdd/region/s3/aws4_request} against the request and this site. */
   private Scope scope(String credential, String timestamp, boolean query) {
@@ -219,9 +226,13 @@ final class Authenticator {
           "the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
     }
     String accessKey = parts[0];
-    if (!MessageDigest.isEqual(
-        accessKey.getBytes(StandardCharsets.UTF_8),
-        credentials.accessKey().getBytes(StandardCharsets.UTF_8))) {
+    KeyRing.Key key =
+        MessageDigest.isEqual(
+                accessKey.getBytes(StandardCharsets.UTF_8),
+                credentials.accessKey().getBytes(StandardCharsets.UTF_8))
+            ? new KeyRing.Key(credentials.secretKey(), KeyScope.ALL)
+            : others.find(accessKey);
+    if (key == null) {
       throw S3Error.INVALID_ACCESS_KEY_ID.exception().with("AWSAccessKeyId", accessKey);
     }
     if (!parts[1].equals(timestamp.substring(0, Math.min(8, timestamp.length())))) {
@@ -238,7 +249,7 @@ final class Authenticator {
       throw malformed(query, "the terminal '" + parts[4] + "' is wrong; expecting 'aws4_request'");
     }
     return new Scope(
-        accessKey, parts[1], parts[1] + "/" + parts[2] + "/" + parts[3] + "/" + parts[4]);
+        accessKey, key, parts[1], parts[1] + "/" + parts[2] + "/" + parts[3] + "/" + parts[4]);
   }
 
   /**
@@ -257,16 +268,14 @@ final class Authenticator {
       String payloadHash) {
     String[] scopeParts = scope.value().split("/");
     byte[] signingKey =
-        keys.key(credentials.secretKey(), scope.date(), scopeParts[1], scopeParts[2]);
+        keys.key(scope.key().secretKey(), scope.date(), scopeParts[1], scopeParts[2]);
     String asSent = canonicalRequest(request, signedHeaders, query, payloadHash, true);
     if (matches(signingKey, scope, timestamp, asSent, signature)) {
-      return new Authentication(
-          scope.accessKey(), timestamp, scope.value(), signingKey, signature, payloadHash);
+      return authenticated(scope, timestamp, signingKey, signature, payloadHash);
     }
     String canonical = canonicalRequest(request, signedHeaders, query, payloadHash, false);
     if (!canonical.equals(asSent) && matches(signingKey, scope, timestamp, canonical, signature)) {
-      return new Authentication(
-          scope.accessKey(), timestamp, scope.value(), signingKey, signature, payloadHash);
+      return authenticated(scope, timestamp, signingKey, signature, payloadHash);
     }
     throw S3Error.SIGNATURE_DOES_NOT_MATCH
         .exception()
@@ -274,6 +283,18 @@ final class Authenticator {
         .with("StringToSign", stringToSign(scope, timestamp, canonical))
         .with("SignatureProvided", signature)
         .with("CanonicalRequest", canonical);
+  }
+
+  private static Authentication authenticated(
+      Scope scope, String timestamp, byte[] signingKey, String signature, String payloadHash) {
+    return new Authentication(
+        scope.accessKey(),
+        scope.key().scope(),
+        timestamp,
+        scope.value(),
+        signingKey,
+        signature,
+        payloadHash);
   }
 
   private static boolean matches(

@@ -25,11 +25,15 @@ final class BucketOperations {
     this.owner = owner;
   }
 
-  void listBuckets(Exchange exchange) throws IOException {
+  /** The buckets, those in {@code scope} only. */
+  void listBuckets(Exchange exchange, KeyScope scope) throws IOException {
     Xml xml = Xml.document("ListAllMyBucketsResult");
     xml.open("Owner").element("ID", owner).element("DisplayName", owner).close("Owner");
     xml.open("Buckets");
     for (BucketInfo b : gateway.listBuckets()) {
+      if (!scope.covers(b.name())) {
+        continue;
+      }
       xml.open("Bucket")
           .element("Name", b.name())
           .element("CreationDate", b.creationDate())

@@ -9,38 +9,45 @@ import io.netty.handler.codec.http.HttpMethod;
  * and key, and the query, in one place, so that the dispatcher, metrics and logs agree.
  */
 enum S3Operation {
-  LIST_BUCKETS("ListBuckets"),
-  GET_BUCKET_LOCATION("GetBucketLocation"),
-  GET_BUCKET_VERSIONING("GetBucketVersioning"),
-  LIST_MULTIPART_UPLOADS("ListMultipartUploads"),
-  LIST_OBJECT_VERSIONS("ListObjectVersions"),
-  LIST_OBJECTS_V2("ListObjectsV2"),
-  LIST_OBJECTS("ListObjects"),
-  CREATE_BUCKET("CreateBucket"),
-  DELETE_BUCKET("DeleteBucket"),
-  HEAD_BUCKET("HeadBucket"),
-  DELETE_OBJECTS("DeleteObjects"),
-  LIST_PARTS("ListParts"),
-  GET_OBJECT("GetObject"),
-  HEAD_OBJECT("HeadObject"),
-  UPLOAD_PART("UploadPart"),
-  PUT_OBJECT("PutObject"),
-  ABORT_MULTIPART_UPLOAD("AbortMultipartUpload"),
-  DELETE_OBJECT("DeleteObject"),
-  CREATE_MULTIPART_UPLOAD("CreateMultipartUpload"),
-  COMPLETE_MULTIPART_UPLOAD("CompleteMultipartUpload");
+  LIST_BUCKETS("ListBuckets", false),
+  GET_BUCKET_LOCATION("GetBucketLocation", false),
+  GET_BUCKET_VERSIONING("GetBucketVersioning", false),
+  LIST_MULTIPART_UPLOADS("ListMultipartUploads", false),
+  LIST_OBJECT_VERSIONS("ListObjectVersions", false),
+  LIST_OBJECTS_V2("ListObjectsV2", false),
+  LIST_OBJECTS("ListObjects", false),
+  CREATE_BUCKET("CreateBucket", true),
+  DELETE_BUCKET("DeleteBucket", true),
+  HEAD_BUCKET("HeadBucket", false),
+  DELETE_OBJECTS("DeleteObjects", true),
+  LIST_PARTS("ListParts", false),
+  GET_OBJECT("GetObject", false),
+  HEAD_OBJECT("HeadObject", false),
+  UPLOAD_PART("UploadPart", true),
+  PUT_OBJECT("PutObject", true),
+  ABORT_MULTIPART_UPLOAD("AbortMultipartUpload", true),
+  DELETE_OBJECT("DeleteObject", true),
+  CREATE_MULTIPART_UPLOAD("CreateMultipartUpload", true),
+  COMPLETE_MULTIPART_UPLOAD("CompleteMultipartUpload", true);
 
   /** The label of a request that never got as far as an operation (bad path, no such method). */
   static final String NONE = "None";
 
   private final String awsName;
+  private final boolean writes;
 
-  S3Operation(String awsName) {
+  S3Operation(String awsName, boolean writes) {
     this.awsName = awsName;
+    this.writes = writes;
   }
 
   String awsName() {
     return awsName;
+  }
+
+  /** Whether the operation changes a bucket or an object (a read-only key may not ask for it). */
+  boolean writes() {
+    return writes;
   }
 
   /**

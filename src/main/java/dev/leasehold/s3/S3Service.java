@@ -112,7 +112,11 @@ public final class S3Service {
     this.router = new Router(settings.domains());
     this.authenticator =
         new Authenticator(
-            settings.credentials(), settings.region(), settings.maxClockSkew(), clock);
+            settings.credentials(),
+            settings.otherKeys(),
+            settings.region(),
+            settings.maxClockSkew(),
+            clock);
     this.buckets = new BucketOperations(gateway, settings.region(), owner);
     this.objects = new ObjectOperations(gateway);
     this.lists = new ListOperations(gateway, owner);
@@ -159,6 +163,7 @@ public final class S3Service {
       if (op == null) {
         throw notAnOperation != null ? notAnOperation : S3Error.INTERNAL_ERROR.exception();
       }
+      authorize(auth.keyScope(), op, request);
       dispatch(op, request, exchange, auth);
     } catch (NotModifiedException e) {
       respond304(exchange, e);
@@ -205,13 +210,35 @@ public final class S3Service {
     }
   }
 
+  /**
+   * Refuses what the signer's key pair may not do: a bucket outside its scope (also as the source
+   * of a copy), or a write with a read-only key. 403 {@code AccessDenied}, as AWS answers a request
+   * its policies deny.
+   */
+  static void authorize(KeyScope scope, S3Operation operation, S3Request request) {
+    if (scope.equals(KeyScope.ALL)) {
+      return;
+    }
+    String bucket = request.bucket();
+    boolean allowed =
+        (bucket == null || scope.covers(bucket)) && (scope.writable() || !operation.writes());
+    if (allowed
+        && (operation == S3Operation.PUT_OBJECT || operation == S3Operation.UPLOAD_PART)
+        && request.header("x-amz-copy-source") != null) {
+      allowed = scope.covers(ObjectOperations.copySource(request, null).bucket());
+    }
+    if (!allowed) {
+      throw S3Error.ACCESS_DENIED.exception();
+    }
+  }
+
   private void dispatch(
       S3Operation operation, S3Request request, Exchange exchange, Authentication auth)
       throws IOException {
     String bucket = request.bucket();
     String key = request.key();
     switch (operation) {
-      case LIST_BUCKETS -> buckets.listBuckets(exchange);
+      case LIST_BUCKETS -> buckets.listBuckets(exchange, auth.keyScope());
       case GET_BUCKET_LOCATION -> buckets.location(required(bucket), exchange);
       case GET_BUCKET_VERSIONING -> buckets.versioning(required(bucket), exchange);
       case LIST_MULTIPART_UPLOADS -> multipart.listUploads(request, required(bucket), exchange);

@@ -11,7 +11,8 @@ import org.jspecify.annotations.Nullable;
  * @param region the region clients sign for, and GetBucketLocation answers
  * @param domains host names under which {@code bucket.<domain>} addresses a bucket (virtual-host
  *     style); any other host means path style
- * @param credentials the key pair clients sign with
+ * @param credentials the site's own key pair, which may do everything
+ * @param otherKeys further key pairs clients may sign with, each limited to its scope
  * @param bodyTimeout how long a request body may stall before {@code RequestTimeout}
  * @param idleTimeout how long an idle keep-alive connection stays open
  * @param maxClockSkew how far a signed request's time may be from the site's
@@ -24,6 +25,7 @@ public record S3Settings(
     String region,
     List<String> domains,
     Credentials credentials,
+    KeyRing otherKeys,
     Duration bodyTimeout,
     Duration idleTimeout,
     Duration maxClockSkew,
@@ -47,6 +49,7 @@ public record S3Settings(
         "us-east-1",
         List.of("localhost"),
         credentials,
+        KeyRing.NONE,
         Duration.ofSeconds(60),
         Duration.ofMinutes(2),
         Duration.ofMinutes(15),

@@ -27,7 +27,11 @@ class AuthenticatorTest {
 
   static Authenticator authenticator(Instant now) {
     return new Authenticator(
-        EXAMPLE, "us-east-1", Duration.ofMinutes(15), Clock.fixed(now, ZoneOffset.UTC));
+        EXAMPLE,
+        KeyRing.NONE,
+        "us-east-1",
+        Duration.ofMinutes(15),
+        Clock.fixed(now, ZoneOffset.UTC));
   }
 
   static S3Request request(HttpMethod method, String uri, Map<String, String> headers) {

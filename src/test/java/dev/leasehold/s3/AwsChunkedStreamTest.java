@@ -31,6 +31,7 @@ class AwsChunkedStreamTest {
         new SigningKeys().key(AuthenticatorTest.EXAMPLE.secretKey(), "20130524", "us-east-1", "s3");
     return new Authentication(
         "AKIAIOSFODNN7EXAMPLE",
+        KeyScope.ALL,
         "20130524T000000Z",
         "20130524/us-east-1/s3/aws4_request",
         key,
