@@ -66,6 +66,7 @@ public final class Site implements AutoCloseable {
   private final S3Server s3;
   private final AdminServer admin;
   private final PeerServer peer;
+  private final PeerClient peers;
   private final Metrics metrics;
   private final String adminToken;
   private final Tracing tracing;
@@ -117,6 +118,7 @@ public final class Site implements AutoCloseable {
             this::health,
             metrics,
             this::sites,
+            this::siteSnapshot,
             adminToken,
             this::adminActions);
     this.peer =
@@ -146,6 +148,10 @@ public final class Site implements AutoCloseable {
       embedded.bindMetrics(registry);
       embedded.bindTracing(telemetry);
     }
+    this.peers =
+        certificates == null
+            ? PeerClient.withSecret(PEER_TIMEOUT, leases::peerSecret)
+            : PeerClient.secure(PEER_TIMEOUT, certificates);
     this.gateway =
         new SiteGateway(
             this.origin,
@@ -155,9 +161,7 @@ public final class Site implements AutoCloseable {
             config.originCheck(),
             journal,
             new FlushSettings(config.flushDelay(), config.flushConcurrency()),
-            certificates == null
-                ? PeerClient.withSecret(PEER_TIMEOUT, leases::peerSecret)
-                : PeerClient.secure(PEER_TIMEOUT, certificates),
+            peers,
             config.multipartExpiry(),
             config.maxUploads());
     gateway.bindMetrics(registry);
@@ -206,7 +210,7 @@ public final class Site implements AutoCloseable {
       if (site.embedded != null && !site.leases.awaitSession(Duration.ofSeconds(30))) {
         throw new IllegalStateException("the embedded coordinator granted no session in 30 s");
       }
-      site.peer.start(site.gateway.peerService());
+      site.peer.start(site.gateway.peerService(), site.admin::snapshotJson);
       site.s3.start();
       site.admin.start();
       return site;
@@ -236,7 +240,7 @@ public final class Site implements AutoCloseable {
   /** The peer port, which only the other sites of the namespace may call. */
   public URI peerEndpoint() {
     InetSocketAddress a = peer.address();
-    return URI.create("http://" + host(a) + ":" + a.getPort());
+    return URI.create((config.secure() ? "https" : "http") + "://" + host(a) + ":" + a.getPort());
   }
 
   public Credentials credentials() {
@@ -340,6 +344,11 @@ public final class Site implements AutoCloseable {
   }
 
   /** Every site of the namespace with its admin endpoint, as the coordinator knows them. */
+  /** Another site's figures for {@code /api/sites}, from its peer port. */
+  private byte[] siteSnapshot(String peerAddress, int limit) throws IOException {
+    return peers.siteSnapshot(peerAddress, limit);
+  }
+
   private Map<String, String> sites() {
     return queries.sites();
   }

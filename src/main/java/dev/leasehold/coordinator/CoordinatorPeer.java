@@ -4,6 +4,7 @@ import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.ExpireSession;
 import dev.leasehold.protocol.PeerAddress;
+import dev.leasehold.protocol.SiteEntry;
 import dev.leasehold.tls.NodeCertificates;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
@@ -516,7 +517,7 @@ public final class CoordinatorPeer implements AutoCloseable {
     }
 
     @Override
-    public Map<String, String> siteAddresses() {
+    public Map<String, SiteEntry> siteAddresses() {
       return stateMachine.siteAddresses();
     }
 

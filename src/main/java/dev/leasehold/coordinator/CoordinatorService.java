@@ -70,7 +70,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     int sessions();
 
     /** The address each site with a live session gave, by name. */
-    Map<String, String> siteAddresses();
+    Map<String, SiteEntry> siteAddresses();
 
     /** The site a live session belongs to, or empty if this peer knows no such session. */
     String siteOf(long session);
@@ -354,11 +354,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
             .putAllBucketOrigins(peer.bucketOrigins())
             .addAllWriteBackBuckets(peer.writeBackBuckets())
             .putAllBucketPolicies(peer.bucketPolicies())
-            .addAllSites(
-                peer.siteAddresses().entrySet().stream()
-                    .map(e -> SiteEntry.newBuilder().setSite(e.getKey()).setAddress(e.getValue()))
-                    .map(SiteEntry.Builder::build)
-                    .toList())
+            .addAllSites(peer.siteAddresses().values())
             .build());
   }
 

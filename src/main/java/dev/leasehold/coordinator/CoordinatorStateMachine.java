@@ -2,6 +2,7 @@ package dev.leasehold.coordinator;
 
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
+import dev.leasehold.protocol.SiteEntry;
 import dev.leasehold.protocol.TableSnapshot;
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,7 +50,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
   private final Runnable onClose;
   private volatile Map<Long, Long> sessions = Map.of();
   private volatile Map<String, String> peerAddresses = Map.of();
-  private volatile Map<String, String> siteAddresses = Map.of();
+  private volatile Map<String, SiteEntry> siteAddresses = Map.of();
   private volatile Map<Long, String> sessionSites = Map.of();
   private volatile Map<String, String> bucketOrigins = Map.of();
   private volatile java.util.List<String> writeBackBuckets = java.util.List.of();
@@ -191,9 +192,10 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     Map<Long, Long> renewals = table.sessionRenewals();
     sessions = renewals;
     peerAddresses = table.peerAddresses();
-    siteAddresses = java.util.Collections.unmodifiableMap(table.siteAddresses());
     if (!sessionSites.keySet().equals(renewals.keySet())) {
-      sessionSites = table.sessionSites(); // ids are never reused: the same ids, the same sites
+      // ids are never reused: the same ids, the same sites and addresses
+      sessionSites = table.sessionSites();
+      siteAddresses = table.siteAddresses();
     }
     if (table.bucketOriginCount() != bucketOrigins.size()) {
       bucketOrigins = table.bucketOrigins(); // only a new binding changes it: copy when it grew
@@ -222,8 +224,8 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     return bucketOrigins;
   }
 
-  /** The address each site with a live session gave, by name, as of the last apply. */
-  Map<String, String> siteAddresses() {
+  /** The addresses each site with a live session gave, by name, as of the last apply. */
+  Map<String, SiteEntry> siteAddresses() {
     return siteAddresses;
   }
 

@@ -8,6 +8,7 @@ import dev.leasehold.protocol.ElementView;
 import dev.leasehold.protocol.InspectElements;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.RegisterSession;
+import dev.leasehold.protocol.SiteEntry;
 import dev.leasehold.protocol.TableSnapshot;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -251,7 +252,7 @@ final class LeaseTable {
   }
 
   /** The address each site with a live session gave, by site name. */
-  Map<String, String> siteAddresses() {
+  Map<String, SiteEntry> siteAddresses() {
     return sessions.addressesBySite();
   }
 

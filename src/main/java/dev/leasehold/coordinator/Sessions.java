@@ -1,6 +1,7 @@
 package dev.leasehold.coordinator;
 
 import dev.leasehold.protocol.SessionState;
+import dev.leasehold.protocol.SiteEntry;
 import dev.leasehold.protocol.TableSnapshot;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -135,11 +136,20 @@ final class Sessions {
     return out;
   }
 
-  /** The address each site with a live session gave, by site name. */
-  Map<String, String> addressesBySite() {
-    Map<String, String> out = new TreeMap<>();
-    sessions.values().forEach(s -> out.put(s.site, s.address));
-    return out;
+  /** The addresses each site with a live session gave, by site name. */
+  Map<String, SiteEntry> addressesBySite() {
+    Map<String, SiteEntry> out = new TreeMap<>();
+    sessions
+        .values()
+        .forEach(s ->
+            out.put(
+                s.site,
+                SiteEntry.newBuilder()
+                    .setSite(s.site)
+                    .setAddress(s.address)
+                    .setPeerAddress(s.peerAddress)
+                    .build()));
+    return java.util.Collections.unmodifiableMap(out);
   }
 
   /** The site of each session. */

@@ -23,13 +23,13 @@ public final class CoordinatorQueries {
   }
 
   /**
-   * Every site with a live session, by name, with the address it gave when it registered (its admin
-   * endpoint); any coordinator peer answers. Empty if none can be reached.
+   * Every site with a live session, by name, with the peer port it registered (where the other
+   * sites of the namespace ask it); any coordinator peer answers. Empty if none can be reached.
    */
   public Map<String, String> sites() {
     StatusReply reply = status();
     Map<String, String> sites = new java.util.TreeMap<>();
-    reply.getSitesList().forEach(e -> sites.put(e.getSite(), e.getAddress()));
+    reply.getSitesList().forEach(e -> sites.put(e.getSite(), e.getPeerAddress()));
     return sites;
   }
 

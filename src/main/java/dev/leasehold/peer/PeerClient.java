@@ -89,6 +89,23 @@ public final class PeerClient {
     }
   }
 
+  /**
+   * The figures of the site at {@code address} for {@code /api/sites}, as it sent them: at most
+   * {@code limit} bytes.
+   *
+   * @throws IOException if the site could not be reached, did not answer as a peer, or sent more
+   */
+  public byte[] siteSnapshot(String address, int limit) throws IOException {
+    Answer a = call(address, "site", PeerCodec.encode(PeerCodec.JSON.createObjectNode()));
+    try (InputStream in = a.body()) {
+      byte[] body = in.readNBytes(limit + 1);
+      if (body.length > limit) {
+        throw new IOException("site at " + address + " sent more than " + limit + " bytes");
+      }
+      return body;
+    }
+  }
+
   private record Answer(JsonNode reply, InputStream body) {}
 
   private Answer call(String address, String operation, String request) throws IOException {

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLParameters;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -29,14 +30,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A site's peer port: where the other sites of its namespace call it ({@code POST /peer/v1/read},
- * {@code POST /peer/v1/unflushed}), apart from the operators' admin port so the two can be
- * firewalled apart. With the namespace's certificates it serves HTTPS that requires a client
- * certificate of the namespace's authority, and answers only nodes of the namespace (a client
- * certificate, or none, is refused in the handshake or with 403); without them it serves plain
- * HTTP, for loopback, and answers only callers presenting the namespace's peer secret ({@code
- * Authorization: Bearer}); anyone else gets 401. Requests and answers are described in one header
- * each ({@link PeerClient#REQUEST_HEADER}, {@link PeerClient#REPLY_HEADER}, {@link PeerCodec}); the
- * bytes follow.
+ * {@code POST /peer/v1/unflushed}, {@code POST /peer/v1/site}), apart from the operators' admin
+ * port so the two can be firewalled apart. With the namespace's certificates it serves HTTPS that
+ * requires a client certificate of the namespace's authority, and answers only nodes of the
+ * namespace (a client certificate, or none, is refused in the handshake or with 403); without them
+ * it serves plain HTTP, for loopback, and answers only callers presenting the namespace's peer
+ * secret ({@code Authorization: Bearer}); anyone else gets 401. Requests and answers are described
+ * in one header each ({@link PeerClient#REQUEST_HEADER}, {@link PeerClient#REPLY_HEADER}, {@link
+ * PeerCodec}); the bytes follow.
  *
  * <p>Thread-safe: each call runs on its own virtual thread, and the {@link PeerService} it calls is
  * thread-safe; the service is set once, by {@link #start}, before the first call is accepted.
@@ -49,6 +50,7 @@ public final class PeerServer implements AutoCloseable {
   private final boolean secure;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private volatile @Nullable PeerService service;
+  private volatile Supplier<byte[]> snapshot = () -> new byte[0];
 
   /**
    * Binds {@code bind} (port 0 picks one), so its address can be registered before the site that
@@ -84,8 +86,12 @@ public final class PeerServer implements AutoCloseable {
     server.createContext("/peer/v1/", this::handle);
   }
 
-  /** Answers calls with {@code answering}, from now on. */
-  public PeerServer start(PeerService answering) {
+  /**
+   * Answers calls with {@code answering}, and {@code /peer/v1/site} (this site's figures for
+   * another site's {@code /api/sites}) with {@code snapshot}, from now on.
+   */
+  public PeerServer start(PeerService answering, Supplier<byte[]> snapshot) {
+    this.snapshot = snapshot;
     this.service = answering;
     server.start();
     return this;
@@ -137,6 +143,13 @@ public final class PeerServer implements AutoCloseable {
       switch (ex.getRequestURI().getPath()) {
         case "/peer/v1/read" -> read(ex, service, request);
         case "/peer/v1/unflushed" -> unflushed(ex, service, request);
+        case "/peer/v1/site" -> {
+          byte[] body = snapshot.get();
+          answer(ex, PeerCodec.count(body.length), body.length);
+          try (OutputStream out = ex.getResponseBody()) {
+            out.write(body);
+          }
+        }
         default -> ex.sendResponseHeaders(404, -1);
       }
     }

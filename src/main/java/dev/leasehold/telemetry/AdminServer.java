@@ -7,12 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,13 +43,26 @@ public final class AdminServer implements AutoCloseable {
   private static final String UPLOT = "META-INF/resources/webjars/uplot/1.6.30/dist/";
 
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+  private final Supplier<Map<String, Object>> snapshot;
+  private final Snapshots remote;
+
+  /** Asks another site of the namespace for its snapshot, over the namespace's own link. */
+  @FunctionalInterface
+  public interface Snapshots {
+    /**
+     * The snapshot the site at {@code address} sent, at most {@code limit} bytes of JSON.
+     *
+     * @throws IOException if it did not answer, or sent more
+     */
+    byte[] fetch(String address, int limit) throws IOException;
+  }
 
   /**
    * @param site this site's name
-   * @param sites every site of the namespace with a live session, by name, with its admin endpoint
-   *     (from the coordinator)
+   * @param sites every site of the namespace with a live session, by name, with its peer port (from
+   *     the coordinator)
+   * @param remote how another site's snapshot is asked for (its peer port: mutual TLS of the
+   *     namespace)
    * @param adminToken the bearer token the admin API ({@link AdminApi}) takes
    * @param actions what the admin API does (asked for at each call: it may be wired after the
    *     server binds its port)
@@ -65,14 +73,15 @@ public final class AdminServer implements AutoCloseable {
       Supplier<Health> health,
       Metrics metrics,
       Supplier<Map<String, String>> sites,
+      Snapshots remote,
       String adminToken,
       Supplier<AdminActions> actions)
       throws IOException {
     this.server = HttpServer.create(bind, 64);
     server.setExecutor(executor);
     server.createContext("/admin/v1/", new AdminApi(adminToken, actions, executor)::handle);
-    Supplier<Map<String, Object>> snapshot =
-        () -> SiteSnapshot.of(site, health.get(), metrics.registry());
+    this.snapshot = () -> SiteSnapshot.of(site, health.get(), metrics.registry());
+    this.remote = remote;
     server.createContext("/api/site", ex -> sendJson(ex, 200, snapshot.get()));
     server.createContext(
         "/api/sites", ex -> sendJson(ex, 200, everySite(site, snapshot, sites.get())));
@@ -106,8 +115,8 @@ public final class AdminServer implements AutoCloseable {
   }
 
   /**
-   * Every site's snapshot: this one's from its own meters, the others' from their admin endpoints
-   * (in parallel, a second at most each); a site that does not answer is listed as unreachable.
+   * Every site's snapshot: this one's from its own meters, the others' from their peer ports (in
+   * parallel, two seconds at most each); a site that does not answer is listed as unreachable.
    */
   private List<Map<String, Object>> everySite(
       String self, Supplier<Map<String, Object>> own, Map<String, String> sites) {
@@ -127,7 +136,7 @@ public final class AdminServer implements AutoCloseable {
         down.put("site", a.getKey());
         down.put("ready", false);
         down.put("reachable", false);
-        down.put("reason", "its admin endpoint did not answer");
+        down.put("reason", "it did not answer with its snapshot");
         out.add(down);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -141,37 +150,31 @@ public final class AdminServer implements AutoCloseable {
   private static final int MAX_SNAPSHOT = 64 * 1024;
 
   /**
-   * Site {@code name}'s snapshot from its admin endpoint, checked to be one ({@link
+   * Site {@code name}'s snapshot from its peer port, checked to be one ({@link
    * SiteSnapshot#checked}): the address is the one it registered ({@code http(s)://host:port}, the
-   * coordinator checks), redirects are not followed, and only the fields of a snapshot are passed
-   * on.
+   * coordinator checks), the link is the namespace's (mutual TLS with certificates), and only the
+   * fields of a snapshot are passed on.
    */
-  private Map<String, Object> remote(String name, String address)
-      throws IOException, InterruptedException {
-    HttpResponse<InputStream> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(address + "/api/site"))
-                .timeout(Duration.ofSeconds(1))
-                .build(),
-            HttpResponse.BodyHandlers.ofInputStream());
-    try (InputStream in = r.body()) {
-      if (r.statusCode() != 200) {
-        throw new IOException(address + " answered " + r.statusCode());
-      }
-      byte[] body = in.readNBytes(MAX_SNAPSHOT + 1);
-      if (body.length > MAX_SNAPSHOT) {
-        throw new IOException(address + " answered more than a site snapshot");
-      }
-      try {
-        return SiteSnapshot.checked(name, JSON.readValue(body, Map.class));
-      } catch (IllegalArgumentException e) {
-        LOG.warn(
-            "site {} at {} answered something other than its snapshot: {}",
-            name,
-            address,
-            e.getMessage());
-        throw new IOException("not a site snapshot", e);
-      }
+  private Map<String, Object> remote(String name, String address) throws IOException {
+    byte[] body = remote.fetch(address, MAX_SNAPSHOT);
+    try {
+      return SiteSnapshot.checked(name, JSON.readValue(body, Map.class));
+    } catch (IOException | IllegalArgumentException e) {
+      LOG.warn(
+          "site {} at {} answered something other than its snapshot: {}",
+          name,
+          address,
+          e.getMessage());
+      throw new IOException("not a site snapshot", e);
+    }
+  }
+
+  /** This site's snapshot as JSON, which the other sites ask for ({@code /api/sites}). */
+  public byte[] snapshotJson() {
+    try {
+      return JSON.writeValueAsBytes(snapshot.get());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
@@ -210,7 +213,6 @@ public final class AdminServer implements AutoCloseable {
   public void close() {
     server.stop(0);
     executor.shutdownNow();
-    http.close();
   }
 
   private static void json(HttpExchange ex, int status, String body) throws IOException {

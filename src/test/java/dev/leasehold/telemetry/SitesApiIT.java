@@ -21,15 +21,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@code /api/sites} gathers every registered site's {@code /api/site}: what a registered address
- * may be, and what of another site's answer is passed on. The "sites" here are small HTTP servers
- * on loopback registered by hand at a real coordinator, as an attacker who can reach it would.
+ * {@code /api/sites} gathers every registered site's figures from its peer port: what a registered
+ * address may be, and what of another site's answer is passed on. The "sites" of the first test are
+ * small HTTP servers on loopback registered by hand at a real coordinator, as an attacker who can
+ * reach it would; the second asks real sites over mutual TLS.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class SitesApiIT {
@@ -48,40 +50,45 @@ class SitesApiIT {
         + "\"flushBacklogBytes\":0,\"injected\":\"<script>alert(1)</script>\"}";
   }
 
+  /**
+   * A server on loopback that answers {@code path} as a site's peer port answers {@code
+   * /peer/v1/site} (it is not one: it is what an attacker would run), with {@code body}; counts its
+   * calls.
+   */
+  private static HttpServer fakeSite(String path, String body, AtomicInteger calls)
+      throws java.io.IOException {
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    server.createContext(
+        path,
+        ex -> {
+          calls.incrementAndGet();
+          ex.getResponseHeaders()
+              .set(
+                  "X-Leasehold-Reply",
+                  Base64.getEncoder().encodeToString("{}".getBytes(StandardCharsets.UTF_8)));
+          ex.sendResponseHeaders(200, bytes.length);
+          ex.getResponseBody().write(bytes);
+          ex.close();
+        });
+    server.start();
+    return server;
+  }
+
   @Test
   void onlyHostAndPortAddressesAndOnlyTheSnapshotsShapeArePassedOn() throws Exception {
     AtomicInteger internalCalls = new AtomicInteger();
-    HttpServer fake =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
-    fake.createContext(
-        "/api/site",
-        ex -> {
-          byte[] body = snapshot("fake").getBytes(StandardCharsets.UTF_8);
-          ex.sendResponseHeaders(200, body.length);
-          ex.getResponseBody().write(body);
-          ex.close();
-        });
+    AtomicInteger fakeCalls = new AtomicInteger();
+    HttpServer fake = fakeSite("/peer/v1/site", snapshot("fake"), fakeCalls);
     fake.createContext(
         "/internal",
         ex -> {
           internalCalls.incrementAndGet();
-          byte[] body = snapshot("evil").getBytes(StandardCharsets.UTF_8);
-          ex.sendResponseHeaders(200, body.length);
-          ex.getResponseBody().write(body);
+          ex.sendResponseHeaders(500, -1);
           ex.close();
         });
-    HttpServer liar =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
-    liar.createContext(
-        "/api/site",
-        ex -> {
-          byte[] body = snapshot("someone-else").getBytes(StandardCharsets.UTF_8);
-          ex.sendResponseHeaders(200, body.length);
-          ex.getResponseBody().write(body);
-          ex.close();
-        });
-    fake.start();
-    liar.start();
+    HttpServer liar = fakeSite("/peer/v1/site", snapshot("someone-else"), new AtomicInteger());
     ManagedChannel channel = null;
     try (LocalCluster cluster = LocalCluster.builder().sites(1).start()) {
       channel =
@@ -123,12 +130,33 @@ class SitesApiIT {
       assertThat(entry(sites, "site-0").path("ready").asBoolean()).isTrue();
       assertThat(r.body()).doesNotContain("\"evil\"");
       assertThat(internalCalls.get()).isZero();
+      assertThat(fakeCalls.get()).isPositive();
     } finally {
       if (channel != null) {
         channel.shutdownNow();
       }
       fake.stop(0);
       liar.stop(0);
+    }
+  }
+
+  @Test
+  void realSitesAnswerEachOtherOverMutualTls() throws Exception {
+    try (LocalCluster cluster = LocalCluster.builder().sites(3).secure().start()) {
+      JsonNode sites =
+          JSON.readTree(
+              HttpClient.newHttpClient()
+                  .send(
+                      HttpRequest.newBuilder(cluster.site(0).adminEndpoint().resolve("/api/sites"))
+                          .timeout(Duration.ofSeconds(10))
+                          .build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .body());
+      for (int i = 0; i < 3; i++) {
+        JsonNode s = entry(sites, "site-" + i);
+        assertThat(s.path("reachable").asBoolean(true)).as(s.toString()).isTrue();
+        assertThat(s.path("ready").asBoolean()).as(s.toString()).isTrue();
+      }
     }
   }
 
@@ -143,7 +171,7 @@ class SitesApiIT {
 
   private static SiteRequest register(String site, String address) {
     return SiteRequest.newBuilder()
-        .setRegister(RegisterRequest.newBuilder().setSite(site).setAddress(address))
+        .setRegister(RegisterRequest.newBuilder().setSite(site).setPeerAddress(address))
         .build();
   }
 }
