@@ -2,6 +2,7 @@ package dev.leasehold.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.leasehold.tls.NodeCertificates;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -46,8 +47,20 @@ final class AdminCommand {
   @Option(
       names = "--url",
       paramLabel = "URL",
-      description = "The site's admin endpoint. Default: ${DEFAULT-VALUE}.")
-  String url = "http://127.0.0.1:9001";
+      description = {
+        "The site's admin endpoint. Default: http://127.0.0.1:9001, or",
+        "https://127.0.0.1:9001 with --certs-dir."
+      })
+  @Nullable String url;
+
+  @Option(
+      names = "--certs-dir",
+      paramLabel = "DIR",
+      description = {
+        "The namespace's certificates directory: its ca.crt is the only authority trusted",
+        "for an https admin endpoint (a site started with --certs-dir serves one)."
+      })
+  @Nullable Path certsDir;
 
   @Option(
       names = "--token",
@@ -66,13 +79,24 @@ final class AdminCommand {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  /** The admin endpoint asked. */
+  String url() {
+    return url != null ? url : (certsDir != null ? "https" : "http") + "://127.0.0.1:9001";
+  }
+
+  private HttpClient http() throws IOException {
+    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+    if (certsDir != null) {
+      b.sslContext(NodeCertificates.clientTrusting(certsDir));
+    }
+    return b.build();
+  }
 
   /** One call; the JSON answer, or a {@link CommandLine.ExecutionException} naming the error. */
   JsonNode call(String method, String path) {
     String t = token != null ? token : System.getenv(CredentialStore.ADMIN_TOKEN_ENV);
-    try {
+    String url = url();
+    try (HttpClient http = http()) {
       if (t == null || t.isBlank()) {
         t = CredentialStore.storedAdminToken(dataDir.resolve("meta"));
       }
@@ -91,11 +115,12 @@ final class AdminCommand {
       }
       return answer;
     } catch (IOException e) {
+      // No cause: picocli would hand the cause, not this message, to the exception handler.
       throw new CommandLine.ExecutionException(
-          spec.commandLine(), "cannot reach " + url + ": " + e.getMessage(), e);
+          spec.commandLine(), "cannot reach " + url + ": " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new CommandLine.ExecutionException(spec.commandLine(), "interrupted", e);
+      throw new CommandLine.ExecutionException(spec.commandLine(), "interrupted");
     }
   }
 

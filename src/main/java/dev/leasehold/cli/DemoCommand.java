@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -124,7 +125,7 @@ final class DemoCommand implements Callable<Integer> {
     List<String> readiness = new ArrayList<>();
     for (int i = 1; i <= SITES; i++) {
       String s3 = "https://" + bind + ":" + ports[i];
-      String admin = "http://" + bind + ":" + ports[10 + i];
+      String admin = "https://" + bind + ":" + ports[10 + i];
       readiness.add(admin + "/health/ready");
       start(
           "site" + i,
@@ -145,13 +146,14 @@ final class DemoCommand implements Callable<Integer> {
     }
     out.println("Leasehold demo: starting 3 coordinator peers and 3 sites (logs in " + logs + ")");
     out.flush();
-    String failed = awaitReady(readiness, Duration.ofMinutes(3));
+    String failed =
+        awaitReady(readiness, NodeCertificates.clientTrusting(certs), Duration.ofMinutes(3));
     if (failed != null) {
       out.println("leasehold demo: " + failed);
       out.flush();
       return 1;
     }
-    banner(out, origin, certs, credentials, ports[1], ports[2]);
+    banner(out, origin, certs, credentials, ports[1], ports[2], ports[11]);
     watch(out);
     stopped.await();
     return 0;
@@ -229,10 +231,14 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  /** Waits for every site to say it is ready; null, or what went wrong. */
-  private @Nullable String awaitReady(List<String> urls, Duration timeout)
+  /**
+   * Waits for every site to say it is ready (over HTTPS, trusting {@code tls}); null, or what went
+   * wrong.
+   */
+  private @Nullable String awaitReady(List<String> urls, SSLContext tls, Duration timeout)
       throws InterruptedException {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    HttpClient http =
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(tls).build();
     long deadline = System.nanoTime() + timeout.toNanos();
     for (String url : urls) {
       while (true) {
@@ -269,7 +275,8 @@ final class DemoCommand implements Callable<Integer> {
       Path certs,
       CredentialStore.Loaded credentials,
       int s3a,
-      int s3b) {
+      int s3b,
+      int adminA) {
     out.println("Leasehold demo is running.");
     for (Child c : snapshot()) {
       out.printf("  %-6s %s  pid %d%n", c.name(), c.detail(), c.process().pid());
@@ -283,6 +290,12 @@ final class DemoCommand implements Callable<Integer> {
             + ")");
     out.println("  access key " + credentials.credentials().accessKey());
     out.println("  secret key " + credentials.credentials().secretKey());
+    out.println(
+        "  dashboard https://"
+            + bind
+            + ":"
+            + adminA
+            + "/ (signed by the demo's authority: trust its ca.crt, or accept it once)");
     out.println();
     out.println("Try it: write at site1, read at site2 (kill -9 any one process: it carries on):");
     out.println(

@@ -114,6 +114,7 @@ public final class Site implements AutoCloseable {
     this.admin =
         new AdminServer(
             new InetSocketAddress(config.adminBind(), config.adminPort()),
+            certificates == null ? null : certificates.sslContext(),
             config.site(),
             this::health,
             metrics,
@@ -139,7 +140,7 @@ public final class Site implements AutoCloseable {
             operatorLink,
             LeaseSettings.defaults(config.site())
                 .at(
-                    advertised("http", admin.address()),
+                    advertised(certificates == null ? "http" : "https", admin.address()),
                     advertised(certificates == null ? "http" : "https", peer.address())),
             System::nanoTime);
     leases.bindMetrics(registry);
@@ -234,7 +235,7 @@ public final class Site implements AutoCloseable {
 
   public URI adminEndpoint() {
     InetSocketAddress a = admin.address();
-    return URI.create("http://" + host(a) + ":" + a.getPort());
+    return URI.create((config.secure() ? "https" : "http") + "://" + host(a) + ":" + a.getPort());
   }
 
   /** The peer port, which only the other sites of the namespace may call. */

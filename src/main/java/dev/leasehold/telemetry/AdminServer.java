@@ -3,6 +3,8 @@ package dev.leasehold.telemetry;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -21,6 +23,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +62,8 @@ public final class AdminServer implements AutoCloseable {
   }
 
   /**
+   * @param tls with the namespace's certificates, the TLS context the endpoint serves HTTPS with
+   *     (the site's own certificate; callers need not present one); null for plain HTTP
    * @param site this site's name
    * @param sites every site of the namespace with a live session, by name, with its peer port (from
    *     the coordinator)
@@ -69,6 +75,7 @@ public final class AdminServer implements AutoCloseable {
    */
   public AdminServer(
       InetSocketAddress bind,
+      @Nullable SSLContext tls,
       String site,
       Supplier<Health> health,
       Metrics metrics,
@@ -77,7 +84,13 @@ public final class AdminServer implements AutoCloseable {
       String adminToken,
       Supplier<AdminActions> actions)
       throws IOException {
-    this.server = HttpServer.create(bind, 64);
+    if (tls == null) {
+      this.server = HttpServer.create(bind, 64);
+    } else {
+      HttpsServer https = HttpsServer.create(bind, 64);
+      https.setHttpsConfigurator(new HttpsConfigurator(tls));
+      this.server = https;
+    }
     server.setExecutor(executor);
     server.createContext("/admin/v1/", new AdminApi(adminToken, actions, executor)::handle);
     this.snapshot = () -> SiteSnapshot.of(site, health.get(), metrics.registry());

@@ -62,17 +62,38 @@ public final class NodeCertificates {
           name + ".crt in " + dir + " was not issued by the authority of " + CA_CERT);
     }
     try {
-      X509KeyManager keys = keyManager(key, chain);
-      KeyStore trusted = KeyStore.getInstance("PKCS12");
-      trusted.load(null, null);
-      trusted.setCertificateEntry("ca", ca);
-      TrustManagerFactory tmf =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trusted);
-      return new NodeCertificates(name, keys, x509(tmf.getTrustManagers()));
+      return new NodeCertificates(name, keyManager(key, chain), trusting(ca));
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot use the key of " + name + " in " + dir + ": " + e, e);
     }
+  }
+
+  /**
+   * A TLS context for a client that presents no certificate and trusts only the authority in {@code
+   * dir}'s {@code ca.crt}: what operators' tools use to reach a site's admin endpoint.
+   *
+   * @throws IOException if {@code ca.crt} is missing or is not a certificate
+   */
+  public static SSLContext clientTrusting(Path dir) throws IOException {
+    X509Certificate ca = readCerts(dir.resolve(CA_CERT)).get(0);
+    try {
+      SSLContext c = SSLContext.getInstance("TLS");
+      c.init(null, new TrustManager[] {trusting(ca)}, null);
+      return c;
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot trust " + dir.resolve(CA_CERT) + ": " + e, e);
+    }
+  }
+
+  private static X509TrustManager trusting(X509Certificate ca)
+      throws GeneralSecurityException, IOException {
+    KeyStore trusted = KeyStore.getInstance("PKCS12");
+    trusted.load(null, null);
+    trusted.setCertificateEntry("ca", ca);
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trusted);
+    return x509(tmf.getTrustManagers());
   }
 
   /** The JDK's key manager presenting {@code chain} with {@code key}. */

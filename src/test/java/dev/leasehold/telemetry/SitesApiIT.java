@@ -9,13 +9,17 @@ import com.sun.net.httpserver.HttpServer;
 import dev.leasehold.protocol.CoordinatorGrpc;
 import dev.leasehold.protocol.RegisterRequest;
 import dev.leasehold.protocol.SiteRequest;
+import dev.leasehold.testkit.Clients;
 import dev.leasehold.testkit.LocalCluster;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -26,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import picocli.CommandLine;
 
 /**
  * {@code /api/sites} gathers every registered site's figures from its peer port: what a registered
@@ -141,13 +146,24 @@ class SitesApiIT {
   }
 
   @Test
-  void realSitesAnswerEachOtherOverMutualTls() throws Exception {
+  void realSitesAnswerEachOtherOverMutualTlsAndTheAdminEndpointIsHttps() throws Exception {
     try (LocalCluster cluster = LocalCluster.builder().sites(3).secure().start()) {
+      URI admin = cluster.site(0).adminEndpoint();
+      assertThat(admin.getScheme()).isEqualTo("https");
+      // Served with the site's certificate: a client that does not trust the namespace's
+      // authority is refused in the handshake.
+      try (HttpClient untrusting = HttpClient.newHttpClient()) {
+        assertThatThrownBy(() ->
+                untrusting.send(
+                    HttpRequest.newBuilder(admin.resolve("/health/ready")).build(),
+                    HttpResponse.BodyHandlers.ofString()))
+            .isInstanceOf(javax.net.ssl.SSLHandshakeException.class);
+      }
       JsonNode sites =
           JSON.readTree(
-              HttpClient.newHttpClient()
+              Clients.http()
                   .send(
-                      HttpRequest.newBuilder(cluster.site(0).adminEndpoint().resolve("/api/sites"))
+                      HttpRequest.newBuilder(admin.resolve("/api/sites"))
                           .timeout(Duration.ofSeconds(10))
                           .build(),
                       HttpResponse.BodyHandlers.ofString())
@@ -157,6 +173,34 @@ class SitesApiIT {
         assertThat(s.path("reachable").asBoolean(true)).as(s.toString()).isTrue();
         assertThat(s.path("ready").asBoolean()).as(s.toString()).isTrue();
       }
+
+      // The admin CLI reaches it with the namespace's CA, and not without.
+      StringWriter out = new StringWriter();
+      CommandLine cli = dev.leasehold.cli.Main.commandLine();
+      cli.setOut(new PrintWriter(out));
+      cli.setErr(new PrintWriter(out));
+      String token = cluster.site(0).adminToken();
+      assertThat(
+              cli.execute(
+                  "admin",
+                  "--url",
+                  admin.toString(),
+                  "--certs-dir",
+                  cluster.certsDir().toString(),
+                  "--token",
+                  token,
+                  "sites"))
+          .as(out.toString())
+          .isZero();
+      assertThat(out.toString()).contains("site-2");
+      StringWriter refused = new StringWriter();
+      CommandLine untrustingCli = dev.leasehold.cli.Main.commandLine();
+      untrustingCli.setOut(new PrintWriter(refused));
+      untrustingCli.setErr(new PrintWriter(refused));
+      assertThat(
+              untrustingCli.execute("admin", "--url", admin.toString(), "--token", token, "sites"))
+          .isEqualTo(1);
+      assertThat(refused.toString()).contains("cannot reach");
     }
   }
 

@@ -64,6 +64,23 @@ public final class Clients {
     }
   }
 
+  /**
+   * A JDK HTTP client for admin endpoints: plain, or https trusting the registered authorities only
+   * (see {@link #trust}), as an operator's tool with the CA bundle.
+   */
+  public static java.net.http.HttpClient http() {
+    try {
+      javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+      tls.init(null, trustManagers(), null);
+      return java.net.http.HttpClient.newBuilder()
+          .connectTimeout(java.time.Duration.ofSeconds(2))
+          .sslContext(tls)
+          .build();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** A path-style client with the SDK's defaults (checksums, chunked signed uploads over http). */
   public static S3Client s3(URI endpoint, Credentials credentials) {
     return builder(endpoint, credentials).build();

@@ -1,5 +1,6 @@
 package dev.leasehold.testkit;
 
+import com.google.common.base.Suppliers;
 import dev.leasehold.protocol.StatusReply;
 import dev.leasehold.tls.CertificateAuthority;
 import dev.leasehold.tls.NodeCertificates;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
@@ -53,8 +55,8 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
   private final List<@Nullable SiteEndpoints> endpoints =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  /** Made at first use, after the namespace's authority is trusted (the admin ports are https). */
+  private final Supplier<HttpClient> http = Suppliers.memoize(Clients::http)::get;
 
   private ProcessNamespace(Path root, Duration ttl) {
     this.root = root;
@@ -361,11 +363,12 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
   public Map.Entry<Integer, String> readiness(int i) {
     try {
       HttpResponse<String> r =
-          http.send(
-              HttpRequest.newBuilder(site(i).admin().resolve("/health/ready"))
-                  .timeout(Duration.ofSeconds(2))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+          http.get()
+              .send(
+                  HttpRequest.newBuilder(site(i).admin().resolve("/health/ready"))
+                      .timeout(Duration.ofSeconds(2))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
       return Map.entry(r.statusCode(), r.body());
     } catch (IOException e) {
       return Map.entry(0, e.toString());

@@ -30,7 +30,7 @@ public final class Scrape {
 
   /** Scrapes {@code admin}/metrics. */
   public static Scrape of(URI admin) {
-    try (HttpClient http = HttpClient.newHttpClient()) {
+    try (HttpClient http = Clients.http()) {
       HttpResponse<String> response =
           http.send(
               HttpRequest.newBuilder(admin.resolve("/metrics")).build(),
