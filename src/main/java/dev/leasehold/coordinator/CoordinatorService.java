@@ -175,7 +175,8 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                         .setSite(request.getSite())
                         .setAddress(request.getAddress())
                         .setPeerAddress(request.getPeerAddress())
-                        .setPeerSecret(randomSecret()))
+                        .setPeerSecret(randomSecret())
+                        .setSession(randomSessionId()))
                 .build());
     return SiteReply.newBuilder()
         .setOutcome(r.getOutcome())
@@ -225,6 +226,15 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     byte[] bytes = new byte[24];
     RANDOM.nextBytes(bytes);
     return java.util.HexFormat.of().formatHex(bytes);
+  }
+
+  /** A session id no caller can guess: 63 random bits, never 0. */
+  private static long randomSessionId() {
+    long id;
+    do {
+      id = RANDOM.nextLong() & Long.MAX_VALUE;
+    } while (id == 0);
+    return id;
   }
 
   private SiteReply renew(RenewRequest request) throws IOException {

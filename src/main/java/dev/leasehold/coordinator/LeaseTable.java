@@ -143,7 +143,7 @@ final class LeaseTable {
     for (long id : sessions.ofSite(r.getSite())) {
       end(id);
     }
-    long id = sessions.open(r.getSite(), r.getAddress(), r.getPeerAddress()).id;
+    long id = sessions.open(r.getSite(), r.getAddress(), r.getPeerAddress(), r.getSession()).id;
     return ok().setSession(id).addAllOverlayBuckets(overlayBuckets());
   }
 

@@ -77,9 +77,20 @@ final class Sessions {
     return out;
   }
 
-  /** Opens a new session for {@code site}; the caller has ended its earlier ones. */
-  Session open(String site, String address, String peerAddress) {
-    Session s = new Session(nextSession++, site, address, peerAddress, 0);
+  /**
+   * Opens a new session for {@code site}; the caller has ended its earlier ones. Its id is {@code
+   * proposed} (the leader's random draw) unless that is 0 (a log entry from before ids were drawn)
+   * or live, when it is the next of the table's counter: deterministic either way.
+   */
+  Session open(String site, String address, String peerAddress, long proposed) {
+    long id = proposed;
+    if (id == 0 || sessions.containsKey(id)) {
+      while (sessions.containsKey(nextSession)) {
+        nextSession++;
+      }
+      id = nextSession++;
+    }
+    Session s = new Session(id, site, address, peerAddress, 0);
     sessions.put(s.id, s);
     return s;
   }

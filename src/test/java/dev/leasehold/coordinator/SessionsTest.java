@@ -29,6 +29,32 @@ class SessionsTest {
   }
 
   @Test
+  void aSessionTakesTheIdTheLeaderDrewUnlessItIsLive() {
+    long drawn = 0x5DEECE66DL << 20;
+    long a =
+        t.apply(
+                Command.newBuilder()
+                    .setRegister(RegisterSession.newBuilder().setSite("a").setSession(drawn)))
+            .getSession();
+    assertThat(a).isEqualTo(drawn);
+    // The same draw again (for another site) while a's session lives: the table's counter, the
+    // same on every peer that applies the entry.
+    long b =
+        t.apply(
+                Command.newBuilder()
+                    .setRegister(RegisterSession.newBuilder().setSite("b").setSession(drawn)))
+            .getSession();
+    assertThat(b).isNotEqualTo(drawn).isPositive();
+    assertThat(t.table.hasSession(a)).isTrue();
+    assertThat(t.table.hasSession(b)).isTrue();
+    // Replayed from the log, the same entries give the same ids.
+    TableDriver replay = new TableDriver();
+    t.applied.forEach(c -> replay.table.apply(c));
+    assertThat(replay.table.hasSession(a)).isTrue();
+    assertThat(replay.table.hasSession(b)).isTrue();
+  }
+
+  @Test
   void registeringASiteAgainEndsItsEarlierSession() {
     long first = t.register("a");
     t.read(first);

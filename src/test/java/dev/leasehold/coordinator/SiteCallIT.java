@@ -43,6 +43,13 @@ class SiteCallIT {
     try (CoordinatorPeer peer = CoordinatorPeer.start(settings)) {
       CoordinatorGrpc.CoordinatorBlockingStub stub = lone.stub(peer);
       long session = LonePeer.register(stub, "site");
+      // Session ids are the leader's random draws, not a count another caller could guess.
+      long other = LonePeer.register(stub, "other-site");
+      long third = LonePeer.register(stub, "third-site");
+      assertThat(java.util.List.of(session, other, third))
+          .doesNotHaveDuplicates()
+          .allSatisfy(id -> assertThat(id).isGreaterThan(1L << 32));
+      assertThat(Math.abs(other - session)).isGreaterThan(1L << 32);
 
       SiteReply bound =
           call(
@@ -87,7 +94,7 @@ class SiteCallIT {
                   .setRenew(RenewRequest.newBuilder().setSession(session))
                   .build());
       assertThat(renewed.getOutcome()).isEqualTo(Outcome.OK);
-      assertThat(stub.status(StatusRequest.getDefaultInstance()).getSessions()).isEqualTo(1);
+      assertThat(stub.status(StatusRequest.getDefaultInstance()).getSessions()).isEqualTo(3);
     }
   }
 
