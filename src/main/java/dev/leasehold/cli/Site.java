@@ -8,6 +8,7 @@ import dev.leasehold.lease.CoordinatorLink;
 import dev.leasehold.lease.CoordinatorQueries;
 import dev.leasehold.lease.LeaseSettings;
 import dev.leasehold.lease.Leases;
+import dev.leasehold.lease.RegisteredSites;
 import dev.leasehold.origin.MeteredOrigin;
 import dev.leasehold.origin.Origin;
 import dev.leasehold.peer.PeerClient;
@@ -63,6 +64,7 @@ public final class Site implements AutoCloseable {
   private final CoordinatorLink operatorLink;
   private final Leases leases;
   private final CoordinatorQueries queries;
+  private final RegisteredSites registeredSites;
   private final S3Server s3;
   private final AdminServer admin;
   private final PeerServer peer;
@@ -123,7 +125,10 @@ public final class Site implements AutoCloseable {
             adminToken,
             this::adminActions);
     this.peer =
-        new PeerServer(new InetSocketAddress(config.bind(), config.peerPort()), certificates);
+        new PeerServer(
+            new InetSocketAddress(config.bind(), config.peerPort()),
+            certificates,
+            this::isRegisteredSite);
     // The embedded coordinator listens on loopback only, plain (docs/security.md).
     this.link =
         new CoordinatorLink(
@@ -134,6 +139,7 @@ public final class Site implements AutoCloseable {
             ? link
             : new CoordinatorLink(coordinator, coordinatorInterceptors, operator);
     this.queries = new CoordinatorQueries(link);
+    this.registeredSites = new RegisteredSites(queries::sites);
     this.leases =
         Leases.start(
             link,
@@ -345,6 +351,11 @@ public final class Site implements AutoCloseable {
   }
 
   /** Every site of the namespace with its admin endpoint, as the coordinator knows them. */
+  /** Whether {@code name} is a site with a live session: the peer port answers only those. */
+  private boolean isRegisteredSite(String name) {
+    return registeredSites.test(name);
+  }
+
   /** Another site's figures for {@code /api/sites}, from its peer port. */
   private byte[] siteSnapshot(String peerAddress, int limit) throws IOException {
     return peers.siteSnapshot(peerAddress, limit);

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLParameters;
 import org.jspecify.annotations.Nullable;
@@ -48,6 +49,7 @@ public final class PeerServer implements AutoCloseable {
 
   private final HttpServer server;
   private final boolean secure;
+  private final Predicate<String> isSite;
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private volatile @Nullable PeerService service;
   private volatile Supplier<byte[]> snapshot = () -> new byte[0];
@@ -57,16 +59,19 @@ public final class PeerServer implements AutoCloseable {
    * answers is built; {@link #start} begins answering.
    */
   public PeerServer(InetSocketAddress bind) throws IOException {
-    this(bind, null);
+    this(bind, null, site -> false);
   }
 
   /**
    * Binds {@code bind}; with {@code certificates}, serves HTTPS presenting them and requiring a
-   * client certificate of the namespace's authority.
+   * client certificate of the namespace's authority, and answers only a node whose name {@code
+   * isSite} (a site of the namespace with a live session).
    */
-  public PeerServer(InetSocketAddress bind, @Nullable NodeCertificates certificates)
+  public PeerServer(
+      InetSocketAddress bind, @Nullable NodeCertificates certificates, Predicate<String> isSite)
       throws IOException {
     this.secure = certificates != null;
+    this.isSite = isSite;
     if (certificates == null) {
       this.server = HttpServer.create(bind, 64);
     } else {
@@ -117,9 +122,11 @@ public final class PeerServer implements AutoCloseable {
       if (secure) {
         Optional<Caller> caller =
             ex instanceof HttpsExchange https ? Caller.of(https.getSSLSession()) : Optional.empty();
-        if (caller.isEmpty() || caller.get().role() != Role.NODE) {
+        if (caller.isEmpty()
+            || caller.get().role() != Role.NODE
+            || !isSite.test(caller.get().name())) {
           LOG.warn(
-              "peer port: refused {} (only sites of the namespace may call)",
+              "peer port: refused {} (only sites of the namespace with a session may call)",
               caller.map(Caller::toString).orElse("a caller without a namespace certificate"));
           ex.sendResponseHeaders(403, -1);
           return;

@@ -128,10 +128,17 @@ class PeerPortIT {
           post(https(NodeCertificates.load(certs, "site-1")), peer, read);
       assertThat(answered.statusCode()).isEqualTo(200);
       assertThat(answered.body()).isEqualTo("unflushed");
-      // A person's certificate of the namespace is not a site: 403.
+      // A person's certificate of the namespace is not a site: 403; nor is a node that holds no
+      // session (a coordinator peer's certificate, or one made for a site never started).
       CertificateAuthority.createClient(certs, "alice", false);
       assertThat(post(https(NodeCertificates.load(certs, "alice")), peer, read).statusCode())
           .isEqualTo(403);
+      CertificateAuthority.createNode(certs, "site-9", List.of("127.0.0.1"));
+      for (String node : List.of("c1", "site-9")) {
+        assertThat(post(https(NodeCertificates.load(certs, node)), peer, read).statusCode())
+            .as(node)
+            .isEqualTo(403);
+      }
       // Plain HTTP, no certificate, or another authority's: no TLS session, no answer.
       Path foreign = cluster.root().resolve("foreign-certs");
       CertificateAuthority.createCa(foreign);
