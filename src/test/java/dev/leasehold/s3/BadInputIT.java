@@ -11,6 +11,8 @@ import dev.leasehold.testkit.RawHttp;
 import dev.leasehold.testkit.Signer;
 import dev.leasehold.testkit.Signer.Payload;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,6 +20,7 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.AfterParameterizedClassInvocation;
@@ -131,22 +134,23 @@ class BadInputIT {
   /**
    * An aws-chunked body that declares a small decoded length and then sends more chunks than that
    * is refused at its declared length (400 InvalidRequest), not read whole into memory: a
-   * DeleteObjects body that declared 100 bytes and sent 160 MiB ran a site out of heap.
+   * DeleteObjects body that declared 100 bytes and sent 160 MiB ran a site out of heap. Here the
+   * same 160 MiB are sent, from another thread, while the answer is read: the 400 must come while
+   * nearly all of them are still unsent, so the site cannot have held them.
    */
   @Test
-  void anAwsChunkedBodyStopsAtItsDeclaredLength() throws IOException {
+  void anAwsChunkedBodyStopsAtItsDeclaredLength() throws Exception {
     byte[] xml = "<Delete><Object><Key>k</Key></Object></Delete>".getBytes(StandardCharsets.UTF_8);
     // aws-chunked framing (STREAMING-UNSIGNED-PAYLOAD-TRAILER): the declared XML in one chunk,
-    // then 256 KiB more in chunks of 16 KiB, then the last chunk and a trailer.
-    java.io.ByteArrayOutputStream chunks = new java.io.ByteArrayOutputStream();
-    chunk(chunks, xml);
-    byte[] more = Data.bytes(16 * 1024, 7);
-    for (int i = 0; i < 16; i++) {
-      chunk(chunks, more);
-    }
-    chunks.writeBytes(
-        "0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-    byte[] body = chunks.toByteArray();
+    // then 160 MiB more in chunks of 64 KiB, then the last chunk and a trailer.
+    java.io.ByteArrayOutputStream first = new java.io.ByteArrayOutputStream();
+    chunk(first, xml);
+    java.io.ByteArrayOutputStream one = new java.io.ByteArrayOutputStream();
+    chunk(one, Data.bytes(64 * 1024, 7));
+    byte[] more = one.toByteArray();
+    int count = 160 * 16;
+    byte[] last = "0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    long length = first.size() + (long) count * more.length + last.length;
     String head =
         new HandSigner(LocalCluster.CREDENTIALS)
             .head(
@@ -156,14 +160,41 @@ class BadInputIT {
                 "delete=",
                 Map.of(
                     "Content-Encoding", "aws-chunked",
-                    "Content-Length", Integer.toString(body.length),
+                    "Content-Length", Long.toString(length),
                     "Content-MD5", Base64.getEncoder().encodeToString(Data.digest("MD5", xml)),
                     "x-amz-decoded-content-length", Integer.toString(xml.length),
                     "x-amz-trailer", "x-amz-checksum-crc32"),
                 "STREAMING-UNSIGNED-PAYLOAD-TRAILER");
-    RawHttp.Response r = RawHttp.send(endpoint, head, body);
-    assertError(r, 400, "InvalidRequest");
-    assertThat(r.text()).contains("longer than its declared length");
+    AtomicLong sent = new AtomicLong();
+    try (Socket socket = new Socket(endpoint.getHost(), endpoint.getPort())) {
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      Thread writer =
+          Thread.ofVirtual()
+              .start(() -> {
+                try {
+                  out.write((head + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                  out.write(first.toByteArray());
+                  for (int i = 0; i < count; i++) {
+                    out.write(more);
+                    sent.addAndGet(more.length);
+                  }
+                  out.write(last);
+                  out.flush();
+                } catch (IOException refused) {
+                  // the site answered and closed: the rest is never read
+                }
+              });
+      RawHttp.Response r = RawHttp.read(socket.getInputStream());
+      long sentWhenAnswered = sent.get();
+      socket.close();
+      writer.join(30_000);
+      assertError(r, 400, "InvalidRequest");
+      assertThat(r.text()).contains("longer than its declared length");
+      assertThat(sentWhenAnswered)
+          .as("bytes sent past the declared length when the site answered")
+          .isLessThan(16L * 1024 * 1024);
+    }
   }
 
   private static void chunk(java.io.ByteArrayOutputStream out, byte[] data) {
