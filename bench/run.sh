@@ -2,6 +2,8 @@
 # Runs a benchmark and prints its figures: bench/run.sh <scenario>
 #   leases   lease grants/s, READ (cold) and WRITE (2 recalls) grant latency, and cache-hit GET
 #            latency with a lease vs a HEAD at the origin per read (3 sites, 3 coordinator peers)
+#   wan      round trips per operation at a site 100 ms (round trip) from the coordinator and the
+#            origin, and at a site next to the coordinator, through the project's delaying relay
 #   tls      READ grants/s with plain internal links and with mutual TLS, side by side
 #   writeback  put latency and puts/s, write-through vs write-back (4 KiB, 1 MiB, 64 MiB), a GET
 #            at the owner of unflushed data vs elsewhere by recall, and flush throughput (3 sites)
@@ -32,11 +34,12 @@ scenario=${1:-}
 case "$scenario" in
   leases) main=dev.leasehold.bench.LeaseBench ;;
   tls) main=dev.leasehold.bench.TlsBench ;;
+  wan) main=dev.leasehold.bench.WanBench ;;
   writeback) main=dev.leasehold.bench.WriteBackBench ;;
   hit-large|hit-small|hit-small-tls|miss|mixed|memory|hot-path) main=dev.leasehold.bench.HotPathBench ;;
   jmh) main=org.openjdk.jmh.Main ;;
   soak) main=dev.leasehold.bench.Soak ;;
-  *) echo "usage: bench/run.sh leases|tls|writeback|hit-large|hit-small|hit-small-tls|miss|mixed|memory|hot-path|jmh|soak" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh leases|wan|tls|writeback|hit-large|hit-small|hit-small-tls|miss|mixed|memory|hot-path|jmh|soak" >&2; exit 2 ;;
 esac
 
 if [ "$main" = dev.leasehold.bench.HotPathBench ]; then

@@ -13,6 +13,8 @@ import dev.leasehold.tls.CertificateAuthority;
 import dev.leasehold.tls.NodeCertificates;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,6 +56,14 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
   private final List<@Nullable CoordinatorPeer> peers =
       new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<CoordinatorSettings> peerSettings = new ArrayList<>();
+
+  /**
+   * With {@link Builder#relayed}: each site's relays to the coordinator peers, and the one relay
+   * every site reaches the origin through (one endpoint: a bucket's origin is known by it).
+   */
+  private final List<List<Relay>> coordinatorRelays = new ArrayList<>();
+
+  private @Nullable Relay originRelay;
   private @Nullable Origin backdoor;
 
   private LocalCluster(Builder b) throws IOException {
@@ -76,7 +86,25 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
         addresses.add(p.clientAddress());
       }
     }
+    if (b.relayed) {
+      if (s3proxy == null) {
+        throw new IllegalStateException(
+            "relayed() needs the S3Proxy origin, which a relay reaches");
+      }
+      URI origin = s3proxy.endpoint();
+      originRelay =
+          Relay.to(new InetSocketAddress(origin.getHost(), origin.getPort()), Duration.ZERO);
+    }
     for (int i = 0; i < b.sites; i++) {
+      List<String> reached = addresses;
+      if (b.relayed) {
+        List<Relay> relays = new ArrayList<>();
+        for (String address : addresses) {
+          relays.add(Relay.to(address, Duration.ZERO));
+        }
+        coordinatorRelays.add(relays);
+        reached = relays.stream().map(Relay::hostPort).toList();
+      }
       SiteConfig.Builder site = SiteConfig.builder();
       b.settings.forEach(site::set);
       SiteConfig config =
@@ -90,7 +118,7 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
               .set(Setting.ORIGIN_CHECK, b.originCheck)
               .set(Setting.LEASE_TTL, b.ttl.toMillis() + "ms")
               .set(Setting.SITE, "site-" + i)
-              .set(Setting.COORDINATOR, String.join(",", addresses))
+              .set(Setting.COORDINATOR, String.join(",", reached))
               .set(Setting.CERTS_DIR, b.secure ? certsDir().toString() : "")
               .build();
       configs.add(config);
@@ -181,7 +209,11 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
   }
 
   private void startSite(int i, SiteConfig config) {
-    RecordingOrigin origin = new RecordingOrigin(openOrigin());
+    RecordingOrigin origin =
+        new RecordingOrigin(
+            originRelay != null
+                ? s3Origin(URI.create("http://" + originRelay.hostPort()))
+                : openOrigin());
     Site site = Site.start(config, CREDENTIALS, origin, List.of(partitions.get(i)));
     if (i < sites.size()) {
       sites.set(i, site);
@@ -194,15 +226,39 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
 
   private Origin openOrigin() {
     if (s3proxy != null) {
-      return new S3Origin(
-          new S3Origin.Settings(
-              s3proxy.endpoint(),
-              "us-east-1",
-              true,
-              S3ProxyServer.ACCESS_KEY,
-              S3ProxyServer.SECRET_KEY));
+      return s3Origin(s3proxy.endpoint());
     }
     return new DirectoryOrigin(root.resolve("origin"));
+  }
+
+  private static Origin s3Origin(URI endpoint) {
+    return new S3Origin(
+        new S3Origin.Settings(
+            endpoint, "us-east-1", true, S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY));
+  }
+
+  /**
+   * Puts site {@code i} {@code oneWay} from the coordinator peers (with {@link Builder#relayed}).
+   */
+  public void distance(int i, Duration oneWay) {
+    coordinatorRelays(i).forEach(r -> r.delay(oneWay));
+  }
+
+  /** Site {@code i}'s relays to the coordinator peers (with {@link Builder#relayed}). */
+  public List<Relay> coordinatorRelays(int i) {
+    if (!b.relayed) {
+      throw new IllegalStateException("a cluster built without relayed() has no relays");
+    }
+    return coordinatorRelays.get(i);
+  }
+
+  /** The relay every site reaches the origin through (with {@link Builder#relayed}). */
+  public Relay originRelay() {
+    Relay r = originRelay;
+    if (r == null) {
+      throw new IllegalStateException("a cluster built without relayed() has no relays");
+    }
+    return r;
   }
 
   public OriginKind originKind() {
@@ -353,6 +409,12 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
       steps.add(() -> killCoordinator(peer));
     }
     steps.add(() -> {
+      coordinatorRelays.forEach(relays -> relays.forEach(Relay::close));
+      if (originRelay != null) {
+        originRelay.close();
+      }
+    });
+    steps.add(() -> {
       if (backdoor != null) {
         backdoor.close();
       }
@@ -406,6 +468,7 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
     private String originCheck = Setting.ORIGIN_CHECK.defaultValue();
     private Duration ttl = CoordinatorSettings.DEFAULT_TTL;
     private boolean secure;
+    private boolean relayed;
     private final java.util.Map<Setting, String> settings = new java.util.EnumMap<>(Setting.class);
 
     private Builder() {}
@@ -463,6 +526,18 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
      */
     public Builder secure() {
       this.secure = true;
+      return this;
+    }
+
+    /**
+     * Every site reaches each coordinator peer through a {@link Relay} of its own, and the origin
+     * (S3Proxy) through one relay they share, with no delay until {@link LocalCluster#distance} or
+     * {@link LocalCluster#originRelay} sets one: the same topology near and far, so that a
+     * distance's cost is the difference. Use one coordinator peer: a site that follows a leader
+     * goes to the address the leader gave, not through its relay.
+     */
+    public Builder relayed() {
+      this.relayed = true;
       return this;
     }
 
