@@ -108,7 +108,10 @@ final class ServeCommand implements Callable<Integer> {
             + (shown ? credentials.credentials().secretKey() + "   (" : "not shown (")
             + credentials.source()
             + ")");
-    out.println("  origin       " + origin.describe());
+    out.println(
+        "  origin       "
+            + origin.describe()
+            + (c.originName().isEmpty() ? "" : "   (named " + c.originName() + ")"));
     out.println(
         "  cache        "
             + c.cacheDir()

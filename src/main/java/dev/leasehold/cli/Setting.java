@@ -32,6 +32,13 @@ public enum Setting {
       "Where buckets live: file:///path for a local directory (default: <data-dir>/origin), or"
           + " s3://?endpoint=http://host:port&region=us-east-1&path-style=true for an S3 store,"
           + " with its keys in LEASEHOLD_ORIGIN_ACCESS_KEY and LEASEHOLD_ORIGIN_SECRET_KEY."),
+  ORIGIN_NAME(
+      "origin-name",
+      "",
+      "The name buckets are bound to in the coordinator's bucket table: sites that reach one store"
+          + " through different endpoints give it the same name. Empty: the origin as the site"
+          + " prints it (its directory, or its endpoint and region), which needs no setting while"
+          + " every site reaches the store the same way."),
   SITE("site", "local", "This site's name, unique among the sites of a namespace."),
   COORDINATOR(
       "coordinator",

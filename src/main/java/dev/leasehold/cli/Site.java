@@ -162,6 +162,7 @@ public final class Site implements AutoCloseable {
     this.gateway =
         new SiteGateway(
             this.origin,
+            config.originName().isEmpty() ? this.origin.describe() : config.originName(),
             cache,
             staging,
             leases,

@@ -26,6 +26,7 @@ public record SiteConfig(
     int adminPort,
     int peerPort,
     String origin,
+    String originName,
     long cacheSize,
     long chunkSize,
     String region,
@@ -240,6 +241,11 @@ public record SiteConfig(
             Setting.ORIGIN.key(),
             "'" + origin + "' must start with " + String.join(" or ", OriginSpec.SCHEMES));
       }
+      String originName = get(Setting.ORIGIN_NAME).trim();
+      if (!originName.isEmpty() && !originName.matches("[A-Za-z0-9._-]{1,64}")) {
+        throw new ConfigException(
+            Setting.ORIGIN_NAME.key(), "'" + originName + "' must be 1 to 64 of A-Z a-z 0-9 . _ -");
+      }
       String tlsCert = get(Setting.TLS_CERT).trim();
       String tlsKey = get(Setting.TLS_KEY).trim();
       if (tlsCert.isEmpty() != tlsKey.isEmpty()) {
@@ -255,6 +261,7 @@ public record SiteConfig(
           Values.port(Setting.ADMIN_PORT.key(), get(Setting.ADMIN_PORT)),
           Values.port(Setting.PEER_PORT.key(), get(Setting.PEER_PORT)),
           origin,
+          originName,
           cacheSize,
           chunkSize,
           get(Setting.REGION).trim(),

@@ -27,10 +27,14 @@ final class BucketBindings {
   private final String origin;
   private final Set<String> agreed = ConcurrentHashMap.newKeySet();
 
-  BucketBindings(Leases leases, Origin store) {
+  /**
+   * @param name the name of {@code store} in the bucket table: the same at every site that reaches
+   *     the store, whatever endpoint each uses
+   */
+  BucketBindings(Leases leases, Origin store, String name) {
     this.leases = leases;
     this.store = store;
-    this.origin = store.describe();
+    this.origin = name;
   }
 
   /**

@@ -57,6 +57,8 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   private final PeerAnswers peerAnswers;
 
   /**
+   * @param originName the name buckets are bound to in the coordinator's bucket table (the origin's
+   *     {@code origin-name}, or its description)
    * @param originCheck how long a version this site saw at the origin is served without asking the
    *     origin again (see {@link LeaseVersionCheck})
    * @param journal the write-back journal (recovered), on the staging area's file system
@@ -67,6 +69,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
    */
   public SiteGateway(
       Origin origin,
+      String originName,
       ChunkCache cache,
       Staging staging,
       Leases leases,
@@ -78,7 +81,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
       int maxUploads) {
     this.origin = origin;
     this.leases = leases;
-    this.buckets = new BucketBindings(leases, origin);
+    this.buckets = new BucketBindings(leases, origin, originName);
     LeaseVersionCheck versions =
         new LeaseVersionCheck(leases, origin, originCheck, System::nanoTime);
     this.flusher =

@@ -58,12 +58,12 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
   private final List<CoordinatorSettings> peerSettings = new ArrayList<>();
 
   /**
-   * With {@link Builder#relayed}: each site's relays to the coordinator peers, and the one relay
-   * every site reaches the origin through (one endpoint: a bucket's origin is known by it).
+   * With {@link Builder#relayed}: each site's relays to the coordinator peers, and its relay to the
+   * origin (each site its own endpoint, the store known by one origin name).
    */
   private final List<List<Relay>> coordinatorRelays = new ArrayList<>();
 
-  private @Nullable Relay originRelay;
+  private final List<Relay> originRelays = new ArrayList<>();
   private @Nullable Origin backdoor;
 
   private LocalCluster(Builder b) throws IOException {
@@ -86,27 +86,26 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
         addresses.add(p.clientAddress());
       }
     }
-    if (b.relayed) {
-      if (s3proxy == null) {
-        throw new IllegalStateException(
-            "relayed() needs the S3Proxy origin, which a relay reaches");
-      }
-      URI origin = s3proxy.endpoint();
-      originRelay =
-          Relay.to(new InetSocketAddress(origin.getHost(), origin.getPort()), Duration.ZERO);
+    if (b.relayed && s3proxy == null) {
+      throw new IllegalStateException("relayed() needs the S3Proxy origin, which a relay reaches");
     }
     for (int i = 0; i < b.sites; i++) {
       List<String> reached = addresses;
-      if (b.relayed) {
+      SiteConfig.Builder site = SiteConfig.builder();
+      if (b.relayed && s3proxy != null) {
         List<Relay> relays = new ArrayList<>();
         for (String address : addresses) {
           relays.add(Relay.to(address, Duration.ZERO));
         }
         coordinatorRelays.add(relays);
         reached = relays.stream().map(Relay::hostPort).toList();
+        URI origin = s3proxy.endpoint();
+        originRelays.add(
+            Relay.to(new InetSocketAddress(origin.getHost(), origin.getPort()), Duration.ZERO));
+        site.set(Setting.ORIGIN_NAME, "s3proxy"); // one store, reached at one endpoint per site
       }
-      SiteConfig.Builder site = SiteConfig.builder();
       b.settings.forEach(site::set);
+      b.siteSettings.getOrDefault(i, Map.of()).forEach(site::set);
       SiteConfig config =
           site.dataDir(root.resolve("site-" + i))
               .s3Port(0)
@@ -211,8 +210,8 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
   private void startSite(int i, SiteConfig config) {
     RecordingOrigin origin =
         new RecordingOrigin(
-            originRelay != null
-                ? s3Origin(URI.create("http://" + originRelay.hostPort()))
+            i < originRelays.size()
+                ? s3Origin(URI.create("http://" + originRelays.get(i).hostPort()))
                 : openOrigin());
     Site site = Site.start(config, CREDENTIALS, origin, List.of(partitions.get(i)));
     if (i < sites.size()) {
@@ -252,13 +251,12 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
     return coordinatorRelays.get(i);
   }
 
-  /** The relay every site reaches the origin through (with {@link Builder#relayed}). */
-  public Relay originRelay() {
-    Relay r = originRelay;
-    if (r == null) {
+  /** Site {@code i}'s relay to the origin (with {@link Builder#relayed}). */
+  public Relay originRelay(int i) {
+    if (!b.relayed) {
       throw new IllegalStateException("a cluster built without relayed() has no relays");
     }
-    return r;
+    return originRelays.get(i);
   }
 
   public OriginKind originKind() {
@@ -410,9 +408,7 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
     }
     steps.add(() -> {
       coordinatorRelays.forEach(relays -> relays.forEach(Relay::close));
-      if (originRelay != null) {
-        originRelay.close();
-      }
+      originRelays.forEach(Relay::close);
     });
     steps.add(() -> {
       if (backdoor != null) {
@@ -469,6 +465,7 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
     private Duration ttl = CoordinatorSettings.DEFAULT_TTL;
     private boolean secure;
     private boolean relayed;
+    private final Map<Integer, Map<Setting, String>> siteSettings = new java.util.HashMap<>();
     private final java.util.Map<Setting, String> settings = new java.util.EnumMap<>(Setting.class);
 
     private Builder() {}
@@ -514,6 +511,14 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
       return this;
     }
 
+    /** Any other setting, for site {@code i} only (over one set for every site). */
+    public Builder set(int i, Setting setting, String value) {
+      siteSettings
+          .computeIfAbsent(i, k -> new java.util.EnumMap<>(Setting.class))
+          .put(setting, value);
+      return this;
+    }
+
     /** Any other setting, for every site. */
     public Builder set(Setting setting, String value) {
       settings.put(setting, value);
@@ -530,8 +535,9 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
     }
 
     /**
-     * Every site reaches each coordinator peer through a {@link Relay} of its own, and the origin
-     * (S3Proxy) through one relay they share, with no delay until {@link LocalCluster#distance} or
+     * Every site reaches each coordinator peer and the origin (S3Proxy) through {@link Relay}s of
+     * its own (so each site has its own origin endpoint, and the sites name the store {@code
+     * s3proxy} with {@code origin-name}), with no delay until {@link LocalCluster#distance} or
      * {@link LocalCluster#originRelay} sets one: the same topology near and far, so that a
      * distance's cost is the difference. Use one coordinator peer: a site that follows a leader
      * goes to the address the leader gave, not through its relay.

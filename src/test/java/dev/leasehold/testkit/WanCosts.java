@@ -226,7 +226,9 @@ public final class WanCosts implements AutoCloseable {
   public static Runnable distance(LocalCluster cluster, int remote, Duration oneWay) {
     return () -> {
       cluster.distance(remote, oneWay);
-      cluster.originRelay().delay(oneWay);
+      for (int i = 0; i < cluster.size(); i++) {
+        cluster.originRelay(i).delay(oneWay);
+      }
     };
   }
 }
