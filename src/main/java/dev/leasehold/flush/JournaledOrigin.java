@@ -102,6 +102,11 @@ public final class JournaledOrigin implements Origin {
   }
 
   @Override
+  public @Nullable ObjectInfo headInBucket(String bucket, String key) {
+    return origin.headInBucket(bucket, key);
+  }
+
+  @Override
   public ObjectInfo put(
       String bucket,
       String key,

@@ -151,6 +151,11 @@ public final class MeteredOrigin implements Origin {
   }
 
   @Override
+  public @Nullable ObjectInfo headInBucket(String bucket, String key) {
+    return call(Operation.HEAD, () -> origin.headInBucket(bucket, key));
+  }
+
+  @Override
   public PartSpan partSpan(String bucket, String key, String etag, int partNumber) {
     return call(Operation.PART_SPAN, () -> origin.partSpan(bucket, key, etag, partNumber));
   }

@@ -1,5 +1,7 @@
 package dev.leasehold.origin;
 
+import dev.leasehold.error.S3Error;
+import dev.leasehold.error.S3Exception;
 import dev.leasehold.object.BucketInfo;
 import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.ListRequest;
@@ -46,6 +48,23 @@ public interface Origin extends AutoCloseable {
 
   /** The current version of an object; {@code NoSuchBucket}, {@code NoSuchKey}. */
   ObjectInfo head(String bucket, String key);
+
+  /**
+   * The current version of an object in a bucket the caller knows to exist, or null if it has none.
+   * Unlike {@link #head}, an absent object is not looked into further: an S3 origin would otherwise
+   * ask whether the bucket exists (a HEAD's 404 does not say), one more round trip. A bucket that
+   * is gone after all answers null here, and its error at the write that follows.
+   */
+  default @Nullable ObjectInfo headInBucket(String bucket, String key) {
+    try {
+      return head(bucket, key);
+    } catch (S3Exception e) {
+      if (e.error() == S3Error.NO_SUCH_KEY || e.error() == S3Error.NO_SUCH_BUCKET) {
+        return null;
+      }
+      throw e;
+    }
+  }
 
   /**
    * Where part {@code partNumber} of the object's version {@code etag} lies; {@code

@@ -166,6 +166,22 @@ public final class S3Origin implements Origin {
   }
 
   @Override
+  public @Nullable ObjectInfo headInBucket(String bucket, String key) {
+    HeadObjectResponse h;
+    try {
+      h =
+          SdkCalls.call(
+              "reading " + bucket + "/" + key, () -> s3.headObject(r -> r.bucket(bucket).key(key)));
+    } catch (S3Exception e) {
+      if (e.error() == S3Error.NO_SUCH_KEY) {
+        return null; // not asked whether the bucket exists: the caller knows it does
+      }
+      throw e;
+    }
+    return info(key, h.contentLength(), h.eTag(), h.lastModified(), metadata(h), h.partsCount());
+  }
+
+  @Override
   public PartSpan partSpan(String bucket, String key, String etag, int partNumber) {
     HeadObjectResponse h =
         notFoundAs(

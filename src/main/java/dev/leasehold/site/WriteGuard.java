@@ -103,7 +103,7 @@ final class WriteGuard {
       current =
           lease.known()
               ? lease.info()
-              : learn ? LeaseVersionCheck.headOrNull(origin, bucket, key) : null;
+              : learn ? origin.headInBucket(bucket, key) : null; // the bucket was checked
       check(condition, current, key);
     } catch (RuntimeException e) {
       leases.abort(lease, false); // nothing changed

@@ -73,6 +73,7 @@ class OriginContractIT {
     origin.deleteBucket(b);
     assertThat(origin.bucketExists(b)).isFalse();
     assertCode(() -> origin.head(b, "k"), "NoSuchBucket", 404);
+    assertThat(origin.headInBucket(b, "k")).isNull();
     assertCode(() -> origin.list(b, new ListRequest("", null, null, 10)), "NoSuchBucket", 404);
   }
 
@@ -110,6 +111,8 @@ class OriginContractIT {
         "PreconditionFailed",
         412);
     assertCode(() -> origin.head(b, "missing"), "NoSuchKey", 404);
+    assertThat(origin.headInBucket(b, "missing")).isNull();
+    assertThat(origin.headInBucket(b, "dir/k")).isEqualTo(head);
   }
 
   @Test

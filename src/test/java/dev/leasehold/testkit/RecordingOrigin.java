@@ -181,6 +181,13 @@ public final class RecordingOrigin implements Origin {
   }
 
   @Override
+  public @Nullable ObjectInfo headInBucket(String bucket, String key) {
+    record(Call.HEAD, bucket, key);
+    checkUp();
+    return origin.headInBucket(bucket, key);
+  }
+
+  @Override
   public PartSpan partSpan(String bucket, String key, String etag, int partNumber) {
     record(Call.PART_SPAN, bucket, key);
     checkUp();
