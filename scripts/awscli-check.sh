@@ -19,15 +19,21 @@ cleanup() {
 trap cleanup EXIT
 
 export LEASEHOLD_ACCESS_KEY=AWSCLICHECKACCESSKEY LEASEHOLD_SECRET_KEY=awscli-check-secret-key-0123456789abcd
+# The S3 endpoint a started site prints (its banner in $2), once it does; its stderr ($3) if the
+# process ($1) exits first. At most 60 s.
+await_endpoint() {
+  for _ in $(seq 1 300); do
+    grep -q "S3 endpoint" "$2" 2>/dev/null && break
+    kill -0 "$1" 2>/dev/null || { cat "$3" >&2; return 1; }
+    sleep 0.2
+  done
+  sed -n 's/^ *S3 endpoint *//p' "$2"
+}
+
 "$root/leasehold" serve --data-dir "$work/data" --s3-port 0 --admin-port 0 --chunk-size 1MiB \
   >"$work/serve.out" 2>"$work/serve.err" &
 server=$!
-for _ in $(seq 1 300); do
-  grep -q "S3 endpoint" "$work/serve.out" 2>/dev/null && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/serve.err" >&2; exit 1; }
-  sleep 0.2
-done
-endpoint=$(sed -n 's/^ *S3 endpoint *//p' "$work/serve.out")
+endpoint=$(await_endpoint "$server" "$work/serve.out" "$work/serve.err") || exit 1
 [ -n "$endpoint" ] || { echo "awscli-check: the site did not start" >&2; cat "$work/serve.err" >&2; exit 1; }
 echo "awscli-check: site at $endpoint" >&2
 
@@ -80,12 +86,7 @@ certs="$work/certs"
 "$root/leasehold" serve --site tls-site --certs-dir "$certs" --data-dir "$work/secure" \
   --s3-port 0 --admin-port 0 --peer-port 0 >"$work/secure.out" 2>"$work/secure.err" &
 secure_server=$!
-for _ in $(seq 1 300); do
-  grep -q "S3 endpoint" "$work/secure.out" 2>/dev/null && break
-  kill -0 "$secure_server" 2>/dev/null || { cat "$work/secure.err" >&2; exit 1; }
-  sleep 0.2
-done
-https=$(sed -n 's/^ *S3 endpoint *//p' "$work/secure.out")
+https=$(await_endpoint "$secure_server" "$work/secure.out" "$work/secure.err") || exit 1
 [[ "$https" == https://* ]] || fail "the site with certificates does not serve https ($https)"
 grep -q -- "--ca-bundle $certs/ca.crt" "$work/secure.out" || fail "the banner does not name the CA bundle"
 tls() { timeout 120 "$aws" --endpoint-url "$https" --ca-bundle "$certs/ca.crt" s3 "$@"; }

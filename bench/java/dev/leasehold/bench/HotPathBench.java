@@ -26,6 +26,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
@@ -245,24 +246,7 @@ public final class HotPathBench {
         SiteProfiler profiler = SiteProfiler.of(stage.site, stage.work);
         List<Tools.WrkResult> l = new ArrayList<>();
         List<Tools.WrkResult> n = new ArrayList<>();
-        for (int r = 0; r < RUNS; r++) {
-          if (profiler != null) {
-            profiler.resume();
-          }
-          l.add(Tools.wrk(leasehold.toString(), CONNECTIONS, WRK_SECONDS).check("leasehold", size));
-          if (profiler != null) {
-            profiler.pause();
-          }
-          n.add(Tools.wrk(cached.toString(), CONNECTIONS, WRK_SECONDS).check("nginx", size));
-          System.out.printf(
-              "  %s run %d: leasehold %.0f req/s p99 %.2f ms  nginx %.0f req/s p99 %.2f ms%n",
-              label(size),
-              r + 1,
-              l.get(r).requestsPerSecond(),
-              l.get(r).p99Ms(),
-              n.get(r).requestsPerSecond(),
-              n.get(r).p99Ms());
-        }
+        sideBySide(leasehold, cached, size, profiler, l, n);
         if (profiler != null) {
           profiler.write(root.resolve("profile-hit-small-" + label(size).replace(" ", "")));
         }
@@ -336,19 +320,7 @@ public final class HotPathBench {
           Tools.wrk(cached.toString(), CONNECTIONS, 2);
           List<Tools.WrkResult> l = new ArrayList<>();
           List<Tools.WrkResult> n = new ArrayList<>();
-          for (int r = 0; r < RUNS; r++) {
-            l.add(
-                Tools.wrk(leasehold.toString(), CONNECTIONS, WRK_SECONDS).check("leasehold", size));
-            n.add(Tools.wrk(cached.toString(), CONNECTIONS, WRK_SECONDS).check("nginx", size));
-            System.out.printf(
-                "  %s run %d: leasehold %.0f req/s p99 %.2f ms  nginx %.0f req/s p99 %.2f ms%n",
-                label(size),
-                r + 1,
-                l.get(r).requestsPerSecond(),
-                l.get(r).p99Ms(),
-                n.get(r).requestsPerSecond(),
-                n.get(r).p99Ms());
-          }
+          sideBySide(leasehold, cached, size, null, l, n);
           double lr = median(l, Tools.WrkResult::requestsPerSecond);
           double nr = median(n, Tools.WrkResult::requestsPerSecond);
           String figure = label(size) + " hit over HTTPS, wrk -c64, vs nginx proxy_cache HTTPS";
@@ -364,6 +336,38 @@ public final class HotPathBench {
           row("hit-small-tls", figure + ": p99", ms(lp), ms(np), lp / np, Target.NONE);
         }
       }
+    }
+  }
+
+  /**
+   * RUNS wrk runs of each URL, alternating (Leasehold, then nginx), each printed; the profiler, if
+   * any, records Leasehold's runs only. The results go to {@code leaseholdRuns} and {@code
+   * nginxRuns}, in order.
+   */
+  private static void sideBySide(
+      URI leasehold,
+      URI nginx,
+      int size,
+      @Nullable SiteProfiler profiler,
+      List<Tools.WrkResult> leaseholdRuns,
+      List<Tools.WrkResult> nginxRuns)
+      throws Exception {
+    for (int r = 0; r < RUNS; r++) {
+      if (profiler != null) {
+        profiler.resume();
+      }
+      Tools.WrkResult l =
+          Tools.wrk(leasehold.toString(), CONNECTIONS, WRK_SECONDS).check("leasehold", size);
+      if (profiler != null) {
+        profiler.pause();
+      }
+      Tools.WrkResult n =
+          Tools.wrk(nginx.toString(), CONNECTIONS, WRK_SECONDS).check("nginx", size);
+      leaseholdRuns.add(l);
+      nginxRuns.add(n);
+      System.out.printf(
+          "  %s run %d: leasehold %.0f req/s p99 %.2f ms  nginx %.0f req/s p99 %.2f ms%n",
+          label(size), r + 1, l.requestsPerSecond(), l.p99Ms(), n.requestsPerSecond(), n.p99Ms());
     }
   }
 
