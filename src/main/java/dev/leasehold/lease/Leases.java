@@ -16,6 +16,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
@@ -192,6 +193,13 @@ public final class Leases implements AutoCloseable {
       // site did not write (those it did are owned), with no round trip and nothing kept.
       return new ReadLease(bucket, key, mine.session(), 0, false, null, 0);
     }
+    if (!writeGrants.awaitCommit(k, settings.acquireWait())) {
+      throw AcquireCall.busy(bucket, key);
+    }
+    ReadLease committed = reads.held(bucket, key);
+    if (committed != null) {
+      return committed; // the commit of this site's own write left it one
+    }
     long asked = reads.sequence();
     AcquireReply reply = acquire.acquire(session, bucket, key, Mode.READ, redirectable);
     reads.countGrant();
@@ -253,6 +261,18 @@ public final class Leases implements AutoCloseable {
    */
   public ReadLease commit(WriteLease lease, @Nullable ObjectInfo stored) {
     return writeGrants.commit(lease, stored);
+  }
+
+  /**
+   * {@link #commit} after the write is answered, if that keeps the guarantee: the write is not
+   * write-back or under a prefix lease, and the session is within its deadline now, after the
+   * origin write returned (docs/protocol.md, Writes). Then the commit runs on a virtual thread and
+   * hands its READ lease to {@code committed}; a read of the element here waits for it. Returns
+   * false, having done nothing, if the caller must {@link #commit} before it answers.
+   */
+  public boolean commitBehind(
+      WriteLease lease, @Nullable ObjectInfo stored, Consumer<ReadLease> committed) {
+    return writeGrants.commitBehind(lease, stored, committed, work);
   }
 
   /**
@@ -457,6 +477,7 @@ public final class Leases implements AutoCloseable {
   /** Stops renewing; the session lapses at its deadline (the coordinator expires it later). */
   @Override
   public void close() {
+    writeGrants.awaitCommits(Duration.ofSeconds(2)); // else the versions are unknown: still right
     siteSession.close();
     timers.shutdownNow();
     work.shutdownNow();

@@ -8,7 +8,17 @@ import dev.leasehold.protocol.CommitWrite;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.VersionInfo;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,8 +32,15 @@ import org.slf4j.LoggerFactory;
  * and any other end of the grant leaves it none (as at the coordinator). An element this site owns,
  * or one under its open prefix lease, is written with no round trip.
  *
+ * <p>A write-through write whose origin write landed within the session's deadline is answered
+ * before its commit, which follows on a virtual thread ({@link #commitBehind}); until that commit
+ * ends, a read of the element here waits for it ({@link #awaitCommit}), since the coordinator would
+ * still name the version before the write.
+ *
  * <p>Thread-safe: each write holds its element's lock in {@link WritesInFlight} from its grant to
- * its end, and changes what {@link Ownership} holds of the element only under it.
+ * its end (a commit behind the answer holds it until that commit ends), and changes what {@link
+ * Ownership} holds of the element only under it. {@link #committing} is written by the write that
+ * hands its commit over (before it answers) and by the thread that ends that commit.
  */
 final class WriteGrants {
   private static final Logger LOG = LoggerFactory.getLogger(WriteGrants.class);
@@ -38,6 +55,10 @@ final class WriteGrants {
   private final Ownership ownership;
   private final HeldPrefixes prefixes;
   private final LongAdder granted = new LongAdder();
+  private final LongAdder committedBehind = new LongAdder();
+
+  /** The commits on their way after their write was answered, by element. */
+  private final Map<LeaseKey, CompletableFuture<Void>> committing = new ConcurrentHashMap<>();
 
   WriteGrants(
       CoordinatorLink link,
@@ -151,6 +172,81 @@ final class WriteGrants {
       }
       writes.ended(k, lease);
     }
+  }
+
+  /** See {@link Leases#commitBehind}. */
+  boolean commitBehind(
+      WriteLease lease, @Nullable ObjectInfo stored, Consumer<ReadLease> committed, Executor work) {
+    // The origin write has returned: if the session is still within its deadline now, the write
+    // landed while the coordinator held this grant, so no other site could read the element
+    // between the write and this point (docs/protocol.md, Writes, the commit behind the answer).
+    if (lease.underPrefix() || lease.writeBack() || !session.valid(lease.session())) {
+      return false;
+    }
+    LeaseKey k = new LeaseKey(lease.bucket(), lease.key());
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    committing.put(k, done); // before the write is answered: a read that follows waits for it
+    Runnable task =
+        () -> {
+          try {
+            committed.accept(commit(lease, stored));
+            committedBehind.increment();
+          } catch (StaleEpochException | LeaseUnavailableException e) {
+            // The write is at the origin and was answered; the coordinator's version of the
+            // element is unknown now (aborted as uncertain, or the grant ended with the session),
+            // so the next reader asks the origin, which has it.
+            LOG.warn(
+                "the commit of {}/{} after its answer failed ({}); readers will ask the origin",
+                lease.bucket(),
+                lease.key(),
+                e.getMessage());
+          } finally {
+            committing.remove(k, done);
+            done.complete(null);
+          }
+        };
+    try {
+      work.execute(task);
+    } catch (RejectedExecutionException e) {
+      committing.remove(k, done);
+      done.complete(null);
+      return false; // closing: the caller commits before it answers
+    }
+    return true;
+  }
+
+  /**
+   * Waits up to {@code wait} for the commit of a write of the element answered before its commit,
+   * if one is on its way; whether none is left.
+   */
+  boolean awaitCommit(LeaseKey key, Duration wait) {
+    CompletableFuture<Void> pending = committing.get(key);
+    if (pending == null) {
+      return true;
+    }
+    try {
+      pending.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException e) {
+      return true; // completes normally; never reached
+    }
+  }
+
+  /** Waits up to {@code wait} for every commit on its way after its answer (closing). */
+  void awaitCommits(Duration wait) {
+    long deadline = System.nanoTime() + wait.toNanos();
+    for (LeaseKey k : committing.keySet()) {
+      awaitCommit(k, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    }
+  }
+
+  long committedBehind() {
+    return committedBehind.sum();
   }
 
   /** See {@link Leases#commitDirty}. */

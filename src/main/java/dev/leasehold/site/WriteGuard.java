@@ -11,7 +11,12 @@ import dev.leasehold.lease.WriteLease;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.WriteCondition;
 import dev.leasehold.origin.Origin;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import java.io.IOException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -25,8 +30,13 @@ import org.jspecify.annotations.Nullable;
  *   <li><b>change</b> the origin, fenced by a conditional write on that version, so that a grant
  *       that lapsed in the meantime can never overwrite a newer version;
  *   <li><b>commit</b> the new version with the grant's epoch (refused if stale); the site keeps a
- *       READ lease on it. Only then is the client answered.
+ *       READ lease on it. The client is answered as soon as the origin write returned within the
+ *       session's deadline, with the commit on its way behind the answer (else after it).
  * </ol>
+ *
+ * <p>When the coordinator may not know the current version (this site holds nothing of the
+ * element), an unconditional write asks the origin for it while the grant is being taken; the
+ * fenced write checks that guess, and one that fails asks again under the grant.
  *
  * <p>A change that fails ends the grant without a commit; if the origin may have changed anyway (no
  * clear answer from it), the coordinator marks the version unknown, so readers ask the origin.
@@ -85,33 +95,91 @@ final class WriteGuard {
       WriteCondition condition,
       Change change,
       @Nullable Journaled journaled) {
+    Future<Guess> guess = guess(bucket, key, condition);
     WriteLease lease;
     try {
       lease = leases.acquireWrite(bucket, key);
     } catch (LeaseUnavailableException e) {
+      cancel(guess);
       throw LeaseErrors.of(e);
+    } catch (RuntimeException e) {
+      cancel(guess);
+      throw e;
     }
-    // Under a prefix lease a new key's current version matters only to a condition (the flush
-    // learns the one it replaces): an unconditional put asks nothing of anyone.
-    boolean learn =
-        lease.known()
-            || !lease.underPrefix()
-            || journaled == null
-            || !condition.equals(WriteCondition.NONE);
+    // Written back, a version the coordinator does not know matters only to a condition (the flush
+    // learns the one it replaces, and it is the origin's while this site owns the element): an
+    // unconditional write asks nothing of the origin.
+    boolean journal = lease.writeBack() && journaled != null;
+    boolean learn = lease.known() || !journal || !condition.equals(WriteCondition.NONE);
     ObjectInfo current;
+    boolean guessed = false;
     try {
-      current =
-          lease.known()
-              ? lease.info()
-              : learn ? origin.headInBucket(bucket, key) : null; // the bucket was checked
+      if (lease.known()) {
+        current = lease.info();
+      } else if (!learn) {
+        current = null;
+      } else {
+        Guess answered = guess == null || journal ? null : answered(guess);
+        guessed = answered != null; // then the fenced write checks it
+        current =
+            answered != null
+                ? answered.current()
+                : origin.headInBucket(bucket, key); // the bucket was checked
+      }
       check(condition, current, key);
     } catch (RuntimeException e) {
       leases.abort(lease, false); // nothing changed
       throw e;
+    } finally {
+      cancel(guess);
     }
-    return lease.writeBack() && journaled != null
+    return journal && journaled != null
         ? journal(lease, current, learn, journaled)
-        : writeThrough(lease, current, change);
+        : writeThrough(lease, current, guessed, change);
+  }
+
+  /** The origin's answer to a HEAD taken beside the grant: its version then (null: none). */
+  private record Guess(@Nullable ObjectInfo current) {}
+
+  /**
+   * The origin's current version, asked for while the grant is being taken: only for a write with
+   * no condition of the client's (which must be checked against a version read under the grant), of
+   * an element this site holds nothing of in a bucket nobody writes back (where the coordinator
+   * names the version it knows, and the origin's is learned by the flush). Null if not asked.
+   */
+  private @Nullable Future<Guess> guess(String bucket, String key, WriteCondition condition) {
+    if (!condition.equals(WriteCondition.NONE)
+        || leases.listing().overlaid(bucket)
+        || leases.held(bucket, key) != null) {
+      return null;
+    }
+    Context request = Context.current();
+    FutureTask<Guess> head =
+        new FutureTask<>(() -> {
+          try (Scope scope = request.makeCurrent()) {
+            return new Guess(origin.headInBucket(bucket, key));
+          }
+        });
+    Thread.ofVirtual().name("write-guess").start(head);
+    return head;
+  }
+
+  /** The guess's answer, or null if the origin gave none (it is asked again under the grant). */
+  private static @Nullable Guess answered(Future<Guess> guess) {
+    try {
+      return guess.get();
+    } catch (ExecutionException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw S3Error.SLOW_DOWN.exception("The write was interrupted.");
+    }
+  }
+
+  private static void cancel(@Nullable Future<?> guess) {
+    if (guess != null) {
+      guess.cancel(true);
+    }
   }
 
   /** Write-back: the change into the journal (fsynced), committed dirty; the grant is kept. */
@@ -143,7 +211,8 @@ final class WriteGuard {
   }
 
   /** Write-through: the origin changed, fenced on the version the grant names, then committed. */
-  private Written writeThrough(WriteLease lease, @Nullable ObjectInfo current, Change change) {
+  private Written writeThrough(
+      WriteLease lease, @Nullable ObjectInfo current, boolean guessed, Change change) {
     boolean committed = false;
     boolean uncertain = false;
     try {
@@ -152,28 +221,41 @@ final class WriteGuard {
         lease = flusher.flushHeld(lease);
         current = lease.info();
       }
-      WriteCondition fence =
-          current == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(current.etag());
       ObjectInfo stored;
       long started = System.nanoTime();
-      try {
-        uncertain = true;
-        stored = change.apply(fence);
-      } catch (S3Exception e) {
-        uncertain = e.error().status() >= 500;
-        if (e.error() == S3Error.PRECONDITION_FAILED
-            || (e.error() == S3Error.NO_SUCH_KEY && current != null)) {
-          // The fence held: the object changed at the origin behind Leasehold's back. What the
-          // coordinator knows of it is stale: mark it unknown, so the retry asks the origin.
+      while (true) {
+        WriteCondition fence =
+            current == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(current.etag());
+        try {
           uncertain = true;
-          throw S3Error.SLOW_DOWN
-              .exception("The object changed at the origin during the write; retry it.")
-              .causedBy(e);
+          stored = change.apply(fence);
+          break;
+        } catch (S3Exception e) {
+          uncertain = e.error().status() >= 500;
+          boolean fenceHeld =
+              e.error() == S3Error.PRECONDITION_FAILED
+                  || (e.error() == S3Error.NO_SUCH_KEY && current != null);
+          if (fenceHeld && guessed) {
+            // The guess taken beside the grant was stale (nothing was written): ask again.
+            guessed = false;
+            current = origin.headInBucket(lease.bucket(), lease.key());
+            continue;
+          }
+          if (fenceHeld) {
+            // The fence held: the object changed at the origin behind Leasehold's back. What the
+            // coordinator knows of it is stale: mark it unknown, so the retry asks the origin.
+            uncertain = true;
+            throw S3Error.SLOW_DOWN
+                .exception("The object changed at the origin during the write; retry it.")
+                .causedBy(e);
+          }
+          throw e;
         }
-        throw e;
       }
       committed = true; // the commit ends the grant, whatever its outcome
-      versions.wrote(leases.commit(lease, stored), started);
+      if (!leases.commitBehind(lease, stored, read -> versions.wrote(read, started))) {
+        versions.wrote(leases.commit(lease, stored), started);
+      }
       return new Written(stored, false);
     } catch (StaleEpochException e) {
       throw LeaseErrors.of(e);
