@@ -15,6 +15,7 @@ import dev.leasehold.object.UploadListing;
 import dev.leasehold.object.WriteCondition;
 import dev.leasehold.origin.Origin;
 import dev.leasehold.origin.Payload;
+import dev.leasehold.origin.Peek;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
@@ -40,6 +41,14 @@ public final class JournaledOrigin implements Origin {
   public JournaledOrigin(Origin origin, Journal journal) {
     this.origin = origin;
     this.journal = journal;
+  }
+
+  /**
+   * The origin's: a peek is of what the origin holds, asked only for what this site does not own.
+   */
+  @Override
+  public @Nullable Peek peek(String bucket, String key, long offset, long length) {
+    return origin.peek(bucket, key, offset, length);
   }
 
   @Override

@@ -224,6 +224,14 @@ public final class Leases implements AutoCloseable {
   }
 
   /**
+   * Whether a write of the element is in flight at this site, its commit included: a read of it
+   * here waits for that write's commit, or is answered with the version before it.
+   */
+  public boolean writing(String bucket, String key) {
+    return writes.writing(new LeaseKey(bucket, key));
+  }
+
+  /**
    * The site learned the version a lease names (from the origin): keep that, if the lease is still
    * held. Returns the lease to use.
    */

@@ -23,6 +23,11 @@ final class WritesInFlight {
   /** The prefix lease each write in flight under one entered; the write's end exits it. */
   private final Map<LeaseKey, PrefixLease> underPrefix = new ConcurrentHashMap<>();
 
+  /** Whether a write of the element is in flight here (its commit included). */
+  boolean writing(LeaseKey key) {
+    return writers.containsKey(key);
+  }
+
   /** Takes the element's lock, waiting up to {@code wait}; whether it was taken. */
   boolean lock(LeaseKey key, Duration wait) {
     return locks.lock(key, wait);

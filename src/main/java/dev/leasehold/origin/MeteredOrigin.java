@@ -161,8 +161,18 @@ public final class MeteredOrigin implements Origin {
   }
 
   @Override
+  public @Nullable Peek peek(String bucket, String key, long offset, long length) {
+    Peek p = call(Operation.READ, () -> origin.peek(bucket, key, offset, length));
+    return p == null ? null : new Peek(p.version(), p.offset(), p.length(), counted(p.body()));
+  }
+
+  @Override
   public InputStream read(String bucket, String key, String etag, long offset, long length) {
-    InputStream in = call(Operation.READ, () -> origin.read(bucket, key, etag, offset, length));
+    return counted(call(Operation.READ, () -> origin.read(bucket, key, etag, offset, length)));
+  }
+
+  /** {@code in}, adding what is read from it to the bytes read from the origin. */
+  private InputStream counted(InputStream in) {
     return new FilterInputStream(in) {
       @Override
       public int read() throws IOException {

@@ -67,6 +67,26 @@ public interface Origin extends AutoCloseable {
   }
 
   /**
+   * A read of whatever version the object has now, from {@code offset} (up to {@code length}
+   * bytes): for a read that does not know yet which version it may serve and asks the origin while
+   * it asks the coordinator. The answer's own headers say which version the bytes are of, so it
+   * stands in for a HEAD. {@link Peek#absent} if there is no such object (in a bucket the caller
+   * knows to exist); null if it cannot tell, as when the object has no byte at {@code offset}. An
+   * S3 origin makes it one GET.
+   */
+  default @Nullable Peek peek(String bucket, String key, long offset, long length) {
+    ObjectInfo info = headInBucket(bucket, key);
+    if (info == null) {
+      return Peek.absent(offset);
+    }
+    if (offset >= info.size()) {
+      return null;
+    }
+    long n = Math.min(length, info.size() - offset);
+    return new Peek(info, offset, n, read(bucket, key, info.etag(), offset, n));
+  }
+
+  /**
    * Where part {@code partNumber} of the object's version {@code etag} lies; {@code
    * PreconditionFailed} if the object is no longer at that version, {@code InvalidPartNumber} if it
    * has no such part. An object that was not uploaded in parts has one part, itself.

@@ -187,6 +187,52 @@ public final class S3Origin implements Origin {
   }
 
   @Override
+  public @Nullable Peek peek(String bucket, String key, long offset, long length) {
+    ResponseInputStream<GetObjectResponse> in;
+    try {
+      in =
+          SdkCalls.call(
+              "reading " + bucket + "/" + key,
+              () ->
+                  s3.getObject(r ->
+                      r.bucket(bucket)
+                          .key(key)
+                          .range("bytes=" + offset + "-" + (offset + length - 1))));
+    } catch (S3Exception e) {
+      if (e.error() == S3Error.NO_SUCH_KEY || e.error() == S3Error.NO_SUCH_BUCKET) {
+        return Peek.absent(offset); // the caller knows the bucket exists
+      }
+      if (e.error() == S3Error.INVALID_RANGE) {
+        return null; // no byte at offset (an empty object, or a shorter one)
+      }
+      throw e;
+    }
+    GetObjectResponse h = in.response();
+    String range = h.contentRange(); // "bytes first-last/total"; none if the whole object came
+    long size =
+        range == null || range.indexOf('/') < 0
+            ? (h.contentLength() == null ? 0 : h.contentLength())
+            : Long.parseLong(range.substring(range.indexOf('/') + 1).trim());
+    ObjectInfo version =
+        info(
+            key,
+            size,
+            h.eTag(),
+            h.lastModified(),
+            new ObjectMetadata(
+                h.contentType(),
+                h.contentEncoding(),
+                h.contentDisposition(),
+                h.contentLanguage(),
+                h.cacheControl(),
+                h.expiresString(),
+                h.metadata()),
+            h.partsCount());
+    long n = Math.max(0, Math.min(length, size - offset));
+    return new Peek(version, offset, n, new BoundedInputStream(in, n));
+  }
+
+  @Override
   public PartSpan partSpan(String bucket, String key, String etag, int partNumber) {
     HeadObjectResponse h =
         notFoundAs(

@@ -75,6 +75,31 @@ final class LeaseVersionCheck {
    * owns may be answered with {@link OwnerElsewhereException} (proxy the read there).
    */
   ObjectInfo current(String bucket, String key, boolean recheck, boolean redirectable) {
+    return current(bucket, key, recheck, redirectable, null);
+  }
+
+  /**
+   * Whether finding the version to serve asks the coordinator: this site neither owns the object,
+   * nor holds READ on it, nor holds a prefix lease over it, nor is writing it (its own commit names
+   * the version).
+   */
+  boolean asksCoordinator(String bucket, String key) {
+    return leases.owned(bucket, key) == null
+        && leases.held(bucket, key) == null
+        && leases.prefixFor(bucket, key) == null
+        && !leases.writing(bucket, key);
+  }
+
+  /**
+   * As {@link #current(String, String, boolean, boolean)}, with the origin asked beside the grant
+   * ({@code peek}): if it answered with the version the grant names, that is the origin check.
+   */
+  ObjectInfo current(
+      String bucket,
+      String key,
+      boolean recheck,
+      boolean redirectable,
+      OriginPeeks.@Nullable Asked peek) {
     try {
       WriteLease mine = leases.owned(bucket, key);
       if (mine != null) {
@@ -98,6 +123,15 @@ final class LeaseVersionCheck {
         }
       }
       long now = nanoTime.getAsLong();
+      if (peek != null && !recheck && lease.known()) {
+        // Asked of the origin during this read: if it holds the version the grant names, that
+        // answer is as good as a HEAD now. Another answer (older, newer, none) changes nothing:
+        // the origin is asked again below.
+        OriginPeeks.Answer answer = peek.answer();
+        if (answer != null && Objects.equals(etag(answer.version()), etag(lease.info()))) {
+          seen.put(k, new Seen(lease.version(), etag(lease.info()), now));
+        }
+      }
       if (recheck || !lease.known() || !seenLately(k, lease, now)) {
         lease = leases.learned(lease, headOrNull(origin, bucket, key));
         seen.put(k, new Seen(lease.version(), etag(lease.info()), now));

@@ -7,13 +7,14 @@ import dev.leasehold.lease.OwnerElsewhereException;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.PartSpan;
 import dev.leasehold.origin.Origin;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The read path, in three named steps:
  *
  * <ol>
  *   <li><b>version</b>: which version may be served ({@link LeaseVersionCheck}: a held lease, or
- *       one round trip to acquire it);
+ *       one round trip to acquire it, with the origin asked at the same time, {@link OriginPeeks});
  *   <li><b>preconditions</b>: the conditional headers against that version (304, 412);
  *   <li><b>span</b>: the bytes asked for (range, part, or all; 416) and its first chunk, from the
  *       cache or the origin.
@@ -30,12 +31,14 @@ final class ReadPath {
   private final ChunkCache cache;
   private final Origin origin;
   private final PeerReads peers;
+  private final OriginPeeks peeks;
 
   ReadPath(LeaseVersionCheck versions, ChunkCache cache, Origin origin, PeerReads peers) {
     this.versions = versions;
     this.cache = cache;
     this.origin = origin;
     this.peers = peers;
+    this.peeks = new OriginPeeks(origin, cache);
   }
 
   /**
@@ -53,8 +56,15 @@ final class ReadPath {
   ObjectRead read(GetRequest request, boolean body, boolean redirectable) {
     for (int attempt = 1; ; attempt++) {
       ObjectInfo version;
+      // A cold read asks the origin while it asks the coordinator: one round trip, not three
+      // (grant, HEAD, GET), when both name the same version.
+      OriginPeeks.@Nullable Asked peek =
+          attempt == 1 && versions.asksCoordinator(request.bucket(), request.key())
+              ? peeks.ask(request, body)
+              : null;
       try {
-        version = versions.current(request.bucket(), request.key(), attempt > 1, redirectable);
+        version =
+            versions.current(request.bucket(), request.key(), attempt > 1, redirectable, peek);
       } catch (OwnerElsewhereException owner) {
         return peers.read(owner, request, body);
       }

@@ -176,9 +176,12 @@ final class WriteGuard {
     }
   }
 
+  /**
+   * Not interrupted once asked: a HEAD costs little, and an interrupted call costs a connection.
+   */
   private static void cancel(@Nullable Future<?> guess) {
     if (guess != null) {
-      guess.cancel(true);
+      guess.cancel(false);
     }
   }
 
@@ -220,6 +223,7 @@ final class WriteGuard {
         // Not journaled (a multipart completion): the origin must hold the latest version first.
         lease = flusher.flushHeld(lease);
         current = lease.info();
+        guessed = false;
       }
       ObjectInfo stored;
       long started = System.nanoTime();

@@ -42,8 +42,9 @@ class WanIT {
       Map<Operation, Double> trips = new EnumMap<>(Operation.class);
       measured.forEach(c -> trips.put(c.operation(), c.roundTrips()));
 
-      // The distance was there: a cold read must ask the coordinator or the origin at least once.
-      assertThat(trips.get(Operation.COLD_GET)).isGreaterThan(0.8);
+      // The distance was there: a cold read must ask the coordinator or the origin at least once,
+      // and it asks both at once, the origin's answer standing in for a HEAD (it was 3).
+      assertThat(trips.get(Operation.COLD_GET)).isGreaterThan(0.8).isLessThan(1.5);
       assertThat(cluster.coordinatorRelays(1).get(0).bytesRelayed()).isPositive();
       assertThat(cluster.originRelay(1).bytesRelayed()).isPositive();
       // A hit under a READ lease and a write-back PUT at the owner cross no distance at all.

@@ -15,6 +15,7 @@ import dev.leasehold.object.UploadListing;
 import dev.leasehold.object.WriteCondition;
 import dev.leasehold.origin.Origin;
 import dev.leasehold.origin.Payload;
+import dev.leasehold.origin.Peek;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
@@ -192,6 +193,14 @@ public final class RecordingOrigin implements Origin {
     record(Call.PART_SPAN, bucket, key);
     checkUp();
     return origin.partSpan(bucket, key, etag, partNumber);
+  }
+
+  /** Counted as a READ: one GET, whose headers stand in for a HEAD. */
+  @Override
+  public @Nullable Peek peek(String bucket, String key, long offset, long length) {
+    record(Call.READ, bucket, key);
+    checkUp();
+    return origin.peek(bucket, key, offset, length);
   }
 
   @Override
