@@ -33,6 +33,8 @@ public final class WanBench {
     limits.put(Operation.PUT_AGAIN_WRITE_BACK, "0");
     limits.put(Operation.LIST, "1 (target <= 1.2)");
     limits.put(Operation.PUT_RECALLING, "1 at the near site (target <= 1.2)");
+    limits.put(Operation.REDIRECTED_GET, "1 (the coordinator; the owner's link undelayed)");
+    limits.put(Operation.REDIRECTED_AGAIN, "0 (the owner's link undelayed)");
     System.out.println(
         "wan benchmark: 2 sites, 1 coordinator peer, S3Proxy origin; 100 ms round trip; median of "
             + REPS);

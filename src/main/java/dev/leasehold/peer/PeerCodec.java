@@ -21,9 +21,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <ul>
  *   <li>a read: {@code {"bucket", "key", "body", "range", "partNumber", "ifMatch", "ifNoneMatch",
- *       "ifModifiedSince", "ifUnmodifiedSince"}} (times in epoch millis); its answer {@code
- *       {"info", "offset", "length", "partial", "partsCount"}} with the bytes after, or {@code
- *       {"notModified": info}};
+ *       "ifModifiedSince", "ifUnmodifiedSince", "ownedOnly"}} (times in epoch millis); its answer
+ *       {@code {"info", "offset", "length", "partial", "partsCount"}} with the bytes after, {@code
+ *       {"notModified": info}}, or {@code {"notOwner": true}};
  *   <li>the unflushed keys: {@code {"bucket", "prefix"}}; the answer {@code {"count"}}, with a JSON
  *       array of {@code {"key", "info"}} as the body;
  *   <li>any answer may be an S3 error instead: {@code {"error", "message"}}.
@@ -39,6 +39,9 @@ final class PeerCodec {
   static String read(PeerRead r) {
     ObjectNode n = JSON.createObjectNode();
     n.put("bucket", r.bucket()).put("key", r.key()).put("body", r.body());
+    if (r.ownedOnly()) {
+      n.put("ownedOnly", true);
+    }
     ObjectInfoJson.putIfSet(n, "range", r.range());
     if (r.partNumber() != null) {
       n.put("partNumber", r.partNumber());
@@ -65,7 +68,8 @@ final class PeerCodec {
         ObjectInfoJson.text(n, "ifMatch"),
         ObjectInfoJson.text(n, "ifNoneMatch"),
         instant(n, "ifModifiedSince"),
-        instant(n, "ifUnmodifiedSince"));
+        instant(n, "ifUnmodifiedSince"),
+        n.path("ownedOnly").asBoolean(false));
   }
 
   static String reply(ReadReply reply) {
@@ -79,6 +83,7 @@ final class PeerCodec {
         }
       }
       case ReadReply.NotModified m -> n.set("notModified", ObjectInfoJson.write(m.info()));
+      case ReadReply.NotOwner x -> n.put("notOwner", true);
     }
     return encode(n);
   }
@@ -92,6 +97,9 @@ final class PeerCodec {
     failIfError(n);
     if (n.has("notModified")) {
       return new ReadReply.NotModified(ObjectInfoJson.read(n.get("notModified")));
+    }
+    if (n.path("notOwner").asBoolean(false)) {
+      return new ReadReply.NotOwner();
     }
     return new ReadReply.Found(
         ObjectInfoJson.read(n.get("info")),

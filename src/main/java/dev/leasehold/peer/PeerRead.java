@@ -10,6 +10,9 @@ import org.jspecify.annotations.Nullable;
  * @param body whether the bytes are wanted (a GET) or only the answer (a HEAD)
  * @param range the Range header, or null
  * @param partNumber the part asked for, or null
+ * @param ownedOnly whether to answer only if this site owns the object now ({@link
+ *     ReadReply.NotOwner} otherwise): the asking site came straight here, on what an earlier
+ *     redirect told it, without asking the coordinator
  */
 public record PeerRead(
     String bucket,
@@ -20,4 +23,5 @@ public record PeerRead(
     @Nullable String ifMatch,
     @Nullable String ifNoneMatch,
     @Nullable Instant ifModifiedSince,
-    @Nullable Instant ifUnmodifiedSince) {}
+    @Nullable Instant ifUnmodifiedSince,
+    boolean ownedOnly) {}

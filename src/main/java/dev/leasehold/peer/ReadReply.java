@@ -17,4 +17,10 @@ public sealed interface ReadReply {
 
   /** A precondition said the client's copy is current (304). */
   record NotModified(ObjectInfo info) implements ReadReply {}
+
+  /**
+   * This site does not own the object (any more), and the read asked to be answered only if it did:
+   * the asking site goes to the coordinator instead. Nothing was read.
+   */
+  record NotOwner() implements ReadReply {}
 }

@@ -48,6 +48,12 @@ final class PeerAnswers implements PeerService {
             r.partNumber(),
             new Preconditions(
                 r.ifMatch(), r.ifNoneMatch(), r.ifModifiedSince(), r.ifUnmodifiedSince()));
+    if (r.ownedOnly()
+        && leases.owned(r.bucket(), r.key()) == null
+        && leases.prefixFor(r.bucket(), r.key()) == null) {
+      // Asked straight here on an old redirect: no longer this site's to answer for.
+      return new Served(new ReadReply.NotOwner(), out -> {});
+    }
     ObjectRead read;
     try {
       buckets.check(request.bucket());

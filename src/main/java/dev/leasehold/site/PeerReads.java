@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The asking side of a redirect (docs/protocol.md, Redirects and the peer link): a read of an
@@ -35,21 +36,9 @@ final class PeerReads {
   }
 
   ObjectRead read(OwnerElsewhereException owner, GetRequest request, boolean body) {
-    Preconditions p = request.preconditions();
-    PeerRead ask =
-        new PeerRead(
-            request.bucket(),
-            request.key(),
-            body,
-            request.range() == null ? null : request.range().toString(),
-            request.partNumber(),
-            p.ifMatch(),
-            p.ifNoneMatch(),
-            p.ifModifiedSince(),
-            p.ifUnmodifiedSince());
     PeerClient.Fetched fetched;
     try {
-      fetched = client.read(owner.address(), ask);
+      fetched = client.read(owner.address(), ask(request, body, false));
     } catch (IOException e) {
       throw S3Error.SERVICE_UNAVAILABLE
           .exception(
@@ -58,10 +47,54 @@ final class PeerReads {
                   + ", which holds the latest version of the object, could not be reached.")
           .causedBy(e);
     }
+    ObjectRead read = relay(fetched, body);
+    if (read == null) {
+      throw S3Error.INTERNAL_ERROR.exception(
+          "Site "
+              + owner.owner()
+              + " answered a redirected read as if it had been asked directly.");
+    }
+    return read;
+  }
+
+  /**
+   * The read asked straight of the site a redirect named earlier, with no call to the coordinator:
+   * answered only if that site still owns the object (docs/protocol.md, Redirects and the peer
+   * link). Null if it does not, or could not be reached: the caller asks the coordinator.
+   */
+  @Nullable ObjectRead readIfOwner(
+      OwnerElsewhereException owner, GetRequest request, boolean body) {
+    PeerClient.Fetched fetched;
+    try {
+      fetched = client.read(owner.address(), ask(request, body, true));
+    } catch (IOException e) {
+      return null;
+    }
+    return relay(fetched, body);
+  }
+
+  private static PeerRead ask(GetRequest request, boolean body, boolean ownedOnly) {
+    Preconditions p = request.preconditions();
+    return new PeerRead(
+        request.bucket(),
+        request.key(),
+        body,
+        request.range() == null ? null : request.range().toString(),
+        request.partNumber(),
+        p.ifMatch(),
+        p.ifNoneMatch(),
+        p.ifModifiedSince(),
+        p.ifUnmodifiedSince(),
+        ownedOnly);
+  }
+
+  /** The owner's answer, relayed; null if it said it does not own the object. */
+  private @Nullable ObjectRead relay(PeerClient.Fetched fetched, boolean body) {
     boolean relay = false;
     try {
       return switch (fetched.reply()) {
         case ReadReply.NotModified m -> throw new NotModifiedException(m.info());
+        case ReadReply.NotOwner x -> null;
         case ReadReply.Found f -> {
           relay = body && f.length() > 0;
           yield new ObjectRead(

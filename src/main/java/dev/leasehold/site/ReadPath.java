@@ -1,5 +1,7 @@
 package dev.leasehold.site;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.leasehold.cache.ChunkCache;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
@@ -7,6 +9,7 @@ import dev.leasehold.lease.OwnerElsewhereException;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.PartSpan;
 import dev.leasehold.origin.Origin;
+import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -27,11 +30,25 @@ import org.jspecify.annotations.Nullable;
 final class ReadPath {
   private static final int ATTEMPTS = 3;
 
+  /** How long a redirect's owner is asked straight: the adaptive policy's window. */
+  static final Duration OWNER_HINT = Duration.ofSeconds(2);
+
   private final LeaseVersionCheck versions;
   private final ChunkCache cache;
   private final Origin origin;
   private final PeerReads peers;
   private final OriginPeeks peeks;
+
+  private record Key(String bucket, String key) {}
+
+  /**
+   * The owner each recent redirect named, asked straight next time (docs/protocol.md, Redirects and
+   * the peer link): for as long as the adaptive policy's window, after which the coordinator is
+   * asked again and may recall the owner instead. A Caffeine cache: written and read by requests,
+   * entries dropped by the owner's refusal or by age.
+   */
+  private final Cache<Key, OwnerElsewhereException> owners =
+      Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(OWNER_HINT).build();
 
   ReadPath(LeaseVersionCheck versions, ChunkCache cache, Origin origin, PeerReads peers) {
     this.versions = versions;
@@ -54,6 +71,17 @@ final class ReadPath {
    *     bucket's policy decides); false for a read that came from another site already
    */
   ObjectRead read(GetRequest request, boolean body, boolean redirectable) {
+    Key k = new Key(request.bucket(), request.key());
+    if (redirectable) {
+      OwnerElsewhereException owner = owners.getIfPresent(k);
+      if (owner != null && versions.asksCoordinator(request.bucket(), request.key())) {
+        ObjectRead read = peers.readIfOwner(owner, request, body);
+        if (read != null) {
+          return read;
+        }
+        owners.asMap().remove(k, owner); // not the owner any more (or gone): ask the coordinator
+      }
+    }
     for (int attempt = 1; ; attempt++) {
       ObjectInfo version;
       // A cold read asks the origin while it asks the coordinator: one round trip, not three
@@ -66,6 +94,7 @@ final class ReadPath {
         version =
             versions.current(request.bucket(), request.key(), attempt > 1, redirectable, peek);
       } catch (OwnerElsewhereException owner) {
+        owners.put(k, owner);
         return peers.read(owner, request, body);
       }
       checkPreconditions(request.preconditions(), version);

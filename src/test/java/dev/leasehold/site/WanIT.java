@@ -50,6 +50,10 @@ class WanIT {
       // A hit under a READ lease and a write-back PUT at the owner cross no distance at all.
       assertThat(trips.get(Operation.HIT)).isLessThan(0.2);
       assertThat(trips.get(Operation.PUT_AGAIN_WRITE_BACK)).isLessThan(0.2);
+      // A redirected read asks the coordinator once (the owner, next to it, costs nothing here);
+      // the next read of the object goes straight to the owner it named.
+      assertThat(trips.get(Operation.REDIRECTED_GET)).isGreaterThan(0.8).isLessThan(1.5);
+      assertThat(trips.get(Operation.REDIRECTED_AGAIN)).isLessThan(0.2);
       // A LIST asks the origin once.
       assertThat(trips.get(Operation.LIST)).isLessThanOrEqualTo(1.2);
       // A write-through write is one trip to the coordinator for the grant (the origin's version

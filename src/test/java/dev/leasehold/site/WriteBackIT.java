@@ -207,6 +207,49 @@ class WriteBackIT {
     }
   }
 
+  /**
+   * A redirect names the owner, and the next reads of the object at that site ask the owner
+   * straight, with no call to the coordinator. Once the owner has handed the object over (a write
+   * elsewhere recalled it), it refuses, and the reader asks the coordinator again: it reads the new
+   * write, never the one before.
+   */
+  @Test
+  void aRedirectedReaderAsksTheOwnerStraightUntilItNoLongerOwns() {
+    try (LocalCluster cluster = cluster("1h", LONG_TTL);
+        S3Client a = cluster.client(0);
+        S3Client b = cluster.client(1);
+        S3Client c = cluster.client(2)) {
+      String bucket = Data.bucket(a);
+      writeBack(cluster, bucket, "redirect");
+      a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("first"));
+      boolean straight = false;
+      for (int attempt = 0; attempt < 3 && !straight; attempt++) {
+        assertThat(get(b, bucket, "k")).isEqualTo("first"); // redirected: names the owner
+        long learned = System.nanoTime();
+        long acquires = cluster.link(1).calls("Acquire");
+        for (int i = 0; i < 3; i++) {
+          assertThat(get(b, bucket, "k")).isEqualTo("first");
+        }
+        long asked = cluster.link(1).calls("Acquire") - acquires;
+        // Within the window the owner is asked straight (a stalled machine may outlast it).
+        if (System.nanoTime() - learned < ReadPath.OWNER_HINT.toNanos()) {
+          assertThat(asked).as("grants asked for by reads sent straight to the owner").isZero();
+          straight = true;
+        }
+      }
+      assertThat(straight).as("three reads within %s of a redirect", ReadPath.OWNER_HINT).isTrue();
+      assertThat(cluster.site(1).leases().held(bucket, "k")).isNull();
+
+      c.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("second"));
+      assertThat(cluster.site(0).leases().owned(bucket, "k")).as("recalled from A").isNull();
+      long acquires = cluster.link(1).calls("Acquire");
+      assertThat(get(b, bucket, "k")).isEqualTo("second");
+      assertThat(cluster.link(1).calls("Acquire"))
+          .as("A refused, so B asked the coordinator")
+          .isGreaterThan(acquires);
+    }
+  }
+
   @Test
   void adaptiveRedirectsWhileTheOwnerWritesAndRecallsOnceItIsQuiet() {
     try (LocalCluster cluster = cluster("1h");

@@ -28,7 +28,9 @@ public final class WanCosts implements AutoCloseable {
     PUT_NEW_WRITE_BACK("PUT of a new key, write-back"),
     PUT_AGAIN_WRITE_BACK("PUT again at the owner, write-back"),
     LIST("LIST of a prefix"),
-    PUT_RECALLING("PUT while the other site holds READ (recall + origin PUT)");
+    PUT_RECALLING("PUT while the other site holds READ (recall + origin PUT)"),
+    REDIRECTED_GET("GET redirected to the owner (write-back, the other site)"),
+    REDIRECTED_AGAIN("GET redirected again: straight to the owner it knows");
 
     private final String label;
 
@@ -168,6 +170,15 @@ public final class WanCosts implements AutoCloseable {
       case LIST -> {
         there.putObject(p -> p.bucket(writeThrough).key(key + "/a"), RequestBody.fromBytes(body));
         return time(() -> here.listObjectsV2(l -> l.bucket(writeThrough).prefix(key + "/")));
+      }
+      case REDIRECTED_GET -> {
+        there.putObject(p -> p.bucket(writeBack).key(key), RequestBody.fromBytes(body));
+        return time(() -> here.getObjectAsBytes(g -> g.bucket(writeBack).key(key)));
+      }
+      case REDIRECTED_AGAIN -> {
+        there.putObject(p -> p.bucket(writeBack).key(key), RequestBody.fromBytes(body));
+        here.getObjectAsBytes(g -> g.bucket(writeBack).key(key));
+        return time(() -> here.getObjectAsBytes(g -> g.bucket(writeBack).key(key)));
       }
       case PUT_RECALLING -> {
         here.putObject(p -> p.bucket(writeThrough).key(key), RequestBody.fromBytes(body));
