@@ -7,6 +7,7 @@ import dev.leasehold.protocol.AcquireRequest;
 import dev.leasehold.protocol.BeginWrite;
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
+import dev.leasehold.protocol.CommitWrite;
 import dev.leasehold.protocol.GrantWrite;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
@@ -245,7 +246,7 @@ final class Grants {
           if (firstRecall != 0 && r.getMode() == Mode.WRITE && timer != null) {
             timer.record(nanoTime.getAsLong() - firstRecall, TimeUnit.NANOSECONDS);
           }
-          return grant(r);
+          return commitDirty(r, request);
         }
         // Readers to recall, in parallel. A holder that does not answer is waited out until its
         // session expires (SessionWatch), never less; the recall is sent again now and then, in
@@ -288,6 +289,42 @@ final class Grants {
     } finally {
       recall.end();
     }
+  }
+
+  /**
+   * The WRITE grant {@code r}, with the request's dirty version committed under it first if it
+   * asked for that and the grant allows it: write-back in effect, and the element not dirty already
+   * (then the site owns it, and its journal decides). The commit is the one the site would send,
+   * with the grant's epoch; if it is refused or cannot be made, the grant is answered alone.
+   */
+  private SiteReply commitDirty(CommandResult r, AcquireRequest request) throws IOException {
+    if (r.getOutcome() != Outcome.OK
+        || r.getMode() != Mode.WRITE
+        || request.getDirtyJournalSeq() == 0
+        || !r.getWriteBack()
+        || r.getJournalSeq() != 0) {
+      return grant(r);
+    }
+    CommandResult c =
+        submitter.submit(
+            Command.newBuilder()
+                .setCommit(
+                    CommitWrite.newBuilder()
+                        .setSession(request.getSession())
+                        .setElement(request.getElement())
+                        .setEpoch(r.getEpoch())
+                        .setVersion(request.getDirtyVersion())
+                        .setDirty(true)
+                        .setJournalSeq(request.getDirtyJournalSeq()))
+                .build());
+    if (c.getOutcome() != Outcome.OK) {
+      return grant(r);
+    }
+    wrote(request.getElement()); // the adaptive policy redirects a while, as after a site's commit
+    SiteReply committed = grant(c);
+    return committed.toBuilder()
+        .setAcquire(committed.getAcquire().toBuilder().setDirtyCommitted(true))
+        .build();
   }
 
   /** Out of time: gives up the claim, so that readers are admitted again. */

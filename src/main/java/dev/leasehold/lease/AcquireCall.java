@@ -6,12 +6,14 @@ import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.SiteReply;
 import dev.leasehold.protocol.SiteRequest;
+import dev.leasehold.protocol.VersionInfo;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Asking the coordinator for an element's READ or WRITE grant, traced, with each refusal turned
@@ -43,13 +45,29 @@ final class AcquireCall {
    * @throws LeaseUnavailableException if it was not granted
    */
   AcquireReply acquire(long id, String bucket, String key, Mode mode, boolean redirectable) {
+    return acquire(id, bucket, key, mode, redirectable, null, 0);
+  }
+
+  /**
+   * As {@link #acquire(long, String, String, Mode, boolean)}; for WRITE with {@code dirty} (a
+   * version in journal entry {@code journalSeq}), the leader commits it dirty with the grant if it
+   * can ({@code dirty_committed} in the reply).
+   */
+  AcquireReply acquire(
+      long id,
+      String bucket,
+      String key,
+      Mode mode,
+      boolean redirectable,
+      @Nullable VersionInfo dirty,
+      long journalSeq) {
     Span span =
         tracer
             .spanBuilder("lease acquire " + (mode == Mode.WRITE ? "write" : "read"))
             .setSpanKind(SpanKind.CLIENT)
             .startSpan();
     try (Scope scope = span.makeCurrent()) {
-      AcquireReply reply = ask(id, bucket, key, mode, redirectable);
+      AcquireReply reply = ask(id, bucket, key, mode, redirectable, dirty, journalSeq);
       span.setAttribute("leasehold.lease.version", reply.getVersion().getVersion());
       return reply;
     } catch (LeaseUnavailableException e) {
@@ -60,20 +78,26 @@ final class AcquireCall {
     }
   }
 
-  private AcquireReply ask(long id, String bucket, String key, Mode mode, boolean redirectable) {
+  private AcquireReply ask(
+      long id,
+      String bucket,
+      String key,
+      Mode mode,
+      boolean redirectable,
+      @Nullable VersionInfo dirty,
+      long journalSeq) {
     long wait = settings.acquireWait().toMillis();
-    SiteReply answer =
-        link.callWaiting(
-            SiteRequest.newBuilder()
-                .setAcquire(
-                    AcquireRequest.newBuilder()
-                        .setSession(id)
-                        .setElement(Versions.element(bucket, key))
-                        .setMode(mode)
-                        .setRedirectable(redirectable)
-                        .setWaitMillis(wait))
-                .build(),
-            wait);
+    AcquireRequest.Builder request =
+        AcquireRequest.newBuilder()
+            .setSession(id)
+            .setElement(Versions.element(bucket, key))
+            .setMode(mode)
+            .setRedirectable(redirectable)
+            .setWaitMillis(wait);
+    if (dirty != null) {
+      request.setDirtyVersion(dirty).setDirtyJournalSeq(journalSeq);
+    }
+    SiteReply answer = link.callWaiting(SiteRequest.newBuilder().setAcquire(request).build(), wait);
     AcquireReply reply = answer.getAcquire();
     Outcome outcome = answer.getOutcome();
     String element = bucket + "/" + key;

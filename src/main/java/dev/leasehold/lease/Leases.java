@@ -259,6 +259,18 @@ public final class Leases implements AutoCloseable {
   }
 
   /**
+   * Acquires WRITE for a write already in this site's journal ({@code written}, or null for a
+   * delete, in entry {@code journalSeq}, fsynced): in a write-back bucket the leader commits it
+   * dirty with the grant, one round trip for both (docs/protocol.md, Writes). The lease returned is
+   * then dirty at that entry ({@link WriteLease#journalSeq}), and {@link #commitDirty} of it makes
+   * no call; otherwise it is the grant alone, to commit or write through as any other.
+   */
+  public WriteLease acquireWriteDirty(
+      String bucket, String key, @Nullable ObjectInfo written, long journalSeq) {
+    return writeGrants.acquire(bucket, key, false, written, journalSeq);
+  }
+
+  /**
    * Commits the version a write left at the origin ({@code stored}, or null after a delete), which
    * ends the WRITE grant and leaves the site a READ lease on the new version. The grant ends here
    * whatever the outcome: if the coordinator cannot be reached, the grant is aborted as uncertain

@@ -2,6 +2,7 @@ package dev.leasehold.lease;
 
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.protocol.AbortWrite;
+import dev.leasehold.protocol.AcquireReply;
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.CommitWrite;
@@ -85,6 +86,20 @@ final class WriteGrants {
 
   /** See {@link Leases#acquireWrite(String, String, boolean)}. */
   WriteLease acquire(String bucket, String key, boolean redirectable) {
+    return acquire(bucket, key, redirectable, null, 0);
+  }
+
+  /**
+   * See {@link Leases#acquireWrite(String, String, boolean)}; with {@code dirty}, a version in
+   * journal entry {@code journalSeq} for the leader to commit dirty with the grant ({@link
+   * Leases#acquireWriteDirty}).
+   */
+  WriteLease acquire(
+      String bucket,
+      String key,
+      boolean redirectable,
+      @Nullable ObjectInfo dirty,
+      long journalSeq) {
     long id = session.require();
     LeaseKey k = new LeaseKey(bucket, key);
     if (!writes.lock(k, settings.acquireWait())) {
@@ -110,15 +125,22 @@ final class WriteGrants {
         return under;
       }
       reads.forget(k);
-      WriteLease lease =
-          Versions.grant(
-              bucket, key, id, acquire.acquire(id, bucket, key, Mode.WRITE, redirectable));
+      AcquireReply reply =
+          journalSeq == 0
+              ? acquire.acquire(id, bucket, key, Mode.WRITE, redirectable)
+              : acquire.acquire(
+                  id, bucket, key, Mode.WRITE, redirectable, Versions.proto(dirty), journalSeq);
+      WriteLease lease = Versions.grant(bucket, key, id, reply);
       // A READ this site asked for meanwhile may have been granted just before this WRITE (which
       // ended it at the coordinator): its answer must not be kept (found by the linearizability
       // check: after a write-back hand-over, such a lease served the version before the write).
       reads.forget(k);
       this.granted.increment();
-      if (lease.dirty()) {
+      if (reply.getDirtyCommitted()) {
+        // The leader committed the journal's entry with the grant: this site owns it from here,
+        // and the write that asked is done but for its answer.
+        ownership.put(k, lease);
+      } else if (lease.dirty()) {
         // This site owns it dirty at the coordinator but does not hold it as owned (a commit of
         // it failed without a clear answer, or it registered again): the journal's latest
         // version, not the coordinator's, is the one to write over.

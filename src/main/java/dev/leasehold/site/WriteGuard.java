@@ -4,6 +4,7 @@ import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.flush.Flusher;
 import dev.leasehold.flush.JournalEntry;
+import dev.leasehold.flush.Uploader;
 import dev.leasehold.lease.LeaseUnavailableException;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.lease.StaleEpochException;
@@ -65,10 +66,12 @@ final class WriteGuard {
   private final Origin origin;
   private final LeaseVersionCheck versions;
   private final Flusher flusher;
+  private final Uploader uploader;
 
   WriteGuard(Leases leases, Origin origin, LeaseVersionCheck versions, Flusher flusher) {
     this.leases = leases;
     this.origin = origin;
+    this.uploader = new Uploader(origin);
     this.versions = versions;
     this.flusher = flusher;
   }
@@ -95,6 +98,13 @@ final class WriteGuard {
       WriteCondition condition,
       Change change,
       @Nullable Journaled journaled) {
+    if (journaled != null
+        && condition.equals(WriteCondition.NONE)
+        && leases.listing().overlaid(bucket)
+        && leases.owned(bucket, key) == null
+        && leases.prefixFor(bucket, key) == null) {
+      return journalFirst(bucket, key, journaled);
+    }
     Future<Guess> guess = guess(bucket, key, condition);
     WriteLease lease;
     try {
@@ -185,21 +195,66 @@ final class WriteGuard {
     }
   }
 
+  /**
+   * An unconditional write in a bucket that may write back, of an element that needs a grant: into
+   * the journal first (fsynced), then one round trip that takes WRITE and, write-back in effect,
+   * has the leader commit the entry dirty with the grant (docs/protocol.md, Writes). If the bucket
+   * writes through after all, the entry goes to the origin under the grant and leaves the journal.
+   */
+  private Written journalFirst(String bucket, String key, Journaled journaled) {
+    JournalEntry entry = durable(journaled);
+    WriteLease lease;
+    try {
+      lease = leases.acquireWriteDirty(bucket, key, entry.info(), entry.seq());
+    } catch (LeaseUnavailableException e) {
+      if (e.reason() == LeaseUnavailableException.Reason.BUSY
+          || e.reason() == LeaseUnavailableException.Reason.OWNER_DOWN
+          || e.reason() == LeaseUnavailableException.Reason.REFUSED) {
+        flusher.dropUnacknowledged(entry); // nothing was granted, so nothing committed
+      } // else in doubt: the leader may have committed it, and the entry is its only copy
+      throw LeaseErrors.of(e);
+    }
+    if (!lease.writeBack()) {
+      try {
+        ObjectInfo current =
+            lease.known() ? lease.info() : origin.headInBucket(bucket, key); // checked bucket
+        return writeThrough(
+            lease, current, false, fence -> uploader.upload(entry, fence, () -> true));
+      } finally {
+        flusher.dropUnacknowledged(entry); // at the origin now, or never acknowledged
+      }
+    }
+    // Committed with the grant, this makes no call; if the leader could not, it is the commit.
+    return commit(lease, entry, lease.known() ? lease.info() : null, lease.known());
+  }
+
+  /** The change, written to the journal and fsynced. */
+  private static JournalEntry durable(Journaled journaled) {
+    try {
+      return journaled.apply();
+    } catch (IOException e) {
+      throw S3Error.INTERNAL_ERROR
+          .exception("The write could not be made durable at this site.")
+          .causedBy(e);
+    }
+  }
+
   /** Write-back: the change into the journal (fsynced), committed dirty; the grant is kept. */
   private Written journal(
       WriteLease lease, @Nullable ObjectInfo current, boolean learn, Journaled journaled) {
     JournalEntry entry;
     try {
-      entry = journaled.apply();
-    } catch (IOException e) {
-      leases.abort(lease, false);
-      throw S3Error.INTERNAL_ERROR
-          .exception("The write could not be made durable at this site.")
-          .causedBy(e);
+      entry = durable(journaled);
     } catch (RuntimeException e) {
       leases.abort(lease, false);
       throw e;
     }
+    return commit(lease, entry, current, learn);
+  }
+
+  /** The journal's {@code entry} committed dirty under {@code lease}, which the site keeps. */
+  private Written commit(
+      WriteLease lease, JournalEntry entry, @Nullable ObjectInfo current, boolean learn) {
     try {
       // Ends this write whatever its outcome.
       leases.commitDirty(lease, entry.info(), entry.seq(), current, learn);
