@@ -78,7 +78,8 @@ final class WriteGuard {
 
   /**
    * What a write did: the version it made (null after a delete), and whether it went to this site's
-   * journal (write-back: the journal took the staged body over) or through to the origin.
+   * journal, which took the staged body over (write-back, or written first to the journal and then
+   * through to the origin), so that the body is not the caller's to cache.
    */
   record Written(@Nullable ObjectInfo info, boolean journaled) {}
 
@@ -218,8 +219,9 @@ final class WriteGuard {
       try {
         ObjectInfo current =
             lease.known() ? lease.info() : origin.headInBucket(bucket, key); // checked bucket
-        return writeThrough(
-            lease, current, false, fence -> uploader.upload(entry, fence, () -> true));
+        Written through =
+            writeThrough(lease, current, false, fence -> uploader.upload(entry, fence, () -> true));
+        return new Written(through.info(), true); // the journal took the staged body over
       } finally {
         flusher.dropUnacknowledged(entry); // at the origin now, or never acknowledged
       }
