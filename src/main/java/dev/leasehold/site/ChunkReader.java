@@ -211,6 +211,14 @@ final class ChunkReader implements SpanSource {
     }
   }
 
+  /**
+   * Chunks of this version that this read asked the origin for before it knew the version (its
+   * question beside the grant, {@link OriginPeeks}): they count as this read's loads.
+   */
+  void loadedBeforehand(java.util.Collection<Long> indexes) {
+    indexes.forEach(this::markLoaded);
+  }
+
   private synchronized void markLoaded(long index) {
     if (loaded == null) {
       loaded = new HashSet<>();

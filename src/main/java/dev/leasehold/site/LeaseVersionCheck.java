@@ -78,6 +78,11 @@ final class LeaseVersionCheck {
     return current(bucket, key, recheck, redirectable, null);
   }
 
+  /** How long a version seen at the origin is served without asking it again. */
+  Duration originCheck() {
+    return Duration.ofNanos(originCheckNanos);
+  }
+
   /**
    * Whether finding the version to serve asks the coordinator: this site neither owns the object,
    * nor holds READ on it, nor holds a prefix lease over it, nor is writing it (its own commit names

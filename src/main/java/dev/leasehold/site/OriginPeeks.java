@@ -7,12 +7,17 @@ import dev.leasehold.origin.Origin;
 import dev.leasehold.origin.Peek;
 import io.opentelemetry.context.Context;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,20 +35,38 @@ import org.slf4j.LoggerFactory;
  * the read asks the origin nothing more, and its chunks are the ones the read sends.
  *
  * <p>Thread-safe: each question runs on a virtual thread and hands its answer over in a future;
- * {@link #asked} holds the questions in flight, each removed by its own thread once answered.
+ * {@link #asked} holds the questions in flight, each removed a moment after its chunks are in (so
+ * that reads arriving meanwhile join it rather than ask again), on a timer's thread.
  */
 final class OriginPeeks {
   private static final Logger LOG = LoggerFactory.getLogger(OriginPeeks.class);
 
-  /** What the origin held when it answered; {@code version} null: no such object. */
-  record Answer(@Nullable ObjectInfo version) {}
+  /**
+   * What the origin held when it answered ({@code version} null: no such object), and the chunks
+   * (by index) the answer's bytes are loading into the cache that no other read was loading.
+   */
+  record Answer(@Nullable ObjectInfo version, Set<Long> loading) {
+    Answer(@Nullable ObjectInfo version) {
+      this(version, Set.of());
+    }
+  }
 
   /** A question asked: its answer, when it comes. */
   static final class Asked {
     private final CompletableFuture<@Nullable Answer> answer;
+    private final boolean asker;
 
-    private Asked(CompletableFuture<@Nullable Answer> answer) {
+    private Asked(CompletableFuture<@Nullable Answer> answer, boolean asker) {
       this.answer = answer;
+      this.asker = asker;
+    }
+
+    /**
+     * Whether this read asked the question (the others joined it): the chunks it loads count as
+     * this read's loads from the origin, once.
+     */
+    boolean asker() {
+      return asker;
     }
 
     /** Waits for the origin's answer; null if it gave none that says which version it holds. */
@@ -61,14 +84,25 @@ final class OriginPeeks {
 
   private record Question(String bucket, String key, long firstChunk, boolean bytes) {}
 
+  /** The longest a question is shared for after its chunks are in. */
+  private static final Duration MOST_SHARED = Duration.ofSeconds(1);
+
   private final Origin origin;
   private final ChunkCache cache;
   private final Map<Question, CompletableFuture<@Nullable Answer>> asked =
       new ConcurrentHashMap<>();
 
-  OriginPeeks(Origin origin, ChunkCache cache) {
+  /**
+   * How long after its chunks are in a question may still be joined: its answer stands for a look
+   * at the origin, so no longer than the origin check allows such a look to be trusted (with {@code
+   * origin-check: 0s} every read asks its own question).
+   */
+  private final Duration shared;
+
+  OriginPeeks(Origin origin, ChunkCache cache, Duration originCheck) {
     this.origin = origin;
     this.cache = cache;
+    this.shared = originCheck.compareTo(MOST_SHARED) < 0 ? originCheck : MOST_SHARED;
   }
 
   /** Asks the origin about the object {@code request} reads (or joins the same question). */
@@ -78,26 +112,40 @@ final class OriginPeeks {
     long first = bytes && range != null ? range.first() / cache.chunkSize() : 0;
     Question q = new Question(request.bucket(), request.key(), first, bytes);
     CompletableFuture<@Nullable Answer> mine = new CompletableFuture<>();
-    CompletableFuture<@Nullable Answer> prior = asked.putIfAbsent(q, mine);
+    boolean sharing = !shared.isZero();
+    CompletableFuture<@Nullable Answer> prior = sharing ? asked.putIfAbsent(q, mine) : null;
     if (prior != null) {
-      return new Asked(prior);
+      return new Asked(prior, false);
     }
     Thread.ofVirtual()
         .name("origin-peek")
         .start(
             Context.current()
                 .wrap(() -> {
+                  CompletableFuture<?> loaded = CompletableFuture.completedFuture(null);
                   try {
-                    mine.complete(bytes ? getStart(q, range) : head(q));
+                    Loaded answered = bytes ? getStart(q, range) : new Loaded(head(q), loaded);
+                    loaded = answered.run();
+                    mine.complete(answered.answer());
                   } catch (RuntimeException e) {
                     LOG.debug("the origin gave no answer beside the grant", e);
                     mine.complete(null);
                   } finally {
-                    asked.remove(q, mine);
+                    // Joinable until a little after its chunks are in: a crowd of cold readers,
+                    // arriving before the first of them holds its lease, asks once.
+                    if (sharing) {
+                      Executor later =
+                          CompletableFuture.delayedExecutor(
+                              shared.toMillis(), TimeUnit.MILLISECONDS);
+                      loaded.whenComplete((x, e) -> later.execute(() -> asked.remove(q, mine)));
+                    }
                   }
                 }));
-    return new Asked(mine);
+    return new Asked(mine, true);
   }
+
+  /** An answer, and the load of its chunks (done when every one is in, or failed). */
+  private record Loaded(@Nullable Answer answer, CompletableFuture<?> run) {}
 
   private Answer head(Question q) {
     return new Answer(origin.headInBucket(q.bucket(), q.key()));
@@ -107,7 +155,8 @@ final class OriginPeeks {
    * The chunks the read's first run would fetch ({@link ChunkReader}): from the one holding its
    * first byte, up to {@link ChunkReader#READ_AHEAD} more, within the range asked for.
    */
-  private @Nullable Answer getStart(Question q, @Nullable ByteRange range) {
+  private Loaded getStart(Question q, @Nullable ByteRange range) {
+    CompletableFuture<?> none = CompletableFuture.completedFuture(null);
     long chunkSize = cache.chunkSize();
     long last = q.firstChunk() + ChunkReader.READ_AHEAD;
     if (range != null && range.last() >= 0) {
@@ -120,12 +169,12 @@ final class OriginPeeks {
             q.firstChunk() * chunkSize,
             (last - q.firstChunk() + 1) * chunkSize);
     if (peek == null) {
-      return null;
+      return new Loaded(null, none);
     }
     ObjectInfo version = peek.version();
     if (version == null || peek.length() == 0) {
       close(peek);
-      return new Answer(version);
+      return new Loaded(new Answer(version), none);
     }
     List<ChunkKey> keys = new ArrayList<>();
     long[] lengths = new long[(int) ((peek.length() + chunkSize - 1) / chunkSize)];
@@ -136,10 +185,22 @@ final class OriginPeeks {
       lengths[i] = Math.min(chunkSize, end - at);
     }
     List<ChunkCache.Loading> run = cache.getRun(keys, lengths, peek::body);
-    if (run.stream().noneMatch(ChunkCache.Loading::byThisRun)) {
+    Set<Long> loading = new HashSet<>();
+    for (int i = 0; i < run.size(); i++) {
+      if (run.get(i).byThisRun()) {
+        loading.add(q.firstChunk() + i);
+      }
+    }
+    if (loading.isEmpty()) {
       close(peek); // every chunk was cached or loading already: the run reads nothing
     }
-    return new Answer(version);
+    CompletableFuture<?> all =
+        CompletableFuture.allOf(
+            run.stream()
+                .map(ChunkCache.Loading::future)
+                .map(f -> f.exceptionally(e -> null))
+                .toArray(CompletableFuture[]::new));
+    return new Loaded(new Answer(version, Set.copyOf(loading)), all);
   }
 
   private static void close(Peek peek) {

@@ -55,7 +55,7 @@ final class ReadPath {
     this.cache = cache;
     this.origin = origin;
     this.peers = peers;
-    this.peeks = new OriginPeeks(origin, cache);
+    this.peeks = new OriginPeeks(origin, cache, versions.originCheck());
   }
 
   /**
@@ -99,7 +99,7 @@ final class ReadPath {
       }
       checkPreconditions(request.preconditions(), version);
       try {
-        return span(request, version, body);
+        return span(request, version, body, peek);
       } catch (S3Exception e) {
         if (e.error() != S3Error.PRECONDITION_FAILED || attempt >= ATTEMPTS) {
           throw e;
@@ -117,7 +117,8 @@ final class ReadPath {
     }
   }
 
-  private ObjectRead span(GetRequest request, ObjectInfo version, boolean body) {
+  private ObjectRead span(
+      GetRequest request, ObjectInfo version, boolean body, OriginPeeks.@Nullable Asked peek) {
     ByteSpan span;
     boolean partial;
     Integer partsCount = null;
@@ -147,6 +148,14 @@ final class ReadPath {
       partial = false;
     }
     ChunkReader chunks = new ChunkReader(cache, origin, request.bucket(), version);
+    if (peek != null && peek.asker()) {
+      OriginPeeks.Answer answer = peek.answer();
+      if (answer != null
+          && answer.version() != null
+          && answer.version().etag().equals(version.etag())) {
+        chunks.loadedBeforehand(answer.loading());
+      }
+    }
     if (body && span.length() > 0) {
       chunks.prepare(span);
     }

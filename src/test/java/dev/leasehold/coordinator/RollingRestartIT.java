@@ -34,6 +34,13 @@ class RollingRestartIT {
   /** "Within a few seconds of the last restart": one renewal interval and an election. */
   static final Duration BACK_WITHIN = Duration.ofSeconds(15);
 
+  /** Prints how long a step took: where this long test spends its time, in the test's output. */
+  private static void step(String what, long startedNanos, Object... args) {
+    System.out.printf(
+        "rolling restart: %s in %d ms%n",
+        String.format(what, args), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos));
+  }
+
   @Test
   @Timeout(value = 20, unit = TimeUnit.MINUTES)
   void everySiteHasASessionAfterEachPeerAndEachSiteIsRestartedInTurn() throws Exception {
@@ -46,15 +53,21 @@ class RollingRestartIT {
           SteadyLoad.start(ns, CLIENTS_PER_SITE, bucket, Duration.ofMinutes(15))) {
         for (int round = 0; round < ROUNDS; round++) {
           for (int i = 0; i < ns.siteCount(); i++) {
+            long started = System.nanoTime();
             ns.restartSite(i);
+            step("round %d: site %d restarted", started, round + 1, i + 1);
             Thread.sleep(SITE_GAP.toMillis());
           }
           for (int i = 0; i < ns.peerCount(); i++) {
+            long started = System.nanoTime();
             ns.restartPeer(i);
+            step("round %d: peer %d restarted", started, round + 1, i + 1);
             Thread.sleep(PEER_GAP.toMillis());
           }
+          long caughtUp = System.nanoTime();
           // Every peer is a working member again (a peer whose Raft server stopped is not).
           ns.awaitPeersCaughtUp(BACK_WITHIN);
+          step("round %d: peers caught up", caughtUp, round + 1);
           long[] before = new long[ns.siteCount()];
           for (int i = 0; i < ns.siteCount(); i++) {
             ns.awaitReady(i, BACK_WITHIN);

@@ -59,6 +59,41 @@ class LeasesIT {
     bucket = Data.bucket(a);
   }
 
+  /**
+   * A write is answered before its commit (docs/protocol.md, The commit behind the answer). With
+   * every commit of site A refused, A's writes are still acknowledged, since the origin has them,
+   * and the commit's failure leaves the version unknown, so reads anywhere ask the origin: after
+   * the answer, A and B both read the write, never the version before it.
+   */
+  @Test
+  void aWriteWhoseCommitBehindTheAnswerFailsIsStillReadEverywhere() {
+    a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("before"));
+    assertThat(b.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String())
+        .isEqualTo("before"); // B holds READ on the version before
+    long refusedBefore = cluster.link(0).dropped();
+    cluster.link(0).refuse("Commit", true);
+    try {
+      a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("after"));
+      assertThat(a.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String())
+          .isEqualTo("after");
+      assertThat(b.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String())
+          .isEqualTo("after");
+      assertThat(cluster.link(0).dropped())
+          .as("A's commits were refused")
+          .isGreaterThan(refusedBefore);
+    } finally {
+      cluster.link(0).refuse("Commit", false);
+    }
+    // Healed: a last write, read at every site.
+    a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("last"));
+    for (int i = 0; i < cluster.size(); i++) {
+      try (S3Client s3 = cluster.client(i)) {
+        assertThat(s3.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String())
+            .isEqualTo("last");
+      }
+    }
+  }
+
   @AfterEach
   void stop() {
     a.close();

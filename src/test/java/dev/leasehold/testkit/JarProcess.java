@@ -117,6 +117,29 @@ public final class JarProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * The threads of {@code p} as {@code jcmd Thread.print} shows them (the JDK's own tool, beside
+   * the {@code java} that runs the tests), or why they could not be had.
+   */
+  private String threadDump(Process p) {
+    Path java = Path.of(ProcessHandle.current().info().command().orElse("java"));
+    Path jcmd = java.resolveSibling("jcmd");
+    try {
+      Process dump =
+          new ProcessBuilder(jcmd.toString(), Long.toString(p.pid()), "Thread.print")
+              .redirectErrorStream(true)
+              .start();
+      byte[] out = dump.getInputStream().readAllBytes();
+      dump.waitFor(10, TimeUnit.SECONDS);
+      return name + " threads:\n" + new String(out, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "(" + name + ": no thread dump: " + e + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "(" + name + ": no thread dump: interrupted)";
+    }
+  }
+
   /** SIGTERM, as an operator stops a service; returns once the process has exited. */
   public void stop() {
     Process p = running();
@@ -134,10 +157,19 @@ public final class JarProcess implements AutoCloseable {
   private void awaitExit(Process p, String signal) {
     try {
       if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        String threads = threadDump(p); // what kept it running, before it is killed
         p.destroyForcibly();
         p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         throw new IllegalStateException(
-            name + " was still running " + STOP_TIMEOUT + " after " + signal + ":\n" + tail(40));
+            name
+                + " was still running "
+                + STOP_TIMEOUT
+                + " after "
+                + signal
+                + ":\n"
+                + tail(40)
+                + "\n"
+                + threads);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
