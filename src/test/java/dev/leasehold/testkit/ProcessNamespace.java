@@ -239,8 +239,11 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
 
   /** Stops peer {@code i} with SIGTERM and starts it again on its data directory and ports. */
   public void restartPeer(int i) {
+    long started = System.nanoTime();
     peers.get(i).stop();
+    long stopped = System.nanoTime();
     startPeer(i);
+    timed("peer " + (i + 1), started, stopped);
   }
 
   /** Kills peer {@code i} with SIGKILL (checked dead); {@link #startPeer} brings it back. */
@@ -258,8 +261,20 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
   /** Stops site {@code i} with SIGTERM and starts it again on its data directory. */
   public void restartSite(int i) {
     endpoints.set(i, null);
+    long started = System.nanoTime();
     sites.get(i).stop();
+    long stopped = System.nanoTime();
     startSite(i);
+    timed("site " + (i + 1), started, stopped);
+  }
+
+  /** Prints how long a restart's stop and start took (where a long test spends its time). */
+  private static void timed(String what, long started, long stopped) {
+    System.out.printf(
+        "%s: stopped in %d ms, started in %d ms%n",
+        what,
+        java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(stopped - started),
+        java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped));
   }
 
   /** Kills site {@code i} with SIGKILL (checked dead); {@link #startSite} brings it back. */
