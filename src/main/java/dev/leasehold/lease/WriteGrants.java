@@ -56,7 +56,6 @@ final class WriteGrants {
   private final Ownership ownership;
   private final HeldPrefixes prefixes;
   private final LongAdder granted = new LongAdder();
-  private final LongAdder committedBehind = new LongAdder();
 
   /** The commits on their way after their write was answered, by element. */
   private final Map<LeaseKey, CompletableFuture<Void>> committing = new ConcurrentHashMap<>();
@@ -212,7 +211,6 @@ final class WriteGrants {
         () -> {
           try {
             committed.accept(commit(lease, stored));
-            committedBehind.increment();
           } catch (StaleEpochException | LeaseUnavailableException e) {
             // The write is at the origin and was answered; the coordinator's version of the
             // element is unknown now (aborted as uncertain, or the grant ended with the session),
@@ -265,10 +263,6 @@ final class WriteGrants {
     for (LeaseKey k : committing.keySet()) {
       awaitCommit(k, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     }
-  }
-
-  long committedBehind() {
-    return committedBehind.sum();
   }
 
   /** See {@link Leases#commitDirty}. */

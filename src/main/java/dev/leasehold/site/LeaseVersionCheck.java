@@ -134,7 +134,9 @@ final class LeaseVersionCheck {
         // the origin is asked again below.
         OriginPeeks.Answer answer = peek.answer();
         if (answer != null && Objects.equals(etag(answer.version()), etag(lease.info()))) {
-          seen.put(k, new Seen(lease.version(), etag(lease.info()), now));
+          // Seen when the origin answered (a shared answer may be a moment old), not now; the
+          // answer's time is System.nanoTime's, as this check's clock is outside tests.
+          seen.put(k, new Seen(lease.version(), etag(lease.info()), answer.at()));
         }
       }
       if (recheck || !lease.known() || !seenLately(k, lease, now)) {

@@ -42,12 +42,13 @@ final class OriginPeeks {
   private static final Logger LOG = LoggerFactory.getLogger(OriginPeeks.class);
 
   /**
-   * What the origin held when it answered ({@code version} null: no such object), and the chunks
-   * (by index) the answer's bytes are loading into the cache that no other read was loading.
+   * What the origin held when it answered ({@code version} null: no such object), when that was
+   * ({@link System#nanoTime}), and the chunks (by index) the answer's bytes are loading into the
+   * cache that no other read was loading.
    */
-  record Answer(@Nullable ObjectInfo version, Set<Long> loading) {
+  record Answer(@Nullable ObjectInfo version, long at, Set<Long> loading) {
     Answer(@Nullable ObjectInfo version) {
-      this(version, Set.of());
+      this(version, System.nanoTime(), Set.of());
     }
   }
 
@@ -200,7 +201,7 @@ final class OriginPeeks {
                 .map(ChunkCache.Loading::future)
                 .map(f -> f.exceptionally(e -> null))
                 .toArray(CompletableFuture[]::new));
-    return new Loaded(new Answer(version, Set.copyOf(loading)), all);
+    return new Loaded(new Answer(version, System.nanoTime(), Set.copyOf(loading)), all);
   }
 
   private static void close(Peek peek) {
