@@ -101,6 +101,8 @@ final class WriteGuard {
       @Nullable Journaled journaled) {
     if (journaled != null
         && condition.equals(WriteCondition.NONE)
+        && leases.valid() // no entry for a write that cannot even ask (it would linger, in doubt)
+        && leases.reclaimed()
         && leases.listing().overlaid(bucket)
         && leases.owned(bucket, key) == null
         && leases.prefixFor(bucket, key) == null) {
