@@ -67,15 +67,7 @@ final class LeaseVersionCheck {
    * recheck}, the origin is asked whatever the site saw before (a fetch found the version gone).
    */
   ObjectInfo current(String bucket, String key, boolean recheck) {
-    return current(bucket, key, recheck, false);
-  }
-
-  /**
-   * As {@link #current(String, String, boolean)}; with {@code redirectable}, an object another site
-   * owns may be answered with {@link OwnerElsewhereException} (proxy the read there).
-   */
-  ObjectInfo current(String bucket, String key, boolean recheck, boolean redirectable) {
-    return current(bucket, key, recheck, redirectable, null);
+    return current(bucket, key, recheck, false, null);
   }
 
   /** How long a version seen at the origin is served without asking it again. */
@@ -96,8 +88,10 @@ final class LeaseVersionCheck {
   }
 
   /**
-   * As {@link #current(String, String, boolean, boolean)}, with the origin asked beside the grant
-   * ({@code peek}): if it answered with the version the grant names, that is the origin check.
+   * As {@link #current(String, String, boolean)}; with {@code redirectable}, an object another site
+   * owns may be answered with {@link OwnerElsewhereException} (proxy the read there); with the
+   * origin asked beside the grant ({@code peek}), an answer naming the version the grant names is
+   * the origin check.
    */
   ObjectInfo current(
       String bucket,
