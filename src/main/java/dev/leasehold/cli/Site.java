@@ -45,6 +45,8 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A running site: its origin, chunk cache, staging area, leases (with an embedded single-peer
@@ -54,6 +56,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread-safe to query; started once and closed once.
  */
 public final class Site implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Site.class);
+
   private final SiteConfig config;
   private final Credentials credentials;
   private final Origin origin;
@@ -432,23 +436,34 @@ public final class Site implements AutoCloseable {
 
   @Override
   public void close() {
-    s3.close();
-    peer.close();
-    admin.close();
-    gateway.close();
-    journal.close();
-    leases.close();
-    link.close();
+    closing("the S3 endpoint", s3::close);
+    closing("the peer port", peer::close);
+    closing("the admin port", admin::close);
+    closing("the gateway", gateway::close);
+    closing("the journal", journal::close);
+    closing("the leases", leases::close);
+    closing("the coordinator link", link::close);
     if (operatorLink != link) {
-      operatorLink.close();
+      closing("the operators' coordinator link", operatorLink::close);
     }
-    if (embedded != null) {
-      embedded.close();
+    CoordinatorPeer coordinator = embedded;
+    if (coordinator != null) {
+      closing("the embedded coordinator", coordinator::close);
     }
     loaders.shutdownNow();
-    origin.close();
-    metrics.close();
-    tracing.close();
+    closing("the origin", origin::close);
+    closing("the metrics", metrics::close);
+    closing("the tracing", tracing::close);
+  }
+
+  /** Closes one part, and says so if that was slow: a stop is expected to take a moment. */
+  private static void closing(String part, Runnable close) {
+    long started = System.nanoTime();
+    close.run();
+    long millis = Duration.ofNanos(System.nanoTime() - started).toMillis();
+    if (millis > 1000) {
+      LOG.warn("closing {} took {} ms", part, millis);
+    }
   }
 
   private static void closeQuietly(@Nullable Site site) {

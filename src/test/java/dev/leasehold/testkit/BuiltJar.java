@@ -5,8 +5,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -19,24 +21,106 @@ public final class BuiltJar {
 
   private BuiltJar() {}
 
+  /** Where the class-data-sharing archive of the jar is ({@link #archive}). */
+  private static final Path ARCHIVE = Path.of("target", "leasehold-cds.jsa").toAbsolutePath();
+
+  /** Whether {@link #archive} ran in this JVM. Guarded by the class. */
+  private static boolean archived;
+
   /** {@code java ... -cp <jar> dev.leasehold.cli.Main <args>}, on this test's JDK. */
   public static List<String> command(String... args) {
+    List<String> command = java();
+    if (archive()) {
+      // Class data sharing: the processes start from an archive of the classes a site loads
+      // (about a second less each on two busy cores). Never written by them (see archive).
+      command.add(1, "-XX:SharedArchiveFile=" + ARCHIVE);
+      command.add(2, "-Xlog:cds=off,cds+dynamic=off");
+    }
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  private static List<String> java() {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.add("--enable-native-access=ALL-UNNAMED");
-    // Class data sharing: the first process writes an archive of the classes it loaded, and the
-    // tests' later processes start from it (about a second less each on two busy cores).
-    command.add("-XX:+AutoCreateSharedArchive");
-    command.add("-XX:SharedArchiveFile=" + Path.of("target", "leasehold-cds.jsa").toAbsolutePath());
-    command.add("-Xlog:cds=off,cds+dynamic=off");
     if (Runtime.version().feature() >= 24) {
       command.add("--sun-misc-unsafe-memory-access=allow");
     }
     command.add("-cp");
     command.add(path().toString());
     command.add("dev.leasehold.cli.Main");
-    command.addAll(List.of(args));
     return command;
+  }
+
+  /**
+   * Makes the archive of the classes a site loads, once per jar: a site on its embedded default is
+   * started for it and stopped, and writes the archive as it exits. (Left to the JVM to make at the
+   * exit of whichever processes started first, the archive cost each of them a dump of 60 MB at its
+   * stop: 15 s under a rolling restart's load on two cores, past 30 s once in CI.) Whether there is
+   * an archive to use; without one the processes only start a little slower.
+   */
+  private static synchronized boolean archive() {
+    if (archived) {
+      return Files.exists(ARCHIVE);
+    }
+    archived = true;
+    Path dir = null;
+    try {
+      if (Files.exists(ARCHIVE)
+          && Files.getLastModifiedTime(ARCHIVE).compareTo(Files.getLastModifiedTime(path())) > 0) {
+        return true; // made for this jar
+      }
+      Files.deleteIfExists(ARCHIVE);
+      dir = Files.createTempDirectory("leasehold-cds-");
+      Path made = dir.resolve("made.jsa");
+      Path out = dir.resolve("out.log");
+      List<String> command = java();
+      command.add(1, "-XX:ArchiveClassesAtExit=" + made);
+      command.add(2, "-Xlog:cds=off,cds+dynamic=off");
+      command.addAll(
+          List.of(
+              "serve",
+              "--data-dir=" + dir.resolve("data"),
+              "--s3-port=0",
+              "--admin-port=0",
+              "--peer-port=0"));
+      Process site =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(out.toFile())
+              .start();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (site.isAlive()
+          && System.nanoTime() - deadline < 0
+          && !Files.readString(out).contains("Stop with")) {
+        Thread.sleep(100);
+      }
+      site.destroy(); // SIGTERM: the archive is written as it exits
+      if (!site.waitFor(60, TimeUnit.SECONDS)) {
+        site.destroyForcibly();
+      }
+      if (Files.exists(made)) {
+        Files.move(made, ARCHIVE, StandardCopyOption.ATOMIC_MOVE);
+        return true;
+      }
+      System.err.println("no class-data-sharing archive was made:\n" + Files.readString(out));
+      return false;
+    } catch (IOException e) {
+      System.err.println("no class-data-sharing archive: " + e);
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } finally {
+      if (dir != null) {
+        try {
+          ProcessNamespace.delete(dir);
+        } catch (UncheckedIOException e) {
+          // a temporary directory left behind
+        }
+      }
+    }
   }
 
   static Path path() {

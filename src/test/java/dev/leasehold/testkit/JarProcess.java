@@ -118,25 +118,41 @@ public final class JarProcess implements AutoCloseable {
   }
 
   /**
-   * The threads of {@code p} as {@code jcmd Thread.print} shows them (the JDK's own tool, beside
-   * the {@code java} that runs the tests), or why they could not be had.
+   * The threads of {@code p}: SIGQUIT makes a JVM print them to its own output (the log), even
+   * while its shutdown hooks run, when the attach mechanism {@code jcmd} uses may be gone.
    */
   private String threadDump(Process p) {
-    Path java = Path.of(ProcessHandle.current().info().command().orElse("java"));
-    Path jcmd = java.resolveSibling("jcmd");
+    long before = logSize();
     try {
-      Process dump =
-          new ProcessBuilder(jcmd.toString(), Long.toString(p.pid()), "Thread.print")
-              .redirectErrorStream(true)
-              .start();
-      byte[] out = dump.getInputStream().readAllBytes();
-      dump.waitFor(10, TimeUnit.SECONDS);
-      return name + " threads:\n" + new String(out, StandardCharsets.UTF_8);
+      Process quit = new ProcessBuilder("kill", "-QUIT", Long.toString(p.pid())).start();
+      quit.waitFor(10, TimeUnit.SECONDS);
+      sleep(2000); // the dump is written by the JVM's own signal thread
     } catch (IOException e) {
       return "(" + name + ": no thread dump: " + e + ")";
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return "(" + name + ": no thread dump: interrupted)";
+    }
+    return name + " threads:\n" + since(before);
+  }
+
+  private long logSize() {
+    try {
+      return Files.exists(log) ? Files.size(log) : 0;
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /** What the log gained since it was {@code size} bytes long (at most 1 MiB). */
+  private String since(long size) {
+    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
+      byte[] bytes = new byte[(int) Math.min(Math.max(0, f.length() - size), 1 << 20)];
+      f.seek(size);
+      f.readFully(bytes);
+      return new String(bytes, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "(" + name + ": " + e + ")";
     }
   }
 
@@ -156,8 +172,20 @@ public final class JarProcess implements AutoCloseable {
 
   private void awaitExit(Process p, String signal) {
     try {
-      if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        String threads = threadDump(p); // what kept it running, before it is killed
+      // What keeps it running is taken before the deadline: a process may end while a late look
+      // at it starts.
+      long early = STOP_TIMEOUT.toMillis() * 2 / 3;
+      String threads = "";
+      String lastLines = "";
+      if (!p.waitFor(early, TimeUnit.MILLISECONDS)) {
+        lastLines = tail(40);
+        threads = threadDump(p);
+      }
+      boolean ended = p.waitFor(STOP_TIMEOUT.toMillis() - early, TimeUnit.MILLISECONDS);
+      if (ended && !threads.isEmpty()) {
+        System.out.printf("%s took over %d ms to end after %s: %s%n", name, early, signal, threads);
+      }
+      if (!ended) {
         p.destroyForcibly();
         p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         throw new IllegalStateException(
@@ -167,7 +195,7 @@ public final class JarProcess implements AutoCloseable {
                 + " after "
                 + signal
                 + ":\n"
-                + tail(40)
+                + lastLines
                 + "\n"
                 + threads);
       }

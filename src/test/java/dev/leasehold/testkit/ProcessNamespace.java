@@ -474,7 +474,8 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
     }
   }
 
-  private static void delete(Path root) {
+  /** Deletes a directory tree (what a test made under the temporary directory). */
+  static void delete(Path root) {
     try (Stream<Path> all = Files.walk(root)) {
       for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
