@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -258,16 +259,20 @@ public final class Leases implements AutoCloseable {
     return writeGrants.acquire(bucket, key, redirectable);
   }
 
+  /** A write in this site's journal: its version (null for a delete) and its entry. */
+  public record Journaled(@Nullable ObjectInfo written, long journalSeq) {}
+
   /**
-   * Acquires WRITE for a write already in this site's journal ({@code written}, or null for a
-   * delete, in entry {@code journalSeq}, fsynced): in a write-back bucket the leader commits it
-   * dirty with the grant, one round trip for both (docs/protocol.md, Writes). The lease returned is
-   * then dirty at that entry ({@link WriteLease#journalSeq}), and {@link #commitDirty} of it makes
-   * no call; otherwise it is the grant alone, to commit or write through as any other.
+   * Acquires WRITE for a write that {@code journal} puts in this site's journal (fsynced) once the
+   * element's lock is held here, so that no flush of the element runs between the entry and its
+   * commit, and entries of one element are committed in their journal's order: in a write-back
+   * bucket the leader commits it dirty with the grant, one round trip for both (docs/protocol.md,
+   * Writes). The lease returned is then dirty at that entry ({@link WriteLease#journalSeq}), and
+   * {@link #commitDirty} of it makes no call; otherwise it is the grant alone, to commit or write
+   * through as any other. What {@code journal} throws ends the acquire, the lock given back.
    */
-  public WriteLease acquireWriteDirty(
-      String bucket, String key, @Nullable ObjectInfo written, long journalSeq) {
-    return writeGrants.acquire(bucket, key, false, written, journalSeq);
+  public WriteLease acquireWriteDirty(String bucket, String key, Supplier<Journaled> journal) {
+    return writeGrants.acquire(bucket, key, false, journal);
   }
 
   /**

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,20 +86,19 @@ final class WriteGrants {
 
   /** See {@link Leases#acquireWrite(String, String, boolean)}. */
   WriteLease acquire(String bucket, String key, boolean redirectable) {
-    return acquire(bucket, key, redirectable, null, 0);
+    return acquire(bucket, key, redirectable, null);
   }
 
   /**
-   * See {@link Leases#acquireWrite(String, String, boolean)}; with {@code dirty}, a version in
-   * journal entry {@code journalSeq} for the leader to commit dirty with the grant ({@link
+   * See {@link Leases#acquireWrite(String, String, boolean)}; with {@code journal}, the write put
+   * in the journal under the element's lock, for the leader to commit dirty with the grant ({@link
    * Leases#acquireWriteDirty}).
    */
   WriteLease acquire(
       String bucket,
       String key,
       boolean redirectable,
-      @Nullable ObjectInfo dirty,
-      long journalSeq) {
+      @Nullable Supplier<Leases.Journaled> journal) {
     long id = session.require();
     LeaseKey k = new LeaseKey(bucket, key);
     if (!writes.lock(k, settings.acquireWait())) {
@@ -106,6 +106,9 @@ final class WriteGrants {
     }
     boolean granted = false;
     try {
+      // Under the lock: a flush of the element (which takes it too) cannot drop this entry as
+      // superseded before it is committed, nor can another write here commit an older one after it.
+      Leases.Journaled dirty = journal == null ? null : journal.get();
       WriteLease mine = ownership.get(k);
       PrefixLease prefix = prefixes.covering(bucket, key);
       if (mine != null && session.valid(mine.session()) && !mine.underPrefix()) {
@@ -125,10 +128,16 @@ final class WriteGrants {
       }
       reads.forget(k);
       AcquireReply reply =
-          journalSeq == 0
+          dirty == null
               ? acquire.acquire(id, bucket, key, Mode.WRITE, redirectable)
               : acquire.acquire(
-                  id, bucket, key, Mode.WRITE, redirectable, Versions.proto(dirty), journalSeq);
+                  id,
+                  bucket,
+                  key,
+                  Mode.WRITE,
+                  redirectable,
+                  Versions.proto(dirty.written()),
+                  dirty.journalSeq());
       WriteLease lease = Versions.grant(bucket, key, id, reply);
       // A READ this site asked for meanwhile may have been granted just before this WRITE (which
       // ended it at the coordinator): its answer must not be kept (found by the linearizability

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -205,18 +206,29 @@ final class WriteGuard {
    * writes through after all, the entry goes to the origin under the grant and leaves the journal.
    */
   private Written journalFirst(String bucket, String key, Journaled journaled) {
-    JournalEntry entry = durable(journaled);
+    AtomicReference<@Nullable JournalEntry> written = new AtomicReference<>();
     WriteLease lease;
     try {
-      lease = leases.acquireWriteDirty(bucket, key, entry.info(), entry.seq());
+      lease =
+          leases.acquireWriteDirty(
+              bucket,
+              key,
+              () -> {
+                JournalEntry e = durable(journaled); // under the element's lock
+                written.set(e);
+                return new Leases.Journaled(e.info(), e.seq());
+              });
     } catch (LeaseUnavailableException e) {
-      if (e.reason() == LeaseUnavailableException.Reason.BUSY
-          || e.reason() == LeaseUnavailableException.Reason.OWNER_DOWN
-          || e.reason() == LeaseUnavailableException.Reason.REFUSED) {
-        flusher.dropUnacknowledged(entry); // nothing was granted, so nothing committed
+      JournalEntry unanswered = written.get();
+      if (unanswered != null
+          && (e.reason() == LeaseUnavailableException.Reason.BUSY
+              || e.reason() == LeaseUnavailableException.Reason.OWNER_DOWN
+              || e.reason() == LeaseUnavailableException.Reason.REFUSED)) {
+        flusher.dropUnacknowledged(unanswered); // nothing was granted, so nothing committed
       } // else in doubt: the leader may have committed it, and the entry is its only copy
       throw LeaseErrors.of(e);
     }
+    JournalEntry entry = java.util.Objects.requireNonNull(written.get(), "journaled");
     if (!lease.writeBack()) {
       try {
         ObjectInfo current =

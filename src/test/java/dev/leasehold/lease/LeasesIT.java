@@ -3,6 +3,7 @@ package dev.leasehold.lease;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.leasehold.error.S3Error;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.RecordingOrigin;
@@ -236,6 +237,37 @@ class LeasesIT {
     leases.abort(first, true);
     leases.commit(next, null);
     assertThat(leases.held(bucket, "turns")).isNotNull();
+  }
+
+  @Test
+  void aWriteJournaledFirstIsJournaledOnlyOnceItsElementIsItsToWrite() throws Exception {
+    // A write's journal entry made before the element's lock was held could be dropped as
+    // superseded by a flush of an earlier write, and then be committed with no bytes anywhere
+    // (WriteBackLinearizabilityIT: an unconditional GET answered 412).
+    Leases leases = cluster.site(0).leases();
+    WriteLease first = leases.acquireWrite(bucket, "turns");
+    java.util.concurrent.CountDownLatch journaled = new java.util.concurrent.CountDownLatch(1);
+    var second =
+        java.util.concurrent.CompletableFuture.supplyAsync(() ->
+            leases.acquireWriteDirty(
+                bucket,
+                "turns",
+                () -> {
+                  journaled.countDown();
+                  throw S3Error.INTERNAL_ERROR.exception("no journal in this test");
+                }));
+    assertThat(journaled.await(300, java.util.concurrent.TimeUnit.MILLISECONDS))
+        .as("journaled while another write held the element")
+        .isFalse();
+    leases.abort(first, false);
+    assertThat(journaled.await(10, java.util.concurrent.TimeUnit.SECONDS))
+        .as("journaled once the element was its to write")
+        .isTrue();
+    assertThatThrownBy(() -> second.get(10, java.util.concurrent.TimeUnit.SECONDS))
+        .hasCauseInstanceOf(dev.leasehold.error.S3Exception.class);
+    // What the journal threw gave the element back: the next write takes it at once.
+    WriteLease next = leases.acquireWrite(bucket, "turns");
+    leases.abort(next, false);
   }
 
   @Test
