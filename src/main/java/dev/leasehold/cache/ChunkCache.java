@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
@@ -53,6 +54,13 @@ public final class ChunkCache {
   private final LongAdder misses = new LongAdder();
   private final LongAdder fromCache = new LongAdder();
   private final LongAdder fromOrigin = new LongAdder();
+
+  /**
+   * The chunks being loaded now, with how much of each is in: added when a load is started, removed
+   * when its future completed (then {@link GrowingChunk#ended}). Written by the loads; read by any
+   * reader ({@link #growing}).
+   */
+  private final Map<ChunkKey, GrowingChunk> growing = new ConcurrentHashMap<>();
 
   /**
    * Opens the cache in {@code dir}, rebuilding its index from disk.
@@ -126,15 +134,19 @@ public final class ChunkCache {
               key,
               (k, executor) -> {
                 started[0] = true;
-                return CompletableFuture.supplyAsync(
-                    () -> {
-                      try {
-                        return store.write(k, length, loader);
-                      } catch (IOException e) {
-                        throw new CompletionException(e);
-                      }
-                    },
-                    loaders);
+                GrowingChunk g = grows(k);
+                CompletableFuture<ChunkFile> load =
+                    CompletableFuture.supplyAsync(
+                        () -> {
+                          try {
+                            return store.write(k, length, loader, g);
+                          } catch (IOException e) {
+                            throw new CompletionException(e);
+                          }
+                        },
+                        loaders);
+                load.whenComplete((chunk, e) -> ended(k, g));
+                return load;
               });
       if (started[0] || !future.isCompletedExceptionally()) {
         return future;
@@ -164,16 +176,23 @@ public final class ChunkCache {
    */
   public List<Loading> getRun(List<ChunkKey> keys, long[] lengths, RunSource source) {
     List<Loading> out = new java.util.ArrayList<>(keys.size());
+    List<@Nullable GrowingChunk> grown = new java.util.ArrayList<>(keys.size());
     for (ChunkKey key : keys) {
       CompletableFuture<ChunkFile> mine = new CompletableFuture<>();
       CompletableFuture<ChunkFile> prior = index.asMap().putIfAbsent(key, mine);
       out.add(prior == null ? new Loading(mine, true) : new Loading(prior, false));
+      grown.add(prior == null ? grows(key) : null);
     }
-    loaders.execute(() -> loadRun(keys, lengths, source, out));
+    loaders.execute(() -> loadRun(keys, lengths, source, out, grown));
     return out;
   }
 
-  private void loadRun(List<ChunkKey> keys, long[] lengths, RunSource source, List<Loading> run) {
+  private void loadRun(
+      List<ChunkKey> keys,
+      long[] lengths,
+      RunSource source,
+      List<Loading> run,
+      List<@Nullable GrowingChunk> grown) {
     if (run.stream().noneMatch(Loading::byThisRun)) {
       return; // every chunk of it is another reader's to load: nothing to read
     }
@@ -181,20 +200,50 @@ public final class ChunkCache {
     try (InputStream in = source.open()) {
       for (; i < keys.size(); i++) {
         long length = lengths[i];
-        if (!run.get(i).byThisRun()) {
+        GrowingChunk g = grown.get(i);
+        if (g == null) {
           in.skipNBytes(length);
           continue;
         }
-        ChunkFile chunk = store.write(keys.get(i), length, out -> copy(in, out, length));
+        ChunkFile chunk = store.write(keys.get(i), length, out -> copy(in, out, length), g);
         run.get(i).future().complete(chunk);
+        ended(keys.get(i), g);
       }
     } catch (IOException | RuntimeException e) {
       for (; i < keys.size(); i++) {
-        if (run.get(i).byThisRun()) {
+        GrowingChunk g = grown.get(i);
+        if (g != null) {
           run.get(i).future().completeExceptionally(e);
+          ended(keys.get(i), g);
         }
       }
     }
+  }
+
+  /** A load of {@code key} starts: readers may follow its bytes as they land. */
+  private GrowingChunk grows(ChunkKey key) {
+    GrowingChunk g = new GrowingChunk();
+    growing.put(key, g);
+    return g;
+  }
+
+  /** The load {@code g} of {@code key} ended, its future completed. */
+  private void ended(ChunkKey key, GrowingChunk g) {
+    growing.remove(key, g);
+    g.ended();
+  }
+
+  /**
+   * The chunk {@code key} while it is being loaded, to send its bytes as they land; null if no load
+   * of it runs (it is cached, or nobody asked for it).
+   */
+  public @Nullable GrowingChunk growing(ChunkKey key) {
+    return growing.get(key);
+  }
+
+  /** Whether the chunk is cached or being loaded, without waiting for a load. */
+  public boolean cachedOrLoading(ChunkKey key) {
+    return index.asMap().containsKey(key);
   }
 
   private static void copy(InputStream in, java.io.OutputStream out, long length)

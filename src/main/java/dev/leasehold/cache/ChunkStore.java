@@ -45,15 +45,21 @@ final class ChunkStore {
     Files.createDirectories(tmp);
   }
 
-  /** Writes a chunk: whatever {@code loader} writes, then the footer; renamed (see ChunkFile). */
-  ChunkFile write(ChunkKey key, long expectedLength, ChunkLoader loader) throws IOException {
+  /**
+   * Writes a chunk: whatever {@code loader} writes, then the footer; renamed (see ChunkFile). Its
+   * bytes are readable as they land: {@code growing} names the file and counts them.
+   */
+  ChunkFile write(ChunkKey key, long expectedLength, ChunkLoader loader, GrowingChunk growing)
+      throws IOException {
     Path part = tmp.resolve(UUID.randomUUID() + ".part");
     try {
       CRC32C crc = new CRC32C();
       long written;
       try (FileChannel ch =
           FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        CountingOutputStream out = new CountingOutputStream(Channels.newOutputStream(ch), crc);
+        growing.writing(part);
+        CountingOutputStream out =
+            new CountingOutputStream(Channels.newOutputStream(ch), crc, growing);
         loader.load(out);
         out.flush();
         written = out.count();
@@ -182,11 +188,13 @@ final class ChunkStore {
   private static final class CountingOutputStream extends OutputStream {
     private final OutputStream out;
     private final CRC32C crc;
+    private final GrowingChunk growing;
     private long count;
 
-    CountingOutputStream(OutputStream out, CRC32C crc) {
+    CountingOutputStream(OutputStream out, CRC32C crc, GrowingChunk growing) {
       this.out = out;
       this.crc = crc;
+      this.growing = growing;
     }
 
     @Override
@@ -201,6 +209,7 @@ final class ChunkStore {
       out.write(b, off, len);
       crc.update(b, off, len);
       count += len;
+      growing.advanced(count); // in the file: a reader may send them
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.leasehold.cache.ChunkCache;
 import dev.leasehold.cache.ChunkFile;
 import dev.leasehold.cache.ChunkKey;
 import dev.leasehold.cache.CorruptChunkException;
+import dev.leasehold.cache.GrowingChunk;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.object.ObjectInfo;
@@ -14,6 +15,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -50,6 +54,15 @@ final class ChunkReader implements SpanSource {
   /** The most chunks one origin read loads (a run streams them in, each cached as it lands). */
   static final int RUN = 16;
 
+  /** The most bytes of a chunk being loaded that wait to be sent together. */
+  private static final long PIECE = 256 << 10;
+
+  /**
+   * How long a read waits for bytes of a chunk being loaded before it looks again (a load that
+   * stalls ends by the origin's timeouts, failing its future).
+   */
+  private static final Duration FIRST_BYTES = Duration.ofSeconds(30);
+
   private final ChunkCache cache;
   private final Origin origin;
   private final String bucket;
@@ -81,7 +94,9 @@ final class ChunkReader implements SpanSource {
 
   /**
    * Starts loading the chunks at the start of {@code span} (those missing: one origin read for a
-   * run of them) and waits for the first.
+   * run of them) and waits for the first's first bytes: the origin answered with them, so what a
+   * client should see as an error (the object changed, the origin is down) is known before any
+   * header is sent, and the bytes go out as they arrive, not once the whole chunk is in.
    */
   void prepare(ByteSpan span) {
     if (span.length() == 0 || span.offset() >= version.size()) {
@@ -90,7 +105,31 @@ final class ChunkReader implements SpanSource {
     long first = span.offset() / chunkSize;
     plannedUpTo = first;
     plan(first + READ_AHEAD, (span.end() - 1) / chunkSize);
-    join(chunk(first));
+    CompletableFuture<ChunkFile> loading = chunk(first);
+    planned().put(first, loading); // sent from the same load
+    GrowingChunk growing = loading.isDone() ? null : cache.growing(key(first));
+    long firstByte = span.offset() - first * chunkSize;
+    if (growing == null || !arrived(growing, firstByte + 1)) {
+      join(loading); // whole, failed, or not followed: as the chunk ends
+    }
+  }
+
+  /** Whether {@code bytes} of a growing chunk are in (false if its load ended first). */
+  private static boolean arrived(GrowingChunk growing, long bytes) {
+    try {
+      GrowingChunk.Progress p = growing.await(bytes, FIRST_BYTES);
+      return !p.ended() && p.written() >= bytes;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw S3Error.SERVICE_UNAVAILABLE.exception("The read was interrupted.");
+    }
+  }
+
+  private Map<Long, CompletableFuture<ChunkFile>> planned() {
+    if (runs == null) {
+      runs = new HashMap<>();
+    }
+    return runs;
   }
 
   @Override
@@ -110,10 +149,54 @@ final class ChunkReader implements SpanSource {
       long chunkStart = index * chunkSize;
       long from = Math.max(span.offset(), chunkStart) - chunkStart;
       long to = Math.min(span.end(), chunkStart + chunkLength(index)) - chunkStart;
-      FileChannel chunk = open(index, current);
       cache.delivered(to - from, wasLoaded(index));
-      sink.send(chunk, from, to - from);
+      GrowingChunk growing = current.isDone() ? null : cache.growing(key(index));
+      if (growing != null) {
+        from = sendGrowing(growing, current, from, to, sink);
+      }
+      if (from < to) {
+        sink.send(open(index, current), from, to - from);
+      }
     }
+  }
+
+  /**
+   * Sends bytes {@code from}..{@code to} of a chunk being loaded as they land, in pieces of {@link
+   * #PIECE} or what is left; returns how far it got: to {@code to}, or to where the load ended
+   * (whole or failed: the rest comes from its future).
+   */
+  private static long sendGrowing(
+      GrowingChunk growing, CompletableFuture<ChunkFile> loading, long from, long to, BodySink sink)
+      throws IOException {
+    long at = from;
+    while (at < to && !loading.isDone()) {
+      GrowingChunk.Progress p;
+      try {
+        // The first piece goes as soon as there is one (its headers leave with it); later
+        // ones wait for a piece's worth, so a fast origin makes few large sends.
+        p = growing.await(at == from ? at + 1 : Math.min(to, at + PIECE), FIRST_BYTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while a chunk loads");
+      }
+      Path part = p.part();
+      long upTo = Math.min(p.written(), to);
+      if (p.ended() || part == null) {
+        break;
+      }
+      if (upTo <= at) {
+        continue; // nothing more yet: the load ends by the origin's own timeouts if it stalls
+      }
+      FileChannel bytes;
+      try {
+        bytes = FileChannel.open(part, StandardOpenOption.READ);
+      } catch (NoSuchFileException whole) {
+        break; // renamed into the cache (or failed) meanwhile: its future has it
+      }
+      sink.send(bytes, at, upTo - at);
+      at = upTo;
+    }
+    return at;
   }
 
   /** The chunk {@code index}: from the run planned for it, or looked up (and loaded) alone. */
@@ -135,7 +218,8 @@ final class ChunkReader implements SpanSource {
     while (plannedUpTo <= end) {
       long start = plannedUpTo;
       long stop = start;
-      while (stop <= last && stop - start < RUN && cache.getIfPresent(key(stop)) == null) {
+      // Not waiting for a chunk another read loads (it is sent from that load as it lands).
+      while (stop <= last && stop - start < RUN && !cache.cachedOrLoading(key(stop))) {
         stop++;
       }
       if (stop == start) {
@@ -162,11 +246,9 @@ final class ChunkReader implements SpanSource {
                   return origin.read(bucket, version.key(), version.etag(), offset, length);
                 }
               });
-      if (runs == null) {
-        runs = new HashMap<>();
-      }
+      Map<Long, CompletableFuture<ChunkFile>> byIndex = planned();
       for (int i = 0; i < run.size(); i++) {
-        runs.put(start + i, run.get(i).future());
+        byIndex.put(start + i, run.get(i).future());
         if (run.get(i).byThisRun()) {
           markLoaded(start + i);
         }

@@ -6,8 +6,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A read that may proceed: the version being served, the bytes of it to send, and a way to send
- * them. By the time a read is handed out its first chunk is ready, so the errors a client should
- * see (the object changed, the origin is down) come before any header is sent.
+ * them. By the time a read is handed out its first bytes are in (the origin answered with them, or
+ * the chunk was cached), so the errors a client should see (the object changed, the origin is down)
+ * come before any header is sent.
  *
  * <p>Confined to the request's thread; {@link #transferTo} runs once.
  */
