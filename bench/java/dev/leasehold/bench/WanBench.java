@@ -10,11 +10,11 @@ import java.util.Map;
 /**
  * What distance costs, in round trips (issue 16): two sites and one coordinator peer on loopback,
  * every link through the project's delaying relay. The remote site is 50 ms one way (100 ms a round
- * trip) from the coordinator and from the origin (S3Proxy); the site next to the coordinator is as
- * far from the origin. Each operation is timed 5 times near (no delay) and 5 times far, in the same
- * topology; its round trips are the difference of the medians over 100 ms. Printed for the remote
- * site and for the near one, with 4 KiB and 1 MiB objects, beside the limit of each. Every loop is
- * bounded in count. Run with {@code bench/run.sh wan}.
+ * trip) from the coordinator, from the origin (S3Proxy) and from the other site; the site next to
+ * the coordinator is as far from the origin. Each operation is timed 5 times near (no delay) and 5
+ * times far, in the same topology; its round trips are the difference of the medians over 100 ms.
+ * Printed for the remote site and for the near one, with 4 KiB and 1 MiB objects, beside the limit
+ * of each. Every loop is bounded in count. Run with {@code bench/run.sh wan}.
  */
 public final class WanBench {
   static final Duration ONE_WAY = Duration.ofMillis(50);
@@ -33,8 +33,8 @@ public final class WanBench {
     limits.put(Operation.PUT_AGAIN_WRITE_BACK, "0");
     limits.put(Operation.LIST, "1 (target <= 1.2)");
     limits.put(Operation.PUT_RECALLING, "1 at the near site (target <= 1.2)");
-    limits.put(Operation.REDIRECTED_GET, "1 (the coordinator; the owner's link undelayed)");
-    limits.put(Operation.REDIRECTED_AGAIN, "0 (the owner's link undelayed)");
+    limits.put(Operation.REDIRECTED_GET, "coordinator + owner: 2 remote, 1 near (target <= +0.2)");
+    limits.put(Operation.REDIRECTED_AGAIN, "1, the owner alone (target <= 1.2)");
     System.out.println(
         "wan benchmark: 2 sites, 1 coordinator peer, S3Proxy origin; 100 ms round trip; median of "
             + REPS);

@@ -26,6 +26,12 @@ public enum Setting {
       "9002",
       "Port other sites of the namespace call (redirected reads, unflushed keys for a LIST);"
           + " 0 picks a free port."),
+  PEER_ADVERTISE(
+      "peer-advertise",
+      "",
+      "host:port the other sites reach this site's peer port at, where that is not the bind"
+          + " address and peer port (a NAT, a load balancer, a DNS name). Empty: the bind address"
+          + " (the host name when it is every address) and the peer port."),
   ORIGIN(
       "origin",
       "",

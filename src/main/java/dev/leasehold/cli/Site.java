@@ -151,7 +151,11 @@ public final class Site implements AutoCloseable {
             LeaseSettings.defaults(config.site())
                 .at(
                     advertised(certificates == null ? "http" : "https", admin.address()),
-                    advertised(certificates == null ? "http" : "https", peer.address())),
+                    config.peerAdvertise().isEmpty()
+                        ? advertised(certificates == null ? "http" : "https", peer.address())
+                        : (certificates == null ? "http" : "https")
+                            + "://"
+                            + config.peerAdvertise()),
             System::nanoTime);
     leases.bindMetrics(registry);
     leases.bindTracing(telemetry);

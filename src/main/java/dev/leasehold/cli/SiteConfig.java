@@ -25,6 +25,7 @@ public record SiteConfig(
     int s3Port,
     int adminPort,
     int peerPort,
+    String peerAdvertise,
     String origin,
     String originName,
     long cacheSize,
@@ -185,6 +186,10 @@ public record SiteConfig(
       return set(Setting.PEER_PORT, Integer.toString(port));
     }
 
+    public Builder peerAdvertise(String hostPort) {
+      return set(Setting.PEER_ADVERTISE, hostPort);
+    }
+
     public Builder origin(String uri) {
       return set(Setting.ORIGIN, uri);
     }
@@ -241,6 +246,12 @@ public record SiteConfig(
             Setting.ORIGIN.key(),
             "'" + origin + "' must start with " + String.join(" or ", OriginSpec.SCHEMES));
       }
+      String peerAdvertise = get(Setting.PEER_ADVERTISE).trim();
+      if (!peerAdvertise.isEmpty()
+          && !peerAdvertise.matches("(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}")) {
+        throw new ConfigException(
+            Setting.PEER_ADVERTISE.key(), "'" + peerAdvertise + "' must be host:port");
+      }
       String originName = get(Setting.ORIGIN_NAME).trim();
       if (!originName.isEmpty() && !originName.matches("[A-Za-z0-9._-]{1,64}")) {
         throw new ConfigException(
@@ -260,6 +271,7 @@ public record SiteConfig(
           Values.port(Setting.S3_PORT.key(), get(Setting.S3_PORT)),
           Values.port(Setting.ADMIN_PORT.key(), get(Setting.ADMIN_PORT)),
           Values.port(Setting.PEER_PORT.key(), get(Setting.PEER_PORT)),
+          peerAdvertise,
           origin,
           originName,
           cacheSize,

@@ -66,6 +66,19 @@ class SiteConfigTest {
     assertError(Map.of(Setting.BODY_TIMEOUT, "soon"), "body-timeout: 'soon' is not a duration");
     assertError(
         Map.of(Setting.ORIGIN, "ftp://x"), "origin: 'ftp://x' must start with file: or s3:");
+    assertError(
+        Map.of(Setting.PEER_ADVERTISE, "https://a:1"),
+        "peer-advertise: 'https://a:1' must be host:port");
+    assertError(Map.of(Setting.PEER_ADVERTISE, "site-a"), "peer-advertise: 'site-a' must be");
+    assertThat(
+            SiteConfig.load(
+                    null, Map.of("LEASEHOLD_PEER_ADVERTISE", "site-a.example:7002"), Map.of())
+                .peerAdvertise())
+        .isEqualTo("site-a.example:7002");
+    assertThat(
+            SiteConfig.load(null, Map.of(), Map.of(Setting.PEER_ADVERTISE, "[::1]:9002"))
+                .peerAdvertise())
+        .isEqualTo("[::1]:9002");
     Path file = dir.resolve("bad.yaml");
     Files.writeString(file, "cache-sise: 1GiB\n");
     assertThatThrownBy(() -> SiteConfig.load(file, Map.of(), Map.of()))

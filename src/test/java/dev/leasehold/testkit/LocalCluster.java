@@ -64,6 +64,13 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
   private final List<List<Relay>> coordinatorRelays = new ArrayList<>();
 
   private final List<Relay> originRelays = new ArrayList<>();
+
+  /**
+   * With {@link Builder#relayed}: a relay in front of each site's peer port, which the site
+   * advertises ({@code peer-advertise}), so that what other sites ask it crosses the relay.
+   */
+  private final List<Relay> peerRelays = new ArrayList<>();
+
   private @Nullable Origin backdoor;
 
   private LocalCluster(Builder b) throws IOException {
@@ -91,7 +98,7 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
     }
     for (int i = 0; i < b.sites; i++) {
       List<String> reached = addresses;
-      SiteConfig.Builder site = SiteConfig.builder();
+      SiteConfig.Builder site = SiteConfig.builder().peerPort(0);
       if (b.relayed && s3proxy != null) {
         List<Relay> relays = new ArrayList<>();
         for (String address : addresses) {
@@ -103,6 +110,13 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
         originRelays.add(
             Relay.to(new InetSocketAddress(origin.getHost(), origin.getPort()), Duration.ZERO));
         site.set(Setting.ORIGIN_NAME, "s3proxy"); // one store, reached at one endpoint per site
+        int peerPort;
+        try (Ports port = Ports.reserve(1)) {
+          peerPort = port.get(0);
+        }
+        Relay toPeer = Relay.to("127.0.0.1:" + peerPort, Duration.ZERO);
+        peerRelays.add(toPeer);
+        site.peerPort(peerPort).peerAdvertise(toPeer.hostPort());
       }
       b.settings.forEach(site::set);
       b.siteSettings.getOrDefault(i, Map.of()).forEach(site::set);
@@ -110,7 +124,6 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
           site.dataDir(root.resolve("site-" + i))
               .s3Port(0)
               .adminPort(0)
-              .peerPort(0)
               .cacheSize(b.cacheSize)
               .chunkSize(b.chunkSize)
               .set(Setting.BODY_TIMEOUT, b.bodyTimeout)
@@ -249,6 +262,17 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
       throw new IllegalStateException("a cluster built without relayed() has no relays");
     }
     return coordinatorRelays.get(i);
+  }
+
+  /**
+   * The relay in front of site {@code i}'s peer port, which the other sites reach it through (with
+   * {@link Builder#relayed}).
+   */
+  public Relay peerRelay(int i) {
+    if (!b.relayed) {
+      throw new IllegalStateException("a cluster built without relayed() has no relays");
+    }
+    return peerRelays.get(i);
   }
 
   /** Site {@code i}'s relay to the origin (with {@link Builder#relayed}). */
@@ -409,6 +433,7 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
     steps.add(() -> {
       coordinatorRelays.forEach(relays -> relays.forEach(Relay::close));
       originRelays.forEach(Relay::close);
+      peerRelays.forEach(Relay::close);
     });
     steps.add(() -> {
       if (backdoor != null) {

@@ -29,7 +29,7 @@ public final class WanCosts implements AutoCloseable {
     PUT_AGAIN_WRITE_BACK("PUT again at the owner, write-back"),
     LIST("LIST of a prefix"),
     PUT_RECALLING("PUT while the other site holds READ (recall + origin PUT)"),
-    REDIRECTED_GET("GET redirected to the owner (write-back, the other site)"),
+    REDIRECTED_GET("GET redirected to the owner (write-back, the other site, far)"),
     REDIRECTED_AGAIN("GET redirected again: straight to the owner it knows");
 
     private final String label;
@@ -241,14 +241,16 @@ public final class WanCosts implements AutoCloseable {
   }
 
   /**
-   * Puts the sites at a distance: {@code remote} {@code oneWay} from the coordinator, and every
-   * site {@code oneWay} from the origin; or back next to both with {@link Duration#ZERO}.
+   * Puts the sites at a distance: {@code remote} {@code oneWay} from the coordinator, every site
+   * {@code oneWay} from the origin and from the other sites (what one asks another's peer port:
+   * redirected reads); or back next to all with {@link Duration#ZERO}.
    */
   public static Runnable distance(LocalCluster cluster, int remote, Duration oneWay) {
     return () -> {
       cluster.distance(remote, oneWay);
       for (int i = 0; i < cluster.size(); i++) {
         cluster.originRelay(i).delay(oneWay);
+        cluster.peerRelay(i).delay(oneWay);
       }
     };
   }
