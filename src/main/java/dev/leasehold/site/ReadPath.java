@@ -101,10 +101,19 @@ final class ReadPath {
       try {
         return span(request, version, body, peek);
       } catch (S3Exception e) {
-        if (e.error() != S3Error.PRECONDITION_FAILED || attempt >= ATTEMPTS) {
+        if (e.error() != S3Error.PRECONDITION_FAILED) {
           throw e;
         }
         // The version is gone from the origin (changed behind Leasehold's back): ask it again.
+        // Past the last attempt the client is told to retry: no condition of its own failed.
+        if (attempt >= ATTEMPTS) {
+          throw S3Error.SLOW_DOWN
+              .exception(
+                  "The object changed at the origin during each of "
+                      + ATTEMPTS
+                      + " reads of it; retry.")
+              .causedBy(e);
+        }
       }
     }
   }

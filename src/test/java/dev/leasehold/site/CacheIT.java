@@ -148,6 +148,35 @@ class CacheIT {
   }
 
   @Test
+  void aReadOfAnObjectChangedUnderEachOfItsAttemptsIsToldToRetryNotThatAConditionFailed() {
+    backdoorPut("restless", Data.bytes(CHUNK, 8));
+    java.util.concurrent.atomic.AtomicInteger changes =
+        new java.util.concurrent.atomic.AtomicInteger();
+    // Each time the site reads the version it found, the origin has a newer one already.
+    recorder()
+        .beforeEachRead(
+            () -> backdoorPut("restless", Data.bytes(CHUNK, 100 + changes.incrementAndGet())));
+    try {
+      // The last 100 bytes: a suffix range, read after the version is known (nothing beside it).
+      // The client tries once (Clients).
+      var e =
+          org.assertj.core.api.Assertions.catchThrowableOfType(
+              software.amazon.awssdk.services.s3.model.S3Exception.class,
+              () -> s3.getObjectAsBytes(g -> g.bucket(bucket).key("restless").range("bytes=-100")));
+      assertThat(changes.get()).as("the origin changed under each attempt").isGreaterThan(1);
+      // No condition of the client's failed: it is told to slow down and retry, never 412.
+      assertThat(e.statusCode()).isEqualTo(503);
+      assertThat(e.awsErrorDetails().errorCode()).isEqualTo("SlowDown");
+    } finally {
+      recorder().beforeEachRead(null);
+    }
+    // Healed: the origin's latest version is read.
+    byte[] last = Data.bytes(CHUNK, 100 + changes.get());
+    assertThat(s3.getObjectAsBytes(g -> g.bucket(bucket).key("restless")).asByteArray())
+        .isEqualTo(last);
+  }
+
+  @Test
   void aRangedReadFetchesOnlyTheChunksItTouches() {
     byte[] body = Data.bytes(10 * CHUNK, 4);
     backdoorPut("ranged", body);

@@ -44,6 +44,9 @@ public final class RecordingOrigin implements Origin {
   private final Origin origin;
   private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
 
+  /** What runs before each read of a version's bytes ({@link #read}), as a change behind it. */
+  private volatile @Nullable Runnable beforeRead;
+
   public RecordingOrigin(Origin origin) {
     this.origin = origin;
   }
@@ -203,10 +206,22 @@ public final class RecordingOrigin implements Origin {
     return origin.peek(bucket, key, offset, length);
   }
 
+  /**
+   * Runs {@code action} before each read of a version's bytes from now on (null: none), such as a
+   * write at the origin behind the site's back.
+   */
+  public void beforeEachRead(@Nullable Runnable action) {
+    this.beforeRead = action;
+  }
+
   @Override
   public InputStream read(String bucket, String key, String etag, long offset, long length) {
     record(Call.READ, bucket, key);
     checkUp();
+    Runnable action = beforeRead;
+    if (action != null) {
+      action.run();
+    }
     return origin.read(bucket, key, etag, offset, length);
   }
 
