@@ -157,8 +157,16 @@ public final class ChunkCache {
     }
   }
 
-  /** A chunk of a run: its future, and whether this run loads it (or another reader was first). */
-  public record Loading(CompletableFuture<ChunkFile> future, boolean byThisRun) {}
+  /**
+   * A chunk of a run: its future, and, if this run loads it (another reader was not first), its
+   * load as it grows.
+   */
+  public record Loading(CompletableFuture<ChunkFile> future, @Nullable GrowingChunk growing) {
+    /** Whether this run loads the chunk. */
+    public boolean byThisRun() {
+      return growing != null;
+    }
+  }
 
   /** Where a run's bytes come from: one stream of all its chunks, in order. */
   @FunctionalInterface
@@ -176,23 +184,16 @@ public final class ChunkCache {
    */
   public List<Loading> getRun(List<ChunkKey> keys, long[] lengths, RunSource source) {
     List<Loading> out = new java.util.ArrayList<>(keys.size());
-    List<@Nullable GrowingChunk> grown = new java.util.ArrayList<>(keys.size());
     for (ChunkKey key : keys) {
       CompletableFuture<ChunkFile> mine = new CompletableFuture<>();
       CompletableFuture<ChunkFile> prior = index.asMap().putIfAbsent(key, mine);
-      out.add(prior == null ? new Loading(mine, true) : new Loading(prior, false));
-      grown.add(prior == null ? grows(key) : null);
+      out.add(prior == null ? new Loading(mine, grows(key)) : new Loading(prior, null));
     }
-    loaders.execute(() -> loadRun(keys, lengths, source, out, grown));
+    loaders.execute(() -> loadRun(keys, lengths, source, out));
     return out;
   }
 
-  private void loadRun(
-      List<ChunkKey> keys,
-      long[] lengths,
-      RunSource source,
-      List<Loading> run,
-      List<@Nullable GrowingChunk> grown) {
+  private void loadRun(List<ChunkKey> keys, long[] lengths, RunSource source, List<Loading> run) {
     if (run.stream().noneMatch(Loading::byThisRun)) {
       return; // every chunk of it is another reader's to load: nothing to read
     }
@@ -200,7 +201,7 @@ public final class ChunkCache {
     try (InputStream in = source.open()) {
       for (; i < keys.size(); i++) {
         long length = lengths[i];
-        GrowingChunk g = grown.get(i);
+        GrowingChunk g = run.get(i).growing();
         if (g == null) {
           in.skipNBytes(length);
           continue;
@@ -211,7 +212,7 @@ public final class ChunkCache {
       }
     } catch (IOException | RuntimeException e) {
       for (; i < keys.size(); i++) {
-        GrowingChunk g = grown.get(i);
+        GrowingChunk g = run.get(i).growing();
         if (g != null) {
           run.get(i).future().completeExceptionally(e);
           ended(keys.get(i), g);

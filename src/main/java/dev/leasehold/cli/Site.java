@@ -144,18 +144,17 @@ public final class Site implements AutoCloseable {
             : new CoordinatorLink(coordinator, coordinatorInterceptors, operator);
     this.queries = new CoordinatorQueries(link);
     this.registeredSites = new RegisteredSites(queries::sites);
+    String scheme = certificates == null ? "http" : "https";
     this.leases =
         Leases.start(
             link,
             operatorLink,
             LeaseSettings.defaults(config.site())
                 .at(
-                    advertised(certificates == null ? "http" : "https", admin.address()),
+                    advertised(scheme, admin.address()),
                     config.peerAdvertise().isEmpty()
-                        ? advertised(certificates == null ? "http" : "https", peer.address())
-                        : (certificates == null ? "http" : "https")
-                            + "://"
-                            + config.peerAdvertise()),
+                        ? advertised(scheme, peer.address())
+                        : scheme + "://" + config.peerAdvertise()),
             System::nanoTime);
     leases.bindMetrics(registry);
     leases.bindTracing(telemetry);
