@@ -29,20 +29,19 @@ public final class BuiltJar {
 
   /** {@code java ... -cp <jar> dev.leasehold.cli.Main <args>}, on this test's JDK. */
   public static List<String> command(String... args) {
-    List<String> command = java();
-    if (archive()) {
-      // Class data sharing: the processes start from an archive of the classes a site loads
-      // (about a second less each on two busy cores). Never written by them (see archive).
-      command.add(1, "-XX:SharedArchiveFile=" + ARCHIVE);
-      command.add(2, "-Xlog:cds=off,cds+dynamic=off");
-    }
+    // Class data sharing: the processes start from an archive of the classes a site loads
+    // (about a second less each on two busy cores). Never written by them (see archive).
+    List<String> command = archive() ? java("-XX:SharedArchiveFile=" + ARCHIVE) : java();
     command.addAll(List.of(args));
     return command;
   }
 
-  private static List<String> java() {
+  /** {@code java} with {@code options} and the jar's main class. */
+  private static List<String> java(String... options) {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.addAll(List.of(options));
+    command.add("-Xlog:cds=off,cds+dynamic=off");
     command.add("--enable-native-access=ALL-UNNAMED");
     if (Runtime.version().feature() >= 24) {
       command.add("--sun-misc-unsafe-memory-access=allow");
@@ -75,9 +74,7 @@ public final class BuiltJar {
       dir = Files.createTempDirectory("leasehold-cds-");
       Path made = dir.resolve("made.jsa");
       Path out = dir.resolve("out.log");
-      List<String> command = java();
-      command.add(1, "-XX:ArchiveClassesAtExit=" + made);
-      command.add(2, "-Xlog:cds=off,cds+dynamic=off");
+      List<String> command = java("-XX:ArchiveClassesAtExit=" + made);
       command.addAll(
           List.of(
               "serve",

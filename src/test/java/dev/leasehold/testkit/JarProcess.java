@@ -146,13 +146,20 @@ public final class JarProcess implements AutoCloseable {
 
   /** What the log gained since it was {@code size} bytes long (at most 1 MiB). */
   private String since(long size) {
-    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
-      byte[] bytes = new byte[(int) Math.min(Math.max(0, f.length() - size), 1 << 20)];
-      f.seek(size);
-      f.readFully(bytes);
-      return new String(bytes, StandardCharsets.UTF_8);
+    try {
+      return readFrom(size, 1 << 20);
     } catch (IOException e) {
       return "(" + name + ": " + e + ")";
+    }
+  }
+
+  /** The log from byte {@code offset}, at most {@code most} bytes of it. */
+  private String readFrom(long offset, int most) throws IOException {
+    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
+      byte[] bytes = new byte[(int) Math.min(Math.max(0, f.length() - offset), most)];
+      f.seek(offset);
+      f.readFully(bytes);
+      return new String(bytes, StandardCharsets.UTF_8);
     }
   }
 
@@ -252,15 +259,8 @@ public final class JarProcess implements AutoCloseable {
     if (!Files.exists(log)) {
       return List.of();
     }
-    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
-      long length = f.length();
-      if (length <= logStart) {
-        return List.of();
-      }
-      byte[] bytes = new byte[(int) Math.min(length - logStart, 16 << 20)];
-      f.seek(logStart);
-      f.readFully(bytes);
-      String text = new String(bytes, StandardCharsets.UTF_8);
+    try {
+      String text = readFrom(logStart, 16 << 20);
       int end = text.lastIndexOf('\n');
       // A line still being written is left for the next look: a pattern must not match half a URL.
       return end < 0 ? List.of() : text.substring(0, end).lines().toList();
