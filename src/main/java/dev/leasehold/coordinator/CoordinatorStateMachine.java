@@ -1,7 +1,9 @@
 package dev.leasehold.coordinator;
 
+import dev.leasehold.protocol.Batch;
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
+import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.SiteEntry;
 import dev.leasehold.protocol.TableSnapshot;
 import java.io.IOException;
@@ -154,18 +156,9 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     try {
       Command command =
           Command.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray());
-      result = table.apply(command);
+      result = command.hasBatch() ? applyBatch(command.getBatch()) : apply(command);
       startedEmpty = false;
-      if (command.hasRegister()
-          || command.hasRenew()
-          || command.hasExpire()
-          || command.hasPeerAddress()
-          || command.hasBindBucket()
-          || command.hasSetBucketMode()) {
-        publish();
-      }
       updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
-      listener.applied(command, result);
     } catch (IOException | RuntimeException e) {
       updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
       CompletableFuture<Message> failed = new CompletableFuture<>();
@@ -174,6 +167,37 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     }
     return CompletableFuture.completedFuture(
         Message.valueOf(ByteString.copyFrom(result.toByteArray())));
+  }
+
+  /**
+   * A batch's commands in order, each as a lone entry would be applied. One the table refuses is
+   * answered with its error and the others still apply, as if they had been entries of their own:
+   * no caller's command fails for another's.
+   */
+  private CommandResult applyBatch(Batch batch) {
+    CommandResult.Builder results = CommandResult.newBuilder().setOutcome(Outcome.OK);
+    for (Command command : batch.getCommandsList()) {
+      try {
+        results.addBatch(apply(command));
+      } catch (RuntimeException e) {
+        results.addBatch(CommandResult.newBuilder().setError(String.valueOf(e)));
+      }
+    }
+    return results.build();
+  }
+
+  private CommandResult apply(Command command) {
+    CommandResult result = table.apply(command);
+    if (command.hasRegister()
+        || command.hasRenew()
+        || command.hasExpire()
+        || command.hasPeerAddress()
+        || command.hasBindBucket()
+        || command.hasSetBucketMode()) {
+      publish();
+    }
+    listener.applied(command, result);
+    return result;
   }
 
   @Override

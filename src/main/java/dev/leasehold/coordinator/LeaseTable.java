@@ -130,6 +130,8 @@ final class LeaseTable {
             command.getPeerAddress().getPeer(), command.getPeerAddress().getClientAddress());
         yield ok().build();
       }
+      case BATCH ->
+          throw new IllegalArgumentException("a batch is its commands, each applied on its own");
       case COMMAND_NOT_SET -> throw new IllegalArgumentException("empty command");
     };
   }

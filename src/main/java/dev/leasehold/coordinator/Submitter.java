@@ -1,8 +1,18 @@
 package dev.leasehold.coordinator;
 
+import dev.leasehold.protocol.Batch;
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -12,23 +22,168 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * Puts commands through the Raft log and returns what applying them answered. Blocks the calling
  * (virtual) thread until the command is committed and applied, or its retries are spent.
  *
- * <p>Each command is its own blocking call ({@link RaftClient#io()}), retried under the client's
+ * <p>Group commit: at most {@link #LANES} submissions are in flight at once. A command that comes
+ * while they all are waits in the queue, and the next submission takes everything queued by then
+ * (up to {@link #MAX_COMMANDS} commands and {@link #MAX_BYTES} bytes) as one {@link Batch}: one log
+ * entry, one replication and one disk write for all of them. A command alone is sent as it is, so
+ * one caller pays nothing for the batching, and many share each commit.
+ *
+ * <p>Each submission is its own blocking call ({@link RaftClient#io()}), retried under the client's
  * policy on its own. Ratis's ordered async API would chain every command into one sliding window:
  * once one command spends its retries (a group without a leader for longer than they last), that
  * window is failed for good and every later command fails at once, so the peer never submits
  * anything again, even after the group has elected a leader (docs/design.md, The coordinator
- * group). Commands here need no order among callers: each caller waits for its own.
+ * group). Commands need no order among callers: each caller waits for its own, and a batch fails or
+ * succeeds for its callers as their own commands would have.
  *
- * <p>Thread-safe: the Ratis client is.
+ * <p>Thread-safe. The queue and the count of lanes in flight are guarded by {@link #lock}; a lane
+ * (a virtual thread) sends a batch, answers its callers, and takes the next batch while the queue
+ * is not empty.
  */
 final class Submitter implements AutoCloseable {
+  /** Submissions in flight at once: Ratis pipelines them, so two keep the log busy. */
+  static final int LANES = 2;
+
+  /** The most commands one entry carries. */
+  static final int MAX_COMMANDS = 1_000;
+
+  /** The most bytes of commands one entry carries (far under Ratis's limits on an entry). */
+  static final int MAX_BYTES = 256 * 1024;
+
+  /**
+   * The commands that may share an entry: the small, frequent ones of grants, writes and renewals.
+   * The others (registrations, the operators' commands, the reads of many elements whose answers
+   * may be large) go alone.
+   */
+  private static final Set<Command.CommandCase> BATCHED =
+      EnumSet.of(
+          Command.CommandCase.RENEW,
+          Command.CommandCase.ACQUIRE_READ,
+          Command.CommandCase.BEGIN_WRITE,
+          Command.CommandCase.GRANT_WRITE,
+          Command.CommandCase.COMMIT,
+          Command.CommandCase.ABORT,
+          Command.CommandCase.RELEASE,
+          Command.CommandCase.MARK_CLEAN,
+          Command.CommandCase.ACQUIRE_PREFIX,
+          Command.CommandCase.RELEASE_PREFIX);
+
   private final RaftClient client;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>(); // guarded by lock
+  private int lanes; // guarded by lock
 
   Submitter(RaftClient client) {
     this.client = client;
   }
 
+  /** A command waiting for its result, and its size in the log. */
+  private record Pending(Command command, int bytes, CompletableFuture<CommandResult> result) {
+    Pending(Command command) {
+      this(command, command.getSerializedSize(), new CompletableFuture<>());
+    }
+  }
+
   CommandResult submit(Command command) throws IOException {
+    Pending pending = new Pending(command);
+    List<Pending> batch = null;
+    lock.lock();
+    try {
+      queue.add(pending);
+      if (lanes < LANES) {
+        lanes++;
+        batch = next();
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (batch != null) {
+      List<Pending> first = batch;
+      Thread.ofVirtual().name("leasehold-submit").start(() -> lane(first));
+    }
+    try {
+      return pending.result().get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      // The command may still be applied, as with any call cut short.
+      throw new InterruptedIOException("interrupted waiting for the coordinator group");
+    } catch (ExecutionException e) {
+      // One failure may answer a whole batch: each caller gets its own exception, its cause shared.
+      Throwable cause = e.getCause();
+      throw new IOException(
+          cause instanceof IOException ? cause.getMessage() : "the coordinator group failed",
+          cause);
+    }
+  }
+
+  /** Sends batches until the queue is empty. */
+  private void lane(List<Pending> first) {
+    List<Pending> batch = first;
+    while (batch != null) {
+      send(batch);
+      lock.lock();
+      try {
+        batch = queue.isEmpty() ? null : next();
+        if (batch == null) {
+          lanes--;
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  /** Under the lock: the queued commands that may go in one entry, from the head. */
+  private List<Pending> next() {
+    List<Pending> batch = new ArrayList<>();
+    int bytes = 0;
+    while (!queue.isEmpty() && batch.size() < MAX_COMMANDS) {
+      Pending p = queue.peek();
+      boolean alone = !BATCHED.contains(p.command().getCommandCase());
+      if (!batch.isEmpty() && (alone || bytes + p.bytes() > MAX_BYTES)) {
+        break;
+      }
+      batch.add(queue.poll());
+      bytes += p.bytes();
+      if (alone) {
+        break;
+      }
+    }
+    return batch;
+  }
+
+  /** One submission: a lone command as it is, else a batch; every caller in it is answered. */
+  private void send(List<Pending> batch) {
+    try {
+      if (batch.size() == 1) {
+        batch.get(0).result().complete(sendOne(batch.get(0).command()));
+        return;
+      }
+      Batch.Builder entry = Batch.newBuilder();
+      batch.forEach(p -> entry.addCommands(p.command()));
+      CommandResult results = sendOne(Command.newBuilder().setBatch(entry).build());
+      if (results.getBatchCount() != batch.size()) {
+        throw new IOException(
+            "a batch of " + batch.size() + " answered " + results.getBatchCount() + " results");
+      }
+      for (int i = 0; i < batch.size(); i++) {
+        CommandResult r = results.getBatch(i);
+        if (r.getError().isEmpty()) {
+          batch.get(i).result().complete(r);
+        } else {
+          batch
+              .get(i)
+              .result()
+              .completeExceptionally(
+                  new IOException("the coordinator group refused a command: " + r.getError()));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      batch.forEach(p -> p.result().completeExceptionally(e));
+    }
+  }
+
+  private CommandResult sendOne(Command command) throws IOException {
     RaftClientReply reply =
         client.io().send(Message.valueOf(ByteString.copyFrom(command.toByteArray())));
     if (!reply.isSuccess()) {
