@@ -636,10 +636,23 @@ public final class HotPathBench {
 
   // ---- mixed -----------------------------------------------------------------------------------
 
-  /** A warp-like mix on the AWS SDK v2 against the site, and against S3Proxy directly. */
+  /**
+   * A warp-like mix on the AWS SDK v2 against the site, and against S3Proxy directly, each loaded
+   * the same way unmeasured first ({@link MixedLoad#WARMUP_SECONDS}).
+   */
   void mixed() throws Exception {
     try (Stage stage = new Stage("mixed")) {
+      MixedLoad.run(stage.siteClient, BUCKET, "warm-site/", MixedLoad.WARMUP_SECONDS);
+      MixedLoad.run(stage.originClient, BUCKET, "warm-direct/", MixedLoad.WARMUP_SECONDS);
+      SiteProfiler profiler = SiteProfiler.of(stage.site, stage.work);
+      if (profiler != null) {
+        profiler.resume();
+      }
       MixedLoad.Result l = MixedLoad.run(stage.siteClient, BUCKET, "via-site/");
+      if (profiler != null) {
+        profiler.pause();
+        profiler.write(root.resolve("profile-mixed"));
+      }
       MixedLoad.Result d = MixedLoad.run(stage.originClient, BUCKET, "direct/");
       System.out.println("  through Leasehold (origin S3Proxy):");
       System.out.print(l.table("    "));

@@ -4,8 +4,7 @@ import dev.leasehold.lease.Leases;
 import dev.leasehold.lease.WriteLease;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.OriginKind;
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,6 +32,7 @@ public final class LeaseBench {
   static final int COLD_READS = 1_000;
   static final int WRITES = 300;
   static final int GETS = 2_000;
+  static final long GRANT_WARMUP_SECONDS = 30;
   static final int WARMUP = 300;
 
   private LeaseBench() {}
@@ -55,44 +55,66 @@ public final class LeaseBench {
         leased.meanMillis() / headPerRead.meanMillis());
   }
 
-  /** READ grants on fresh elements from every site at once, until GRANTS or GRANT_SECONDS. */
-  static void grantsPerSecond(LocalCluster cluster) throws InterruptedException {
-    for (int i = 0; i < WARMUP; i++) {
-      cluster.site(i % 3).leases().acquireRead("bench", "warm-" + i);
+  /**
+   * READ grants on fresh elements from every site at once: first {@link #GRANT_WARMUP_SECONDS} of
+   * the same load, unmeasured (the JIT compiles the path, as it has in a coordinator that has run
+   * for a while), then until GRANTS or GRANT_SECONDS, measured, and profiled when asked ({@code
+   * -Dbench.profile=cpu}: target/bench-work/profile-grants.*).
+   */
+  static void grantsPerSecond(LocalCluster cluster) throws Exception {
+    grantLoad(cluster, "warm-", Integer.MAX_VALUE, GRANT_WARMUP_SECONDS);
+    SiteProfiler profiler =
+        SiteProfiler.ofThisProcess(Path.of("target/bench-work").toAbsolutePath());
+    if (profiler != null) {
+      profiler.resume();
     }
+    long start = System.nanoTime();
+    long[] counts = grantLoad(cluster, "grant-", GRANTS, GRANT_SECONDS);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    if (profiler != null) {
+      profiler.pause();
+      profiler.write(Path.of("target/bench-work/profile-grants").toAbsolutePath());
+    }
+    System.out.printf(
+        "lease grants/s            %.0f  (%d READ grants by %d concurrent callers in %.1f s,"
+            + " %d failed)%n",
+        counts[0] / seconds, counts[0], 3 * GRANT_THREADS_PER_SITE, seconds, counts[1]);
+  }
+
+  /**
+   * {@link #GRANT_THREADS_PER_SITE} callers at each site take READ on fresh elements until {@code
+   * limit} grants or {@code limitSeconds}; returns the grants and the failures.
+   */
+  private static long[] grantLoad(LocalCluster cluster, String name, int limit, long limitSeconds)
+      throws InterruptedException {
     AtomicLong granted = new AtomicLong();
     AtomicLong failed = new AtomicLong();
     int threads = 3 * GRANT_THREADS_PER_SITE;
     CountDownLatch done = new CountDownLatch(threads);
-    long start = System.nanoTime();
-    long deadline = start + TimeUnit.SECONDS.toNanos(GRANT_SECONDS);
-    List<Thread> all = new ArrayList<>();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(limitSeconds);
     for (int t = 0; t < threads; t++) {
       Leases leases = cluster.site(t % 3).leases();
-      String prefix = "grant-" + t + "-";
-      all.add(
-          Thread.ofVirtual()
-              .start(() -> {
+      String prefix = name + t + "-";
+      Thread.ofVirtual()
+          .start(() -> {
+            try {
+              for (int n = 0; granted.get() < limit && System.nanoTime() - deadline < 0; n++) {
                 try {
-                  for (int n = 0; granted.get() < GRANTS && System.nanoTime() - deadline < 0; n++) {
-                    try {
-                      leases.acquireRead("bench", prefix + n);
-                      granted.incrementAndGet();
-                    } catch (RuntimeException e) {
-                      failed.incrementAndGet();
-                    }
-                  }
-                } finally {
-                  done.countDown();
+                  leases.acquireRead("bench", prefix + n);
+                  granted.incrementAndGet();
+                } catch (RuntimeException e) {
+                  failed.incrementAndGet();
                 }
-              }));
+              }
+            } finally {
+              done.countDown();
+            }
+          });
     }
-    done.await(GRANT_SECONDS + 30, TimeUnit.SECONDS);
-    double seconds = (System.nanoTime() - start) / 1e9;
-    System.out.printf(
-        "lease grants/s            %.0f  (%d READ grants by %d concurrent callers in %.1f s,"
-            + " %d failed)%n",
-        granted.get() / seconds, granted.get(), threads, seconds, failed.get());
+    if (!done.await(limitSeconds + 30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("the grant callers did not stop within 30 s of the limit");
+    }
+    return new long[] {granted.get(), failed.get()};
   }
 
   /** One caller, fresh elements: the latency of a cold READ grant. */

@@ -19,8 +19,14 @@ import software.amazon.awssdk.services.s3.S3Client;
  * puts wrote. Any error fails the run. Thread-safe per run: each thread keeps its own samples.
  */
 final class MixedLoad {
-  static final int THREADS = 16;
+  static final int THREADS = Integer.getInteger("bench.mixed-threads", 16);
   static final int SECONDS = Integer.getInteger("bench.mixed-seconds", 15);
+
+  /**
+   * How long each target is loaded unmeasured first: the site is a fresh JVM (its JIT compiles for
+   * half a minute under this load), and S3Proxy would otherwise be warmed by the site's run only.
+   */
+  static final int WARMUP_SECONDS = Integer.getInteger("bench.mixed-warmup-seconds", 20);
   static final int MAX_OPS = 200_000;
   static final int[] SIZES = {4 << 10, 64 << 10, 1 << 20};
   static final int READ_OBJECTS_PER_SIZE = 16;
@@ -61,6 +67,12 @@ final class MixedLoad {
   private MixedLoad() {}
 
   static Result run(S3Client s3, String bucket, String prefix) throws InterruptedException {
+    return run(s3, bucket, prefix, SECONDS);
+  }
+
+  /** The load for {@code seconds} (or MAX_OPS), on keys under {@code prefix}. */
+  static Result run(S3Client s3, String bucket, String prefix, int seconds)
+      throws InterruptedException {
     byte[][] bodies = new byte[SIZES.length][];
     for (int i = 0; i < SIZES.length; i++) {
       bodies[i] = HotPathBench.random(SIZES[i], i + 10);
@@ -79,7 +91,7 @@ final class MixedLoad {
     List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
     List<Thread> threads = new ArrayList<>();
     long start = System.nanoTime();
-    long deadline = start + TimeUnit.SECONDS.toNanos(SECONDS);
+    long deadline = start + TimeUnit.SECONDS.toNanos(seconds);
     for (int t = 0; t < THREADS; t++) {
       Map<String, Latencies> mine = new HashMap<>();
       OPS.forEach(op -> mine.put(op, new Latencies()));
@@ -125,9 +137,9 @@ final class MixedLoad {
               }));
     }
     for (Thread t : threads) {
-      t.join(TimeUnit.SECONDS.toMillis(SECONDS + 120));
+      t.join(TimeUnit.SECONDS.toMillis(seconds + 120));
     }
-    double seconds = (System.nanoTime() - start) / 1e9;
+    double took = (System.nanoTime() - start) / 1e9;
     if (!failures.isEmpty()) {
       throw new IllegalStateException(failures.size() + " operations failed", failures.get(0));
     }
@@ -136,7 +148,7 @@ final class MixedLoad {
     for (Map<String, Latencies> m : perThread) {
       m.forEach((op, l) -> all.get(op).addAll(l));
     }
-    return new Result(all, seconds);
+    return new Result(all, took);
   }
 
   private static String pick(int roll) {

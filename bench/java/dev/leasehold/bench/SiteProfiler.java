@@ -31,9 +31,23 @@ final class SiteProfiler {
 
   /** A profiler for the site's process, or null when none was asked for. */
   static @Nullable SiteProfiler of(SiteProcess site, Path work) throws IOException {
+    return of(site.pid(), work);
+  }
+
+  /**
+   * A profiler for this process (the benchmarks whose sites and coordinator peers run in the
+   * bench's JVM), or null when none was asked for.
+   */
+  static @Nullable SiteProfiler ofThisProcess(Path work) throws IOException {
+    return of(-1, work);
+  }
+
+  /** {@code pid} -1: this process, through async-profiler's Java API rather than an attach. */
+  private static @Nullable SiteProfiler of(long pid, Path work) throws IOException {
     if (EVENT == null || EVENT.isBlank()) {
       return null;
     }
+    Files.createDirectories(work);
     Path library = work.resolve("libasyncProfiler.so");
     try (InputStream in =
         SiteProfiler.class.getResourceAsStream("/linux-x64/libasyncProfiler.so")) {
@@ -42,7 +56,7 @@ final class SiteProfiler {
       }
       Files.copy(in, library, StandardCopyOption.REPLACE_EXISTING);
     }
-    return new SiteProfiler(site.pid(), library);
+    return new SiteProfiler(pid, library);
   }
 
   /** Starts sampling, or goes on with the samples taken so far. */
@@ -65,6 +79,10 @@ final class SiteProfiler {
   }
 
   private void command(String options) throws IOException {
+    if (pid == -1) {
+      one.profiler.AsyncProfiler.getInstance(library.toString()).execute(options);
+      return;
+    }
     try {
       VirtualMachine vm = VirtualMachine.attach(Long.toString(pid));
       try {

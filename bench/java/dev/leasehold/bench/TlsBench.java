@@ -24,7 +24,7 @@ public final class TlsBench {
     }
   }
 
-  private static void run(String label, boolean secure) throws InterruptedException {
+  private static void run(String label, boolean secure) throws Exception {
     LocalCluster.Builder b = LocalCluster.builder().sites(3).coordinators(3);
     if (secure) {
       b.secure();
