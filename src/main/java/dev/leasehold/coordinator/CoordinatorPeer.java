@@ -104,14 +104,14 @@ public final class CoordinatorPeer implements AutoCloseable {
         new CoordinatorStateMachine(
             new TableListener() {
               @Override
-              public void applied(Command command, CommandResult result) {
+              public void applied(Command command, CommandResult result, long point) {
                 watch.applied(command, result);
-                changes.bump();
+                changes.moved(point);
               }
 
               @Override
-              public void restored() {
-                changes.bump();
+              public void restored(long point) {
+                changes.moved(point);
               }
             },
             this::leaderChanged,

@@ -124,7 +124,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     setLastAppliedTermIndex(snapshot.getTermIndex());
     startedEmpty = false;
     publish();
-    listener.restored();
+    listener.restored(Changes.through(snapshot.getTermIndex().getIndex()));
   }
 
   @Override
@@ -156,7 +156,10 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     try {
       Command command =
           Command.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray());
-      result = command.hasBatch() ? applyBatch(command.getBatch()) : apply(command);
+      result =
+          command.hasBatch()
+              ? applyBatch(command.getBatch(), entry.getIndex())
+              : apply(command, Changes.point(entry.getIndex(), 0));
       startedEmpty = false;
       updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
     } catch (IOException | RuntimeException e) {
@@ -174,11 +177,11 @@ final class CoordinatorStateMachine extends BaseStateMachine {
    * answered with its error and the others still apply, as if they had been entries of their own:
    * no caller's command fails for another's.
    */
-  private CommandResult applyBatch(Batch batch) {
+  private CommandResult applyBatch(Batch batch, long index) {
     CommandResult.Builder results = CommandResult.newBuilder().setOutcome(Outcome.OK);
-    for (Command command : batch.getCommandsList()) {
+    for (int i = 0; i < batch.getCommandsCount(); i++) {
       try {
-        results.addBatch(apply(command));
+        results.addBatch(apply(batch.getCommands(i), Changes.point(index, i)));
       } catch (RuntimeException e) {
         results.addBatch(CommandResult.newBuilder().setError(String.valueOf(e)));
       }
@@ -186,7 +189,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     return results.build();
   }
 
-  private CommandResult apply(Command command) {
+  private CommandResult apply(Command command, long point) {
     CommandResult result = table.apply(command);
     if (command.hasRegister()
         || command.hasRenew()
@@ -196,7 +199,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
         || command.hasSetBucketMode()) {
       publish();
     }
-    listener.applied(command, result);
+    listener.applied(command, result, point);
     return result;
   }
 

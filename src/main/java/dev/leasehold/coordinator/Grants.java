@@ -98,9 +98,10 @@ final class Grants {
             .build();
     Map<Long, Long> lastSent = new HashMap<>();
     while (true) {
-      CommandResult r = submitter.submit(command);
+      Submitter.Applied applied = submitter.apply(command);
+      CommandResult r = applied.result();
       // After this command's own apply (it changed the table too): wait for others' changes.
-      long seen = changes.generation();
+      long seen = applied.point();
       if (r.getOutcome() != Outcome.BUSY) {
         return grant(r);
       }
@@ -158,8 +159,9 @@ final class Grants {
             .build();
     Map<String, Long> lastSent = new HashMap<>();
     while (true) {
-      CommandResult r = submitter.submit(command);
-      long seen = changes.generation(); // after its own apply, as in read()
+      Submitter.Applied applied = submitter.apply(command);
+      CommandResult r = applied.result();
+      long seen = applied.point(); // after its own apply, as in read()
       if (r.getOutcome() == Outcome.BUSY && r.getWriterHolds()) {
         String target = "prefix " + r.getWriter() + " " + r.getPrefix();
         long now = nanoTime.getAsLong();
@@ -224,9 +226,10 @@ final class Grants {
     long firstRecall = 0;
     Span recall = Span.getInvalid();
     try {
-      CommandResult r = submitter.submit(begin);
-      // Read after each of this claim's own commands: the waits below are for others' changes.
-      long seen = changes.generation();
+      Submitter.Applied applied = submitter.apply(begin);
+      CommandResult r = applied.result();
+      // After each of this claim's own commands: the waits below are for others' changes.
+      long seen = applied.point();
       while (true) {
         if (r.getOutcome() == Outcome.BUSY) {
           if (redirects(r, request)) {
@@ -237,8 +240,9 @@ final class Grants {
           if (!waitForChange(seen, deadline)) {
             return busy();
           }
-          r = submitter.submit(begin);
-          seen = changes.generation();
+          applied = submitter.apply(begin);
+          r = applied.result();
+          seen = applied.point();
           continue;
         }
         if (r.getOutcome() != Outcome.OK || r.getMode() == Mode.WRITE) {
@@ -270,7 +274,7 @@ final class Grants {
           }
           nextResend = Math.min(nextResend, sent + RESEND_NANOS);
         }
-        while (changes.generation() == seen && nanoTime.getAsLong() - nextResend < 0) {
+        while (changes.applied() <= seen && nanoTime.getAsLong() - nextResend < 0) {
           if (!peer.isLeader()) {
             return notLeader();
           }
@@ -282,9 +286,10 @@ final class Grants {
           changes.awaitAfter(
               seen, Math.max(0, Math.min(left, Math.min(untilResend, Changes.millis(200)))));
         }
-        r = submitter.submit(grant);
+        applied = submitter.apply(grant);
+        r = applied.result();
         // After the claim's own apply, which changed the table too: wait for others' changes.
-        seen = changes.generation();
+        seen = applied.point();
       }
     } finally {
       recall.end();

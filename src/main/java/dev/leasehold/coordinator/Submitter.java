@@ -17,6 +17,7 @@ import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Puts commands through the Raft log and returns what applying them answered. Blocks the calling
@@ -36,9 +37,9 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * group). Commands need no order among callers: each caller waits for its own, and a batch fails or
  * succeeds for its callers as their own commands would have.
  *
- * <p>Thread-safe. The queue and the count of lanes in flight are guarded by {@link #lock}; a lane
- * (a virtual thread) sends a batch, answers its callers, and takes the next batch while the queue
- * is not empty.
+ * <p>Thread-safe. The queue and the count of lanes in flight are guarded by {@link #lock}. A lane
+ * sends a batch, answers its callers, and takes the next batch while the queue is not empty: its
+ * first batch is sent by the caller that opened it, the rest by a virtual thread of its own.
  */
 final class Submitter implements AutoCloseable {
   /** Submissions in flight at once: Ratis pipelines them, so two keep the log busy. */
@@ -77,14 +78,22 @@ final class Submitter implements AutoCloseable {
     this.client = client;
   }
 
+  /** What applying a command answered, and where in the log it was applied ({@link Changes}). */
+  record Applied(CommandResult result, long point) {}
+
   /** A command waiting for its result, and its size in the log. */
-  private record Pending(Command command, int bytes, CompletableFuture<CommandResult> result) {
+  private record Pending(Command command, int bytes, CompletableFuture<Applied> result) {
     Pending(Command command) {
       this(command, command.getSerializedSize(), new CompletableFuture<>());
     }
   }
 
   CommandResult submit(Command command) throws IOException {
+    return apply(command).result();
+  }
+
+  /** {@link #submit}, with the point the command was applied at, for a wait after it. */
+  Applied apply(Command command) throws IOException {
     Pending pending = new Pending(command);
     List<Pending> batch = null;
     lock.lock();
@@ -98,8 +107,13 @@ final class Submitter implements AutoCloseable {
       lock.unlock();
     }
     if (batch != null) {
-      List<Pending> first = batch;
-      Thread.ofVirtual().name("leasehold-submit").start(() -> lane(first));
+      // This caller sends the first batch itself (a lone command waits for no other thread); a
+      // lane goes on with what queued meanwhile.
+      send(batch);
+      List<Pending> more = afterSend();
+      if (more != null) {
+        Thread.ofVirtual().name("leasehold-submit").start(() -> lane(more));
+      }
     }
     try {
       return pending.result().get();
@@ -118,18 +132,22 @@ final class Submitter implements AutoCloseable {
 
   /** Sends batches until the queue is empty. */
   private void lane(List<Pending> first) {
-    List<Pending> batch = first;
-    while (batch != null) {
+    for (List<Pending> batch = first; batch != null; batch = afterSend()) {
       send(batch);
-      lock.lock();
-      try {
-        batch = queue.isEmpty() ? null : next();
-        if (batch == null) {
-          lanes--;
-        }
-      } finally {
-        lock.unlock();
+    }
+  }
+
+  /** After a send: the next batch of this lane, or null and the lane ends (the queue is empty). */
+  private @Nullable List<Pending> afterSend() {
+    lock.lock();
+    try {
+      if (queue.isEmpty()) {
+        lanes--;
+        return null;
       }
+      return next();
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -156,12 +174,17 @@ final class Submitter implements AutoCloseable {
   private void send(List<Pending> batch) {
     try {
       if (batch.size() == 1) {
-        batch.get(0).result().complete(sendOne(batch.get(0).command()));
+        Reply reply = sendOne(batch.get(0).command());
+        batch
+            .get(0)
+            .result()
+            .complete(new Applied(reply.result(), Changes.point(reply.index(), 0)));
         return;
       }
       Batch.Builder entry = Batch.newBuilder();
       batch.forEach(p -> entry.addCommands(p.command()));
-      CommandResult results = sendOne(Command.newBuilder().setBatch(entry).build());
+      Reply reply = sendOne(Command.newBuilder().setBatch(entry).build());
+      CommandResult results = reply.result();
       if (results.getBatchCount() != batch.size()) {
         throw new IOException(
             "a batch of " + batch.size() + " answered " + results.getBatchCount() + " results");
@@ -169,7 +192,7 @@ final class Submitter implements AutoCloseable {
       for (int i = 0; i < batch.size(); i++) {
         CommandResult r = results.getBatch(i);
         if (r.getError().isEmpty()) {
-          batch.get(i).result().complete(r);
+          batch.get(i).result().complete(new Applied(r, Changes.point(reply.index(), i)));
         } else {
           batch
               .get(i)
@@ -183,13 +206,18 @@ final class Submitter implements AutoCloseable {
     }
   }
 
-  private CommandResult sendOne(Command command) throws IOException {
+  /** A command's result and the index of the entry it was applied in. */
+  private record Reply(CommandResult result, long index) {}
+
+  private Reply sendOne(Command command) throws IOException {
     RaftClientReply reply =
         client.io().send(Message.valueOf(ByteString.copyFrom(command.toByteArray())));
     if (!reply.isSuccess()) {
       throw new IOException("the coordinator group refused a command", reply.getException());
     }
-    return CommandResult.parseFrom(reply.getMessage().getContent().toByteArray());
+    return new Reply(
+        CommandResult.parseFrom(reply.getMessage().getContent().toByteArray()),
+        reply.getLogIndex());
   }
 
   @Override

@@ -8,8 +8,12 @@ import dev.leasehold.protocol.CommandResult;
  * on its apply thread, in log order.
  */
 interface TableListener {
-  void applied(Command command, CommandResult result);
+  /** {@code command} was applied at {@code point} ({@link Changes#point}). */
+  void applied(Command command, CommandResult result, long point);
 
-  /** The table was replaced by a snapshot (at start, or one installed from the leader). */
-  void restored();
+  /**
+   * The table was replaced by a snapshot (at start, or one installed from the leader) of the log up
+   * to {@code point}.
+   */
+  void restored(long point);
 }

@@ -43,25 +43,35 @@ class GroupCommitIT {
       long session = register(submitter);
       long before = group.peer(leader).appliedIndex();
 
-      List<Callable<CommandResult>> reads = new ArrayList<>();
+      List<Callable<Submitter.Applied>> reads = new ArrayList<>();
       for (int i = 0; i < CALLERS; i++) {
         Command read = acquireRead(session, "k" + i);
-        reads.add(() -> submitter.submit(read));
+        reads.add(() -> submitter.apply(read));
       }
-      List<CommandResult> results = new ArrayList<>();
+      List<Submitter.Applied> results = new ArrayList<>();
       try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-        for (Future<CommandResult> f : threads.invokeAll(reads)) {
+        for (Future<Submitter.Applied> f : threads.invokeAll(reads)) {
           results.add(f.get());
         }
       }
 
       Set<Long> grants = new HashSet<>();
-      for (CommandResult r : results) {
-        assertThat(r.getOutcome()).isEqualTo(Outcome.OK);
-        grants.add(r.getReadGrant());
+      Set<Long> points = new HashSet<>();
+      for (Submitter.Applied a : results) {
+        assertThat(a.result().getOutcome()).isEqualTo(Outcome.OK);
+        grants.add(a.result().getReadGrant());
+        points.add(a.point());
       }
       assertThat(grants).as("every caller got its own grant").hasSize(CALLERS);
-      long entries = group.peer(leader).appliedIndex() - before;
+      // Each command's place in the log, which the waits after it count from, is its own.
+      long after = group.peer(leader).appliedIndex();
+      assertThat(points).hasSize(CALLERS);
+      assertThat(points)
+          .allSatisfy(p ->
+              assertThat(p)
+                  .isGreaterThan(Changes.through(before))
+                  .isLessThanOrEqualTo(Changes.through(after)));
+      long entries = after - before;
       assertThat(entries)
           .as("%d commands at once took %d log entries", CALLERS, entries)
           .isPositive()
