@@ -27,6 +27,7 @@ final class MixedLoad {
    * half a minute under this load), and S3Proxy would otherwise be warmed by the site's run only.
    */
   static final int WARMUP_SECONDS = Integer.getInteger("bench.mixed-warmup-seconds", 20);
+
   static final int MAX_OPS = 200_000;
   static final int[] SIZES = {4 << 10, 64 << 10, 1 << 20};
   static final int READ_OBJECTS_PER_SIZE = 16;
