@@ -542,7 +542,8 @@ public final class HotPathBench {
           String.format("%.3f s (%s)", lm, gbps(MISS / lm)),
           String.format("%.3f s (%s)", dm, gbps(MISS / dm)),
           medianRatio(site, direct, ColdRead::seconds),
-          Target.atMost(1.15));
+          Target.NONE); // the old target (≤ 1.15), which nginx itself misses on two cores
+
       row(
           "miss",
           "256 MiB cold read, time to last byte, vs nginx proxy_cache cold",
@@ -551,10 +552,17 @@ public final class HotPathBench {
               "%.3f s (%.2f× the origin directly)",
               nm, medianRatio(proxy, direct, ColdRead::seconds)),
           medianRatio(site, proxy, ColdRead::seconds),
-          Target.NONE);
+          Target.atMost(1.0));
       row(
           "miss",
-          "time to the end of the headers (site: lease grant, HEAD, first chunk), vs directly",
+          "time to the end of the headers (site: lease grant, HEAD, first bytes), vs nginx cold",
+          ms(median(site, ColdRead::headerMs)),
+          ms(median(proxy, ColdRead::headerMs)),
+          medianRatio(site, proxy, ColdRead::headerMs),
+          Target.atMost(2));
+      row(
+          "miss",
+          "time to the end of the headers (site: lease grant, HEAD, first bytes), vs directly",
           ms(median(site, ColdRead::headerMs)),
           ms(median(direct, ColdRead::headerMs))
               + ", nginx "
@@ -664,7 +672,7 @@ public final class HotPathBench {
           String.format("%.0f", l.opsPerSecond()),
           String.format("%.0f (S3Proxy)", d.opsPerSecond()),
           l.opsPerSecond() / d.opsPerSecond(),
-          Target.NONE);
+          Target.atLeast(0.7));
       for (String op : MixedLoad.OPS) {
         row(
             "mixed",
