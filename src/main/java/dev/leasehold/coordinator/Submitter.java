@@ -38,8 +38,9 @@ import org.jspecify.annotations.Nullable;
  * succeeds for its callers as their own commands would have.
  *
  * <p>Thread-safe. The queue and the count of lanes in flight are guarded by {@link #lock}. A lane
- * sends a batch, answers its callers, and takes the next batch while the queue is not empty: its
- * first batch is sent by the caller that opened it, the rest by a virtual thread of its own.
+ * sends a batch, answers its callers, and takes the next batch while the queue is not empty. The
+ * caller that opens a lane sends its own command, alone, on its own thread; the lane's later
+ * batches go on a virtual thread of its own.
  */
 final class Submitter implements AutoCloseable {
   /** Submissions in flight at once: Ratis pipelines them, so two keep the log busy. */
@@ -95,21 +96,23 @@ final class Submitter implements AutoCloseable {
   /** {@link #submit}, with the point the command was applied at, for a wait after it. */
   Applied apply(Command command) throws IOException {
     Pending pending = new Pending(command);
-    List<Pending> batch = null;
+    boolean opens;
     lock.lock();
     try {
-      queue.add(pending);
-      if (lanes < LANES) {
+      opens = lanes < LANES;
+      if (opens) {
         lanes++;
-        batch = next();
+      } else {
+        queue.add(pending);
       }
     } finally {
       lock.unlock();
     }
-    if (batch != null) {
-      // This caller sends the first batch itself (a lone command waits for no other thread); a
-      // lane goes on with what queued meanwhile.
-      send(batch);
+    if (opens) {
+      // A free lane: the queue is empty (a lane ends only on an empty queue, and while one is
+      // free nobody queues), so this caller sends its own command alone, on its own thread; its
+      // interrupt can fail nobody else's command. The lane goes on with what queued meanwhile.
+      send(List.of(pending));
       List<Pending> more = afterSend();
       if (more != null) {
         Thread.ofVirtual().name("leasehold-submit").start(() -> lane(more));
@@ -201,7 +204,9 @@ final class Submitter implements AutoCloseable {
                   new IOException("the coordinator group refused a command: " + r.getError()));
         }
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (Throwable e) {
+      // Whatever went wrong (an Error too): every caller of the batch hears, and the lane goes on,
+      // so that no caller waits for an answer nobody will give.
       batch.forEach(p -> p.result().completeExceptionally(e));
     }
   }
