@@ -63,8 +63,8 @@ public final class LeaseBench {
    */
   static void grantsPerSecond(LocalCluster cluster) throws Exception {
     grantLoad(cluster, "warm-", Integer.MAX_VALUE, GRANT_WARMUP_SECONDS);
-    SiteProfiler profiler =
-        SiteProfiler.ofThisProcess(Path.of("target/bench-work").toAbsolutePath());
+    Path work = Path.of("target", "bench-work").toAbsolutePath();
+    SiteProfiler profiler = SiteProfiler.ofThisProcess(work);
     if (profiler != null) {
       profiler.resume();
     }
@@ -73,7 +73,7 @@ public final class LeaseBench {
     double seconds = (System.nanoTime() - start) / 1e9;
     if (profiler != null) {
       profiler.pause();
-      profiler.write(Path.of("target/bench-work/profile-grants").toAbsolutePath());
+      profiler.write(work.resolve("profile-grants"));
     }
     System.out.printf(
         "lease grants/s            %.0f  (%d READ grants by %d concurrent callers in %.1f s,"
