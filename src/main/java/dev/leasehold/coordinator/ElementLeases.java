@@ -28,6 +28,10 @@ import org.jspecify.annotations.Nullable;
  *       lease on it (the downgrade); a dirty commit keeps the grant ({@link WriteBack}).
  *   <li>A writer that ends without committing (abort with doubt, release, expiry) may have changed
  *       the origin: the element's version is bumped and marked unknown, so readers ask the origin.
+ *   <li>A pending writer that asked early may be writing the origin before its grant (fenced): it
+ *       bars its own session's READ too, and if it ends without a grant while others read, the
+ *       element is in doubt behind them: no READ until they are gone ({@link
+ *       Elements#withdrawPending}).
  *   <li>An element under another session's prefix lease, or owned by a site that is down, is not
  *       granted ({@link PrefixLeases}, {@link WriteBack}).
  * </ul>
@@ -62,6 +66,14 @@ final class ElementLeases {
         session,
         element,
         (s, key, e) -> {
+          if (e.pendingWriter == session && e.pendingFenced) {
+            // It may be writing the origin already: not even its own reads learn the new version
+            // before its grant (docs/protocol.md, Writes: the origin write beside the recall).
+            return result(Outcome.BUSY).setWriter(session).build();
+          }
+          if (Elements.inDoubtFor(e, session)) {
+            return result(Outcome.BUSY).build(); // readers of the version before are still out
+          }
           long grant = elements.addReader(e, session);
           s.held.add(key);
           return ok().setSession(session)
@@ -126,14 +138,31 @@ final class ElementLeases {
     return null;
   }
 
-  CommandResult beginWrite(long session, Element element) {
+  /**
+   * Claims WRITE for {@code session}: granted if no one else reads, else it becomes the pending
+   * writer and the result names the readers to recall. Asked {@code early}, a claim that must wait
+   * for readers of a clean element whose version is known, in a bucket that writes through, is
+   * fenced: the site may write the origin while the readers are recalled (docs/protocol.md, Writes:
+   * the origin write beside the recall).
+   */
+  CommandResult beginWrite(long session, Element element, boolean early) {
     return onElement(
         session,
         element,
         (s, key, e) -> {
           e.pendingWriter = session;
           s.held.add(key);
-          return tryGrant(session, key, e);
+          CommandResult r = tryGrant(session, key, e);
+          if (r.getHoldersCount() == 0) {
+            return r;
+          }
+          if (early
+              && e.dirty == null
+              && e.version.getKnown()
+              && !buckets.writeBackInEffect(key.bucket())) {
+            e.pendingFenced = true;
+          }
+          return e.pendingFenced ? r.toBuilder().setFenced(true).setVersion(e.version).build() : r;
         });
   }
 
@@ -147,7 +176,7 @@ final class ElementLeases {
       return granted(session, key, e).build();
     }
     if (e == null || e.pendingWriter != session) {
-      return beginWrite(session, element);
+      return beginWrite(session, element, false);
     }
     return tryGrant(session, key, e);
   }
@@ -165,6 +194,8 @@ final class ElementLeases {
     }
     e.readers.remove(session);
     e.pendingWriter = 0;
+    e.pendingFenced = false;
+    e.doubt = false; // no reader is left
     e.writer = session;
     e.epoch = elements.nextEpoch();
     return granted(session, key, e).build();
@@ -254,7 +285,7 @@ final class ElementLeases {
       }
       e.readers.remove(session);
       if (e.pendingWriter == session) {
-        e.pendingWriter = 0;
+        Elements.withdrawPending(e);
       }
       if (e.writer == session && e.dirty != null) {
         sessions.holds(session, key); // a dirty element is not released: the owner flushes first
@@ -282,7 +313,7 @@ final class ElementLeases {
       }
       e.readers.remove(s.id);
       if (e.pendingWriter == s.id) {
-        e.pendingWriter = 0;
+        Elements.withdrawPending(e);
       }
       if (e.writer == s.id) {
         e.writer = 0;

@@ -38,6 +38,15 @@ final class Elements {
     long writer;
     long pendingWriter;
 
+    /** Whether the pending writer may have written the origin already (it asked early). */
+    boolean pendingFenced;
+
+    /**
+     * In doubt behind readers: a fenced pending writer ended without a grant while sessions held
+     * READ at the version before; no READ is granted while another session still holds one.
+     */
+    boolean doubt;
+
     /** Write-back: where the latest version is dirty, or null when the origin holds it. */
     WriteBack.@Nullable Dirty dirty;
 
@@ -131,6 +140,32 @@ final class Elements {
     }
   }
 
+  /**
+   * The pending writer withdrawn without a grant. One that was fenced may have written the origin
+   * while readers hold the version before: the version is unknown, and the readers left keep the
+   * element in doubt until the last one is gone (docs/protocol.md, Writes: Doubt).
+   */
+  static void withdrawPending(Entry e) {
+    if (e.pendingFenced) {
+      e.version = unknown(e.version);
+      e.doubt = !e.readers.isEmpty();
+    }
+    e.pendingWriter = 0;
+    e.pendingFenced = false;
+  }
+
+  /**
+   * Whether {@code session} must wait for READ because the element is in doubt behind other
+   * readers; the doubt ends with the last of them.
+   */
+  static boolean inDoubtFor(Entry e, long session) {
+    if (e.doubt
+        && (e.readers.isEmpty() || e.readers.size() == 1 && e.readers.containsKey(session))) {
+      e.doubt = false;
+    }
+    return e.doubt;
+  }
+
   /** Drops an element no one leases whose version is not known: it says nothing. */
   void forgetIfIdle(ElementKey key, Entry e) {
     if (e.idle() && !e.version.getKnown()) {
@@ -196,7 +231,9 @@ final class Elements {
               .addAllReaders(e.readers.keySet())
               .addAllReaderGrants(e.readers.values())
               .setWriter(e.writer)
-              .setPendingWriter(e.pendingWriter);
+              .setPendingWriter(e.pendingWriter)
+              .setPendingFenced(e.pendingFenced)
+              .setDoubt(e.doubt);
       if (e.dirty != null) {
         e.dirty.snapshot(s);
       }
@@ -224,6 +261,8 @@ final class Elements {
       }
       e.writer = es.getWriter();
       e.pendingWriter = es.getPendingWriter();
+      e.pendingFenced = es.getPendingFenced();
+      e.doubt = es.getDoubt();
       e.dirty = WriteBack.Dirty.restore(es);
       ElementKey key = ElementKey.of(es.getElement());
       entries.put(key, e);

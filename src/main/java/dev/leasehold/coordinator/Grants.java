@@ -206,7 +206,9 @@ final class Grants {
 
   /**
    * WRITE: claims the element, recalls every other reader in parallel, and waits until each has
-   * released or its session has expired (never less), or the request's wait runs out.
+   * released or its session has expired (never less), or the request's wait runs out. Asked early,
+   * a claim the table fenced is answered {@code PENDING} as soon as the recalls are sent; the site
+   * asks again for the grant.
    */
   SiteReply write(AcquireRequest request) throws IOException, InterruptedException {
     long deadline = nanoTime.getAsLong() + waitNanos(request);
@@ -214,7 +216,10 @@ final class Grants {
     Command begin =
         Command.newBuilder()
             .setBeginWrite(
-                BeginWrite.newBuilder().setSession(session).setElement(request.getElement()))
+                BeginWrite.newBuilder()
+                    .setSession(session)
+                    .setElement(request.getElement())
+                    .setEarly(request.getEarly()))
             .build();
     Command grant =
         Command.newBuilder()
@@ -267,12 +272,24 @@ final class Grants {
           long holder = r.getHolders(i);
           long readGrant = i < r.getHolderGrantsCount() ? r.getHolderGrants(i) : 0;
           Long sent = lastSent.get(holder);
+          if (sent == null && request.getRecalled()) {
+            sent = now; // sent with the PENDING answer a moment ago
+            lastSent.put(holder, now);
+          }
           if (sent == null || now - sent >= RESEND_NANOS) {
             recalls.recall(holder, request.getElement(), Mode.READ, readGrant);
             lastSent.put(holder, now);
             sent = now;
           }
           nextResend = Math.min(nextResend, sent + RESEND_NANOS);
+        }
+        if (request.getEarly() && r.getFenced()) {
+          // The recalls are out: the site writes the origin while they are answered, and asks for
+          // the grant again (docs/protocol.md, Writes: the origin write beside the recall).
+          return SiteReply.newBuilder()
+              .setOutcome(Outcome.PENDING)
+              .setAcquire(AcquireReply.newBuilder().setVersion(r.getVersion()))
+              .build();
         }
         while (changes.applied() <= seen && nanoTime.getAsLong() - nextResend < 0) {
           if (!peer.isLeader()) {

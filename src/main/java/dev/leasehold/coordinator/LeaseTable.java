@@ -84,7 +84,9 @@ final class LeaseTable {
               command.getAcquireRead().getSession(), command.getAcquireRead().getElement());
       case BEGIN_WRITE ->
           leases.beginWrite(
-              command.getBeginWrite().getSession(), command.getBeginWrite().getElement());
+              command.getBeginWrite().getSession(),
+              command.getBeginWrite().getElement(),
+              command.getBeginWrite().getEarly());
       case GRANT_WRITE ->
           leases.grantWrite(
               command.getGrantWrite().getSession(), command.getGrantWrite().getElement());

@@ -45,7 +45,22 @@ final class AcquireCall {
    * @throws LeaseUnavailableException if it was not granted
    */
   AcquireReply acquire(long id, String bucket, String key, Mode mode, boolean redirectable) {
-    return acquire(id, bucket, key, mode, redirectable, null, 0);
+    return acquire(id, bucket, key, mode, redirectable, null, 0, false, false);
+  }
+
+  /** WRITE asked again after a PENDING answer, whose recalls the leader sent already. */
+  AcquireReply acquireAfterPending(long id, String bucket, String key) {
+    return acquire(id, bucket, key, Mode.WRITE, false, null, 0, false, true);
+  }
+
+  /**
+   * WRITE on {@code bucket/key}, asked early: the grant (mode WRITE), or, if the coordinator must
+   * recall readers first and lets this site write the origin meanwhile, a reply with no mode whose
+   * version is the one to fence that write on (docs/protocol.md, Writes: the origin write beside
+   * the recall). The grant is then asked for again with {@link #acquire}.
+   */
+  AcquireReply acquireEarly(long id, String bucket, String key) {
+    return acquire(id, bucket, key, Mode.WRITE, false, null, 0, true, false);
   }
 
   /**
@@ -61,13 +76,27 @@ final class AcquireCall {
       boolean redirectable,
       @Nullable VersionInfo dirty,
       long journalSeq) {
+    return acquire(id, bucket, key, mode, redirectable, dirty, journalSeq, false, false);
+  }
+
+  private AcquireReply acquire(
+      long id,
+      String bucket,
+      String key,
+      Mode mode,
+      boolean redirectable,
+      @Nullable VersionInfo dirty,
+      long journalSeq,
+      boolean early,
+      boolean recalled) {
     Span span =
         tracer
             .spanBuilder("lease acquire " + (mode == Mode.WRITE ? "write" : "read"))
             .setSpanKind(SpanKind.CLIENT)
             .startSpan();
     try (Scope scope = span.makeCurrent()) {
-      AcquireReply reply = ask(id, bucket, key, mode, redirectable, dirty, journalSeq);
+      AcquireReply reply =
+          ask(id, bucket, key, mode, redirectable, dirty, journalSeq, early, recalled);
       span.setAttribute("leasehold.lease.version", reply.getVersion().getVersion());
       return reply;
     } catch (LeaseUnavailableException e) {
@@ -85,7 +114,9 @@ final class AcquireCall {
       Mode mode,
       boolean redirectable,
       @Nullable VersionInfo dirty,
-      long journalSeq) {
+      long journalSeq,
+      boolean early,
+      boolean recalled) {
     long wait = settings.acquireWait().toMillis();
     AcquireRequest.Builder request =
         AcquireRequest.newBuilder()
@@ -93,7 +124,9 @@ final class AcquireCall {
             .setElement(Versions.element(bucket, key))
             .setMode(mode)
             .setRedirectable(redirectable)
-            .setWaitMillis(wait);
+            .setWaitMillis(wait)
+            .setEarly(early)
+            .setRecalled(recalled);
     if (dirty != null) {
       request.setDirtyVersion(dirty).setDirtyJournalSeq(journalSeq);
     }
@@ -103,6 +136,14 @@ final class AcquireCall {
     String element = bucket + "/" + key;
     return switch (outcome) {
       case OK -> reply;
+      case PENDING -> {
+        if (!early) {
+          throw new LeaseUnavailableException(
+              LeaseUnavailableException.Reason.UNREACHABLE,
+              "The coordinator answered PENDING to a grant asked for in full.");
+        }
+        yield reply.toBuilder().clearMode().build();
+      }
       case NO_SESSION -> {
         session.gone(id);
         throw LeaseUnavailableException.noSession();

@@ -6,9 +6,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * A site's lease meters, read off its {@link Leases}: {@code leasehold_lease_grants_total{mode}},
- * {@code leasehold_lease_recalls_total}, {@code leasehold_lease_releases_total}, {@code
- * leasehold_lease_held}, {@code leasehold_session_valid}, {@code
- * leasehold_session_remaining_seconds} and {@code leasehold_coordinator_reachable}. Stateless.
+ * {@code leasehold_lease_recalls_total}, {@code leasehold_lease_writes_overlapped_total}, {@code
+ * leasehold_lease_releases_total}, {@code leasehold_lease_held}, {@code leasehold_session_valid},
+ * {@code leasehold_session_remaining_seconds} and {@code leasehold_coordinator_reachable}.
+ * Stateless.
  */
 final class LeaseMetrics {
   private LeaseMetrics() {}
@@ -24,6 +25,9 @@ final class LeaseMetrics {
         .register(registry);
     FunctionCounter.builder("leasehold.lease.recalls", leases, Leases::recallsReceived)
         .description("READ leases the coordinator recalled from this site")
+        .register(registry);
+    FunctionCounter.builder("leasehold.lease.writes.overlapped", leases, Leases::writesOverlapped)
+        .description("Writes that wrote the origin while readers elsewhere were being recalled")
         .register(registry);
     FunctionCounter.builder("leasehold.lease.releases", leases, Leases::released)
         .description("Leases this site released (recalled, idle or evicted)")

@@ -233,6 +233,16 @@ public final class Leases implements AutoCloseable {
   }
 
   /**
+   * Asks for READ again in place of {@code lease}, whose known version the origin contradicts: the
+   * change may be a write waiting for its grant, which this waits for (docs/protocol.md, Reads: a
+   * held version the origin contradicts).
+   */
+  public ReadLease askAgain(ReadLease lease, boolean redirectable) {
+    reads.forget(new LeaseKey(lease.bucket(), lease.key()));
+    return acquireRead(lease.bucket(), lease.key(), redirectable);
+  }
+
+  /**
    * The site learned the version a lease names (from the origin): keep that, if the lease is still
    * held. Returns the lease to use.
    */
@@ -257,6 +267,26 @@ public final class Leases implements AutoCloseable {
    */
   public WriteLease acquireWrite(String bucket, String key, boolean redirectable) {
     return writeGrants.acquire(bucket, key, redirectable);
+  }
+
+  /**
+   * Claims WRITE so that a write-through write may change the origin while readers elsewhere are
+   * recalled (docs/protocol.md, Writes: the origin write beside the recall): the grant, or a
+   * pending claim naming the version to fence the origin write on. A pending claim's {@link
+   * #awaitGrant} must follow, whatever happens to the write (it gives the element's lock back).
+   */
+  public WriteClaim claimWrite(String bucket, String key) {
+    return writeGrants.claimEarly(bucket, key);
+  }
+
+  /**
+   * The grant of a claim: at once if it was granted, else asked for again, waiting at the
+   * coordinator until the readers are gone. A grant ends as any other (commit or abort).
+   *
+   * @throws LeaseUnavailableException if it was not granted (the claim is withdrawn then)
+   */
+  public WriteLease awaitGrant(WriteClaim claim) {
+    return writeGrants.awaitGrant(claim);
   }
 
   /** A write in this site's journal: its version (null for a delete) and its entry. */
@@ -481,7 +511,16 @@ public final class Leases implements AutoCloseable {
     return writeGrants.granted();
   }
 
-  long recallsReceived() {
+  /**
+   * The writes here that wrote the origin while readers elsewhere were being recalled
+   * (leasehold_lease_writes_overlapped_total).
+   */
+  public long writesOverlapped() {
+    return writeGrants.overlapped();
+  }
+
+  /** The recalls this site received (leasehold_lease_recalls_total). */
+  public long recallsReceived() {
     return recallsReceived.sum();
   }
 

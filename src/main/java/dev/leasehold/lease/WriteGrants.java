@@ -11,6 +11,7 @@ import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.VersionInfo;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -57,6 +58,7 @@ final class WriteGrants {
   private final Ownership ownership;
   private final HeldPrefixes prefixes;
   private final LongAdder granted = new LongAdder();
+  private final LongAdder overlapped = new LongAdder();
 
   /** The commits on their way after their write was answered, by element. */
   private final Map<LeaseKey, CompletableFuture<Void>> committing = new ConcurrentHashMap<>();
@@ -84,6 +86,11 @@ final class WriteGrants {
     return granted.sum();
   }
 
+  /** Claims answered pending: writes that wrote the origin while readers were recalled. */
+  long overlapped() {
+    return overlapped.sum();
+  }
+
   /** See {@link Leases#acquireWrite(String, String, boolean)}. */
   WriteLease acquire(String bucket, String key, boolean redirectable) {
     return acquire(bucket, key, redirectable, null);
@@ -99,12 +106,31 @@ final class WriteGrants {
       String key,
       boolean redirectable,
       @Nullable Supplier<Leases.Journaled> journal) {
+    return Objects.requireNonNull(
+        claim(bucket, key, redirectable, journal, false).granted(), "granted");
+  }
+
+  /** See {@link Leases#claimWrite}. */
+  WriteClaim claimEarly(String bucket, String key) {
+    return claim(bucket, key, false, null, true);
+  }
+
+  /**
+   * WRITE claimed: granted, or with {@code early} pending (the lock stays taken for {@link
+   * #awaitGrant}). Without {@code early}, always granted or thrown.
+   */
+  private WriteClaim claim(
+      String bucket,
+      String key,
+      boolean redirectable,
+      @Nullable Supplier<Leases.Journaled> journal,
+      boolean early) {
     long id = session.require();
     LeaseKey k = new LeaseKey(bucket, key);
     if (!writes.lock(k, settings.acquireWait())) {
       throw AcquireCall.busy(bucket, key);
     }
-    boolean granted = false;
+    boolean locked = false;
     try {
       // Under the lock: a flush of the element (which takes it too) cannot drop this entry as
       // superseded before it is committed, nor can another write here commit an older one after it.
@@ -113,8 +139,8 @@ final class WriteGrants {
       PrefixLease prefix = prefixes.covering(bucket, key);
       if (mine != null && session.valid(mine.session()) && !mine.underPrefix()) {
         writes.begin(k, mine, null); // this site owns the element: no round trip
-        granted = true;
-        return mine;
+        locked = true;
+        return WriteClaim.of(mine);
       }
       if (prefix != null && prefix.enter()) {
         // Under this site's prefix lease: no round trip, whether the key is new or not.
@@ -123,46 +149,81 @@ final class WriteGrants {
                 ? mine
                 : WriteLease.underPrefix(bucket, key, prefix.session(), prefix.epoch());
         writes.begin(k, under, prefix);
-        granted = true;
-        return under;
+        locked = true;
+        return WriteClaim.of(under);
       }
       reads.forget(k);
       AcquireReply reply =
-          dirty == null
-              ? acquire.acquire(id, bucket, key, Mode.WRITE, redirectable)
-              : acquire.acquire(
-                  id,
-                  bucket,
-                  key,
-                  Mode.WRITE,
-                  redirectable,
-                  Versions.proto(dirty.written()),
-                  dirty.journalSeq());
-      WriteLease lease = Versions.grant(bucket, key, id, reply);
-      // A READ this site asked for meanwhile may have been granted just before this WRITE (which
-      // ended it at the coordinator): its answer must not be kept (found by the linearizability
-      // check: after a write-back hand-over, such a lease served the version before the write).
-      reads.forget(k);
-      this.granted.increment();
-      if (reply.getDirtyCommitted()) {
-        // The leader committed the journal's entry with the grant: this site owns it from here,
-        // and the write that asked is done but for its answer.
-        ownership.put(k, lease);
-      } else if (lease.dirty()) {
-        // This site owns it dirty at the coordinator but does not hold it as owned (a commit of
-        // it failed without a clear answer, or it registered again): the journal's latest
-        // version, not the coordinator's, is the one to write over.
-        lease = ownership.events().adopt(lease);
-        ownership.put(k, lease);
+          early
+              ? acquire.acquireEarly(id, bucket, key)
+              : dirty == null
+                  ? acquire.acquire(id, bucket, key, Mode.WRITE, redirectable)
+                  : acquire.acquire(
+                      id,
+                      bucket,
+                      key,
+                      Mode.WRITE,
+                      redirectable,
+                      Versions.proto(dirty.written()),
+                      dirty.journalSeq());
+      if (reply.getMode() != Mode.WRITE) {
+        // Pending: the readers are being recalled. The lock stays taken for awaitGrant.
+        VersionInfo v = reply.getVersion();
+        overlapped.increment();
+        locked = true;
+        return new WriteClaim(bucket, key, null, id, v.getVersion(), Versions.info(key, v));
       }
-      writes.begin(k, lease, null);
+      WriteLease lease = granted(k, id, reply);
+      locked = true;
+      return WriteClaim.of(lease);
+    } finally {
+      if (!locked) {
+        writes.unlock(k);
+      }
+    }
+  }
+
+  /** See {@link Leases#awaitGrant}. */
+  WriteLease awaitGrant(WriteClaim claim) {
+    if (!claim.pending()) {
+      return Objects.requireNonNull(claim.granted(), "granted");
+    }
+    LeaseKey k = new LeaseKey(claim.bucket(), claim.key());
+    boolean granted = false;
+    try {
+      AcquireReply reply =
+          acquire.acquireAfterPending(claim.session(), claim.bucket(), claim.key());
+      WriteLease lease = granted(k, claim.session(), reply);
       granted = true;
       return lease;
     } finally {
       if (!granted) {
-        writes.unlock(k);
+        writes.unlock(k); // the claim's lock, which no grant took over
       }
     }
+  }
+
+  /** A WRITE grant came: what this site holds of the element follows it; the write begins. */
+  private WriteLease granted(LeaseKey k, long id, AcquireReply reply) {
+    WriteLease lease = Versions.grant(k.bucket(), k.key(), id, reply);
+    // A READ this site asked for meanwhile may have been granted just before this WRITE (which
+    // ended it at the coordinator): its answer must not be kept (found by the linearizability
+    // check: after a write-back hand-over, such a lease served the version before the write).
+    reads.forget(k);
+    this.granted.increment();
+    if (reply.getDirtyCommitted()) {
+      // The leader committed the journal's entry with the grant: this site owns it from here,
+      // and the write that asked is done but for its answer.
+      ownership.put(k, lease);
+    } else if (lease.dirty()) {
+      // This site owns it dirty at the coordinator but does not hold it as owned (a commit of
+      // it failed without a clear answer, or it registered again): the journal's latest
+      // version, not the coordinator's, is the one to write over.
+      lease = ownership.events().adopt(lease);
+      ownership.put(k, lease);
+    }
+    writes.begin(k, lease, null);
+    return lease;
   }
 
   /** See {@link Leases#commit}. */

@@ -99,6 +99,21 @@ final class LeaseVersionCheck {
       boolean recheck,
       boolean redirectable,
       OriginPeeks.@Nullable Asked peek) {
+    return current(bucket, key, recheck, redirectable, peek, true);
+  }
+
+  /**
+   * With {@code askAgain}, a known version the origin contradicts is asked of the coordinator once
+   * more before the origin's answer is taken (docs/protocol.md, Reads: a held version the origin
+   * contradicts).
+   */
+  private ObjectInfo current(
+      String bucket,
+      String key,
+      boolean recheck,
+      boolean redirectable,
+      OriginPeeks.@Nullable Asked peek,
+      boolean askAgain) {
     try {
       WriteLease mine = leases.owned(bucket, key);
       if (mine != null) {
@@ -134,7 +149,17 @@ final class LeaseVersionCheck {
         }
       }
       if (recheck || !lease.known() || !seenLately(k, lease, now)) {
-        lease = leases.learned(lease, headOrNull(origin, bucket, key));
+        ObjectInfo there = headOrNull(origin, bucket, key);
+        if (askAgain && lease.known() && !Objects.equals(etag(there), etag(lease.info()))) {
+          // Not served under this lease: it may be a write waiting for its grant, which readers
+          // of the version before must not see. The coordinator says, once that write ended.
+          ReadLease again = leases.askAgain(lease, redirectable);
+          if (again.version() != lease.version() || leases.owned(bucket, key) != null) {
+            return current(bucket, key, false, redirectable, null, false);
+          }
+          lease = again; // the same version: the origin changed behind Leasehold
+        }
+        lease = leases.learned(lease, there);
         seen.put(k, new Seen(lease.version(), etag(lease.info()), now));
       }
       ObjectInfo info = lease.info();

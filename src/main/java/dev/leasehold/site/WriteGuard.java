@@ -8,6 +8,7 @@ import dev.leasehold.flush.Uploader;
 import dev.leasehold.lease.LeaseUnavailableException;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.lease.StaleEpochException;
+import dev.leasehold.lease.WriteClaim;
 import dev.leasehold.lease.WriteLease;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.WriteCondition;
@@ -15,6 +16,8 @@ import dev.leasehold.origin.Origin;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import java.io.IOException;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
@@ -112,7 +115,12 @@ final class WriteGuard {
     Future<Guess> guess = guess(bucket, key, condition);
     WriteLease lease;
     try {
-      lease = leases.acquireWrite(bucket, key);
+      WriteClaim claim = leases.claimWrite(bucket, key);
+      if (claim.pending()) {
+        cancel(guess); // the claim names the version to fence on
+        return overlapped(claim, condition, change);
+      }
+      lease = Objects.requireNonNull(claim.granted(), "granted");
     } catch (LeaseUnavailableException e) {
       cancel(guess);
       throw LeaseErrors.of(e);
@@ -306,32 +314,19 @@ final class WriteGuard {
           stored = change.apply(fence);
           break;
         } catch (S3Exception e) {
-          uncertain = e.error().status() >= 500;
-          boolean fenceHeld =
-              e.error() == S3Error.PRECONDITION_FAILED
-                  || (e.error() == S3Error.NO_SUCH_KEY && current != null);
-          if (fenceHeld && guessed) {
+          boolean held = fenceHeld(e, current);
+          uncertain = held || e.error().status() >= 500;
+          if (held && guessed) {
             // The guess taken beside the grant was stale (nothing was written): ask again.
             guessed = false;
             current = origin.headInBucket(lease.bucket(), lease.key());
             continue;
           }
-          if (fenceHeld) {
-            // The fence held: the object changed at the origin behind Leasehold's back. What the
-            // coordinator knows of it is stale: mark it unknown, so the retry asks the origin.
-            uncertain = true;
-            throw S3Error.SLOW_DOWN
-                .exception("The object changed at the origin during the write; retry it.")
-                .causedBy(e);
-          }
-          throw e;
+          throw failure(e, current);
         }
       }
       committed = true; // the commit ends the grant, whatever its outcome
-      if (!leases.commitBehind(lease, stored, read -> versions.wrote(read, started))) {
-        versions.wrote(leases.commit(lease, stored), started);
-      }
-      return new Written(stored, false);
+      return commit(lease, stored, started);
     } catch (StaleEpochException e) {
       throw LeaseErrors.of(e);
     } catch (LeaseUnavailableException e) {
@@ -340,6 +335,118 @@ final class WriteGuard {
       if (!committed) {
         leases.abort(lease, uncertain);
       }
+    }
+  }
+
+  /**
+   * The write at the origin is done under {@code lease}: committed, behind the answer if it may.
+   */
+  private Written commit(WriteLease lease, @Nullable ObjectInfo stored, long started) {
+    if (!leases.commitBehind(lease, stored, read -> versions.wrote(read, started))) {
+      versions.wrote(leases.commit(lease, stored), started);
+    }
+    return new Written(stored, false);
+  }
+
+  /** Whether the origin refused a write for its fence: the version it was fenced on is gone. */
+  private static boolean fenceHeld(S3Exception e, @Nullable ObjectInfo current) {
+    return e.error() == S3Error.PRECONDITION_FAILED
+        || (e.error() == S3Error.NO_SUCH_KEY && current != null);
+  }
+
+  /**
+   * What the client hears of a failed origin write: a fence that held means the object changed at
+   * the origin behind Leasehold's back (the grant is aborted as uncertain, so the version becomes
+   * unknown and the retry asks the origin); anything else as the origin said it.
+   */
+  private static S3Exception failure(S3Exception e, @Nullable ObjectInfo current) {
+    return fenceHeld(e, current)
+        ? S3Error.SLOW_DOWN
+            .exception("The object changed at the origin during the write; retry it.")
+            .causedBy(e)
+        : e;
+  }
+
+  /**
+   * A write-through write whose claim waits for readers elsewhere to be recalled: the origin write,
+   * fenced on the version the claim names, runs while the grant is asked for; the client is
+   * answered when both are done (docs/protocol.md, Writes: the origin write beside the recall).
+   * Whatever fails, the grant is waited for and then ended, so the claim never lingers.
+   */
+  private Written overlapped(WriteClaim claim, WriteCondition condition, Change change) {
+    ObjectInfo current = claim.info();
+    Context request = Context.current();
+    CompletableFuture<WriteLease> grant =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (Scope scope = request.makeCurrent()) {
+                return leases.awaitGrant(claim);
+              }
+            },
+            task -> Thread.ofVirtual().name("write-grant").start(task));
+    long started = System.nanoTime();
+    @Nullable ObjectInfo stored = null;
+    RuntimeException failed = null;
+    boolean uncertain = false;
+    try {
+      check(condition, current, claim.key()); // the client's condition: nothing written yet
+      WriteCondition fence =
+          current == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(current.etag());
+      uncertain = true;
+      try {
+        stored = change.apply(fence);
+        uncertain = false;
+      } catch (S3Exception e) {
+        uncertain = fenceHeld(e, current) || e.error().status() >= 500;
+        throw failure(e, current);
+      }
+    } catch (RuntimeException e) {
+      failed = e;
+    }
+    WriteLease lease;
+    try {
+      lease = granted(grant);
+    } catch (LeaseUnavailableException e) {
+      // Not granted: the coordinator withdrew the claim, in doubt if the origin may have changed.
+      if (failed != null) {
+        throw failed;
+      }
+      throw LeaseErrors.of(e);
+    }
+    if (failed == null && lease.version() != claim.version()) {
+      // The claim was lost and taken again meanwhile: what the origin holds is not known here.
+      uncertain = true;
+      failed = S3Error.SLOW_DOWN.exception("The write lost its claim to the object; retry it.");
+    }
+    if (failed != null) {
+      leases.abort(lease, uncertain);
+      throw failed;
+    }
+    try {
+      return commit(lease, stored, started);
+    } catch (StaleEpochException e) {
+      throw LeaseErrors.of(e);
+    } catch (LeaseUnavailableException e) {
+      throw LeaseErrors.of(e);
+    }
+  }
+
+  /**
+   * The grant asked for beside the origin write. Interrupted, the write is not answered, and a
+   * grant that comes later is aborted as uncertain (the origin write may have landed).
+   */
+  private WriteLease granted(CompletableFuture<WriteLease> grant) {
+    try {
+      return grant.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      grant.thenAccept(lease -> leases.abort(lease, true));
+      throw S3Error.SLOW_DOWN.exception("The write was interrupted.");
     }
   }
 

@@ -139,6 +139,112 @@ class ElementLeasesTest {
     assertThat(t.commit(a, epoch, "late").getOutcome()).isEqualTo(Outcome.STALE_EPOCH);
   }
 
+  /**
+   * docs/protocol.md, Writes: the origin write beside the recall. A claim asked early that must
+   * recall readers is fenced at the version the table knows; while it waits, no session reads E,
+   * not even the claimant's own, so nobody learns the new version from the origin before the grant.
+   */
+  @Test
+  void anEarlyClaimThatMustRecallIsFencedAndBarsEveryReaderItsOwnToo() {
+    long a = t.register("a");
+    long b = t.register("b");
+    t.commit(a, t.begin(a).getEpoch(), "etag-1"); // A keeps READ on a known version
+    CommandResult claim = t.beginEarly(b);
+    assertThat(claim.getMode()).isEqualTo(Mode.MODE_UNSPECIFIED);
+    assertThat(claim.getFenced()).isTrue();
+    assertThat(claim.getHoldersList()).containsExactly(a);
+    assertThat(claim.getVersion().getKnown()).isTrue();
+    assertThat(claim.getVersion().getEtag()).isEqualTo("etag-1");
+
+    assertThat(t.read(b).getOutcome()).as("the claimant's own read").isEqualTo(Outcome.BUSY);
+    assertThat(t.read(t.register("c")).getOutcome()).isEqualTo(Outcome.BUSY);
+    assertThat(t.begin(b).getFenced()).as("asked again, still fenced").isTrue();
+
+    t.release(a);
+    CommandResult granted = t.grant(b);
+    assertThat(granted.getMode()).isEqualTo(Mode.WRITE);
+    assertThat(granted.getVersion()).isEqualTo(claim.getVersion());
+    t.commit(b, granted.getEpoch(), "etag-2");
+    assertThat(t.read(a).getVersion().getEtag()).isEqualTo("etag-2");
+  }
+
+  /** Only a claim that waits, of a clean known version in a write-through bucket, is fenced. */
+  @Test
+  void noOtherClaimIsFenced() {
+    long a = t.register("a");
+    long b = t.register("b");
+    t.read(a); // a version the table does not know
+    CommandResult unknown = t.beginEarly(b);
+    assertThat(unknown.getHoldersList()).containsExactly(a);
+    assertThat(unknown.getFenced()).isFalse();
+    assertThat(t.read(b).getMode()).as("an unfenced claimant reads").isEqualTo(Mode.READ);
+    t.release(a);
+    t.release(b);
+
+    CommandResult alone = t.beginEarly(b); // nobody to recall: granted at once
+    assertThat(alone.getMode()).isEqualTo(Mode.WRITE);
+    assertThat(alone.getFenced()).isFalse();
+    t.commit(b, alone.getEpoch(), "etag-1");
+
+    t.writeBack(true);
+    t.renew(a);
+    t.renew(a);
+    t.renew(b);
+    t.renew(b); // the switch to write-back takes effect once every session heard it
+    assertThat(t.read(a).getMode()).isEqualTo(Mode.READ);
+    CommandResult writeBack = t.beginEarly(t.register("c"));
+    assertThat(writeBack.getHoldersCount()).isPositive();
+    assertThat(writeBack.getFenced()).as("write-back").isFalse();
+  }
+
+  /**
+   * docs/protocol.md, Writes: Doubt. A fenced claim withdrawn without a grant may have written the
+   * origin while A and C still hold READ at the version before: the version is unknown, and no one
+   * is granted READ until A and C are both gone. A writer may claim meanwhile, never fenced.
+   */
+  @Test
+  void aFencedClaimWithdrawnLeavesTheElementInDoubtBehindItsReaders() {
+    long a = t.register("a");
+    long b = t.register("b");
+    long c = t.register("c");
+    long d = t.register("d");
+    t.commit(a, t.begin(a).getEpoch(), "etag-1");
+    assertThat(t.read(c).getMode()).isEqualTo(Mode.READ);
+    assertThat(t.beginEarly(b).getFenced()).isTrue();
+
+    t.release(b); // its wait ran out: the leader withdraws the claim
+    assertThat(t.read(d).getOutcome()).as("a new reader").isEqualTo(Outcome.BUSY);
+    assertThat(t.read(a).getOutcome()).as("an old reader, C still reads").isEqualTo(Outcome.BUSY);
+    LeaseTable copy = new LeaseTable();
+    copy.restore(t.table.snapshot());
+    assertThat(new TableDriver(copy).read(d).getOutcome()).as("restored").isEqualTo(Outcome.BUSY);
+
+    CommandResult other = t.beginEarly(d);
+    assertThat(other.getHoldersList()).containsExactly(a, c);
+    assertThat(other.getFenced()).as("the version is unknown").isFalse();
+    t.release(d);
+    t.release(c);
+    CommandResult last = t.read(a); // only A itself is left: its own grant ends the doubt
+    assertThat(last.getMode()).isEqualTo(Mode.READ);
+    assertThat(last.getVersion().getKnown()).isFalse();
+    assertThat(t.read(d).getMode()).isEqualTo(Mode.READ);
+  }
+
+  /** A fenced claimant whose session expires leaves the same doubt behind the readers. */
+  @Test
+  void aFencedClaimantThatExpiresLeavesTheElementInDoubt() {
+    long a = t.register("a");
+    long b = t.register("b");
+    t.commit(a, t.begin(a).getEpoch(), "etag-1");
+    assertThat(t.beginEarly(b).getFenced()).isTrue();
+    t.expire(b);
+    assertThat(t.read(t.register("c")).getOutcome()).isEqualTo(Outcome.BUSY);
+    t.release(a);
+    CommandResult r = t.read(t.register("d"));
+    assertThat(r.getMode()).isEqualTo(Mode.READ);
+    assertThat(r.getVersion().getKnown()).isFalse();
+  }
+
   @Test
   void readsOfElementsNoOneWroteLeaveNothingBehind() {
     long a = t.register("a");

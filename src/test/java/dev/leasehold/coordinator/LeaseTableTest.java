@@ -83,6 +83,7 @@ class LeaseTableTest {
         .as("seed " + seed)
         .containsKeys(
             "BEGIN_WRITE OK WRITE",
+            "BEGIN_WRITE OK MODE_UNSPECIFIED",
             "ACQUIRE_READ OK READ",
             "ACQUIRE_READ BUSY MODE_UNSPECIFIED",
             "COMMIT OK WRITE",
@@ -143,7 +144,7 @@ class LeaseTableTest {
       case 1 -> d.renew(session);
       case 2 -> d.expire(session, t.table.renewals(session));
       case 3, 4 -> d.read(session, e);
-      case 5, 6 -> d.begin(session, e);
+      case 5, 6 -> d.begin(session, e, random.nextBoolean());
       case 7 -> d.commit(session, e, epoch, "e" + random.nextInt(100), random.nextBoolean(), 1);
       case 8 -> d.release(session, e);
       case 9 -> d.abort(session, e, epoch, random.nextBoolean());

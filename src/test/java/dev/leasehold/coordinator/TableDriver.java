@@ -90,8 +90,18 @@ final class TableDriver {
   }
 
   CommandResult begin(long s, Element e) {
+    return begin(s, e, false);
+  }
+
+  /** {@code s} claims WRITE of E early: it may write the origin while readers are recalled. */
+  CommandResult beginEarly(long s) {
+    return begin(s, E, true);
+  }
+
+  CommandResult begin(long s, Element e, boolean early) {
     return apply(
-        Command.newBuilder().setBeginWrite(BeginWrite.newBuilder().setSession(s).setElement(e)));
+        Command.newBuilder()
+            .setBeginWrite(BeginWrite.newBuilder().setSession(s).setElement(e).setEarly(early)));
   }
 
   CommandResult grant(long s) {

@@ -65,6 +65,12 @@ class LinearizabilityIT {
       Workload.Result result = Workload.run(cluster, bucket, settings, null);
       Workload.assertLinearizable(
           result, Workload.finalReads(cluster, bucket, settings.keys(), 1000));
+      // Writes did run beside the recalls of readers elsewhere (docs/protocol.md, Writes).
+      long overlapped = 0;
+      for (int i = 0; i < cluster.size(); i++) {
+        overlapped += cluster.site(i).leases().writesOverlapped();
+      }
+      assertThat(overlapped).as("writes overlapped with recalls").isPositive();
     }
   }
 

@@ -89,6 +89,8 @@ class MetricsIT {
       assertThat(delta(a0, a1, "leasehold_lease_grants_total", "mode", "read")).isEqualTo(1);
       assertThat(delta(b0, b1, "leasehold_lease_grants_total", "mode", "read")).isEqualTo(1);
       assertThat(delta(b0, b1, "leasehold_lease_recalls_total")).isEqualTo(1);
+      // A's second put wrote the origin while B's READ was being recalled.
+      assertThat(delta(a0, a1, "leasehold_lease_writes_overlapped_total")).isEqualTo(1);
       assertThat(delta(b0, b1, "leasehold_lease_releases_total")).isEqualTo(1);
 
       // Gauges.

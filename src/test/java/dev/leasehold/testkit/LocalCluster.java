@@ -118,21 +118,21 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
         peerRelays.add(toPeer);
         site.peerPort(peerPort).peerAdvertise(toPeer.hostPort());
       }
+      site.dataDir(root.resolve("site-" + i))
+          .s3Port(0)
+          .adminPort(0)
+          .cacheSize(b.cacheSize)
+          .chunkSize(b.chunkSize)
+          .set(Setting.BODY_TIMEOUT, b.bodyTimeout)
+          .set(Setting.ORIGIN_CHECK, b.originCheck)
+          .set(Setting.LEASE_TTL, b.ttl.toMillis() + "ms")
+          .set(Setting.SITE, "site-" + i)
+          .set(Setting.COORDINATOR, String.join(",", reached))
+          .set(Setting.CERTS_DIR, b.secure ? certsDir().toString() : "");
+      // A test's own settings last: for every site, then for this one.
       b.settings.forEach(site::set);
       b.siteSettings.getOrDefault(i, Map.of()).forEach(site::set);
-      SiteConfig config =
-          site.dataDir(root.resolve("site-" + i))
-              .s3Port(0)
-              .adminPort(0)
-              .cacheSize(b.cacheSize)
-              .chunkSize(b.chunkSize)
-              .set(Setting.BODY_TIMEOUT, b.bodyTimeout)
-              .set(Setting.ORIGIN_CHECK, b.originCheck)
-              .set(Setting.LEASE_TTL, b.ttl.toMillis() + "ms")
-              .set(Setting.SITE, "site-" + i)
-              .set(Setting.COORDINATOR, String.join(",", reached))
-              .set(Setting.CERTS_DIR, b.secure ? certsDir().toString() : "")
-              .build();
+      SiteConfig config = site.build();
       configs.add(config);
       partitions.add(new Partition());
       startSite(i, config);

@@ -94,14 +94,25 @@ public final class WanCosts implements AutoCloseable {
    */
   public List<Cost> measure(
       int size, int reps, Duration roundTrip, Runnable farther, Runnable back) {
+    return measure(List.of(Operation.values()), size, reps, roundTrip, farther, back);
+  }
+
+  /** As {@link #measure(int, int, Duration, Runnable, Runnable)}, for {@code ops} alone. */
+  public List<Cost> measure(
+      List<Operation> ops,
+      int size,
+      int reps,
+      Duration roundTrip,
+      Runnable farther,
+      Runnable back) {
     double[] near = new double[Operation.values().length];
-    for (Operation op : Operation.values()) {
+    for (Operation op : ops) {
       near[op.ordinal()] = median(op, size, reps);
     }
     farther.run();
     try {
       List<Cost> costs = new ArrayList<>();
-      for (Operation op : Operation.values()) {
+      for (Operation op : ops) {
         double far = median(op, size, reps);
         double n = near[op.ordinal()];
         costs.add(new Cost(op, n, far, (far - n) / (roundTrip.toNanos() / 1e6)));
