@@ -248,7 +248,8 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
         .setRenew(
             RenewReply.newBuilder()
                 .addAllOverlayBuckets(r.getOverlayBucketsList())
-                .setStarting(peer.starting()))
+                .setStarting(peer.starting())
+                .setChanges(r.getChanges()))
         .build();
   }
 

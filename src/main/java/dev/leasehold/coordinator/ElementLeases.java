@@ -81,6 +81,8 @@ final class ElementLeases {
               .setVersion(e.version)
               .setEpoch(e.epoch)
               .setReadGrant(grant)
+              .setChangedAt(e.changedAt)
+              .setChanges(elements.changes())
               .build();
         });
   }
@@ -220,8 +222,8 @@ final class ElementLeases {
       return result(Outcome.STALE_EPOCH).build();
     }
     VersionInfo previous = e.version;
-    e.version =
-        c.getVersion().toBuilder().setVersion(previous.getVersion() + 1).setKnown(true).build();
+    elements.version(
+        e, c.getVersion().toBuilder().setVersion(previous.getVersion() + 1).setKnown(true).build());
     if (c.getDirty()) {
       // Write-back: the site owns the element and keeps its grant (docs/protocol.md, Writes).
       writeBack.committed(key, e, s.site, previous, c.getJournalSeq());
@@ -249,7 +251,7 @@ final class ElementLeases {
     }
     e.writer = 0;
     if (uncertain) {
-      e.version = Elements.unknown(e.version);
+      elements.version(e, Elements.unknown(e.version));
     }
     sessions.released(session, key);
     elements.forgetIfIdle(key, e);
@@ -285,7 +287,7 @@ final class ElementLeases {
       }
       e.readers.remove(session);
       if (e.pendingWriter == session) {
-        Elements.withdrawPending(e);
+        elements.withdrawPending(e);
       }
       if (e.writer == session && e.dirty != null) {
         sessions.holds(session, key); // a dirty element is not released: the owner flushes first
@@ -293,7 +295,7 @@ final class ElementLeases {
       }
       if (e.writer == session) {
         e.writer = 0;
-        e.version = Elements.unknown(e.version);
+        elements.version(e, Elements.unknown(e.version));
       }
       elements.forgetIfIdle(key, e);
     }
@@ -313,12 +315,12 @@ final class ElementLeases {
       }
       e.readers.remove(s.id);
       if (e.pendingWriter == s.id) {
-        Elements.withdrawPending(e);
+        elements.withdrawPending(e);
       }
       if (e.writer == s.id) {
         e.writer = 0;
         if (e.dirty == null) {
-          e.version = Elements.unknown(e.version);
+          elements.version(e, Elements.unknown(e.version));
         }
       }
       elements.forgetIfIdle(key, e);

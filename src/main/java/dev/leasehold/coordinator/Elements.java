@@ -38,6 +38,12 @@ final class Elements {
     long writer;
     long pendingWriter;
 
+    /**
+     * The table's change count when the version last changed, or when the table last forgot an
+     * element that may have changed, for one it did not hold (docs/protocol.md, Reads).
+     */
+    long changedAt;
+
     /** Whether the pending writer may have written the origin already (it asked early). */
     boolean pendingFenced;
 
@@ -82,6 +88,16 @@ final class Elements {
   /** The last READ grant number, table-wide: like epochs, they never repeat. */
   private long lastReadGrant;
 
+  /**
+   * Counts the changes of versions, table-wide: every new version of an element, and every time
+   * what the origin holds may have changed where the table does not look (a forgotten element, a
+   * prefix whose holder wrote unseen). Starts at 1, so that 0 is before every change.
+   */
+  private long changes = 1;
+
+  /** The change count of the latest version the table forgot: what an element it adds inherits. */
+  private long forgotten = 1;
+
   Elements(int maxElements) {
     this.maxElements = maxElements;
   }
@@ -91,7 +107,29 @@ final class Elements {
   }
 
   Entry getOrAdd(ElementKey key) {
-    return entries.computeIfAbsent(key, k -> new Entry());
+    Entry e = entries.get(key);
+    if (e == null) {
+      e = new Entry();
+      e.changedAt = forgotten; // it may have changed as late as the last one forgotten
+      entries.put(key, e);
+    }
+    return e;
+  }
+
+  /** Gives {@code e} version {@code v}, a change of the table's count. */
+  void version(Entry e, VersionInfo v) {
+    e.version = v;
+    e.changedAt = ++changes;
+  }
+
+  /** The change count now: every version change applied so far is at or below it. */
+  long changes() {
+    return changes;
+  }
+
+  /** {@code e} leaves the table: an element added later inherits its change count. */
+  private void forgotten(Entry e) {
+    forgotten = Math.max(forgotten, e.changedAt);
   }
 
   /** A new epoch, greater than every one granted before. */
@@ -131,10 +169,12 @@ final class Elements {
    * keys there without a word to the coordinator, so readers after it must ask the origin.
    */
   void forgetVersionsUnder(ElementKey prefix) {
+    // Keys the table never held may have been written too: an element added later inherits this.
+    forgotten = ++changes;
     for (Map.Entry<ElementKey, Entry> me : under(prefix.bucket(), prefix.key())) {
       Entry e = me.getValue();
       if (!e.dirty()) {
-        e.version = unknown(e.version);
+        version(e, unknown(e.version));
         forgetIfIdle(me.getKey(), e);
       }
     }
@@ -145,9 +185,9 @@ final class Elements {
    * while readers hold the version before: the version is unknown, and the readers left keep the
    * element in doubt until the last one is gone (docs/protocol.md, Writes: Doubt).
    */
-  static void withdrawPending(Entry e) {
+  void withdrawPending(Entry e) {
     if (e.pendingFenced) {
-      e.version = unknown(e.version);
+      version(e, unknown(e.version));
       e.doubt = !e.readers.isEmpty();
     }
     e.pendingWriter = 0;
@@ -169,6 +209,7 @@ final class Elements {
   /** Drops an element no one leases whose version is not known: it says nothing. */
   void forgetIfIdle(ElementKey key, Entry e) {
     if (e.idle() && !e.version.getKnown()) {
+      forgotten(e);
       entries.remove(key);
     }
   }
@@ -186,7 +227,9 @@ final class Elements {
     }
     var it = entries.values().iterator();
     for (int looked = 0; over > 0 && looked < 64 && it.hasNext(); looked++) {
-      if (it.next().idle()) {
+      Entry e = it.next();
+      if (e.idle()) {
+        forgotten(e);
         it.remove();
         over--;
       }
@@ -220,7 +263,10 @@ final class Elements {
   }
 
   void snapshot(TableSnapshot.Builder b) {
-    b.setLastEpoch(lastEpoch).setLastReadGrant(lastReadGrant);
+    b.setLastEpoch(lastEpoch)
+        .setLastReadGrant(lastReadGrant)
+        .setChanges(changes)
+        .setForgottenChanges(forgotten);
     for (Map.Entry<ElementKey, Entry> me : entries.entrySet()) {
       Entry e = me.getValue();
       ElementState.Builder s =
@@ -233,7 +279,8 @@ final class Elements {
               .setWriter(e.writer)
               .setPendingWriter(e.pendingWriter)
               .setPendingFenced(e.pendingFenced)
-              .setDoubt(e.doubt);
+              .setDoubt(e.doubt)
+              .setChangedAt(e.changedAt);
       if (e.dirty != null) {
         e.dirty.snapshot(s);
       }
@@ -249,6 +296,9 @@ final class Elements {
     entries.clear();
     lastEpoch = snapshot.getLastEpoch();
     lastReadGrant = snapshot.getLastReadGrant();
+    // A snapshot from before the count: every element changed at 1, and so did all it forgot.
+    changes = Math.max(1, snapshot.getChanges());
+    forgotten = Math.max(1, snapshot.getForgottenChanges());
     for (ElementState es : snapshot.getElementsList()) {
       Entry e = new Entry();
       e.version = es.getVersion();
@@ -263,6 +313,7 @@ final class Elements {
       e.pendingWriter = es.getPendingWriter();
       e.pendingFenced = es.getPendingFenced();
       e.doubt = es.getDoubt();
+      e.changedAt = Math.max(1, es.getChangedAt());
       e.dirty = WriteBack.Dirty.restore(es);
       ElementKey key = ElementKey.of(es.getElement());
       entries.put(key, e);

@@ -444,7 +444,9 @@ final class Grants {
                 .setJournalSeq(r.getJournalSeq())
                 .setOwner(r.getOwner())
                 .setClean(r.getCleanVersion())
-                .setReadGrant(r.getReadGrant()))
+                .setReadGrant(r.getReadGrant())
+                .setChangedAt(r.getChangedAt())
+                .setChanges(r.getChanges()))
         .build();
   }
 

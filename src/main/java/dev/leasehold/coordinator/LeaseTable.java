@@ -158,7 +158,10 @@ final class LeaseTable {
     }
     s.renewals++;
     buckets.renewed(session, s.renewals);
-    return ok().setSession(session).addAllOverlayBuckets(overlayBuckets()).build();
+    return ok().setSession(session)
+        .addAllOverlayBuckets(overlayBuckets())
+        .setChanges(elements.changes())
+        .build();
   }
 
   /** The leader saw no renewal for {@code ttl·(1+drift)}; a renewal since then keeps it. */

@@ -129,7 +129,7 @@ final class WriteBack {
       return ok().setClean(false).build();
     }
     if (e.dirty != null) {
-      e.version = info;
+      elements.version(e, info);
       clean(key, e);
     }
     if (m.getRelease()) {
@@ -221,7 +221,7 @@ final class WriteBack {
               .setKey(key.key())
               .setVersion(e.version)
               .setSite(site));
-      e.version = e.dirty.clean.toBuilder().setVersion(e.version.getVersion() + 1).build();
+      elements.version(e, e.dirty.clean.toBuilder().setVersion(e.version.getVersion() + 1).build());
       clean(key, e);
       elements.forgetIfIdle(key, e);
     }

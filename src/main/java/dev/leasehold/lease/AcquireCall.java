@@ -135,7 +135,12 @@ final class AcquireCall {
     Outcome outcome = answer.getOutcome();
     String element = bucket + "/" + key;
     return switch (outcome) {
-      case OK -> reply;
+      case OK -> {
+        if (mode == Mode.READ) {
+          session.seenChanges(id, reply.getChanges());
+        }
+        yield reply;
+      }
       case PENDING -> {
         if (!early) {
           throw new LeaseUnavailableException(

@@ -217,7 +217,8 @@ public final class Leases implements AutoCloseable {
             v.getVersion(),
             v.getKnown(),
             v.getKnown() ? Versions.info(key, v) : null,
-            reply.getReadGrant());
+            reply.getReadGrant(),
+            reply.getChangedAt());
     if (reply.getMode() == Mode.READ) {
       reads.keep(k, lease, asked);
     } // else this site is writing or owns the element: the version is good for this read only
@@ -517,6 +518,14 @@ public final class Leases implements AutoCloseable {
    */
   public long writesOverlapped() {
     return writeGrants.overlapped();
+  }
+
+  /**
+   * The highest change count of the coordinator's table this session heard (docs/protocol.md,
+   * Reads: the origin beside the grant).
+   */
+  public long changesSeen() {
+    return siteSession.changesSeen();
   }
 
   /** The recalls this site received (leasehold_lease_recalls_total). */

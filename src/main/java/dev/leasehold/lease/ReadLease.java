@@ -13,6 +13,9 @@ import org.jspecify.annotations.Nullable;
  * @param info the version (null with {@code known}: the element does not exist)
  * @param grant the coordinator's number of this READ grant, which the lease's release names (0: a
  *     lease the coordinator did not grant, which is never kept nor released)
+ * @param changedAt the table's change count when the element's version last changed: an answer of
+ *     the origin asked for after the site heard that count may stand in for a HEAD under this lease
+ *     (docs/protocol.md, Reads)
  */
 public record ReadLease(
     String bucket,
@@ -21,10 +24,26 @@ public record ReadLease(
     long version,
     boolean known,
     @Nullable ObjectInfo info,
-    long grant) {
+    long grant,
+    long changedAt) {
+
+  /**
+   * A lease no origin answer taken before it may stand in for the HEAD of (its {@code changedAt} is
+   * past every count).
+   */
+  public ReadLease(
+      String bucket,
+      String key,
+      long session,
+      long version,
+      boolean known,
+      @Nullable ObjectInfo info,
+      long grant) {
+    this(bucket, key, session, version, known, info, grant, Long.MAX_VALUE);
+  }
 
   /** This lease, now knowing the version is {@code info} (null: absent). */
   public ReadLease knowing(@Nullable ObjectInfo info) {
-    return new ReadLease(bucket, key, session, version, true, info, grant);
+    return new ReadLease(bucket, key, session, version, true, info, grant, changedAt);
   }
 }

@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
@@ -51,6 +52,11 @@ final class SiteSession {
 
   /** Whether the coordinator's last answer said it grants nothing yet (its start-up grace). */
   private volatile boolean coordinatorStarting;
+
+  /** The highest change count of the table a session's answers named, and that session. */
+  private record Seen(long session, long changes) {}
+
+  private final AtomicReference<Seen> changesSeen = new AtomicReference<>(new Seen(0, 0));
 
   private volatile long renewEveryNanos = TimeUnit.SECONDS.toNanos(1);
   private volatile boolean coordinatorAnswered;
@@ -142,6 +148,27 @@ final class SiteSession {
   }
 
   /** The coordinator said {@code session} is gone: drop it and register anew. */
+  /** An answer to {@code session} named the table's change count {@code changes}. */
+  void seenChanges(long session, long changes) {
+    changesSeen.accumulateAndGet(
+        new Seen(session, changes),
+        (held, next) ->
+            held.session() == next.session()
+                ? (next.changes() > held.changes() ? next : held)
+                : (next.session() == clock.session() ? next : held));
+  }
+
+  /**
+   * The highest change count of the table an answer to the current session named: every version
+   * change the table applied up to it was applied before now (docs/protocol.md, Reads: the origin
+   * beside the grant). 0 before the first such answer, and again with a new session (it may be a
+   * new table's).
+   */
+  long changesSeen() {
+    Seen seen = changesSeen.get();
+    return seen.session() == clock.session() && clock.session() != 0 ? seen.changes() : 0;
+  }
+
   void gone(long session) {
     lose(session);
     background(this::register);
@@ -224,6 +251,7 @@ final class SiteSession {
       RenewReply reply = answer.getRenew();
       if (answer.getOutcome() == Outcome.OK) {
         overlayBuckets = Set.copyOf(reply.getOverlayBucketsList());
+        seenChanges(session, reply.getChanges());
         coordinatorStarting = reply.getStarting();
         clock.renewed(session, sent);
         if (lapsedSession == session && clock.valid(session)) {

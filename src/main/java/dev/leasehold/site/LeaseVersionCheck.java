@@ -70,6 +70,11 @@ final class LeaseVersionCheck {
     return current(bucket, key, recheck, false, null);
   }
 
+  /** The coordinator's change count this site has heard (docs/protocol.md, Reads). */
+  long changesSeen() {
+    return leases.changesSeen();
+  }
+
   /** How long a version seen at the origin is served without asking it again. */
   Duration originCheck() {
     return Duration.ofNanos(originCheckNanos);
@@ -145,6 +150,15 @@ final class LeaseVersionCheck {
         if (answer != null && Objects.equals(etag(answer.version()), etag(lease.info()))) {
           // Seen when the origin answered (a shared answer may be a moment old), not now; the
           // answer's time is System.nanoTime's, as this check's clock is outside tests.
+          seen.put(k, new Seen(lease.version(), etag(lease.info()), answer.at()));
+        }
+      } else if (peek != null && !recheck && lease.grant() != 0) {
+        // A version the table does not know: the origin's answer stands for the HEAD if it was
+        // asked for after the table's last change of the element was applied, as this site had
+        // heard of it then (docs/protocol.md, Reads: the origin beside the grant).
+        OriginPeeks.Answer answer = peek.answer();
+        if (answer != null && lease.changedAt() <= answer.changesSeen()) {
+          lease = leases.learned(lease, answer.version());
           seen.put(k, new Seen(lease.version(), etag(lease.info()), answer.at()));
         }
       }

@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,12 +44,17 @@ final class OriginPeeks {
 
   /**
    * What the origin held when it answered ({@code version} null: no such object), when that was
-   * ({@link System#nanoTime}), and the chunks (by index) the answer's bytes are loading into the
-   * cache that no other read was loading.
+   * ({@link System#nanoTime}), the chunks (by index) the answer's bytes are loading into the cache
+   * that no other read was loading, and the coordinator's change count this site had heard before
+   * the question was sent ({@link Leases#changesSeen}).
    */
-  record Answer(@Nullable ObjectInfo version, long at, Set<Long> loading) {
+  record Answer(@Nullable ObjectInfo version, long at, Set<Long> loading, long changesSeen) {
     Answer(@Nullable ObjectInfo version) {
-      this(version, System.nanoTime(), Set.of());
+      this(version, System.nanoTime(), Set.of(), 0);
+    }
+
+    Answer asked(long changesSeen) {
+      return new Answer(version, at, loading, changesSeen);
     }
   }
 
@@ -90,6 +96,7 @@ final class OriginPeeks {
 
   private final Origin origin;
   private final ChunkCache cache;
+  private final LongSupplier changesSeen;
   private final Map<Question, CompletableFuture<@Nullable Answer>> asked =
       new ConcurrentHashMap<>();
 
@@ -100,9 +107,10 @@ final class OriginPeeks {
    */
   private final Duration shared;
 
-  OriginPeeks(Origin origin, ChunkCache cache, Duration originCheck) {
+  OriginPeeks(Origin origin, ChunkCache cache, Duration originCheck, LongSupplier changesSeen) {
     this.origin = origin;
     this.cache = cache;
+    this.changesSeen = changesSeen;
     this.shared = originCheck.compareTo(MOST_SHARED) < 0 ? originCheck : MOST_SHARED;
   }
 
@@ -113,6 +121,7 @@ final class OriginPeeks {
     long first = bytes && range != null ? range.first() / cache.chunkSize() : 0;
     Question q = new Question(request.bucket(), request.key(), first, bytes);
     CompletableFuture<@Nullable Answer> mine = new CompletableFuture<>();
+    long seen = changesSeen.getAsLong(); // before the question leaves
     boolean sharing = !shared.isZero();
     CompletableFuture<@Nullable Answer> prior = sharing ? asked.putIfAbsent(q, mine) : null;
     if (prior != null) {
@@ -127,7 +136,8 @@ final class OriginPeeks {
                   try {
                     Loaded answered = bytes ? getStart(q, range) : new Loaded(head(q), loaded);
                     loaded = answered.run();
-                    mine.complete(answered.answer());
+                    Answer answer = answered.answer();
+                    mine.complete(answer == null ? null : answer.asked(seen));
                   } catch (RuntimeException e) {
                     LOG.debug("the origin gave no answer beside the grant", e);
                     mine.complete(null);
@@ -201,7 +211,7 @@ final class OriginPeeks {
                 .map(ChunkCache.Loading::future)
                 .map(f -> f.exceptionally(e -> null))
                 .toArray(CompletableFuture[]::new));
-    return new Loaded(new Answer(version, System.nanoTime(), Set.copyOf(loading)), all);
+    return new Loaded(new Answer(version, System.nanoTime(), Set.copyOf(loading), 0), all);
   }
 
   private static void close(Peek peek) {

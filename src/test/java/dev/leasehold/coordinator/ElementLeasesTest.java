@@ -245,6 +245,45 @@ class ElementLeasesTest {
     assertThat(r.getVersion().getKnown()).isFalse();
   }
 
+  /**
+   * docs/protocol.md, Reads: the origin beside the grant. A READ grant names the table's change
+   * count when the element's version last changed; the count moves with every new version, an
+   * element the table adds inherits that of the last one it forgot, and a prefix lease's end (its
+   * holder wrote unseen) moves it for every key. Renewals report the count.
+   */
+  @Test
+  void aGrantNamesWhenItsElementLastChanged() {
+    long a = t.register("a");
+    long b = t.register("b");
+    CommandResult fresh = t.read(a);
+    long before = fresh.getChanges();
+    assertThat(fresh.getChangedAt()).isPositive().isLessThanOrEqualTo(before);
+    t.release(a); // forgotten: no write ever changed it
+    assertThat(t.read(b, TableDriver.element("other")).getChangedAt())
+        .isEqualTo(fresh.getChangedAt());
+
+    long epoch = t.begin(a).getEpoch();
+    t.abort(a, epoch, true); // in doubt: a new, unknown version, and forgotten (no one leases it)
+    CommandResult again = t.read(b);
+    assertThat(again.getVersion().getKnown()).isFalse();
+    assertThat(again.getChangedAt()).isGreaterThan(before).isEqualTo(again.getChanges());
+    assertThat(t.read(b, TableDriver.element("new")).getChangedAt())
+        .as("an element added after one in doubt was forgotten")
+        .isEqualTo(again.getChangedAt());
+    assertThat(t.renew(a).getChanges()).isEqualTo(again.getChanges());
+
+    t.writeBack(true); // prefix leases are write-back: in effect once every session renewed twice
+    for (int i = 0; i < 2; i++) {
+      t.renew(a);
+      t.renew(b);
+    }
+    CommandResult prefix = t.acquirePrefix(a, "dir/");
+    assertThat(prefix.getMode()).isEqualTo(Mode.WRITE);
+    assertThat(t.releasePrefix(a, "dir/", prefix.getEpoch()).getOutcome()).isEqualTo(Outcome.OK);
+    CommandResult under = t.read(b, TableDriver.element("dir/unseen"));
+    assertThat(under.getChangedAt()).isGreaterThan(again.getChanges());
+  }
+
   @Test
   void readsOfElementsNoOneWroteLeaveNothingBehind() {
     long a = t.register("a");

@@ -235,6 +235,7 @@ public final class RecordingOrigin implements Origin {
     record(Call.PUT, bucket, key);
     checkWrites();
     awaitPutGate();
+    checkWrites(); // an outage that began while it was held fails it
     return origin.put(bucket, key, payload, metadata, condition);
   }
 
