@@ -119,7 +119,8 @@ final class CoordinatorStateMachine extends BaseStateMachine {
       MD5FileUtil.verifySavedMD5(file.toFile(), md5);
     }
     try (InputStream in = Files.newInputStream(file)) {
-      table.restore(TableSnapshot.parseFrom(in));
+      table.restore(
+          TableSnapshot.parseFrom(in), Changes.through(snapshot.getTermIndex().getIndex()));
     }
     setLastAppliedTermIndex(snapshot.getTermIndex());
     startedEmpty = false;
@@ -190,7 +191,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
   }
 
   private CommandResult apply(Command command, long point) {
-    CommandResult result = table.apply(command);
+    CommandResult result = table.apply(command, point);
     if (command.hasRegister()
         || command.hasRenew()
         || command.hasExpire()

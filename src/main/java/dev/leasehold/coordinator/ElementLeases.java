@@ -72,7 +72,14 @@ final class ElementLeases {
             return result(Outcome.BUSY).setWriter(session).build();
           }
           if (Elements.inDoubtFor(e, session)) {
-            return result(Outcome.BUSY).build(); // readers of the version before are still out
+            // Readers of the version before are still out: named, so that the wait recalls them.
+            CommandResult.Builder busy = result(Outcome.BUSY);
+            for (Map.Entry<Long, Long> reader : e.readers.entrySet()) {
+              if (reader.getKey() != session) {
+                busy.addHolders(reader.getKey()).addHolderGrants(reader.getValue());
+              }
+            }
+            return busy.build();
           }
           long grant = elements.addReader(e, session);
           s.held.add(key);
@@ -154,17 +161,15 @@ final class ElementLeases {
         (s, key, e) -> {
           e.pendingWriter = session;
           s.held.add(key);
-          CommandResult r = tryGrant(session, key, e);
-          if (r.getHoldersCount() == 0) {
-            return r;
-          }
           if (early
               && e.dirty == null
               && e.version.getKnown()
-              && !buckets.writeBackInEffect(key.bucket())) {
-            e.pendingFenced = true;
+              && !buckets.writeBackInEffect(key.bucket())
+              && (e.readers.size() > 1
+                  || e.readers.size() == 1 && !e.readers.containsKey(session))) {
+            e.pendingFenced = true; // readers to recall: it may write the origin meanwhile
           }
-          return e.pendingFenced ? r.toBuilder().setFenced(true).setVersion(e.version).build() : r;
+          return tryGrant(session, key, e);
         });
   }
 
@@ -192,6 +197,9 @@ final class ElementLeases {
       }
     }
     if (r.getHoldersCount() > 0) {
+      if (e.pendingFenced) {
+        r.setFenced(true).setVersion(e.version); // the version its origin write is fenced on
+      }
       return r.build();
     }
     e.readers.remove(session);

@@ -20,8 +20,9 @@ import org.jspecify.annotations.Nullable;
  * least recently touched that no session leases and that are clean. A forgotten element's version
  * is unknown again: readers ask the origin, which holds every clean version.
  *
- * <p>Snapshot part: {@code elements} (with their dirty state and their readers' grants), {@code
- * last_epoch} and {@code last_read_grant}.
+ * <p>Snapshot part: {@code elements} (with their dirty state, their readers' grants and the place
+ * in the log of their last change), {@code last_epoch}, {@code last_read_grant}, {@code changes}
+ * (the place of the last command applied) and {@code forgotten_changes}.
  *
  * <p><b>Threading.</b> Part of the {@link LeaseTable}: confined to the state machine's apply
  * thread.
@@ -89,13 +90,13 @@ final class Elements {
   private long lastReadGrant;
 
   /**
-   * Counts the changes of versions, table-wide: every new version of an element, and every time
-   * what the origin holds may have changed where the table does not look (a forgotten element, a
-   * prefix whose holder wrote unseen). Starts at 1, so that 0 is before every change.
+   * The place in the log of the command being applied (entry index and position in the entry,
+   * {@link Changes#point}): what a change made now is numbered with. Numbers are the log's, so they
+   * are the same at every peer and only grow, whichever peer leads.
    */
-  private long changes = 1;
+  private long point = 1;
 
-  /** The change count of the latest version the table forgot: what an element it adds inherits. */
+  /** The number of the latest version the table forgot: what an element it adds inherits. */
   private long forgotten = 1;
 
   Elements(int maxElements) {
@@ -116,15 +117,20 @@ final class Elements {
     return e;
   }
 
-  /** Gives {@code e} version {@code v}, a change of the table's count. */
-  void version(Entry e, VersionInfo v) {
-    e.version = v;
-    e.changedAt = ++changes;
+  /** The command at {@code point} of the log is being applied: changes it makes carry it. */
+  void at(long point) {
+    this.point = Math.max(this.point, point);
   }
 
-  /** The change count now: every version change applied so far is at or below it. */
+  /** Gives {@code e} version {@code v}: a change, numbered with the command's place in the log. */
+  void version(Entry e, VersionInfo v) {
+    e.version = v;
+    e.changedAt = point;
+  }
+
+  /** The place of the command being applied: every change applied so far is at or below it. */
   long changes() {
-    return changes;
+    return point;
   }
 
   /** {@code e} leaves the table: an element added later inherits its change count. */
@@ -170,7 +176,7 @@ final class Elements {
    */
   void forgetVersionsUnder(ElementKey prefix) {
     // Keys the table never held may have been written too: an element added later inherits this.
-    forgotten = ++changes;
+    forgotten = point;
     for (Map.Entry<ElementKey, Entry> me : under(prefix.bucket(), prefix.key())) {
       Entry e = me.getValue();
       if (!e.dirty()) {
@@ -265,7 +271,7 @@ final class Elements {
   void snapshot(TableSnapshot.Builder b) {
     b.setLastEpoch(lastEpoch)
         .setLastReadGrant(lastReadGrant)
-        .setChanges(changes)
+        .setChanges(point)
         .setForgottenChanges(forgotten);
     for (Map.Entry<ElementKey, Entry> me : entries.entrySet()) {
       Entry e = me.getValue();
@@ -292,13 +298,15 @@ final class Elements {
    * Restores the elements and gives each session back what it holds; {@link WriteBack#restore} then
    * indexes the dirty ones.
    */
-  void restore(TableSnapshot snapshot, Sessions sessions) {
+  void restore(TableSnapshot snapshot, Sessions sessions, long restoredAt) {
     entries.clear();
     lastEpoch = snapshot.getLastEpoch();
     lastReadGrant = snapshot.getLastReadGrant();
-    // A snapshot from before the count: every element changed at 1, and so did all it forgot.
-    changes = Math.max(1, snapshot.getChanges());
-    forgotten = Math.max(1, snapshot.getForgottenChanges());
+    // A snapshot from before the numbers: every element, and all the table forgot, may have
+    // changed as late as the snapshot's own place in the log.
+    boolean numbered = snapshot.getChanges() != 0;
+    point = numbered ? snapshot.getChanges() : Math.max(1, restoredAt);
+    forgotten = numbered ? snapshot.getForgottenChanges() : point;
     for (ElementState es : snapshot.getElementsList()) {
       Entry e = new Entry();
       e.version = es.getVersion();
@@ -313,7 +321,7 @@ final class Elements {
       e.pendingWriter = es.getPendingWriter();
       e.pendingFenced = es.getPendingFenced();
       e.doubt = es.getDoubt();
-      e.changedAt = Math.max(1, es.getChangedAt());
+      e.changedAt = numbered ? es.getChangedAt() : point;
       e.dirty = WriteBack.Dirty.restore(es);
       ElementKey key = ElementKey.of(es.getElement());
       entries.put(key, e);

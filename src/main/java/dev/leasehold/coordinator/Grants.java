@@ -97,6 +97,7 @@ final class Grants {
                     .setElement(request.getElement()))
             .build();
     Map<Long, Long> lastSent = new HashMap<>();
+    Map<Long, Long> readersRecalled = new HashMap<>();
     while (true) {
       Submitter.Applied applied = submitter.apply(command);
       CommandResult r = applied.result();
@@ -109,6 +110,7 @@ final class Grants {
         return redirect(r);
       }
       recallOwner(r, request, lastSent);
+      recallReaders(r, request, readersRecalled);
       // A write of the element is in progress elsewhere, or its owner is flushing: wait for it.
       if (!waitForChange(seen, deadline)) {
         return busy();
@@ -134,6 +136,24 @@ final class Grants {
         recalls.recallPrefix(r.getWriter(), request.getElement().getBucket(), r.getPrefix());
       }
       lastSent.put(r.getWriter(), now);
+    }
+  }
+
+  /**
+   * The element is in doubt behind readers of the version before (docs/protocol.md, Writes: Doubt):
+   * recall them, as the writer that left the doubt did (again every second), so that the doubt ends
+   * as soon as they answer.
+   */
+  private void recallReaders(CommandResult r, AcquireRequest request, Map<Long, Long> lastSent) {
+    long now = nanoTime.getAsLong();
+    for (int i = 0; i < r.getHoldersCount(); i++) {
+      long holder = r.getHolders(i);
+      Long sent = lastSent.get(holder);
+      if (sent == null || now - sent >= RESEND_NANOS) {
+        long readGrant = i < r.getHolderGrantsCount() ? r.getHolderGrants(i) : 0;
+        recalls.recall(holder, request.getElement(), Mode.READ, readGrant);
+        lastSent.put(holder, now);
+      }
     }
   }
 
@@ -262,7 +282,7 @@ final class Grants {
         // case the holder's stream was reconnecting.
         long now = nanoTime.getAsLong();
         if (now - deadline >= 0) {
-          return giveUp(session, request);
+          return giveUp(session, request, r);
         }
         if (firstRecall == 0) {
           firstRecall = now;
@@ -297,7 +317,7 @@ final class Grants {
           }
           long left = deadline - nanoTime.getAsLong();
           if (left <= 0) {
-            return giveUp(session, request);
+            return giveUp(session, request, r);
           }
           long untilResend = nextResend - nanoTime.getAsLong();
           changes.awaitAfter(
@@ -349,8 +369,16 @@ final class Grants {
         .build();
   }
 
-  /** Out of time: gives up the claim, so that readers are admitted again. */
-  private SiteReply giveUp(long session, AcquireRequest request) throws IOException {
+  /**
+   * Out of time: gives up the claim, so that readers are admitted again; but not a fenced one
+   * ({@code r}): its site may be writing the origin, so only that site (once its write ended) or
+   * the end of its session withdraws it (docs/protocol.md, Writes: Doubt).
+   */
+  private SiteReply giveUp(long session, AcquireRequest request, CommandResult r)
+      throws IOException {
+    if (r.getFenced()) {
+      return busy();
+    }
     submitter.submit(
         Command.newBuilder()
             .setRelease(

@@ -64,7 +64,14 @@ final class LeaseTable {
     leases = new ElementLeases(elements, sessions, buckets, prefixes, writeBack);
   }
 
+  /** Applies {@code command} as the next command of the log (tests, replays). */
   CommandResult apply(Command command) {
+    return apply(command, elements.changes() + 1);
+  }
+
+  /** Applies {@code command}, the one at {@code point} of the log ({@link Changes#point}). */
+  CommandResult apply(Command command, long point) {
+    elements.at(point);
     CommandResult result = applyRule(command);
     elements.trim();
     return result;
@@ -294,10 +301,15 @@ final class LeaseTable {
   }
 
   void restore(TableSnapshot snapshot) {
+    restore(snapshot, 1);
+  }
+
+  /** Restores {@code snapshot}, taken at {@code restoredAt} of the log ({@link Changes#point}). */
+  void restore(TableSnapshot snapshot, long restoredAt) {
     sessions.restore(snapshot);
     buckets.restore(snapshot);
     prefixes.restore(snapshot);
-    elements.restore(snapshot, sessions);
+    elements.restore(snapshot, sessions, restoredAt);
     writeBack.restore();
     peerAddresses.clear();
     peerAddresses.putAll(snapshot.getPeerAddressesMap());

@@ -27,7 +27,8 @@ final class LeaseMetrics {
         .description("READ leases the coordinator recalled from this site")
         .register(registry);
     FunctionCounter.builder("leasehold.lease.writes.overlapped", leases, Leases::writesOverlapped)
-        .description("Writes that wrote the origin while readers elsewhere were being recalled")
+        .description(
+            "Writes claimed early: the origin written while readers elsewhere were recalled")
         .register(registry);
     FunctionCounter.builder("leasehold.lease.releases", leases, Leases::released)
         .description("Leases this site released (recalled, idle or evicted)")

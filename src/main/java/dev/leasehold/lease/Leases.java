@@ -240,6 +240,12 @@ public final class Leases implements AutoCloseable {
    */
   public ReadLease askAgain(ReadLease lease, boolean redirectable) {
     reads.forget(new LeaseKey(lease.bucket(), lease.key()));
+    if (lease.grant() != 0) {
+      // Given back, so that a write waiting for it need not recall it; named, so that it ends
+      // only that grant should the new one come first.
+      Element e = Versions.element(lease.bucket(), lease.key());
+      background(() -> reads.release(lease.session(), List.of(e), List.of(lease.grant())));
+    }
     return acquireRead(lease.bucket(), lease.key(), redirectable);
   }
 
@@ -284,10 +290,22 @@ public final class Leases implements AutoCloseable {
    * The grant of a claim: at once if it was granted, else asked for again, waiting at the
    * coordinator until the readers are gone. A grant ends as any other (commit or abort).
    *
-   * @throws LeaseUnavailableException if it was not granted (the claim is withdrawn then)
+   * @throws LeaseUnavailableException if it was not granted: the claim stands (the coordinator does
+   *     not withdraw a claim whose site may be writing the origin), and {@link #withdraw} must end
+   *     it once the write under it has ended
    */
   public WriteLease awaitGrant(WriteClaim claim) {
     return writeGrants.awaitGrant(claim);
+  }
+
+  /**
+   * Withdraws a pending claim that was not granted, once nothing is being written under it (best
+   * effort, in the background: otherwise it ends with the session), and then gives the element's
+   * lock back. The coordinator then holds the element's version unknown, and in doubt behind its
+   * readers (docs/protocol.md, Writes: Doubt).
+   */
+  public void withdraw(WriteClaim claim) {
+    writeGrants.withdraw(claim);
   }
 
   /** A write in this site's journal: its version (null for a delete) and its entry. */
@@ -521,11 +539,17 @@ public final class Leases implements AutoCloseable {
   }
 
   /**
-   * The highest change count of the coordinator's table this session heard (docs/protocol.md,
-   * Reads: the origin beside the grant).
+   * The latest place in the coordinator's log an answer to {@code session} named: changes of the
+   * table up to {@code point} were applied before it was heard.
    */
-  public long changesSeen() {
-    return siteSession.changesSeen();
+  public record Heard(long session, long point) {}
+
+  /**
+   * The latest place in the coordinator's log the current session heard of (docs/protocol.md,
+   * Reads: a version the table does not know).
+   */
+  public Heard heard() {
+    return siteSession.heard();
   }
 
   /** The recalls this site received (leasehold_lease_recalls_total). */

@@ -53,10 +53,8 @@ final class SiteSession {
   /** Whether the coordinator's last answer said it grants nothing yet (its start-up grace). */
   private volatile boolean coordinatorStarting;
 
-  /** The highest change count of the table a session's answers named, and that session. */
-  private record Seen(long session, long changes) {}
-
-  private final AtomicReference<Seen> changesSeen = new AtomicReference<>(new Seen(0, 0));
+  /** The latest place in the coordinator's log a session's answers named, and that session. */
+  private final AtomicReference<Leases.Heard> heard = new AtomicReference<>(new Leases.Heard(0, 0));
 
   private volatile long renewEveryNanos = TimeUnit.SECONDS.toNanos(1);
   private volatile boolean coordinatorAnswered;
@@ -147,28 +145,29 @@ final class SiteSession {
     return coordinatorStarting;
   }
 
-  /** The coordinator said {@code session} is gone: drop it and register anew. */
-  /** An answer to {@code session} named the table's change count {@code changes}. */
-  void seenChanges(long session, long changes) {
-    changesSeen.accumulateAndGet(
-        new Seen(session, changes),
+  /** An answer to {@code session} was applied at {@code point} of the coordinator's log. */
+  void seenChanges(long session, long point) {
+    heard.accumulateAndGet(
+        new Leases.Heard(session, point),
         (held, next) ->
             held.session() == next.session()
-                ? (next.changes() > held.changes() ? next : held)
+                ? (next.point() > held.point() ? next : held)
                 : (next.session() == clock.session() ? next : held));
   }
 
   /**
-   * The highest change count of the table an answer to the current session named: every version
-   * change the table applied up to it was applied before now (docs/protocol.md, Reads: the origin
-   * beside the grant). 0 before the first such answer, and again with a new session (it may be a
-   * new table's).
+   * The latest place in the coordinator's log an answer to the current session named: every change
+   * of the table up to it was applied before now (docs/protocol.md, Reads: a version the table does
+   * not know). Nothing heard (0) before the first such answer, and again with a new session (it may
+   * be a new table's).
    */
-  long changesSeen() {
-    Seen seen = changesSeen.get();
-    return seen.session() == clock.session() && clock.session() != 0 ? seen.changes() : 0;
+  Leases.Heard heard() {
+    Leases.Heard h = heard.get();
+    long current = clock.session();
+    return h.session() == current && current != 0 ? h : new Leases.Heard(current, 0);
   }
 
+  /** The coordinator said {@code session} is gone: drop it and register anew. */
   void gone(long session) {
     lose(session);
     background(this::register);

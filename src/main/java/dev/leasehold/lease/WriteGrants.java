@@ -8,6 +8,7 @@ import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.CommitWrite;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.ReleaseLeases;
 import dev.leasehold.protocol.VersionInfo;
 import java.time.Duration;
 import java.util.Map;
@@ -42,8 +43,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe: each write holds its element's lock in {@link WritesInFlight} from its grant to
  * its end (a commit behind the answer holds it until that commit ends), and changes what {@link
- * Ownership} holds of the element only under it. {@link #committing} is written by the write that
- * hands its commit over (before it answers) and by the thread that ends that commit.
+ * Ownership} holds of the element only under it. A pending claim ({@link #claimEarly}) holds the
+ * lock from its claim until its grant takes it over ({@link #awaitGrant}) or its withdrawal has
+ * been sent ({@link #withdraw}). {@link #committing} is written by the write that hands its commit
+ * over (before it answers) and by the thread that ends that commit.
  */
 final class WriteGrants {
   private static final Logger LOG = LoggerFactory.getLogger(WriteGrants.class);
@@ -153,19 +156,29 @@ final class WriteGrants {
         return WriteClaim.of(under);
       }
       reads.forget(k);
-      AcquireReply reply =
-          early
-              ? acquire.acquireEarly(id, bucket, key)
-              : dirty == null
-                  ? acquire.acquire(id, bucket, key, Mode.WRITE, redirectable)
-                  : acquire.acquire(
-                      id,
-                      bucket,
-                      key,
-                      Mode.WRITE,
-                      redirectable,
-                      Versions.proto(dirty.written()),
-                      dirty.journalSeq());
+      AcquireReply reply;
+      try {
+        reply =
+            early
+                ? acquire.acquireEarly(id, bucket, key)
+                : dirty == null
+                    ? acquire.acquire(id, bucket, key, Mode.WRITE, redirectable)
+                    : acquire.acquire(
+                        id,
+                        bucket,
+                        key,
+                        Mode.WRITE,
+                        redirectable,
+                        Versions.proto(dirty.written()),
+                        dirty.journalSeq());
+      } catch (LeaseUnavailableException e) {
+        if (early && e.reason() == LeaseUnavailableException.Reason.UNREACHABLE) {
+          // No clear answer: the claim may stand, fenced, and nothing was written under it.
+          locked = true; // the withdrawal gives the lock back
+          withdraw(new WriteClaim(bucket, key, null, id, 0, null));
+        }
+        throw e;
+      }
       if (reply.getMode() != Mode.WRITE) {
         // Pending: the readers are being recalled. The lock stays taken for awaitGrant.
         VersionInfo v = reply.getVersion();
@@ -188,18 +201,41 @@ final class WriteGrants {
     if (!claim.pending()) {
       return Objects.requireNonNull(claim.granted(), "granted");
     }
-    LeaseKey k = new LeaseKey(claim.bucket(), claim.key());
-    boolean granted = false;
+    AcquireReply reply = acquire.acquireAfterPending(claim.session(), claim.bucket(), claim.key());
+    return granted(new LeaseKey(claim.bucket(), claim.key()), claim.session(), reply);
+  }
+
+  /**
+   * See {@link Leases#withdraw}: on a thread of its own, so that the write's answer does not wait
+   * for it; the element's lock is given back only after it, so that no later claim of the element
+   * here is the one withdrawn.
+   */
+  void withdraw(WriteClaim claim) {
+    Thread.ofVirtual()
+        .name("withdraw")
+        .start(() -> {
+          try {
+            sendWithdraw(claim.session(), claim.bucket(), claim.key());
+          } finally {
+            writes.unlock(new LeaseKey(claim.bucket(), claim.key())); // the claim's lock
+          }
+        });
+  }
+
+  /** A release of the element naming no grant: it withdraws a pending claim (best effort). */
+  private void sendWithdraw(long session, String bucket, String key) {
     try {
-      AcquireReply reply =
-          acquire.acquireAfterPending(claim.session(), claim.bucket(), claim.key());
-      WriteLease lease = granted(k, claim.session(), reply);
-      granted = true;
-      return lease;
-    } finally {
-      if (!granted) {
-        writes.unlock(k); // the claim's lock, which no grant took over
-      }
+      link.submit(
+          Command.newBuilder()
+              .setRelease(
+                  ReleaseLeases.newBuilder()
+                      .setSession(session)
+                      .addElements(Versions.element(bucket, key)))
+              .build(),
+          CALL_MILLIS);
+    } catch (LeaseUnavailableException e) {
+      // The claim ends with the session anyway; until then the element waits, never wrongly.
+      LOG.warn("could not withdraw the claim on {}/{}: {}", bucket, key, e.getMessage());
     }
   }
 

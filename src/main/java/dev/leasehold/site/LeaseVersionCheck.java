@@ -70,9 +70,9 @@ final class LeaseVersionCheck {
     return current(bucket, key, recheck, false, null);
   }
 
-  /** The coordinator's change count this site has heard (docs/protocol.md, Reads). */
-  long changesSeen() {
-    return leases.changesSeen();
+  /** The place in the coordinator's log this site's session has heard of (docs/protocol.md). */
+  Leases.Heard heard() {
+    return leases.heard();
   }
 
   /** How long a version seen at the origin is served without asking it again. */
@@ -104,13 +104,17 @@ final class LeaseVersionCheck {
       boolean recheck,
       boolean redirectable,
       OriginPeeks.@Nullable Asked peek) {
-    return current(bucket, key, recheck, redirectable, peek, true);
+    return current(bucket, key, recheck, redirectable, peek, ASKS);
   }
 
+  /** How many times a known version the origin contradicts is asked of the coordinator again. */
+  private static final int ASKS = 3;
+
   /**
-   * With {@code askAgain}, a known version the origin contradicts is asked of the coordinator once
-   * more before the origin's answer is taken (docs/protocol.md, Reads: a held version the origin
-   * contradicts).
+   * A known version the origin contradicts is asked of the coordinator again, up to {@code asks}
+   * times, before the origin's answer is taken (docs/protocol.md, Reads: a held version the origin
+   * contradicts): each new version the coordinator names is checked the same way, and one that is
+   * still contradicted after the last is not served (503 SlowDown).
    */
   private ObjectInfo current(
       String bucket,
@@ -118,7 +122,7 @@ final class LeaseVersionCheck {
       boolean recheck,
       boolean redirectable,
       OriginPeeks.@Nullable Asked peek,
-      boolean askAgain) {
+      int asks) {
     try {
       WriteLease mine = leases.owned(bucket, key);
       if (mine != null) {
@@ -154,22 +158,34 @@ final class LeaseVersionCheck {
         }
       } else if (peek != null && !recheck && lease.grant() != 0) {
         // A version the table does not know: the origin's answer stands for the HEAD if it was
-        // asked for after the table's last change of the element was applied, as this site had
-        // heard of it then (docs/protocol.md, Reads: the origin beside the grant).
+        // asked for after the table's last change of the element was applied, as this session had
+        // heard of it then (docs/protocol.md, Reads: a version the table does not know).
         OriginPeeks.Answer answer = peek.answer();
-        if (answer != null && lease.changedAt() <= answer.changesSeen()) {
+        Leases.Heard heard = answer == null ? null : answer.heard();
+        if (answer != null
+            && heard != null
+            && heard.session() == lease.session()
+            && lease.changedAt() <= heard.point()) {
           lease = leases.learned(lease, answer.version());
           seen.put(k, new Seen(lease.version(), etag(lease.info()), answer.at()));
         }
       }
       if (recheck || !lease.known() || !seenLately(k, lease, now)) {
         ObjectInfo there = headOrNull(origin, bucket, key);
-        if (askAgain && lease.known() && !Objects.equals(etag(there), etag(lease.info()))) {
+        if (lease.known() && !Objects.equals(etag(there), etag(lease.info()))) {
           // Not served under this lease: it may be a write waiting for its grant, which readers
           // of the version before must not see. The coordinator says, once that write ended.
+          if (asks == 0) {
+            throw S3Error.SLOW_DOWN.exception(
+                "The object changed during each of " + ASKS + " looks at it; retry.");
+          }
           ReadLease again = leases.askAgain(lease, redirectable);
-          if (again.version() != lease.version() || leases.owned(bucket, key) != null) {
-            return current(bucket, key, false, redirectable, null, false);
+          boolean same =
+              again.version() == lease.version()
+                  && again.known()
+                  && Objects.equals(etag(again.info()), etag(lease.info()));
+          if (!same || leases.owned(bucket, key) != null) {
+            return current(bucket, key, false, redirectable, null, asks - 1);
           }
           lease = again; // the same version: the origin changed behind Leasehold
         }

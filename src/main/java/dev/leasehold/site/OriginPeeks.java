@@ -2,6 +2,7 @@ package dev.leasehold.site;
 
 import dev.leasehold.cache.ChunkCache;
 import dev.leasehold.cache.ChunkKey;
+import dev.leasehold.lease.Leases;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.origin.Origin;
 import dev.leasehold.origin.Peek;
@@ -18,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,16 +46,17 @@ final class OriginPeeks {
   /**
    * What the origin held when it answered ({@code version} null: no such object), when that was
    * ({@link System#nanoTime}), the chunks (by index) the answer's bytes are loading into the cache
-   * that no other read was loading, and the coordinator's change count this site had heard before
-   * the question was sent ({@link Leases#changesSeen}).
+   * that no other read was loading, and the place in the coordinator's log this site had heard of
+   * before the question was sent ({@link Leases#heard}).
    */
-  record Answer(@Nullable ObjectInfo version, long at, Set<Long> loading, long changesSeen) {
+  record Answer(
+      @Nullable ObjectInfo version, long at, Set<Long> loading, Leases.@Nullable Heard heard) {
     Answer(@Nullable ObjectInfo version) {
-      this(version, System.nanoTime(), Set.of(), 0);
+      this(version, System.nanoTime(), Set.of(), null);
     }
 
-    Answer asked(long changesSeen) {
-      return new Answer(version, at, loading, changesSeen);
+    Answer asked(Leases.Heard heard) {
+      return new Answer(version, at, loading, heard);
     }
   }
 
@@ -96,7 +98,7 @@ final class OriginPeeks {
 
   private final Origin origin;
   private final ChunkCache cache;
-  private final LongSupplier changesSeen;
+  private final Supplier<Leases.Heard> heard;
   private final Map<Question, CompletableFuture<@Nullable Answer>> asked =
       new ConcurrentHashMap<>();
 
@@ -107,10 +109,10 @@ final class OriginPeeks {
    */
   private final Duration shared;
 
-  OriginPeeks(Origin origin, ChunkCache cache, Duration originCheck, LongSupplier changesSeen) {
+  OriginPeeks(Origin origin, ChunkCache cache, Duration originCheck, Supplier<Leases.Heard> heard) {
     this.origin = origin;
     this.cache = cache;
-    this.changesSeen = changesSeen;
+    this.heard = heard;
     this.shared = originCheck.compareTo(MOST_SHARED) < 0 ? originCheck : MOST_SHARED;
   }
 
@@ -121,7 +123,7 @@ final class OriginPeeks {
     long first = bytes && range != null ? range.first() / cache.chunkSize() : 0;
     Question q = new Question(request.bucket(), request.key(), first, bytes);
     CompletableFuture<@Nullable Answer> mine = new CompletableFuture<>();
-    long seen = changesSeen.getAsLong(); // before the question leaves
+    Leases.Heard seen = heard.get(); // before the question leaves
     boolean sharing = !shared.isZero();
     CompletableFuture<@Nullable Answer> prior = sharing ? asked.putIfAbsent(q, mine) : null;
     if (prior != null) {
@@ -211,7 +213,7 @@ final class OriginPeeks {
                 .map(ChunkCache.Loading::future)
                 .map(f -> f.exceptionally(e -> null))
                 .toArray(CompletableFuture[]::new));
-    return new Loaded(new Answer(version, System.nanoTime(), Set.copyOf(loading), 0), all);
+    return new Loaded(new Answer(version, System.nanoTime(), Set.copyOf(loading), null), all);
   }
 
   private static void close(Peek peek) {

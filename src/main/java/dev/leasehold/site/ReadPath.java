@@ -55,7 +55,7 @@ final class ReadPath {
     this.cache = cache;
     this.origin = origin;
     this.peers = peers;
-    this.peeks = new OriginPeeks(origin, cache, versions.originCheck(), versions::changesSeen);
+    this.peeks = new OriginPeeks(origin, cache, versions.originCheck(), versions::heard);
   }
 
   /**

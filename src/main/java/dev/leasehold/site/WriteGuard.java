@@ -371,7 +371,8 @@ final class WriteGuard {
    * A write-through write whose claim waits for readers elsewhere to be recalled: the origin write,
    * fenced on the version the claim names, runs while the grant is asked for; the client is
    * answered when both are done (docs/protocol.md, Writes: the origin write beside the recall).
-   * Whatever fails, the grant is waited for and then ended, so the claim never lingers.
+   * Whatever fails, the claim is ended once the origin write has: a grant is aborted (as uncertain
+   * if the origin may have changed), a claim not granted is withdrawn, so none lingers.
    */
   private Written overlapped(WriteClaim claim, WriteCondition condition, Change change) {
     ObjectInfo current = claim.info();
@@ -386,7 +387,7 @@ final class WriteGuard {
             task -> Thread.ofVirtual().name("write-grant").start(task));
     long started = System.nanoTime();
     @Nullable ObjectInfo stored = null;
-    RuntimeException failed = null;
+    Throwable failed = null;
     boolean uncertain = false;
     try {
       check(condition, current, claim.key()); // the client's condition: nothing written yet
@@ -400,27 +401,41 @@ final class WriteGuard {
         uncertain = fenceHeld(e, current) || e.error().status() >= 500;
         throw failure(e, current);
       }
-    } catch (RuntimeException e) {
-      failed = e;
+    } catch (Throwable t) {
+      failed = t;
     }
+    // The origin write has ended: from here the claim may be ended, whatever comes of it.
     WriteLease lease;
     try {
-      lease = granted(grant);
-    } catch (LeaseUnavailableException e) {
-      // Not granted: the coordinator withdrew the claim, in doubt if the origin may have changed.
+      lease = grant.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      grant.whenComplete((granted, error) -> {
+        if (granted != null) {
+          leases.abort(granted, true);
+        } else {
+          leases.withdraw(claim);
+        }
+      });
+      throw S3Error.SLOW_DOWN.exception("The write was interrupted.");
+    } catch (ExecutionException e) {
+      leases.withdraw(claim); // not granted: in doubt at the coordinator, behind its readers
       if (failed != null) {
-        throw failed;
+        throw unchecked(failed);
       }
-      throw LeaseErrors.of(e);
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw cause instanceof LeaseUnavailableException u ? LeaseErrors.of(u) : unchecked(cause);
     }
-    if (failed == null && lease.version() != claim.version()) {
+    if (failed == null
+        && (lease.version() != claim.version()
+            || !Objects.equals(etag(lease.info()), etag(claim.info())))) {
       // The claim was lost and taken again meanwhile: what the origin holds is not known here.
       uncertain = true;
       failed = S3Error.SLOW_DOWN.exception("The write lost its claim to the object; retry it.");
     }
     if (failed != null) {
       leases.abort(lease, uncertain);
-      throw failed;
+      throw unchecked(failed);
     }
     try {
       return commit(lease, stored, started);
@@ -431,23 +446,16 @@ final class WriteGuard {
     }
   }
 
-  /**
-   * The grant asked for beside the origin write. Interrupted, the write is not answered, and a
-   * grant that comes later is aborted as uncertain (the origin write may have landed).
-   */
-  private WriteLease granted(CompletableFuture<WriteLease> grant) {
-    try {
-      return grant.get();
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new IllegalStateException(e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      grant.thenAccept(lease -> leases.abort(lease, true));
-      throw S3Error.SLOW_DOWN.exception("The write was interrupted.");
+  private static @Nullable String etag(@Nullable ObjectInfo info) {
+    return info == null ? null : info.etag();
+  }
+
+  /** {@code t} to throw: itself if unchecked (an Error is thrown here), else wrapped. */
+  private static RuntimeException unchecked(Throwable t) {
+    if (t instanceof Error error) {
+      throw error;
     }
+    return t instanceof RuntimeException r ? r : new IllegalStateException(t);
   }
 
   /** The client's own condition, checked against the version the lease names. */
