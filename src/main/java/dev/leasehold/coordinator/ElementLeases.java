@@ -159,6 +159,9 @@ final class ElementLeases {
         session,
         element,
         (s, key, e) -> {
+          if (e.pendingWriter != session) {
+            e.pendingClaim = elements.changes(); // a new claim: numbered with its place
+          }
           e.pendingWriter = session;
           s.held.add(key);
           if (early
@@ -197,6 +200,7 @@ final class ElementLeases {
       }
     }
     if (r.getHoldersCount() > 0) {
+      r.setClaim(e.pendingClaim);
       if (e.pendingFenced) {
         r.setFenced(true).setVersion(e.version); // the version its origin write is fenced on
       }
@@ -205,6 +209,7 @@ final class ElementLeases {
     e.readers.remove(session);
     e.pendingWriter = 0;
     e.pendingFenced = false;
+    e.pendingClaim = 0;
     e.doubt = false; // no reader is left
     e.writer = session;
     e.epoch = elements.nextEpoch();
@@ -272,11 +277,24 @@ final class ElementLeases {
    * command, a late batch), it leaves the newer one alone (docs/protocol.md, Leases). One that
    * names none ends whatever the session holds of the element.
    */
-  CommandResult release(long session, List<Element> released, List<Long> grants) {
+  CommandResult release(
+      long session, List<Element> released, List<Long> grants, List<Long> claims) {
     for (int i = 0; i < released.size(); i++) {
       ElementKey key = ElementKey.of(released.get(i));
       Elements.Entry e = elements.get(key);
       long grant = i < grants.size() ? grants.get(i) : 0;
+      long claim = i < claims.size() ? claims.get(i) : 0;
+      if (grant == 0 && claim != 0) {
+        // A withdrawal of that claim only: a late copy leaves a newer claim alone.
+        if (e != null && e.pendingWriter == session && e.pendingClaim == claim) {
+          elements.withdrawPending(e);
+          if (e.writer != session && !e.readers.containsKey(session)) {
+            sessions.released(session, key);
+          }
+          elements.forgetIfIdle(key, e);
+        }
+        continue;
+      }
       if (grant != 0) {
         Long held = e == null ? null : e.readers.get(session);
         // (a reader restored from a snapshot before grants were numbered holds 0: any release)

@@ -45,6 +45,9 @@ final class Elements {
      */
     long changedAt;
 
+    /** The pending writer's claim: the place in the log of the command that made it. */
+    long pendingClaim;
+
     /** Whether the pending writer may have written the origin already (it asked early). */
     boolean pendingFenced;
 
@@ -198,6 +201,7 @@ final class Elements {
     }
     e.pendingWriter = 0;
     e.pendingFenced = false;
+    e.pendingClaim = 0;
   }
 
   /**
@@ -286,7 +290,8 @@ final class Elements {
               .setPendingWriter(e.pendingWriter)
               .setPendingFenced(e.pendingFenced)
               .setDoubt(e.doubt)
-              .setChangedAt(e.changedAt);
+              .setChangedAt(e.changedAt)
+              .setPendingClaim(e.pendingClaim);
       if (e.dirty != null) {
         e.dirty.snapshot(s);
       }
@@ -322,6 +327,7 @@ final class Elements {
       e.pendingFenced = es.getPendingFenced();
       e.doubt = es.getDoubt();
       e.changedAt = numbered ? es.getChangedAt() : point;
+      e.pendingClaim = es.getPendingClaim();
       e.dirty = WriteBack.Dirty.restore(es);
       ElementKey key = ElementKey.of(es.getElement());
       entries.put(key, e);

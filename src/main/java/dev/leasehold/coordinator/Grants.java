@@ -281,7 +281,8 @@ final class Grants {
         // session expires (SessionWatch), never less; the recall is sent again now and then, in
         // case the holder's stream was reconnecting.
         long now = nanoTime.getAsLong();
-        if (now - deadline >= 0) {
+        boolean pending = request.getEarly() && r.getFenced();
+        if (now - deadline >= 0 && !pending) {
           return giveUp(session, request, r);
         }
         if (firstRecall == 0) {
@@ -303,12 +304,14 @@ final class Grants {
           }
           nextResend = Math.min(nextResend, sent + RESEND_NANOS);
         }
-        if (request.getEarly() && r.getFenced()) {
+        if (pending) {
           // The recalls are out: the site writes the origin while they are answered, and asks for
-          // the grant again (docs/protocol.md, Writes: the origin write beside the recall).
+          // the grant again (docs/protocol.md, Writes: the origin write beside the recall). Late
+          // or not: a fenced claim is the site's to end.
           return SiteReply.newBuilder()
               .setOutcome(Outcome.PENDING)
-              .setAcquire(AcquireReply.newBuilder().setVersion(r.getVersion()))
+              .setAcquire(
+                  AcquireReply.newBuilder().setVersion(r.getVersion()).setClaim(r.getClaim()))
               .build();
         }
         while (changes.applied() <= seen && nanoTime.getAsLong() - nextResend < 0) {
@@ -379,11 +382,12 @@ final class Grants {
     if (r.getFenced()) {
       return busy();
     }
-    submitter.submit(
-        Command.newBuilder()
-            .setRelease(
-                ReleaseLeases.newBuilder().setSession(session).addElements(request.getElement()))
-            .build());
+    ReleaseLeases.Builder release =
+        ReleaseLeases.newBuilder().setSession(session).addElements(request.getElement());
+    if (r.getClaim() != 0) {
+      release.addGrants(0).addClaims(r.getClaim()); // that claim only, should it be late
+    }
+    submitter.submit(Command.newBuilder().setRelease(release).build());
     return busy();
   }
 

@@ -108,7 +108,8 @@ final class LeaseTable {
           leases.release(
               command.getRelease().getSession(),
               command.getRelease().getElementsList(),
-              command.getRelease().getGrantsList());
+              command.getRelease().getGrantsList(),
+              command.getRelease().getClaimsList());
       case INSPECT -> inspect(command.getInspect());
       case BIND_BUCKET -> {
         BindBucket b = command.getBindBucket();

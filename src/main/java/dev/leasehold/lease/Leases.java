@@ -280,7 +280,7 @@ public final class Leases implements AutoCloseable {
    * Claims WRITE so that a write-through write may change the origin while readers elsewhere are
    * recalled (docs/protocol.md, Writes: the origin write beside the recall): the grant, or a
    * pending claim naming the version to fence the origin write on. A pending claim's {@link
-   * #awaitGrant} must follow, whatever happens to the write (it gives the element's lock back).
+   * #awaitGrant} must follow, whatever happens to the write, and {@link #withdraw} if it fails.
    */
   public WriteClaim claimWrite(String bucket, String key) {
     return writeGrants.claimEarly(bucket, key);

@@ -175,7 +175,7 @@ final class WriteGrants {
         if (early && e.reason() == LeaseUnavailableException.Reason.UNREACHABLE) {
           // No clear answer: the claim may stand, fenced, and nothing was written under it.
           locked = true; // the withdrawal gives the lock back
-          withdraw(new WriteClaim(bucket, key, null, id, 0, null));
+          withdraw(new WriteClaim(bucket, key, null, id, 0, null, 0));
         }
         throw e;
       }
@@ -184,7 +184,8 @@ final class WriteGrants {
         VersionInfo v = reply.getVersion();
         overlapped.increment();
         locked = true;
-        return new WriteClaim(bucket, key, null, id, v.getVersion(), Versions.info(key, v));
+        return new WriteClaim(
+            bucket, key, null, id, v.getVersion(), Versions.info(key, v), reply.getClaim());
       }
       WriteLease lease = granted(k, id, reply);
       locked = true;
@@ -215,27 +216,32 @@ final class WriteGrants {
         .name("withdraw")
         .start(() -> {
           try {
-            sendWithdraw(claim.session(), claim.bucket(), claim.key());
+            sendWithdraw(claim);
           } finally {
             writes.unlock(new LeaseKey(claim.bucket(), claim.key())); // the claim's lock
           }
         });
   }
 
-  /** A release of the element naming no grant: it withdraws a pending claim (best effort). */
-  private void sendWithdraw(long session, String bucket, String key) {
+  /**
+   * A release of the element naming the claim (best effort): it withdraws that claim only, so a
+   * late copy cannot withdraw a newer one. A claim whose number is not known (its answer was lost)
+   * is withdrawn by a release naming none, which ends whatever the session holds of the element.
+   */
+  private void sendWithdraw(WriteClaim claim) {
+    ReleaseLeases.Builder release =
+        ReleaseLeases.newBuilder()
+            .setSession(claim.session())
+            .addElements(Versions.element(claim.bucket(), claim.key()));
+    if (claim.claim() != 0) {
+      release.addGrants(0).addClaims(claim.claim());
+    }
     try {
-      link.submit(
-          Command.newBuilder()
-              .setRelease(
-                  ReleaseLeases.newBuilder()
-                      .setSession(session)
-                      .addElements(Versions.element(bucket, key)))
-              .build(),
-          CALL_MILLIS);
+      link.submit(Command.newBuilder().setRelease(release).build(), CALL_MILLIS);
     } catch (LeaseUnavailableException e) {
       // The claim ends with the session anyway; until then the element waits, never wrongly.
-      LOG.warn("could not withdraw the claim on {}/{}: {}", bucket, key, e.getMessage());
+      LOG.warn(
+          "could not withdraw the claim on {}/{}: {}", claim.bucket(), claim.key(), e.getMessage());
     }
   }
 

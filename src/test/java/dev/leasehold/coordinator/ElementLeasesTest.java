@@ -232,6 +232,31 @@ class ElementLeasesTest {
     assertThat(t.read(d).getMode()).isEqualTo(Mode.READ);
   }
 
+  /**
+   * A withdrawal names its claim: applied late (a retried call, a slow leader), after the site
+   * claimed the element again, it leaves the newer claim alone, whose origin write may be under way
+   * (docs/protocol.md, Writes: the origin write beside the recall).
+   */
+  @Test
+  void aWithdrawalEndsOnlyTheClaimItNames() {
+    long a = t.register("a");
+    long b = t.register("b");
+    t.commit(a, t.begin(a).getEpoch(), "etag-1");
+    CommandResult first = t.beginEarly(b);
+    assertThat(first.getClaim()).isPositive();
+    t.withdraw(b, first.getClaim());
+    assertThat(t.read(t.register("c")).getOutcome())
+        .as("in doubt behind A")
+        .isEqualTo(Outcome.BUSY);
+
+    CommandResult second = t.beginEarly(b); // its version is unknown now: not fenced
+    assertThat(second.getClaim()).isGreaterThan(first.getClaim());
+    t.withdraw(b, first.getClaim()); // the first withdrawal, again, late
+    assertThat(t.begin(b).getClaim()).as("still claimed").isEqualTo(second.getClaim());
+    t.release(a);
+    assertThat(t.grant(b).getMode()).isEqualTo(Mode.WRITE);
+  }
+
   /** A fenced claimant whose session expires leaves the same doubt behind the readers. */
   @Test
   void aFencedClaimantThatExpiresLeavesTheElementInDoubt() {

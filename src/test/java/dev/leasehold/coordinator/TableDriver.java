@@ -154,6 +154,18 @@ final class TableDriver {
         Command.newBuilder().setRelease(ReleaseLeases.newBuilder().setSession(s).addElements(e)));
   }
 
+  /** {@code s} withdraws its pending claim number {@code claim} of E, and nothing else. */
+  CommandResult withdraw(long s, long claim) {
+    return apply(
+        Command.newBuilder()
+            .setRelease(
+                ReleaseLeases.newBuilder()
+                    .setSession(s)
+                    .addElements(E)
+                    .addGrants(0)
+                    .addClaims(claim)));
+  }
+
   /** {@code s} releases its READ grant {@code grant} of E (as a recall or an eviction does). */
   CommandResult releaseGrant(long s, long grant) {
     return apply(
