@@ -207,9 +207,7 @@ final class ElementLeases {
       return r.build();
     }
     e.readers.remove(session);
-    e.pendingWriter = 0;
-    e.pendingFenced = false;
-    e.pendingClaim = 0;
+    e.endClaim();
     e.doubt = false; // no reader is left
     e.writer = session;
     e.epoch = elements.nextEpoch();

@@ -40,8 +40,8 @@ final class Elements {
     long pendingWriter;
 
     /**
-     * The table's change count when the version last changed, or when the table last forgot an
-     * element that may have changed, for one it did not hold (docs/protocol.md, Reads).
+     * The place in the log of the version's last change, or, for an element the table added, of the
+     * latest version it had forgotten (docs/protocol.md, Reads).
      */
     long changedAt;
 
@@ -62,6 +62,13 @@ final class Elements {
 
     boolean dirty() {
       return dirty != null;
+    }
+
+    /** No session waits for WRITE any more (granted, or withdrawn). */
+    void endClaim() {
+      pendingWriter = 0;
+      pendingFenced = false;
+      pendingClaim = 0;
     }
 
     boolean idle() {
@@ -136,7 +143,7 @@ final class Elements {
     return point;
   }
 
-  /** {@code e} leaves the table: an element added later inherits its change count. */
+  /** {@code e} leaves the table: an element added later inherits the place of its last change. */
   private void forgotten(Entry e) {
     forgotten = Math.max(forgotten, e.changedAt);
   }
@@ -199,9 +206,7 @@ final class Elements {
       version(e, unknown(e.version));
       e.doubt = !e.readers.isEmpty();
     }
-    e.pendingWriter = 0;
-    e.pendingFenced = false;
-    e.pendingClaim = 0;
+    e.endClaim();
   }
 
   /**

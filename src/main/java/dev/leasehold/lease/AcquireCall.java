@@ -13,7 +13,6 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Asking the coordinator for an element's READ or WRITE grant, traced, with each refusal turned
@@ -45,22 +44,22 @@ final class AcquireCall {
    * @throws LeaseUnavailableException if it was not granted
    */
   AcquireReply acquire(long id, String bucket, String key, Mode mode, boolean redirectable) {
-    return acquire(id, bucket, key, mode, redirectable, null, 0, false, false);
+    return acquire(request(id, bucket, key, mode).setRedirectable(redirectable));
   }
 
   /** WRITE asked again after a PENDING answer, whose recalls the leader sent already. */
   AcquireReply acquireAfterPending(long id, String bucket, String key) {
-    return acquire(id, bucket, key, Mode.WRITE, false, null, 0, false, true);
+    return acquire(request(id, bucket, key, Mode.WRITE).setRecalled(true));
   }
 
   /**
    * WRITE on {@code bucket/key}, asked early: the grant (mode WRITE), or, if the coordinator must
    * recall readers first and lets this site write the origin meanwhile, a reply with no mode whose
    * version is the one to fence that write on (docs/protocol.md, Writes: the origin write beside
-   * the recall). The grant is then asked for again with {@link #acquire}.
+   * the recall). The grant is then asked for again with {@link #acquireAfterPending}.
    */
   AcquireReply acquireEarly(long id, String bucket, String key) {
-    return acquire(id, bucket, key, Mode.WRITE, false, null, 0, true, false);
+    return acquire(request(id, bucket, key, Mode.WRITE).setEarly(true));
   }
 
   /**
@@ -74,29 +73,31 @@ final class AcquireCall {
       String key,
       Mode mode,
       boolean redirectable,
-      @Nullable VersionInfo dirty,
+      VersionInfo dirty,
       long journalSeq) {
-    return acquire(id, bucket, key, mode, redirectable, dirty, journalSeq, false, false);
+    return acquire(
+        request(id, bucket, key, mode)
+            .setRedirectable(redirectable)
+            .setDirtyVersion(dirty)
+            .setDirtyJournalSeq(journalSeq));
   }
 
-  private AcquireReply acquire(
-      long id,
-      String bucket,
-      String key,
-      Mode mode,
-      boolean redirectable,
-      @Nullable VersionInfo dirty,
-      long journalSeq,
-      boolean early,
-      boolean recalled) {
+  private AcquireRequest.Builder request(long id, String bucket, String key, Mode mode) {
+    return AcquireRequest.newBuilder()
+        .setSession(id)
+        .setElement(Versions.element(bucket, key))
+        .setMode(mode)
+        .setWaitMillis(settings.acquireWait().toMillis());
+  }
+
+  private AcquireReply acquire(AcquireRequest.Builder request) {
     Span span =
         tracer
-            .spanBuilder("lease acquire " + (mode == Mode.WRITE ? "write" : "read"))
+            .spanBuilder("lease acquire " + (request.getMode() == Mode.WRITE ? "write" : "read"))
             .setSpanKind(SpanKind.CLIENT)
             .startSpan();
     try (Scope scope = span.makeCurrent()) {
-      AcquireReply reply =
-          ask(id, bucket, key, mode, redirectable, dirty, journalSeq, early, recalled);
+      AcquireReply reply = ask(request);
       span.setAttribute("leasehold.lease.version", reply.getVersion().getVersion());
       return reply;
     } catch (LeaseUnavailableException e) {
@@ -107,29 +108,12 @@ final class AcquireCall {
     }
   }
 
-  private AcquireReply ask(
-      long id,
-      String bucket,
-      String key,
-      Mode mode,
-      boolean redirectable,
-      @Nullable VersionInfo dirty,
-      long journalSeq,
-      boolean early,
-      boolean recalled) {
-    long wait = settings.acquireWait().toMillis();
-    AcquireRequest.Builder request =
-        AcquireRequest.newBuilder()
-            .setSession(id)
-            .setElement(Versions.element(bucket, key))
-            .setMode(mode)
-            .setRedirectable(redirectable)
-            .setWaitMillis(wait)
-            .setEarly(early)
-            .setRecalled(recalled);
-    if (dirty != null) {
-      request.setDirtyVersion(dirty).setDirtyJournalSeq(journalSeq);
-    }
+  private AcquireReply ask(AcquireRequest.Builder request) {
+    long id = request.getSession();
+    String bucket = request.getElement().getBucket();
+    String key = request.getElement().getKey();
+    Mode mode = request.getMode();
+    long wait = request.getWaitMillis();
     SiteReply answer = link.callWaiting(SiteRequest.newBuilder().setAcquire(request).build(), wait);
     AcquireReply reply = answer.getAcquire();
     Outcome outcome = answer.getOutcome();
@@ -142,7 +126,7 @@ final class AcquireCall {
         yield reply;
       }
       case PENDING -> {
-        if (!early) {
+        if (!request.getEarly()) {
           throw new LeaseUnavailableException(
               LeaseUnavailableException.Reason.UNREACHABLE,
               "The coordinator answered PENDING to a grant asked for in full.");

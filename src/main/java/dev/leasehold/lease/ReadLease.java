@@ -13,9 +13,9 @@ import org.jspecify.annotations.Nullable;
  * @param info the version (null with {@code known}: the element does not exist)
  * @param grant the coordinator's number of this READ grant, which the lease's release names (0: a
  *     lease the coordinator did not grant, which is never kept nor released)
- * @param changedAt the table's change count when the element's version last changed: an answer of
- *     the origin asked for after the site heard that count may stand in for a HEAD under this lease
- *     (docs/protocol.md, Reads)
+ * @param changedAt the place in the coordinator's log of the element's last change: an answer of
+ *     the origin asked for after the site heard of that place may stand in for a HEAD under this
+ *     lease (docs/protocol.md, Reads)
  */
 public record ReadLease(
     String bucket,
@@ -29,7 +29,7 @@ public record ReadLease(
 
   /**
    * A lease no origin answer taken before it may stand in for the HEAD of (its {@code changedAt} is
-   * past every count).
+   * past every place).
    */
   public ReadLease(
       String bucket,
