@@ -239,7 +239,7 @@ public final class CoordinatorPeer implements AutoCloseable {
       graceUntil = startNanos + settings.expiry().toNanos();
     }
 
-    Submitter s = new Submitter(raftClient(group, parameters));
+    Submitter s = new Submitter(raftClient(group, parameters), raft, GROUP);
     submitter = s;
 
     CoordinatorService svc =
@@ -340,6 +340,11 @@ public final class CoordinatorPeer implements AutoCloseable {
         .description("Site sessions in the lease table")
         .tags(peer)
         .register(registry);
+  }
+
+  /** This peer's Raft server; null before it started or after it stopped. */
+  @Nullable RaftServer raftServer() {
+    return raft;
   }
 
   /** The index of the last entry applied to the lease table. */

@@ -12,10 +12,17 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.jspecify.annotations.Nullable;
 
@@ -29,13 +36,17 @@ import org.jspecify.annotations.Nullable;
  * entry, one replication and one disk write for all of them. A command alone is sent as it is, so
  * one caller pays nothing for the batching, and many share each commit.
  *
- * <p>Each submission is its own blocking call ({@link RaftClient#io()}), retried under the client's
- * policy on its own. Ratis's ordered async API would chain every command into one sliding window:
- * once one command spends its retries (a group without a leader for longer than they last), that
- * window is failed for good and every later command fails at once, so the peer never submits
- * anything again, even after the group has elected a leader (docs/design.md, The coordinator
- * group). Commands need no order among callers: each caller waits for its own, and a batch fails or
- * succeeds for its callers as their own commands would have.
+ * <p>While the peer's own Raft server leads, a submission goes straight to it ({@link
+ * RaftServer#submitClientRequestAsync}): no call to itself over its own port, and no thread of a
+ * client in between. One that fails there is not sent again: the leader may have appended it before
+ * it lost the lead, and the caller (a site) decides whether to send it again, as it does when a
+ * leader stops. Otherwise each submission is its own blocking call ({@link RaftClient#io()}),
+ * retried under the client's policy on its own. Ratis's ordered async API would chain every command
+ * into one sliding window: once one command spends its retries (a group without a leader for longer
+ * than they last), that window is failed for good and every later command fails at once, so the
+ * peer never submits anything again, even after the group has elected a leader (docs/design.md, The
+ * coordinator group). Commands need no order among callers: each caller waits for its own, and a
+ * batch fails or succeeds for its callers as their own commands would have.
  *
  * <p>Thread-safe. The queue and the count of lanes in flight are guarded by {@link #lock}. A lane
  * sends a batch, answers its callers, and takes the next batch while the queue is not empty. The
@@ -70,13 +81,37 @@ final class Submitter implements AutoCloseable {
           Command.CommandCase.ACQUIRE_PREFIX,
           Command.CommandCase.RELEASE_PREFIX);
 
+  /** How long a command submitted to the peer's own server is waited for, as a client's attempt. */
+  static final long DIRECT_MILLIS = 3_000;
+
   private final RaftClient client;
+  private final @Nullable RaftServer local;
+  private final RaftGroupId group;
+  private final ClientId id = ClientId.randomId();
+  private final AtomicLong calls = new AtomicLong();
+  private final AtomicLong direct = new AtomicLong();
   private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<Pending> queue = new ArrayDeque<>(); // guarded by lock
   private int lanes; // guarded by lock
 
+  /** A submitter that sends every command through {@code client}. */
   Submitter(RaftClient client) {
+    this(client, null, CoordinatorPeer.GROUP);
+  }
+
+  /**
+   * A submitter of the peer whose Raft server is {@code local}: commands go to that server directly
+   * while it leads group {@code group}, else through {@code client}.
+   */
+  Submitter(RaftClient client, @Nullable RaftServer local, RaftGroupId group) {
     this.client = client;
+    this.local = local;
+    this.group = group;
+  }
+
+  /** How many submissions went to the peer's own server directly. */
+  long directSubmissions() {
+    return direct.get();
   }
 
   /** What applying a command answered, and where in the log it was applied ({@link Changes}). */
@@ -215,14 +250,53 @@ final class Submitter implements AutoCloseable {
   private record Reply(CommandResult result, long index) {}
 
   private Reply sendOne(Command command) throws IOException {
-    RaftClientReply reply =
-        client.io().send(Message.valueOf(ByteString.copyFrom(command.toByteArray())));
+    Message message = Message.valueOf(ByteString.copyFrom(command.toByteArray()));
+    RaftServer server = leading();
+    RaftClientReply reply = server != null ? direct(server, message) : client.io().send(message);
     if (!reply.isSuccess()) {
       throw new IOException("the coordinator group refused a command", reply.getException());
     }
     return new Reply(
         CommandResult.parseFrom(reply.getMessage().getContent().toByteArray()),
         reply.getLogIndex());
+  }
+
+  /** The peer's own server if it leads, ready to take commands; else null. */
+  private @Nullable RaftServer leading() {
+    RaftServer server = local;
+    if (server == null) {
+      return null;
+    }
+    try {
+      return server.getDivision(group).getInfo().isLeaderReady() ? server : null;
+    } catch (IOException e) {
+      return null; // not a member of the group (yet, or any more): the client finds the leader
+    }
+  }
+
+  /** Submits {@code message} to the peer's own server and waits for it to be applied. */
+  private RaftClientReply direct(RaftServer server, Message message) throws IOException {
+    RaftClientRequest request =
+        RaftClientRequest.newBuilder()
+            .setClientId(id)
+            .setServerId(server.getId())
+            .setGroupId(group)
+            .setCallId(calls.incrementAndGet())
+            .setMessage(message)
+            .setType(RaftClientRequest.writeRequestType())
+            .build();
+    direct.incrementAndGet();
+    try {
+      return server.submitClientRequestAsync(request).get(DIRECT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for the coordinator group");
+    } catch (ExecutionException e) {
+      throw new IOException("the coordinator group failed a command", e.getCause());
+    } catch (TimeoutException e) {
+      // It may still be applied, as with any call cut short.
+      throw new IOException("the coordinator group did not apply a command in time", e);
+    }
   }
 
   @Override

@@ -115,6 +115,49 @@ class GroupCommitIT {
     }
   }
 
+  @Test
+  @Timeout(value = 2, unit = TimeUnit.MINUTES)
+  void theLeaderSubmitsToItsOwnServerAndAFollowerThroughItsClient(@TempDir Path dir)
+      throws Exception {
+    try (PeerGroup group = PeerGroup.start(dir, 3, TTL, props -> {})) {
+      int leader = group.awaitLeader(Duration.ofSeconds(30));
+      int follower = (leader + 1) % 3;
+      try (Submitter atLeader = submitterOf(group, leader);
+          Submitter atFollower = submitterOf(group, follower)) {
+        long session = register(atLeader);
+        long direct = atLeader.directSubmissions();
+
+        CommandResult a = atLeader.submit(acquireRead(session, "a"));
+        CommandResult b = atFollower.submit(acquireRead(session, "b"));
+
+        assertThat(a.getOutcome()).isEqualTo(Outcome.OK);
+        assertThat(b.getOutcome()).isEqualTo(Outcome.OK);
+        assertThat(a.getReadGrant()).isNotEqualTo(b.getReadGrant());
+        assertThat(atLeader.directSubmissions()).isEqualTo(direct + 1);
+        assertThat(atFollower.directSubmissions()).isZero();
+        // Both applied to the table: a WRITE of each by another site finds the READ to recall.
+        long other = register(atFollower, "s2", 4343);
+        for (String key : List.of("a", "b")) {
+          CommandResult write =
+              atLeader.submit(
+                  Command.newBuilder()
+                      .setBeginWrite(
+                          BeginWrite.newBuilder().setSession(other).setElement(element(key)))
+                      .build());
+          assertThat(write.getHoldersList()).as(key).containsExactly(session);
+        }
+      }
+    }
+  }
+
+  /** A submitter as peer {@code i} runs one: its own server first, its client otherwise. */
+  private static Submitter submitterOf(PeerGroup group, int i) {
+    return new Submitter(
+        CoordinatorPeer.raftClient(group.raftGroup()),
+        group.peer(i).raftServer(),
+        CoordinatorPeer.GROUP);
+  }
+
   private static long register(Submitter submitter) throws Exception {
     return register(submitter, "s1", 4242);
   }
