@@ -277,6 +277,28 @@ public final class ChunkCache {
     }
   }
 
+  /**
+   * Caches {@code file}, which holds exactly the {@code length} bytes of chunk {@code key} with
+   * checksum {@code crc}, by moving it into the cache rather than copying it (a write's staged body
+   * of one chunk, once the origin holds it). The file is the cache's afterwards, unless the chunk
+   * was cached already (true, and the file is left to its owner). False if it cannot be moved into
+   * the cache (another file system): the file still starts with the bytes, and the caller may copy
+   * them ({@link #put}).
+   */
+  public boolean adopt(ChunkKey key, Path file, long length, int crc) throws IOException {
+    if (index.getIfPresent(key) != null) {
+      return true;
+    }
+    ChunkFile chunk = store.adopt(key, file, length, crc);
+    if (chunk == null) {
+      return false;
+    }
+    if (index.asMap().putIfAbsent(key, CompletableFuture.completedFuture(chunk)) != null) {
+      store.delete(chunk);
+    }
+    return true;
+  }
+
   /** Drops a chunk, such as one found corrupt or gone from disk. */
   public void invalidate(ChunkKey key) {
     index.synchronous().invalidate(key);

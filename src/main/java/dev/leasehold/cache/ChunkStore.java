@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,6 +103,27 @@ final class ChunkStore {
       return commit(key, part, length, crc);
     } finally {
       Files.deleteIfExists(part);
+    }
+  }
+
+  /**
+   * Makes {@code file}, which holds exactly the {@code length} bytes of chunk {@code key} with
+   * checksum {@code crc}, that chunk: its footer is appended and the file moved into place, its
+   * bytes neither read nor copied. Null if it cannot be moved here (another file system); the file
+   * then still holds the bytes at the start, and the caller copies them.
+   */
+  @Nullable ChunkFile adopt(ChunkKey key, Path file, long length, int crc) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      if (ch.size() != length) {
+        throw new IOException("a file of " + ch.size() + " bytes is not a chunk of " + length);
+      }
+      ch.position(length);
+      appendFooter(ch, key, length, crc);
+    }
+    try {
+      return commit(key, file, length, crc);
+    } catch (AtomicMoveNotSupportedException e) {
+      return null;
     }
   }
 

@@ -8,14 +8,22 @@ import java.nio.file.Path;
 
 /**
  * The bytes of a write, received whole and verified, in a file under the site's staging directory,
- * ready to be sent to the origin (as often as it retries) and copied into the cache.
+ * ready to be sent to the origin (as often as it retries) and then moved or copied into the cache.
  *
  * <p>Owned by the request that staged it, which closes it (deleting the file) when the write is
  * done; origins may read it from other threads meanwhile.
  */
 public final class StagedFile extends FilePayload implements AutoCloseable {
-  StagedFile(Path path, long length, byte[] md5) {
+  private final int crc32c;
+
+  StagedFile(Path path, long length, byte[] md5, int crc32c) {
     super(path, length, md5);
+    this.crc32c = crc32c;
+  }
+
+  /** The CRC32C of the bytes, as a cached chunk of them records it. */
+  int crc32c() {
+    return crc32c;
   }
 
   @Override

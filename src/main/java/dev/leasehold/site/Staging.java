@@ -13,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.UUID;
+import java.util.zip.CRC32C;
 
 /**
  * Receives the bodies of writes into files under {@code <data>/staging/} before anything reaches
@@ -51,6 +52,7 @@ public final class Staging {
     try (FileChannel out =
         FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       MessageDigest md5 = md5();
+      CRC32C crc = new CRC32C();
       byte[] buf = new byte[BUFFER];
       long total = 0;
       InputStream in = upload.stream();
@@ -61,6 +63,7 @@ public final class Staging {
           throw S3Error.INVALID_REQUEST.exception("The body is longer than its declared length.");
         }
         md5.update(buf, 0, n);
+        crc.update(buf, 0, n);
         ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
         while (b.hasRemaining()) {
           out.write(b);
@@ -69,7 +72,7 @@ public final class Staging {
       if (total != upload.length()) {
         throw S3Error.INCOMPLETE_BODY.exception();
       }
-      return new StagedFile(file, total, md5.digest());
+      return new StagedFile(file, total, md5.digest(), (int) crc.getValue());
     } catch (IOException e) {
       deleteQuietly(file);
       throw S3Error.INCOMPLETE_BODY.exception().causedBy(e);
@@ -85,6 +88,7 @@ public final class Staging {
     try (FileChannel out =
         FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       MessageDigest md5 = md5();
+      CRC32C crc = new CRC32C();
       ByteBuffer buf = ByteBuffer.allocate(BUFFER);
       long[] total = {0};
       read.transferTo((source, position, count) -> {
@@ -99,6 +103,7 @@ public final class Staging {
             }
             buf.flip();
             md5.update(buf.array(), 0, n);
+            crc.update(buf.array(), 0, n);
             while (buf.hasRemaining()) {
               out.write(buf);
             }
@@ -107,7 +112,7 @@ public final class Staging {
           total[0] += count;
         }
       });
-      return new StagedFile(file, total[0], md5.digest());
+      return new StagedFile(file, total[0], md5.digest(), (int) crc.getValue());
     } catch (IOException e) {
       deleteQuietly(file);
       throw S3Error.INTERNAL_ERROR.exception("Could not stage the copy source.").causedBy(e);

@@ -101,15 +101,31 @@ final class WritePath {
   }
 
   /**
-   * Copies a staged body into the cache; a failure here costs a later miss, nothing more. An object
-   * larger than an eighth of the cache is not copied: it would mostly displace what the cache
-   * holds, at the cost of a copy on the write's own time.
+   * Keeps a staged body in the cache; a failure here costs a later miss, nothing more. A body of
+   * one chunk is moved into the cache, not copied: the staged file becomes the chunk (it is the
+   * last use of it). A larger one is copied, chunk by chunk. An object larger than an eighth of the
+   * cache is not kept: it would mostly displace what the cache holds, at the cost of a copy on the
+   * write's own time.
    */
   private void remember(String bucket, ObjectInfo stored, StagedFile staged) {
     if (stored.size() > cache.budget() / 8) {
       return;
     }
     long chunkSize = cache.chunkSize();
+    if (stored.size() > 0 && stored.size() <= chunkSize && staged.length() == stored.size()) {
+      try {
+        if (cache.adopt(
+            new ChunkKey(bucket, stored.key(), stored.etag(), 0),
+            staged.path(),
+            stored.size(),
+            staged.crc32c())) {
+          return;
+        }
+      } catch (IOException e) {
+        LOG.warn("could not cache the written bytes of {}/{}", bucket, stored.key(), e);
+        return;
+      }
+    }
     try (FileChannel source = FileChannel.open(staged.path(), StandardOpenOption.READ)) {
       for (long offset = 0, index = 0; offset < stored.size(); offset += chunkSize, index++) {
         long length = Math.min(chunkSize, stored.size() - offset);

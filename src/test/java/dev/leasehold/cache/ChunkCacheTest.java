@@ -226,6 +226,56 @@ class ChunkCacheTest {
     assertThat(got).isEqualTo(java.util.Arrays.copyOfRange(data, 1000, 2000));
   }
 
+  @Test
+  void adoptMovesAFileInWithoutCopyingItAndTheChunkSurvivesARestart() throws Exception {
+    ChunkCache cache = open(10 * CHUNK);
+    Path staged = Files.createDirectories(dir.resolve("staging")).resolve("body");
+    byte[] data = new byte[3000];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (byte) (i * 7);
+    }
+    Files.write(staged, data);
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(data);
+    ChunkKey key = new ChunkKey("b", "k", "e", 0);
+    Object inode =
+        Files.readAttributes(staged, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+
+    assertThat(cache.adopt(key, staged, data.length, (int) crc.getValue())).isTrue();
+
+    assertThat(staged).doesNotExist();
+    ChunkFile chunk = cache.getIfPresent(key);
+    assertThat(read(chunk)).isEqualTo(data);
+    assertThat(
+            Files.readAttributes(chunk.path(), java.nio.file.attribute.BasicFileAttributes.class)
+                .fileKey())
+        .as("the same file, moved")
+        .isEqualTo(inode);
+    ChunkFile kept = open(10 * CHUNK).getIfPresent(key);
+    assertThat(kept).as("found again after a restart").isNotNull();
+    assertThat(read(kept)).isEqualTo(data);
+  }
+
+  @Test
+  void adoptOfAChunkCachedAlreadyLeavesTheFileAndAWrongChecksumIsCaughtAfterARestart()
+      throws Exception {
+    ChunkCache cache = open(10 * CHUNK);
+    ChunkKey key = new ChunkKey("b", "k", "e", 0);
+    cache.get(key, 100, bytes((byte) 5, 100)).get();
+    Path other = dir.resolve("other");
+    Files.write(other, new byte[100]);
+    assertThat(cache.adopt(key, other, 100, 0)).isTrue();
+    assertThat(other).exists();
+    assertThat(read(cache.getIfPresent(key))).containsOnly(5);
+
+    ChunkKey wrong = new ChunkKey("b", "k2", "e", 0);
+    Path bad = dir.resolve("bad");
+    Files.write(bad, new byte[] {1, 2, 3});
+    assertThat(cache.adopt(wrong, bad, 3, 12345)).isTrue();
+    ChunkFile reopened = open(10 * CHUNK).getIfPresent(wrong);
+    assertThatThrownBy(reopened::open).isInstanceOf(CorruptChunkException.class);
+  }
+
   /** Three chunks' bytes in one stream: chunk i is all (i + 1). */
   static java.io.InputStream runBytes(int chunks, int last) {
     byte[] all = new byte[(int) (CHUNK * (chunks - 1)) + last];
