@@ -111,7 +111,8 @@ public final class Site implements AutoCloseable {
     List<String> coordinator = config.coordinator();
     if (coordinator.isEmpty()) {
       embedded = EmbeddedCoordinator.start(config);
-      coordinator = List.of(embedded.clientAddress());
+      // Its own site calls it in process; its loopback port stays for `leasehold admin`.
+      coordinator = List.of(CoordinatorLink.inProcess(embedded.openInProcess()));
     } else {
       embedded = null;
     }

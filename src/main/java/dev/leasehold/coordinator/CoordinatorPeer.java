@@ -9,7 +9,9 @@ import dev.leasehold.tls.NodeCertificates;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.TlsServerCredentials;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -89,6 +91,9 @@ public final class CoordinatorPeer implements AutoCloseable {
   private @Nullable CoordinatorService service;
   private @Nullable Submitter submitter;
   private @Nullable Server grpc;
+  private @Nullable ServerServiceDefinition services;
+  private @Nullable Server inProcess; // guarded by this
+  private final String inProcessName = "leasehold-coordinator-" + java.util.UUID.randomUUID();
 
   private CoordinatorPeer(CoordinatorSettings settings, LongSupplier nanoTime) {
     this.settings = settings;
@@ -245,6 +250,10 @@ public final class CoordinatorPeer implements AutoCloseable {
     CoordinatorService svc =
         new CoordinatorService(new PeerView(), s, recalls, changes, settings, nanoTime);
     service = svc;
+    ServerServiceDefinition definition =
+        ServerInterceptors.intercept(
+            svc, new TraceContextServerInterceptor(), new CallerInterceptor());
+    services = definition;
     NodeCertificates certificates = settings.certificates();
     grpc =
         NettyServerBuilder.forAddress(
@@ -256,9 +265,7 @@ public final class CoordinatorPeer implements AutoCloseable {
                         .trustManager(certificates.trustManager())
                         .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
                         .build())
-            .addService(
-                ServerInterceptors.intercept(
-                    svc, new TraceContextServerInterceptor(), new CallerInterceptor()))
+            .addService(definition)
             .executor(calls)
             .build()
             .start();
@@ -276,6 +283,29 @@ public final class CoordinatorPeer implements AutoCloseable {
     try (var entries = Files.list(dir)) {
       return entries.findAny().isEmpty();
     }
+  }
+
+  /**
+   * Opens this peer to callers in its own process, through no socket (the embedded coordinator, for
+   * its own site: a call then costs no trip through the network stack and its event loops), and
+   * returns the name to reach it by ({@code InProcessChannelBuilder.forName}). Plain, as the
+   * loopback port of an embedded coordinator is: only code in this process can reach it. Once
+   * opened, later calls return the same name; it closes with the peer.
+   */
+  public synchronized String openInProcess() throws IOException {
+    ServerServiceDefinition definition = services;
+    if (definition == null) {
+      throw new IllegalStateException("coordinator peer " + settings.id() + " is not started");
+    }
+    if (inProcess == null) {
+      inProcess =
+          InProcessServerBuilder.forName(inProcessName)
+              .addService(definition)
+              .executor(calls)
+              .build()
+              .start();
+    }
+    return inProcessName;
   }
 
   /** The address sites call this peer at, as other peers tell sites where the leader is. */
@@ -572,6 +602,12 @@ public final class CoordinatorPeer implements AutoCloseable {
     Server g = grpc;
     if (g != null) {
       g.shutdownNow();
+    }
+    synchronized (this) {
+      Server i = inProcess;
+      if (i != null) {
+        i.shutdownNow();
+      }
     }
     calls.shutdownNow();
     try {

@@ -18,6 +18,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
+import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -191,13 +192,28 @@ public final class CoordinatorLink implements AutoCloseable {
     return addresses.get((i + 1) % addresses.size());
   }
 
+  /** What an address of a coordinator in this process starts with ({@link #inProcess}). */
+  private static final String IN_PROCESS = "in-process:";
+
+  /**
+   * The address of a coordinator peer in this process, opened under {@code name} (the embedded
+   * coordinator, for its own site): calls reach it through no socket.
+   */
+  public static String inProcess(String name) {
+    return IN_PROCESS + name;
+  }
+
   private ManagedChannel channel(String address) {
     return channels.computeIfAbsent(
         address,
         a ->
-            NettyChannelBuilder.forTarget(a, credentials)
-                .intercept(new ArrayList<>(interceptors))
-                .build());
+            a.startsWith(IN_PROCESS)
+                ? InProcessChannelBuilder.forName(a.substring(IN_PROCESS.length()))
+                    .intercept(new ArrayList<>(interceptors))
+                    .build()
+                : NettyChannelBuilder.forTarget(a, credentials)
+                    .intercept(new ArrayList<>(interceptors))
+                    .build());
   }
 
   private static LeaseUnavailableException refused(StatusRuntimeException cause) {
