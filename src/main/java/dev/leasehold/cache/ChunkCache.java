@@ -271,10 +271,7 @@ public final class ChunkCache {
     if (index.getIfPresent(key) != null) {
       return;
     }
-    ChunkFile chunk = store.copy(key, source, offset, length);
-    if (index.asMap().putIfAbsent(key, CompletableFuture.completedFuture(chunk)) != null) {
-      store.delete(chunk);
-    }
+    keep(key, store.copy(key, source, offset, length));
   }
 
   /**
@@ -293,10 +290,15 @@ public final class ChunkCache {
     if (chunk == null) {
       return false;
     }
+    keep(key, chunk);
+    return true;
+  }
+
+  /** A chunk written whole on disk joins the index, unless another load got there first. */
+  private void keep(ChunkKey key, ChunkFile chunk) {
     if (index.asMap().putIfAbsent(key, CompletableFuture.completedFuture(chunk)) != null) {
       store.delete(chunk);
     }
-    return true;
   }
 
   /** Drops a chunk, such as one found corrupt or gone from disk. */

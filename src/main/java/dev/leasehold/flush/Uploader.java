@@ -70,8 +70,7 @@ public final class Uploader {
 
   /** The fence for an entry whose replaced version is not known: the origin's current one. */
   private WriteCondition current(JournalEntry e) {
-    ObjectInfo there = headOrNull(e);
-    return there == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(there.etag());
+    return WriteCondition.heldAt(headOrNull(e));
   }
 
   private @Nullable ObjectInfo headOrNull(JournalEntry e) {

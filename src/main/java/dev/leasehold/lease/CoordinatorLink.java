@@ -15,6 +15,7 @@ import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptor;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
@@ -206,14 +207,13 @@ public final class CoordinatorLink implements AutoCloseable {
   private ManagedChannel channel(String address) {
     return channels.computeIfAbsent(
         address,
-        a ->
-            a.startsWith(IN_PROCESS)
-                ? InProcessChannelBuilder.forName(a.substring(IN_PROCESS.length()))
-                    .intercept(new ArrayList<>(interceptors))
-                    .build()
-                : NettyChannelBuilder.forTarget(a, credentials)
-                    .intercept(new ArrayList<>(interceptors))
-                    .build());
+        a -> {
+          ManagedChannelBuilder<?> builder =
+              a.startsWith(IN_PROCESS)
+                  ? InProcessChannelBuilder.forName(a.substring(IN_PROCESS.length()))
+                  : NettyChannelBuilder.forTarget(a, credentials);
+          return builder.intercept(new ArrayList<>(interceptors)).build();
+        });
   }
 
   private static LeaseUnavailableException refused(StatusRuntimeException cause) {

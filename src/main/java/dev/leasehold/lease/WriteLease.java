@@ -161,6 +161,6 @@ public record WriteLease(
     if (!cleanKnown) {
       return null;
     }
-    return clean == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(clean.etag());
+    return WriteCondition.heldAt(clean);
   }
 }

@@ -1,6 +1,7 @@
 package dev.leasehold.object;
 
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One version of an object as the origin holds it.
@@ -21,6 +22,11 @@ public record ObjectInfo(
     Instant lastModified,
     ObjectMetadata metadata,
     int partsCount) {
+
+  /** The ETag of {@code info}, or null for no object. */
+  public static @Nullable String etagOf(@Nullable ObjectInfo info) {
+    return info == null ? null : info.etag();
+  }
 
   /** The entity tag as HTTP carries it, in double quotes. */
   public String quotedEtag() {

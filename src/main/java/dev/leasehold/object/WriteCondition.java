@@ -16,6 +16,14 @@ public record WriteCondition(boolean ifAbsent, @Nullable String ifMatch) {
     return new WriteCondition(false, etag);
   }
 
+  /**
+   * The fence on a version: the origin still holds {@code version} ({@code If-Match} its ETag), or
+   * still holds nothing ({@code If-None-Match: *}) for null.
+   */
+  public static WriteCondition heldAt(@Nullable ObjectInfo version) {
+    return version == null ? IF_ABSENT : ifMatch(version.etag());
+  }
+
   public boolean isNone() {
     return !ifAbsent && ifMatch == null;
   }

@@ -1,5 +1,7 @@
 package dev.leasehold.site;
 
+import static dev.leasehold.object.ObjectInfo.etagOf;
+
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.leasehold.error.S3Error;
@@ -151,10 +153,10 @@ final class LeaseVersionCheck {
         // answer is as good as a HEAD now. Another answer (older, newer, none) changes nothing:
         // the origin is asked again below.
         OriginPeeks.Answer answer = peek.answer();
-        if (answer != null && Objects.equals(etag(answer.version()), etag(lease.info()))) {
+        if (answer != null && Objects.equals(etagOf(answer.version()), etagOf(lease.info()))) {
           // Seen when the origin answered (a shared answer may be a moment old), not now; the
           // answer's time is System.nanoTime's, as this check's clock is outside tests.
-          seen.put(k, new Seen(lease.version(), etag(lease.info()), answer.at()));
+          seen.put(k, new Seen(lease.version(), etagOf(lease.info()), answer.at()));
         }
       } else if (peek != null && !recheck && lease.grant() != 0) {
         // A version the table does not know: the origin's answer stands for the HEAD if it was
@@ -167,12 +169,12 @@ final class LeaseVersionCheck {
             && heard.session() == lease.session()
             && lease.changedAt() <= heard.point()) {
           lease = leases.learned(lease, answer.version());
-          seen.put(k, new Seen(lease.version(), etag(lease.info()), answer.at()));
+          seen.put(k, new Seen(lease.version(), etagOf(lease.info()), answer.at()));
         }
       }
       if (recheck || !lease.known() || !seenLately(k, lease, now)) {
         ObjectInfo there = headOrNull(origin, bucket, key);
-        if (lease.known() && !Objects.equals(etag(there), etag(lease.info()))) {
+        if (lease.known() && !Objects.equals(etagOf(there), etagOf(lease.info()))) {
           // Not served under this lease: it may be a write waiting for its grant, which readers
           // of the version before must not see. The coordinator says, once that write ended.
           if (asks == 0) {
@@ -183,14 +185,14 @@ final class LeaseVersionCheck {
           boolean same =
               again.version() == lease.version()
                   && again.known()
-                  && Objects.equals(etag(again.info()), etag(lease.info()));
+                  && Objects.equals(etagOf(again.info()), etagOf(lease.info()));
           if (!same || leases.owned(bucket, key) != null) {
             return current(bucket, key, false, redirectable, null, asks - 1);
           }
           lease = again; // the same version: the origin changed behind Leasehold
         }
         lease = leases.learned(lease, there);
-        seen.put(k, new Seen(lease.version(), etag(lease.info()), now));
+        seen.put(k, new Seen(lease.version(), etagOf(lease.info()), now));
       }
       ObjectInfo info = lease.info();
       if (info == null) {
@@ -214,19 +216,16 @@ final class LeaseVersionCheck {
   /** This site committed {@code lease}'s version, which it started writing at {@code nanos}. */
   void wrote(ReadLease lease, long nanos) {
     seen.put(
-        new Key(lease.bucket(), lease.key()), new Seen(lease.version(), etag(lease.info()), nanos));
+        new Key(lease.bucket(), lease.key()),
+        new Seen(lease.version(), etagOf(lease.info()), nanos));
   }
 
   private boolean seenLately(Key k, ReadLease lease, long now) {
     Seen s = seen.getIfPresent(k);
     return s != null
         && s.version() == lease.version()
-        && Objects.equals(s.etag(), etag(lease.info()))
+        && Objects.equals(s.etag(), etagOf(lease.info()))
         && now - s.nanos() <= originCheckNanos;
-  }
-
-  private static @Nullable String etag(@Nullable ObjectInfo info) {
-    return info == null ? null : info.etag();
   }
 
   /** The object's current version at the origin, or null if it has none. */

@@ -1,5 +1,7 @@
 package dev.leasehold.site;
 
+import static dev.leasehold.object.ObjectInfo.etagOf;
+
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.flush.Flusher;
@@ -307,8 +309,7 @@ final class WriteGuard {
       ObjectInfo stored;
       long started = System.nanoTime();
       while (true) {
-        WriteCondition fence =
-            current == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(current.etag());
+        WriteCondition fence = WriteCondition.heldAt(current);
         try {
           uncertain = true;
           stored = change.apply(fence);
@@ -391,8 +392,7 @@ final class WriteGuard {
     boolean uncertain = false;
     try {
       check(condition, current, claim.key()); // the client's condition: nothing written yet
-      WriteCondition fence =
-          current == null ? WriteCondition.IF_ABSENT : WriteCondition.ifMatch(current.etag());
+      WriteCondition fence = WriteCondition.heldAt(current);
       uncertain = true;
       try {
         stored = change.apply(fence);
@@ -428,7 +428,7 @@ final class WriteGuard {
     }
     if (failed == null
         && (lease.version() != claim.version()
-            || !Objects.equals(etag(lease.info()), etag(claim.info())))) {
+            || !Objects.equals(etagOf(lease.info()), etagOf(claim.info())))) {
       // The claim was lost and taken again meanwhile: what the origin holds is not known here.
       uncertain = true;
       failed = S3Error.SLOW_DOWN.exception("The write lost its claim to the object; retry it.");
@@ -444,10 +444,6 @@ final class WriteGuard {
     } catch (LeaseUnavailableException e) {
       throw LeaseErrors.of(e);
     }
-  }
-
-  private static @Nullable String etag(@Nullable ObjectInfo info) {
-    return info == null ? null : info.etag();
   }
 
   /** {@code t} to throw: itself if unchecked (an Error is thrown here), else wrapped. */
