@@ -73,13 +73,7 @@ final class ElementLeases {
           }
           if (Elements.inDoubtFor(e, session)) {
             // Readers of the version before are still out: named, so that the wait recalls them.
-            CommandResult.Builder busy = result(Outcome.BUSY);
-            for (Map.Entry<Long, Long> reader : e.readers.entrySet()) {
-              if (reader.getKey() != session) {
-                busy.addHolders(reader.getKey()).addHolderGrants(reader.getValue());
-              }
-            }
-            return busy.build();
+            return otherReaders(result(Outcome.BUSY), e, session).build();
           }
           long grant = elements.addReader(e, session);
           s.held.add(key);
@@ -168,8 +162,7 @@ final class ElementLeases {
               && e.dirty == null
               && e.version.getKnown()
               && !buckets.writeBackInEffect(key.bucket())
-              && (e.readers.size() > 1
-                  || e.readers.size() == 1 && !e.readers.containsKey(session))) {
+              && e.othersRead(session)) {
             e.pendingFenced = true; // readers to recall: it may write the origin meanwhile
           }
           return tryGrant(session, key, e);
@@ -191,14 +184,20 @@ final class ElementLeases {
     return tryGrant(session, key, e);
   }
 
-  /** Grants WRITE to the pending writer if no one else reads; else names whom to recall. */
-  private CommandResult tryGrant(long session, ElementKey key, Elements.Entry e) {
-    CommandResult.Builder r = ok().setSession(session);
+  /** {@code r} naming every session but {@code session} that reads {@code e}, with its grant. */
+  private static CommandResult.Builder otherReaders(
+      CommandResult.Builder r, Elements.Entry e, long session) {
     for (Map.Entry<Long, Long> reader : e.readers.entrySet()) {
       if (reader.getKey() != session) {
         r.addHolders(reader.getKey()).addHolderGrants(reader.getValue());
       }
     }
+    return r;
+  }
+
+  /** Grants WRITE to the pending writer if no one else reads; else names whom to recall. */
+  private CommandResult tryGrant(long session, ElementKey key, Elements.Entry e) {
+    CommandResult.Builder r = otherReaders(ok().setSession(session), e, session);
     if (r.getHoldersCount() > 0) {
       r.setClaim(e.pendingClaim);
       if (e.pendingFenced) {

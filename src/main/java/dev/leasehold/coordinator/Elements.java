@@ -71,6 +71,11 @@ final class Elements {
       pendingClaim = 0;
     }
 
+    /** Whether a session other than {@code session} holds READ. */
+    boolean othersRead(long session) {
+      return readers.size() > (readers.containsKey(session) ? 1 : 0);
+    }
+
     boolean idle() {
       return readers.isEmpty() && writer == 0 && pendingWriter == 0 && dirty == null;
     }
@@ -214,8 +219,7 @@ final class Elements {
    * readers; the doubt ends with the last of them.
    */
   static boolean inDoubtFor(Entry e, long session) {
-    if (e.doubt
-        && (e.readers.isEmpty() || e.readers.size() == 1 && e.readers.containsKey(session))) {
+    if (e.doubt && !e.othersRead(session)) {
       e.doubt = false;
     }
     return e.doubt;

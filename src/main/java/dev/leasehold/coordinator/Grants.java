@@ -110,7 +110,7 @@ final class Grants {
         return redirect(r);
       }
       recallOwner(r, request, lastSent);
-      recallReaders(r, request, readersRecalled);
+      recallReaders(r, request, readersRecalled, nanoTime.getAsLong());
       // A write of the element is in progress elsewhere, or its owner is flushing: wait for it.
       if (!waitForChange(seen, deadline)) {
         return busy();
@@ -140,12 +140,15 @@ final class Grants {
   }
 
   /**
-   * The element is in doubt behind readers of the version before (docs/protocol.md, Writes: Doubt):
-   * recall them, as the writer that left the doubt did (again every second), so that the doubt ends
-   * as soon as they answer.
+   * Recalls the readers {@code r} names that were not recalled within a second ({@code lastSent},
+   * by holder, is when each was last sent one), in parallel, and returns when the next of them is
+   * due again. A writer's claim recalls them so; so does a READ that finds the element in doubt
+   * behind readers of the version before (docs/protocol.md, Writes: Doubt), as the writer that left
+   * the doubt did, so that the doubt ends as soon as they answer.
    */
-  private void recallReaders(CommandResult r, AcquireRequest request, Map<Long, Long> lastSent) {
-    long now = nanoTime.getAsLong();
+  private long recallReaders(
+      CommandResult r, AcquireRequest request, Map<Long, Long> lastSent, long now) {
+    long nextResend = now + RESEND_NANOS;
     for (int i = 0; i < r.getHoldersCount(); i++) {
       long holder = r.getHolders(i);
       Long sent = lastSent.get(holder);
@@ -153,8 +156,11 @@ final class Grants {
         long readGrant = i < r.getHolderGrantsCount() ? r.getHolderGrants(i) : 0;
         recalls.recall(holder, request.getElement(), Mode.READ, readGrant);
         lastSent.put(holder, now);
+        sent = now;
       }
+      nextResend = Math.min(nextResend, sent + RESEND_NANOS);
     }
+    return nextResend;
   }
 
   /**
@@ -288,22 +294,12 @@ final class Grants {
         if (firstRecall == 0) {
           firstRecall = now;
         }
-        long nextResend = now + RESEND_NANOS;
-        for (int i = 0; i < r.getHoldersCount(); i++) {
-          long holder = r.getHolders(i);
-          long readGrant = i < r.getHolderGrantsCount() ? r.getHolderGrants(i) : 0;
-          Long sent = lastSent.get(holder);
-          if (sent == null && request.getRecalled()) {
-            sent = now; // sent with the PENDING answer a moment ago
-            lastSent.put(holder, now);
+        if (request.getRecalled()) {
+          for (long holder : r.getHoldersList()) {
+            lastSent.putIfAbsent(holder, now); // sent with the PENDING answer a moment ago
           }
-          if (sent == null || now - sent >= RESEND_NANOS) {
-            recalls.recall(holder, request.getElement(), Mode.READ, readGrant);
-            lastSent.put(holder, now);
-            sent = now;
-          }
-          nextResend = Math.min(nextResend, sent + RESEND_NANOS);
         }
+        long nextResend = recallReaders(r, request, lastSent, now);
         if (pending) {
           // The recalls are out: the site writes the origin while they are answered, and asks for
           // the grant again (docs/protocol.md, Writes: the origin write beside the recall). Late
