@@ -8,6 +8,7 @@ import dev.leasehold.origin.Origin;
 import dev.leasehold.origin.Peek;
 import io.opentelemetry.context.Context;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -19,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -35,6 +37,12 @@ import org.slf4j.LoggerFactory;
  * <p>An answer is never a reason to serve a version: only the grant is. It stands in for the HEAD
  * that confirms a version the coordinator names (the origin check): when its ETag is the grant's,
  * the read asks the origin nothing more, and its chunks are the ones the read sends.
+ *
+ * <p>The answer's bytes wait behind a gate until a reader of the question has its answer from the
+ * coordinator ({@link Asked#proceed}): the origin's headers come back while the grant is taken, but
+ * the chunks are not written on the same cores the grant needs, which on a busy site made a cold
+ * read's headers wait for them (docs/design.md, How requests flow). The bytes already sent wait in
+ * the socket's buffers, so once the gate opens they arrive at once.
  *
  * <p>Thread-safe: each question runs on a virtual thread and hands its answer over in a future;
  * {@link #asked} holds the questions in flight, each removed a moment after its chunks are in (so
@@ -60,13 +68,16 @@ final class OriginPeeks {
     }
   }
 
-  /** A question asked: its answer, when it comes. */
+  /**
+   * A question asked: its answer, when it comes, and the gate its bytes wait behind until a reader
+   * has its grant.
+   */
   static final class Asked {
-    private final CompletableFuture<@Nullable Answer> answer;
+    private final Shared shared;
     private final boolean asker;
 
-    private Asked(CompletableFuture<@Nullable Answer> answer, boolean asker) {
-      this.answer = answer;
+    private Asked(Shared shared, boolean asker) {
+      this.shared = shared;
       this.asker = asker;
     }
 
@@ -78,16 +89,32 @@ final class OriginPeeks {
       return asker;
     }
 
+    /**
+     * The read has its answer from the coordinator (a grant, or a refusal): the answer's bytes may
+     * flow now. Until then the origin's stream is left unread, so that the grant is not taken on
+     * cores busy writing chunks.
+     */
+    void proceed() {
+      shared.gate().complete(null);
+    }
+
     /** Waits for the origin's answer; null if it gave none that says which version it holds. */
     @Nullable Answer answer() {
       try {
-        return answer.get();
+        return shared.answer().get();
       } catch (ExecutionException e) {
         return null;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return null;
       }
+    }
+  }
+
+  /** A question's answer, and the gate its bytes wait behind, shared by its readers. */
+  private record Shared(CompletableFuture<@Nullable Answer> answer, CompletableFuture<Void> gate) {
+    Shared() {
+      this(new CompletableFuture<>(), new CompletableFuture<>());
     }
   }
 
@@ -99,8 +126,7 @@ final class OriginPeeks {
   private final Origin origin;
   private final ChunkCache cache;
   private final Supplier<Leases.Heard> heard;
-  private final Map<Question, CompletableFuture<@Nullable Answer>> asked =
-      new ConcurrentHashMap<>();
+  private final Map<Question, Shared> asked = new ConcurrentHashMap<>();
 
   /**
    * How long after its chunks are in a question may still be joined: its answer stands for a look
@@ -122,10 +148,10 @@ final class OriginPeeks {
     boolean bytes = body && request.partNumber() == null && (range == null || range.first() >= 0);
     long first = bytes && range != null ? range.first() / cache.chunkSize() : 0;
     Question q = new Question(request.bucket(), request.key(), first, bytes);
-    CompletableFuture<@Nullable Answer> mine = new CompletableFuture<>();
+    Shared mine = new Shared();
     Leases.Heard seen = heard.get(); // before the question leaves
     boolean sharing = !shared.isZero();
-    CompletableFuture<@Nullable Answer> prior = sharing ? asked.putIfAbsent(q, mine) : null;
+    Shared prior = sharing ? asked.putIfAbsent(q, mine) : null;
     if (prior != null) {
       return new Asked(prior, false);
     }
@@ -136,13 +162,14 @@ final class OriginPeeks {
                 .wrap(() -> {
                   CompletableFuture<?> loaded = CompletableFuture.completedFuture(null);
                   try {
-                    Loaded answered = bytes ? getStart(q, range) : new Loaded(head(q), loaded);
+                    Loaded answered =
+                        bytes ? getStart(q, range, mine.gate()) : new Loaded(head(q), loaded);
                     loaded = answered.run();
                     Answer answer = answered.answer();
-                    mine.complete(answer == null ? null : answer.asked(seen));
+                    mine.answer().complete(answer == null ? null : answer.asked(seen));
                   } catch (RuntimeException e) {
                     LOG.debug("the origin gave no answer beside the grant", e);
-                    mine.complete(null);
+                    mine.answer().complete(null);
                   } finally {
                     // Joinable until a little after its chunks are in: a crowd of cold readers,
                     // arriving before the first of them holds its lease, asks once.
@@ -168,7 +195,7 @@ final class OriginPeeks {
    * The chunks the read's first run would fetch ({@link ChunkReader}): from the one holding its
    * first byte, up to {@link ChunkReader#READ_AHEAD} more, within the range asked for.
    */
-  private Loaded getStart(Question q, @Nullable ByteRange range) {
+  private Loaded getStart(Question q, @Nullable ByteRange range, CompletableFuture<Void> gate) {
     CompletableFuture<?> none = CompletableFuture.completedFuture(null);
     long chunkSize = cache.chunkSize();
     long last = q.firstChunk() + ChunkReader.READ_AHEAD;
@@ -197,7 +224,14 @@ final class OriginPeeks {
       keys.add(new ChunkKey(q.bucket(), q.key(), version.etag(), q.firstChunk() + i));
       lengths[i] = Math.min(chunkSize, end - at);
     }
-    List<ChunkCache.Loading> run = cache.getRun(keys, lengths, peek::body);
+    List<ChunkCache.Loading> run =
+        cache.getRun(
+            keys,
+            lengths,
+            () -> {
+              awaitGate(gate);
+              return peek.body();
+            });
     Set<Long> loading = new HashSet<>();
     for (int i = 0; i < run.size(); i++) {
       if (run.get(i).byThisRun()) {
@@ -214,6 +248,25 @@ final class OriginPeeks {
                 .map(f -> f.exceptionally(e -> null))
                 .toArray(CompletableFuture[]::new));
     return new Loaded(new Answer(version, System.nanoTime(), Set.copyOf(loading), null), all);
+  }
+
+  /**
+   * The longest the bytes of an answer wait for a reader's grant; a reader opens the gate when the
+   * coordinator answered it, so this bounds only a reader that never came back.
+   */
+  static final Duration GATE_WAIT = Duration.ofSeconds(10);
+
+  private static void awaitGate(CompletableFuture<Void> gate) throws IOException {
+    try {
+      gate.get(GATE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      LOG.debug("no reader came back for an answer's bytes in {}: loading them", GATE_WAIT);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("the gate is only ever completed normally", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for a grant");
+    }
   }
 
   private static void close(Peek peek) {

@@ -96,6 +96,10 @@ final class ReadPath {
       } catch (OwnerElsewhereException owner) {
         owners.put(k, owner);
         return peers.read(owner, request, body);
+      } finally {
+        if (peek != null) {
+          peek.proceed(); // the coordinator answered: the origin's bytes may flow
+        }
       }
       checkPreconditions(request.preconditions(), version);
       try {

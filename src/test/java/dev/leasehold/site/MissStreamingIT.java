@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.OriginKind;
+import dev.leasehold.testkit.RecordingOrigin;
 import dev.leasehold.testkit.Relay;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -19,7 +21,8 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  * A miss streams: a cold read's first bytes reach its client as they arrive from the origin, while
  * the chunk they belong to is still loading into the cache, not once the whole chunk landed. Seen
  * through a slow link between the reading site and its origin (a relay capped in bandwidth), where
- * a chunk takes seconds to arrive.
+ * a chunk takes seconds to arrive. And the origin's answer, asked beside the grant, is read only
+ * once the grant came: seen through a long link to the coordinator.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class MissStreamingIT {
@@ -82,6 +85,58 @@ class MissStreamingIT {
       for (int i = 0; i < cluster.size(); i++) {
         try (S3Client s3 = cluster.client(i);
             InputStream in = s3.getObject(g -> g.bucket(bucket).key("slow"))) {
+          assertThat(in.readAllBytes()).as("site %d", i).isEqualTo(body);
+        }
+      }
+    }
+  }
+
+  /** The reading site's link to the coordinator, each way: the grant takes a round trip of it. */
+  static final Duration COORDINATOR_ONE_WAY = Duration.ofMillis(300);
+
+  @Test
+  void aColdReadLeavesTheOriginsBytesUnreadUntilItsGrantCame() throws Exception {
+    try (LocalCluster cluster =
+            LocalCluster.builder().origin(OriginKind.S3PROXY).relayed().sites(2).start();
+        S3Client reader = cluster.client(0);
+        S3Client writer = cluster.client(1)) {
+      String bucket = Data.bucket(writer);
+      byte[] body = Data.bytes(CHUNK, 11);
+      writer.putObject(p -> p.bucket(bucket).key("far"), RequestBody.fromBytes(body));
+      RecordingOrigin origin = cluster.origin(0);
+      origin.reset();
+      origin.resetPeeks();
+      cluster.distance(0, COORDINATOR_ONE_WAY);
+      long started = System.nanoTime();
+      byte[] read;
+      try {
+        read = reader.getObject(g -> g.bucket(bucket).key("far")).readAllBytes();
+      } finally {
+        cluster.distance(0, Duration.ZERO);
+      }
+      long readMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+      long waitMillis = TimeUnit.NANOSECONDS.toMillis(origin.lastPeekBodyWait());
+      System.out.printf(
+          "cold read %d ms from a coordinator %d ms away: the origin's bytes waited %d ms%n",
+          readMillis, COORDINATOR_ONE_WAY.toMillis(), waitMillis);
+      assertThat(read).as("the object's bytes").isEqualTo(body);
+      // The fault: the grant crossed the long link, there and back.
+      long roundTrip = 2 * COORDINATOR_ONE_WAY.toMillis();
+      assertThat(readMillis)
+          .as("the cold read, a coordinator round trip away")
+          .isGreaterThan(roundTrip);
+      // The behaviour: the origin answered at once, its bytes were read once the grant came, and
+      // they are the bytes served (the origin was asked once).
+      assertThat(waitMillis)
+          .as("time the origin's answer went unread, against a %d ms grant", roundTrip)
+          .isGreaterThan(roundTrip / 2);
+      assertThat(origin.count(RecordingOrigin.Call.READ, bucket, "far"))
+          .as("reads of the object at the origin")
+          .isEqualTo(1);
+      // Healed: read whole at every site.
+      for (int i = 0; i < cluster.size(); i++) {
+        try (S3Client s3 = cluster.client(i);
+            InputStream in = s3.getObject(g -> g.bucket(bucket).key("far"))) {
           assertThat(in.readAllBytes()).as("site %d", i).isEqualTo(body);
         }
       }

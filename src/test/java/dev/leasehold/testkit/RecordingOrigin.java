@@ -203,7 +203,50 @@ public final class RecordingOrigin implements Origin {
   public @Nullable Peek peek(String bucket, String key, long offset, long length) {
     record(Call.READ, bucket, key);
     checkUp();
-    return origin.peek(bucket, key, offset, length);
+    Peek peek = origin.peek(bucket, key, offset, length);
+    if (peek == null) {
+      return null;
+    }
+    long answered = System.nanoTime();
+    InputStream body =
+        new java.io.FilterInputStream(peek.body()) {
+          private boolean read;
+
+          @Override
+          public int read() throws java.io.IOException {
+            first();
+            return super.read();
+          }
+
+          @Override
+          public int read(byte[] b, int off, int len) throws java.io.IOException {
+            first();
+            return super.read(b, off, len);
+          }
+
+          private void first() {
+            if (!read) {
+              read = true;
+              peekBodyWait = System.nanoTime() - answered;
+            }
+          }
+        };
+    return new Peek(peek.version(), peek.offset(), peek.length(), body);
+  }
+
+  private volatile long peekBodyWait = -1;
+
+  /**
+   * How long the bytes of the last answer to a {@link #peek} went unread after the origin answered
+   * (in nanoseconds; -1 if none was read yet).
+   */
+  public long lastPeekBodyWait() {
+    return peekBodyWait;
+  }
+
+  /** Forgets the last peek's figures. */
+  public void resetPeeks() {
+    peekBodyWait = -1;
   }
 
   /**
