@@ -38,8 +38,13 @@ final class MixedLoad {
 
   /** Latencies per operation and the wall time they took. */
   record Result(Map<String, Latencies> latencies, double seconds) {
+    /** The operations done. */
+    int count() {
+      return latencies.values().stream().mapToInt(Latencies::count).sum();
+    }
+
     double opsPerSecond() {
-      return latencies.values().stream().mapToInt(Latencies::count).sum() / seconds;
+      return count() / seconds;
     }
 
     double percentile(String op, double p) {
