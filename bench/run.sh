@@ -22,7 +22,9 @@
 # The hot-path scenarios run the site from the built jar and install nginx, wrk and iperf3 (apt);
 # BENCH_SITE_JAVA_OPTS adds JVM options to the site (to profile it: -XX:StartFlightRecording=...).
 # BENCH_JAVA_OPTS="-Dbench.profile=cpu" attaches async-profiler to the site for the measured reads
-# of hit-large, hit-small and miss (a flame graph and folded stacks under target/bench-work/profile-*).
+# of hit-large, hit-small, miss and mixed (a flame graph and folded stacks under
+# target/bench-work/profile-*); add -Dbench.profile-harness=true to profile the bench's own process
+# in mixed instead (S3Proxy and the clients).
 # Everything runs on loopback; every load loop is bounded in count and time.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

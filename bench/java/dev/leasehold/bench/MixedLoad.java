@@ -23,10 +23,21 @@ final class MixedLoad {
   static final int SECONDS = Integer.getInteger("bench.mixed-seconds", 15);
 
   /**
-   * How long each target is loaded unmeasured first: the site is a fresh JVM (its JIT compiles for
-   * half a minute under this load), and S3Proxy would otherwise be warmed by the site's run only.
+   * How long each target is loaded unmeasured in one warm-up round. The site is a fresh JVM, and
+   * S3Proxy and the clients share the bench's: on two cores their JITs take minutes under this
+   * load, so the rounds go on until both have settled ({@link #SETTLED}), at most {@link
+   * #WARMUP_ROUNDS} of them.
    */
-  static final int WARMUP_SECONDS = Integer.getInteger("bench.mixed-warmup-seconds", 20);
+  static final int WARMUP_SECONDS = Integer.getInteger("bench.mixed-warmup-seconds", 15);
+
+  /** The most warm-up rounds (each loads the site, then S3Proxy directly). */
+  static final int WARMUP_ROUNDS = Integer.getInteger("bench.mixed-warmup-rounds", 6);
+
+  /**
+   * A JIT has settled when it compiled for at most this share of a round's wall time (compilation
+   * time as the JVM counts it, over its compiler threads).
+   */
+  static final double SETTLED = 0.10;
 
   static final int MAX_OPS = 200_000;
   static final int[] SIZES = {4 << 10, 64 << 10, 1 << 20};

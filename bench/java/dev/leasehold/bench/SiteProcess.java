@@ -136,21 +136,35 @@ final class SiteProcess implements AutoCloseable {
   private static final Pattern HEAP_USED =
       Pattern.compile("(?m)^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*\\} ([0-9.eE+]+)$");
 
+  private static final Pattern COMPILATION =
+      Pattern.compile("(?m)^jvm_compilation_time_ms_total\\{[^}]*\\} ([0-9.eE+]+)$");
+
   /** Heap in use now (the sum over the heap's pools), from the site's Prometheus endpoint. */
   long heapUsedBytes() throws IOException, InterruptedException {
-    String text =
-        http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics"))
-                    .timeout(Duration.ofSeconds(10))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString())
-            .body();
-    Matcher m = HEAP_USED.matcher(text);
+    Matcher m = HEAP_USED.matcher(metrics());
     double sum = 0;
     while (m.find()) {
       sum += Double.parseDouble(m.group(1));
     }
     return (long) sum;
+  }
+
+  /** Milliseconds the site's JIT has spent compiling, from its Prometheus endpoint. */
+  long compilationMillis() throws IOException, InterruptedException {
+    Matcher m = COMPILATION.matcher(metrics());
+    if (!m.find()) {
+      throw new IOException("the site's /metrics has no jvm_compilation_time_ms_total");
+    }
+    return (long) Double.parseDouble(m.group(1));
+  }
+
+  private String metrics() throws IOException, InterruptedException {
+    return http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics"))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 
   /** Bytes of files under the site's cache directory. */

@@ -1,6 +1,7 @@
 package dev.leasehold.telemetry;
 
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmCompilationMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -13,9 +14,9 @@ import io.netty.buffer.PooledByteBufAllocator;
 
 /**
  * A process's metrics registry: Prometheus naming (dots become underscores, counters end in {@code
- * _total}, units are suffixes), with the JVM's memory, GC, threads, CPU and uptime and Netty's
- * pooled allocator already bound. Components register their own meters on it; {@link AdminServer}
- * serves it at {@code /metrics}.
+ * _total}, units are suffixes), with the JVM's memory, GC, threads, JIT compilation, CPU and uptime
+ * and Netty's pooled allocator already bound. Components register their own meters on it; {@link
+ * AdminServer} serves it at {@code /metrics}.
  *
  * <p>Thread-safe (the registry is); the GC binder is closed with it.
  */
@@ -29,6 +30,7 @@ public final class Metrics implements AutoCloseable {
     gc.bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ClassLoaderMetrics().bindTo(registry);
+    new JvmCompilationMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);

@@ -100,6 +100,7 @@ class MetricsIT {
       assertThat(b1.value("leasehold_cache_size_bytes")).isEqualTo(SIZE);
       assertThat(b1.value("leasehold_cache_budget_bytes")).isPositive();
       assertThat(a1.has("jvm_memory_used_bytes")).isTrue();
+      assertThat(a1.has("jvm_compilation_time_ms_total")).isTrue();
       assertThat(a1.has("netty_allocator_memory_used")).isTrue();
     }
   }
