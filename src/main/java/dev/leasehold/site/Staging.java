@@ -51,8 +51,7 @@ public final class Staging {
     Path file = dir.resolve(UUID.randomUUID() + ".upload");
     try (FileChannel out =
         FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      MessageDigest md5 = md5();
-      CRC32C crc = new CRC32C();
+      Sums sums = new Sums();
       byte[] buf = new byte[BUFFER];
       long total = 0;
       InputStream in = upload.stream();
@@ -62,8 +61,7 @@ public final class Staging {
         if (total > upload.length()) {
           throw S3Error.INVALID_REQUEST.exception("The body is longer than its declared length.");
         }
-        md5.update(buf, 0, n);
-        crc.update(buf, 0, n);
+        sums.update(buf, n);
         ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
         while (b.hasRemaining()) {
           out.write(b);
@@ -72,7 +70,7 @@ public final class Staging {
       if (total != upload.length()) {
         throw S3Error.INCOMPLETE_BODY.exception();
       }
-      return new StagedFile(file, total, md5.digest(), (int) crc.getValue());
+      return sums.staged(file, total);
     } catch (IOException e) {
       deleteQuietly(file);
       throw S3Error.INCOMPLETE_BODY.exception().causedBy(e);
@@ -87,8 +85,7 @@ public final class Staging {
     Path file = dir.resolve(UUID.randomUUID() + ".copy");
     try (FileChannel out =
         FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      MessageDigest md5 = md5();
-      CRC32C crc = new CRC32C();
+      Sums sums = new Sums();
       ByteBuffer buf = ByteBuffer.allocate(BUFFER);
       long[] total = {0};
       read.transferTo((source, position, count) -> {
@@ -102,8 +99,7 @@ public final class Staging {
               throw new IOException("chunk ended early");
             }
             buf.flip();
-            md5.update(buf.array(), 0, n);
-            crc.update(buf.array(), 0, n);
+            sums.update(buf.array(), n);
             while (buf.hasRemaining()) {
               out.write(buf);
             }
@@ -112,7 +108,7 @@ public final class Staging {
           total[0] += count;
         }
       });
-      return new StagedFile(file, total[0], md5.digest(), (int) crc.getValue());
+      return sums.staged(file, total[0]);
     } catch (IOException e) {
       deleteQuietly(file);
       throw S3Error.INTERNAL_ERROR.exception("Could not stage the copy source.").causedBy(e);
@@ -130,11 +126,30 @@ public final class Staging {
     }
   }
 
-  private static MessageDigest md5() {
-    try {
-      return MessageDigest.getInstance("MD5");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("MD5 is part of every JDK", e);
+  /**
+   * What a staged body is summed by, as its bytes are received: its MD5 (its ETag, and the origin's
+   * check) and its CRC32C (its checksum as a cached chunk). Confined to the receiving thread.
+   */
+  private static final class Sums {
+    private final MessageDigest md5;
+    private final CRC32C crc = new CRC32C();
+
+    Sums() {
+      try {
+        md5 = MessageDigest.getInstance("MD5");
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("MD5 is part of every JDK", e);
+      }
+    }
+
+    /** The next {@code n} bytes of the body, from the start of {@code bytes}. */
+    void update(byte[] bytes, int n) {
+      md5.update(bytes, 0, n);
+      crc.update(bytes, 0, n);
+    }
+
+    StagedFile staged(Path file, long length) {
+      return new StagedFile(file, length, md5.digest(), (int) crc.getValue());
     }
   }
 }
