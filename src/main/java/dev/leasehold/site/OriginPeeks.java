@@ -73,11 +73,11 @@ final class OriginPeeks {
    * has its grant.
    */
   static final class Asked {
-    private final Shared shared;
+    private final InFlight question;
     private final boolean asker;
 
-    private Asked(Shared shared, boolean asker) {
-      this.shared = shared;
+    private Asked(InFlight question, boolean asker) {
+      this.question = question;
       this.asker = asker;
     }
 
@@ -95,13 +95,13 @@ final class OriginPeeks {
      * cores busy writing chunks.
      */
     void proceed() {
-      shared.gate().complete(null);
+      question.gate().complete(null);
     }
 
     /** Waits for the origin's answer; null if it gave none that says which version it holds. */
     @Nullable Answer answer() {
       try {
-        return shared.answer().get();
+        return question.answer().get();
       } catch (ExecutionException e) {
         return null;
       } catch (InterruptedException e) {
@@ -111,9 +111,12 @@ final class OriginPeeks {
     }
   }
 
-  /** A question's answer, and the gate its bytes wait behind, shared by its readers. */
-  private record Shared(CompletableFuture<@Nullable Answer> answer, CompletableFuture<Void> gate) {
-    Shared() {
+  /**
+   * A question in flight: its answer, and the gate its bytes wait behind, shared by its readers.
+   */
+  private record InFlight(
+      CompletableFuture<@Nullable Answer> answer, CompletableFuture<Void> gate) {
+    InFlight() {
       this(new CompletableFuture<>(), new CompletableFuture<>());
     }
   }
@@ -126,7 +129,7 @@ final class OriginPeeks {
   private final Origin origin;
   private final ChunkCache cache;
   private final Supplier<Leases.Heard> heard;
-  private final Map<Question, Shared> asked = new ConcurrentHashMap<>();
+  private final Map<Question, InFlight> asked = new ConcurrentHashMap<>();
 
   /**
    * How long after its chunks are in a question may still be joined: its answer stands for a look
@@ -148,10 +151,10 @@ final class OriginPeeks {
     boolean bytes = body && request.partNumber() == null && (range == null || range.first() >= 0);
     long first = bytes && range != null ? range.first() / cache.chunkSize() : 0;
     Question q = new Question(request.bucket(), request.key(), first, bytes);
-    Shared mine = new Shared();
+    InFlight mine = new InFlight();
     Leases.Heard seen = heard.get(); // before the question leaves
     boolean sharing = !shared.isZero();
-    Shared prior = sharing ? asked.putIfAbsent(q, mine) : null;
+    InFlight prior = sharing ? asked.putIfAbsent(q, mine) : null;
     if (prior != null) {
       return new Asked(prior, false);
     }

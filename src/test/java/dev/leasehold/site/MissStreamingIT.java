@@ -105,7 +105,6 @@ class MissStreamingIT {
       writer.putObject(p -> p.bucket(bucket).key("far"), RequestBody.fromBytes(body));
       RecordingOrigin origin = cluster.origin(0);
       origin.reset();
-      origin.resetPeeks();
       cluster.distance(0, COORDINATOR_ONE_WAY);
       long started = System.nanoTime();
       byte[] read;

@@ -16,6 +16,8 @@ import dev.leasehold.object.WriteCondition;
 import dev.leasehold.origin.Origin;
 import dev.leasehold.origin.Payload;
 import dev.leasehold.origin.Peek;
+import java.io.FilterInputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
@@ -61,8 +63,10 @@ public final class RecordingOrigin implements Origin {
     return counts.computeIfAbsent(call + " " + bucket + "/" + key, k -> new LongAdder()).sum();
   }
 
+  /** Forgets the calls counted and the last peek's figures. */
   public void reset() {
     counts.clear();
+    peekBodyWait = -1;
   }
 
   private volatile boolean writesDown;
@@ -209,17 +213,17 @@ public final class RecordingOrigin implements Origin {
     }
     long answered = System.nanoTime();
     InputStream body =
-        new java.io.FilterInputStream(peek.body()) {
+        new FilterInputStream(peek.body()) {
           private boolean read;
 
           @Override
-          public int read() throws java.io.IOException {
+          public int read() throws IOException {
             first();
             return super.read();
           }
 
           @Override
-          public int read(byte[] b, int off, int len) throws java.io.IOException {
+          public int read(byte[] b, int off, int len) throws IOException {
             first();
             return super.read(b, off, len);
           }
@@ -242,11 +246,6 @@ public final class RecordingOrigin implements Origin {
    */
   public long lastPeekBodyWait() {
     return peekBodyWait;
-  }
-
-  /** Forgets the last peek's figures. */
-  public void resetPeeks() {
-    peekBodyWait = -1;
   }
 
   /**
