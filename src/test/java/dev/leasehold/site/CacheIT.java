@@ -16,6 +16,7 @@ import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,6 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,7 +49,7 @@ class CacheIT {
   static final int CHUNK = 256 * 1024;
 
   /** How long a site trusts a version before asking the origin again. */
-  static final java.time.Duration ORIGIN_CHECK = java.time.Duration.ofSeconds(1);
+  static final Duration ORIGIN_CHECK = Duration.ofSeconds(1);
 
   static LocalCluster cluster;
   static S3Client s3;
@@ -257,6 +259,12 @@ class CacheIT {
         .isEqualTo(body);
     String etag = cluster.backdoor().head(bucket, "durable").etag();
 
+    // The client has every byte once the last chunk's bytes are in its file; the chunk joins the
+    // cache a moment later, when its load has checksummed and moved it into place.
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(20))
+        .until(() -> chunkFiles("durable", etag).size() == 3);
     List<Path> chunks = chunkFiles("durable", etag);
     assertThat(chunks).hasSize(3);
     Path cacheDir = cluster.site(0).config().cacheDir();
