@@ -44,7 +44,12 @@ final class Exchange {
   /** How many file regions may be queued on the channel at once (each holds an open file). */
   private static final int WINDOW = 2;
 
-  /** Bodies this long or longer are sent corked ({@code TCP_CORK}), in full segments. */
+  /**
+   * Bodies this long or longer are sent corked ({@code TCP_CORK}), in full segments, from their
+   * second write on: the first write (the headers and the first piece of the body) leaves at once.
+   * Corked from the start, the headers of a miss, whose first piece is what the origin has sent so
+   * far, waited in the kernel until a full segment's worth of the body had come from the origin.
+   */
   private static final long CORK_FROM = 256 * 1024;
 
   /**
@@ -76,6 +81,9 @@ final class Exchange {
   private long bodyLength;
   private boolean finished;
   private boolean forceClose;
+
+  /** Whether the body is to be sent corked once its headers have left ({@link #CORK_FROM}). */
+  private boolean corkAfterHeaders;
 
   /** Whether the body is being sent corked; read by the last write's listener. */
   private volatile boolean corked;
@@ -187,11 +195,8 @@ final class Exchange {
    * piece of the body (or the end, if it has none): until then an error can still replace them.
    */
   void start(HttpResponseStatus status, HttpHeaders headers, long length) {
-    if (length >= CORK_FROM && channel instanceof EpollSocketChannel epoll) {
-      // Full segments only while the body goes out; the last partial one leaves on the uncork.
-      epoll.config().setTcpCork(true);
-      corked = true;
-    }
+    // Full segments only while the body goes out; the last partial one leaves on the uncork.
+    corkAfterHeaders = length >= CORK_FROM && channel instanceof EpollSocketChannel;
     DefaultHttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, headers);
     HttpUtil.setContentLength(response, length);
     prepare(response.headers());
@@ -318,6 +323,13 @@ final class Exchange {
     Object[] messages = unsent.toArray();
     unsent.clear();
     headersSent = true;
+    // After the headers' write, unless it ends the response: the last write's listener uncorks,
+    // and it may run within this write, before a cork set after it.
+    boolean cork = corkAfterHeaders && !finished;
+    corkAfterHeaders = false;
+    if (cork) {
+      corked = true;
+    }
     ChannelPromise promise = channel.newPromise();
     Runnable write =
         () -> {
@@ -325,6 +337,9 @@ final class Exchange {
             channel.write(messages[i], channel.voidPromise());
           }
           channel.writeAndFlush(messages[messages.length - 1], promise);
+          if (cork && channel.isOpen()) {
+            ((EpollSocketChannel) channel).config().setTcpCork(true);
+          }
         };
     if (channel.eventLoop().inEventLoop()) {
       write.run();

@@ -2,6 +2,7 @@ package dev.leasehold.site;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.leasehold.testkit.Await;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.OriginKind;
@@ -86,6 +87,75 @@ class MissStreamingIT {
         try (S3Client s3 = cluster.client(i);
             InputStream in = s3.getObject(g -> g.bucket(bucket).key("slow"))) {
           assertThat(in.readAllBytes()).as("site %d", i).isEqualTo(body);
+        }
+      }
+    }
+  }
+
+  /** What a stalling origin gives of a cold read's body before its stream stops. */
+  static final int FIRST_BYTES = 4 << 10;
+
+  /**
+   * The longest Linux holds a partial segment back on a corked socket ({@code TCP_CORK}, tcp(7)):
+   * headers corked behind a stalled body reach the client after this, and not before.
+   */
+  static final long CORK_CEILING_MILLIS = 200;
+
+  @Test
+  void aColdReadsHeadersLeaveWithItsFirstBytesWhileTheOriginStalls() throws Exception {
+    try (LocalCluster cluster =
+            LocalCluster.builder().origin(OriginKind.S3PROXY).sites(2).chunkSize(CHUNK).start();
+        S3Client reader = cluster.client(0);
+        S3Client writer = cluster.client(1)) {
+      String bucket = Data.bucket(writer);
+      RecordingOrigin origin = cluster.origin(0);
+      long fastest = Long.MAX_VALUE;
+      for (int i = 0; i < 3; i++) {
+        String key = "stalling-" + i;
+        byte[] body = Data.bytes(CHUNK + CHUNK / 2, 20 + i);
+        writer.putObject(p -> p.bucket(bucket).key(key), RequestBody.fromBytes(body));
+        origin.stallPeekBodiesAfter(FIRST_BYTES);
+        try (ResponseInputStream<GetObjectResponse> in =
+            reader.getObject(g -> g.bucket(bucket).key(key))) {
+          long headers = System.nanoTime();
+          // The fault: the origin's stream stopped after its first bytes (if not yet when the
+          // headers came, then right after).
+          Await.until(
+              () -> origin.stalledSince() > 0,
+              Duration.ofSeconds(10),
+              "the origin's stream stalls");
+          long afterStall = TimeUnit.NANOSECONDS.toMillis(headers - origin.stalledSince());
+          fastest = Math.min(fastest, afterStall);
+          System.out.printf(
+              "headers of a cold read %d ms after its origin stalled at %d bytes%n",
+              afterStall, FIRST_BYTES);
+          // The first bytes are the client's while the origin is still stalled.
+          assertThat(in.readNBytes(FIRST_BYTES))
+              .as("the first bytes, read while the origin stalls")
+              .isEqualTo(java.util.Arrays.copyOf(body, FIRST_BYTES));
+          origin.releaseStalls();
+          assertThat(in.readAllBytes())
+              .as("the rest, once the origin goes on")
+              .isEqualTo(java.util.Arrays.copyOfRange(body, FIRST_BYTES, body.length));
+        } finally {
+          origin.releaseStalls();
+        }
+      }
+      // The behaviour: the headers left with the first bytes, not corked behind the body until the
+      // kernel's ceiling (the fastest of three, so that one slow moment cannot decide it).
+      assertThat(fastest)
+          .as("ms from the origin's stall to the client having the headers")
+          .isLessThan(CORK_CEILING_MILLIS / 2);
+      // Healed: every object whole at every site.
+      for (int i = 0; i < cluster.size(); i++) {
+        for (int k = 0; k < 3; k++) {
+          String key = "stalling-" + k;
+          try (S3Client s3 = cluster.client(i);
+              InputStream in = s3.getObject(g -> g.bucket(bucket).key(key))) {
+            assertThat(in.readAllBytes())
+                .as("site %d, %s", i, key)
+                .isEqualTo(Data.bytes(CHUNK + CHUNK / 2, 20 + k));
+          }
         }
       }
     }

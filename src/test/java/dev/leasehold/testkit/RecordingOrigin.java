@@ -212,20 +212,41 @@ public final class RecordingOrigin implements Origin {
       return null;
     }
     long answered = System.nanoTime();
+    long stallAt = stallAfter;
     InputStream body =
         new FilterInputStream(peek.body()) {
           private boolean read;
+          private long given;
 
           @Override
           public int read() throws IOException {
-            first();
-            return super.read();
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
           }
 
           @Override
           public int read(byte[] b, int off, int len) throws IOException {
             first();
-            return super.read(b, off, len);
+            if (stallAt >= 0) {
+              if (given >= stallAt) {
+                stall();
+              } else {
+                len = (int) Math.min(len, stallAt - given);
+              }
+            }
+            int n = super.read(b, off, len);
+            given += Math.max(0, n);
+            return n;
+          }
+
+          private void stall() throws IOException {
+            stalledSince = System.nanoTime();
+            try {
+              stallGate.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              throw new java.io.InterruptedIOException("interrupted while stalled");
+            }
           }
 
           private void first() {
@@ -239,6 +260,31 @@ public final class RecordingOrigin implements Origin {
   }
 
   private volatile long peekBodyWait = -1;
+  private volatile long stallAfter = -1;
+  private volatile long stalledSince = -1;
+  private volatile java.util.concurrent.CountDownLatch stallGate =
+      new java.util.concurrent.CountDownLatch(0);
+
+  /**
+   * From now on, the body of each answer to a {@link #peek} gives its first {@code bytes} and then
+   * stalls, as an origin whose stream stops, until {@link #releaseStalls}.
+   */
+  public void stallPeekBodiesAfter(long bytes) {
+    stalledSince = -1;
+    stallGate = new java.util.concurrent.CountDownLatch(1);
+    stallAfter = bytes;
+  }
+
+  /** When a peek's body last stalled ({@link System#nanoTime}), or -1 if none has. */
+  public long stalledSince() {
+    return stalledSince;
+  }
+
+  /** Lets stalled bodies go on, and later ones run without a stall. */
+  public void releaseStalls() {
+    stallAfter = -1;
+    stallGate.countDown();
+  }
 
   /**
    * How long the bytes of the last answer to a {@link #peek} went unread after the origin answered
