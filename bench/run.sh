@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs a benchmark and prints its figures: bench/run.sh <scenario>
 #   leases   lease grants/s, READ (cold) and WRITE (2 recalls) grant latency, and cache-hit GET
-#            latency with a lease vs a HEAD at the origin per read (3 sites, 3 coordinator peers)
+#            latency with a lease vs a HEAD at the origin per read (3 sites, 3 coordinator peers);
+#            the grant load warms up in 10 s rounds until the JIT settles, at most 9
+#            (BENCH_JAVA_OPTS=-Dbench.leases-warmup-rounds=N)
 #   wan      round trips per operation at a site 100 ms (round trip) from the coordinator and the
 #            origin, and at a site next to the coordinator, through the project's delaying relay
 #   tls      READ grants/s with plain internal links and with mutual TLS, side by side
