@@ -212,11 +212,12 @@ public final class RecordingOrigin implements Origin {
       return null;
     }
     long answered = System.nanoTime();
-    long stallAt = stallAfter;
+    long stallAfterBytes = stallAfter;
     InputStream body =
         new FilterInputStream(peek.body()) {
           private boolean read;
           private long given;
+          private long stallAt = stallAfterBytes; // -1 once it has stalled and been let go
 
           @Override
           public int read() throws IOException {
@@ -230,6 +231,7 @@ public final class RecordingOrigin implements Origin {
             if (stallAt >= 0) {
               if (given >= stallAt) {
                 stall();
+                stallAt = -1;
               } else {
                 len = (int) Math.min(len, stallAt - given);
               }
