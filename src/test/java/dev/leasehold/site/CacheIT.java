@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.leasehold.cache.ChunkKey;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.WriteCondition;
+import dev.leasehold.testkit.Await;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.OriginKind;
@@ -26,7 +27,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -261,10 +261,10 @@ class CacheIT {
 
     // The client has every byte once the last chunk's bytes are in its file; the chunk joins the
     // cache a moment later, when its load has checksummed and moved it into place.
-    Awaitility.await()
-        .atMost(Duration.ofSeconds(10))
-        .pollInterval(Duration.ofMillis(20))
-        .until(() -> chunkFiles("durable", etag).size() == 3);
+    Await.until(
+        () -> chunkFiles("durable", etag).size() == 3,
+        Duration.ofSeconds(10),
+        "the cold read's three chunks in the cache");
     List<Path> chunks = chunkFiles("durable", etag);
     assertThat(chunks).hasSize(3);
     Path cacheDir = cluster.site(0).config().cacheDir();
