@@ -7,6 +7,8 @@ package dev.leasehold.error;
  * <p>Immutable; safe to share.
  */
 public enum S3Error {
+  ACCESS_CONTROL_LIST_NOT_SUPPORTED(
+      "AccessControlListNotSupported", 400, "The bucket does not allow ACLs"),
   ACCESS_DENIED("AccessDenied", 403, "Access Denied"),
   AUTHORIZATION_HEADER_MALFORMED(
       "AuthorizationHeaderMalformed",
@@ -49,6 +51,10 @@ public enum S3Error {
       403,
       "The AWS Access Key Id you provided does not exist in our records."),
   INVALID_ARGUMENT("InvalidArgument", 400, "Invalid Argument"),
+  INVALID_BUCKET_ACL_WITH_OBJECT_OWNERSHIP(
+      "InvalidBucketAclWithObjectOwnership",
+      400,
+      "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"),
   INVALID_BUCKET_NAME("InvalidBucketName", 400, "The specified bucket is not valid."),
   INVALID_CHUNK_SIZE_ERROR(
       "InvalidChunkSizeError",
@@ -69,6 +75,7 @@ public enum S3Error {
       "The list of parts was not in ascending order. Parts must be ordered by part number."),
   INVALID_RANGE("InvalidRange", 416, "The requested range is not satisfiable"),
   INVALID_REQUEST("InvalidRequest", 400, "Invalid Request"),
+  INVALID_STORAGE_CLASS("InvalidStorageClass", 400, "The storage class you specified is not valid"),
   INVALID_URI("InvalidURI", 400, "Couldn't parse the specified URI."),
   KEY_TOO_LONG("KeyTooLongError", 400, "Your key is too long"),
   MALFORMED_XML(
@@ -86,7 +93,18 @@ public enum S3Error {
   MISSING_SECURITY_HEADER(
       "MissingSecurityHeader", 400, "Your request is missing a required header."),
   NO_SUCH_BUCKET("NoSuchBucket", 404, "The specified bucket does not exist"),
+  NO_SUCH_BUCKET_POLICY("NoSuchBucketPolicy", 404, "The bucket policy does not exist"),
+  NO_SUCH_CONFIGURATION("NoSuchConfiguration", 404, "The specified configuration does not exist."),
+  NO_SUCH_CORS_CONFIGURATION(
+      "NoSuchCORSConfiguration", 404, "The CORS configuration does not exist"),
   NO_SUCH_KEY("NoSuchKey", 404, "The specified key does not exist."),
+  NO_SUCH_LIFECYCLE_CONFIGURATION(
+      "NoSuchLifecycleConfiguration", 404, "The lifecycle configuration does not exist"),
+  NO_SUCH_PUBLIC_ACCESS_BLOCK_CONFIGURATION(
+      "NoSuchPublicAccessBlockConfiguration",
+      404,
+      "The public access block configuration was not found"),
+  NO_SUCH_TAG_SET("NoSuchTagSet", 404, "The TagSet does not exist"),
   NO_SUCH_UPLOAD(
       "NoSuchUpload",
       404,
@@ -96,11 +114,21 @@ public enum S3Error {
       "NoSuchVersion",
       404,
       "The version ID specified in the request does not match an existing version."),
+  NO_SUCH_WEBSITE_CONFIGURATION(
+      "NoSuchWebsiteConfiguration",
+      404,
+      "The specified bucket does not have a website configuration"),
   NOT_IMPLEMENTED(
       "NotImplemented", 501, "A header you provided implies functionality that is not implemented"),
   NOT_MODIFIED("NotModified", 304, "Not Modified"),
+  OBJECT_LOCK_CONFIGURATION_NOT_FOUND(
+      "ObjectLockConfigurationNotFoundError",
+      404,
+      "Object Lock configuration does not exist for this bucket"),
   PRECONDITION_FAILED(
       "PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold"),
+  REPLICATION_CONFIGURATION_NOT_FOUND(
+      "ReplicationConfigurationNotFoundError", 404, "The replication configuration was not found"),
   REQUEST_HEADER_SECTION_TOO_LARGE(
       "RequestHeaderSectionTooLarge",
       400,
@@ -114,6 +142,10 @@ public enum S3Error {
       400,
       "Your socket connection to the server was not read from or written to within the timeout"
           + " period."),
+  SERVER_SIDE_ENCRYPTION_CONFIGURATION_NOT_FOUND(
+      "ServerSideEncryptionConfigurationNotFoundError",
+      404,
+      "The server side encryption configuration was not found"),
   SERVICE_UNAVAILABLE("ServiceUnavailable", 503, "Please reduce your request rate."),
   SIGNATURE_DOES_NOT_MATCH(
       "SignatureDoesNotMatch",

@@ -47,7 +47,7 @@ final class BucketOperations {
   void create(S3Request request, String bucket, Exchange exchange, Authentication auth)
       throws IOException {
     Names.checkNewBucket(bucket);
-    ObjectHeaders.refuseUnsupported(request);
+    ObjectHeaders.refuseUnsupportedForBucket(request);
     byte[] body =
         request.header("Content-Length") == null
                 && request.header("x-amz-decoded-content-length") == null

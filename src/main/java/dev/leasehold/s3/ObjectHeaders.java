@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
@@ -150,33 +151,129 @@ final class ObjectHeaders {
     return WriteCondition.NONE;
   }
 
+  /** The storage classes S3 names; any but STANDARD is refused as this site's only class. */
+  private static final Set<String> STORAGE_CLASSES =
+      Set.of(
+          "STANDARD",
+          "REDUCED_REDUNDANCY",
+          "STANDARD_IA",
+          "ONEZONE_IA",
+          "INTELLIGENT_TIERING",
+          "GLACIER",
+          "DEEP_ARCHIVE",
+          "OUTPOSTS",
+          "GLACIER_IR",
+          "SNOW",
+          "EXPRESS_ONEZONE");
+
+  /** The canned ACLs S3 names. */
+  private static final Set<String> CANNED_ACLS =
+      Set.of(
+          "private",
+          "public-read",
+          "public-read-write",
+          "authenticated-read",
+          "aws-exec-read",
+          "bucket-owner-read",
+          "bucket-owner-full-control",
+          "log-delivery-write");
+
+  private static final String[] GRANT_HEADERS = {
+    "x-amz-grant-read",
+    "x-amz-grant-write",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write-acp",
+    "x-amz-grant-full-control"
+  };
+
+  private static final String[] LOCK_HEADERS = {
+    "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"
+  };
+
   /**
-   * Headers that ask for S3 features Leasehold does not have: refused with NotImplemented rather
-   * than silently ignored.
+   * Headers of an object write (PutObject, CopyObject, CreateMultipartUpload) that ask for what
+   * this site does not do, refused as AWS refuses them where AWS has a 4xx for it, so that clients
+   * do not retry: a storage class other than STANDARD ({@code InvalidStorageClass}), an ACL beyond
+   * the owner's ({@code AccessControlListNotSupported}, as on a bucket whose owner enforces
+   * ownership), server-side encryption ({@code InvalidArgument}), Object Lock ({@code
+   * InvalidRequest}, as on a bucket without it). Tags and website redirects, features a later
+   * release may add, are 501 {@code NotImplemented}. Nothing is silently ignored.
    */
   static void refuseUnsupported(S3Request request) {
     String storageClass = request.header("x-amz-storage-class");
     if (storageClass != null && !storageClass.equals("STANDARD")) {
-      throw notImplemented("x-amz-storage-class " + storageClass);
+      throw S3Error.INVALID_STORAGE_CLASS
+          .exception(
+              STORAGE_CLASSES.contains(storageClass)
+                  ? "This site stores every object in the STANDARD storage class."
+                  : S3Error.INVALID_STORAGE_CLASS.message())
+          .with("StorageClassRequested", storageClass);
     }
-    String acl = request.header("x-amz-acl");
-    if (acl != null && !acl.equals("private")) {
-      throw notImplemented("x-amz-acl " + acl);
+    refuseAcls(request);
+    for (Map.Entry<String, String> h : request.http().headers()) {
+      String name = h.getKey().toLowerCase(Locale.ROOT);
+      if (name.startsWith("x-amz-server-side-encryption")) {
+        throw S3Error.INVALID_ARGUMENT
+            .exception("Server-side encryption is not supported by this site.")
+            .with("ArgumentName", name)
+            .with("ArgumentValue", h.getValue());
+      }
     }
-    for (String header :
-        new String[] {
-          "x-amz-tagging",
-          "x-amz-server-side-encryption",
-          "x-amz-server-side-encryption-customer-algorithm",
-          "x-amz-website-redirect-location",
-          "x-amz-object-lock-mode",
-          "x-amz-object-lock-legal-hold",
-          "x-amz-grant-read",
-          "x-amz-grant-full-control"
-        }) {
+    for (String header : LOCK_HEADERS) {
+      if (request.header(header) != null) {
+        throw Subresources.noObjectLock();
+      }
+    }
+    for (String header : new String[] {"x-amz-tagging", "x-amz-website-redirect-location"}) {
       if (request.header(header) != null) {
         throw notImplemented(header);
       }
+    }
+  }
+
+  /**
+   * Refuses an ACL beyond the owner's FULL_CONTROL (the only one any bucket or object here has):
+   * canned {@code private} and {@code bucket-owner-full-control} say just that and pass.
+   */
+  static void refuseAcls(S3Request request) {
+    String acl = request.header("x-amz-acl");
+    if (acl != null && !acl.equals("private") && !acl.equals("bucket-owner-full-control")) {
+      if (!CANNED_ACLS.contains(acl)) {
+        throw S3Error.INVALID_ARGUMENT
+            .exception()
+            .with("ArgumentName", "x-amz-acl")
+            .with("ArgumentValue", acl);
+      }
+      throw S3Error.ACCESS_CONTROL_LIST_NOT_SUPPORTED.exception();
+    }
+    for (String header : GRANT_HEADERS) {
+      if (request.header(header) != null) {
+        throw S3Error.ACCESS_CONTROL_LIST_NOT_SUPPORTED.exception();
+      }
+    }
+  }
+
+  /**
+   * The headers of a CreateBucket: the bucket's ACL can only be the owner's ({@code
+   * InvalidBucketAclWithObjectOwnership}, as AWS answers with its default ownership setting), and
+   * the features a bucket could be created with but this site does not have are NotImplemented.
+   */
+  static void refuseUnsupportedForBucket(S3Request request) {
+    try {
+      refuseAcls(request);
+    } catch (dev.leasehold.error.S3Exception e) {
+      if (e.error() != S3Error.ACCESS_CONTROL_LIST_NOT_SUPPORTED) {
+        throw e;
+      }
+      throw S3Error.INVALID_BUCKET_ACL_WITH_OBJECT_OWNERSHIP.exception();
+    }
+    String ownership = request.header("x-amz-object-ownership");
+    if (ownership != null && !ownership.equals("BucketOwnerEnforced")) {
+      throw notImplemented("x-amz-object-ownership " + ownership);
+    }
+    String lock = request.header("x-amz-bucket-object-lock-enabled");
+    if (lock != null && lock.equalsIgnoreCase("true")) {
+      throw notImplemented("x-amz-bucket-object-lock-enabled");
     }
   }
 

@@ -3,10 +3,15 @@ package dev.leasehold.s3;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import io.netty.handler.codec.http.HttpMethod;
+import java.util.HashMap;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The S3 operation a request asks for, named as AWS names it: picked from the method, the bucket
- * and key, and the query, in one place, so that the dispatcher, metrics and logs agree.
+ * and key, and the query, in one place, so that the dispatcher, metrics and logs agree. Every
+ * sub-resource operation has a name of its own, including those answered by {@link Subresources}
+ * (empty configurations, refusals) rather than implemented.
  */
 enum S3Operation {
   LIST_BUCKETS("ListBuckets", false),
@@ -28,17 +33,134 @@ enum S3Operation {
   ABORT_MULTIPART_UPLOAD("AbortMultipartUpload", true),
   DELETE_OBJECT("DeleteObject", true),
   CREATE_MULTIPART_UPLOAD("CreateMultipartUpload", true),
-  COMPLETE_MULTIPART_UPLOAD("CompleteMultipartUpload", true);
+  COMPLETE_MULTIPART_UPLOAD("CompleteMultipartUpload", true),
+
+  // Sub-resources, routed as "bucket|object METHOD sub-resource" (a trailing * is the listing of
+  // a bucket's configurations: a GET without an id).
+  PUT_BUCKET_VERSIONING("PutBucketVersioning", "bucket PUT versioning"),
+  GET_BUCKET_ACL("GetBucketAcl", "bucket GET acl"),
+  PUT_BUCKET_ACL("PutBucketAcl", "bucket PUT acl"),
+  GET_BUCKET_CORS("GetBucketCors", "bucket GET cors"),
+  PUT_BUCKET_CORS("PutBucketCors", "bucket PUT cors"),
+  DELETE_BUCKET_CORS("DeleteBucketCors", "bucket DELETE cors"),
+  GET_BUCKET_POLICY("GetBucketPolicy", "bucket GET policy"),
+  PUT_BUCKET_POLICY("PutBucketPolicy", "bucket PUT policy"),
+  DELETE_BUCKET_POLICY("DeleteBucketPolicy", "bucket DELETE policy"),
+  GET_BUCKET_POLICY_STATUS("GetBucketPolicyStatus", "bucket GET policyStatus"),
+  GET_BUCKET_LIFECYCLE("GetBucketLifecycleConfiguration", "bucket GET lifecycle"),
+  PUT_BUCKET_LIFECYCLE("PutBucketLifecycleConfiguration", "bucket PUT lifecycle"),
+  DELETE_BUCKET_LIFECYCLE("DeleteBucketLifecycle", "bucket DELETE lifecycle"),
+  GET_BUCKET_TAGGING("GetBucketTagging", "bucket GET tagging"),
+  PUT_BUCKET_TAGGING("PutBucketTagging", "bucket PUT tagging"),
+  DELETE_BUCKET_TAGGING("DeleteBucketTagging", "bucket DELETE tagging"),
+  GET_BUCKET_ENCRYPTION("GetBucketEncryption", "bucket GET encryption"),
+  PUT_BUCKET_ENCRYPTION("PutBucketEncryption", "bucket PUT encryption"),
+  DELETE_BUCKET_ENCRYPTION("DeleteBucketEncryption", "bucket DELETE encryption"),
+  GET_BUCKET_WEBSITE("GetBucketWebsite", "bucket GET website"),
+  PUT_BUCKET_WEBSITE("PutBucketWebsite", "bucket PUT website"),
+  DELETE_BUCKET_WEBSITE("DeleteBucketWebsite", "bucket DELETE website"),
+  GET_BUCKET_LOGGING("GetBucketLogging", "bucket GET logging"),
+  PUT_BUCKET_LOGGING("PutBucketLogging", "bucket PUT logging"),
+  GET_BUCKET_NOTIFICATION("GetBucketNotificationConfiguration", "bucket GET notification"),
+  PUT_BUCKET_NOTIFICATION("PutBucketNotificationConfiguration", "bucket PUT notification"),
+  GET_BUCKET_REPLICATION("GetBucketReplication", "bucket GET replication"),
+  PUT_BUCKET_REPLICATION("PutBucketReplication", "bucket PUT replication"),
+  DELETE_BUCKET_REPLICATION("DeleteBucketReplication", "bucket DELETE replication"),
+  GET_BUCKET_REQUEST_PAYMENT("GetBucketRequestPayment", "bucket GET requestPayment"),
+  PUT_BUCKET_REQUEST_PAYMENT("PutBucketRequestPayment", "bucket PUT requestPayment"),
+  GET_BUCKET_ACCELERATE("GetBucketAccelerateConfiguration", "bucket GET accelerate"),
+  PUT_BUCKET_ACCELERATE("PutBucketAccelerateConfiguration", "bucket PUT accelerate"),
+  GET_OBJECT_LOCK_CONFIGURATION("GetObjectLockConfiguration", "bucket GET object-lock"),
+  PUT_OBJECT_LOCK_CONFIGURATION("PutObjectLockConfiguration", "bucket PUT object-lock"),
+  GET_PUBLIC_ACCESS_BLOCK("GetPublicAccessBlock", "bucket GET publicAccessBlock"),
+  PUT_PUBLIC_ACCESS_BLOCK("PutPublicAccessBlock", "bucket PUT publicAccessBlock"),
+  DELETE_PUBLIC_ACCESS_BLOCK("DeletePublicAccessBlock", "bucket DELETE publicAccessBlock"),
+  GET_BUCKET_OWNERSHIP_CONTROLS("GetBucketOwnershipControls", "bucket GET ownershipControls"),
+  PUT_BUCKET_OWNERSHIP_CONTROLS("PutBucketOwnershipControls", "bucket PUT ownershipControls"),
+  DELETE_BUCKET_OWNERSHIP_CONTROLS(
+      "DeleteBucketOwnershipControls", "bucket DELETE ownershipControls"),
+  GET_BUCKET_ANALYTICS("GetBucketAnalyticsConfiguration", "bucket GET analytics"),
+  LIST_BUCKET_ANALYTICS("ListBucketAnalyticsConfigurations", "bucket GET analytics*"),
+  PUT_BUCKET_ANALYTICS("PutBucketAnalyticsConfiguration", "bucket PUT analytics"),
+  DELETE_BUCKET_ANALYTICS("DeleteBucketAnalyticsConfiguration", "bucket DELETE analytics"),
+  GET_BUCKET_INVENTORY("GetBucketInventoryConfiguration", "bucket GET inventory"),
+  LIST_BUCKET_INVENTORY("ListBucketInventoryConfigurations", "bucket GET inventory*"),
+  PUT_BUCKET_INVENTORY("PutBucketInventoryConfiguration", "bucket PUT inventory"),
+  DELETE_BUCKET_INVENTORY("DeleteBucketInventoryConfiguration", "bucket DELETE inventory"),
+  GET_BUCKET_METRICS("GetBucketMetricsConfiguration", "bucket GET metrics"),
+  LIST_BUCKET_METRICS("ListBucketMetricsConfigurations", "bucket GET metrics*"),
+  PUT_BUCKET_METRICS("PutBucketMetricsConfiguration", "bucket PUT metrics"),
+  DELETE_BUCKET_METRICS("DeleteBucketMetricsConfiguration", "bucket DELETE metrics"),
+  GET_BUCKET_TIERING("GetBucketIntelligentTieringConfiguration", "bucket GET intelligent-tiering"),
+  LIST_BUCKET_TIERING(
+      "ListBucketIntelligentTieringConfigurations", "bucket GET intelligent-tiering*"),
+  PUT_BUCKET_TIERING("PutBucketIntelligentTieringConfiguration", "bucket PUT intelligent-tiering"),
+  DELETE_BUCKET_TIERING(
+      "DeleteBucketIntelligentTieringConfiguration", "bucket DELETE intelligent-tiering"),
+  GET_BUCKET_METADATA_TABLE("GetBucketMetadataTableConfiguration", "bucket GET metadataTable"),
+  CREATE_BUCKET_METADATA_TABLE(
+      "CreateBucketMetadataTableConfiguration", "bucket POST metadataTable"),
+  DELETE_BUCKET_METADATA_TABLE(
+      "DeleteBucketMetadataTableConfiguration", "bucket DELETE metadataTable"),
+  CREATE_SESSION("CreateSession", "bucket GET session"),
+
+  // Sub-resources of an object.
+  GET_OBJECT_ACL("GetObjectAcl", "object GET acl"),
+  PUT_OBJECT_ACL("PutObjectAcl", "object PUT acl"),
+  GET_OBJECT_TAGGING("GetObjectTagging", "object GET tagging"),
+  PUT_OBJECT_TAGGING("PutObjectTagging", "object PUT tagging"),
+  DELETE_OBJECT_TAGGING("DeleteObjectTagging", "object DELETE tagging"),
+  GET_OBJECT_RETENTION("GetObjectRetention", "object GET retention"),
+  PUT_OBJECT_RETENTION("PutObjectRetention", "object PUT retention"),
+  GET_OBJECT_LEGAL_HOLD("GetObjectLegalHold", "object GET legal-hold"),
+  PUT_OBJECT_LEGAL_HOLD("PutObjectLegalHold", "object PUT legal-hold"),
+  GET_OBJECT_ATTRIBUTES("GetObjectAttributes", "object GET attributes"),
+  GET_OBJECT_TORRENT("GetObjectTorrent", "object GET torrent"),
+  RESTORE_OBJECT("RestoreObject", "object POST restore"),
+  SELECT_OBJECT_CONTENT("SelectObjectContent", "object POST select"),
+  RENAME_OBJECT("RenameObject", "object PUT renameObject");
 
   /** The label of a request that never got as far as an operation (bad path, no such method). */
   static final String NONE = "None";
 
+  /** Sub-resources whose GET without an {@code id} lists the bucket's configurations. */
+  private static final java.util.Set<String> LISTED =
+      java.util.Set.of("analytics", "inventory", "metrics", "intelligent-tiering");
+
+  /** The sub-resource operations by route. */
+  private static final Map<String, S3Operation> ROUTES = new HashMap<>();
+
+  /** Every sub-resource either map knows: a request naming one is that sub-resource's. */
+  private static final java.util.Set<String> SUBRESOURCES = new java.util.HashSet<>();
+
+  static {
+    for (S3Operation op : values()) {
+      if (op.route != null) {
+        ROUTES.put(op.route, op);
+        String sub = op.route.substring(op.route.lastIndexOf(' ') + 1);
+        SUBRESOURCES.add(sub.endsWith("*") ? sub.substring(0, sub.length() - 1) : sub);
+      }
+    }
+    ROUTES.put("bucket GET versioning", GET_BUCKET_VERSIONING); // a core operation, routed alike
+  }
+
   private final String awsName;
   private final boolean writes;
+
+  /** "bucket|object METHOD sub-resource" for a sub-resource operation, null for the others. */
+  private final @Nullable String route;
 
   S3Operation(String awsName, boolean writes) {
     this.awsName = awsName;
     this.writes = writes;
+    this.route = null;
+  }
+
+  /** A sub-resource operation: it writes unless it is a GET. */
+  S3Operation(String awsName, String route) {
+    this.awsName = awsName;
+    this.writes = !route.contains(" GET ");
+    this.route = route;
   }
 
   String awsName() {
@@ -50,12 +172,16 @@ enum S3Operation {
     return writes;
   }
 
+  /** Whether {@link Subresources} answers it rather than one of the core operations' classes. */
+  boolean subresource() {
+    return route != null;
+  }
+
   /**
    * The operation {@code request} asks for. Copies (PutObject, UploadPart with a copy source) are
    * named as the operation they ride on.
    *
-   * @throws S3Exception {@code MethodNotAllowed} for a method the resource does not take, or {@code
-   *     NotImplemented} for bucket versioning
+   * @throws S3Exception {@code MethodNotAllowed} for a method the resource does not take
    */
   static S3Operation of(S3Request request) {
     HttpMethod method = request.method();
@@ -65,15 +191,36 @@ enum S3Operation {
       }
       throw notAllowed(method);
     }
-    return request.key() == null ? ofBucket(request, method) : ofObject(request, method);
+    boolean object = request.key() != null;
+    String sub = subresource(request);
+    if (sub != null) {
+      String route = (object ? "object " : "bucket ") + method.name() + " " + sub;
+      if (method.equals(HttpMethod.GET) && LISTED.contains(sub) && !request.has("id")) {
+        route += "*";
+      }
+      S3Operation op = ROUTES.get(route);
+      if (op == null) {
+        throw notAllowed(method);
+      }
+      return op;
+    }
+    return object ? ofObject(request, method) : ofBucket(request, method);
+  }
+
+  /** The first sub-resource the query names, or null. */
+  private static @Nullable String subresource(S3Request request) {
+    for (var param : request.query()) {
+      if (SUBRESOURCES.contains(param.getKey())) {
+        return param.getKey();
+      }
+    }
+    return null;
   }
 
   private static S3Operation ofBucket(S3Request request, HttpMethod method) {
     if (method.equals(HttpMethod.GET)) {
       if (request.has("location")) {
         return GET_BUCKET_LOCATION;
-      } else if (request.has("versioning")) {
-        return GET_BUCKET_VERSIONING;
       } else if (request.has("uploads")) {
         return LIST_MULTIPART_UPLOADS;
       } else if (request.has("versions")) {
@@ -83,9 +230,6 @@ enum S3Operation {
       }
       return LIST_OBJECTS;
     } else if (method.equals(HttpMethod.PUT)) {
-      if (request.has("versioning")) {
-        throw S3Error.NOT_IMPLEMENTED.exception("Bucket versioning is not implemented.");
-      }
       return CREATE_BUCKET;
     } else if (method.equals(HttpMethod.DELETE)) {
       return DELETE_BUCKET;

@@ -18,7 +18,6 @@ import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import java.io.IOException;
 import java.time.Clock;
-import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,39 +32,6 @@ import org.slf4j.MDC;
  */
 public final class S3Service {
   private static final Logger LOG = LoggerFactory.getLogger(S3Service.class);
-
-  /** S3 sub-resources Leasehold does not implement: answered NotImplemented. */
-  private static final Set<String> UNSUPPORTED =
-      Set.of(
-          "accelerate",
-          "acl",
-          "analytics",
-          "attributes",
-          "cors",
-          "encryption",
-          "intelligent-tiering",
-          "inventory",
-          "legal-hold",
-          "lifecycle",
-          "logging",
-          "metadataTable",
-          "metrics",
-          "notification",
-          "object-lock",
-          "ownershipControls",
-          "policy",
-          "policyStatus",
-          "publicAccessBlock",
-          "replication",
-          "requestPayment",
-          "restore",
-          "retention",
-          "select",
-          "session",
-          "tagging",
-          "torrent",
-          "website",
-          "renameObject");
 
   /** Reads W3C trace context from request headers. */
   private static final TextMapGetter<HttpHeaders> HEADERS =
@@ -87,6 +53,8 @@ public final class S3Service {
   private final ObjectOperations objects;
   private final ListOperations lists;
   private final MultipartOperations multipart;
+  private final Subresources subresources;
+  private final String owner;
   private final S3Metrics metrics;
   private final String site;
   private final OpenTelemetry telemetry;
@@ -121,6 +89,8 @@ public final class S3Service {
     this.objects = new ObjectOperations(gateway);
     this.lists = new ListOperations(gateway, owner);
     this.multipart = new MultipartOperations(gateway, owner);
+    this.subresources = new Subresources(gateway, owner);
+    this.owner = owner;
   }
 
   void serve(Exchange exchange) {
@@ -159,12 +129,16 @@ public final class S3Service {
       }
       Authentication auth = authenticator.authenticate(request);
       accessKey = auth.accessKey();
-      rejectUnsupported(request);
       if (op == null) {
         throw notAnOperation != null ? notAnOperation : S3Error.INTERNAL_ERROR.exception();
       }
       authorize(auth.keyScope(), op, request);
-      dispatch(op, request, exchange, auth);
+      checkExpectedOwners(request);
+      if (op.subresource()) {
+        subresources.serve(op, request, exchange, auth);
+      } else {
+        dispatch(op, request, exchange, auth);
+      }
     } catch (NotModifiedException e) {
       respond304(exchange, e);
     } catch (S3Exception e) {
@@ -200,12 +174,18 @@ public final class S3Service {
     }
   }
 
-  private static void rejectUnsupported(S3Request request) {
-    for (var param : request.query()) {
-      if (UNSUPPORTED.contains(param.getKey())) {
-        throw S3Error.NOT_IMPLEMENTED
-            .exception("The " + param.getKey() + " sub-resource is not implemented.")
-            .with("Subresource", param.getKey());
+  /**
+   * {@code x-amz-expected-bucket-owner} (and {@code x-amz-source-expected-bucket-owner} on a copy)
+   * names the account the caller expects to own the bucket: every bucket here is the owner's, whose
+   * id is the owner's access key (as ListBuckets gives it). Anyone else is 403 AccessDenied, as AWS
+   * answers a bucket owned by another account.
+   */
+  private void checkExpectedOwners(S3Request request) {
+    for (String header :
+        new String[] {"x-amz-expected-bucket-owner", "x-amz-source-expected-bucket-owner"}) {
+      String expected = request.header(header);
+      if (expected != null && !expected.equals(owner)) {
+        throw S3Error.ACCESS_DENIED.exception().with("ExpectedBucketOwner", expected);
       }
     }
   }
@@ -262,6 +242,7 @@ public final class S3Service {
           multipart.create(request, required(bucket), required(key), exchange);
       case COMPLETE_MULTIPART_UPLOAD ->
           multipart.complete(request, required(bucket), required(key), exchange, auth);
+      default -> throw new IllegalStateException(operation + " is a sub-resource operation");
     }
   }
 

@@ -30,6 +30,12 @@ final class Xml {
     return this;
   }
 
+  /** Opens an element with attributes, given as they are written ({@code a="1" b="2"}). */
+  Xml openWith(String name, String attributes) {
+    out.append('<').append(name).append(' ').append(attributes).append('>');
+    return this;
+  }
+
   Xml close(String name) {
     out.append("</").append(name).append('>');
     return this;

@@ -24,7 +24,49 @@ final class XmlRequests {
   /** The objects a DeleteObjects names, and whether it asked for quiet mode. Immutable. */
   record Delete(List<String> keys, List<@Nullable String> versionIds, boolean quiet) {}
 
+  /**
+   * One grant of an AccessControlPolicy.
+   *
+   * @param granteeId the canonical user id, or null for a group or an e-mail grantee
+   */
+  record Grant(@Nullable String granteeId, String permission) {}
+
   private XmlRequests() {}
+
+  /** The grants of a PutBucketAcl or PutObjectAcl body. */
+  static List<Grant> accessControlPolicy(byte[] body) {
+    Element root = parse(body, "AccessControlPolicy");
+    Element list = child(root, "AccessControlList");
+    List<Grant> grants = new ArrayList<>();
+    if (list == null) {
+      return grants;
+    }
+    for (Node n = list.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (!(n instanceof Element e)) {
+        continue;
+      }
+      Element grantee = child(e, "Grantee");
+      Element permission = child(e, "Permission");
+      if (!e.getLocalName().equals("Grant") || grantee == null || permission == null) {
+        throw malformed();
+      }
+      Element id = child(grantee, "ID");
+      grants.add(
+          new Grant(
+              id == null ? null : id.getTextContent().trim(), permission.getTextContent().trim()));
+    }
+    return grants;
+  }
+
+  /** The Payer of a PutBucketRequestPayment body: BucketOwner or Requester. */
+  static String payer(byte[] body) {
+    Element payer = child(parse(body, "RequestPaymentConfiguration"), "Payer");
+    String value = payer == null ? "" : payer.getTextContent().trim();
+    if (!value.equals("BucketOwner") && !value.equals("Requester")) {
+      throw malformed();
+    }
+    return value;
+  }
 
   /** The LocationConstraint of a CreateBucket body, or null for none (or no body). */
   static @Nullable String locationConstraint(byte[] body) {

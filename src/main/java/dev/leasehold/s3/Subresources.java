@@ -1,0 +1,183 @@
+package dev.leasehold.s3;
+
+import dev.leasehold.error.S3Error;
+import dev.leasehold.error.S3Exception;
+import dev.leasehold.site.Gateway;
+import dev.leasehold.site.GetRequest;
+import dev.leasehold.site.Preconditions;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The bucket and object sub-resources whose configuration Leasehold does not keep, answered as AWS
+ * answers a bucket that has none: an ACL that gives the owner FULL_CONTROL and nobody else anything
+ * (the bucket owner enforced setting, S3's default for new buckets since April 2023), {@code
+ * NoSuch…} for a configuration that was never set, 204 for deleting one, and a 4xx for setting what
+ * a bucket without that feature refuses. What remains, setting a configuration this site cannot
+ * honour, is 501 {@code NotImplemented}; answering it with success would drop the caller's settings
+ * silently.
+ *
+ * <p>The bucket (and the object, for object sub-resources) must exist: the answers say something
+ * about it, so a missing one is {@code NoSuchBucket} or {@code NoSuchKey}, read under the same
+ * lease rules as a HEAD. Stateless beyond the gateway; thread-safe.
+ */
+final class Subresources {
+  private static final int MAX_CONFIGURATION = 64 * 1024;
+
+  private final Gateway gateway;
+  private final String owner;
+
+  Subresources(Gateway gateway, String owner) {
+    this.gateway = gateway;
+    this.owner = owner;
+  }
+
+  void serve(S3Operation op, S3Request request, Exchange exchange, Authentication auth)
+      throws IOException {
+    String bucket = request.bucket();
+    if (bucket == null) {
+      throw new IllegalStateException("a sub-resource without a bucket");
+    }
+    gateway.headBucket(bucket);
+    String key = request.key();
+    if (key != null) {
+      gateway.head(GetRequest.whole(bucket, key, Preconditions.NONE));
+    }
+    switch (op) {
+      case GET_BUCKET_ACL, GET_OBJECT_ACL -> Replies.xml(exchange, ownerOnlyAcl());
+      case PUT_BUCKET_ACL, PUT_OBJECT_ACL -> {
+        refuseAclsBeyondTheOwner(request, exchange, auth);
+        Replies.empty(exchange, HttpResponseStatus.OK);
+      }
+      case GET_BUCKET_OWNERSHIP_CONTROLS ->
+          Replies.xml(
+              exchange,
+              Xml.document("OwnershipControls")
+                  .open("Rule")
+                  .element("ObjectOwnership", "BucketOwnerEnforced")
+                  .close("Rule")
+                  .close("OwnershipControls"));
+      case GET_OBJECT_TAGGING ->
+          Replies.xml(
+              exchange, Xml.document("Tagging").open("TagSet").close("TagSet").close("Tagging"));
+      case GET_BUCKET_REQUEST_PAYMENT ->
+          Replies.xml(
+              exchange,
+              Xml.document("RequestPaymentConfiguration")
+                  .element("Payer", "BucketOwner")
+                  .close("RequestPaymentConfiguration"));
+      case PUT_BUCKET_REQUEST_PAYMENT -> {
+        byte[] body = Bodies.small(request, exchange, auth, MAX_CONFIGURATION);
+        if (!XmlRequests.payer(body).equals("BucketOwner")) {
+          throw notImplemented(op, "Requester Pays buckets are not implemented.");
+        }
+        Replies.empty(exchange, HttpResponseStatus.OK);
+      }
+      case GET_BUCKET_LOGGING ->
+          Replies.xml(exchange, Xml.document("BucketLoggingStatus").close("BucketLoggingStatus"));
+      case GET_BUCKET_NOTIFICATION ->
+          Replies.xml(
+              exchange,
+              Xml.document("NotificationConfiguration").close("NotificationConfiguration"));
+      case GET_BUCKET_ACCELERATE ->
+          Replies.xml(
+              exchange, Xml.document("AccelerateConfiguration").close("AccelerateConfiguration"));
+      case LIST_BUCKET_ANALYTICS ->
+          Replies.xml(exchange, emptyListing("ListBucketAnalyticsConfigurationResult"));
+      case LIST_BUCKET_INVENTORY ->
+          Replies.xml(exchange, emptyListing("ListInventoryConfigurationsResult"));
+      case LIST_BUCKET_METRICS ->
+          Replies.xml(exchange, emptyListing("ListMetricsConfigurationsResult"));
+      case LIST_BUCKET_TIERING ->
+          Replies.xml(exchange, emptyListing("ListBucketIntelligentTieringConfigurationsOutput"));
+      case GET_BUCKET_CORS -> throw S3Error.NO_SUCH_CORS_CONFIGURATION.exception();
+      case GET_BUCKET_POLICY, GET_BUCKET_POLICY_STATUS ->
+          throw S3Error.NO_SUCH_BUCKET_POLICY.exception();
+      case GET_BUCKET_LIFECYCLE -> throw S3Error.NO_SUCH_LIFECYCLE_CONFIGURATION.exception();
+      case GET_BUCKET_TAGGING -> throw S3Error.NO_SUCH_TAG_SET.exception();
+      case GET_BUCKET_ENCRYPTION ->
+          throw S3Error.SERVER_SIDE_ENCRYPTION_CONFIGURATION_NOT_FOUND.exception();
+      case GET_BUCKET_WEBSITE -> throw S3Error.NO_SUCH_WEBSITE_CONFIGURATION.exception();
+      case GET_BUCKET_REPLICATION -> throw S3Error.REPLICATION_CONFIGURATION_NOT_FOUND.exception();
+      case GET_OBJECT_LOCK_CONFIGURATION ->
+          throw S3Error.OBJECT_LOCK_CONFIGURATION_NOT_FOUND.exception();
+      case GET_PUBLIC_ACCESS_BLOCK ->
+          throw S3Error.NO_SUCH_PUBLIC_ACCESS_BLOCK_CONFIGURATION.exception();
+      case GET_BUCKET_ANALYTICS, GET_BUCKET_INVENTORY, GET_BUCKET_METRICS, GET_BUCKET_TIERING ->
+          throw S3Error.NO_SUCH_CONFIGURATION.exception();
+      case GET_OBJECT_RETENTION,
+          PUT_OBJECT_RETENTION,
+          GET_OBJECT_LEGAL_HOLD,
+          PUT_OBJECT_LEGAL_HOLD ->
+          throw noObjectLock();
+      case DELETE_BUCKET_CORS,
+          DELETE_BUCKET_POLICY,
+          DELETE_BUCKET_LIFECYCLE,
+          DELETE_BUCKET_TAGGING,
+          DELETE_BUCKET_ENCRYPTION,
+          DELETE_BUCKET_WEBSITE,
+          DELETE_BUCKET_REPLICATION,
+          DELETE_PUBLIC_ACCESS_BLOCK,
+          DELETE_BUCKET_ANALYTICS,
+          DELETE_BUCKET_INVENTORY,
+          DELETE_BUCKET_METRICS,
+          DELETE_BUCKET_TIERING,
+          DELETE_OBJECT_TAGGING ->
+          Replies.empty(exchange, HttpResponseStatus.NO_CONTENT); // nothing was set
+      default -> throw notImplemented(op, null);
+    }
+  }
+
+  /**
+   * A lock header on a write, or a retention or legal hold asked of an object: what AWS answers for
+   * a bucket created without Object Lock (and no bucket here has it).
+   */
+  static S3Exception noObjectLock() {
+    return S3Error.INVALID_REQUEST.exception("Bucket is missing Object Lock Configuration");
+  }
+
+  /** The one ACL every bucket and object has: the owner's FULL_CONTROL. */
+  private Xml ownerOnlyAcl() {
+    Xml xml = Xml.document("AccessControlPolicy");
+    xml.open("Owner").element("ID", owner).element("DisplayName", owner).close("Owner");
+    xml.open("AccessControlList").open("Grant");
+    xml.openWith(
+        "Grantee",
+        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"");
+    xml.element("ID", owner).element("DisplayName", owner).close("Grantee");
+    xml.element("Permission", "FULL_CONTROL").close("Grant").close("AccessControlList");
+    return xml.close("AccessControlPolicy");
+  }
+
+  /**
+   * PutBucketAcl and PutObjectAcl change nothing when they ask for what is already there (canned
+   * {@code private} or {@code bucket-owner-full-control}, or a policy granting the owner
+   * FULL_CONTROL only); anything else is refused as AWS refuses it on a bucket whose owner enforces
+   * ownership.
+   */
+  private void refuseAclsBeyondTheOwner(S3Request request, Exchange exchange, Authentication auth) {
+    ObjectHeaders.refuseAcls(request);
+    if (request.header("x-amz-acl") != null) {
+      return;
+    }
+    byte[] body = Bodies.small(request, exchange, auth, MAX_CONFIGURATION);
+    List<XmlRequests.Grant> grants = XmlRequests.accessControlPolicy(body);
+    for (XmlRequests.Grant g : grants) {
+      if (!g.permission().equals("FULL_CONTROL") || !owner.equals(g.granteeId())) {
+        throw S3Error.ACCESS_CONTROL_LIST_NOT_SUPPORTED.exception();
+      }
+    }
+  }
+
+  private static Xml emptyListing(String root) {
+    return Xml.document(root).element("IsTruncated", false).close(root);
+  }
+
+  private static S3Exception notImplemented(
+      S3Operation op, @org.jspecify.annotations.Nullable String why) {
+    return S3Error.NOT_IMPLEMENTED
+        .exception(why != null ? why : op.awsName() + " is not implemented.")
+        .with("Operation", op.awsName());
+  }
+}
