@@ -35,7 +35,8 @@ final class Versions {
             m.hasContentLanguage() ? m.getContentLanguage() : null,
             m.hasCacheControl() ? m.getCacheControl() : null,
             m.hasExpires() ? m.getExpires() : null,
-            m.getUserMap()),
+            m.getUserMap(),
+            m.hasChecksum() ? dev.leasehold.object.Checksum.decode(m.getChecksum()) : null),
         v.getPartsCount());
   }
 
@@ -97,6 +98,9 @@ final class Versions {
     set(m.contentLanguage(), meta::setContentLanguage);
     set(m.cacheControl(), meta::setCacheControl);
     set(m.expires(), meta::setExpires);
+    if (m.checksum() != null) {
+      meta.setChecksum(m.checksum().encoded());
+    }
     return v.setExists(true)
         .setEtag(info.etag())
         .setSize(info.size())

@@ -10,8 +10,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One {@link ObjectInfo} as a JSON object: {@code {"key", "size", "etag", "lastModified" (epoch
- * millis), "partsCount", "metadata": {"contentType", ..., "user": {...}}}}. The write-back journal
- * and the site-to-site protocol both carry versions this way. Stateless.
+ * millis), "partsCount", "metadata": {"contentType", ..., "user": {...}, "checksum": "CRC32:base64"
+ * if any}}}. The write-back journal and the site-to-site protocol both carry versions this way.
+ * Stateless.
  */
 public final class ObjectInfoJson {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -35,6 +36,9 @@ public final class ObjectInfoJson {
     putIfSet(meta, "expires", m.expires());
     ObjectNode user = meta.putObject("user");
     m.user().forEach(user::put);
+    if (m.checksum() != null) {
+      meta.put("checksum", m.checksum().encoded());
+    }
     return n;
   }
 
@@ -47,6 +51,7 @@ public final class ObjectInfoJson {
     JsonNode meta = n.get("metadata");
     Map<String, String> user = new TreeMap<>();
     meta.get("user").properties().forEach(p -> user.put(p.getKey(), p.getValue().asText()));
+    String checksum = text(meta, "checksum");
     return new ObjectInfo(
         n.get("key").asText(),
         n.get("size").asLong(),
@@ -59,7 +64,8 @@ public final class ObjectInfoJson {
             text(meta, "contentLanguage"),
             text(meta, "cacheControl"),
             text(meta, "expires"),
-            user),
+            user,
+            checksum == null ? null : Checksum.decode(checksum)),
         n.get("partsCount").asInt());
   }
 

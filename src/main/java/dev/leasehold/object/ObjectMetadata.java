@@ -6,8 +6,9 @@ import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The metadata stored with an object: the standard headers S3 keeps and the user metadata ({@code
- * x-amz-meta-*}, names lower-cased and without the prefix).
+ * The metadata stored with an object: the standard headers S3 keeps, the user metadata ({@code
+ * x-amz-meta-*}, names lower-cased and without the prefix), and the checksum its writer sent, if
+ * any.
  *
  * <p>Immutable.
  */
@@ -18,13 +19,47 @@ public record ObjectMetadata(
     @Nullable String contentLanguage,
     @Nullable String cacheControl,
     @Nullable String expires,
-    Map<String, String> user) {
+    Map<String, String> user,
+    @Nullable Checksum checksum) {
 
   public static final ObjectMetadata EMPTY =
-      new ObjectMetadata(null, null, null, null, null, null, Map.of());
+      new ObjectMetadata(null, null, null, null, null, null, Map.of(), null);
 
   public ObjectMetadata {
     user = Collections.unmodifiableMap(new TreeMap<>(user));
+  }
+
+  /** Metadata without a checksum. */
+  public ObjectMetadata(
+      @Nullable String contentType,
+      @Nullable String contentEncoding,
+      @Nullable String contentDisposition,
+      @Nullable String contentLanguage,
+      @Nullable String cacheControl,
+      @Nullable String expires,
+      Map<String, String> user) {
+    this(
+        contentType,
+        contentEncoding,
+        contentDisposition,
+        contentLanguage,
+        cacheControl,
+        expires,
+        user,
+        null);
+  }
+
+  /** The same metadata with {@code checksum} (null: none). */
+  public ObjectMetadata withChecksum(@Nullable Checksum checksum) {
+    return new ObjectMetadata(
+        contentType,
+        contentEncoding,
+        contentDisposition,
+        contentLanguage,
+        cacheControl,
+        expires,
+        user,
+        checksum);
   }
 
   /** The bytes S3 counts against its 2 KB limit: names and values of the user metadata. */

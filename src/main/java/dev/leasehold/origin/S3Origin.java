@@ -3,6 +3,7 @@ package dev.leasehold.origin;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.object.BucketInfo;
+import dev.leasehold.object.Checksum;
 import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
@@ -25,6 +26,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -57,6 +59,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * <p>Thread-safe: the SDK client is.
  */
 public final class S3Origin implements Origin {
+  /** The origin's user-metadata name that carries a stored object's checksum. */
+  static final String CHECKSUM = "leasehold-checksum";
 
   /**
    * How to reach the store. Immutable.
@@ -219,7 +223,7 @@ public final class S3Origin implements Origin {
             size,
             h.eTag(),
             h.lastModified(),
-            new ObjectMetadata(
+            metadata(
                 h.contentType(),
                 h.contentEncoding(),
                 h.contentDisposition(),
@@ -287,7 +291,7 @@ public final class S3Origin implements Origin {
                               .key(key)
                               .contentLength(payload.length())
                               .contentMD5(Base64.getEncoder().encodeToString(payload.md5()))
-                              .metadata(metadata.user())
+                              .metadata(originUserMetadata(metadata))
                               .contentType(metadata.contentType())
                               .contentEncoding(metadata.contentEncoding())
                               .contentDisposition(metadata.contentDisposition())
@@ -486,7 +490,7 @@ public final class S3Origin implements Origin {
   }
 
   private static ObjectMetadata metadata(HeadObjectResponse h) {
-    return new ObjectMetadata(
+    return metadata(
         h.contentType(),
         h.contentEncoding(),
         h.contentDisposition(),
@@ -494,6 +498,48 @@ public final class S3Origin implements Origin {
         h.cacheControl(),
         h.expiresString(),
         h.metadata());
+  }
+
+  /**
+   * The metadata an origin answered with. The checksum a site verified on a write is kept in the
+   * origin's user metadata under {@link #CHECKSUM} (origins differ in whether they keep S3's own
+   * checksum headers; S3Proxy does not), and taken out of the user metadata here.
+   */
+  private static ObjectMetadata metadata(
+      @Nullable String contentType,
+      @Nullable String contentEncoding,
+      @Nullable String contentDisposition,
+      @Nullable String contentLanguage,
+      @Nullable String cacheControl,
+      @Nullable String expires,
+      Map<String, String> origin) {
+    Map<String, String> user = origin;
+    Checksum checksum = null;
+    String stored = origin.get(CHECKSUM);
+    if (stored != null) {
+      user = new java.util.TreeMap<>(origin);
+      user.remove(CHECKSUM);
+      checksum = Checksum.decode(stored);
+    }
+    return new ObjectMetadata(
+        contentType,
+        contentEncoding,
+        contentDisposition,
+        contentLanguage,
+        cacheControl,
+        expires,
+        user,
+        checksum);
+  }
+
+  /** The user metadata written to the origin: the object's, and its checksum if it has one. */
+  private static Map<String, String> originUserMetadata(ObjectMetadata metadata) {
+    if (metadata.checksum() == null) {
+      return metadata.user();
+    }
+    Map<String, String> user = new java.util.TreeMap<>(metadata.user());
+    user.put(CHECKSUM, metadata.checksum().encoded());
+    return user;
   }
 
   private static ObjectInfo info(

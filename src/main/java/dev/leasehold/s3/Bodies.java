@@ -32,7 +32,8 @@ final class Bodies {
           .with("ProposedSize", Long.toString(length))
           .with("MaxSizeAllowed", Long.toString(MAX_PUT));
     }
-    return new Upload(verified(request, exchange, auth, streaming), length);
+    IntegrityStream body = verified(request, exchange, auth, streaming);
+    return new Upload(body, length, body::checked);
   }
 
   /** A small body (an XML document), read whole; {@code MaxMessageLengthExceeded} past limit. */
@@ -58,7 +59,7 @@ final class Bodies {
     }
   }
 
-  private static InputStream verified(
+  private static IntegrityStream verified(
       S3Request request, Exchange exchange, Authentication auth, boolean streaming) {
     InputStream raw = exchange.body();
     AwsChunkedStream chunked = null;

@@ -26,6 +26,7 @@ final class IntegrityStream extends BlockInputStream {
   private final @Nullable ChecksumAlgorithm algorithm;
   private final Supplier<@Nullable String> expectedChecksum;
   private boolean verified;
+  private dev.leasehold.object.@Nullable Checksum checked;
 
   /**
    * @param expectedSha256 the hex SHA-256 the request signed, or null if it signed none
@@ -95,8 +96,19 @@ final class IntegrityStream extends BlockInputStream {
         throw S3Error.BAD_DIGEST.exception(
             "The " + algorithm.label() + " you specified did not match the calculated checksum.");
       }
+      checked =
+          new dev.leasehold.object.Checksum(
+              algorithm.label(), java.util.Base64.getEncoder().encodeToString(want));
     }
     verified = true;
+  }
+
+  /**
+   * The {@code x-amz-checksum-*} the body matched, once it has ended and every check held; null
+   * before that, or if the request carried none.
+   */
+  dev.leasehold.object.@Nullable Checksum checked() {
+    return verified ? checked : null;
   }
 
   private static MessageDigest digest(String algorithm) {

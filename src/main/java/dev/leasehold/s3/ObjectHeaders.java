@@ -91,6 +91,18 @@ final class ObjectHeaders {
     }
   }
 
+  /**
+   * The stored checksum, if the object has one: {@code x-amz-checksum-<algorithm>} and {@code
+   * x-amz-checksum-type: FULL_OBJECT} (it covers the whole object).
+   */
+  static void checksum(HttpHeaders headers, ObjectInfo info) {
+    dev.leasehold.object.Checksum c = info.metadata().checksum();
+    if (c != null) {
+      headers.set(c.header(), c.value());
+      headers.set("x-amz-checksum-type", "FULL_OBJECT");
+    }
+  }
+
   /** The validators only, as a 304 carries them. */
   static void validators(HttpHeaders headers, ObjectInfo info) {
     headers.set(HttpHeaderNames.ETAG, info.quotedEtag());

@@ -59,6 +59,9 @@ final class ObjectOperations {
     if (read.partsCount() != null && info.partsCount() > 0) {
       headers.set("x-amz-mp-parts-count", read.partsCount());
     }
+    if (!read.partial() && "ENABLED".equals(request.header("x-amz-checksum-mode"))) {
+      ObjectHeaders.checksum(headers, info); // a whole object only: it checks the whole
+    }
     HttpResponseStatus status =
         read.partial() ? HttpResponseStatus.PARTIAL_CONTENT : HttpResponseStatus.OK;
     exchange.start(status, headers, read.span().length());
@@ -86,6 +89,7 @@ final class ObjectOperations {
     ObjectInfo stored = gateway.put(put, Bodies.upload(request, exchange, auth));
     HttpHeaders headers = new DefaultHttpHeaders();
     headers.set(HttpHeaderNames.ETAG, stored.quotedEtag());
+    ObjectHeaders.checksum(headers, stored);
     Replies.empty(exchange, HttpResponseStatus.OK, headers);
   }
 

@@ -40,7 +40,10 @@ final class Copies {
               + MAX_COPY_SIZE);
     }
     ObjectMetadata metadata =
-        request.replaceMetadata() ? request.metadata() : read.info().metadata();
+        request.replaceMetadata()
+            // the bytes are the source's, so its checksum holds for them (as S3 copies it)
+            ? request.metadata().withChecksum(read.info().metadata().checksum())
+            : read.info().metadata();
     try (StagedFile staged = staging.receive(read)) {
       return writes.store(request.bucket(), request.key(), staged, metadata, request.condition());
     }

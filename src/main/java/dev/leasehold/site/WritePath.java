@@ -49,8 +49,9 @@ final class WritePath {
 
   ObjectInfo put(PutRequest request, Upload body) {
     try (StagedFile staged = staging.receive(body)) {
-      return store(
-          request.bucket(), request.key(), staged, request.metadata(), request.condition());
+      // The body has ended, so its checksum, if it carried one, is verified and kept with it.
+      ObjectMetadata metadata = request.metadata().withChecksum(body.checksum().get());
+      return store(request.bucket(), request.key(), staged, metadata, request.condition());
     }
   }
 

@@ -1,0 +1,31 @@
+package dev.leasehold.object;
+
+import java.util.Locale;
+
+/**
+ * A checksum of a whole object, stored with it because its writer sent it and the site verified the
+ * body against it: S3's algorithm name ({@code CRC32}, {@code CRC32C}, {@code CRC64NVME}, {@code
+ * SHA1}, {@code SHA256}) and the base64 of its big-endian bytes, as {@code x-amz-checksum-*}
+ * carries it. Immutable.
+ */
+public record Checksum(String algorithm, String value) {
+
+  /** The header that carries it, such as {@code x-amz-checksum-crc32}. */
+  public String header() {
+    return "x-amz-checksum-" + algorithm.toLowerCase(Locale.ROOT);
+  }
+
+  /** As one string, {@code ALGORITHM:value}, for stores that keep one string per name. */
+  public String encoded() {
+    return algorithm + ':' + value;
+  }
+
+  /** Reads {@link #encoded()}; null for a string it did not write. */
+  public static @org.jspecify.annotations.Nullable Checksum decode(String encoded) {
+    int colon = encoded.indexOf(':');
+    if (colon <= 0 || colon == encoded.length() - 1) {
+      return null;
+    }
+    return new Checksum(encoded.substring(0, colon), encoded.substring(colon + 1));
+  }
+}

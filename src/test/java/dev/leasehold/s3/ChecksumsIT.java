@@ -1,0 +1,167 @@
+package dev.leasehold.s3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.leasehold.testkit.Await;
+import dev.leasehold.testkit.Clients;
+import dev.leasehold.testkit.Data;
+import dev.leasehold.testkit.LocalCluster;
+import dev.leasehold.testkit.OriginKind;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.zip.CRC32;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.model.ChecksumMode;
+import software.amazon.awssdk.services.s3.model.ChecksumType;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.PutObjectResponse;
+
+/**
+ * The checksum a writer sends ({@code x-amz-checksum-*}) is stored with the object and returned
+ * wherever it is read, as the Amazon S3 User Guide describes ("Checking object integrity"): on the
+ * PutObject answer, and on HEAD and GET with {@code x-amz-checksum-mode: ENABLED}, as a full-object
+ * checksum; not on a ranged read, which it cannot check, and not unless asked. The expected values
+ * are computed here from the bytes as S3 defines them (the base64 of the big-endian digest).
+ * Written at one site, read at the other, against each origin.
+ */
+@ParameterizedClass(name = "origin = {0}")
+@EnumSource(OriginKind.class)
+class ChecksumsIT {
+  static LocalCluster cluster;
+  static S3Client a;
+  static S3Client b;
+
+  @Parameter OriginKind origin;
+
+  @BeforeParameterizedClassInvocation
+  static void start(OriginKind origin) {
+    cluster = LocalCluster.builder().origin(origin).sites(2).start();
+    a = cluster.client(0);
+    b = cluster.client(1);
+  }
+
+  @AfterParameterizedClassInvocation
+  static void stop() {
+    a.close();
+    b.close();
+    cluster.close();
+  }
+
+  @Test
+  void aWritersCrc32IsReturnedAtEverySiteWhenAskedFor() {
+    String bucket = Data.bucket(a);
+    byte[] body = Data.bytes(300_000, 7);
+    String crc32 = crc32(body);
+
+    PutObjectResponse put =
+        a.putObject(
+            p -> p.bucket(bucket).key("k").checksumAlgorithm(ChecksumAlgorithm.CRC32),
+            RequestBody.fromBytes(body));
+    assertThat(put.checksumCRC32()).isEqualTo(crc32);
+
+    HeadObjectResponse atA =
+        a.headObject(h -> h.bucket(bucket).key("k").checksumMode(ChecksumMode.ENABLED));
+    assertThat(atA.checksumCRC32()).isEqualTo(crc32);
+    assertThat(atA.checksumType()).isEqualTo(ChecksumType.FULL_OBJECT);
+
+    var atB = b.getObjectAsBytes(g -> g.bucket(bucket).key("k").checksumMode(ChecksumMode.ENABLED));
+    assertThat(atB.asByteArray()).isEqualTo(body);
+    assertThat(atB.response().checksumCRC32()).isEqualTo(crc32);
+    assertThat(b.headObject(h -> h.bucket(bucket).key("k")).checksumCRC32())
+        .as("only when asked for")
+        .isNull();
+    assertThat(
+            b.getObjectAsBytes(g ->
+                    g.bucket(bucket)
+                        .key("k")
+                        .range("bytes=10-99")
+                        .checksumMode(ChecksumMode.ENABLED))
+                .response()
+                .checksumCRC32())
+        .as("a range cannot be checked against the whole object's checksum")
+        .isNull();
+
+    // A copy holds the same bytes, so the same checksum, with its metadata copied or replaced.
+    a.copyObject(c ->
+        c.sourceBucket(bucket)
+            .sourceKey("k")
+            .destinationBucket(bucket)
+            .destinationKey("copy")
+            .metadataDirective("REPLACE")
+            .contentType("text/plain"));
+    assertThat(
+            b.headObject(h -> h.bucket(bucket).key("copy").checksumMode(ChecksumMode.ENABLED))
+                .checksumCRC32())
+        .isEqualTo(crc32);
+  }
+
+  /** A SHA-256 given in the header (not a trailer), and an object written with none. */
+  @Test
+  void aSha256HeaderIsKeptAndAnObjectWithoutOneHasNone() throws Exception {
+    String bucket = Data.bucket(a);
+    byte[] body = Data.bytes(5000, 8);
+    String sha256 =
+        Base64.getEncoder()
+            .encodeToString(java.security.MessageDigest.getInstance("SHA-256").digest(body));
+    a.putObject(
+        p -> p.bucket(bucket).key("sha").checksumSHA256(sha256), RequestBody.fromBytes(body));
+    HeadObjectResponse head =
+        b.headObject(h -> h.bucket(bucket).key("sha").checksumMode(ChecksumMode.ENABLED));
+    assertThat(head.checksumSHA256()).isEqualTo(sha256);
+    assertThat(head.checksumCRC32()).isNull();
+
+    try (S3Client plain =
+        Clients.builder(cluster.s3(0), LocalCluster.CREDENTIALS)
+            .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+            .build()) {
+      plain.putObject(p -> p.bucket(bucket).key("none"), RequestBody.fromBytes(body));
+    }
+    HeadObjectResponse none =
+        b.headObject(h -> h.bucket(bucket).key("none").checksumMode(ChecksumMode.ENABLED));
+    assertThat(none.checksumCRC32()).isNull();
+    assertThat(none.checksumSHA256()).isNull();
+    assertThat(none.checksumType()).isNull();
+  }
+
+  /**
+   * In a write-back bucket the version goes from the writer's journal to the coordinator and the
+   * other site before it reaches the origin: the checksum travels with it.
+   */
+  @Test
+  void aWriteBackVersionCarriesItsChecksumToTheOtherSite() {
+    String bucket = Data.bucket(a);
+    cluster.site(0).leases().admin().setWriteMode(bucket, true, "recall");
+    Await.until(
+        () -> {
+          a.putObject(p -> p.bucket(bucket).key("probe"), RequestBody.fromString("p"));
+          return cluster.site(0).leases().owned(bucket, "probe") != null;
+        },
+        Duration.ofSeconds(20),
+        "the bucket to turn write-back at site 0");
+    byte[] body = Data.bytes(70_000, 9);
+    a.putObject(
+        p -> p.bucket(bucket).key("wb").checksumAlgorithm(ChecksumAlgorithm.CRC32),
+        RequestBody.fromBytes(body));
+    var atB =
+        b.getObjectAsBytes(g -> g.bucket(bucket).key("wb").checksumMode(ChecksumMode.ENABLED));
+    assertThat(atB.asByteArray()).isEqualTo(body);
+    assertThat(atB.response().checksumCRC32()).isEqualTo(crc32(body));
+  }
+
+  private static String crc32(byte[] body) {
+    CRC32 crc = new CRC32();
+    crc.update(body);
+    return Base64.getEncoder()
+        .encodeToString(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+  }
+}
