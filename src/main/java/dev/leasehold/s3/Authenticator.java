@@ -55,7 +55,7 @@ final class Authenticator {
   }
 
   Authentication authenticate(S3Request request) {
-    String header = request.header("Authorization");
+    String header = request.http().headers().get("Authorization");
     if (header != null) {
       if (!header.startsWith(ALGORITHM + " ")) {
         throw S3Error.INVALID_REQUEST.exception(UNSUPPORTED_MECHANISM);
@@ -95,9 +95,9 @@ final class Authenticator {
     if (credential == null || signedHeaders == null || signature == null) {
       throw malformedHeader("it needs Credential, SignedHeaders and Signature");
     }
-    String timestamp = request.header("x-amz-date");
+    String timestamp = request.http().headers().get("x-amz-date");
     if (timestamp == null) {
-      Instant date = HttpDates.parseHeader(request.header("Date"));
+      Instant date = HttpDates.parseHeader(request.http().headers().get("Date"));
       if (date == null) {
         throw S3Error.ACCESS_DENIED.exception(
             "AWS authentication requires a valid Date or x-amz-date header");
@@ -111,7 +111,7 @@ final class Authenticator {
     }
     Scope scope = scope(credential, timestamp, false);
     checkSkew(time);
-    String payloadHash = request.header("x-amz-content-sha256");
+    String payloadHash = request.http().headers().get("x-amz-content-sha256");
     if (payloadHash == null) {
       throw S3Error.INVALID_REQUEST.exception(
           "Missing required header for this request: x-amz-content-sha256");
@@ -177,7 +177,7 @@ final class Authenticator {
     if (time.isAfter(now.plus(maxSkew))) {
       throw S3Error.ACCESS_DENIED.exception("Request is not valid yet");
     }
-    String payloadHash = request.header("x-amz-content-sha256");
+    String payloadHash = request.http().headers().get("x-amz-content-sha256");
     if (payloadHash == null) {
       payloadHash = UNSIGNED_PAYLOAD;
     }

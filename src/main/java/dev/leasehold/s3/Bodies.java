@@ -75,7 +75,7 @@ final class Bodies {
     byte[] md5 = contentMd5(request);
     ChecksumAlgorithm algorithm = null;
     Supplier<@Nullable String> expected = () -> null;
-    for (Map.Entry<String, String> h : request.http().headers()) {
+    for (Map.Entry<String, String> h : request.headers()) {
       ChecksumAlgorithm a = ChecksumAlgorithm.ofHeader(h.getKey());
       if (a != null) {
         if (algorithm != null) {

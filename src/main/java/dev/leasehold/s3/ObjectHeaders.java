@@ -26,7 +26,7 @@ final class ObjectHeaders {
   /** The metadata a write stores, from its headers. */
   static ObjectMetadata metadata(S3Request request) {
     Map<String, String> user = new TreeMap<>();
-    for (Map.Entry<String, String> h : request.http().headers()) {
+    for (Map.Entry<String, String> h : request.headers()) {
       String name = h.getKey().toLowerCase(Locale.ROOT);
       if (name.startsWith(META) && name.length() > META.length()) {
         String key = name.substring(META.length());
@@ -222,7 +222,7 @@ final class ObjectHeaders {
           .with("StorageClassRequested", storageClass);
     }
     refuseAcls(request);
-    for (Map.Entry<String, String> h : request.http().headers()) {
+    for (Map.Entry<String, String> h : request.headers()) {
       String name = h.getKey().toLowerCase(Locale.ROOT);
       if (name.startsWith("x-amz-server-side-encryption")) {
         throw S3Error.INVALID_ARGUMENT

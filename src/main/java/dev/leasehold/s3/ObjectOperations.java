@@ -138,7 +138,7 @@ final class ObjectOperations {
         request.header("Content-MD5") != null
             || request.header("x-amz-sdk-checksum-algorithm") != null
             || request.header("x-amz-trailer") != null
-            || request.http().headers().names().stream()
+            || request.headers().names().stream()
                 .anyMatch(n -> ChecksumAlgorithm.ofHeader(n) != null);
     if (!hasChecksum) {
       throw S3Error.INVALID_REQUEST.exception(

@@ -58,7 +58,49 @@ final class Router {
     if (key != null) {
       Names.checkKey(key);
     }
-    return new S3Request(http, rawPath, query, bucket, key);
+    return new S3Request(http, headers(http, query), rawPath, query, bucket, key);
+  }
+
+  /** The query parameters of a presigned URL that sign it, and are never read as headers. */
+  private static final java.util.Set<String> SIGNING =
+      java.util.Set.of(
+          "x-amz-algorithm",
+          "x-amz-credential",
+          "x-amz-date",
+          "x-amz-expires",
+          "x-amz-signedheaders",
+          "x-amz-signature",
+          "x-amz-security-token",
+          "x-amz-content-sha256");
+
+  /**
+   * The headers a request carries. A presigned URL may carry its {@code x-amz-*} headers as query
+   * parameters instead ({@code x-amz-meta-*}, {@code x-amz-acl}, {@code x-amz-storage-class},
+   * {@code x-amz-tagging}, {@code x-amz-checksum-*}: the AWS SDKs' presigners put them there, where
+   * the signature covers them): those count as headers, so they are honoured, or refused, exactly
+   * as the header would be. A header sent as well wins. The signing parameters stay parameters.
+   */
+  private static io.netty.handler.codec.http.HttpHeaders headers(
+      HttpRequest http, List<Map.Entry<String, String>> query) {
+    io.netty.handler.codec.http.HttpHeaders headers = http.headers();
+    boolean presigned = false;
+    for (Map.Entry<String, String> e : query) {
+      presigned |= e.getKey().equals("X-Amz-Signature");
+    }
+    if (!presigned) {
+      return headers;
+    }
+    io.netty.handler.codec.http.HttpHeaders merged = null;
+    for (Map.Entry<String, String> e : query) {
+      String name = e.getKey().toLowerCase(Locale.ROOT);
+      if (name.startsWith("x-amz-") && !SIGNING.contains(name) && !headers.contains(name)) {
+        if (merged == null) {
+          merged = new io.netty.handler.codec.http.DefaultHttpHeaders().set(headers);
+        }
+        merged.add(name, e.getValue());
+      }
+    }
+    return merged == null ? headers : merged;
   }
 
   private @Nullable String hostBucket(@Nullable String host) {

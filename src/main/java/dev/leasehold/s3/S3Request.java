@@ -1,5 +1,6 @@
 package dev.leasehold.s3;
 
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import java.util.List;
@@ -12,6 +13,8 @@ import org.jspecify.annotations.Nullable;
  * Immutable once parsed ({@link Router#parse}); the Netty request it wraps is not modified after
  * decoding.
  *
+ * @param headers the headers, with those a presigned URL carried in its query ({@link
+ *     Router#parse}); the signature is checked against {@code http}'s own
  * @param rawPath the path as sent, without the query
  * @param query the query parameters, decoded, in the order sent
  * @param bucket the bucket addressed, or null for the service (ListBuckets)
@@ -19,6 +22,7 @@ import org.jspecify.annotations.Nullable;
  */
 record S3Request(
     HttpRequest http,
+    HttpHeaders headers,
     String rawPath,
     List<Map.Entry<String, String>> query,
     @Nullable String bucket,
@@ -29,11 +33,11 @@ record S3Request(
   }
 
   @Nullable String header(CharSequence name) {
-    return http.headers().get(name);
+    return headers.get(name);
   }
 
   List<String> headers(CharSequence name) {
-    return http.headers().getAll(name);
+    return headers.getAll(name);
   }
 
   boolean has(String param) {
