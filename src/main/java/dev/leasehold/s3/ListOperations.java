@@ -75,8 +75,10 @@ final class ListOperations {
     Listing page =
         gateway.list(bucket, new ListRequest(prefix, delimiter, emptyToNull(marker), maxKeys));
     Xml xml = Xml.document("ListBucketResult");
+    // Not the Prefix of a v1 listing: clients decode its Marker, keys and common prefixes, but
+    // take its Prefix as sent (botocore's list_objects handler; an encoded "a/" shows as "a%2F").
     xml.element("Name", bucket)
-        .element("Prefix", encode(prefix, url))
+        .element("Prefix", prefix)
         .element("Marker", encode(marker, url))
         .element("MaxKeys", maxKeys);
     if (delimiter != null) {

@@ -114,7 +114,7 @@ enum S3Operation {
   PUT_OBJECT_RETENTION("PutObjectRetention", "object PUT retention"),
   GET_OBJECT_LEGAL_HOLD("GetObjectLegalHold", "object GET legal-hold"),
   PUT_OBJECT_LEGAL_HOLD("PutObjectLegalHold", "object PUT legal-hold"),
-  GET_OBJECT_ATTRIBUTES("GetObjectAttributes", "object GET attributes"),
+  GET_OBJECT_ATTRIBUTES("GetObjectAttributes", "object GET attributes", true),
   GET_OBJECT_TORRENT("GetObjectTorrent", "object GET torrent"),
   RESTORE_OBJECT("RestoreObject", "object POST restore"),
   SELECT_OBJECT_CONTENT("SelectObjectContent", "object POST select"),
@@ -150,17 +150,26 @@ enum S3Operation {
   /** "bucket|object METHOD sub-resource" for a sub-resource operation, null for the others. */
   private final @Nullable String route;
 
+  /** Whether the core operations serve it, though routed by a sub-resource. */
+  private final boolean core;
+
   S3Operation(String awsName, boolean writes) {
     this.awsName = awsName;
     this.writes = writes;
     this.route = null;
+    this.core = true;
   }
 
   /** A sub-resource operation: it writes unless it is a GET. */
   S3Operation(String awsName, String route) {
+    this(awsName, route, false);
+  }
+
+  S3Operation(String awsName, String route, boolean core) {
     this.awsName = awsName;
     this.writes = !route.contains(" GET ");
     this.route = route;
+    this.core = core;
   }
 
   String awsName() {
@@ -174,7 +183,7 @@ enum S3Operation {
 
   /** Whether {@link Subresources} answers it rather than one of the core operations' classes. */
   boolean subresource() {
-    return route != null;
+    return !core;
   }
 
   /**

@@ -232,6 +232,8 @@ public final class S3Service {
       case LIST_PARTS -> multipart.listParts(request, required(bucket), required(key), exchange);
       case GET_OBJECT -> objects.get(request, required(bucket), required(key), exchange, false);
       case HEAD_OBJECT -> objects.get(request, required(bucket), required(key), exchange, true);
+      case GET_OBJECT_ATTRIBUTES ->
+          objects.attributes(request, required(bucket), required(key), exchange);
       case UPLOAD_PART ->
           multipart.uploadPart(request, required(bucket), required(key), exchange, auth);
       case PUT_OBJECT -> objects.put(request, required(bucket), required(key), exchange, auth);

@@ -24,6 +24,7 @@ import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.ChecksumMode;
 import software.amazon.awssdk.services.s3.model.ChecksumType;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ObjectAttributes;
 import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 
 /**
@@ -156,6 +157,76 @@ class ChecksumsIT {
         b.getObjectAsBytes(g -> g.bucket(bucket).key("wb").checksumMode(ChecksumMode.ENABLED));
     assertThat(atB.asByteArray()).isEqualTo(body);
     assertThat(atB.response().checksumCRC32()).isEqualTo(crc32(body));
+  }
+
+  /**
+   * GetObjectAttributes gives what {@code x-amz-object-attributes} names (Amazon S3 API reference,
+   * GetObjectAttributes): the ETag without quotes, the checksum, the size, the storage class, and
+   * the part count of an object uploaded in parts.
+   */
+  @Test
+  void getObjectAttributesAnswersWhatItIsAskedFor() {
+    String bucket = Data.bucket(a);
+    byte[] body = Data.bytes(12_345, 10);
+    PutObjectResponse put =
+        a.putObject(
+            p -> p.bucket(bucket).key("attrs").checksumAlgorithm(ChecksumAlgorithm.CRC32),
+            RequestBody.fromBytes(body));
+    var attributes =
+        b.getObjectAttributes(r ->
+            r.bucket(bucket)
+                .key("attrs")
+                .objectAttributes(
+                    ObjectAttributes.E_TAG,
+                    ObjectAttributes.CHECKSUM,
+                    ObjectAttributes.OBJECT_SIZE,
+                    ObjectAttributes.STORAGE_CLASS,
+                    ObjectAttributes.OBJECT_PARTS));
+    assertThat(attributes.eTag()).isEqualTo(put.eTag().replace("\"", ""));
+    assertThat(attributes.objectSize()).isEqualTo(body.length);
+    assertThat(attributes.storageClassAsString()).isEqualTo("STANDARD");
+    assertThat(attributes.checksum().checksumCRC32()).isEqualTo(crc32(body));
+    assertThat(attributes.objectParts()).as("not uploaded in parts").isNull();
+    assertThat(attributes.lastModified()).isNotNull();
+
+    var onlySize =
+        b.getObjectAttributes(
+            r -> r.bucket(bucket).key("attrs").objectAttributes(ObjectAttributes.OBJECT_SIZE));
+    assertThat(onlySize.objectSize()).isEqualTo(body.length);
+    assertThat(onlySize.eTag()).isNull();
+
+    String upload = a.createMultipartUpload(c -> c.bucket(bucket).key("parts")).uploadId();
+    byte[] part = Data.bytes(5 * 1024 * 1024, 11);
+    var parts = new java.util.ArrayList<software.amazon.awssdk.services.s3.model.CompletedPart>();
+    for (int n = 1; n <= 2; n++) {
+      int number = n;
+      String etag =
+          a.uploadPart(
+                  u -> u.bucket(bucket).key("parts").uploadId(upload).partNumber(number),
+                  RequestBody.fromBytes(part))
+              .eTag();
+      parts.add(
+          software.amazon.awssdk.services.s3.model.CompletedPart.builder()
+              .partNumber(number)
+              .eTag(etag)
+              .build());
+    }
+    a.completeMultipartUpload(
+        c -> c.bucket(bucket).key("parts").uploadId(upload).multipartUpload(m -> m.parts(parts)));
+    var multipart =
+        b.getObjectAttributes(r ->
+            r.bucket(bucket)
+                .key("parts")
+                .objectAttributes(ObjectAttributes.OBJECT_PARTS, ObjectAttributes.OBJECT_SIZE));
+    assertThat(multipart.objectParts().totalPartsCount()).isEqualTo(2);
+    assertThat(multipart.objectSize()).isEqualTo(2L * part.length);
+
+    dev.leasehold.testkit.S3Errors.assertError(
+        () ->
+            b.getObjectAttributes(
+                r -> r.bucket(bucket).key("missing").objectAttributes(ObjectAttributes.E_TAG)),
+        404,
+        "NoSuchKey");
   }
 
   private static String crc32(byte[] body) {

@@ -223,6 +223,20 @@ class ListApiIT {
         .contains("<Key>c%2Bd</Key>")
         .contains("<Key>caf%C3%A9</Key>")
         .contains("<Delimiter>%2F</Delimiter>");
+
+    // ListObjects (v1) encodes keys and common prefixes but gives its Prefix back as sent:
+    // boto3, asking for encoding-type=url by default, decodes the one and not the other.
+    var v1 =
+        signer.sign(
+            "GET",
+            endpoint,
+            "/" + bucket + "?prefix=c%20&encoding-type=url",
+            java.util.Map.of(),
+            new byte[0],
+            dev.leasehold.testkit.Signer.Payload.SIGNED);
+    assertThat(dev.leasehold.testkit.RawHttp.send(endpoint, v1.head(), v1.body()).text())
+        .contains("<Prefix>c </Prefix>")
+        .contains("<Key>c%20d</Key>");
   }
 
   @Test
