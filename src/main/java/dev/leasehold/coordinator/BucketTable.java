@@ -1,5 +1,7 @@
 package dev.leasehold.coordinator;
 
+import com.google.protobuf.ByteString;
+import dev.leasehold.protocol.BucketSettings;
 import dev.leasehold.protocol.PendingMode;
 import dev.leasehold.protocol.RedirectPolicy;
 import dev.leasehold.protocol.TableSnapshot;
@@ -24,8 +26,12 @@ import java.util.Set;
  * registration. Switching back to write-through takes effect at once; the bucket stays in the
  * overlay while it holds dirty elements.
  *
+ * <p><b>Settings</b> (docs/protocol.md, Bucket settings): each bucket's documents by kind (its CORS
+ * rules, ...), and a table-wide count of changes to them that renewals report, so that a site drops
+ * what it read before a change.
+ *
  * <p>Snapshot part: {@code bucket_origins}, {@code write_back_buckets}, {@code pending_modes},
- * {@code bucket_policies}.
+ * {@code bucket_policies}, {@code bucket_settings}, {@code settings_changes}.
  *
  * <p><b>Threading.</b> Part of the {@link LeaseTable}: confined to the state machine's apply
  * thread.
@@ -36,6 +42,43 @@ final class BucketTable {
 
   /** Buckets switched to write-back, not yet in effect: session → renewal count it must reach. */
   private final Map<String, Map<Long, Long>> pending = new LinkedHashMap<>();
+
+  /** Each bucket's settings, by kind; a bucket without any has no entry. */
+  private final Map<String, Map<String, ByteString>> settings = new LinkedHashMap<>();
+
+  private long settingsChanges;
+
+  /**
+   * Sets (or, with an empty document, removes) a setting of {@code bucket}; an empty kind with an
+   * empty document removes them all (the bucket was deleted).
+   */
+  void setSetting(String bucket, String kind, ByteString document) {
+    if (kind.isEmpty()) {
+      if (document.isEmpty() && settings.remove(bucket) != null) {
+        settingsChanges++;
+      }
+      return;
+    }
+    Map<String, ByteString> docs = settings.computeIfAbsent(bucket, b -> new LinkedHashMap<>());
+    if (document.isEmpty()) {
+      docs.remove(kind);
+      if (docs.isEmpty()) {
+        settings.remove(bucket);
+      }
+    } else {
+      docs.put(kind, document);
+    }
+    settingsChanges++;
+  }
+
+  /** The settings of {@code bucket}, by kind. */
+  Map<String, ByteString> settings(String bucket) {
+    return settings.getOrDefault(bucket, Map.of());
+  }
+
+  long settingsChanges() {
+    return settingsChanges;
+  }
 
   /** Each bucket's redirect policy, where it is not the default (adaptive). */
   private final Map<String, RedirectPolicy> policies = new LinkedHashMap<>();
@@ -124,6 +167,9 @@ final class BucketTable {
     b.putAllBucketOrigins(origins).addAllWriteBackBuckets(writeBack).putAllBucketPolicies(policies);
     pending.forEach((bucket, needed) ->
         b.addPendingModes(PendingMode.newBuilder().setBucket(bucket).putAllRenewalsNeeded(needed)));
+    settings.forEach((bucket, docs) ->
+        b.addBucketSettings(BucketSettings.newBuilder().setBucket(bucket).putAllDocuments(docs)));
+    b.setSettingsChanges(settingsChanges);
   }
 
   /** Restores the table. */
@@ -138,5 +184,10 @@ final class BucketTable {
     for (PendingMode p : s.getPendingModesList()) {
       pending.put(p.getBucket(), new LinkedHashMap<>(p.getRenewalsNeededMap()));
     }
+    settings.clear();
+    for (BucketSettings bs : s.getBucketSettingsList()) {
+      settings.put(bs.getBucket(), new LinkedHashMap<>(bs.getDocumentsMap()));
+    }
+    settingsChanges = s.getSettingsChanges();
   }
 }

@@ -121,6 +121,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
           Command.CommandCase.OVERLAY,
           Command.CommandCase.SET_BUCKET_MODE,
           Command.CommandCase.BIND_BUCKET,
+          Command.CommandCase.SET_BUCKET_SETTING,
           Command.CommandCase.INSPECT,
           Command.CommandCase.RELEASE_PREFIX);
 
@@ -186,6 +187,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                 .setTtlMillis(settings.ttl().toMillis())
                 .setDrift(settings.drift())
                 .addAllOverlayBuckets(r.getOverlayBucketsList())
+                .setSettingsChanges(r.getSettingsChanges())
                 // Over mutual TLS sites call each other with their certificates: no secret.
                 .setPeerSecret(CallerInterceptor.caller() == null ? r.getPeerSecret() : "")
                 .setStarting(peer.starting()))
@@ -249,7 +251,8 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
             RenewReply.newBuilder()
                 .addAllOverlayBuckets(r.getOverlayBucketsList())
                 .setStarting(peer.starting())
-                .setChanges(r.getChanges()))
+                .setChanges(r.getChanges())
+                .setSettingsChanges(r.getSettingsChanges()))
         .build();
   }
 

@@ -8,6 +8,7 @@ import dev.leasehold.protocol.ElementView;
 import dev.leasehold.protocol.InspectElements;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.RegisterSession;
+import dev.leasehold.protocol.SetBucketSetting;
 import dev.leasehold.protocol.SiteEntry;
 import dev.leasehold.protocol.TableSnapshot;
 import java.util.ArrayList;
@@ -119,6 +120,15 @@ final class LeaseTable {
                     : buckets.bind(b.getBucket(), b.getOrigin()))
             .build();
       }
+      case SET_BUCKET_SETTING -> {
+        SetBucketSetting set = command.getSetBucketSetting();
+        if (!set.getLookup()) {
+          buckets.setSetting(set.getBucket(), set.getKind(), set.getDocument());
+        }
+        yield ok().putAllSettings(buckets.settings(set.getBucket()))
+            .setSettingsChanges(buckets.settingsChanges())
+            .build();
+      }
       case SET_BUCKET_MODE -> {
         buckets.setWriteBack(
             command.getSetBucketMode().getBucket(),
@@ -156,7 +166,9 @@ final class LeaseTable {
       end(id);
     }
     long id = sessions.open(r.getSite(), r.getAddress(), r.getPeerAddress(), r.getSession()).id;
-    return ok().setSession(id).addAllOverlayBuckets(overlayBuckets());
+    return ok().setSession(id)
+        .addAllOverlayBuckets(overlayBuckets())
+        .setSettingsChanges(buckets.settingsChanges());
   }
 
   private CommandResult renew(long session) {
@@ -169,6 +181,7 @@ final class LeaseTable {
     return ok().setSession(session)
         .addAllOverlayBuckets(overlayBuckets())
         .setChanges(elements.changes())
+        .setSettingsChanges(buckets.settingsChanges())
         .build();
   }
 

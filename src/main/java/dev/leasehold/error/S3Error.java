@@ -10,6 +10,7 @@ public enum S3Error {
   ACCESS_CONTROL_LIST_NOT_SUPPORTED(
       "AccessControlListNotSupported", 400, "The bucket does not allow ACLs"),
   ACCESS_DENIED("AccessDenied", 403, "Access Denied"),
+  ACCESS_FORBIDDEN("AccessForbidden", 403, "CORSResponse: This CORS request is not allowed."),
   AUTHORIZATION_HEADER_MALFORMED(
       "AuthorizationHeaderMalformed",
       400,
@@ -18,6 +19,7 @@ public enum S3Error {
       "AuthorizationQueryParametersError",
       400,
       "The authorization query parameters that you provided are not valid."),
+  BAD_REQUEST("BadRequest", 400, "Bad Request"),
   BAD_DIGEST("BadDigest", 400, "The Content-MD5 you specified did not match what we received."),
   BUCKET_ALREADY_EXISTS(
       "BucketAlreadyExists",

@@ -51,6 +51,7 @@ public final class Leases implements AutoCloseable {
   private final WriteGrants writeGrants;
   private final ListingOverlay listing;
   private final CoordinatorAdmin admin;
+  private final BucketSettings bucketSettings;
   private final LongAdder recallsReceived = new LongAdder();
   private final ScheduledExecutorService timers =
       Executors.newSingleThreadScheduledExecutor(
@@ -73,6 +74,7 @@ public final class Leases implements AutoCloseable {
         new WriteGrants(link, settings, siteSession, acquire, reads, writes, ownership, prefixes);
     this.listing = new ListingOverlay(link, siteSession);
     this.admin = new CoordinatorAdmin(link, operatorLink, siteSession);
+    this.bucketSettings = new BucketSettings(link, siteSession);
   }
 
   /** Starts the session (in the background: until it is registered, no lease is valid). */
@@ -510,6 +512,11 @@ public final class Leases implements AutoCloseable {
   /** The LIST overlay: which owners a LIST asks (docs/protocol.md, Listing). */
   public ListingOverlay listing() {
     return listing;
+  }
+
+  /** The buckets' settings that are not data, such as CORS rules (docs/protocol.md). */
+  public BucketSettings settings() {
+    return bucketSettings;
   }
 
   /** The operators' calls: bucket modes and bindings, declaring a site lost. */

@@ -47,6 +47,9 @@ final class SiteSession {
   /** The buckets whose LISTs merge the coordinator's overlay, as its last answer named them. */
   private volatile Set<String> overlayBuckets = Set.of();
 
+  /** The table's count of bucket setting changes, as the last answer that reported it said. */
+  private volatile long settingsChanges;
+
   /** The namespace's peer secret, from the last registration. */
   private volatile String peerSecret = "";
 
@@ -91,6 +94,11 @@ final class SiteSession {
 
   String peerSecret() {
     return peerSecret;
+  }
+
+  /** The count of bucket setting changes the coordinator last reported (BucketSettings). */
+  long settingsChanges() {
+    return settingsChanges;
   }
 
   /** Whether a LIST in {@code bucket} must merge the overlay (docs/protocol.md, Listing). */
@@ -211,6 +219,7 @@ final class SiteSession {
         if (answer.getOutcome() == Outcome.OK) {
           long ttl = TimeUnit.MILLISECONDS.toNanos(reply.getTtlMillis());
           overlayBuckets = Set.copyOf(reply.getOverlayBucketsList());
+          settingsChanges = Math.max(settingsChanges, reply.getSettingsChanges());
           peerSecret = reply.getPeerSecret();
           coordinatorStarting = reply.getStarting();
           clock.started(reply.getSession(), sent, ttl, reply.getDrift());
@@ -250,6 +259,7 @@ final class SiteSession {
       RenewReply reply = answer.getRenew();
       if (answer.getOutcome() == Outcome.OK) {
         overlayBuckets = Set.copyOf(reply.getOverlayBucketsList());
+        settingsChanges = Math.max(settingsChanges, reply.getSettingsChanges());
         seenChanges(session, reply.getChanges());
         coordinatorStarting = reply.getStarting();
         clock.renewed(session, sent);

@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One request and its response on a connection. The request side (headers, {@link #body()}) is read
@@ -96,6 +97,9 @@ final class Exchange {
 
   /** Set when the client sent {@code Expect: 100-continue}; cleared once 100 is sent. */
   private volatile boolean continuePending;
+
+  /** Headers every response to this request carries (CORS), or null. */
+  private @Nullable HttpHeaders always;
 
   Exchange(
       Channel channel,
@@ -379,7 +383,15 @@ final class Exchange {
     return finished;
   }
 
+  /** Adds {@code headers} to whichever response this request gets, an error included. */
+  void alwaysAdd(HttpHeaders headers) {
+    always = headers;
+  }
+
   private void prepare(HttpHeaders headers) {
+    if (always != null) {
+      headers.add(always);
+    }
     headers.set("x-amz-request-id", requestId);
     headers.set("x-amz-id-2", requestId);
     headers.set(HttpHeaderNames.SERVER, "Leasehold");

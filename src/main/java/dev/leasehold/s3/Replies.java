@@ -24,6 +24,13 @@ final class Replies {
     exchange.respond(status, headers, xml.bytes());
   }
 
+  /** An XML document already written, such as a stored configuration. */
+  static void xml(Exchange exchange, HttpResponseStatus status, HttpHeaders headers, byte[] xml)
+      throws IOException {
+    headers.set(HttpHeaderNames.CONTENT_TYPE, "application/xml");
+    exchange.respond(status, headers, xml);
+  }
+
   static void empty(Exchange exchange, HttpResponseStatus status, HttpHeaders headers)
       throws IOException {
     exchange.respond(status, headers, NOTHING);

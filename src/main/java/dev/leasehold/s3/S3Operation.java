@@ -34,15 +34,17 @@ enum S3Operation {
   DELETE_OBJECT("DeleteObject", true),
   CREATE_MULTIPART_UPLOAD("CreateMultipartUpload", true),
   COMPLETE_MULTIPART_UPLOAD("CompleteMultipartUpload", true),
+  /** A browser's CORS preflight ({@code OPTIONS}): unsigned, as browsers send it. */
+  PREFLIGHT("Preflight", false),
 
   // Sub-resources, routed as "bucket|object METHOD sub-resource" (a trailing * is the listing of
   // a bucket's configurations: a GET without an id).
   PUT_BUCKET_VERSIONING("PutBucketVersioning", "bucket PUT versioning"),
   GET_BUCKET_ACL("GetBucketAcl", "bucket GET acl"),
   PUT_BUCKET_ACL("PutBucketAcl", "bucket PUT acl"),
-  GET_BUCKET_CORS("GetBucketCors", "bucket GET cors"),
-  PUT_BUCKET_CORS("PutBucketCors", "bucket PUT cors"),
-  DELETE_BUCKET_CORS("DeleteBucketCors", "bucket DELETE cors"),
+  GET_BUCKET_CORS("GetBucketCors", "bucket GET cors", true),
+  PUT_BUCKET_CORS("PutBucketCors", "bucket PUT cors", true),
+  DELETE_BUCKET_CORS("DeleteBucketCors", "bucket DELETE cors", true),
   GET_BUCKET_POLICY("GetBucketPolicy", "bucket GET policy"),
   PUT_BUCKET_POLICY("PutBucketPolicy", "bucket PUT policy"),
   DELETE_BUCKET_POLICY("DeleteBucketPolicy", "bucket DELETE policy"),
@@ -199,6 +201,9 @@ enum S3Operation {
         return LIST_BUCKETS;
       }
       throw notAllowed(method);
+    }
+    if (method.equals(HttpMethod.OPTIONS)) {
+      return PREFLIGHT;
     }
     boolean object = request.key() != null;
     String sub = subresource(request);

@@ -54,6 +54,7 @@ public final class S3Service {
   private final ListOperations lists;
   private final MultipartOperations multipart;
   private final Subresources subresources;
+  private final CorsOperations cors;
   private final String owner;
   private final S3Metrics metrics;
   private final String site;
@@ -90,6 +91,7 @@ public final class S3Service {
     this.lists = new ListOperations(gateway, owner);
     this.multipart = new MultipartOperations(gateway, owner);
     this.subresources = new Subresources(gateway, owner);
+    this.cors = new CorsOperations(gateway);
     this.owner = owner;
   }
 
@@ -127,6 +129,10 @@ public final class S3Service {
       } catch (S3Exception e) {
         notAnOperation = e; // answered after the signature is checked, as any other error
       }
+      if (op == S3Operation.PREFLIGHT) {
+        cors.preflight(request, required(request.bucket()), exchange); // browsers sign none
+        return;
+      }
       Authentication auth = authenticator.authenticate(request);
       accessKey = auth.accessKey();
       if (op == null) {
@@ -134,6 +140,7 @@ public final class S3Service {
       }
       authorize(auth.keyScope(), op, request);
       checkExpectedOwners(request);
+      cors.decorate(request, request.bucket(), exchange);
       if (op.subresource()) {
         subresources.serve(op, request, exchange, auth);
       } else {
@@ -232,6 +239,9 @@ public final class S3Service {
       case LIST_PARTS -> multipart.listParts(request, required(bucket), required(key), exchange);
       case GET_OBJECT -> objects.get(request, required(bucket), required(key), exchange, false);
       case HEAD_OBJECT -> objects.get(request, required(bucket), required(key), exchange, true);
+      case GET_BUCKET_CORS -> cors.get(required(bucket), exchange);
+      case PUT_BUCKET_CORS -> cors.put(request, required(bucket), exchange, auth);
+      case DELETE_BUCKET_CORS -> cors.delete(required(bucket), exchange);
       case GET_OBJECT_ATTRIBUTES ->
           objects.attributes(request, required(bucket), required(key), exchange);
       case UPLOAD_PART ->

@@ -58,6 +58,52 @@ final class XmlRequests {
     return grants;
   }
 
+  /** The rules of a PutBucketCors body, as written (checked by {@link CorsRule#of}). */
+  static List<CorsRule> corsConfiguration(byte[] body) {
+    Element root = parse(body, "CORSConfiguration");
+    List<CorsRule> rules = new ArrayList<>();
+    for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (!(n instanceof Element e)) {
+        continue;
+      }
+      if (!e.getLocalName().equals("CORSRule")) {
+        throw malformed();
+      }
+      String id = null;
+      Integer maxAge = null;
+      List<String> origins = new ArrayList<>();
+      List<String> methods = new ArrayList<>();
+      List<String> headers = new ArrayList<>();
+      List<String> expose = new ArrayList<>();
+      for (Node c = e.getFirstChild(); c != null; c = c.getNextSibling()) {
+        if (!(c instanceof Element f)) {
+          continue;
+        }
+        String text = f.getTextContent().trim();
+        switch (f.getLocalName()) {
+          case "ID" -> id = text;
+          case "AllowedOrigin" -> origins.add(text);
+          case "AllowedMethod" -> methods.add(text);
+          case "AllowedHeader" -> headers.add(text);
+          case "ExposeHeader" -> expose.add(text);
+          case "MaxAgeSeconds" -> {
+            try {
+              maxAge = Integer.parseInt(text);
+            } catch (NumberFormatException ex) {
+              throw malformed();
+            }
+          }
+          default -> throw malformed();
+        }
+      }
+      rules.add(CorsRule.of(id, origins, methods, headers, expose, maxAge));
+    }
+    if (rules.isEmpty()) {
+      throw malformed();
+    }
+    return rules;
+  }
+
   /** The Payer of a PutBucketRequestPayment body: BucketOwner or Requester. */
   static String payer(byte[] body) {
     Element payer = child(parse(body, "RequestPaymentConfiguration"), "Payer");

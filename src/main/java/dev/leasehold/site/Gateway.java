@@ -30,6 +30,17 @@ public interface Gateway {
   /** {@code NoSuchBucket} unless the bucket exists. */
   void headBucket(String bucket);
 
+  /**
+   * The bucket's setting of kind {@code kind} (an S3 sub-resource such as {@code cors}), or null if
+   * none is set; kept at the coordinator for every site (docs/protocol.md, Bucket settings). Asks
+   * nothing of the origin: the caller knows the bucket exists, or asks {@link #headBucket}.
+   */
+  byte @org.jspecify.annotations.Nullable [] bucketSetting(String bucket, String kind);
+
+  /** Sets the bucket's setting of kind {@code kind}; null removes it. */
+  void setBucketSetting(
+      String bucket, String kind, byte @org.jspecify.annotations.Nullable [] document);
+
   /** A GET; the returned read is ready to send. */
   ObjectRead get(GetRequest request);
 

@@ -8,6 +8,7 @@ import dev.leasehold.flush.Flusher;
 import dev.leasehold.flush.Journal;
 import dev.leasehold.flush.JournaledOrigin;
 import dev.leasehold.flush.Uploader;
+import dev.leasehold.lease.LeaseUnavailableException;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.lease.PrefixLease;
 import dev.leasehold.object.BucketInfo;
@@ -32,6 +33,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -154,6 +156,14 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   public void deleteBucket(String bucket) {
     buckets.check(bucket);
     origin.deleteBucket(bucket);
+    try {
+      leases.settings().set(bucket, "", null); // a bucket made again later starts with none
+    } catch (LeaseUnavailableException e) {
+      LOG.warn(
+          "bucket {} was deleted, but its settings stay at the coordinator: {}",
+          bucket,
+          e.getMessage());
+    }
   }
 
   @Override
@@ -161,6 +171,26 @@ public final class SiteGateway implements Gateway, AutoCloseable {
     buckets.check(bucket);
     if (!origin.bucketExists(bucket)) {
       throw S3Error.NO_SUCH_BUCKET.exception().with("BucketName", bucket);
+    }
+  }
+
+  @Override
+  public byte @Nullable [] bucketSetting(String bucket, String kind) {
+    buckets.check(bucket);
+    try {
+      return leases.settings().get(bucket, kind);
+    } catch (LeaseUnavailableException e) {
+      throw LeaseErrors.of(e);
+    }
+  }
+
+  @Override
+  public void setBucketSetting(String bucket, String kind, byte @Nullable [] document) {
+    buckets.check(bucket);
+    try {
+      leases.settings().set(bucket, kind, document);
+    } catch (LeaseUnavailableException e) {
+      throw LeaseErrors.of(e);
     }
   }
 

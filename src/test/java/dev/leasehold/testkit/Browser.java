@@ -100,6 +100,17 @@ public final class Browser implements AutoCloseable {
     return post(http, base.resolve("/session/" + session + "/execute/sync"), body).path("value");
   }
 
+  /**
+   * Runs {@code script} (a function body) in the page, which ends by calling its last argument with
+   * the result ({@code arguments[arguments.length - 1](value)}): for promises such as {@code
+   * fetch}. Its value as JSON.
+   */
+  public JsonNode runAsync(String script) throws IOException, InterruptedException {
+    ObjectNode body = JSON.createObjectNode().put("script", script);
+    body.putArray("args");
+    return post(http, base.resolve("/session/" + session + "/execute/async"), body).path("value");
+  }
+
   /** Saves a PNG of the window to {@code file}. */
   public void screenshot(Path file) throws IOException, InterruptedException {
     HttpResponse<String> r =
