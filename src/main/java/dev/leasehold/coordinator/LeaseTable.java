@@ -118,6 +118,9 @@ final class LeaseTable {
                 b.getLookup()
                     ? buckets.originOf(b.getBucket())
                     : buckets.bind(b.getBucket(), b.getOrigin()))
+            // the settings too, so a site's first use of a bucket costs no second call
+            .putAllSettings(buckets.settings(b.getBucket()))
+            .setSettingsChanges(buckets.settingsChanges())
             .build();
       }
       case SET_BUCKET_SETTING -> {

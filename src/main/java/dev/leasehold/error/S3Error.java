@@ -80,6 +80,7 @@ public enum S3Error {
   INVALID_STORAGE_CLASS("InvalidStorageClass", 400, "The storage class you specified is not valid"),
   INVALID_URI("InvalidURI", 400, "Couldn't parse the specified URI."),
   KEY_TOO_LONG("KeyTooLongError", 400, "Your key is too long"),
+  MALFORMED_POLICY("MalformedPolicy", 400, "This policy contains invalid Json"),
   MALFORMED_XML(
       "MalformedXML",
       400,

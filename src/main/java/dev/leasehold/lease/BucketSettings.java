@@ -54,6 +54,11 @@ public final class BucketSettings {
             .setDocument(document == null ? ByteString.EMPTY : ByteString.copyFrom(document)));
   }
 
+  /** Keeps the settings another answer about {@code bucket} carried (a binding's). */
+  void seed(String bucket, CommandResult reply) {
+    keep(bucket, new Copy(Map.copyOf(reply.getSettingsMap()), reply.getSettingsChanges()));
+  }
+
   private Copy call(SetBucketSetting.Builder request) {
     session.require();
     CommandResult reply =
@@ -64,9 +69,12 @@ public final class BucketSettings {
           "The coordinator did not answer for the settings of bucket " + request.getBucket() + ".");
     }
     Copy copy = new Copy(Map.copyOf(reply.getSettingsMap()), reply.getSettingsChanges());
-    // A later copy (by the count) is never replaced by an earlier one that raced it.
-    copies.merge(
-        request.getBucket(), copy, (old, now) -> now.changes() >= old.changes() ? now : old);
+    keep(request.getBucket(), copy);
     return copy;
+  }
+
+  private void keep(String bucket, Copy copy) {
+    // A later copy (by the count) is never replaced by an earlier one that raced it.
+    copies.merge(bucket, copy, (old, now) -> now.changes() >= old.changes() ? now : old);
   }
 }

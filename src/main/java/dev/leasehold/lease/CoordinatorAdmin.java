@@ -23,16 +23,22 @@ public final class CoordinatorAdmin {
   private final CoordinatorLink link;
   private final CoordinatorLink operatorLink;
   private final SiteSession session;
+  private final BucketSettings settings;
 
   /**
    * @param link the site's link, for what a site may ask (binding a bucket)
    * @param operatorLink the link operators' commands go over: with mutual TLS, one presenting an
    *     operator's certificate, or the coordinator refuses them
    */
-  CoordinatorAdmin(CoordinatorLink link, CoordinatorLink operatorLink, SiteSession session) {
+  CoordinatorAdmin(
+      CoordinatorLink link,
+      CoordinatorLink operatorLink,
+      SiteSession session,
+      BucketSettings settings) {
     this.link = link;
     this.operatorLink = operatorLink;
     this.session = session;
+    this.settings = settings;
   }
 
   /** Sets a bucket's write mode at the coordinator (every site follows it), policy adaptive. */
@@ -121,6 +127,7 @@ public final class CoordinatorAdmin {
           LeaseUnavailableException.Reason.UNREACHABLE,
           "The coordinator did not say which origin bucket " + bucket + " lives in.");
     }
+    settings.seed(bucket, reply);
     return reply.getOrigin();
   }
 }

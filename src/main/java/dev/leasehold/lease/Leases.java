@@ -73,8 +73,8 @@ public final class Leases implements AutoCloseable {
     this.writeGrants =
         new WriteGrants(link, settings, siteSession, acquire, reads, writes, ownership, prefixes);
     this.listing = new ListingOverlay(link, siteSession);
-    this.admin = new CoordinatorAdmin(link, operatorLink, siteSession);
     this.bucketSettings = new BucketSettings(link, siteSession);
+    this.admin = new CoordinatorAdmin(link, operatorLink, siteSession, bucketSettings);
   }
 
   /** Starts the session (in the background: until it is registered, no lease is valid). */

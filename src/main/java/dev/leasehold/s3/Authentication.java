@@ -20,4 +20,23 @@ record Authentication(
     String scope,
     byte[] signingKey,
     String signature,
-    String payloadHash) {}
+    String payloadHash) {
+
+  /**
+   * A request that carries no signature at all: allowed only where the bucket's policy allows
+   * everyone ({@link BucketPolicy}); its key pair covers no bucket.
+   */
+  static final Authentication ANONYMOUS =
+      new Authentication(
+          "-",
+          new KeyScope(java.util.Set.of(), false),
+          "",
+          "",
+          new byte[0],
+          "",
+          Authenticator.UNSIGNED_PAYLOAD);
+
+  boolean anonymous() {
+    return this == ANONYMOUS;
+  }
+}

@@ -70,7 +70,7 @@ final class Authenticator {
     if (request.has("AWSAccessKeyId") || request.has("Signature")) {
       throw S3Error.INVALID_REQUEST.exception(UNSUPPORTED_MECHANISM);
     }
-    throw S3Error.ACCESS_DENIED.exception("Anonymous access is not allowed; sign the request.");
+    return Authentication.ANONYMOUS; // what it may do is the bucket policy's to say
   }
 
   private Authentication fromHeader(S3Request request, String header) {

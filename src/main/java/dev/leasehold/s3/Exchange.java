@@ -159,6 +159,11 @@ final class Exchange {
     return bodyLength;
   }
 
+  /** Whether the request came over TLS. */
+  boolean secure() {
+    return tls;
+  }
+
   /** The client's address, as the access log shows it. */
   String remoteHost() {
     java.net.SocketAddress a = channel.remoteAddress();

@@ -191,7 +191,16 @@ final class ObjectOperations {
     Replies.empty(exchange, HttpResponseStatus.NO_CONTENT);
   }
 
-  void deleteObjects(S3Request request, String bucket, Exchange exchange, Authentication auth)
+  /**
+   * DeleteObjects; {@code mayDelete} says, key by key, whether the signer may delete it (a key it
+   * may not is answered AccessDenied in the result, as S3 does).
+   */
+  void deleteObjects(
+      S3Request request,
+      String bucket,
+      Exchange exchange,
+      Authentication auth,
+      java.util.function.Predicate<String> mayDelete)
       throws IOException {
     boolean hasChecksum =
         request.header("Content-MD5") != null
@@ -217,6 +226,9 @@ final class ObjectOperations {
         Names.checkKey(key);
         if (version != null && !version.equals("null")) {
           throw S3Error.NO_SUCH_VERSION.exception();
+        }
+        if (!mayDelete.test(key)) {
+          throw S3Error.ACCESS_DENIED.exception();
         }
         valid.add(key);
       } catch (S3Exception e) {

@@ -45,10 +45,10 @@ enum S3Operation {
   GET_BUCKET_CORS("GetBucketCors", "bucket GET cors", true),
   PUT_BUCKET_CORS("PutBucketCors", "bucket PUT cors", true),
   DELETE_BUCKET_CORS("DeleteBucketCors", "bucket DELETE cors", true),
-  GET_BUCKET_POLICY("GetBucketPolicy", "bucket GET policy"),
-  PUT_BUCKET_POLICY("PutBucketPolicy", "bucket PUT policy"),
-  DELETE_BUCKET_POLICY("DeleteBucketPolicy", "bucket DELETE policy"),
-  GET_BUCKET_POLICY_STATUS("GetBucketPolicyStatus", "bucket GET policyStatus"),
+  GET_BUCKET_POLICY("GetBucketPolicy", "bucket GET policy", true),
+  PUT_BUCKET_POLICY("PutBucketPolicy", "bucket PUT policy", true),
+  DELETE_BUCKET_POLICY("DeleteBucketPolicy", "bucket DELETE policy", true),
+  GET_BUCKET_POLICY_STATUS("GetBucketPolicyStatus", "bucket GET policyStatus", true),
   GET_BUCKET_LIFECYCLE("GetBucketLifecycleConfiguration", "bucket GET lifecycle"),
   PUT_BUCKET_LIFECYCLE("PutBucketLifecycleConfiguration", "bucket PUT lifecycle"),
   DELETE_BUCKET_LIFECYCLE("DeleteBucketLifecycle", "bucket DELETE lifecycle"),
@@ -122,6 +122,19 @@ enum S3Operation {
   SELECT_OBJECT_CONTENT("SelectObjectContent", "object POST select"),
   RENAME_OBJECT("RenameObject", "object PUT renameObject");
 
+  /** The core operations on an object. */
+  private static final java.util.Set<S3Operation> OBJECT_CORE =
+      java.util.EnumSet.of(
+          LIST_PARTS,
+          GET_OBJECT,
+          HEAD_OBJECT,
+          UPLOAD_PART,
+          PUT_OBJECT,
+          ABORT_MULTIPART_UPLOAD,
+          DELETE_OBJECT,
+          CREATE_MULTIPART_UPLOAD,
+          COMPLETE_MULTIPART_UPLOAD);
+
   /** The label of a request that never got as far as an operation (bad path, no such method). */
   static final String NONE = "None";
 
@@ -176,6 +189,64 @@ enum S3Operation {
 
   String awsName() {
     return awsName;
+  }
+
+  /**
+   * The action a policy names it by (Amazon S3 User Guide, "Policy actions for Amazon S3"): most
+   * are {@code s3:} and the operation's name; reads of a bucket's contents are {@code
+   * s3:ListBucket...}, the parts of an upload {@code s3:PutObject}, and a configuration's get and
+   * put their own older names.
+   */
+  String iamAction() {
+    return switch (this) {
+      case HEAD_OBJECT -> "s3:GetObject";
+      case HEAD_BUCKET, LIST_OBJECTS, LIST_OBJECTS_V2 -> "s3:ListBucket";
+      case LIST_OBJECT_VERSIONS -> "s3:ListBucketVersions";
+      case LIST_MULTIPART_UPLOADS -> "s3:ListBucketMultipartUploads";
+      case LIST_PARTS -> "s3:ListMultipartUploadParts";
+      case LIST_BUCKETS -> "s3:ListAllMyBuckets";
+      case CREATE_MULTIPART_UPLOAD, UPLOAD_PART, COMPLETE_MULTIPART_UPLOAD -> "s3:PutObject";
+      case DELETE_OBJECTS -> "s3:DeleteObject";
+      case GET_BUCKET_CORS -> "s3:GetBucketCORS";
+      case PUT_BUCKET_CORS, DELETE_BUCKET_CORS -> "s3:PutBucketCORS";
+      case GET_BUCKET_LIFECYCLE -> "s3:GetLifecycleConfiguration";
+      case PUT_BUCKET_LIFECYCLE, DELETE_BUCKET_LIFECYCLE -> "s3:PutLifecycleConfiguration";
+      case GET_BUCKET_TAGGING -> "s3:GetBucketTagging";
+      case PUT_BUCKET_TAGGING, DELETE_BUCKET_TAGGING -> "s3:PutBucketTagging";
+      case DELETE_OBJECT_TAGGING -> "s3:DeleteObjectTagging";
+      case GET_BUCKET_ENCRYPTION -> "s3:GetEncryptionConfiguration";
+      case PUT_BUCKET_ENCRYPTION, DELETE_BUCKET_ENCRYPTION -> "s3:PutEncryptionConfiguration";
+      case GET_BUCKET_REPLICATION -> "s3:GetReplicationConfiguration";
+      case PUT_BUCKET_REPLICATION, DELETE_BUCKET_REPLICATION -> "s3:PutReplicationConfiguration";
+      case GET_BUCKET_NOTIFICATION -> "s3:GetBucketNotification";
+      case PUT_BUCKET_NOTIFICATION -> "s3:PutBucketNotification";
+      case GET_BUCKET_ACCELERATE -> "s3:GetAccelerateConfiguration";
+      case PUT_BUCKET_ACCELERATE -> "s3:PutAccelerateConfiguration";
+      case GET_PUBLIC_ACCESS_BLOCK -> "s3:GetBucketPublicAccessBlock";
+      case PUT_PUBLIC_ACCESS_BLOCK, DELETE_PUBLIC_ACCESS_BLOCK -> "s3:PutBucketPublicAccessBlock";
+      case GET_BUCKET_OWNERSHIP_CONTROLS -> "s3:GetBucketOwnershipControls";
+      case PUT_BUCKET_OWNERSHIP_CONTROLS, DELETE_BUCKET_OWNERSHIP_CONTROLS ->
+          "s3:PutBucketOwnershipControls";
+      case GET_BUCKET_ANALYTICS, LIST_BUCKET_ANALYTICS -> "s3:GetAnalyticsConfiguration";
+      case PUT_BUCKET_ANALYTICS, DELETE_BUCKET_ANALYTICS -> "s3:PutAnalyticsConfiguration";
+      case GET_BUCKET_INVENTORY, LIST_BUCKET_INVENTORY -> "s3:GetInventoryConfiguration";
+      case PUT_BUCKET_INVENTORY, DELETE_BUCKET_INVENTORY -> "s3:PutInventoryConfiguration";
+      case GET_BUCKET_METRICS, LIST_BUCKET_METRICS -> "s3:GetMetricsConfiguration";
+      case PUT_BUCKET_METRICS, DELETE_BUCKET_METRICS -> "s3:PutMetricsConfiguration";
+      case GET_BUCKET_TIERING, LIST_BUCKET_TIERING -> "s3:GetIntelligentTieringConfiguration";
+      case PUT_BUCKET_TIERING, DELETE_BUCKET_TIERING -> "s3:PutIntelligentTieringConfiguration";
+      case GET_OBJECT_LOCK_CONFIGURATION -> "s3:GetBucketObjectLockConfiguration";
+      case PUT_OBJECT_LOCK_CONFIGURATION -> "s3:PutBucketObjectLockConfiguration";
+      case DELETE_BUCKET_WEBSITE -> "s3:DeleteBucketWebsite";
+      case PUT_BUCKET_REQUEST_PAYMENT -> "s3:PutBucketRequestPayment";
+      case SELECT_OBJECT_CONTENT -> "s3:GetObject";
+      default -> "s3:" + awsName;
+    };
+  }
+
+  /** Whether the operation names an object (its policy resource is the object's ARN). */
+  boolean onObject() {
+    return route != null ? route.startsWith("object ") : OBJECT_CORE.contains(this);
   }
 
   /** Whether the operation changes a bucket or an object (a read-only key may not ask for it). */

@@ -55,6 +55,7 @@ public final class S3Service {
   private final MultipartOperations multipart;
   private final Subresources subresources;
   private final CorsOperations cors;
+  private final PolicyOperations policies;
   private final String owner;
   private final S3Metrics metrics;
   private final String site;
@@ -92,6 +93,7 @@ public final class S3Service {
     this.multipart = new MultipartOperations(gateway, owner);
     this.subresources = new Subresources(gateway, owner);
     this.cors = new CorsOperations(gateway);
+    this.policies = new PolicyOperations(gateway);
     this.owner = owner;
   }
 
@@ -138,7 +140,7 @@ public final class S3Service {
       if (op == null) {
         throw notAnOperation != null ? notAnOperation : S3Error.INTERNAL_ERROR.exception();
       }
-      authorize(auth.keyScope(), op, request);
+      authorize(auth, op, request, exchange);
       checkExpectedOwners(request);
       cors.decorate(request, request.bucket(), exchange);
       if (op.subresource()) {
@@ -197,26 +199,107 @@ public final class S3Service {
     }
   }
 
+  /** The operations the owner may always ask for, whatever the policy says: no lock-out. */
+  private static final java.util.Set<S3Operation> POLICY_OPERATIONS =
+      java.util.EnumSet.of(
+          S3Operation.GET_BUCKET_POLICY,
+          S3Operation.PUT_BUCKET_POLICY,
+          S3Operation.DELETE_BUCKET_POLICY,
+          S3Operation.GET_BUCKET_POLICY_STATUS);
+
   /**
-   * Refuses what the signer's key pair may not do: a bucket outside its scope (also as the source
-   * of a copy), or a write with a read-only key. 403 {@code AccessDenied}, as AWS answers a request
-   * its policies deny.
+   * Whether the request may go on (docs/security.md, Who may do what), as AWS evaluates a request
+   * within one account: an explicit Deny in the bucket's policy refuses it; else the owner's key
+   * may do anything, a scoped key what its scope allows (its buckets, reads only if read-only), and
+   * anyone, anonymous included, what the policy allows. A copy needs {@code s3:GetObject} on its
+   * source by the same rule; DeleteObjects is decided key by key ({@link #mayDelete}). 403 {@code
+   * AccessDenied} otherwise. The owner may always read, set and delete the policy itself.
    */
-  static void authorize(KeyScope scope, S3Operation operation, S3Request request) {
-    if (scope.equals(KeyScope.ALL)) {
+  private void authorize(
+      Authentication auth, S3Operation op, S3Request request, Exchange exchange) {
+    boolean owner = !auth.anonymous() && auth.keyScope().equals(KeyScope.ALL);
+    if (owner && POLICY_OPERATIONS.contains(op)) {
       return;
     }
     String bucket = request.bucket();
+    BucketPolicy.Decision decision = BucketPolicy.Decision.NONE;
+    if (bucket != null && op != S3Operation.CREATE_BUCKET && op != S3Operation.DELETE_OBJECTS) {
+      decision =
+          decide(
+              auth,
+              op.iamAction(),
+              bucket,
+              op.onObject() ? request.key() : null,
+              request,
+              exchange);
+    }
+    boolean scoped =
+        !auth.anonymous()
+            && (bucket == null || auth.keyScope().covers(bucket))
+            && (auth.keyScope().writable() || !op.writes());
     boolean allowed =
-        (bucket == null || scope.covers(bucket)) && (scope.writable() || !operation.writes());
+        decision != BucketPolicy.Decision.DENY
+            && (owner || scoped || decision == BucketPolicy.Decision.ALLOW);
+    if (op == S3Operation.DELETE_OBJECTS && bucket != null && !owner && !scoped) {
+      allowed = policies.of(bucket) != null; // each key is decided by the policy
+    }
     if (allowed
-        && (operation == S3Operation.PUT_OBJECT || operation == S3Operation.UPLOAD_PART)
+        && (op == S3Operation.PUT_OBJECT || op == S3Operation.UPLOAD_PART)
         && request.header("x-amz-copy-source") != null) {
-      allowed = scope.covers(ObjectOperations.copySource(request, null).bucket());
+      var source = ObjectOperations.copySource(request, null);
+      BucketPolicy.Decision read =
+          decide(auth, "s3:GetObject", source.bucket(), source.key(), request, exchange);
+      allowed =
+          read != BucketPolicy.Decision.DENY
+              && (owner
+                  || (!auth.anonymous() && auth.keyScope().covers(source.bucket()))
+                  || read == BucketPolicy.Decision.ALLOW);
     }
     if (!allowed) {
       throw S3Error.ACCESS_DENIED.exception();
     }
+  }
+
+  /** For DeleteObjects: whether the signer may delete {@code key}, by the rule above. */
+  private boolean mayDelete(
+      Authentication auth, String bucket, String key, S3Request request, Exchange exchange) {
+    boolean owner = !auth.anonymous() && auth.keyScope().equals(KeyScope.ALL);
+    boolean scoped =
+        !auth.anonymous() && auth.keyScope().covers(bucket) && auth.keyScope().writable();
+    BucketPolicy.Decision d = decide(auth, "s3:DeleteObject", bucket, key, request, exchange);
+    return d != BucketPolicy.Decision.DENY && (owner || scoped || d == BucketPolicy.Decision.ALLOW);
+  }
+
+  /** What {@code bucket}'s policy says of the request, as {@code action} on the bucket or a key. */
+  private BucketPolicy.Decision decide(
+      Authentication auth,
+      String action,
+      String bucket,
+      @Nullable String key,
+      S3Request request,
+      Exchange exchange) {
+    BucketPolicy policy = policies.of(bucket);
+    if (policy == null) {
+      return BucketPolicy.Decision.NONE;
+    }
+    java.util.Map<String, String> keys = new java.util.HashMap<>();
+    keys.put("aws:sourceip", exchange.remoteHost());
+    keys.put("aws:securetransport", Boolean.toString(exchange.secure()));
+    if (!auth.anonymous()) {
+      keys.put("aws:username", auth.accessKey());
+    }
+    if (key == null) {
+      for (String name : new String[] {"prefix", "delimiter", "max-keys"}) {
+        String value = request.param(name);
+        if (value != null) {
+          keys.put("s3:" + name, value);
+        }
+      }
+    }
+    String resource = "arn:aws:s3:::" + bucket + (key == null ? "" : "/" + key);
+    return policy.evaluate(
+        new BucketPolicy.Request(
+            auth.anonymous() ? null : auth.accessKey(), action, resource, keys));
   }
 
   private void dispatch(
@@ -235,11 +318,21 @@ public final class S3Service {
       case CREATE_BUCKET -> buckets.create(request, required(bucket), exchange, auth);
       case DELETE_BUCKET -> buckets.delete(required(bucket), exchange);
       case HEAD_BUCKET -> buckets.head(required(bucket), exchange);
-      case DELETE_OBJECTS -> objects.deleteObjects(request, required(bucket), exchange, auth);
+      case DELETE_OBJECTS ->
+          objects.deleteObjects(
+              request,
+              required(bucket),
+              exchange,
+              auth,
+              k -> mayDelete(auth, required(bucket), k, request, exchange));
       case LIST_PARTS -> multipart.listParts(request, required(bucket), required(key), exchange);
       case GET_OBJECT -> objects.get(request, required(bucket), required(key), exchange, false);
       case HEAD_OBJECT -> objects.get(request, required(bucket), required(key), exchange, true);
       case GET_BUCKET_CORS -> cors.get(required(bucket), exchange);
+      case GET_BUCKET_POLICY -> policies.get(required(bucket), exchange);
+      case PUT_BUCKET_POLICY -> policies.put(request, required(bucket), exchange, auth);
+      case DELETE_BUCKET_POLICY -> policies.delete(required(bucket), exchange);
+      case GET_BUCKET_POLICY_STATUS -> policies.status(required(bucket), exchange);
       case PUT_BUCKET_CORS -> cors.put(request, required(bucket), exchange, auth);
       case DELETE_BUCKET_CORS -> cors.delete(required(bucket), exchange);
       case GET_OBJECT_ATTRIBUTES ->

@@ -91,8 +91,6 @@ final class Subresources {
           Replies.xml(exchange, emptyListing("ListMetricsConfigurationsResult"));
       case LIST_BUCKET_TIERING ->
           Replies.xml(exchange, emptyListing("ListBucketIntelligentTieringConfigurationsOutput"));
-      case GET_BUCKET_POLICY, GET_BUCKET_POLICY_STATUS ->
-          throw S3Error.NO_SUCH_BUCKET_POLICY.exception();
       case GET_BUCKET_LIFECYCLE -> throw S3Error.NO_SUCH_LIFECYCLE_CONFIGURATION.exception();
       case GET_BUCKET_TAGGING -> throw S3Error.NO_SUCH_TAG_SET.exception();
       case GET_BUCKET_ENCRYPTION ->
@@ -110,8 +108,7 @@ final class Subresources {
           GET_OBJECT_LEGAL_HOLD,
           PUT_OBJECT_LEGAL_HOLD ->
           throw noObjectLock();
-      case DELETE_BUCKET_POLICY,
-          DELETE_BUCKET_LIFECYCLE,
+      case DELETE_BUCKET_LIFECYCLE,
           DELETE_BUCKET_TAGGING,
           DELETE_BUCKET_ENCRYPTION,
           DELETE_BUCKET_WEBSITE,

@@ -1,0 +1,84 @@
+package dev.leasehold.s3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.leasehold.s3.BucketPolicy.Decision;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Policy evaluation as the IAM User Guide states it ("Policy evaluation logic", "IAM JSON policy
+ * elements: Condition operators"): an explicit Deny overrides any Allow; wildcards in actions
+ * (without case) and resources; negated operators hold when the key is absent; IfExists.
+ */
+class BucketPolicyTest {
+  static final String B = "arn:aws:s3:::b";
+
+  static BucketPolicy policy(String json) {
+    return BucketPolicy.parse(json.getBytes(StandardCharsets.UTF_8), "b");
+  }
+
+  static BucketPolicy.Request request(String who, String action, String resource, String... kv) {
+    Map<String, String> keys = new java.util.HashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      keys.put(kv[i], kv[i + 1]);
+    }
+    return new BucketPolicy.Request(who, action, resource, keys);
+  }
+
+  @Test
+  void denyOverridesAllowAndWildcardsMatch() {
+    BucketPolicy p =
+        policy(
+            """
+            {"Statement": [
+              {"Effect": "Allow", "Principal": {"AWS": ["AKREADER", "arn:aws:iam::1:user/AKOTHER"]},
+               "Action": "s3:Get*", "Resource": "arn:aws:s3:::b/*"},
+              {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+               "Resource": "arn:aws:s3:::b/secret/??.txt"}]}
+            """);
+    assertThat(p.evaluate(request("AKREADER", "s3:getobject", B + "/a/b")))
+        .isEqualTo(Decision.ALLOW);
+    assertThat(p.evaluate(request("AKOTHER", "s3:GetObjectAcl", B + "/x")))
+        .isEqualTo(Decision.ALLOW);
+    assertThat(p.evaluate(request("AKREADER", "s3:GetObject", B + "/secret/ab.txt")))
+        .isEqualTo(Decision.DENY);
+    assertThat(p.evaluate(request("AKREADER", "s3:GetObject", B + "/secret/abc.txt")))
+        .isEqualTo(Decision.ALLOW);
+    assertThat(p.evaluate(request(null, "s3:GetObject", B + "/a"))).isEqualTo(Decision.NONE);
+    assertThat(p.evaluate(request("AKREADER", "s3:PutObject", B + "/a"))).isEqualTo(Decision.NONE);
+    assertThat(p.evaluate(request("AKREADER", "s3:ListBucket", B))).isEqualTo(Decision.NONE);
+  }
+
+  @Test
+  void conditionsOnAbsentKeysAndAddresses() {
+    BucketPolicy p =
+        policy(
+            """
+            {"Statement": [
+              {"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b",
+               "Condition": {"StringLike": {"s3:prefix": "home/*"},
+                             "NotIpAddress": {"aws:SourceIp": ["192.0.2.0/24", "2001:db8::/32"]}}},
+              {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+               "Condition": {"StringEqualsIfExists": {"aws:username": "AKME"}}}]}
+            """);
+    assertThat(
+            p.evaluate(
+                request(
+                    null, "s3:ListBucket", B, "s3:prefix", "home/x", "aws:sourceip", "10.1.1.1")))
+        .isEqualTo(Decision.ALLOW);
+    assertThat(
+            p.evaluate(
+                request(
+                    null, "s3:ListBucket", B, "s3:prefix", "home/x", "aws:sourceip", "192.0.2.9")))
+        .isEqualTo(Decision.NONE);
+    assertThat(p.evaluate(request(null, "s3:ListBucket", B, "aws:sourceip", "10.1.1.1")))
+        .as("no prefix: StringLike does not hold")
+        .isEqualTo(Decision.NONE);
+    assertThat(p.evaluate(request(null, "s3:GetObject", B + "/k"))).isEqualTo(Decision.ALLOW);
+    assertThat(p.evaluate(request("AKYOU", "s3:GetObject", B + "/k", "aws:username", "AKYOU")))
+        .isEqualTo(Decision.NONE);
+    assertThat(p.isPublic()).isFalse();
+  }
+}
