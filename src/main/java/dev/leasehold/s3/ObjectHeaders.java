@@ -59,17 +59,18 @@ final class ObjectHeaders {
     if (header == null) {
       return null;
     }
+    // The other codings are kept as written, separators included ("deflate, gzip" stays so).
     StringBuilder kept = new StringBuilder();
     for (String coding : header.split(",")) {
-      String c = coding.trim();
-      if (!c.isEmpty() && !c.equalsIgnoreCase("aws-chunked")) {
+      if (!coding.trim().isEmpty() && !coding.trim().equalsIgnoreCase("aws-chunked")) {
         if (kept.length() > 0) {
           kept.append(',');
         }
-        kept.append(c);
+        kept.append(kept.length() == 0 ? coding.stripLeading() : coding);
       }
     }
-    return kept.length() == 0 ? null : kept.toString();
+    String stored = kept.toString().strip();
+    return stored.isEmpty() ? null : stored;
   }
 
   /** The headers that describe a version: validators, content headers, user metadata. */

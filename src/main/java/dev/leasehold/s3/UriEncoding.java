@@ -19,12 +19,12 @@ final class UriEncoding {
 
   private UriEncoding() {}
 
-  /** Encodes a query name or value, or a key for {@code encoding-type=url}: slashes too. */
+  /** Encodes a query name or value: slashes too. */
   static String encode(String s) {
     return encode(s, false);
   }
 
-  /** Encodes a path, keeping its slashes. */
+  /** Encodes a path, or a key for {@code encoding-type=url}, keeping its slashes. */
   static String encodePath(String s) {
     return encode(s, true);
   }

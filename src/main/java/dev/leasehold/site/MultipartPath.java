@@ -1,5 +1,6 @@
 package dev.leasehold.site;
 
+import dev.leasehold.error.S3Error;
 import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.ObjectMetadata;
@@ -48,6 +49,14 @@ final class MultipartPath {
   PartInfo uploadPartCopy(
       String bucket, String key, String uploadId, int partNumber, CopySource source) {
     ObjectRead read = reads.read(Copies.sourceRead(source), true);
+    ByteRange range = source.range();
+    if (range != null && range.last() >= read.info().size()) {
+      // A copy range is exact, unlike a GET's, which S3 cuts to the object.
+      throw S3Error.INVALID_ARGUMENT
+          .exception(
+              "Range specified is not valid for source object of size: " + read.info().size())
+          .with("ArgumentName", "x-amz-copy-source-range");
+    }
     try (StagedFile staged = staging.receive(read)) {
       return origin.uploadPart(bucket, key, uploadId, partNumber, staged);
     }

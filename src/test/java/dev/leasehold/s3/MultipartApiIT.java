@@ -268,6 +268,22 @@ class MultipartApiIT {
         part(2, second.copyPartResult().eTag()));
     assertThat(s3.getObjectAsBytes(r -> r.bucket(bucket).key("assembled")).asByteArray())
         .isEqualTo(source);
+
+    // A copy range must lie within the source (UploadPartCopy: 400, not the bytes there are).
+    String another = s3.createMultipartUpload(r -> r.bucket(bucket).key("past")).uploadId();
+    dev.leasehold.testkit.S3Errors.assertError(
+        () ->
+            s3.uploadPartCopy(r ->
+                r.sourceBucket(bucket)
+                    .sourceKey("source")
+                    .destinationBucket(bucket)
+                    .destinationKey("past")
+                    .uploadId(another)
+                    .partNumber(1)
+                    .copySourceRange("bytes=0-" + source.length)),
+        400,
+        "InvalidArgument");
+    assertThat(s3.listParts(r -> r.bucket(bucket).key("past").uploadId(another)).parts()).isEmpty();
     byte[] head = Arrays.copyOfRange(source, 0, 5 * MIB);
     assertThat(first.copyPartResult().eTag()).isEqualTo('"' + Data.md5Hex(head) + '"');
   }
