@@ -56,6 +56,7 @@ public final class S3Service {
   private final Subresources subresources;
   private final CorsOperations cors;
   private final PolicyOperations policies;
+  private final Gateway gateway;
   private final String owner;
   private final S3Metrics metrics;
   private final String site;
@@ -94,6 +95,7 @@ public final class S3Service {
     this.subresources = new Subresources(gateway, owner);
     this.cors = new CorsOperations(gateway);
     this.policies = new PolicyOperations(gateway);
+    this.gateway = gateway;
     this.owner = owner;
   }
 
@@ -132,11 +134,15 @@ public final class S3Service {
         notAnOperation = e; // answered after the signature is checked, as any other error
       }
       if (op == S3Operation.PREFLIGHT) {
-        cors.preflight(request, required(request.bucket()), exchange); // browsers sign none
+        gateway.checkBucketUnsigned(required(request.bucket())); // browsers sign none
+        cors.preflight(request, required(request.bucket()), exchange);
         return;
       }
       Authentication auth = authenticator.authenticate(request);
       accessKey = auth.accessKey();
+      if (auth.anonymous() && request.bucket() != null) {
+        gateway.checkBucketUnsigned(request.bucket());
+      }
       if (op == null) {
         throw notAnOperation != null ? notAnOperation : S3Error.INTERNAL_ERROR.exception();
       }

@@ -62,6 +62,21 @@ final class BucketBindings {
     bind(bucket);
   }
 
+  /**
+   * As {@link #check}, for a caller who signed nothing: a bucket the origin lacks is {@code
+   * NoSuchBucket} without asking the coordinator whether another origin has it, so that unsigned
+   * requests for made-up buckets write nothing to the coordinator's log.
+   */
+  void checkUnsigned(String bucket) {
+    if (agreed.contains(bucket)) {
+      return;
+    }
+    if (!store.bucketExists(bucket)) {
+      throw S3Error.NO_SUCH_BUCKET.exception().with("BucketName", bucket);
+    }
+    bind(bucket);
+  }
+
   /** Binds {@code bucket} to this site's origin (a CreateBucket), or 503 if it lives elsewhere. */
   void bind(String bucket) {
     if (agreed.contains(bucket)) {

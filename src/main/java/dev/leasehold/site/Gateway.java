@@ -37,6 +37,12 @@ public interface Gateway {
    */
   byte @org.jspecify.annotations.Nullable [] bucketSetting(String bucket, String kind);
 
+  /**
+   * {@code NoSuchBucket} unless the origin has the bucket, for a request nobody signed: asks the
+   * coordinator nothing about a bucket the origin lacks (unlike every other call here).
+   */
+  void checkBucketUnsigned(String bucket);
+
   /** Sets the bucket's setting of kind {@code kind}; null removes it. */
   void setBucketSetting(
       String bucket, String kind, byte @org.jspecify.annotations.Nullable [] document);

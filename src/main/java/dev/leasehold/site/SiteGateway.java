@@ -185,6 +185,11 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   }
 
   @Override
+  public void checkBucketUnsigned(String bucket) {
+    buckets.checkUnsigned(bucket);
+  }
+
+  @Override
   public void setBucketSetting(String bucket, String kind, byte @Nullable [] document) {
     buckets.check(bucket);
     try {

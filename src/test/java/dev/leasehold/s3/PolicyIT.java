@@ -200,6 +200,33 @@ class PolicyIT {
     assertError(() -> a.getBucketPolicy(r -> r.bucket(bucket)), 404, "NoSuchBucketPolicy");
   }
 
+  /**
+   * Unsigned requests and preflights naming buckets nobody has are answered without a word to the
+   * coordinator: anyone may send them, so they must not cost its log an entry each.
+   */
+  @Test
+  void unsignedRequestsForMadeUpBucketsWriteNothingAtTheCoordinator() throws Exception {
+    String coordinator = cluster.coordinators().get(cluster.leader()).clientAddress();
+    long before = applied(coordinator);
+    for (int i = 0; i < 40; i++) {
+      HttpResponse<String> get = anonymousAt(cluster.s3(0), "GET", "made-up-" + i, "k");
+      assertThat(get.statusCode()).isEqualTo(404);
+      assertThat(get.body()).contains("<Code>NoSuchBucket</Code>");
+      assertThat(
+              CorsIT.preflight(cluster.s3(0), "made-up-" + i, "http://x.example", "GET", null)
+                  .statusCode())
+          .isEqualTo(404);
+    }
+    assertThat(applied(coordinator) - before)
+        .as("log entries while 80 unsigned requests came (renewals only)")
+        .isLessThan(10);
+  }
+
+  private static long applied(String coordinator) {
+    return dev.leasehold.testkit.CoordinatorStatus.of(coordinator, java.time.Duration.ofSeconds(5))
+        .getAppliedIndex();
+  }
+
   private static HttpResponse<String> anonymous(String method, String bucket, String key) {
     return anonymousAt(cluster.s3(1), method, bucket, key);
   }
