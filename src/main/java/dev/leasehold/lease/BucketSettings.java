@@ -14,11 +14,13 @@ import org.jspecify.annotations.Nullable;
  * holds them for every site (docs/protocol.md, Bucket settings), and this site's copy of them.
  *
  * <p>A copy is read through the log once and kept while no setting changed anywhere since: every
- * renewal reports the table's count of setting changes, and a copy read at a lower count is read
- * again. So a change made at another site holds here from this site's next renewal on (within a
- * third of the lease TTL); a change made here holds here at once.
+ * renewal reports the table's count of setting changes, and when the count differs from the one the
+ * copies were kept for, they are all dropped and read again. So a change made at another site holds
+ * here from this site's next renewal on (within a third of the lease TTL); a change made here holds
+ * here at once. A count that went down (a coordinator that lost its table) drops them too.
  *
- * <p>Thread-safe: the copies are immutable values in a concurrent map, replaced whole.
+ * <p>Thread-safe: the copies are immutable values in a concurrent map, replaced whole; the count
+ * they are kept for changes under this object's lock.
  */
 public final class BucketSettings {
   private static final long CALL_MILLIS = CoordinatorLink.CALL_MILLIS;
@@ -30,6 +32,9 @@ public final class BucketSettings {
   private final SiteSession session;
   private final ConcurrentHashMap<String, Copy> copies = new ConcurrentHashMap<>();
 
+  /** The reported count of setting changes the copies are kept for (-1: none reported yet). */
+  private volatile long keptFor = -1;
+
   BucketSettings(CoordinatorLink link, SiteSession session) {
     this.link = link;
     this.session = session;
@@ -37,8 +42,17 @@ public final class BucketSettings {
 
   /** The document of kind {@code kind} set for {@code bucket}, or null if none is. */
   public byte @Nullable [] get(String bucket, String kind) {
+    long reported = session.settingsChanges();
+    if (reported != keptFor) {
+      synchronized (this) {
+        if (reported != keptFor) {
+          copies.clear();
+          keptFor = reported;
+        }
+      }
+    }
     Copy copy = copies.get(bucket);
-    if (copy == null || copy.changes() < session.settingsChanges()) {
+    if (copy == null) {
       copy = call(SetBucketSetting.newBuilder().setBucket(bucket).setLookup(true));
     }
     ByteString document = copy.documents().get(kind);
@@ -74,6 +88,9 @@ public final class BucketSettings {
   }
 
   private void keep(String bucket, Copy copy) {
+    if (copy.changes() < keptFor) {
+      return; // read before the change the last renewal reported
+    }
     // A later copy (by the count) is never replaced by an earlier one that raced it.
     copies.merge(bucket, copy, (old, now) -> now.changes() >= old.changes() ? now : old);
   }

@@ -96,7 +96,7 @@ final class SiteSession {
     return peerSecret;
   }
 
-  /** The count of bucket setting changes the coordinator last reported (BucketSettings). */
+  /** The count of bucket setting changes the coordinator last reported ({@link BucketSettings}). */
   long settingsChanges() {
     return settingsChanges;
   }
@@ -219,7 +219,7 @@ final class SiteSession {
         if (answer.getOutcome() == Outcome.OK) {
           long ttl = TimeUnit.MILLISECONDS.toNanos(reply.getTtlMillis());
           overlayBuckets = Set.copyOf(reply.getOverlayBucketsList());
-          settingsChanges = Math.max(settingsChanges, reply.getSettingsChanges());
+          settingsChanges = reply.getSettingsChanges();
           peerSecret = reply.getPeerSecret();
           coordinatorStarting = reply.getStarting();
           clock.started(reply.getSession(), sent, ttl, reply.getDrift());
@@ -259,7 +259,7 @@ final class SiteSession {
       RenewReply reply = answer.getRenew();
       if (answer.getOutcome() == Outcome.OK) {
         overlayBuckets = Set.copyOf(reply.getOverlayBucketsList());
-        settingsChanges = Math.max(settingsChanges, reply.getSettingsChanges());
+        settingsChanges = reply.getSettingsChanges();
         seenChanges(session, reply.getChanges());
         coordinatorStarting = reply.getStarting();
         clock.renewed(session, sent);
