@@ -56,6 +56,7 @@ public final class S3Service {
   private final Subresources subresources;
   private final CorsOperations cors;
   private final PolicyOperations policies;
+  private final TagOperations tags;
   private final Gateway gateway;
   private final String owner;
   private final S3Metrics metrics;
@@ -95,6 +96,7 @@ public final class S3Service {
     this.subresources = new Subresources(gateway, owner);
     this.cors = new CorsOperations(gateway);
     this.policies = new PolicyOperations(gateway);
+    this.tags = new TagOperations(gateway);
     this.gateway = gateway;
     this.owner = owner;
   }
@@ -243,6 +245,11 @@ public final class S3Service {
         !auth.anonymous()
             && (bucket == null || auth.keyScope().covers(bucket))
             && (auth.keyScope().writable() || !op.writes());
+    if (decision == BucketPolicy.Decision.ALLOW
+        && auth.anonymous()
+        && policies.restrictsPublic(required(bucket))) {
+      decision = BucketPolicy.Decision.NONE; // RestrictPublicBuckets: no one from outside
+    }
     boolean allowed =
         decision != BucketPolicy.Decision.DENY
             && (owner || scoped || decision == BucketPolicy.Decision.ALLOW);
@@ -339,6 +346,13 @@ public final class S3Service {
       case PUT_BUCKET_POLICY -> policies.put(request, required(bucket), exchange, auth);
       case DELETE_BUCKET_POLICY -> policies.delete(required(bucket), exchange);
       case GET_BUCKET_POLICY_STATUS -> policies.status(required(bucket), exchange);
+      case GET_PUBLIC_ACCESS_BLOCK -> policies.getAccessBlock(required(bucket), exchange);
+      case PUT_PUBLIC_ACCESS_BLOCK ->
+          policies.putAccessBlock(request, required(bucket), exchange, auth);
+      case DELETE_PUBLIC_ACCESS_BLOCK -> policies.deleteAccessBlock(required(bucket), exchange);
+      case GET_BUCKET_TAGGING -> tags.get(required(bucket), exchange);
+      case PUT_BUCKET_TAGGING -> tags.put(request, required(bucket), exchange, auth);
+      case DELETE_BUCKET_TAGGING -> tags.delete(required(bucket), exchange);
       case PUT_BUCKET_CORS -> cors.put(request, required(bucket), exchange, auth);
       case DELETE_BUCKET_CORS -> cors.delete(required(bucket), exchange);
       case GET_OBJECT_ATTRIBUTES ->

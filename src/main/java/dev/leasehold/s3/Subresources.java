@@ -92,15 +92,12 @@ final class Subresources {
       case LIST_BUCKET_TIERING ->
           Replies.xml(exchange, emptyListing("ListBucketIntelligentTieringConfigurationsOutput"));
       case GET_BUCKET_LIFECYCLE -> throw S3Error.NO_SUCH_LIFECYCLE_CONFIGURATION.exception();
-      case GET_BUCKET_TAGGING -> throw S3Error.NO_SUCH_TAG_SET.exception();
       case GET_BUCKET_ENCRYPTION ->
           throw S3Error.SERVER_SIDE_ENCRYPTION_CONFIGURATION_NOT_FOUND.exception();
       case GET_BUCKET_WEBSITE -> throw S3Error.NO_SUCH_WEBSITE_CONFIGURATION.exception();
       case GET_BUCKET_REPLICATION -> throw S3Error.REPLICATION_CONFIGURATION_NOT_FOUND.exception();
       case GET_OBJECT_LOCK_CONFIGURATION ->
           throw S3Error.OBJECT_LOCK_CONFIGURATION_NOT_FOUND.exception();
-      case GET_PUBLIC_ACCESS_BLOCK ->
-          throw S3Error.NO_SUCH_PUBLIC_ACCESS_BLOCK_CONFIGURATION.exception();
       case GET_BUCKET_ANALYTICS, GET_BUCKET_INVENTORY, GET_BUCKET_METRICS, GET_BUCKET_TIERING ->
           throw S3Error.NO_SUCH_CONFIGURATION.exception();
       case GET_OBJECT_RETENTION,
@@ -109,11 +106,9 @@ final class Subresources {
           PUT_OBJECT_LEGAL_HOLD ->
           throw noObjectLock();
       case DELETE_BUCKET_LIFECYCLE,
-          DELETE_BUCKET_TAGGING,
           DELETE_BUCKET_ENCRYPTION,
           DELETE_BUCKET_WEBSITE,
           DELETE_BUCKET_REPLICATION,
-          DELETE_PUBLIC_ACCESS_BLOCK,
           DELETE_BUCKET_ANALYTICS,
           DELETE_BUCKET_INVENTORY,
           DELETE_BUCKET_METRICS,

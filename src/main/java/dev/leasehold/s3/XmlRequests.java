@@ -104,6 +104,68 @@ final class XmlRequests {
     return rules;
   }
 
+  /**
+   * The tags of a Tagging body, in order, checked as S3 checks them (Amazon S3 User Guide,
+   * "Categorizing your storage using tags"): at most {@code max}, keys of 1 to 128 characters and
+   * values of at most 256, no key twice; 400 {@code InvalidTag} otherwise.
+   */
+  static java.util.LinkedHashMap<String, String> tagging(byte[] body, int max) {
+    Element root = parse(body, "Tagging");
+    Element set = child(root, "TagSet");
+    if (set == null) {
+      throw malformed();
+    }
+    java.util.LinkedHashMap<String, String> tags = new java.util.LinkedHashMap<>();
+    for (Node n = set.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (!(n instanceof Element e)) {
+        continue;
+      }
+      Element key = child(e, "Key");
+      Element value = child(e, "Value");
+      if (!e.getLocalName().equals("Tag") || key == null || value == null) {
+        throw malformed();
+      }
+      String k = key.getTextContent();
+      String v = value.getTextContent();
+      if (k.isEmpty() || k.codePointCount(0, k.length()) > 128) {
+        throw S3Error.INVALID_TAG.exception("The TagKey you have provided is invalid");
+      }
+      if (v.codePointCount(0, v.length()) > 256) {
+        throw S3Error.INVALID_TAG.exception("The TagValue you have provided is invalid");
+      }
+      if (tags.put(k, v) != null) {
+        throw S3Error.INVALID_TAG.exception("Cannot provide multiple Tags with the same key");
+      }
+    }
+    if (tags.size() > max) {
+      throw S3Error.INVALID_TAG.exception(
+          "Object tags cannot be greater than " + max + " for a bucket");
+    }
+    return tags;
+  }
+
+  /**
+   * The four switches of a PublicAccessBlockConfiguration body, in the order BlockPublicAcls,
+   * IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets; an absent one is false.
+   */
+  static boolean[] publicAccessBlock(byte[] body) {
+    Element root = parse(body, "PublicAccessBlockConfiguration");
+    String[] names = {
+      "BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"
+    };
+    boolean[] on = new boolean[names.length];
+    for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (n instanceof Element e) {
+        int i = java.util.Arrays.asList(names).indexOf(e.getLocalName());
+        if (i < 0) {
+          throw malformed();
+        }
+        on[i] = bool(e);
+      }
+    }
+    return on;
+  }
+
   /** The Payer of a PutBucketRequestPayment body: BucketOwner or Requester. */
   static String payer(byte[] body) {
     Element payer = child(parse(body, "RequestPaymentConfiguration"), "Payer");

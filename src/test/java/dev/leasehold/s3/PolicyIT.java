@@ -153,6 +153,82 @@ class PolicyIT {
         .containsExactly("locked/k");
   }
 
+  /**
+   * A bucket's tags and its public access block, set at one site, hold at the other (Amazon S3 User
+   * Guide, "Blocking public access to your Amazon S3 storage": BlockPublicPolicy refuses a public
+   * policy; RestrictPublicBuckets lets nobody outside the account use a bucket whose policy is
+   * public).
+   */
+  @Test
+  void tagsAndThePublicAccessBlockHoldAtEverySite() throws Exception {
+    String bucket = Data.bucket(a);
+    a.putBucketTagging(r ->
+        r.bucket(bucket)
+            .tagging(t ->
+                t.tagSet(s -> s.key("team").value("data"), s -> s.key("cost centre").value("42"))));
+    Await.until(
+        () -> tagsAt(b, bucket).size() == 2, cluster.ttl(), "site B to see the bucket's tags");
+    assertThat(tagsAt(b, bucket)).containsExactly("team=data", "cost centre=42");
+    assertError(
+        () ->
+            a.putBucketTagging(r ->
+                r.bucket(bucket)
+                    .tagging(
+                        t -> t.tagSet(s -> s.key("k").value("1"), s -> s.key("k").value("2")))),
+        400,
+        "InvalidTag");
+
+    String open =
+        """
+        {"Statement": {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+          "Resource": "arn:aws:s3:::%s/*"}}
+        """
+            .formatted(bucket);
+    a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("v"));
+    a.putBucketPolicy(r -> r.bucket(bucket).policy(open));
+    Await.until(
+        () -> anonymous("GET", bucket, "k").statusCode() == 200,
+        cluster.ttl(),
+        "site B to open the bucket");
+    a.putPublicAccessBlock(r ->
+        r.bucket(bucket)
+            .publicAccessBlockConfiguration(
+                c -> c.blockPublicPolicy(true).restrictPublicBuckets(true)));
+    assertError(() -> a.putBucketPolicy(r -> r.bucket(bucket).policy(open)), 403, "AccessDenied");
+    Await.until(
+        () -> anonymous("GET", bucket, "k").statusCode() == 403,
+        cluster.ttl(),
+        "site B to restrict the public bucket");
+    var block = b.getPublicAccessBlock(r -> r.bucket(bucket)).publicAccessBlockConfiguration();
+    assertThat(block.blockPublicPolicy()).isTrue();
+    assertThat(block.restrictPublicBuckets()).isTrue();
+    assertThat(block.blockPublicAcls()).isFalse();
+    assertThat(b.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String())
+        .as("the owner still reads")
+        .isEqualTo("v");
+
+    a.deletePublicAccessBlock(r -> r.bucket(bucket));
+    Await.until(
+        () -> anonymous("GET", bucket, "k").statusCode() == 200,
+        cluster.ttl(),
+        "site B to lift the restriction");
+    a.deleteBucketTagging(r -> r.bucket(bucket));
+    Await.until(
+        () -> tagsAt(b, bucket).isEmpty(), cluster.ttl(), "site B to drop the bucket's tags");
+  }
+
+  /** The bucket's tags at {@code s3}, as key=value; none if it has none (404 NoSuchTagSet). */
+  private static java.util.List<String> tagsAt(S3Client s3, String bucket) {
+    try {
+      return s3.getBucketTagging(r -> r.bucket(bucket)).tagSet().stream()
+          .map(t -> t.key() + "=" + t.value())
+          .toList();
+    } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
+      assertThat(e.awsErrorDetails().errorCode()).isEqualTo("NoSuchTagSet");
+      return java.util.List.of();
+    }
+  }
+
   /** {@code aws:SourceIp}: a statement for another network lets nobody from this one in. */
   @Test
   void sourceAddressConditions() throws Exception {

@@ -235,8 +235,11 @@ class SubresourcesIT {
     s3.deleteObjectTagging(r -> r.bucket(bucket).key("k"));
     assertError(
         () ->
-            s3.putBucketTagging(
-                r -> r.bucket(bucket).tagging(t -> t.tagSet(s -> s.key("a").value("b")))),
+            s3.putBucketEncryption(r ->
+                r.bucket(bucket)
+                    .serverSideEncryptionConfiguration(c ->
+                        c.rules(x ->
+                            x.applyServerSideEncryptionByDefault(d -> d.sseAlgorithm("AES256"))))),
         501,
         "NotImplemented");
 
