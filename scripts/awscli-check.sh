@@ -19,16 +19,7 @@ cleanup() {
 trap cleanup EXIT
 
 export LEASEHOLD_ACCESS_KEY=AWSCLICHECKACCESSKEY LEASEHOLD_SECRET_KEY=awscli-check-secret-key-0123456789abcd
-# The S3 endpoint a started site prints (its banner in $2), once it does; its stderr ($3) if the
-# process ($1) exits first. At most 60 s.
-await_endpoint() {
-  for _ in $(seq 1 300); do
-    grep -q "S3 endpoint" "$2" 2>/dev/null && break
-    kill -0 "$1" 2>/dev/null || { cat "$3" >&2; return 1; }
-    sleep 0.2
-  done
-  sed -n 's/^ *S3 endpoint *//p' "$2"
-}
+. "$root/scripts/lib/site.sh"
 
 "$root/leasehold" serve --data-dir "$work/data" --s3-port 0 --admin-port 0 --chunk-size 1MiB \
   >"$work/serve.out" 2>"$work/serve.err" &
