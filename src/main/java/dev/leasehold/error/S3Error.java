@@ -75,12 +75,24 @@ public enum S3Error {
       "InvalidPartOrder",
       400,
       "The list of parts was not in ascending order. Parts must be ordered by part number."),
+  INVALID_POLICY_DOCUMENT(
+      "InvalidPolicyDocument",
+      400,
+      "The content of the form does not meet the conditions specified in the policy document."),
   INVALID_RANGE("InvalidRange", 416, "The requested range is not satisfiable"),
   INVALID_REQUEST("InvalidRequest", 400, "Invalid Request"),
   INVALID_STORAGE_CLASS("InvalidStorageClass", 400, "The storage class you specified is not valid"),
   INVALID_TAG("InvalidTag", 400, "The tag provided was not a valid tag."),
   INVALID_URI("InvalidURI", 400, "Couldn't parse the specified URI."),
   KEY_TOO_LONG("KeyTooLongError", 400, "Your key is too long"),
+  MALFORMED_POST_REQUEST(
+      "MalformedPOSTRequest",
+      400,
+      "The body of your POST request is not well-formed multipart/form-data."),
+  MAX_POST_PRE_DATA_LENGTH_EXCEEDED(
+      "MaxPostPreDataLengthExceededError",
+      400,
+      "Your POST request fields preceding the upload file were too large."),
   MALFORMED_POLICY("MalformedPolicy", 400, "This policy contains invalid Json"),
   MALFORMED_XML(
       "MalformedXML",

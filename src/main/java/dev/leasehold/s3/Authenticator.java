@@ -285,6 +285,38 @@ final class Authenticator {
         .with("CanonicalRequest", canonical);
   }
 
+  /**
+   * A browser upload's signature (POST Object with SigV4, Amazon S3 API reference, "Authenticating
+   * Requests in Browser-Based Uploads Using POST"): the form's {@code x-amz-signature} is the HMAC
+   * of its base64 {@code policy} with the signing key its {@code x-amz-credential} names. The
+   * policy's expiration, not {@code x-amz-date}, bounds its life; the caller checks it.
+   */
+  Authentication authenticatePolicy(
+      String algorithm, String credential, String timestamp, String policy, String signature) {
+    if (!algorithm.equals(ALGORITHM)) {
+      throw S3Error.INVALID_REQUEST.exception(UNSUPPORTED_MECHANISM);
+    }
+    if (timestamp.length() < 8) {
+      throw S3Error.INVALID_ARGUMENT
+          .exception("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
+          .with("ArgumentName", "x-amz-date")
+          .with("ArgumentValue", timestamp);
+    }
+    Scope scope = scope(credential, timestamp, true);
+    String[] parts = scope.value().split("/");
+    byte[] signingKey = keys.key(scope.key().secretKey(), scope.date(), parts[1], parts[2]);
+    String expected = HexFormat.of().formatHex(SigningKeys.hmac(signingKey, policy));
+    if (!MessageDigest.isEqual(
+        expected.getBytes(StandardCharsets.US_ASCII),
+        signature.toLowerCase(java.util.Locale.ROOT).getBytes(StandardCharsets.US_ASCII))) {
+      throw S3Error.SIGNATURE_DOES_NOT_MATCH
+          .exception()
+          .with("AWSAccessKeyId", scope.accessKey())
+          .with("StringToSign", policy);
+    }
+    return authenticated(scope, timestamp, signingKey, signature, UNSIGNED_PAYLOAD);
+  }
+
   private static Authentication authenticated(
       Scope scope, String timestamp, byte[] signingKey, String signature, String payloadHash) {
     return new Authentication(

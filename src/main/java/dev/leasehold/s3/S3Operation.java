@@ -34,6 +34,8 @@ enum S3Operation {
   DELETE_OBJECT("DeleteObject", true),
   CREATE_MULTIPART_UPLOAD("CreateMultipartUpload", true),
   COMPLETE_MULTIPART_UPLOAD("CompleteMultipartUpload", true),
+  /** A browser's form upload (POST Object): signed, if at all, by its form's policy. */
+  POST_OBJECT("PostObject", true),
   /** A browser's CORS preflight ({@code OPTIONS}): unsigned, as browsers send it. */
   PREFLIGHT("Preflight", false),
 
@@ -320,8 +322,8 @@ enum S3Operation {
       return DELETE_BUCKET;
     } else if (method.equals(HttpMethod.HEAD)) {
       return HEAD_BUCKET;
-    } else if (method.equals(HttpMethod.POST) && request.has("delete")) {
-      return DELETE_OBJECTS;
+    } else if (method.equals(HttpMethod.POST)) {
+      return request.has("delete") ? DELETE_OBJECTS : POST_OBJECT;
     }
     throw notAllowed(method);
   }

@@ -57,6 +57,7 @@ public final class S3Service {
   private final CorsOperations cors;
   private final PolicyOperations policies;
   private final TagOperations tags;
+  private final PostObjectOperations posts;
   private final Gateway gateway;
   private final String owner;
   private final S3Metrics metrics;
@@ -97,6 +98,7 @@ public final class S3Service {
     this.cors = new CorsOperations(gateway);
     this.policies = new PolicyOperations(gateway);
     this.tags = new TagOperations(gateway);
+    this.posts = new PostObjectOperations(gateway, authenticator, clock);
     this.gateway = gateway;
     this.owner = owner;
   }
@@ -226,8 +228,8 @@ public final class S3Service {
   private void authorize(
       Authentication auth, S3Operation op, S3Request request, Exchange exchange) {
     boolean owner = !auth.anonymous() && auth.keyScope().equals(KeyScope.ALL);
-    if (owner && POLICY_OPERATIONS.contains(op)) {
-      return;
+    if ((owner && POLICY_OPERATIONS.contains(op)) || op == S3Operation.POST_OBJECT) {
+      return; // a form upload is decided once its form says who signed it, for which key
     }
     String bucket = request.bucket();
     BucketPolicy.Decision decision = BucketPolicy.Decision.NONE;
@@ -341,6 +343,12 @@ public final class S3Service {
       case LIST_PARTS -> multipart.listParts(request, required(bucket), required(key), exchange);
       case GET_OBJECT -> objects.get(request, required(bucket), required(key), exchange, false);
       case HEAD_OBJECT -> objects.get(request, required(bucket), required(key), exchange, true);
+      case POST_OBJECT ->
+          posts.post(
+              request,
+              required(bucket),
+              exchange,
+              (signer, put) -> authorize(signer, S3Operation.PUT_OBJECT, put, exchange));
       case GET_BUCKET_CORS -> cors.get(required(bucket), exchange);
       case GET_BUCKET_POLICY -> policies.get(required(bucket), exchange);
       case PUT_BUCKET_POLICY -> policies.put(request, required(bucket), exchange, auth);

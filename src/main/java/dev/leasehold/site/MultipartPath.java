@@ -52,10 +52,10 @@ final class MultipartPath {
     ByteRange range = source.range();
     if (range != null && range.last() >= read.info().size()) {
       // A copy range is exact, unlike a GET's, which S3 cuts to the object.
-      throw S3Error.INVALID_ARGUMENT
+      throw S3Error.INVALID_RANGE
           .exception(
               "Range specified is not valid for source object of size: " + read.info().size())
-          .with("ArgumentName", "x-amz-copy-source-range");
+          .with("ActualObjectSize", Long.toString(read.info().size()));
     }
     try (StagedFile staged = staging.receive(read)) {
       return origin.uploadPart(bucket, key, uploadId, partNumber, staged);

@@ -46,7 +46,7 @@ public final class Staging {
     return dir;
   }
 
-  /** Stages an upload; {@code IncompleteBody} if it ends before its length. */
+  /** Stages an upload; {@code IncompleteBody} if it ends before its length (when it has one). */
   public StagedFile receive(Upload upload) {
     Path file = dir.resolve(UUID.randomUUID() + ".upload");
     try (FileChannel out =
@@ -58,7 +58,7 @@ public final class Staging {
       int n;
       while ((n = in.read(buf)) >= 0) {
         total += n;
-        if (total > upload.length()) {
+        if (upload.length() >= 0 && total > upload.length()) {
           throw S3Error.INVALID_REQUEST.exception("The body is longer than its declared length.");
         }
         sums.update(buf, n);
@@ -67,7 +67,7 @@ public final class Staging {
           out.write(b);
         }
       }
-      if (total != upload.length()) {
+      if (upload.length() >= 0 && total != upload.length()) {
         throw S3Error.INCOMPLETE_BODY.exception();
       }
       return sums.staged(file, total);

@@ -11,6 +11,8 @@ import org.jspecify.annotations.Nullable;
  * checksums) and throws an {@link dev.leasehold.error.S3Exception} otherwise, so that nothing is
  * stored from a body that fails a check. Confined to the request's thread.
  *
+ * @param length its length in bytes, or -1 if it is known only at its end (a browser upload's file,
+ *     framed by a form)
  * @param checksum the {@code x-amz-checksum-*} the body was verified against, asked for once the
  *     stream has ended (a trailer arrives last); null if the writer sent none
  */

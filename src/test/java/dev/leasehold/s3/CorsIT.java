@@ -254,6 +254,76 @@ class CorsIT {
         .isEqualTo("made in a browser");
   }
 
+  /**
+   * A page posts a form upload (POST Object) with {@code fetch()} and {@code FormData}, signed by a
+   * policy the page was given, as browser applications upload straight to S3; the site's CORS rules
+   * let the page read the answer.
+   */
+  @Test
+  void aBrowserPagePostsAFormUpload() throws Exception {
+    String bucket = Data.bucket(a);
+    a.putBucketCors(r ->
+        r.bucket(bucket)
+            .corsConfiguration(c ->
+                c.corsRules(
+                    CORSRule.builder()
+                        .allowedOrigins("http://127.0.0.1:*")
+                        .allowedMethods("POST", "GET")
+                        .exposeHeaders("ETag", "Location")
+                        .build())));
+    java.util.Map<String, String> fields = new java.util.LinkedHashMap<>();
+    fields.put("key", "forms/${filename}");
+    fields.put("x-amz-meta-from", "browser");
+    fields.putAll(
+        new dev.leasehold.testkit.HandSigner(LocalCluster.CREDENTIALS)
+            .postPolicy(
+                PostObjectIT.policy(
+                    bucket,
+                    PostObjectIT.tomorrow(),
+                    "[\"starts-with\", \"$key\", \"forms/\"]",
+                    "{\"x-amz-meta-from\": \"browser\"}",
+                    "[\"content-length-range\", 1, 1048576]")));
+    HttpServer page = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    page.createContext(
+        "/",
+        exchange -> {
+          byte[] html = "<!doctype html><title>form</title>".getBytes(StandardCharsets.UTF_8);
+          exchange.getResponseHeaders().set("Content-Type", "text/html");
+          exchange.sendResponseHeaders(200, html.length);
+          exchange.getResponseBody().write(html);
+          exchange.close();
+        });
+    page.start();
+    try (Browser browser = Browser.start()) {
+      browser.open(URI.create("http://127.0.0.1:" + page.getAddress().getPort() + "/"));
+      JsonNode result =
+          browser.runAsync(
+              """
+              const done = arguments[arguments.length - 1];
+              const fields = %s;
+              const form = new FormData();
+              for (const [name, value] of Object.entries(fields)) form.append(name, value);
+              form.append('file', new Blob(['posted by a page'], {type: 'text/plain'}), 'note.txt');
+              fetch(%s, {method: 'POST', body: form})
+                  .then(r => done({status: r.status, etag: r.headers.get('ETag')}),
+                        e => done({error: String(e)}));
+              """
+                  .formatted(
+                      new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(fields),
+                      quote(cluster.s3(1).resolve("/" + bucket).toString())));
+      assertThat(result.path("error").isMissingNode()).as("fetch failed: %s", result).isTrue();
+      assertThat(result.path("status").asInt()).isEqualTo(204);
+      assertThat(result.path("etag").asText())
+          .isEqualTo(
+              "\"" + Data.md5Hex("posted by a page".getBytes(StandardCharsets.UTF_8)) + "\"");
+    } finally {
+      page.stop(0);
+    }
+    var got = a.getObjectAsBytes(g -> g.bucket(bucket).key("forms/note.txt"));
+    assertThat(got.asUtf8String()).isEqualTo("posted by a page");
+    assertThat(got.response().metadata()).containsEntry("from", "browser");
+  }
+
   /** How many rules {@code s3} answers for the bucket; 0 for none. */
   private static int rulesAt(S3Client s3, String bucket) {
     try {

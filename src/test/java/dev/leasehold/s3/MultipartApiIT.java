@@ -269,7 +269,7 @@ class MultipartApiIT {
     assertThat(s3.getObjectAsBytes(r -> r.bucket(bucket).key("assembled")).asByteArray())
         .isEqualTo(source);
 
-    // A copy range must lie within the source (UploadPartCopy: 400, not the bytes there are).
+    // A copy range must lie within the source (InvalidRange, not the bytes there are).
     String another = s3.createMultipartUpload(r -> r.bucket(bucket).key("past")).uploadId();
     dev.leasehold.testkit.S3Errors.assertError(
         () ->

@@ -137,6 +137,41 @@ public final class HandSigner {
             + hex(hmac(key, toSign)));
   }
 
+  /**
+   * The fields that sign a browser upload's policy ("Authenticating Requests in Browser-Based
+   * Uploads Using POST (AWS Signature Version 4)"): {@code x-amz-algorithm}, {@code
+   * x-amz-credential} and {@code x-amz-date}, which the policy's conditions must name, and {@code
+   * policy} (base64 of {@code policyJson} with those three conditions added as its last ones,
+   * before {@code ]}) with its {@code x-amz-signature}.
+   */
+  public Map<String, String> postPolicy(String policyJson) {
+    String stamp = STAMP.format(clock.instant());
+    String date = stamp.substring(0, 8);
+    String credential = credentials.accessKey() + "/" + date + "/" + region + "/s3/aws4_request";
+    int close = policyJson.lastIndexOf(']');
+    String full =
+        policyJson.substring(0, close)
+            + ", {\"x-amz-algorithm\": \"AWS4-HMAC-SHA256\"}, {\"x-amz-credential\": \""
+            + credential
+            + "\"}, {\"x-amz-date\": \""
+            + stamp
+            + "\"}"
+            + policyJson.substring(close);
+    String policy =
+        java.util.Base64.getEncoder().encodeToString(full.getBytes(StandardCharsets.UTF_8));
+    byte[] key = ("AWS4" + credentials.secretKey()).getBytes(StandardCharsets.UTF_8);
+    for (String part : new String[] {date, region, "s3", "aws4_request"}) {
+      key = hmac(key, part);
+    }
+    Map<String, String> fields = new java.util.LinkedHashMap<>();
+    fields.put("x-amz-algorithm", "AWS4-HMAC-SHA256");
+    fields.put("x-amz-credential", credential);
+    fields.put("x-amz-date", stamp);
+    fields.put("policy", policy);
+    fields.put("x-amz-signature", hex(hmac(key, policy)));
+    return fields;
+  }
+
   /** RFC 3986 encoding as SigV4 wants it: every byte but the unreserved characters. */
   private static String encode(String s) {
     StringBuilder out = new StringBuilder();
