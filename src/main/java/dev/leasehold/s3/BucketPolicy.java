@@ -27,9 +27,13 @@ import org.jspecify.annotations.Nullable;
  * StringEqualsIgnoreCase}, {@code StringNotEqualsIgnoreCase}, {@code StringLike}, {@code
  * StringNotLike}, {@code IpAddress}, {@code NotIpAddress}, {@code Bool} and {@code Null}, each also
  * with {@code IfExists}, on the keys {@code aws:SourceIp}, {@code aws:SecureTransport}, {@code
- * aws:username}, {@code s3:prefix}, {@code s3:delimiter} and {@code s3:max-keys}. Anything else is
- * refused at PutBucketPolicy with {@code MalformedPolicy}, never ignored: a policy that meant to
- * deny must not be read as allowing.
+ * aws:username}, {@code aws:Referer}, {@code aws:UserAgent}, {@code s3:prefix}, {@code
+ * s3:delimiter}, {@code s3:max-keys}, the request's {@code s3:x-amz-acl}, {@code
+ * s3:x-amz-storage-class}, {@code s3:x-amz-server-side-encryption}, {@code s3:x-amz-copy-source},
+ * {@code s3:x-amz-metadata-directive} and {@code s3:VersionId}, and the object tag keys (always
+ * absent: objects here carry no tags). A resource may be a pattern that covers the bucket or its
+ * objects ({@code arn:aws:s3:::*}). Anything else is refused at PutBucketPolicy with {@code
+ * MalformedPolicy}, never ignored: a policy that meant to deny must not be read as allowing.
  *
  * <p>Immutable; thread-safe.
  */
@@ -52,9 +56,24 @@ final class BucketPolicy {
           "aws:sourceip",
           "aws:securetransport",
           "aws:username",
+          "aws:referer",
+          "aws:useragent",
           "s3:prefix",
           "s3:delimiter",
-          "s3:max-keys");
+          "s3:max-keys",
+          "s3:x-amz-acl",
+          "s3:x-amz-storage-class",
+          "s3:x-amz-server-side-encryption",
+          "s3:x-amz-copy-source",
+          "s3:x-amz-metadata-directive",
+          "s3:versionid");
+
+  /**
+   * Keys named by a tag: objects here carry no tags, so in a request they are always absent (a
+   * condition on one holds only with a negated operator, IfExists or Null).
+   */
+  private static final List<String> TAG_KEYS =
+      List.of("s3:existingobjecttag/", "s3:requestobjecttag/", "s3:requestobjecttagkeys");
 
   /** What a policy says of a request. */
   enum Decision {
@@ -183,7 +202,15 @@ final class BucketPolicy {
     }
     List<String> resources = strings(s.get(notResource ? "NotResource" : "Resource"), "Resource");
     for (String r : resources) {
-      if (!r.equals("arn:aws:s3:::" + bucket) && !r.startsWith("arn:aws:s3:::" + bucket + "/")) {
+      // The bucket or its objects, named outright or by a pattern that covers them.
+      String bucketArn = "arn:aws:s3:::" + bucket;
+      int wild = firstWildcard(r);
+      String literal = wild < 0 ? r : r.substring(0, wild);
+      boolean covers =
+          wild < 0
+              ? r.equals(bucketArn) || r.startsWith(bucketArn + "/")
+              : (bucketArn + "/").startsWith(literal) || literal.startsWith(bucketArn + "/");
+      if (!covers) {
         throw malformed("Action does not apply to any resource(s) in statement: " + r);
       }
     }
@@ -202,7 +229,7 @@ final class BucketPolicy {
         }
         for (var entry : op.getValue().properties()) {
           String key = entry.getKey().toLowerCase(Locale.ROOT);
-          if (!KEYS.contains(key)) {
+          if (!KEYS.contains(key) && TAG_KEYS.stream().noneMatch(key::startsWith)) {
             throw malformed("Policy has an invalid condition key: " + entry.getKey());
           }
           List<String> values = strings(entry.getValue(), "Condition");
@@ -221,6 +248,12 @@ final class BucketPolicy {
         resources,
         notResource,
         List.copyOf(conditions));
+  }
+
+  private static int firstWildcard(String s) {
+    int star = s.indexOf('*');
+    int mark = s.indexOf('?');
+    return star < 0 ? mark : mark < 0 ? star : Math.min(star, mark);
   }
 
   private static List<String> strings(@Nullable JsonNode node, String field) {

@@ -285,6 +285,13 @@ public final class S3Service {
     return d != BucketPolicy.Decision.DENY && (owner || scoped || d == BucketPolicy.Decision.ALLOW);
   }
 
+  private static void putIf(
+      java.util.Map<String, String> keys, String key, @Nullable String value) {
+    if (value != null) {
+      keys.put(key, value);
+    }
+  }
+
   /** What {@code bucket}'s policy says of the request, as {@code action} on the bucket or a key. */
   private BucketPolicy.Decision decide(
       Authentication auth,
@@ -303,6 +310,19 @@ public final class S3Service {
     if (!auth.anonymous()) {
       keys.put("aws:username", auth.accessKey());
     }
+    putIf(keys, "aws:referer", request.header("Referer"));
+    putIf(keys, "aws:useragent", request.header("User-Agent"));
+    for (String header :
+        new String[] {
+          "x-amz-acl",
+          "x-amz-storage-class",
+          "x-amz-server-side-encryption",
+          "x-amz-copy-source",
+          "x-amz-metadata-directive"
+        }) {
+      putIf(keys, "s3:" + header, request.header(header));
+    }
+    putIf(keys, "s3:versionid", request.param("versionId"));
     if (key == null) {
       for (String name : new String[] {"prefix", "delimiter", "max-keys"}) {
         String value = request.param(name);

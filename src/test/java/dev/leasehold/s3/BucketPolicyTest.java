@@ -81,4 +81,30 @@ class BucketPolicyTest {
         .isEqualTo(Decision.NONE);
     assertThat(p.isPublic()).isFalse();
   }
+
+  @Test
+  void patternsThatCoverTheBucketAndRequestHeaderKeys() {
+    BucketPolicy p =
+        policy(
+            """
+            {"Statement": {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+              "Resource": ["arn:aws:s3:::*", "arn:aws:s3:::*/*"],
+              "Condition": {"StringLikeIfExists": {"aws:Referer": "http://www.example.com/*"},
+                            "StringNotEquals": {"s3:ExistingObjectTag/security": "secret"}}}}
+            """);
+    assertThat(p.evaluate(request(null, "s3:GetObject", B + "/k"))).isEqualTo(Decision.ALLOW);
+    assertThat(
+            p.evaluate(
+                request(null, "s3:GetObject", B + "/k", "aws:referer", "http://www.example.com/a")))
+        .isEqualTo(Decision.ALLOW);
+    assertThat(p.evaluate(request(null, "s3:GetObject", B + "/k", "aws:referer", "http://evil/")))
+        .isEqualTo(Decision.NONE);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() ->
+            policy(
+                """
+                {"Statement": {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                  "Resource": "arn:aws:s3:::other*"}}
+                """))
+        .hasMessageContaining("does not apply");
+  }
 }
