@@ -58,6 +58,15 @@ final class Subresources {
                   .element("ObjectOwnership", "BucketOwnerEnforced")
                   .close("Rule")
                   .close("OwnershipControls"));
+      case PUT_BUCKET_OWNERSHIP_CONTROLS -> {
+        String ownership =
+            XmlRequests.objectOwnership(Bodies.small(request, exchange, auth, MAX_CONFIGURATION));
+        if (!ownership.equals("BucketOwnerEnforced")) {
+          throw notImplemented(
+              op, "ACLs are not implemented: every bucket's ownership is BucketOwnerEnforced.");
+        }
+        Replies.empty(exchange, HttpResponseStatus.OK); // what every bucket has already
+      }
       case GET_OBJECT_TAGGING ->
           Replies.xml(
               exchange, Xml.document("Tagging").open("TagSet").close("TagSet").close("Tagging"));

@@ -166,6 +166,16 @@ final class XmlRequests {
     return on;
   }
 
+  /** The ObjectOwnership of a PutBucketOwnershipControls body. */
+  static String objectOwnership(byte[] body) {
+    Element rule = child(parse(body, "OwnershipControls"), "Rule");
+    Element ownership = rule == null ? null : child(rule, "ObjectOwnership");
+    if (ownership == null) {
+      throw malformed();
+    }
+    return ownership.getTextContent().trim();
+  }
+
   /** The Payer of a PutBucketRequestPayment body: BucketOwner or Requester. */
   static String payer(byte[] body) {
     Element payer = child(parse(body, "RequestPaymentConfiguration"), "Payer");

@@ -102,6 +102,18 @@ class SubresourcesIT {
                                     .build()))),
         400,
         "AccessControlListNotSupported");
+    s3.putBucketOwnershipControls(r ->
+        r.bucket(bucket)
+            .ownershipControls(
+                c -> c.rules(x -> x.objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED))));
+    assertError(
+        () ->
+            s3.putBucketOwnershipControls(r ->
+                r.bucket(bucket)
+                    .ownershipControls(
+                        c -> c.rules(x -> x.objectOwnership(ObjectOwnership.OBJECT_WRITER)))),
+        501,
+        "NotImplemented");
     assertThat(s3.getBucketOwnershipControls(r -> r.bucket(bucket)).ownershipControls().rules())
         .singleElement()
         .satisfies(rule ->
