@@ -60,15 +60,13 @@ final class BucketTable {
       return;
     }
     Map<String, ByteString> docs = settings.computeIfAbsent(bucket, b -> new LinkedHashMap<>());
-    if (document.isEmpty()) {
-      docs.remove(kind);
-      if (docs.isEmpty()) {
-        settings.remove(bucket);
-      }
-    } else {
-      docs.put(kind, document);
+    ByteString before = document.isEmpty() ? docs.remove(kind) : docs.put(kind, document);
+    if (docs.isEmpty()) {
+      settings.remove(bucket);
     }
-    settingsChanges++;
+    if (!document.equals(before == null ? ByteString.EMPTY : before)) {
+      settingsChanges++; // only a change makes the sites read again
+    }
   }
 
   /** The settings of {@code bucket}, by kind. */

@@ -87,9 +87,10 @@ public final class BucketSettings {
     return copy;
   }
 
-  private void keep(String bucket, Copy copy) {
+  private synchronized void keep(String bucket, Copy copy) {
+    // Under the lock that drops the copies: a copy read before a reported change is not kept.
     if (copy.changes() < keptFor) {
-      return; // read before the change the last renewal reported
+      return;
     }
     // A later copy (by the count) is never replaced by an earlier one that raced it.
     copies.merge(bucket, copy, (old, now) -> now.changes() >= old.changes() ? now : old);

@@ -26,6 +26,21 @@ public record Checksum(String algorithm, String value) {
     if (colon <= 0 || colon == encoded.length() - 1) {
       return null;
     }
-    return new Checksum(encoded.substring(0, colon), encoded.substring(colon + 1));
+    String algorithm = encoded.substring(0, colon);
+    String value = encoded.substring(colon + 1);
+    if (!ALGORITHMS.contains(algorithm) || !value.matches("[A-Za-z0-9+/]+={0,2}")) {
+      return null; // not one a site wrote: never shown as a checksum
+    }
+    return new Checksum(algorithm, value);
   }
+
+  /**
+   * The user-metadata name an origin that keeps no checksums of its own holds one under; no writer
+   * may set it (an S3 client's {@code x-amz-meta-leasehold-checksum} is refused).
+   */
+  public static final String METADATA_NAME = "leasehold-checksum";
+
+  /** The algorithms S3 names. */
+  public static final java.util.Set<String> ALGORITHMS =
+      java.util.Set.of("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256");
 }

@@ -60,7 +60,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  */
 public final class S3Origin implements Origin {
   /** The origin's user-metadata name that carries a stored object's checksum. */
-  static final String CHECKSUM = "leasehold-checksum";
+  static final String CHECKSUM = Checksum.METADATA_NAME;
 
   /**
    * How to reach the store. Immutable.

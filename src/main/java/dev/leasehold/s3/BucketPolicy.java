@@ -224,7 +224,9 @@ final class BucketPolicy {
         String name = op.getKey();
         boolean ifExists = name.endsWith("IfExists");
         String operator = ifExists ? name.substring(0, name.length() - "IfExists".length()) : name;
-        if (!OPERATORS.contains(operator) || !op.getValue().isObject()) {
+        if (!OPERATORS.contains(operator)
+            || !op.getValue().isObject()
+            || (ifExists && operator.equals("Null"))) {
           throw malformed("Invalid Condition type : " + name);
         }
         for (var entry : op.getValue().properties()) {
@@ -299,7 +301,24 @@ final class BucketPolicy {
    */
   boolean isPublic() {
     for (Statement s : statements) {
-      if (s.allow() && s.principals() == null && s.conditions().isEmpty()) {
+      if (s.allow() && s.principals() == null && !narrowsCallers(s)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether a statement names who may call by a fixed value AWS counts as narrowing: here, only
+   * {@code IpAddress} on {@code aws:SourceIp} with no range that is the whole internet. Any other
+   * condition (TLS, a user agent, a referer) leaves it open to anyone.
+   */
+  private static boolean narrowsCallers(Statement s) {
+    for (Condition c : s.conditions()) {
+      if (c.operator().equals("IpAddress")
+          && !c.ifExists()
+          && c.key().equals("aws:sourceip")
+          && c.values().stream().noneMatch(v -> v.endsWith("/0"))) {
         return true;
       }
     }
@@ -344,7 +363,7 @@ final class BucketPolicy {
 
   private static boolean holds(Condition c, @Nullable String value) {
     if (c.operator().equals("Null")) {
-      boolean wantAbsent = c.values().contains("true");
+      boolean wantAbsent = c.values().stream().anyMatch(v -> v.equalsIgnoreCase("true"));
       return (value == null) == wantAbsent;
     }
     if (value == null) {
@@ -377,13 +396,13 @@ final class BucketPolicy {
     int star = -1;
     int mark = 0;
     while (v < value.length()) {
-      if (p < pattern.length()
+      if (p < pattern.length() && pattern.charAt(p) == '*') { // a wildcard before a literal '*'
+        star = p++;
+        mark = v;
+      } else if (p < pattern.length()
           && (pattern.charAt(p) == '?' || pattern.charAt(p) == value.charAt(v))) {
         p++;
         v++;
-      } else if (p < pattern.length() && pattern.charAt(p) == '*') {
-        star = p++;
-        mark = v;
       } else if (star >= 0) {
         p = star + 1;
         v = ++mark;
@@ -401,7 +420,9 @@ final class BucketPolicy {
   private static byte[][] cidr(String cidr) {
     int slash = cidr.indexOf('/');
     String host = slash < 0 ? cidr : cidr.substring(0, slash);
-    if (!host.matches("[0-9a-fA-F:.]+")) {
+    // A literal address only, never a name (which would be looked up in DNS).
+    if (!host.matches("\\d{1,3}(\\.\\d{1,3}){3}")
+        && !(host.contains(":") && host.matches("[0-9a-fA-F:.]+"))) {
       throw malformed("Invalid IP address: " + cidr);
     }
     try {

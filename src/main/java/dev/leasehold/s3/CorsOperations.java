@@ -7,9 +7,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -20,49 +18,45 @@ import org.jspecify.annotations.Nullable;
  * request that names an {@code Origin} carries the {@code Access-Control-*} headers of the first
  * rule that allows it, on its answer whatever it is.
  *
- * <p>Thread-safe: the parsed rules are kept per bucket as immutable values, parsed again when the
- * stored document changes.
+ * <p>Thread-safe: the rules are parsed once per stored document ({@link BucketDocument}).
  */
 final class CorsOperations {
   static final String KIND = "cors";
   private static final int MAX_CONFIGURATION = 64 * 1024;
   private static final int MAX_RULES = 100;
 
-  private record Parsed(byte[] document, List<CorsRule> rules) {}
-
   private final Gateway gateway;
-  private final ConcurrentHashMap<String, Parsed> parsed = new ConcurrentHashMap<>();
+  private final BucketDocument<List<CorsRule>> rules;
 
   CorsOperations(Gateway gateway) {
     this.gateway = gateway;
+    this.rules =
+        new BucketDocument<>(
+            gateway,
+            KIND,
+            S3Error.NO_SUCH_CORS_CONFIGURATION,
+            "application/xml",
+            (bucket, document) -> XmlRequests.corsConfiguration(document));
   }
 
   void put(S3Request request, String bucket, Exchange exchange, Authentication auth)
       throws IOException {
     gateway.headBucket(bucket);
-    List<CorsRule> rules =
+    List<CorsRule> given =
         XmlRequests.corsConfiguration(Bodies.small(request, exchange, auth, MAX_CONFIGURATION));
-    if (rules.size() > MAX_RULES) {
+    if (given.size() > MAX_RULES) {
       throw S3Error.MALFORMED_XML.exception(
           "A CORS configuration has at most " + MAX_RULES + " rules.");
     }
-    gateway.setBucketSetting(bucket, KIND, CorsRule.document(rules).bytes());
-    Replies.empty(exchange, HttpResponseStatus.OK);
+    rules.put(bucket, CorsRule.document(given).bytes(), exchange, HttpResponseStatus.OK);
   }
 
   void get(String bucket, Exchange exchange) throws IOException {
-    gateway.headBucket(bucket);
-    byte[] document = gateway.bucketSetting(bucket, KIND);
-    if (document == null) {
-      throw S3Error.NO_SUCH_CORS_CONFIGURATION.exception().with("BucketName", bucket);
-    }
-    Replies.xml(exchange, HttpResponseStatus.OK, new DefaultHttpHeaders(), document);
+    rules.get(bucket, exchange);
   }
 
   void delete(String bucket, Exchange exchange) throws IOException {
-    gateway.headBucket(bucket);
-    gateway.setBucketSetting(bucket, KIND, null);
-    Replies.empty(exchange, HttpResponseStatus.NO_CONTENT);
+    rules.delete(bucket, exchange);
   }
 
   /**
@@ -88,7 +82,7 @@ final class CorsOperations {
         }
       }
     }
-    List<CorsRule> rules = rules(bucket);
+    List<CorsRule> rules = rulesOf(bucket);
     if (rules.isEmpty()) {
       throw S3Error.ACCESS_FORBIDDEN.exception(
           "CORSResponse: CORS is not enabled for this bucket.");
@@ -121,7 +115,7 @@ final class CorsOperations {
     if (origin == null || bucket == null) {
       return;
     }
-    CorsRule rule = first(rules(bucket), origin, request.method().name(), List.of());
+    CorsRule rule = first(rulesOf(bucket), origin, request.method().name(), List.of());
     if (rule != null) {
       HttpHeaders headers = new DefaultHttpHeaders();
       allow(headers, rule, origin);
@@ -150,18 +144,9 @@ final class CorsOperations {
     return null;
   }
 
-  /** The bucket's rules (none: an empty list), parsed once per stored document. */
-  private List<CorsRule> rules(String bucket) {
-    byte[] document = gateway.bucketSetting(bucket, KIND);
-    if (document == null) {
-      parsed.remove(bucket);
-      return List.of();
-    }
-    Parsed p = parsed.get(bucket);
-    if (p == null || !Arrays.equals(p.document(), document)) {
-      p = new Parsed(document, XmlRequests.corsConfiguration(document));
-      parsed.put(bucket, p);
-    }
-    return p.rules();
+  /** The bucket's rules (none: an empty list). */
+  private List<CorsRule> rulesOf(String bucket) {
+    List<CorsRule> kept = rules.of(bucket);
+    return kept == null ? List.of() : kept;
   }
 }

@@ -19,6 +19,7 @@ import org.jspecify.annotations.Nullable;
 final class FormParts {
   private static final int WINDOW = 64 * 1024;
   private static final int MAX_HEADER_LINE = 8 * 1024;
+  private static final int MAX_HEADER_LINES = 16;
 
   /** One part's headers. */
   record Part(String name, @Nullable String filename, @Nullable String contentType) {}
@@ -95,7 +96,11 @@ final class FormParts {
     if (!line.isBlank()) {
       throw malformed();
     }
+    int lines = 0;
     while (!(line = line()).isEmpty()) {
+      if (++lines > MAX_HEADER_LINES) {
+        throw malformed();
+      }
       int colon = line.indexOf(':');
       if (colon < 0) {
         throw malformed();

@@ -21,6 +21,9 @@ final class ObjectHeaders {
   static final String DEFAULT_CONTENT_TYPE = "binary/octet-stream";
   private static final String META = "x-amz-meta-";
 
+  /** The user metadata name an S3 origin keeps a verified checksum under. */
+  private static final String RESERVED = dev.leasehold.object.Checksum.METADATA_NAME;
+
   private ObjectHeaders() {}
 
   /** The metadata a write stores, from its headers. */
@@ -42,6 +45,12 @@ final class ObjectHeaders {
             request.header(HttpHeaderNames.CACHE_CONTROL),
             request.header(HttpHeaderNames.EXPIRES),
             user);
+    if (user.containsKey(RESERVED)) {
+      // The name an S3 origin keeps a verified checksum under (S3Origin): nobody may set it.
+      throw S3Error.INVALID_ARGUMENT
+          .exception("x-amz-meta-" + RESERVED + " is reserved for the checksum a site verified.")
+          .with("ArgumentName", "x-amz-meta-" + RESERVED);
+    }
     if (metadata.userMetadataBytes() > MAX_USER_METADATA) {
       throw S3Error.METADATA_TOO_LARGE
           .exception()

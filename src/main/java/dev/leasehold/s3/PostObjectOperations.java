@@ -32,6 +32,9 @@ final class PostObjectOperations {
   /** S3's bound on the fields before the file. */
   private static final int MAX_FIELDS = 20 * 1024;
 
+  /** What each part before the file costs of {@link #MAX_FIELDS} beyond its name and value. */
+  private static final int PART_COST = 64;
+
   /** The fields that become the object's headers, as the same headers on a PUT would. */
   private static final Map<String, String> HEADERS =
       Map.of(
@@ -78,6 +81,12 @@ final class PostObjectOperations {
         file = part;
         break;
       }
+      // Every part costs its name and a share for its headers, so that a form of many empty parts
+      // is bounded too.
+      budget -= part.name().length() + PART_COST;
+      if (budget < 0) {
+        throw S3Error.MAX_POST_PRE_DATA_LENGTH_EXCEEDED.exception();
+      }
       byte[] value = form.value(budget, S3Error.MAX_POST_PRE_DATA_LENGTH_EXCEEDED);
       budget -= value.length;
       fields.putIfAbsent(
@@ -115,6 +124,13 @@ final class PostObjectOperations {
         headers.set(name, value);
       }
     });
+    for (CharSequence kept :
+        new CharSequence[] {HttpHeaderNames.REFERER, HttpHeaderNames.USER_AGENT}) {
+      String value = request.header(kept); // for a policy's aws:Referer and aws:UserAgent
+      if (value != null) {
+        headers.set(kept, value);
+      }
+    }
     if (!headers.contains(HttpHeaderNames.CONTENT_TYPE) && file.contentType() != null) {
       headers.set(HttpHeaderNames.CONTENT_TYPE, file.contentType());
     }
@@ -128,8 +144,12 @@ final class PostObjectOperations {
         gateway.put(
             new PutRequest(bucket, key, ObjectHeaders.metadata(put), WriteCondition.NONE),
             new Upload(new Bounded(form.content(), min, max), -1));
-    while (form.next() != null) {
-      // what follows the file is not part of the upload (S3 ignores it)
+    try {
+      while (form.next() != null) {
+        // what follows the file is not part of the upload (S3 ignores it)
+      }
+    } catch (IOException | dev.leasehold.error.S3Exception ignored) {
+      // the object is stored: a form cut short after its file changes nothing
     }
     answer(exchange, fields, request, bucket, key, stored);
   }

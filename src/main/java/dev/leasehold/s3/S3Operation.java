@@ -251,6 +251,36 @@ enum S3Operation {
     return route != null ? route.startsWith("object ") : OBJECT_CORE.contains(this);
   }
 
+  /**
+   * Whether an anonymous caller may ever be let in by a bucket policy: the operations on objects
+   * and listings. A bucket's configuration (its policy, CORS rules, access block, tags, ...) is the
+   * owner's account's alone, as in S3, whatever a policy says.
+   */
+  boolean opensToEveryone() {
+    return switch (this) {
+      case GET_OBJECT,
+          HEAD_OBJECT,
+          GET_OBJECT_ATTRIBUTES,
+          PUT_OBJECT,
+          POST_OBJECT,
+          DELETE_OBJECT,
+          DELETE_OBJECTS,
+          CREATE_MULTIPART_UPLOAD,
+          UPLOAD_PART,
+          COMPLETE_MULTIPART_UPLOAD,
+          ABORT_MULTIPART_UPLOAD,
+          LIST_PARTS,
+          LIST_MULTIPART_UPLOADS,
+          LIST_OBJECTS,
+          LIST_OBJECTS_V2,
+          LIST_OBJECT_VERSIONS,
+          HEAD_BUCKET,
+          GET_BUCKET_LOCATION ->
+          true;
+      default -> false;
+    };
+  }
+
   /** Whether the operation changes a bucket or an object (a read-only key may not ask for it). */
   boolean writes() {
     return writes;
@@ -279,7 +309,8 @@ enum S3Operation {
       return PREFLIGHT;
     }
     boolean object = request.key() != null;
-    String sub = subresource(request);
+    // No sub-resource has a HEAD: HEAD is HeadBucket or HeadObject whatever the query holds.
+    String sub = method.equals(HttpMethod.HEAD) ? null : subresource(request);
     if (sub != null) {
       String route = (object ? "object " : "bucket ") + method.name() + " " + sub;
       if (method.equals(HttpMethod.GET) && LISTED.contains(sub) && !request.has("id")) {

@@ -227,9 +227,12 @@ public final class S3Service {
    */
   private void authorize(
       Authentication auth, S3Operation op, S3Request request, Exchange exchange) {
-    boolean owner = !auth.anonymous() && auth.keyScope().equals(KeyScope.ALL);
+    boolean owner = isOwner(auth);
     if ((owner && POLICY_OPERATIONS.contains(op)) || op == S3Operation.POST_OBJECT) {
       return; // a form upload is decided once its form says who signed it, for which key
+    }
+    if (auth.anonymous() && !op.opensToEveryone()) {
+      throw S3Error.ACCESS_DENIED.exception(); // no policy opens a bucket's configuration
     }
     String bucket = request.bucket();
     BucketPolicy.Decision decision = BucketPolicy.Decision.NONE;
@@ -247,11 +250,6 @@ public final class S3Service {
         !auth.anonymous()
             && (bucket == null || auth.keyScope().covers(bucket))
             && (auth.keyScope().writable() || !op.writes());
-    if (decision == BucketPolicy.Decision.ALLOW
-        && auth.anonymous()
-        && policies.restrictsPublic(required(bucket))) {
-      decision = BucketPolicy.Decision.NONE; // RestrictPublicBuckets: no one from outside
-    }
     boolean allowed =
         decision != BucketPolicy.Decision.DENY
             && (owner || scoped || decision == BucketPolicy.Decision.ALLOW);
@@ -262,6 +260,9 @@ public final class S3Service {
         && (op == S3Operation.PUT_OBJECT || op == S3Operation.UPLOAD_PART)
         && request.header("x-amz-copy-source") != null) {
       var source = ObjectOperations.copySource(request, null);
+      if (auth.anonymous()) {
+        gateway.checkBucketUnsigned(source.bucket()); // asks the coordinator nothing
+      }
       BucketPolicy.Decision read =
           decide(auth, "s3:GetObject", source.bucket(), source.key(), request, exchange);
       allowed =
@@ -275,14 +276,19 @@ public final class S3Service {
     }
   }
 
+  /** The site's own key pair, recognised by its key (another key may have the same scope). */
+  private boolean isOwner(Authentication auth) {
+    return !auth.anonymous() && auth.accessKey().equals(owner);
+  }
+
   /** For DeleteObjects: whether the signer may delete {@code key}, by the rule above. */
   private boolean mayDelete(
       Authentication auth, String bucket, String key, S3Request request, Exchange exchange) {
-    boolean owner = !auth.anonymous() && auth.keyScope().equals(KeyScope.ALL);
     boolean scoped =
         !auth.anonymous() && auth.keyScope().covers(bucket) && auth.keyScope().writable();
     BucketPolicy.Decision d = decide(auth, "s3:DeleteObject", bucket, key, request, exchange);
-    return d != BucketPolicy.Decision.DENY && (owner || scoped || d == BucketPolicy.Decision.ALLOW);
+    return d != BucketPolicy.Decision.DENY
+        && (isOwner(auth) || scoped || d == BucketPolicy.Decision.ALLOW);
   }
 
   private static void putIf(
@@ -332,9 +338,16 @@ public final class S3Service {
       }
     }
     String resource = "arn:aws:s3:::" + bucket + (key == null ? "" : "/" + key);
-    return policy.evaluate(
-        new BucketPolicy.Request(
-            auth.anonymous() ? null : auth.accessKey(), action, resource, keys));
+    BucketPolicy.Decision decision =
+        policy.evaluate(
+            new BucketPolicy.Request(
+                auth.anonymous() ? null : auth.accessKey(), action, resource, keys));
+    if (decision == BucketPolicy.Decision.ALLOW
+        && auth.anonymous()
+        && policies.restrictsPublic(bucket)) {
+      return BucketPolicy.Decision.NONE; // RestrictPublicBuckets: nobody from outside
+    }
+    return decision;
   }
 
   private void dispatch(

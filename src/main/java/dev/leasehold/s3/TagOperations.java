@@ -2,7 +2,6 @@ package dev.leasehold.s3;
 
 import dev.leasehold.error.S3Error;
 import dev.leasehold.site.Gateway;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.util.Map;
@@ -18,34 +17,34 @@ final class TagOperations {
   private static final int MAX_DOCUMENT = 64 * 1024;
 
   private final Gateway gateway;
+  private final BucketDocument<byte[]> tags;
 
   TagOperations(Gateway gateway) {
     this.gateway = gateway;
+    this.tags =
+        new BucketDocument<>(
+            gateway, KIND, S3Error.NO_SUCH_TAG_SET, "application/xml", (b, d) -> d);
   }
 
   void put(S3Request request, String bucket, Exchange exchange, Authentication auth)
       throws IOException {
     gateway.headBucket(bucket);
-    Map<String, String> tags =
+    Map<String, String> given =
         XmlRequests.tagging(Bodies.small(request, exchange, auth, MAX_DOCUMENT), MAX_TAGS);
     Xml xml = Xml.document("Tagging").open("TagSet");
-    tags.forEach((k, v) -> xml.open("Tag").element("Key", k).element("Value", v).close("Tag"));
-    gateway.setBucketSetting(bucket, KIND, xml.close("TagSet").close("Tagging").bytes());
-    Replies.empty(exchange, HttpResponseStatus.NO_CONTENT);
+    given.forEach((k, v) -> xml.open("Tag").element("Key", k).element("Value", v).close("Tag"));
+    tags.put(
+        bucket,
+        xml.close("TagSet").close("Tagging").bytes(),
+        exchange,
+        HttpResponseStatus.NO_CONTENT);
   }
 
   void get(String bucket, Exchange exchange) throws IOException {
-    gateway.headBucket(bucket);
-    byte[] document = gateway.bucketSetting(bucket, KIND);
-    if (document == null) {
-      throw S3Error.NO_SUCH_TAG_SET.exception().with("BucketName", bucket);
-    }
-    Replies.xml(exchange, HttpResponseStatus.OK, new DefaultHttpHeaders(), document);
+    tags.get(bucket, exchange);
   }
 
   void delete(String bucket, Exchange exchange) throws IOException {
-    gateway.headBucket(bucket);
-    gateway.setBucketSetting(bucket, KIND, null);
-    Replies.empty(exchange, HttpResponseStatus.NO_CONTENT);
+    tags.delete(bucket, exchange);
   }
 }

@@ -79,7 +79,9 @@ class BucketPolicyTest {
     assertThat(p.evaluate(request(null, "s3:GetObject", B + "/k"))).isEqualTo(Decision.ALLOW);
     assertThat(p.evaluate(request("AKYOU", "s3:GetObject", B + "/k", "aws:username", "AKYOU")))
         .isEqualTo(Decision.NONE);
-    assertThat(p.isPublic()).isFalse();
+    assertThat(p.isPublic())
+        .as("a prefix, an excluded range or IfExists narrows nobody's access")
+        .isTrue();
   }
 
   @Test
@@ -106,5 +108,48 @@ class BucketPolicyTest {
                   "Resource": "arn:aws:s3:::other*"}}
                 """))
         .hasMessageContaining("does not apply");
+  }
+
+  /** A '*' in a key is a character like any other: it never escapes a Deny written with '*'. */
+  @Test
+  void aStarInTheKeyDoesNotEscapeADeny() {
+    BucketPolicy p =
+        policy(
+            """
+            {"Statement": [
+              {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"},
+              {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+               "Resource": "arn:aws:s3:::b/private/*"}]}
+            """);
+    for (String key : new String[] {"private/*x", "private/*", "private/a*b", "private/"}) {
+      assertThat(p.evaluate(request(null, "s3:GetObject", B + "/" + key)))
+          .as(key)
+          .isEqualTo(Decision.DENY);
+    }
+    assertThat(p.evaluate(request(null, "s3:GetObject", B + "/public/*")))
+        .isEqualTo(Decision.ALLOW);
+  }
+
+  /** Public as AWS counts it: only a fixed source address range narrows who may call. */
+  @Test
+  void onlyAnAddressRangeMakesAnOpenStatementNotPublic() {
+    String open =
+        """
+        {"Statement": {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+          "Resource": "arn:aws:s3:::b/*", "Condition": %s}}
+        """;
+    assertThat(policy(open.formatted("{\"Bool\": {\"aws:SecureTransport\": \"true\"}}")).isPublic())
+        .isTrue();
+    assertThat(
+            policy(open.formatted("{\"IpAddress\": {\"aws:SourceIp\": \"0.0.0.0/0\"}}")).isPublic())
+        .isTrue();
+    assertThat(
+            policy(open.formatted("{\"IpAddress\": {\"aws:SourceIp\": \"10.0.0.0/8\"}}"))
+                .isPublic())
+        .isFalse();
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> policy(open.formatted("{\"IpAddress\": {\"aws:SourceIp\": \"cafe.de\"}}")))
+        .as("a name, which would be looked up, is no address")
+        .hasMessageContaining("Invalid IP address");
   }
 }

@@ -106,6 +106,23 @@ class ChecksumsIT {
         .isEqualTo(crc32);
   }
 
+  /** The metadata name an origin keeps checksums under is nobody's to set. */
+  @Test
+  void theChecksumsMetadataNameIsReserved() {
+    String bucket = Data.bucket(a);
+    dev.leasehold.testkit.S3Errors.assertError(
+        () ->
+            a.putObject(
+                p ->
+                    p.bucket(bucket)
+                        .key("spoof")
+                        .metadata(java.util.Map.of("leasehold-checksum", "CRC32:AAAAAA==")),
+                RequestBody.fromString("v")),
+        400,
+        "InvalidArgument");
+    ObjectApiIT.assertStatus(() -> b.headObject(h -> h.bucket(bucket).key("spoof")), 404);
+  }
+
   /** A SHA-256 given in the header (not a trailer), and an object written with none. */
   @Test
   void aSha256HeaderIsKeptAndAnObjectWithoutOneHasNone() throws Exception {

@@ -173,17 +173,7 @@ class CorsIT {
   void aBrowserPageUploadsAndDownloadsAcrossOrigins() throws Exception {
     String bucket = Data.bucket(a);
     a.putBucketCors(r -> r.bucket(bucket).corsConfiguration(c -> c.corsRules(PAGE_RULE)));
-    HttpServer page = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    page.createContext(
-        "/",
-        exchange -> {
-          byte[] html = "<!doctype html><title>page</title>".getBytes(StandardCharsets.UTF_8);
-          exchange.getResponseHeaders().set("Content-Type", "text/html");
-          exchange.sendResponseHeaders(200, html.length);
-          exchange.getResponseBody().write(html);
-          exchange.close();
-        });
-    page.start();
+    HttpServer page = page();
     try (Browser browser = Browser.start();
         S3Presigner presigner = Clients.presigner(cluster.s3(1), LocalCluster.CREDENTIALS)) {
       String put =
@@ -283,17 +273,7 @@ class CorsIT {
                     "[\"starts-with\", \"$key\", \"forms/\"]",
                     "{\"x-amz-meta-from\": \"browser\"}",
                     "[\"content-length-range\", 1, 1048576]")));
-    HttpServer page = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    page.createContext(
-        "/",
-        exchange -> {
-          byte[] html = "<!doctype html><title>form</title>".getBytes(StandardCharsets.UTF_8);
-          exchange.getResponseHeaders().set("Content-Type", "text/html");
-          exchange.sendResponseHeaders(200, html.length);
-          exchange.getResponseBody().write(html);
-          exchange.close();
-        });
-    page.start();
+    HttpServer page = page();
     try (Browser browser = Browser.start()) {
       browser.open(URI.create("http://127.0.0.1:" + page.getAddress().getPort() + "/"));
       JsonNode result =
@@ -322,6 +302,22 @@ class CorsIT {
     var got = a.getObjectAsBytes(g -> g.bucket(bucket).key("forms/note.txt"));
     assertThat(got.asUtf8String()).isEqualTo("posted by a page");
     assertThat(got.response().metadata()).containsEntry("from", "browser");
+  }
+
+  /** A server of one empty page on loopback: an origin other than the site's, for the browser. */
+  static HttpServer page() throws java.io.IOException {
+    HttpServer page = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    page.createContext(
+        "/",
+        exchange -> {
+          byte[] html = "<!doctype html><title>page</title>".getBytes(StandardCharsets.UTF_8);
+          exchange.getResponseHeaders().set("Content-Type", "text/html");
+          exchange.sendResponseHeaders(200, html.length);
+          exchange.getResponseBody().write(html);
+          exchange.close();
+        });
+    page.start();
+    return page;
   }
 
   /** How many rules {@code s3} answers for the bucket; 0 for none. */

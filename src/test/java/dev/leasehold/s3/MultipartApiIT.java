@@ -281,8 +281,8 @@ class MultipartApiIT {
                     .uploadId(another)
                     .partNumber(1)
                     .copySourceRange("bytes=0-" + source.length)),
-        400,
-        "InvalidArgument");
+        416,
+        "InvalidRange");
     assertThat(s3.listParts(r -> r.bucket(bucket).key("past").uploadId(another)).parts()).isEmpty();
     byte[] head = Arrays.copyOfRange(source, 0, 5 * MIB);
     assertThat(first.copyPartResult().eTag()).isEqualTo('"' + Data.md5Hex(head) + '"');

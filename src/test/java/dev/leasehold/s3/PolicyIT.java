@@ -72,8 +72,31 @@ class PolicyIT {
     assertThat(put.body()).contains("<Code>AccessDenied</Code>");
     assertThat(anonymous("GET", bucket, null).statusCode()).as("a listing").isEqualTo(403);
     assertError(() -> b.headObject(h -> h.bucket(bucket).key("public/new")), 404, "NoSuchKey");
+    assertThat(b.getBucketPolicy(r -> r.bucket(bucket)).policy()).contains("PublicRead");
 
     assertThat(b.getBucketPolicyStatus(r -> r.bucket(bucket)).policyStatus().isPublic()).isTrue();
+
+    // Even a policy that allows everyone everything leaves a bucket's configuration to its owner.
+    a.putBucketPolicy(r ->
+        r.bucket(bucket)
+            .policy(
+                """
+                {"Statement": [{"Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
+                  "Action": "s3:*", "Resource": ["arn:aws:s3:::%1$s", "arn:aws:s3:::%1$s/*"]}]}
+                """
+                    .formatted(bucket)));
+    Await.until(
+        () -> anonymous("PUT", bucket, "public/new").statusCode() == 200,
+        cluster.ttl(),
+        "site B to let everyone write");
+    for (String subresource : new String[] {"?policy", "?cors", "?publicAccessBlock", "?tagging"}) {
+      assertThat(anonymous("DELETE", bucket + subresource, null).statusCode())
+          .as("anonymous DELETE " + subresource)
+          .isEqualTo(403);
+      assertThat(anonymous("GET", bucket + subresource, null).statusCode())
+          .as("anonymous GET " + subresource)
+          .isEqualTo(403);
+    }
     assertThat(b.getBucketPolicy(r -> r.bucket(bucket)).policy()).contains("PublicRead");
 
     a.deleteBucketPolicy(r -> r.bucket(bucket));
