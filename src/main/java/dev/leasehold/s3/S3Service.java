@@ -56,6 +56,7 @@ public final class S3Service {
   private final Subresources subresources;
   private final CorsOperations cors;
   private final PolicyOperations policies;
+  private final Authorization authorization;
   private final TagOperations tags;
   private final PostObjectOperations posts;
   private final Gateway gateway;
@@ -99,6 +100,7 @@ public final class S3Service {
     this.policies = new PolicyOperations(gateway);
     this.tags = new TagOperations(gateway);
     this.posts = new PostObjectOperations(gateway, authenticator, clock);
+    this.authorization = new Authorization(gateway, policies, owner);
     this.gateway = gateway;
     this.owner = owner;
   }
@@ -150,7 +152,7 @@ public final class S3Service {
       if (op == null) {
         throw notAnOperation != null ? notAnOperation : S3Error.INTERNAL_ERROR.exception();
       }
-      authorize(auth, op, request, exchange);
+      authorization.authorize(auth, op, request, exchange);
       checkExpectedOwners(request);
       cors.decorate(request, request.bucket(), exchange);
       if (op.subresource()) {
@@ -209,147 +211,6 @@ public final class S3Service {
     }
   }
 
-  /** The operations the owner may always ask for, whatever the policy says: no lock-out. */
-  private static final java.util.Set<S3Operation> POLICY_OPERATIONS =
-      java.util.EnumSet.of(
-          S3Operation.GET_BUCKET_POLICY,
-          S3Operation.PUT_BUCKET_POLICY,
-          S3Operation.DELETE_BUCKET_POLICY,
-          S3Operation.GET_BUCKET_POLICY_STATUS);
-
-  /**
-   * Whether the request may go on (docs/security.md, Who may do what), as AWS evaluates a request
-   * within one account: an explicit Deny in the bucket's policy refuses it; else the owner's key
-   * may do anything, a scoped key what its scope allows (its buckets, reads only if read-only), and
-   * anyone, anonymous included, what the policy allows. A copy needs {@code s3:GetObject} on its
-   * source by the same rule; DeleteObjects is decided key by key ({@link #mayDelete}). 403 {@code
-   * AccessDenied} otherwise. The owner may always read, set and delete the policy itself.
-   */
-  private void authorize(
-      Authentication auth, S3Operation op, S3Request request, Exchange exchange) {
-    boolean owner = isOwner(auth);
-    if ((owner && POLICY_OPERATIONS.contains(op)) || op == S3Operation.POST_OBJECT) {
-      return; // a form upload is decided once its form says who signed it, for which key
-    }
-    if (auth.anonymous() && !op.opensToEveryone()) {
-      throw S3Error.ACCESS_DENIED.exception(); // no policy opens a bucket's configuration
-    }
-    String bucket = request.bucket();
-    BucketPolicy.Decision decision = BucketPolicy.Decision.NONE;
-    if (bucket != null && op != S3Operation.CREATE_BUCKET && op != S3Operation.DELETE_OBJECTS) {
-      decision =
-          decide(
-              auth,
-              op.iamAction(),
-              bucket,
-              op.onObject() ? request.key() : null,
-              request,
-              exchange);
-    }
-    boolean scoped =
-        !auth.anonymous()
-            && (bucket == null || auth.keyScope().covers(bucket))
-            && (auth.keyScope().writable() || !op.writes());
-    boolean allowed =
-        decision != BucketPolicy.Decision.DENY
-            && (owner || scoped || decision == BucketPolicy.Decision.ALLOW);
-    if (op == S3Operation.DELETE_OBJECTS && bucket != null && !owner && !scoped) {
-      allowed = policies.of(bucket) != null; // each key is decided by the policy
-    }
-    if (allowed
-        && (op == S3Operation.PUT_OBJECT || op == S3Operation.UPLOAD_PART)
-        && request.header("x-amz-copy-source") != null) {
-      var source = ObjectOperations.copySource(request, null);
-      if (auth.anonymous()) {
-        gateway.checkBucketUnsigned(source.bucket()); // asks the coordinator nothing
-      }
-      BucketPolicy.Decision read =
-          decide(auth, "s3:GetObject", source.bucket(), source.key(), request, exchange);
-      allowed =
-          read != BucketPolicy.Decision.DENY
-              && (owner
-                  || (!auth.anonymous() && auth.keyScope().covers(source.bucket()))
-                  || read == BucketPolicy.Decision.ALLOW);
-    }
-    if (!allowed) {
-      throw S3Error.ACCESS_DENIED.exception();
-    }
-  }
-
-  /** The site's own key pair, recognised by its key (another key may have the same scope). */
-  private boolean isOwner(Authentication auth) {
-    return !auth.anonymous() && auth.accessKey().equals(owner);
-  }
-
-  /** For DeleteObjects: whether the signer may delete {@code key}, by the rule above. */
-  private boolean mayDelete(
-      Authentication auth, String bucket, String key, S3Request request, Exchange exchange) {
-    boolean scoped =
-        !auth.anonymous() && auth.keyScope().covers(bucket) && auth.keyScope().writable();
-    BucketPolicy.Decision d = decide(auth, "s3:DeleteObject", bucket, key, request, exchange);
-    return d != BucketPolicy.Decision.DENY
-        && (isOwner(auth) || scoped || d == BucketPolicy.Decision.ALLOW);
-  }
-
-  private static void putIf(
-      java.util.Map<String, String> keys, String key, @Nullable String value) {
-    if (value != null) {
-      keys.put(key, value);
-    }
-  }
-
-  /** What {@code bucket}'s policy says of the request, as {@code action} on the bucket or a key. */
-  private BucketPolicy.Decision decide(
-      Authentication auth,
-      String action,
-      String bucket,
-      @Nullable String key,
-      S3Request request,
-      Exchange exchange) {
-    BucketPolicy policy = policies.of(bucket);
-    if (policy == null) {
-      return BucketPolicy.Decision.NONE;
-    }
-    java.util.Map<String, String> keys = new java.util.HashMap<>();
-    keys.put("aws:sourceip", exchange.remoteHost());
-    keys.put("aws:securetransport", Boolean.toString(exchange.secure()));
-    if (!auth.anonymous()) {
-      keys.put("aws:username", auth.accessKey());
-    }
-    putIf(keys, "aws:referer", request.header("Referer"));
-    putIf(keys, "aws:useragent", request.header("User-Agent"));
-    for (String header :
-        new String[] {
-          "x-amz-acl",
-          "x-amz-storage-class",
-          "x-amz-server-side-encryption",
-          "x-amz-copy-source",
-          "x-amz-metadata-directive"
-        }) {
-      putIf(keys, "s3:" + header, request.header(header));
-    }
-    putIf(keys, "s3:versionid", request.param("versionId"));
-    if (key == null) {
-      for (String name : new String[] {"prefix", "delimiter", "max-keys"}) {
-        String value = request.param(name);
-        if (value != null) {
-          keys.put("s3:" + name, value);
-        }
-      }
-    }
-    String resource = "arn:aws:s3:::" + bucket + (key == null ? "" : "/" + key);
-    BucketPolicy.Decision decision =
-        policy.evaluate(
-            new BucketPolicy.Request(
-                auth.anonymous() ? null : auth.accessKey(), action, resource, keys));
-    if (decision == BucketPolicy.Decision.ALLOW
-        && auth.anonymous()
-        && policies.restrictsPublic(bucket)) {
-      return BucketPolicy.Decision.NONE; // RestrictPublicBuckets: nobody from outside
-    }
-    return decision;
-  }
-
   private void dispatch(
       S3Operation operation, S3Request request, Exchange exchange, Authentication auth)
       throws IOException {
@@ -372,7 +233,7 @@ public final class S3Service {
               required(bucket),
               exchange,
               auth,
-              k -> mayDelete(auth, required(bucket), k, request, exchange));
+              k -> authorization.mayDelete(auth, required(bucket), k, request, exchange));
       case LIST_PARTS -> multipart.listParts(request, required(bucket), required(key), exchange);
       case GET_OBJECT -> objects.get(request, required(bucket), required(key), exchange, false);
       case HEAD_OBJECT -> objects.get(request, required(bucket), required(key), exchange, true);
@@ -381,7 +242,8 @@ public final class S3Service {
               request,
               required(bucket),
               exchange,
-              (signer, put) -> authorize(signer, S3Operation.PUT_OBJECT, put, exchange));
+              (signer, put) ->
+                  authorization.authorize(signer, S3Operation.PUT_OBJECT, put, exchange));
       case GET_BUCKET_CORS -> cors.get(required(bucket), exchange);
       case GET_BUCKET_POLICY -> policies.get(required(bucket), exchange);
       case PUT_BUCKET_POLICY -> policies.put(request, required(bucket), exchange, auth);
