@@ -57,7 +57,13 @@ public enum S3Error {
       "InvalidBucketAclWithObjectOwnership",
       400,
       "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"),
+  ILLEGAL_VERSIONING_CONFIGURATION(
+      "IllegalVersioningConfigurationException",
+      400,
+      "The versioning configuration specified in the request is invalid."),
   INVALID_BUCKET_NAME("InvalidBucketName", 400, "The specified bucket is not valid."),
+  INVALID_BUCKET_STATE(
+      "InvalidBucketState", 409, "The request is not valid with the current state of the bucket."),
   INVALID_CHUNK_SIZE_ERROR(
       "InvalidChunkSizeError",
       403,

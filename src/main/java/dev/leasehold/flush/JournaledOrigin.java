@@ -3,6 +3,7 @@ package dev.leasehold.flush;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.object.BucketInfo;
 import dev.leasehold.object.CompletedPart;
+import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
 import dev.leasehold.object.ObjectInfo;
@@ -12,6 +13,8 @@ import dev.leasehold.object.PartListing;
 import dev.leasehold.object.PartSpan;
 import dev.leasehold.object.UploadListRequest;
 import dev.leasehold.object.UploadListing;
+import dev.leasehold.object.VersionListRequest;
+import dev.leasehold.object.VersionListing;
 import dev.leasehold.object.WriteCondition;
 import dev.leasehold.origin.Origin;
 import dev.leasehold.origin.Payload;
@@ -126,8 +129,41 @@ public final class JournaledOrigin implements Origin {
   }
 
   @Override
-  public void delete(String bucket, String key, @Nullable String ifMatch) {
-    origin.delete(bucket, key, ifMatch);
+  public Deletion delete(String bucket, String key, @Nullable String ifMatch) {
+    return origin.delete(bucket, key, ifMatch);
+  }
+
+  // Versions other than the latest live at the origin only: a journaled version has no version id.
+
+  @Override
+  public @Nullable String versioning(String bucket) {
+    return origin.versioning(bucket);
+  }
+
+  @Override
+  public void setVersioning(String bucket, boolean enabled) {
+    origin.setVersioning(bucket, enabled);
+  }
+
+  @Override
+  public ObjectInfo headVersion(String bucket, String key, String versionId) {
+    return origin.headVersion(bucket, key, versionId);
+  }
+
+  @Override
+  public InputStream readVersion(
+      String bucket, String key, String versionId, String etag, long offset, long length) {
+    return origin.readVersion(bucket, key, versionId, etag, offset, length);
+  }
+
+  @Override
+  public Deletion deleteVersion(String bucket, String key, String versionId) {
+    return origin.deleteVersion(bucket, key, versionId);
+  }
+
+  @Override
+  public VersionListing listVersions(String bucket, VersionListRequest request) {
+    return origin.listVersions(bucket, request);
   }
 
   @Override

@@ -37,7 +37,8 @@ final class Versions {
             m.hasExpires() ? m.getExpires() : null,
             m.getUserMap(),
             m.hasChecksum() ? dev.leasehold.object.Checksum.decode(m.getChecksum()) : null),
-        v.getPartsCount());
+        v.getPartsCount(),
+        v.hasVersionId() ? v.getVersionId() : null);
   }
 
   /** The WRITE grant an acquire of {@code bucket/key} under {@code session} answered with. */
@@ -100,6 +101,9 @@ final class Versions {
     set(m.expires(), meta::setExpires);
     if (m.checksum() != null) {
       meta.setChecksum(m.checksum().encoded());
+    }
+    if (info.versionId() != null) {
+      v.setVersionId(info.versionId());
     }
     return v.setExists(true)
         .setEtag(info.etag())

@@ -10,9 +10,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One {@link ObjectInfo} as a JSON object: {@code {"key", "size", "etag", "lastModified" (epoch
- * millis), "partsCount", "metadata": {"contentType", ..., "user": {...}, "checksum": "CRC32:base64"
- * if any}}}. The write-back journal and the site-to-site protocol both carry versions this way.
- * Stateless.
+ * millis), "partsCount", "versionId" if any, "metadata": {"contentType", ..., "user": {...},
+ * "checksum": "CRC32:base64" if any}}}. The write-back journal and the site-to-site protocol both
+ * carry versions this way. Stateless.
  */
 public final class ObjectInfoJson {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -26,6 +26,7 @@ public final class ObjectInfoJson {
         .put("size", info.size())
         .put("lastModified", info.lastModified().toEpochMilli())
         .put("partsCount", info.partsCount());
+    putIfSet(n, "versionId", info.versionId());
     ObjectMetadata m = info.metadata();
     ObjectNode meta = n.putObject("metadata");
     putIfSet(meta, "contentType", m.contentType());
@@ -66,7 +67,8 @@ public final class ObjectInfoJson {
             text(meta, "expires"),
             user,
             checksum == null ? null : Checksum.decode(checksum)),
-        n.get("partsCount").asInt());
+        n.get("partsCount").asInt(),
+        text(n, "versionId"));
   }
 
   /** Sets {@code name} to {@code value}, unless it is null. */

@@ -5,6 +5,7 @@ import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.object.BucketInfo;
 import dev.leasehold.object.CompletedPart;
+import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
 import dev.leasehold.object.ObjectInfo;
@@ -14,6 +15,8 @@ import dev.leasehold.object.PartListing;
 import dev.leasehold.object.PartSpan;
 import dev.leasehold.object.UploadListRequest;
 import dev.leasehold.object.UploadListing;
+import dev.leasehold.object.VersionListRequest;
+import dev.leasehold.object.VersionListing;
 import dev.leasehold.object.WriteCondition;
 import java.io.IOException;
 import java.io.InputStream;
@@ -56,6 +59,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class DirectoryOrigin implements Origin {
   static final String INTERNAL = ".leasehold";
+  private static final String BUCKET_FILE = "bucket.json";
   private static final int MAX_ATTEMPTS = 8;
 
   private final Path root;
@@ -109,7 +113,7 @@ public final class DirectoryOrigin implements Origin {
     try {
       Path internal = Files.createDirectories(dir.resolve(INTERNAL));
       String json = "{\"created\":" + Instant.now().toEpochMilli() + "}";
-      Files.writeString(internal.resolve("bucket.json"), json, StandardCharsets.UTF_8);
+      Files.writeString(internal.resolve(BUCKET_FILE), json, StandardCharsets.UTF_8);
       DurableFiles.fsync(dir);
       DurableFiles.fsync(root);
     } catch (IOException e) {
@@ -203,25 +207,29 @@ public final class DirectoryOrigin implements Origin {
         key,
         tmp -> DurableFiles.copy(payload, tmp),
         (dataName, now) ->
-            new ObjectRecord(key, etag, payload.length(), now, dataName, metadata, List.of()),
+            ObjectRecord.version(key, etag, payload.length(), now, dataName, metadata, List.of()),
         condition);
   }
 
   @Override
-  public void delete(String bucket, String key, @Nullable String ifMatch) {
+  public Deletion delete(String bucket, String key, @Nullable String ifMatch) {
     Path bucketDir = bucketDir(bucket);
+    String versioning = versioning(bucket); // once set, never unset: S3 only suspends it
+    if (versioning != null) {
+      return addMarker(bucketDir, key, ifMatch, versioning.equals(ENABLED));
+    }
     Path dir = KeyPaths.objectDir(bucketDir, key);
     try (ProcessLocks.Held held = locks.lock(bucket + '/' + key)) {
       ObjectRecord record = ObjectRecord.read(dir);
       if (ifMatch != null) {
-        check(WriteCondition.ifMatch(ifMatch), record, key);
+        check(WriteCondition.ifMatch(ifMatch), live(record), key);
       }
       if (record == null) {
-        return;
+        return Deletion.UNVERSIONED;
       }
       Files.delete(dir.resolve(ObjectRecord.FILE));
       DurableFiles.fsync(dir);
-      deleteDataFiles(dir, null);
+      deleteDataFiles(dir, java.util.Set.of());
       pruneEmpty(bucketDir, dir);
     } catch (NoSuchFileException | java.nio.file.NotDirectoryException gone) {
       // nothing stored under that key
@@ -231,6 +239,250 @@ public final class DirectoryOrigin implements Origin {
     } catch (IOException e) {
       throw unavailable("deleting " + bucket + "/" + key, e);
     }
+    return Deletion.UNVERSIONED;
+  }
+
+  /**
+   * A delete in a bucket that keeps versions (or suspended them): a delete marker becomes the
+   * latest version, with a new version id if versions are kept, else as the {@code null} version,
+   * which replaces any other {@code null} version.
+   */
+  private Deletion addMarker(
+      Path bucketDir, String key, @Nullable String ifMatch, boolean enabled) {
+    String bucket = bucketDir.getFileName().toString();
+    String id = enabled ? newVersionId() : null;
+    for (int attempt = 0; ; attempt++) {
+      try {
+        Path dir = KeyPaths.createObjectDir(bucketDir, key);
+        try (ProcessLocks.Held held = locks.lock(bucket + '/' + key)) {
+          ObjectRecord current = ObjectRecord.read(dir);
+          if (ifMatch != null) {
+            check(WriteCondition.ifMatch(ifMatch), live(current), key);
+          }
+          ObjectRecord next =
+              successor(current, ObjectRecord.marker(key, id, Instant.now().toEpochMilli()));
+          next.write(dir);
+          DurableFiles.fsync(dir);
+          deleteDataFiles(dir, dataNames(next));
+          return new Deletion(id, true);
+        }
+      } catch (NoSuchFileException raced) {
+        if (attempt >= MAX_ATTEMPTS) {
+          throw S3Error.SLOW_DOWN.exception("The key is being written and deleted too often.");
+        }
+      } catch (FileSystemException e) {
+        if (isNotDirectory(e)) {
+          throw S3Error.INVALID_ARGUMENT.exception("The key cannot be stored: " + e.getReason());
+        }
+        throw unavailable("deleting " + bucket + "/" + key, e);
+      } catch (IOException e) {
+        throw unavailable("deleting " + bucket + "/" + key, e);
+      }
+    }
+  }
+
+  // ---- versions
+
+  static final String ENABLED = "Enabled";
+  static final String SUSPENDED = "Suspended";
+
+  @Override
+  public @Nullable String versioning(String bucket) {
+    JsonNode json = bucketJson(bucketDir(bucket));
+    String status = json.path("versioning").asText("");
+    return status.isEmpty() ? null : status;
+  }
+
+  @Override
+  public void setVersioning(String bucket, boolean enabled) {
+    Path bucketDir = bucketDir(bucket);
+    try (ProcessLocks.Held held = locks.lock(bucket + "/" + INTERNAL)) {
+      com.fasterxml.jackson.databind.node.ObjectNode json =
+          bucketJson(bucketDir).deepCopy()
+                  instanceof com.fasterxml.jackson.databind.node.ObjectNode o
+              ? o
+              : ObjectRecord.JSON.createObjectNode();
+      json.put("versioning", enabled ? ENABLED : SUSPENDED);
+      Path internal = Files.createDirectories(bucketDir.resolve(INTERNAL));
+      Path tmp = internal.resolve(".tmp-bucket-" + UUID.randomUUID());
+      try {
+        try (FileChannel ch =
+            FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          ch.write(java.nio.ByteBuffer.wrap(ObjectRecord.JSON.writeValueAsBytes(json)));
+          ch.force(true);
+        }
+        Files.move(tmp, internal.resolve(BUCKET_FILE), StandardCopyOption.ATOMIC_MOVE);
+        DurableFiles.fsync(internal);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw unavailable("setting the versioning of " + bucket, e);
+    }
+  }
+
+  @Override
+  public ObjectInfo headVersion(String bucket, String key, String versionId) {
+    ObjectRecord version = version(bucket, key, versionId);
+    if (version.deleteMarker()) {
+      throw S3Error.METHOD_NOT_ALLOWED
+          .exception("The specified method is not allowed against this resource.")
+          .with("Method", "GET")
+          .with("ResourceType", "DeleteMarker");
+    }
+    return version.info();
+  }
+
+  @Override
+  public InputStream readVersion(
+      String bucket, String key, String versionId, String etag, long offset, long length) {
+    Path dir = KeyPaths.objectDir(bucketDir(bucket), key);
+    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      ObjectRecord version = version(bucket, key, versionId);
+      if (version.deleteMarker() || !version.etag().equals(etag)) {
+        throw S3Error.PRECONDITION_FAILED.exception("The version changed while it was being read.");
+      }
+      if (offset < 0 || length < 0 || offset + length > version.size()) {
+        throw new IllegalArgumentException(
+            "read of " + offset + "+" + length + " outside " + version.size() + " bytes");
+      }
+      try {
+        FileChannel data = FileChannel.open(dir.resolve(version.data()), StandardOpenOption.READ);
+        data.position(offset);
+        return new BoundedInputStream(Channels.newInputStream(data), length);
+      } catch (NoSuchFileException removed) {
+        // The version was removed (or, the null version, replaced) meanwhile: look again.
+      } catch (IOException e) {
+        throw unavailable("reading " + bucket + "/" + key, e);
+      }
+    }
+    throw S3Error.SLOW_DOWN.exception("The object is being replaced too often to be read.");
+  }
+
+  @Override
+  public Deletion deleteVersion(String bucket, String key, String versionId) {
+    checkVersionId(versionId);
+    Path bucketDir = bucketDir(bucket);
+    Path dir = KeyPaths.objectDir(bucketDir, key);
+    try (ProcessLocks.Held held = locks.lock(bucket + '/' + key)) {
+      ObjectRecord record = ObjectRecord.read(dir);
+      if (record == null) {
+        return new Deletion(versionId, false);
+      }
+      List<ObjectRecord> versions = new ArrayList<>(record.versions());
+      ObjectRecord removed = null;
+      for (int i = 0; i < versions.size(); i++) {
+        if (versions.get(i).named(versionId)) {
+          removed = versions.remove(i);
+          break;
+        }
+      }
+      if (removed == null) {
+        return new Deletion(versionId, false);
+      }
+      ObjectRecord next = ObjectRecord.of(versions);
+      if (next == null) {
+        Files.delete(dir.resolve(ObjectRecord.FILE));
+        DurableFiles.fsync(dir);
+        deleteDataFiles(dir, java.util.Set.of());
+        pruneEmpty(bucketDir, dir);
+      } else {
+        next.write(dir);
+        DurableFiles.fsync(dir);
+        deleteDataFiles(dir, dataNames(next));
+      }
+      return new Deletion(versionId, removed.deleteMarker());
+    } catch (NoSuchFileException | java.nio.file.NotDirectoryException gone) {
+      return new Deletion(versionId, false);
+    } catch (IOException e) {
+      throw unavailable("deleting " + bucket + "/" + key, e);
+    }
+  }
+
+  @Override
+  public VersionListing listVersions(String bucket, VersionListRequest request) {
+    Path bucketDir = bucketDir(bucket);
+    try {
+      return DirectoryWalk.versions(request).runVersions(bucketDir);
+    } catch (IOException e) {
+      throw unavailable("listing " + bucket, e);
+    }
+  }
+
+  /**
+   * {@code InvalidArgument} unless {@code versionId} could name a version here ({@code null}, or an
+   * id as {@link #newVersionId} makes them), as S3 answers an id it could never have given.
+   */
+  private static void checkVersionId(String versionId) {
+    if (!versionId.equals("null") && !VERSION_ID.matcher(versionId).matches()) {
+      throw S3Error.INVALID_ARGUMENT
+          .exception("Invalid version id specified")
+          .with("ArgumentName", "versionId")
+          .with("ArgumentValue", versionId);
+    }
+  }
+
+  private static final java.util.regex.Pattern VERSION_ID =
+      java.util.regex.Pattern.compile("[0-9a-f]{32}");
+
+  /** The version of {@code key} named {@code versionId}; NoSuchKey, NoSuchVersion. */
+  private ObjectRecord version(String bucket, String key, String versionId) {
+    checkVersionId(versionId);
+    Path bucketDir = bucketDir(bucket);
+    ObjectRecord record;
+    try {
+      record = ObjectRecord.read(KeyPaths.objectDir(bucketDir, key));
+    } catch (IOException e) {
+      throw unavailable("reading " + bucket + "/" + key, e);
+    }
+    if (record == null) {
+      throw S3Error.NO_SUCH_KEY.exception().with("Key", key);
+    }
+    for (ObjectRecord v : record.versions()) {
+      if (v.named(versionId)) {
+        return v;
+      }
+    }
+    throw S3Error.NO_SUCH_VERSION.exception().with("Key", key).with("VersionId", versionId);
+  }
+
+  /**
+   * The key's record once {@code latest} is written over {@code current}, in the bucket's
+   * versioning state as {@code latest}'s version id says: with an id, the current version is kept
+   * as the newest older one; without (the {@code null} version), any {@code null} version is
+   * replaced (S3: a bucket whose versioning is suspended, or never kept versions).
+   */
+  private static ObjectRecord successor(@Nullable ObjectRecord current, ObjectRecord latest) {
+    List<ObjectRecord> older = new ArrayList<>();
+    if (current != null) {
+      for (ObjectRecord v : current.versions()) {
+        if (latest.versionId() != null || v.versionId() != null) {
+          older.add(v);
+        }
+      }
+    }
+    return latest.withHistory(older);
+  }
+
+  /** The data files a record refers to. */
+  private static java.util.Set<String> dataNames(ObjectRecord record) {
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (ObjectRecord v : record.versions()) {
+      if (!v.data().isEmpty()) {
+        names.add(v.data());
+      }
+    }
+    return names;
+  }
+
+  /** A version id: time-ordered hex, then random, unique across processes. */
+  private static String newVersionId() {
+    return String.format("%013x", System.currentTimeMillis())
+        + UUID.randomUUID().toString().replace("-", "").substring(0, 19);
+  }
+
+  private static @Nullable ObjectRecord live(@Nullable ObjectRecord record) {
+    return record == null ? null : record.live();
   }
 
   @Override
@@ -327,15 +579,19 @@ public final class DirectoryOrigin implements Origin {
         String id = UUID.randomUUID().toString();
         tmp = dir.resolve(".tmp-" + id);
         data.write(tmp);
+        String versioning = versioning(bucket);
         try (ProcessLocks.Held held = locks.lock(bucket + '/' + key)) {
           ObjectRecord current = ObjectRecord.read(dir);
-          check(condition, current, key);
+          check(condition, live(current), key);
           String dataName = ".data-" + id;
           Files.move(tmp, dir.resolve(dataName), StandardCopyOption.ATOMIC_MOVE);
-          ObjectRecord record = records.make(dataName, Instant.now().toEpochMilli());
+          ObjectRecord made = records.make(dataName, Instant.now().toEpochMilli());
+          ObjectRecord record =
+              successor(
+                  current, made.withVersionId(ENABLED.equals(versioning) ? newVersionId() : null));
           record.write(dir);
           DurableFiles.fsync(dir);
-          deleteDataFiles(dir, dataName);
+          deleteDataFiles(dir, dataNames(record));
           return record.info();
         }
       } catch (NoSuchFileException raced) {
@@ -380,7 +636,7 @@ public final class DirectoryOrigin implements Origin {
   ObjectRecord current(String bucket, String key) {
     Path bucketDir = bucketDir(bucket);
     try {
-      ObjectRecord record = ObjectRecord.read(KeyPaths.objectDir(bucketDir, key));
+      ObjectRecord record = live(ObjectRecord.read(KeyPaths.objectDir(bucketDir, key)));
       if (record == null) {
         throw S3Error.NO_SUCH_KEY.exception().with("Key", key);
       }
@@ -420,10 +676,10 @@ public final class DirectoryOrigin implements Origin {
         .causedBy(e);
   }
 
-  private static void deleteDataFiles(Path dir, @Nullable String keep) throws IOException {
+  private static void deleteDataFiles(Path dir, java.util.Set<String> keep) throws IOException {
     try (DirectoryStream<Path> data = Files.newDirectoryStream(dir, ".data-*")) {
       for (Path file : data) {
-        if (!file.getFileName().toString().equals(keep)) {
+        if (!keep.contains(file.getFileName().toString())) {
           Files.deleteIfExists(file);
         }
       }
@@ -449,19 +705,24 @@ public final class DirectoryOrigin implements Origin {
         || (e.getReason() != null && e.getReason().contains("Not a directory"));
   }
 
-  private static Instant creationDate(Path bucketDir) {
+  /** The bucket's own record ({@code .leasehold/bucket.json}); empty if it has none. */
+  private static JsonNode bucketJson(Path bucketDir) {
     try {
-      JsonNode json =
-          ObjectRecord.JSON.readTree(bucketDir.resolve(INTERNAL).resolve("bucket.json").toFile());
-      return Instant.ofEpochMilli(json.path("created").asLong());
+      return ObjectRecord.JSON.readTree(bucketDir.resolve(INTERNAL).resolve(BUCKET_FILE).toFile());
     } catch (IOException absent) {
-      try {
-        return Files.readAttributes(bucketDir, BasicFileAttributes.class)
-            .creationTime()
-            .toInstant();
-      } catch (IOException e) {
-        return Instant.EPOCH;
-      }
+      return ObjectRecord.JSON.createObjectNode();
+    }
+  }
+
+  private static Instant creationDate(Path bucketDir) {
+    JsonNode json = bucketJson(bucketDir);
+    if (json.has("created")) {
+      return Instant.ofEpochMilli(json.path("created").asLong());
+    }
+    try {
+      return Files.readAttributes(bucketDir, BasicFileAttributes.class).creationTime().toInstant();
+    } catch (IOException e) {
+      return Instant.EPOCH;
     }
   }
 }

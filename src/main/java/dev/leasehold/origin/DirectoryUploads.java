@@ -173,7 +173,7 @@ final class DirectoryUploads {
               key,
               tmp -> concatenate(dir, parts, tmp),
               (dataName, now) ->
-                  new ObjectRecord(key, etag, total, now, dataName, upload.metadata(), sizes),
+                  ObjectRecord.version(key, etag, total, now, dataName, upload.metadata(), sizes),
               condition);
       DurableFiles.deleteTree(dir);
       return info;

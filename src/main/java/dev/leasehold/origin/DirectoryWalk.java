@@ -4,6 +4,9 @@ import dev.leasehold.object.KeyOrder;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectVersion;
+import dev.leasehold.object.VersionListRequest;
+import dev.leasehold.object.VersionListing;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -30,7 +33,10 @@ import org.jspecify.annotations.Nullable;
  * prefix ending at that delimiter; a common prefix that does not sort after {@code startAfter} is
  * not listed (so resuming after a common prefix never lists it again).
  *
- * <p>Single use; confined to the thread that calls {@link #run}.
+ * <p>A walk of versions ({@link #versions}) lists every version of each key, newest first, and
+ * resumes inside the key-marker's versions after the version-id marker.
+ *
+ * <p>Single use; confined to the thread that calls {@link #run} or {@link #runVersions}.
  */
 final class DirectoryWalk {
   private record Item(String sortKey, boolean subtree, Path dir) {}
@@ -40,21 +46,59 @@ final class DirectoryWalk {
   private final String prefix;
   private final @Nullable String delimiter;
   private final @Nullable String startAfter;
+  private final @Nullable String versionIdMarker;
   private final int maxKeys;
   private final List<ObjectInfo> objects = new ArrayList<>();
+  private final @Nullable List<ObjectVersion> versions;
   private final List<String> commonPrefixes = new ArrayList<>();
   private @Nullable String lastPrefix;
   private boolean truncated;
 
   DirectoryWalk(ListRequest request) {
-    this.prefix = request.prefix();
-    this.delimiter =
-        request.delimiter() == null || request.delimiter().isEmpty() ? null : request.delimiter();
-    this.startAfter =
-        request.startAfter() == null || request.startAfter().isEmpty()
+    this(
+        request.prefix(),
+        request.delimiter(),
+        request.startAfter(),
+        null,
+        request.maxKeys(),
+        false);
+  }
+
+  private DirectoryWalk(
+      String prefix,
+      @Nullable String delimiter,
+      @Nullable String startAfter,
+      @Nullable String versionIdMarker,
+      int maxKeys,
+      boolean versions) {
+    this.prefix = prefix;
+    this.delimiter = delimiter == null || delimiter.isEmpty() ? null : delimiter;
+    this.startAfter = startAfter == null || startAfter.isEmpty() ? null : startAfter;
+    this.versionIdMarker =
+        this.startAfter == null || versionIdMarker == null || versionIdMarker.isEmpty()
             ? null
-            : request.startAfter();
-    this.maxKeys = request.maxKeys();
+            : versionIdMarker;
+    this.maxKeys = maxKeys;
+    this.versions = versions ? new ArrayList<>() : null;
+  }
+
+  /** A walk of a page of versions. */
+  static DirectoryWalk versions(VersionListRequest request) {
+    return new DirectoryWalk(
+        request.prefix(),
+        request.delimiter(),
+        request.keyMarker(),
+        request.versionIdMarker(),
+        request.maxKeys(),
+        true);
+  }
+
+  VersionListing runVersions(Path bucketDir) throws IOException {
+    if (maxKeys > 0) {
+      visit(bucketDir, "");
+    }
+    return new VersionListing(
+        java.util.Objects.requireNonNull(versions), commonPrefixes, truncated);
   }
 
   Listing run(Path bucketDir) throws IOException {
@@ -112,11 +156,15 @@ final class DirectoryWalk {
   }
 
   private void consider(String key, Path dir) throws IOException {
-    if (!key.startsWith(prefix) || (startAfter != null && KeyOrder.compare(key, startAfter) <= 0)) {
+    // Resuming inside the marker's versions, the marker key itself is listed again (its later
+    // ones).
+    boolean resumed = versionIdMarker != null && key.equals(startAfter);
+    if (!key.startsWith(prefix)
+        || (startAfter != null && KeyOrder.compare(key, startAfter) <= 0 && !resumed)) {
       return;
     }
     ObjectRecord record = ObjectRecord.read(dir);
-    if (record == null) {
+    if (record == null || (versions == null && record.deleteMarker())) {
       return;
     }
     if (delimiter != null) {
@@ -136,15 +184,37 @@ final class DirectoryWalk {
         return;
       }
     }
+    if (versions != null) {
+      addVersions(record, resumed);
+      return;
+    }
     if (full()) {
       return;
     }
     objects.add(record.info());
   }
 
+  private void addVersions(ObjectRecord record, boolean resumed) {
+    List<ObjectVersion> all = java.util.Objects.requireNonNull(versions);
+    boolean listing = !resumed;
+    boolean latest = true;
+    for (ObjectRecord v : record.versions()) {
+      if (listing) {
+        if (full()) {
+          return;
+        }
+        all.add(new ObjectVersion(v.info(), latest, v.deleteMarker()));
+      } else if (v.named(java.util.Objects.requireNonNull(versionIdMarker))) {
+        listing = true; // the page before ended on this one
+      }
+      latest = false;
+    }
+  }
+
   /** Whether the page is full; if so, marks it truncated, since one more entry was found. */
   private boolean full() {
-    if (objects.size() + commonPrefixes.size() >= maxKeys) {
+    int listed = objects.size() + (versions == null ? 0 : versions.size());
+    if (listed + commonPrefixes.size() >= maxKeys) {
       truncated = true;
       return true;
     }

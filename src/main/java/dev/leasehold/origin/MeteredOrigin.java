@@ -2,6 +2,7 @@ package dev.leasehold.origin;
 
 import dev.leasehold.object.BucketInfo;
 import dev.leasehold.object.CompletedPart;
+import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
 import dev.leasehold.object.ObjectInfo;
@@ -11,6 +12,8 @@ import dev.leasehold.object.PartListing;
 import dev.leasehold.object.PartSpan;
 import dev.leasehold.object.UploadListRequest;
 import dev.leasehold.object.UploadListing;
+import dev.leasehold.object.VersionListRequest;
+import dev.leasehold.object.VersionListing;
 import dev.leasehold.object.WriteCondition;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -53,7 +56,13 @@ public final class MeteredOrigin implements Origin {
     COMPLETE_UPLOAD,
     ABORT_UPLOAD,
     LIST_PARTS,
-    LIST_UPLOADS;
+    LIST_UPLOADS,
+    VERSIONING,
+    SET_VERSIONING,
+    HEAD_VERSION,
+    READ_VERSION,
+    DELETE_VERSION,
+    LIST_VERSIONS;
 
     String label() {
       return name().toLowerCase(java.util.Locale.ROOT);
@@ -208,8 +217,42 @@ public final class MeteredOrigin implements Origin {
   }
 
   @Override
-  public void delete(String bucket, String key, @Nullable String ifMatch) {
-    run(Operation.DELETE, () -> origin.delete(bucket, key, ifMatch));
+  public Deletion delete(String bucket, String key, @Nullable String ifMatch) {
+    return call(Operation.DELETE, () -> origin.delete(bucket, key, ifMatch));
+  }
+
+  @Override
+  public @Nullable String versioning(String bucket) {
+    return call(Operation.VERSIONING, () -> origin.versioning(bucket));
+  }
+
+  @Override
+  public void setVersioning(String bucket, boolean enabled) {
+    run(Operation.SET_VERSIONING, () -> origin.setVersioning(bucket, enabled));
+  }
+
+  @Override
+  public ObjectInfo headVersion(String bucket, String key, String versionId) {
+    return call(Operation.HEAD_VERSION, () -> origin.headVersion(bucket, key, versionId));
+  }
+
+  @Override
+  public InputStream readVersion(
+      String bucket, String key, String versionId, String etag, long offset, long length) {
+    return counted(
+        call(
+            Operation.READ_VERSION,
+            () -> origin.readVersion(bucket, key, versionId, etag, offset, length)));
+  }
+
+  @Override
+  public Deletion deleteVersion(String bucket, String key, String versionId) {
+    return call(Operation.DELETE_VERSION, () -> origin.deleteVersion(bucket, key, versionId));
+  }
+
+  @Override
+  public VersionListing listVersions(String bucket, VersionListRequest request) {
+    return call(Operation.LIST_VERSIONS, () -> origin.listVersions(bucket, request));
   }
 
   @Override

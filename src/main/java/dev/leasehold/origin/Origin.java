@@ -4,6 +4,7 @@ import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.object.BucketInfo;
 import dev.leasehold.object.CompletedPart;
+import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
 import dev.leasehold.object.ObjectInfo;
@@ -13,6 +14,8 @@ import dev.leasehold.object.PartListing;
 import dev.leasehold.object.PartSpan;
 import dev.leasehold.object.UploadListRequest;
 import dev.leasehold.object.UploadListing;
+import dev.leasehold.object.VersionListRequest;
+import dev.leasehold.object.VersionListing;
 import dev.leasehold.object.WriteCondition;
 import java.io.InputStream;
 import java.util.List;
@@ -110,9 +113,45 @@ public interface Origin extends AutoCloseable {
   /**
    * Deletes an object; deleting a missing key succeeds. With {@code ifMatch}, only the version of
    * that ETag is deleted ({@code PreconditionFailed} if another is current, {@code NoSuchKey} if
-   * none is): the fence of a delete under a WRITE lease. {@code NoSuchBucket}.
+   * none is): the fence of a delete under a WRITE lease. {@code NoSuchBucket}. In a bucket that
+   * keeps versions (or suspended them), the delete adds a delete marker, which the answer names.
    */
-  void delete(String bucket, String key, @Nullable String ifMatch);
+  Deletion delete(String bucket, String key, @Nullable String ifMatch);
+
+  // ---- versions (docs/s3-api.md, Versioning)
+
+  /**
+   * The bucket's versioning status as S3 names it: {@code Enabled}, {@code Suspended}, or null if
+   * it never kept versions. {@code NoSuchBucket}.
+   */
+  @Nullable String versioning(String bucket);
+
+  /** Starts ({@code true}) or suspends keeping versions of the bucket's objects. */
+  void setVersioning(String bucket, boolean enabled);
+
+  /**
+   * Version {@code versionId} of an object ({@code null}, the word, for the unversioned version);
+   * {@code NoSuchVersion} if there is none, {@code MethodNotAllowed} (with {@code
+   * x-amz-delete-marker}) if it is a delete marker.
+   */
+  ObjectInfo headVersion(String bucket, String key, String versionId);
+
+  /**
+   * Opens {@code length} bytes of version {@code versionId} from {@code offset}, only if it still
+   * has ETag {@code etag} (the {@code null} version can be replaced): {@code PreconditionFailed}
+   * otherwise, {@code NoSuchVersion} if it is gone.
+   */
+  InputStream readVersion(
+      String bucket, String key, String versionId, String etag, long offset, long length);
+
+  /**
+   * Removes version {@code versionId} for good; the next newest becomes the latest if it was.
+   * Removing a version that does not exist succeeds.
+   */
+  Deletion deleteVersion(String bucket, String key, String versionId);
+
+  /** One page of the bucket's versions and delete markers; {@code NoSuchBucket}. */
+  VersionListing listVersions(String bucket, VersionListRequest request);
 
   /** One page of the bucket's keys; {@code NoSuchBucket}. */
   Listing list(String bucket, ListRequest request);

@@ -5,16 +5,21 @@ import dev.leasehold.error.S3Exception;
 import dev.leasehold.object.BucketInfo;
 import dev.leasehold.object.Checksum;
 import dev.leasehold.object.CompletedPart;
+import dev.leasehold.object.Deletion;
+import dev.leasehold.object.KeyOrder;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.ObjectMetadata;
+import dev.leasehold.object.ObjectVersion;
 import dev.leasehold.object.PartInfo;
 import dev.leasehold.object.PartListing;
 import dev.leasehold.object.PartSpan;
 import dev.leasehold.object.UploadInfo;
 import dev.leasehold.object.UploadListRequest;
 import dev.leasehold.object.UploadListing;
+import dev.leasehold.object.VersionListRequest;
+import dev.leasehold.object.VersionListing;
 import dev.leasehold.object.WriteCondition;
 import java.io.InputStream;
 import java.net.URI;
@@ -171,7 +176,8 @@ public final class S3Origin implements Origin {
   public ObjectInfo head(String bucket, String key) {
     HeadObjectResponse h =
         notFoundAs(bucket, key, () -> s3.headObject(r -> r.bucket(bucket).key(key)));
-    return info(key, h.contentLength(), h.eTag(), h.lastModified(), metadata(h), h.partsCount());
+    return info(key, h.contentLength(), h.eTag(), h.lastModified(), metadata(h), h.partsCount())
+        .withVersionId(versionId(h.versionId()));
   }
 
   @Override
@@ -187,7 +193,8 @@ public final class S3Origin implements Origin {
       }
       throw e;
     }
-    return info(key, h.contentLength(), h.eTag(), h.lastModified(), metadata(h), h.partsCount());
+    return info(key, h.contentLength(), h.eTag(), h.lastModified(), metadata(h), h.partsCount())
+        .withVersionId(versionId(h.versionId()));
   }
 
   @Override
@@ -219,19 +226,20 @@ public final class S3Origin implements Origin {
             : Long.parseLong(range.substring(range.indexOf('/') + 1).trim());
     ObjectInfo version =
         info(
-            key,
-            size,
-            h.eTag(),
-            h.lastModified(),
-            metadata(
-                h.contentType(),
-                h.contentEncoding(),
-                h.contentDisposition(),
-                h.contentLanguage(),
-                h.cacheControl(),
-                h.expiresString(),
-                h.metadata()),
-            h.partsCount());
+                key,
+                size,
+                h.eTag(),
+                h.lastModified(),
+                metadata(
+                    h.contentType(),
+                    h.contentEncoding(),
+                    h.contentDisposition(),
+                    h.contentLanguage(),
+                    h.cacheControl(),
+                    h.expiresString(),
+                    h.metadata()),
+                h.partsCount())
+            .withVersionId(versionId(h.versionId()));
     long n = Math.max(0, Math.min(length, size - offset));
     return new Peek(version, offset, n, new BoundedInputStream(in, n));
   }
@@ -281,45 +289,214 @@ public final class S3Origin implements Origin {
       Payload payload,
       ObjectMetadata metadata,
       WriteCondition condition) {
-    String etag =
+    software.amazon.awssdk.services.s3.model.PutObjectResponse put =
         SdkCalls.call(
             "writing " + bucket + "/" + key,
             () ->
                 s3.putObject(
-                        r -> {
-                          r.bucket(bucket)
-                              .key(key)
-                              .contentLength(payload.length())
-                              .contentMD5(Base64.getEncoder().encodeToString(payload.md5()))
-                              .metadata(originUserMetadata(metadata))
-                              .contentType(metadata.contentType())
-                              .contentEncoding(metadata.contentEncoding())
-                              .contentDisposition(metadata.contentDisposition())
-                              .contentLanguage(metadata.contentLanguage())
-                              .cacheControl(metadata.cacheControl())
-                              .expires(parseHttpDate(metadata.expires()));
-                          if (condition.ifAbsent()) {
-                            r.ifNoneMatch("*");
-                          }
-                          if (condition.ifMatch() != null) {
-                            r.ifMatch(quote(condition.ifMatch()));
-                          }
-                        },
-                        RequestBody.fromContentProvider(
-                            () -> open(payload), payload.length(), contentType(metadata)))
-                    .eTag());
+                    r -> {
+                      r.bucket(bucket)
+                          .key(key)
+                          .contentLength(payload.length())
+                          .contentMD5(Base64.getEncoder().encodeToString(payload.md5()))
+                          .metadata(originUserMetadata(metadata))
+                          .contentType(metadata.contentType())
+                          .contentEncoding(metadata.contentEncoding())
+                          .contentDisposition(metadata.contentDisposition())
+                          .contentLanguage(metadata.contentLanguage())
+                          .cacheControl(metadata.cacheControl())
+                          .expires(parseHttpDate(metadata.expires()));
+                      if (condition.ifAbsent()) {
+                        r.ifNoneMatch("*");
+                      }
+                      if (condition.ifMatch() != null) {
+                        r.ifMatch(quote(condition.ifMatch()));
+                      }
+                    },
+                    RequestBody.fromContentProvider(
+                        () -> open(payload), payload.length(), contentType(metadata))));
     // A PutObject response carries no Last-Modified; the write's own time stands in for it rather
     // than a second round trip.
-    return info(key, payload.length(), etag, Instant.now(), metadata, null);
+    return info(key, payload.length(), put.eTag(), Instant.now(), metadata, null)
+        .withVersionId(versionId(put.versionId()));
   }
 
   @Override
-  public void delete(String bucket, String key, @Nullable String ifMatch) {
+  public Deletion delete(String bucket, String key, @Nullable String ifMatch) {
+    software.amazon.awssdk.services.s3.model.DeleteObjectResponse deleted =
+        SdkCalls.call(
+            "deleting " + bucket + "/" + key,
+            () ->
+                s3.deleteObject(r ->
+                    r.bucket(bucket).key(key).ifMatch(ifMatch == null ? null : quote(ifMatch))));
+    return deletion(deleted);
+  }
+
+  private static Deletion deletion(
+      software.amazon.awssdk.services.s3.model.DeleteObjectResponse deleted) {
+    boolean marker = Boolean.TRUE.equals(deleted.deleteMarker());
+    return new Deletion(marker ? versionId(deleted.versionId()) : deleted.versionId(), marker);
+  }
+
+  // ---- versions: the origin's own, passed through
+
+  @Override
+  public @Nullable String versioning(String bucket) {
+    software.amazon.awssdk.services.s3.model.BucketVersioningStatus status;
+    try {
+      status =
+          SdkCalls.call(
+                  "reading the versioning of " + bucket,
+                  () -> s3.getBucketVersioning(r -> r.bucket(bucket)))
+              .status();
+    } catch (S3Exception e) {
+      if (e.error() == S3Error.NOT_IMPLEMENTED) {
+        return null; // an origin that keeps no versions
+      }
+      throw e;
+    }
+    return status == null
+            || status
+                == software.amazon.awssdk.services.s3.model.BucketVersioningStatus
+                    .UNKNOWN_TO_SDK_VERSION
+        ? null
+        : status.toString();
+  }
+
+  @Override
+  public void setVersioning(String bucket, boolean enabled) {
     SdkCalls.call(
-        "deleting " + bucket + "/" + key,
+        "setting the versioning of " + bucket,
         () ->
-            s3.deleteObject(
-                r -> r.bucket(bucket).key(key).ifMatch(ifMatch == null ? null : quote(ifMatch))));
+            s3.putBucketVersioning(r ->
+                r.bucket(bucket)
+                    .versioningConfiguration(c ->
+                        c.status(
+                            enabled
+                                ? software.amazon.awssdk.services.s3.model.BucketVersioningStatus
+                                    .ENABLED
+                                : software.amazon.awssdk.services.s3.model.BucketVersioningStatus
+                                    .SUSPENDED))));
+  }
+
+  @Override
+  public ObjectInfo headVersion(String bucket, String key, String versionId) {
+    HeadObjectResponse h;
+    try {
+      h =
+          notFoundAs(
+              bucket,
+              key,
+              () -> s3.headObject(r -> r.bucket(bucket).key(key).versionId(versionId)));
+    } catch (S3Exception e) {
+      if (unversioned(e, versionId)) {
+        return head(bucket, key);
+      }
+      throw e;
+    }
+    return info(key, h.contentLength(), h.eTag(), h.lastModified(), metadata(h), h.partsCount())
+        .withVersionId(versionId(h.versionId()));
+  }
+
+  @Override
+  public InputStream readVersion(
+      String bucket, String key, String versionId, String etag, long offset, long length) {
+    ResponseInputStream<GetObjectResponse> in;
+    try {
+      in =
+          notFoundAs(
+              bucket,
+              key,
+              () ->
+                  s3.getObject(r ->
+                      r.bucket(bucket)
+                          .key(key)
+                          .versionId(versionId)
+                          .ifMatch(quote(etag))
+                          .range("bytes=" + offset + "-" + (offset + length - 1))));
+    } catch (S3Exception e) {
+      if (unversioned(e, versionId)) {
+        return read(bucket, key, etag, offset, length);
+      }
+      throw e;
+    }
+    return new BoundedInputStream(in, length);
+  }
+
+  @Override
+  public Deletion deleteVersion(String bucket, String key, String versionId) {
+    software.amazon.awssdk.services.s3.model.DeleteObjectResponse deleted;
+    try {
+      deleted =
+          SdkCalls.call(
+              "deleting " + bucket + "/" + key,
+              () -> s3.deleteObject(r -> r.bucket(bucket).key(key).versionId(versionId)));
+    } catch (S3Exception e) {
+      if (unversioned(e, versionId)) {
+        delete(bucket, key, null);
+        return new Deletion(versionId, false);
+      }
+      throw e;
+    }
+    return new Deletion(versionId, Boolean.TRUE.equals(deleted.deleteMarker()));
+  }
+
+  /**
+   * Whether an origin that keeps no versions (it refused a version id as not implemented, as
+   * S3Proxy does) was asked for the version S3 calls {@code null}, its only one: then the call is
+   * made without the id. Any other id is one such an origin could never have given: {@code
+   * InvalidArgument}, as S3 answers it.
+   */
+  private static boolean unversioned(S3Exception e, String versionId) {
+    if (e.error() != S3Error.NOT_IMPLEMENTED) {
+      return false;
+    }
+    if (versionId.equals("null")) {
+      return true;
+    }
+    throw S3Error.INVALID_ARGUMENT
+        .exception("Invalid version id specified")
+        .with("ArgumentName", "versionId")
+        .with("ArgumentValue", versionId);
+  }
+
+  @Override
+  public VersionListing listVersions(String bucket, VersionListRequest request) {
+    software.amazon.awssdk.services.s3.model.ListObjectVersionsResponse page =
+        SdkCalls.call(
+            "listing the versions of " + bucket,
+            () ->
+                s3.listObjectVersions(r ->
+                    r.bucket(bucket)
+                        .prefix(request.prefix().isEmpty() ? null : request.prefix())
+                        .delimiter(request.delimiter())
+                        .keyMarker(request.keyMarker())
+                        .versionIdMarker(request.versionIdMarker())
+                        .maxKeys(request.maxKeys())));
+    // The SDK gives versions and markers apart; S3 lists them merged, by key, newest first.
+    List<ObjectVersion> all = new ArrayList<>();
+    for (software.amazon.awssdk.services.s3.model.ObjectVersion v : page.versions()) {
+      ObjectInfo info =
+          info(v.key(), v.size(), v.eTag(), v.lastModified(), ObjectMetadata.EMPTY, null)
+              .withVersionId(versionId(v.versionId()));
+      all.add(new ObjectVersion(info, Boolean.TRUE.equals(v.isLatest()), false));
+    }
+    for (software.amazon.awssdk.services.s3.model.DeleteMarkerEntry m : page.deleteMarkers()) {
+      ObjectInfo info =
+          info(m.key(), 0L, "", m.lastModified(), ObjectMetadata.EMPTY, 0)
+              .withVersionId(versionId(m.versionId()));
+      all.add(new ObjectVersion(info, Boolean.TRUE.equals(m.isLatest()), true));
+    }
+    all.sort(
+        java.util.Comparator.comparing((ObjectVersion v) -> v.info().key(), KeyOrder.UTF8)
+            .thenComparing(v -> v.info().lastModified(), java.util.Comparator.reverseOrder()));
+    return new VersionListing(
+        all, prefixes(page.commonPrefixes()), Boolean.TRUE.equals(page.isTruncated()));
+  }
+
+  /** A version id as the site keeps it: null for the version S3 calls {@code null}. */
+  private static @Nullable String versionId(@Nullable String id) {
+    return id == null || id.isEmpty() || id.equals("null") ? null : id;
   }
 
   @Override
@@ -396,22 +573,27 @@ public final class S3Origin implements Origin {
               .eTag(quote(p.etag()))
               .build());
     }
-    SdkCalls.call(
-        "completing an upload of " + bucket + "/" + key,
-        () ->
-            s3.completeMultipartUpload(r -> {
-              r.bucket(bucket)
-                  .key(key)
-                  .uploadId(uploadId)
-                  .multipartUpload(CompletedMultipartUpload.builder().parts(named).build());
-              if (condition.ifAbsent()) {
-                r.ifNoneMatch("*");
-              }
-              if (condition.ifMatch() != null) {
-                r.ifMatch(quote(condition.ifMatch()));
-              }
-            }));
-    return head(bucket, key);
+    String versionId =
+        SdkCalls.call(
+            "completing an upload of " + bucket + "/" + key,
+            () ->
+                s3.completeMultipartUpload(
+                        r -> {
+                          r.bucket(bucket)
+                              .key(key)
+                              .uploadId(uploadId)
+                              .multipartUpload(
+                                  CompletedMultipartUpload.builder().parts(named).build());
+                          if (condition.ifAbsent()) {
+                            r.ifNoneMatch("*");
+                          }
+                          if (condition.ifMatch() != null) {
+                            r.ifMatch(quote(condition.ifMatch()));
+                          }
+                        })
+                    .versionId());
+    ObjectInfo info = versionId == null ? head(bucket, key) : headVersion(bucket, key, versionId);
+    return info.withVersionId(versionId(versionId));
   }
 
   @Override

@@ -42,6 +42,7 @@ final class SdkCalls {
       error =
           switch (e.statusCode()) {
             case 404 -> S3Error.NO_SUCH_KEY;
+            case 405 -> S3Error.METHOD_NOT_ALLOWED; // a HEAD of a delete marker's version
             case 412 -> S3Error.PRECONDITION_FAILED;
             case 416 -> S3Error.INVALID_RANGE;
             case 501 -> S3Error.NOT_IMPLEMENTED;

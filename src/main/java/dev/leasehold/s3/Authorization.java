@@ -54,7 +54,7 @@ final class Authorization {
       decision =
           decide(
               auth,
-              op.iamAction(),
+              op.iamAction(request.param("versionId") != null),
               bucket,
               op.onObject() ? request.key() : null,
               request,

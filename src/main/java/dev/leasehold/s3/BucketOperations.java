@@ -9,8 +9,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 
 /**
- * ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation and GetBucketVersioning
- * (buckets here are never versioned). Stateless beyond the gateway; thread-safe.
+ * ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation, and Get and
+ * PutBucketVersioning (the origin's own). Stateless beyond the gateway; thread-safe.
  */
 final class BucketOperations {
   private static final int MAX_CONFIGURATION = 64 * 1024;
@@ -87,8 +87,29 @@ final class BucketOperations {
         exchange, Xml.document("LocationConstraint").text(constraint).close("LocationConstraint"));
   }
 
+  /** GetBucketVersioning: the origin's status; no Status element if it never kept versions. */
   void versioning(String bucket, Exchange exchange) throws IOException {
-    gateway.headBucket(bucket);
-    Replies.xml(exchange, Xml.document("VersioningConfiguration").close("VersioningConfiguration"));
+    String status = gateway.versioning(bucket);
+    Xml xml = Xml.document("VersioningConfiguration");
+    if (status != null) {
+      xml.element("Status", status);
+    }
+    Replies.xml(exchange, xml.close("VersioningConfiguration"));
+  }
+
+  /** PutBucketVersioning: {@code Enabled} or {@code Suspended}; MFA delete is not offered. */
+  void setVersioning(S3Request request, String bucket, Exchange exchange, Authentication auth)
+      throws IOException {
+    XmlRequests.Versioning config =
+        XmlRequests.versioning(Bodies.small(request, exchange, auth, MAX_CONFIGURATION));
+    if ("Enabled".equals(config.mfaDelete())) {
+      throw S3Error.NOT_IMPLEMENTED.exception("MFA delete is not supported.");
+    }
+    if (config.status() == null) {
+      gateway.headBucket(bucket); // nothing to change
+    } else {
+      gateway.setVersioning(bucket, config.status().equals("Enabled"));
+    }
+    Replies.empty(exchange, HttpResponseStatus.OK);
   }
 }

@@ -5,16 +5,20 @@ import dev.leasehold.object.KeyOrder;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectVersion;
+import dev.leasehold.object.VersionListRequest;
+import dev.leasehold.object.VersionListing;
 import dev.leasehold.site.Gateway;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * ListObjects (v1), ListObjectsV2 and ListObjectVersions (of unversioned buckets: one version,
- * {@code null}, per key). All three read the same page from the gateway; they differ in how a
- * client resumes (marker, continuation token, key marker) and in the XML.
+ * ListObjects (v1), ListObjectsV2 and ListObjectVersions (the origin's versions; in a write-back
+ * bucket, each key's one version, {@code null}). They differ in how a client resumes (marker,
+ * continuation token, key and version-id markers) and in the XML.
  *
  * <p>A continuation token is the base64 of where the next page starts: after the last key, or past
  * every key under the last common prefix. Stateless beyond the gateway; thread-safe.
@@ -102,34 +106,32 @@ final class ListOperations {
     int maxKeys = maxKeys(request.param("max-keys"), "max-keys");
     String keyMarker = orEmpty(request.param("key-marker"));
     String versionMarker = request.param("version-id-marker");
-    if (versionMarker != null && !versionMarker.isEmpty()) {
-      if (keyMarker.isEmpty()) {
-        throw S3Error.INVALID_ARGUMENT
-            .exception("A version-id marker cannot be specified without a key marker.")
-            .with("ArgumentName", "version-id-marker")
-            .with("ArgumentValue", versionMarker);
-      }
-      if (!versionMarker.equals("null")) {
-        throw S3Error.INVALID_ARGUMENT
-            .exception("Invalid version id specified")
-            .with("ArgumentName", "version-id-marker")
-            .with("ArgumentValue", versionMarker);
-      }
+    if (versionMarker != null && !versionMarker.isEmpty() && keyMarker.isEmpty()) {
+      throw S3Error.INVALID_ARGUMENT
+          .exception("A version-id marker cannot be specified without a key marker.")
+          .with("ArgumentName", "version-id-marker")
+          .with("ArgumentValue", versionMarker);
     }
     String prefix = orEmpty(request.param("prefix"));
     String delimiter = emptyToNull(request.param("delimiter"));
-    Listing page =
-        gateway.list(bucket, new ListRequest(prefix, delimiter, emptyToNull(keyMarker), maxKeys));
+    VersionListing page =
+        gateway.listVersions(
+            bucket,
+            new VersionListRequest(
+                prefix, delimiter, emptyToNull(keyMarker), emptyToNull(versionMarker), maxKeys));
     Xml xml = Xml.document("ListVersionsResult");
     xml.element("Name", bucket)
         .element("Prefix", encode(prefix, url))
         .element("KeyMarker", encode(keyMarker, url))
         .element("VersionIdMarker", versionMarker == null ? "" : versionMarker);
     if (page.truncated()) {
-      String last = page.lastItem();
-      xml.element("NextKeyMarker", encode(last, url));
-      if (!page.commonPrefixes().contains(last)) {
-        xml.element("NextVersionIdMarker", "null");
+      ObjectVersion last = page.lastVersionIfLast();
+      if (last != null) {
+        xml.element("NextKeyMarker", encode(last.info().key(), url));
+        xml.element("NextVersionIdMarker", last.versionIdText());
+      } else {
+        List<String> prefixes = page.commonPrefixes();
+        xml.element("NextKeyMarker", encode(prefixes.get(prefixes.size() - 1), url));
       }
     }
     xml.element("MaxKeys", maxKeys);
@@ -140,19 +142,25 @@ final class ListOperations {
       xml.element("EncodingType", "url");
     }
     xml.element("IsTruncated", page.truncated());
-    for (ObjectInfo o : page.objects()) {
-      xml.open("Version")
+    for (ObjectVersion v : page.versions()) {
+      ObjectInfo o = v.info();
+      String element = v.deleteMarker() ? "DeleteMarker" : "Version";
+      xml.open(element)
           .element("Key", encode(o.key(), url))
-          .element("VersionId", "null")
-          .element("IsLatest", true)
-          .element("LastModified", o.lastModified())
-          .element("ETag", o.quotedEtag())
-          .element("Size", o.size())
-          .element("StorageClass", "STANDARD");
+          .element("VersionId", v.versionIdText())
+          .element("IsLatest", v.latest())
+          .element("LastModified", o.lastModified());
+      if (!v.deleteMarker()) {
+        xml.element("ETag", o.quotedEtag())
+            .element("Size", o.size())
+            .element("StorageClass", "STANDARD");
+      }
       owner(xml);
-      xml.close("Version");
+      xml.close(element);
     }
-    prefixes(xml, page, url);
+    for (String p : page.commonPrefixes()) {
+      xml.open("CommonPrefixes").element("Prefix", encode(p, url)).close("CommonPrefixes");
+    }
     Replies.xml(exchange, xml.close("ListVersionsResult"));
   }
 

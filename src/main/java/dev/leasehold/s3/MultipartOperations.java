@@ -95,15 +95,20 @@ final class MultipartOperations {
       }
       range = new ByteRange(first, last, 0);
     }
-    PartInfo part =
-        gateway.uploadPartCopy(
-            bucket, key, uploadId, partNumber, ObjectOperations.copySource(request, range));
+    dev.leasehold.site.CopySource source = ObjectOperations.copySource(request, range);
+    PartInfo part = gateway.uploadPartCopy(bucket, key, uploadId, partNumber, source);
     Xml xml =
         Xml.document("CopyPartResult")
             .element("LastModified", part.lastModified())
             .element("ETag", '"' + part.etag() + '"')
             .close("CopyPartResult");
-    Replies.xml(exchange, xml);
+    String sourceVersion = source.versionId();
+    io.netty.handler.codec.http.HttpHeaders headers =
+        new io.netty.handler.codec.http.DefaultHttpHeaders();
+    if (sourceVersion != null) {
+      headers.set("x-amz-copy-source-version-id", sourceVersion);
+    }
+    Replies.xml(exchange, HttpResponseStatus.OK, headers, xml);
   }
 
   void complete(
@@ -143,7 +148,10 @@ final class MultipartOperations {
             .element("Key", key)
             .element("ETag", stored.quotedEtag())
             .close("CompleteMultipartUploadResult");
-    Replies.xml(exchange, xml);
+    io.netty.handler.codec.http.HttpHeaders headers =
+        new io.netty.handler.codec.http.DefaultHttpHeaders();
+    ObjectHeaders.version(headers, stored);
+    Replies.xml(exchange, HttpResponseStatus.OK, headers, xml);
   }
 
   void abort(S3Request request, String bucket, String key, Exchange exchange) throws IOException {

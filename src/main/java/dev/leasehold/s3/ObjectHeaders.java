@@ -83,11 +83,27 @@ final class ObjectHeaders {
   }
 
   /** The headers that describe a version: validators, content headers, user metadata. */
+  /** {@code x-amz-version-id}, for a version the origin gave an id. */
+  static void version(HttpHeaders headers, ObjectInfo info) {
+    setIf(headers, "x-amz-version-id", info.versionId());
+  }
+
+  /** What a delete did: the marker it added, or the version it removed. */
+  static void deletion(HttpHeaders headers, dev.leasehold.object.Deletion deletion) {
+    if (deletion.deleteMarker()) {
+      headers.set("x-amz-delete-marker", "true");
+      headers.set("x-amz-version-id", deletion.versionId() == null ? "null" : deletion.versionId());
+    } else {
+      setIf(headers, "x-amz-version-id", deletion.versionId());
+    }
+  }
+
   static void describe(HttpHeaders headers, ObjectInfo info) {
     ObjectMetadata m = info.metadata();
     headers.set(HttpHeaderNames.ETAG, info.quotedEtag());
     headers.set(HttpHeaderNames.LAST_MODIFIED, HttpDates.header(info.lastModified()));
     headers.set(HttpHeaderNames.ACCEPT_RANGES, "bytes");
+    version(headers, info);
     headers.set(
         HttpHeaderNames.CONTENT_TYPE,
         m.contentType() == null ? DEFAULT_CONTENT_TYPE : m.contentType());

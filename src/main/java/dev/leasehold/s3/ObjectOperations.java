@@ -2,6 +2,7 @@ package dev.leasehold.s3;
 
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
+import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.site.ByteRange;
 import dev.leasehold.site.CopyRequest;
@@ -36,7 +37,7 @@ final class ObjectOperations {
 
   void get(S3Request request, String bucket, String key, Exchange exchange, boolean head)
       throws IOException {
-    checkVersionId(request);
+    String versionId = versionId(request);
     Integer partNumber = partNumber(request.param("partNumber"));
     ByteRange range = ByteRange.parse(request.header(HttpHeaderNames.RANGE));
     if (partNumber != null && request.header(HttpHeaderNames.RANGE) != null) {
@@ -45,7 +46,10 @@ final class ObjectOperations {
     }
     GetRequest get =
         new GetRequest(bucket, key, range, partNumber, ObjectHeaders.preconditions(request));
-    ObjectRead read = head ? gateway.head(get) : gateway.get(get);
+    ObjectRead read =
+        versionId != null
+            ? gateway.getVersion(get, versionId, !head)
+            : head ? gateway.head(get) : gateway.get(get);
     ObjectInfo info = read.info();
     HttpHeaders headers = new DefaultHttpHeaders();
     ObjectHeaders.describe(headers, info);
@@ -88,7 +92,7 @@ final class ObjectOperations {
    */
   void attributes(S3Request request, String bucket, String key, Exchange exchange)
       throws IOException {
-    checkVersionId(request);
+    String versionId = versionId(request);
     java.util.Set<String> asked = new java.util.HashSet<>();
     for (String header : request.headers("x-amz-object-attributes")) {
       for (String name : header.split(",")) {
@@ -107,8 +111,10 @@ final class ObjectOperations {
           "The x-amz-object-attributes header specifying the attributes to be retrieved is either"
               + " missing or empty");
     }
+    GetRequest whole = GetRequest.whole(bucket, key, dev.leasehold.site.Preconditions.NONE);
     ObjectInfo info =
-        gateway.head(GetRequest.whole(bucket, key, dev.leasehold.site.Preconditions.NONE)).info();
+        (versionId == null ? gateway.head(whole) : gateway.getVersion(whole, versionId, false))
+            .info();
     Xml xml = Xml.document("GetObjectAttributesResponse");
     if (asked.contains("ETag")) {
       xml.element("ETag", info.etag());
@@ -132,6 +138,7 @@ final class ObjectOperations {
     }
     HttpHeaders headers = new DefaultHttpHeaders();
     headers.set(HttpHeaderNames.LAST_MODIFIED, HttpDates.header(info.lastModified()));
+    ObjectHeaders.version(headers, info);
     Replies.xml(exchange, HttpResponseStatus.OK, headers, xml.close("GetObjectAttributesResponse"));
   }
 
@@ -148,6 +155,7 @@ final class ObjectOperations {
     ObjectInfo stored = gateway.put(put, Bodies.upload(request, exchange, auth));
     HttpHeaders headers = new DefaultHttpHeaders();
     headers.set(HttpHeaderNames.ETAG, stored.quotedEtag());
+    ObjectHeaders.version(headers, stored);
     ObjectHeaders.checksum(headers, stored);
     Replies.empty(exchange, HttpResponseStatus.OK, headers);
   }
@@ -182,13 +190,23 @@ final class ObjectOperations {
             .element("LastModified", stored.lastModified())
             .element("ETag", stored.quotedEtag())
             .close("CopyObjectResult");
-    Replies.xml(exchange, xml);
+    HttpHeaders headers = new DefaultHttpHeaders();
+    ObjectHeaders.version(headers, stored);
+    if (source.versionId() != null) {
+      headers.set("x-amz-copy-source-version-id", source.versionId());
+    }
+    Replies.xml(exchange, HttpResponseStatus.OK, headers, xml);
   }
 
   void delete(S3Request request, String bucket, String key, Exchange exchange) throws IOException {
-    checkVersionId(request);
-    gateway.delete(bucket, key);
-    Replies.empty(exchange, HttpResponseStatus.NO_CONTENT);
+    String versionId = versionId(request);
+    Deletion done =
+        versionId == null
+            ? gateway.delete(bucket, key)
+            : gateway.deleteVersion(bucket, key, versionId);
+    HttpHeaders headers = new DefaultHttpHeaders();
+    ObjectHeaders.deletion(headers, done);
+    Replies.empty(exchange, HttpResponseStatus.NO_CONTENT, headers);
   }
 
   /**
@@ -218,46 +236,59 @@ final class ObjectOperations {
       throw S3Error.MALFORMED_XML.exception();
     }
     List<String> valid = new ArrayList<>();
+    List<@Nullable String> validVersions = new ArrayList<>();
     List<DeleteOutcome> refused = new ArrayList<>();
     for (int i = 0; i < delete.keys().size(); i++) {
       String key = delete.keys().get(i);
       String version = delete.versionIds().get(i);
       try {
         Names.checkKey(key);
-        if (version != null && !version.equals("null")) {
-          throw S3Error.NO_SUCH_VERSION.exception();
+        if (version != null && version.isEmpty()) {
+          throw S3Error.INVALID_ARGUMENT.exception("Invalid version id specified");
         }
         if (!mayDelete.test(key)) {
           throw S3Error.ACCESS_DENIED.exception();
         }
         valid.add(key);
+        validVersions.add(version);
       } catch (S3Exception e) {
-        refused.add(new DeleteOutcome(key, e));
+        refused.add(DeleteOutcome.failed(key, version, e));
       }
     }
-    List<DeleteOutcome> outcomes = new ArrayList<>(gateway.deleteAll(bucket, valid));
+    List<DeleteOutcome> outcomes = new ArrayList<>(gateway.deleteAll(bucket, valid, validVersions));
     outcomes.addAll(refused);
     Xml xml = Xml.document("DeleteResult");
     for (DeleteOutcome o : outcomes) {
       S3Exception error = o.error();
-      if (error == null) {
+      Deletion done = o.deletion();
+      if (error == null && done != null) {
         if (!delete.quiet()) {
-          xml.open("Deleted").element("Key", o.key()).close("Deleted");
+          xml.open("Deleted").element("Key", o.key());
+          if (o.versionId() != null) {
+            xml.element("VersionId", o.versionId());
+          }
+          if (done.deleteMarker()) {
+            xml.element("DeleteMarker", true);
+            if (o.versionId() == null) {
+              xml.element(
+                  "DeleteMarkerVersionId", done.versionId() == null ? "null" : done.versionId());
+            }
+          }
+          xml.close("Deleted");
         }
       } else {
-        xml.open("Error")
-            .element("Key", o.key())
-            .element("Code", error.error().code())
-            .element("Message", error.getMessage())
-            .close("Error");
+        xml.open("Error").element("Key", o.key());
+        if (o.versionId() != null) {
+          xml.element("VersionId", o.versionId());
+        }
+        S3Exception e = error == null ? S3Error.INTERNAL_ERROR.exception() : error;
+        xml.element("Code", e.error().code()).element("Message", e.getMessage()).close("Error");
       }
     }
     Replies.xml(exchange, xml.close("DeleteResult"));
   }
 
-  /**
-   * The {@code x-amz-copy-source} of a copy: {@code [/]bucket/key[?versionId=null]}, URL-encoded.
-   */
+  /** The {@code x-amz-copy-source} of a copy: {@code [/]bucket/key[?versionId=id]}, URL-encoded. */
   static CopySource copySource(S3Request request, @Nullable ByteRange range) {
     String header = request.header("x-amz-copy-source");
     if (header == null) {
@@ -266,10 +297,14 @@ final class ObjectOperations {
     }
     String raw = header.trim();
     int q = raw.indexOf("?versionId=");
+    String versionId = null;
     if (q >= 0) {
-      String version = UriEncoding.decodeQuery(raw.substring(q + "?versionId=".length()));
-      if (!version.equals("null")) {
-        throw S3Error.NO_SUCH_VERSION.exception().with("VersionId", version);
+      versionId = UriEncoding.decodeQuery(raw.substring(q + "?versionId=".length()));
+      if (versionId.isEmpty()) {
+        throw S3Error.INVALID_ARGUMENT
+            .exception("Invalid version id specified")
+            .with("ArgumentName", "x-amz-copy-source")
+            .with("ArgumentValue", header);
       }
       raw = raw.substring(0, q);
     }
@@ -288,7 +323,8 @@ final class ObjectOperations {
     String key = decoded.substring(slash + 1);
     Names.checkBucket(bucket);
     Names.checkKey(key);
-    return new CopySource(bucket, key, ObjectHeaders.copySourcePreconditions(request), range);
+    return new CopySource(
+        bucket, key, versionId, ObjectHeaders.copySourcePreconditions(request), range);
   }
 
   static @Nullable Integer partNumber(@Nullable String value) {
@@ -309,14 +345,15 @@ final class ObjectOperations {
         .with("ArgumentValue", value);
   }
 
-  /** Unversioned buckets have one version of each object, "null". */
-  static void checkVersionId(S3Request request) {
+  /** The version a request names ({@code ?versionId=}), or null for the key's latest. */
+  static @Nullable String versionId(S3Request request) {
     String version = request.param("versionId");
-    if (version != null && !version.equals("null")) {
+    if (version != null && version.isEmpty()) {
       throw S3Error.INVALID_ARGUMENT
-          .exception("Invalid version id specified")
+          .exception("Version id cannot be the empty string")
           .with("ArgumentName", "versionId")
           .with("ArgumentValue", version);
     }
+    return version;
   }
 }

@@ -41,7 +41,7 @@ enum S3Operation {
 
   // Sub-resources, routed as "bucket|object METHOD sub-resource" (a trailing * is the listing of
   // a bucket's configurations: a GET without an id).
-  PUT_BUCKET_VERSIONING("PutBucketVersioning", "bucket PUT versioning"),
+  PUT_BUCKET_VERSIONING("PutBucketVersioning", "bucket PUT versioning", true),
   GET_BUCKET_ACL("GetBucketAcl", "bucket GET acl"),
   PUT_BUCKET_ACL("PutBucketAcl", "bucket PUT acl"),
   GET_BUCKET_CORS("GetBucketCors", "bucket GET cors", true),
@@ -243,6 +243,22 @@ enum S3Operation {
       case PUT_BUCKET_REQUEST_PAYMENT -> "s3:PutBucketRequestPayment";
       case SELECT_OBJECT_CONTENT -> "s3:GetObject";
       default -> "s3:" + awsName;
+    };
+  }
+
+  /**
+   * The action a policy names it by when the request names a version ({@code ?versionId=}): reads
+   * and deletes of a version are actions of their own.
+   */
+  String iamAction(boolean ofVersion) {
+    if (!ofVersion) {
+      return iamAction();
+    }
+    return switch (this) {
+      case GET_OBJECT, HEAD_OBJECT -> "s3:GetObjectVersion";
+      case DELETE_OBJECT -> "s3:DeleteObjectVersion";
+      case GET_OBJECT_ATTRIBUTES -> "s3:GetObjectVersionAttributes";
+      default -> iamAction();
     };
   }
 

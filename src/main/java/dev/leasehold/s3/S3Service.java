@@ -220,6 +220,8 @@ public final class S3Service {
       case LIST_BUCKETS -> buckets.listBuckets(exchange, auth.keyScope());
       case GET_BUCKET_LOCATION -> buckets.location(required(bucket), exchange);
       case GET_BUCKET_VERSIONING -> buckets.versioning(required(bucket), exchange);
+      case PUT_BUCKET_VERSIONING ->
+          buckets.setVersioning(request, required(bucket), exchange, auth);
       case LIST_MULTIPART_UPLOADS -> multipart.listUploads(request, required(bucket), exchange);
       case LIST_OBJECT_VERSIONS -> lists.listVersions(request, required(bucket), exchange);
       case LIST_OBJECTS_V2 -> lists.listV2(request, required(bucket), exchange);

@@ -31,7 +31,40 @@ final class XmlRequests {
    */
   record Grant(@Nullable String granteeId, String permission) {}
 
+  /**
+   * A VersioningConfiguration: its {@code Status} and {@code MfaDelete}, each null if absent.
+   * Immutable.
+   */
+  record Versioning(@Nullable String status, @Nullable String mfaDelete) {}
+
   private XmlRequests() {}
+
+  /**
+   * The body of a PutBucketVersioning; a status other than {@code Enabled} or {@code Suspended} is
+   * {@code IllegalVersioningConfigurationException}, as S3 answers.
+   */
+  static Versioning versioning(byte[] body) {
+    Element root = parse(body, "VersioningConfiguration");
+    String status = null;
+    String mfa = null;
+    for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (!(n instanceof Element e)) {
+        continue;
+      }
+      switch (e.getLocalName()) {
+        case "Status" -> status = e.getTextContent().trim();
+        case "MfaDelete" -> mfa = e.getTextContent().trim();
+        default -> throw malformed();
+      }
+    }
+    if (status != null && !status.equals("Enabled") && !status.equals("Suspended")) {
+      throw S3Error.ILLEGAL_VERSIONING_CONFIGURATION.exception();
+    }
+    if (mfa != null && !mfa.equals("Enabled") && !mfa.equals("Disabled")) {
+      throw S3Error.ILLEGAL_VERSIONING_CONFIGURATION.exception();
+    }
+    return new Versioning(status, mfa);
+  }
 
   /** The grants of a PutBucketAcl or PutObjectAcl body. */
   static List<Grant> accessControlPolicy(byte[] body) {

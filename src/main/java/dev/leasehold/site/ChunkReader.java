@@ -65,6 +65,7 @@ final class ChunkReader implements SpanSource {
 
   private final ChunkCache cache;
   private final Origin origin;
+  private final boolean byVersion;
   private final String bucket;
   private final ObjectInfo version;
   private final long chunkSize;
@@ -85,10 +86,20 @@ final class ChunkReader implements SpanSource {
   private long plannedUpTo;
 
   ChunkReader(ChunkCache cache, Origin origin, String bucket, ObjectInfo version) {
+    this(cache, origin, bucket, version, false);
+  }
+
+  /**
+   * @param byVersion whether misses are read from the origin by {@code version}'s version id (a
+   *     read of a named version) rather than as the key's current version
+   */
+  ChunkReader(
+      ChunkCache cache, Origin origin, String bucket, ObjectInfo version, boolean byVersion) {
     this.cache = cache;
     this.origin = origin;
     this.bucket = bucket;
     this.version = version;
+    this.byVersion = byVersion;
     this.chunkSize = cache.chunkSize();
   }
 
@@ -243,7 +254,7 @@ final class ChunkReader implements SpanSource {
               lengths,
               () -> {
                 try (Scope scope = request.makeCurrent()) {
-                  return origin.read(bucket, version.key(), version.etag(), offset, length);
+                  return open(offset, length);
                 }
               });
       Map<Long, CompletableFuture<ChunkFile>> byIndex = planned();
@@ -267,7 +278,7 @@ final class ChunkReader implements SpanSource {
         out -> {
           markLoaded(index);
           try (Scope scope = request.makeCurrent();
-              InputStream in = origin.read(bucket, version.key(), version.etag(), offset, length)) {
+              InputStream in = open(offset, length)) {
             in.transferTo(out);
           }
         });
@@ -310,6 +321,16 @@ final class ChunkReader implements SpanSource {
 
   private synchronized boolean wasLoaded(long index) {
     return loaded != null && loaded.contains(index);
+  }
+
+  /** The version's bytes from {@code offset} at the origin. */
+  private InputStream open(long offset, long length) {
+    if (!byVersion) {
+      return origin.read(bucket, version.key(), version.etag(), offset, length);
+    }
+    String id = version.versionId();
+    return origin.readVersion(
+        bucket, version.key(), id == null ? "null" : id, version.etag(), offset, length);
   }
 
   private ChunkKey key(long index) {

@@ -27,13 +27,14 @@ final class Copies {
     CopySource source = request.source();
     if (source.bucket().equals(request.bucket())
         && source.key().equals(request.key())
+        && source.versionId() == null // a copy of an older version over the key restores it
         && !request.replaceMetadata()) {
       throw S3Error.INVALID_REQUEST.exception(
           "This copy request is illegal because it is trying to copy an object to itself without"
               + " changing the object's metadata, storage class, website redirect location or"
               + " encryption attributes.");
     }
-    ObjectRead read = reads.read(sourceRead(source), true);
+    ObjectRead read = read(reads, source);
     if (read.info().size() > MAX_COPY_SIZE) {
       throw S3Error.INVALID_REQUEST.exception(
           "The specified copy source is larger than the maximum allowable size for a copy source: "
@@ -47,6 +48,14 @@ final class Copies {
     try (StagedFile staged = staging.receive(read)) {
       return writes.store(request.bucket(), request.key(), staged, metadata, request.condition());
     }
+  }
+
+  /** Reads a copy source: its latest version, or the version it names (with no lease). */
+  static ObjectRead read(ReadPath reads, CopySource source) {
+    String versionId = source.versionId();
+    return versionId == null
+        ? reads.read(sourceRead(source), true)
+        : reads.readVersion(sourceRead(source), versionId, true);
   }
 
   /**

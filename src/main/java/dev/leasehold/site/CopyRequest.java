@@ -14,4 +14,10 @@ public record CopyRequest(
     String key,
     boolean replaceMetadata,
     ObjectMetadata metadata,
-    WriteCondition condition) {}
+    WriteCondition condition) {
+
+  /** The same copy from {@code from}. */
+  CopyRequest withSource(CopySource from) {
+    return new CopyRequest(from, bucket, key, replaceMetadata, metadata, condition);
+  }
+}

@@ -2,6 +2,7 @@ package dev.leasehold.site;
 
 import dev.leasehold.object.BucketInfo;
 import dev.leasehold.object.CompletedPart;
+import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
 import dev.leasehold.object.ObjectInfo;
@@ -10,8 +11,11 @@ import dev.leasehold.object.PartInfo;
 import dev.leasehold.object.PartListing;
 import dev.leasehold.object.UploadListRequest;
 import dev.leasehold.object.UploadListing;
+import dev.leasehold.object.VersionListRequest;
+import dev.leasehold.object.VersionListing;
 import dev.leasehold.object.WriteCondition;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a site does, as the S3 front end sees it: one method per S3 operation, in S3's terms but
@@ -55,10 +59,31 @@ public interface Gateway {
 
   ObjectInfo put(PutRequest request, Upload body);
 
-  void delete(String bucket, String key);
+  /** Deletes the key's latest version (in a bucket that keeps versions: adds a delete marker). */
+  Deletion delete(String bucket, String key);
 
-  /** Deletes each key, in order, reporting each outcome. */
-  List<DeleteOutcome> deleteAll(String bucket, List<String> keys);
+  /**
+   * Deletes each object, in order, reporting each outcome: {@code versionIds.get(i)} names the
+   * version of {@code keys.get(i)} to remove, or is null for its latest.
+   */
+  List<DeleteOutcome> deleteAll(
+      String bucket, List<String> keys, List<@Nullable String> versionIds);
+
+  // ---- versions (docs/s3-api.md, Versioning; docs/protocol.md, Versions)
+
+  /** The bucket's versioning status ({@code Enabled}, {@code Suspended}), or null: never kept. */
+  @Nullable String versioning(String bucket);
+
+  /** Starts or suspends keeping versions; {@code InvalidBucketState} for a write-back bucket. */
+  void setVersioning(String bucket, boolean enabled);
+
+  /** A GET ({@code body}) or HEAD of version {@code versionId}, with no lease. */
+  ObjectRead getVersion(GetRequest request, String versionId, boolean body);
+
+  /** Removes version {@code versionId} of the key for good. */
+  Deletion deleteVersion(String bucket, String key, String versionId);
+
+  VersionListing listVersions(String bucket, VersionListRequest request);
 
   ObjectInfo copy(CopyRequest request);
 

@@ -8,6 +8,9 @@ import dev.leasehold.object.KeyOrder;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectVersion;
+import dev.leasehold.object.VersionListRequest;
+import dev.leasehold.object.VersionListing;
 import dev.leasehold.origin.Origin;
 import dev.leasehold.peer.Unflushed;
 import java.util.ArrayList;
@@ -34,6 +37,27 @@ final class ListPath {
     this.origin = origin;
     this.leases = leases;
     this.peers = peers;
+  }
+
+  /**
+   * One page of versions. A bucket that may hold dirty elements never kept versions through
+   * Leasehold (docs/s3-api.md, Versioning), so its page is its listing, each key's one version
+   * {@code null} and latest; any other bucket's is the origin's.
+   */
+  VersionListing listVersions(String bucket, VersionListRequest request) {
+    if (!leases.listing().overlaid(bucket)) {
+      return origin.listVersions(bucket, request);
+    }
+    Listing page =
+        list(
+            bucket,
+            new ListRequest(
+                request.prefix(), request.delimiter(), request.keyMarker(), request.maxKeys()));
+    List<ObjectVersion> versions = new java.util.ArrayList<>(page.objects().size());
+    for (ObjectInfo o : page.objects()) {
+      versions.add(new ObjectVersion(o, true, false));
+    }
+    return new VersionListing(versions, page.commonPrefixes(), page.truncated());
   }
 
   Listing list(String bucket, ListRequest request) {

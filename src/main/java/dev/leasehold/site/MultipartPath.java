@@ -48,7 +48,7 @@ final class MultipartPath {
 
   PartInfo uploadPartCopy(
       String bucket, String key, String uploadId, int partNumber, CopySource source) {
-    ObjectRead read = reads.read(Copies.sourceRead(source), true);
+    ObjectRead read = Copies.read(reads, source);
     ByteRange range = source.range();
     if (range != null && range.last() >= read.info().size()) {
       // A copy range is exact, unlike a GET's, which S3 cuts to the object.

@@ -103,7 +103,7 @@ final class ReadPath {
       }
       checkPreconditions(request.preconditions(), version);
       try {
-        return span(request, version, body, peek);
+        return span(request, version, body, peek, false);
       } catch (S3Exception e) {
         if (e.error() != S3Error.PRECONDITION_FAILED) {
           throw e;
@@ -122,6 +122,17 @@ final class ReadPath {
     }
   }
 
+  /**
+   * A read of version {@code versionId}, which takes no lease (docs/protocol.md, Versions): the
+   * origin names the version, and its bytes are the same wherever they are cached (chunks are keyed
+   * by ETag), so only whether it still exists is asked, of the origin, each time.
+   */
+  ObjectRead readVersion(GetRequest request, String versionId, boolean body) {
+    ObjectInfo version = origin.headVersion(request.bucket(), request.key(), versionId);
+    checkPreconditions(request.preconditions(), version);
+    return span(request, version, body, null, true);
+  }
+
   private static void checkPreconditions(Preconditions preconditions, ObjectInfo version) {
     switch (preconditions.evaluate(version)) {
       case PROCEED -> {}
@@ -130,8 +141,16 @@ final class ReadPath {
     }
   }
 
+  /**
+   * @param byVersion whether the bytes are read from the origin by version id (a read of a named
+   *     version), not as the key's current version
+   */
   private ObjectRead span(
-      GetRequest request, ObjectInfo version, boolean body, OriginPeeks.@Nullable Asked peek) {
+      GetRequest request,
+      ObjectInfo version,
+      boolean body,
+      OriginPeeks.@Nullable Asked peek,
+      boolean byVersion) {
     ByteSpan span;
     boolean partial;
     Integer partsCount = null;
@@ -160,7 +179,7 @@ final class ReadPath {
       span = new ByteSpan(0, version.size());
       partial = false;
     }
-    ChunkReader chunks = new ChunkReader(cache, origin, request.bucket(), version);
+    ChunkReader chunks = new ChunkReader(cache, origin, request.bucket(), version, byVersion);
     if (peek != null && peek.asker()) {
       OriginPeeks.Answer answer = peek.answer();
       if (answer != null

@@ -13,6 +13,7 @@ import dev.leasehold.lease.Leases;
 import dev.leasehold.lease.PrefixLease;
 import dev.leasehold.object.BucketInfo;
 import dev.leasehold.object.CompletedPart;
+import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
 import dev.leasehold.object.ObjectInfo;
@@ -21,6 +22,8 @@ import dev.leasehold.object.PartInfo;
 import dev.leasehold.object.PartListing;
 import dev.leasehold.object.UploadListRequest;
 import dev.leasehold.object.UploadListing;
+import dev.leasehold.object.VersionListRequest;
+import dev.leasehold.object.VersionListing;
 import dev.leasehold.object.WriteCondition;
 import dev.leasehold.origin.Origin;
 import dev.leasehold.peer.PeerClient;
@@ -218,13 +221,71 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   }
 
   @Override
-  public void delete(String bucket, String key) {
+  public Deletion delete(String bucket, String key) {
     buckets.check(bucket);
-    writes.delete(bucket, key);
+    return writes.delete(bucket, key);
   }
 
   @Override
-  public List<DeleteOutcome> deleteAll(String bucket, List<String> keys) {
+  public @Nullable String versioning(String bucket) {
+    buckets.check(bucket);
+    return origin.versioning(bucket);
+  }
+
+  @Override
+  public void setVersioning(String bucket, boolean enabled) {
+    buckets.check(bucket);
+    if (enabled && leases.listing().overlaid(bucket)) {
+      // A write-back write is acknowledged before the origin names its version.
+      throw S3Error.INVALID_BUCKET_STATE.exception(
+          "Versioning cannot be enabled on a write-back bucket: its writes are acknowledged before"
+              + " the origin gives them version ids.");
+    }
+    origin.setVersioning(bucket, enabled);
+  }
+
+  @Override
+  public ObjectRead getVersion(GetRequest request, String versionId, boolean body) {
+    buckets.check(request.bucket());
+    return latestNull(request.bucket(), versionId)
+        ? reads.read(request, body)
+        : reads.readVersion(request, versionId, body);
+  }
+
+  @Override
+  public Deletion deleteVersion(String bucket, String key, String versionId) {
+    buckets.check(bucket);
+    return latestNull(bucket, versionId)
+        ? writes.delete(bucket, key)
+        : writes.deleteVersion(bucket, key, versionId);
+  }
+
+  /**
+   * Whether {@code versionId} names the latest version of a write-back bucket's key: such a bucket
+   * keeps no versions (see {@link #setVersioning}), so its {@code null} version is the latest,
+   * which may be dirty at a site and is read and deleted only under leases, never at the origin.
+   */
+  private boolean latestNull(String bucket, @Nullable String versionId) {
+    return "null".equals(versionId) && leases.listing().overlaid(bucket);
+  }
+
+  /** {@code source}, naming the latest version if the one it names is that (see latestNull). */
+  private CopySource resolved(CopySource source) {
+    return latestNull(source.bucket(), source.versionId())
+        ? new CopySource(
+            source.bucket(), source.key(), null, source.preconditions(), source.range())
+        : source;
+  }
+
+  @Override
+  public VersionListing listVersions(String bucket, VersionListRequest request) {
+    buckets.check(bucket);
+    return lists.listVersions(bucket, request);
+  }
+
+  @Override
+  public List<DeleteOutcome> deleteAll(
+      String bucket, List<String> keys, List<@Nullable String> versionIds) {
     buckets.check(bucket);
     // Each key is its own write under its own WRITE lease: up to DELETE_PARALLELISM at once, so a
     // batch of a thousand keys costs a few grant round trips of time, not a thousand.
@@ -238,7 +299,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
         threads.execute(
             context.wrap(() -> {
               try {
-                outcomes.set(n, deleteOne(bucket, keys.get(n)));
+                outcomes.set(n, deleteOne(bucket, keys.get(n), versionIds.get(n)));
               } finally {
                 slots.release();
               }
@@ -256,15 +317,18 @@ public final class SiteGateway implements Gateway, AutoCloseable {
     return out;
   }
 
-  private DeleteOutcome deleteOne(String bucket, String key) {
+  private DeleteOutcome deleteOne(String bucket, String key, @Nullable String versionId) {
     try {
-      writes.delete(bucket, key);
-      return new DeleteOutcome(key, null);
+      Deletion done =
+          versionId == null || latestNull(bucket, versionId)
+              ? writes.delete(bucket, key)
+              : writes.deleteVersion(bucket, key, versionId);
+      return DeleteOutcome.deleted(key, versionId, done);
     } catch (S3Exception e) {
-      return new DeleteOutcome(key, e);
+      return DeleteOutcome.failed(key, versionId, e);
     } catch (RuntimeException e) {
       LOG.error("deleting {}/{} failed unexpectedly", bucket, key, e);
-      return new DeleteOutcome(key, S3Error.INTERNAL_ERROR.exception());
+      return DeleteOutcome.failed(key, versionId, S3Error.INTERNAL_ERROR.exception());
     }
   }
 
@@ -272,7 +336,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   public ObjectInfo copy(CopyRequest request) {
     buckets.check(request.source().bucket());
     buckets.check(request.bucket());
-    return copies.copy(request);
+    return copies.copy(request.withSource(resolved(request.source())));
   }
 
   @Override
@@ -299,7 +363,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
       String bucket, String key, String uploadId, int partNumber, CopySource source) {
     buckets.check(source.bucket());
     buckets.check(bucket);
-    return multipart.uploadPartCopy(bucket, key, uploadId, partNumber, source);
+    return multipart.uploadPartCopy(bucket, key, uploadId, partNumber, resolved(source));
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.leasehold.site;
 import dev.leasehold.cache.ChunkCache;
 import dev.leasehold.cache.ChunkKey;
 import dev.leasehold.flush.Journal;
+import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.WriteCondition;
@@ -13,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,16 +91,40 @@ final class WritePath {
     return stored;
   }
 
-  void delete(String bucket, String key) {
+  /**
+   * Deletes the key's latest version: in a bucket that keeps versions the origin adds a delete
+   * marker, which the answer names; a journaled delete (write-back) names none.
+   */
+  Deletion delete(String bucket, String key) {
+    AtomicReference<Deletion> done = new AtomicReference<>(Deletion.UNVERSIONED);
     guard.write(
         bucket,
         key,
         WriteCondition.NONE,
         fence -> {
-          origin.delete(bucket, key, fence.ifMatch());
+          done.set(origin.delete(bucket, key, fence.ifMatch()));
           return null;
         },
         () -> journal.delete(bucket, key));
+    return done.get();
+  }
+
+  /**
+   * Removes one version for good, under WRITE like any change of the key: if it was the latest, the
+   * next newest becomes the latest, and every cached copy of the old one elsewhere must have been
+   * recalled first (docs/protocol.md, Versions). The new latest version is what is committed.
+   */
+  Deletion deleteVersion(String bucket, String key, String versionId) {
+    AtomicReference<Deletion> done = new AtomicReference<>();
+    guard.write(
+        bucket,
+        key,
+        WriteCondition.NONE,
+        fence -> {
+          done.set(origin.deleteVersion(bucket, key, versionId));
+          return origin.headInBucket(bucket, key);
+        });
+    return java.util.Objects.requireNonNull(done.get(), "deleted");
   }
 
   /**
