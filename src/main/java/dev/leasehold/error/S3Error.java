@@ -99,6 +99,10 @@ public enum S3Error {
       "MaxPostPreDataLengthExceededError",
       400,
       "Your POST request fields preceding the upload file were too large."),
+  MALFORMED_ACL_ERROR(
+      "MalformedACLError",
+      400,
+      "The XML you provided was not well-formed or did not validate against our published schema."),
   MALFORMED_POLICY("MalformedPolicy", 400, "This policy contains invalid Json"),
   MALFORMED_XML(
       "MalformedXML",
@@ -147,6 +151,8 @@ public enum S3Error {
       "ObjectLockConfigurationNotFoundError",
       404,
       "Object Lock configuration does not exist for this bucket"),
+  OWNERSHIP_CONTROLS_NOT_FOUND(
+      "OwnershipControlsNotFoundError", 404, "The bucket ownership controls were not found"),
   PRECONDITION_FAILED(
       "PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold"),
   REPLICATION_CONFIGURATION_NOT_FOUND(
@@ -176,6 +182,10 @@ public enum S3Error {
           + " key and signing method."),
   SLOW_DOWN("SlowDown", 503, "Please reduce your request rate."),
   TOO_MANY_PARTS("TooManyParts", 400, "You have attempted to upload more than 10000 parts."),
+  UNRESOLVABLE_GRANT_BY_EMAIL_ADDRESS(
+      "UnresolvableGrantByEmailAddress",
+      400,
+      "The email address you provided does not match any account on record."),
   X_AMZ_CONTENT_SHA256_MISMATCH(
       "XAmzContentSHA256Mismatch",
       400,

@@ -133,6 +133,12 @@ public final class JournaledOrigin implements Origin {
     return origin.delete(bucket, key, ifMatch);
   }
 
+  @Override
+  public ObjectInfo updateMetadata(
+      String bucket, String key, String etag, String name, @Nullable String value) {
+    return origin.updateMetadata(bucket, key, etag, name, value);
+  }
+
   // Versions other than the latest live at the origin only: a journaled version has no version id.
 
   @Override

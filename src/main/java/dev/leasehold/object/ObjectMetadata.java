@@ -62,11 +62,41 @@ public record ObjectMetadata(
         checksum);
   }
 
-  /** The bytes S3 counts against its 2 KB limit: names and values of the user metadata. */
+  /**
+   * The prefix of the user metadata names Leasehold keeps for itself (an object's ACL, {@link
+   * Acl#METADATA_NAME}); clients may not set them and never see them.
+   */
+  public static final String RESERVED_PREFIX = "leasehold-";
+
+  /** The same metadata with user entry {@code name} set to {@code value} (null: removed). */
+  public ObjectMetadata withUserEntry(String name, @Nullable String value) {
+    Map<String, String> changed = new TreeMap<>(user);
+    if (value == null) {
+      changed.remove(name);
+    } else {
+      changed.put(name, value);
+    }
+    return new ObjectMetadata(
+        contentType,
+        contentEncoding,
+        contentDisposition,
+        contentLanguage,
+        cacheControl,
+        expires,
+        changed,
+        checksum);
+  }
+
+  /**
+   * The bytes S3 counts against its 2 KB limit: names and values of the user metadata the client
+   * wrote (not the entries Leasehold keeps).
+   */
   public int userMetadataBytes() {
     int total = 0;
     for (Map.Entry<String, String> e : user.entrySet()) {
-      total += utf8Length(e.getKey()) + utf8Length(e.getValue());
+      if (!e.getKey().startsWith(RESERVED_PREFIX)) {
+        total += utf8Length(e.getKey()) + utf8Length(e.getValue());
+      }
     }
     return total;
   }

@@ -281,6 +281,26 @@ public final class DirectoryOrigin implements Origin {
     }
   }
 
+  @Override
+  public ObjectInfo updateMetadata(
+      String bucket, String key, String etag, String name, @Nullable String value) {
+    Path dir = KeyPaths.objectDir(bucketDir(bucket), key);
+    try (ProcessLocks.Held held = locks.lock(bucket + '/' + key)) {
+      ObjectRecord record = ObjectRecord.read(dir);
+      check(WriteCondition.ifMatch(etag), live(record), key);
+      ObjectRecord changed =
+          java.util.Objects.requireNonNull(record)
+              .withMetadata(record.metadata().withUserEntry(name, value));
+      changed.write(dir);
+      DurableFiles.fsync(dir);
+      return changed.info();
+    } catch (NoSuchFileException | java.nio.file.NotDirectoryException gone) {
+      throw S3Error.NO_SUCH_KEY.exception().with("Key", key);
+    } catch (IOException e) {
+      throw unavailable("writing " + bucket + "/" + key, e);
+    }
+  }
+
   // ---- versions
 
   static final String ENABLED = "Enabled";

@@ -57,6 +57,7 @@ public final class MeteredOrigin implements Origin {
     ABORT_UPLOAD,
     LIST_PARTS,
     LIST_UPLOADS,
+    UPDATE_METADATA,
     VERSIONING,
     SET_VERSIONING,
     HEAD_VERSION,
@@ -219,6 +220,13 @@ public final class MeteredOrigin implements Origin {
   @Override
   public Deletion delete(String bucket, String key, @Nullable String ifMatch) {
     return call(Operation.DELETE, () -> origin.delete(bucket, key, ifMatch));
+  }
+
+  @Override
+  public ObjectInfo updateMetadata(
+      String bucket, String key, String etag, String name, @Nullable String value) {
+    return call(
+        Operation.UPDATE_METADATA, () -> origin.updateMetadata(bucket, key, etag, name, value));
   }
 
   @Override

@@ -113,6 +113,11 @@ record ObjectRecord(
         key, etag, size, lastModified, data, metadata, parts, id, deleteMarker, history);
   }
 
+  ObjectRecord withMetadata(ObjectMetadata changed) {
+    return new ObjectRecord(
+        key, etag, size, lastModified, data, changed, parts, versionId, deleteMarker, history);
+  }
+
   ObjectRecord withHistory(List<ObjectRecord> older) {
     return new ObjectRecord(
         key, etag, size, lastModified, data, metadata, parts, versionId, deleteMarker, older);

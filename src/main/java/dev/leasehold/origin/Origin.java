@@ -118,6 +118,16 @@ public interface Origin extends AutoCloseable {
    */
   Deletion delete(String bucket, String key, @Nullable String ifMatch);
 
+  /**
+   * Sets entry {@code name} of the latest version's user metadata to {@code value} (null removes
+   * it), if the latest version still has ETag {@code etag} ({@code PreconditionFailed} otherwise,
+   * {@code NoSuchKey} if there is none): a change of what is said about the version (its ACL), not
+   * of its bytes. Returns the version as it is now; an origin that can only rewrite an object to
+   * change its metadata gives it a new ETag or version id, which the answer names.
+   */
+  ObjectInfo updateMetadata(
+      String bucket, String key, String etag, String name, @Nullable String value);
+
   // ---- versions (docs/s3-api.md, Versioning)
 
   /**

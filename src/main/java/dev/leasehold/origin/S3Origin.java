@@ -338,6 +338,43 @@ public final class S3Origin implements Origin {
     return new Deletion(marker ? versionId(deleted.versionId()) : deleted.versionId(), marker);
   }
 
+  /**
+   * S3 changes an object's metadata only by copying it onto itself with the new metadata: the
+   * version the answer names is that copy (a new Last-Modified, and in a bucket that keeps versions
+   * a new version id; an object uploaded in parts gets a single-part ETag).
+   */
+  @Override
+  public ObjectInfo updateMetadata(
+      String bucket, String key, String etag, String name, @Nullable String value) {
+    ObjectInfo current = head(bucket, key);
+    if (!current.etag().equals(etag)) {
+      throw S3Error.PRECONDITION_FAILED.exception().with("Condition", "If-Match");
+    }
+    ObjectMetadata metadata = current.metadata().withUserEntry(name, value);
+    software.amazon.awssdk.services.s3.model.CopyObjectResponse copied =
+        SdkCalls.call(
+            "writing the metadata of " + bucket + "/" + key,
+            () ->
+                s3.copyObject(r ->
+                    r.sourceBucket(bucket)
+                        .sourceKey(key)
+                        .destinationBucket(bucket)
+                        .destinationKey(key)
+                        .copySourceIfMatch(quote(etag))
+                        .metadataDirective(
+                            software.amazon.awssdk.services.s3.model.MetadataDirective.REPLACE)
+                        .metadata(originUserMetadata(metadata))
+                        .contentType(contentType(metadata))
+                        .contentEncoding(metadata.contentEncoding())
+                        .contentDisposition(metadata.contentDisposition())
+                        .contentLanguage(metadata.contentLanguage())
+                        .cacheControl(metadata.cacheControl())
+                        .expires(parseHttpDate(metadata.expires()))));
+    String versionId = copied.versionId();
+    ObjectInfo now = versionId == null ? head(bucket, key) : headVersion(bucket, key, versionId);
+    return now.withVersionId(versionId(versionId));
+  }
+
   // ---- versions: the origin's own, passed through
 
   @Override

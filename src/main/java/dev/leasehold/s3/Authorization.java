@@ -12,14 +12,16 @@ import org.jspecify.annotations.Nullable;
 final class Authorization {
   private final Gateway gateway;
   private final PolicyOperations policies;
+  private final AclOperations acls;
   private final String owner;
 
   /**
    * @param owner the site's own access key, which may do anything a Deny does not refuse
    */
-  Authorization(Gateway gateway, PolicyOperations policies, String owner) {
+  Authorization(Gateway gateway, PolicyOperations policies, AclOperations acls, String owner) {
     this.gateway = gateway;
     this.policies = policies;
+    this.acls = acls;
     this.owner = owner;
   }
 
@@ -67,8 +69,17 @@ final class Authorization {
     boolean allowed =
         decision != BucketPolicy.Decision.DENY
             && (owner || scoped || decision == BucketPolicy.Decision.ALLOW);
+    if (!allowed
+        && decision != BucketPolicy.Decision.DENY
+        && bucket != null
+        && op != S3Operation.CREATE_BUCKET
+        && op != S3Operation.DELETE_OBJECTS) {
+      // What neither the key's scope nor the policy allows, an ACL may (docs/s3-api.md, ACLs).
+      allowed = acls.grants(auth, op, bucket, request.key(), request);
+    }
     if (op == S3Operation.DELETE_OBJECTS && bucket != null && !owner && !scoped) {
-      allowed = policies.of(bucket) != null; // each key is decided by the policy
+      // each key is decided by the policy, or the bucket's ACL lets the signer write them all
+      allowed = policies.of(bucket) != null || acls.grantsWrite(auth, bucket);
     }
     if (allowed
         && (op == S3Operation.PUT_OBJECT || op == S3Operation.UPLOAD_PART)
@@ -83,7 +94,8 @@ final class Authorization {
           read != BucketPolicy.Decision.DENY
               && (owner
                   || (!auth.anonymous() && auth.keyScope().covers(source.bucket()))
-                  || read == BucketPolicy.Decision.ALLOW);
+                  || read == BucketPolicy.Decision.ALLOW
+                  || acls.grantsRead(auth, source.bucket(), source.key(), source.versionId()));
     }
     if (!allowed) {
       throw S3Error.ACCESS_DENIED.exception();
@@ -102,7 +114,10 @@ final class Authorization {
         !auth.anonymous() && auth.keyScope().covers(bucket) && auth.keyScope().writable();
     BucketPolicy.Decision d = decide(auth, "s3:DeleteObject", bucket, key, request, exchange);
     return d != BucketPolicy.Decision.DENY
-        && (isOwner(auth) || scoped || d == BucketPolicy.Decision.ALLOW);
+        && (isOwner(auth)
+            || scoped
+            || d == BucketPolicy.Decision.ALLOW
+            || acls.grantsWrite(auth, bucket));
   }
 
   private static void putIf(

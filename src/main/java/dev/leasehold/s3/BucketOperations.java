@@ -17,12 +17,14 @@ final class BucketOperations {
 
   private final Gateway gateway;
   private final String region;
+  private final AclOperations acls;
   private final String owner;
 
-  BucketOperations(Gateway gateway, String region, String owner) {
+  BucketOperations(Gateway gateway, String region, String owner, AclOperations acls) {
     this.gateway = gateway;
     this.region = region;
     this.owner = owner;
+    this.acls = acls;
   }
 
   /** The buckets, those in {@code scope} only. */
@@ -62,7 +64,9 @@ final class BucketOperations {
                   + ".")
           .with("LocationConstraint", location);
     }
+    dev.leasehold.object.Acl acl = acls.forNewBucket(request);
     gateway.createBucket(bucket);
+    acls.created(bucket, request, acl);
     HttpHeaders headers = new DefaultHttpHeaders();
     headers.set("Location", "/" + bucket);
     Replies.empty(exchange, HttpResponseStatus.OK, headers);

@@ -29,16 +29,20 @@ final class MultipartOperations {
   private static final Pattern COPY_RANGE = Pattern.compile("bytes=(\\d+)-(\\d+)");
 
   private final Gateway gateway;
+  private final AclOperations acls;
   private final String owner;
 
-  MultipartOperations(Gateway gateway, String owner) {
+  MultipartOperations(Gateway gateway, String owner, AclOperations acls) {
     this.gateway = gateway;
     this.owner = owner;
+    this.acls = acls;
   }
 
   void create(S3Request request, String bucket, String key, Exchange exchange) throws IOException {
     ObjectHeaders.refuseUnsupported(request);
-    String uploadId = gateway.createUpload(bucket, key, ObjectHeaders.metadata(request));
+    String uploadId =
+        gateway.createUpload(
+            bucket, key, acls.withRequested(request, bucket, ObjectHeaders.metadata(request)));
     Xml xml =
         Xml.document("InitiateMultipartUploadResult")
             .element("Bucket", bucket)

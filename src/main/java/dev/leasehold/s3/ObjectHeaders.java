@@ -21,8 +21,11 @@ final class ObjectHeaders {
   static final String DEFAULT_CONTENT_TYPE = "binary/octet-stream";
   private static final String META = "x-amz-meta-";
 
-  /** The user metadata name an S3 origin keeps a verified checksum under. */
-  private static final String RESERVED = dev.leasehold.object.Checksum.METADATA_NAME;
+  /**
+   * The user metadata names Leasehold keeps for itself: the checksum a site verified (at an S3
+   * origin) and an object's ACL.
+   */
+  private static final String RESERVED = ObjectMetadata.RESERVED_PREFIX;
 
   private ObjectHeaders() {}
 
@@ -45,11 +48,14 @@ final class ObjectHeaders {
             request.header(HttpHeaderNames.CACHE_CONTROL),
             request.header(HttpHeaderNames.EXPIRES),
             user);
-    if (user.containsKey(RESERVED)) {
-      // The name an S3 origin keeps a verified checksum under (S3Origin): nobody may set it.
-      throw S3Error.INVALID_ARGUMENT
-          .exception("x-amz-meta-" + RESERVED + " is reserved for the checksum a site verified.")
-          .with("ArgumentName", "x-amz-meta-" + RESERVED);
+    for (String name : user.keySet()) {
+      if (name.startsWith(RESERVED)) {
+        // Names Leasehold keeps its own under (a checksum at an S3 origin, an ACL): nobody may set
+        // them.
+        throw S3Error.INVALID_ARGUMENT
+            .exception("x-amz-meta-" + RESERVED + "* is reserved for what a site keeps itself.")
+            .with("ArgumentName", "x-amz-meta-" + name);
+      }
     }
     if (metadata.userMetadataBytes() > MAX_USER_METADATA) {
       throw S3Error.METADATA_TOO_LARGE
@@ -82,7 +88,6 @@ final class ObjectHeaders {
     return stored.isEmpty() ? null : stored;
   }
 
-  /** The headers that describe a version: validators, content headers, user metadata. */
   /** {@code x-amz-version-id}, for a version the origin gave an id. */
   static void version(HttpHeaders headers, ObjectInfo info) {
     setIf(headers, "x-amz-version-id", info.versionId());
@@ -98,6 +103,7 @@ final class ObjectHeaders {
     }
   }
 
+  /** The headers that describe a version: validators, content headers, user metadata. */
   static void describe(HttpHeaders headers, ObjectInfo info) {
     ObjectMetadata m = info.metadata();
     headers.set(HttpHeaderNames.ETAG, info.quotedEtag());
@@ -113,7 +119,9 @@ final class ObjectHeaders {
     setIf(headers, HttpHeaderNames.CACHE_CONTROL, m.cacheControl());
     setIf(headers, HttpHeaderNames.EXPIRES, m.expires());
     for (Map.Entry<String, String> e : m.user().entrySet()) {
-      headers.set(META + e.getKey(), e.getValue());
+      if (!e.getKey().startsWith(RESERVED)) {
+        headers.set(META + e.getKey(), e.getValue());
+      }
     }
   }
 
@@ -204,26 +212,6 @@ final class ObjectHeaders {
           "SNOW",
           "EXPRESS_ONEZONE");
 
-  /** The canned ACLs S3 names. */
-  private static final Set<String> CANNED_ACLS =
-      Set.of(
-          "private",
-          "public-read",
-          "public-read-write",
-          "authenticated-read",
-          "aws-exec-read",
-          "bucket-owner-read",
-          "bucket-owner-full-control",
-          "log-delivery-write");
-
-  private static final String[] GRANT_HEADERS = {
-    "x-amz-grant-read",
-    "x-amz-grant-write",
-    "x-amz-grant-read-acp",
-    "x-amz-grant-write-acp",
-    "x-amz-grant-full-control"
-  };
-
   private static final String[] LOCK_HEADERS = {
     "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"
   };
@@ -247,7 +235,6 @@ final class ObjectHeaders {
                   : S3Error.INVALID_STORAGE_CLASS.message())
           .with("StorageClassRequested", storageClass);
     }
-    refuseAcls(request);
     for (Map.Entry<String, String> h : request.headers()) {
       String name = h.getKey().toLowerCase(Locale.ROOT);
       if (name.startsWith("x-amz-server-side-encryption")) {
@@ -270,45 +257,10 @@ final class ObjectHeaders {
   }
 
   /**
-   * Refuses an ACL beyond the owner's FULL_CONTROL (the only one any bucket or object here has):
-   * canned {@code private} and {@code bucket-owner-full-control} say just that and pass.
-   */
-  static void refuseAcls(S3Request request) {
-    String acl = request.header("x-amz-acl");
-    if (acl != null && !acl.equals("private") && !acl.equals("bucket-owner-full-control")) {
-      if (!CANNED_ACLS.contains(acl)) {
-        throw S3Error.INVALID_ARGUMENT
-            .exception()
-            .with("ArgumentName", "x-amz-acl")
-            .with("ArgumentValue", acl);
-      }
-      throw S3Error.ACCESS_CONTROL_LIST_NOT_SUPPORTED.exception();
-    }
-    for (String header : GRANT_HEADERS) {
-      if (request.header(header) != null) {
-        throw S3Error.ACCESS_CONTROL_LIST_NOT_SUPPORTED.exception();
-      }
-    }
-  }
-
-  /**
-   * The headers of a CreateBucket: the bucket's ACL can only be the owner's ({@code
-   * InvalidBucketAclWithObjectOwnership}, as AWS answers with its default ownership setting), and
-   * the features a bucket could be created with but this site does not have are NotImplemented.
+   * The headers of a CreateBucket that ask for features a bucket could be created with but this
+   * site does not have: NotImplemented. (Its ACL and ownership headers are {@link AclOperations}'.)
    */
   static void refuseUnsupportedForBucket(S3Request request) {
-    try {
-      refuseAcls(request);
-    } catch (dev.leasehold.error.S3Exception e) {
-      if (e.error() != S3Error.ACCESS_CONTROL_LIST_NOT_SUPPORTED) {
-        throw e;
-      }
-      throw S3Error.INVALID_BUCKET_ACL_WITH_OBJECT_OWNERSHIP.exception();
-    }
-    String ownership = request.header("x-amz-object-ownership");
-    if (ownership != null && !ownership.equals("BucketOwnerEnforced")) {
-      throw notImplemented("x-amz-object-ownership " + ownership);
-    }
     String lock = request.header("x-amz-bucket-object-lock-enabled");
     if (lock != null && lock.equalsIgnoreCase("true")) {
       throw notImplemented("x-amz-bucket-object-lock-enabled");

@@ -30,9 +30,11 @@ final class ObjectOperations {
   private static final int MAX_DELETE_BODY = 2 * 1024 * 1024;
 
   private final Gateway gateway;
+  private final AclOperations acls;
 
-  ObjectOperations(Gateway gateway) {
+  ObjectOperations(Gateway gateway, AclOperations acls) {
     this.gateway = gateway;
+    this.acls = acls;
   }
 
   void get(S3Request request, String bucket, String key, Exchange exchange, boolean head)
@@ -151,7 +153,10 @@ final class ObjectOperations {
     ObjectHeaders.refuseUnsupported(request);
     PutRequest put =
         new PutRequest(
-            bucket, key, ObjectHeaders.metadata(request), ObjectHeaders.writeCondition(request));
+            bucket,
+            key,
+            acls.withRequested(request, bucket, ObjectHeaders.metadata(request)),
+            ObjectHeaders.writeCondition(request));
     ObjectInfo stored = gateway.put(put, Bodies.upload(request, exchange, auth));
     HttpHeaders headers = new DefaultHttpHeaders();
     headers.set(HttpHeaderNames.ETAG, stored.quotedEtag());
@@ -183,7 +188,7 @@ final class ObjectOperations {
                 bucket,
                 key,
                 replace,
-                ObjectHeaders.metadata(request),
+                acls.withRequested(request, bucket, ObjectHeaders.metadata(request)),
                 ObjectHeaders.writeCondition(request)));
     Xml xml =
         Xml.document("CopyObjectResult")

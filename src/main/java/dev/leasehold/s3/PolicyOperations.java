@@ -11,10 +11,10 @@ import org.jspecify.annotations.Nullable;
  * and its public access block (Put/Get/DeletePublicAccessBlock), kept at the coordinator for every
  * site ({@link BucketDocument}), and both as {@link S3Service} decides each request by them.
  *
- * <p>Of the access block's four switches, two act on what a site has: {@code BlockPublicPolicy}
- * refuses a public policy, and {@code RestrictPublicBuckets} lets no anonymous caller in through a
- * public policy. ACLs here are the owner's alone, so {@code BlockPublicAcls} and {@code
- * IgnorePublicAcls} hold by themselves.
+ * <p>The access block's four switches: {@code BlockPublicPolicy} refuses a public policy, {@code
+ * RestrictPublicBuckets} lets no anonymous caller in through a public policy, {@code
+ * BlockPublicAcls} refuses setting a public ACL and {@code IgnorePublicAcls} makes public grants
+ * count for nothing ({@link AclOperations}).
  *
  * <p>Thread-safe: each document is parsed once per stored version ({@link BucketDocument}).
  */
@@ -25,6 +25,8 @@ final class PolicyOperations {
   private static final String[] SWITCHES = {
     "BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"
   };
+  private static final int BLOCK_PUBLIC_ACLS = 0;
+  private static final int IGNORE_PUBLIC_ACLS = 1;
   private static final int BLOCK_PUBLIC_POLICY = 2;
   private static final int RESTRICT_PUBLIC_BUCKETS = 3;
 
@@ -110,6 +112,16 @@ final class PolicyOperations {
   boolean restrictsPublic(String bucket) {
     BucketPolicy policy = of(bucket);
     return policy != null && policy.isPublic() && switchOn(bucket, RESTRICT_PUBLIC_BUCKETS);
+  }
+
+  /** Whether setting a public ACL on the bucket or its objects is refused. */
+  boolean blocksPublicAcls(String bucket) {
+    return switchOn(bucket, BLOCK_PUBLIC_ACLS);
+  }
+
+  /** Whether public grants of the bucket's and its objects' ACLs count for nothing. */
+  boolean ignoresPublicAcls(String bucket) {
+    return switchOn(bucket, IGNORE_PUBLIC_ACLS);
   }
 
   /** The bucket's policy, or null if it has none. */

@@ -49,9 +49,12 @@ final class PostObjectOperations {
   private final Gateway gateway;
   private final Authenticator authenticator;
   private final Clock clock;
+  private final AclOperations acls;
 
-  PostObjectOperations(Gateway gateway, Authenticator authenticator, Clock clock) {
+  PostObjectOperations(
+      Gateway gateway, Authenticator authenticator, Clock clock, AclOperations acls) {
     this.gateway = gateway;
+    this.acls = acls;
     this.authenticator = authenticator;
     this.clock = clock;
   }
@@ -142,7 +145,11 @@ final class PostObjectOperations {
     long max = Math.min(Bodies.MAX_PUT, policy == null ? Long.MAX_VALUE : policy.maxLength());
     ObjectInfo stored =
         gateway.put(
-            new PutRequest(bucket, key, ObjectHeaders.metadata(put), WriteCondition.NONE),
+            new PutRequest(
+                bucket,
+                key,
+                acls.withRequested(put, bucket, ObjectHeaders.metadata(put)),
+                WriteCondition.NONE),
             new Upload(new Bounded(form.content(), min, max), -1));
     try {
       while (form.next() != null) {

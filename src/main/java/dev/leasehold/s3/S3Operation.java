@@ -42,8 +42,8 @@ enum S3Operation {
   // Sub-resources, routed as "bucket|object METHOD sub-resource" (a trailing * is the listing of
   // a bucket's configurations: a GET without an id).
   PUT_BUCKET_VERSIONING("PutBucketVersioning", "bucket PUT versioning", true),
-  GET_BUCKET_ACL("GetBucketAcl", "bucket GET acl"),
-  PUT_BUCKET_ACL("PutBucketAcl", "bucket PUT acl"),
+  GET_BUCKET_ACL("GetBucketAcl", "bucket GET acl", true),
+  PUT_BUCKET_ACL("PutBucketAcl", "bucket PUT acl", true),
   GET_BUCKET_CORS("GetBucketCors", "bucket GET cors", true),
   PUT_BUCKET_CORS("PutBucketCors", "bucket PUT cors", true),
   DELETE_BUCKET_CORS("DeleteBucketCors", "bucket DELETE cors", true),
@@ -79,10 +79,10 @@ enum S3Operation {
   GET_PUBLIC_ACCESS_BLOCK("GetPublicAccessBlock", "bucket GET publicAccessBlock", true),
   PUT_PUBLIC_ACCESS_BLOCK("PutPublicAccessBlock", "bucket PUT publicAccessBlock", true),
   DELETE_PUBLIC_ACCESS_BLOCK("DeletePublicAccessBlock", "bucket DELETE publicAccessBlock", true),
-  GET_BUCKET_OWNERSHIP_CONTROLS("GetBucketOwnershipControls", "bucket GET ownershipControls"),
-  PUT_BUCKET_OWNERSHIP_CONTROLS("PutBucketOwnershipControls", "bucket PUT ownershipControls"),
+  GET_BUCKET_OWNERSHIP_CONTROLS("GetBucketOwnershipControls", "bucket GET ownershipControls", true),
+  PUT_BUCKET_OWNERSHIP_CONTROLS("PutBucketOwnershipControls", "bucket PUT ownershipControls", true),
   DELETE_BUCKET_OWNERSHIP_CONTROLS(
-      "DeleteBucketOwnershipControls", "bucket DELETE ownershipControls"),
+      "DeleteBucketOwnershipControls", "bucket DELETE ownershipControls", true),
   GET_BUCKET_ANALYTICS("GetBucketAnalyticsConfiguration", "bucket GET analytics"),
   LIST_BUCKET_ANALYTICS("ListBucketAnalyticsConfigurations", "bucket GET analytics*"),
   PUT_BUCKET_ANALYTICS("PutBucketAnalyticsConfiguration", "bucket PUT analytics"),
@@ -109,8 +109,8 @@ enum S3Operation {
   CREATE_SESSION("CreateSession", "bucket GET session"),
 
   // Sub-resources of an object.
-  GET_OBJECT_ACL("GetObjectAcl", "object GET acl"),
-  PUT_OBJECT_ACL("PutObjectAcl", "object PUT acl"),
+  GET_OBJECT_ACL("GetObjectAcl", "object GET acl", true),
+  PUT_OBJECT_ACL("PutObjectAcl", "object PUT acl", true),
   GET_OBJECT_TAGGING("GetObjectTagging", "object GET tagging"),
   PUT_OBJECT_TAGGING("PutObjectTagging", "object PUT tagging"),
   DELETE_OBJECT_TAGGING("DeleteObjectTagging", "object DELETE tagging"),

@@ -55,6 +55,7 @@ public final class S3Service {
   private final MultipartOperations multipart;
   private final Subresources subresources;
   private final CorsOperations cors;
+  private final AclOperations acls;
   private final PolicyOperations policies;
   private final Authorization authorization;
   private final TagOperations tags;
@@ -91,16 +92,17 @@ public final class S3Service {
             settings.region(),
             settings.maxClockSkew(),
             clock);
-    this.buckets = new BucketOperations(gateway, settings.region(), owner);
-    this.objects = new ObjectOperations(gateway);
-    this.lists = new ListOperations(gateway, owner);
-    this.multipart = new MultipartOperations(gateway, owner);
-    this.subresources = new Subresources(gateway, owner);
-    this.cors = new CorsOperations(gateway);
     this.policies = new PolicyOperations(gateway);
+    this.acls = new AclOperations(gateway, owner, policies);
+    this.buckets = new BucketOperations(gateway, settings.region(), owner, acls);
+    this.objects = new ObjectOperations(gateway, acls);
+    this.lists = new ListOperations(gateway, owner);
+    this.multipart = new MultipartOperations(gateway, owner, acls);
+    this.subresources = new Subresources(gateway);
+    this.cors = new CorsOperations(gateway);
     this.tags = new TagOperations(gateway);
-    this.posts = new PostObjectOperations(gateway, authenticator, clock);
-    this.authorization = new Authorization(gateway, policies, owner);
+    this.posts = new PostObjectOperations(gateway, authenticator, clock, acls);
+    this.authorization = new Authorization(gateway, policies, acls, owner);
     this.gateway = gateway;
     this.owner = owner;
   }
@@ -220,6 +222,15 @@ public final class S3Service {
       case LIST_BUCKETS -> buckets.listBuckets(exchange, auth.keyScope());
       case GET_BUCKET_LOCATION -> buckets.location(required(bucket), exchange);
       case GET_BUCKET_VERSIONING -> buckets.versioning(required(bucket), exchange);
+      case GET_BUCKET_ACL -> acls.getBucketAcl(required(bucket), exchange);
+      case PUT_BUCKET_ACL -> acls.putBucketAcl(request, required(bucket), exchange, auth);
+      case GET_OBJECT_ACL -> acls.getObjectAcl(request, required(bucket), required(key), exchange);
+      case PUT_OBJECT_ACL ->
+          acls.putObjectAcl(request, required(bucket), required(key), exchange, auth);
+      case GET_BUCKET_OWNERSHIP_CONTROLS -> acls.getOwnership(required(bucket), exchange);
+      case PUT_BUCKET_OWNERSHIP_CONTROLS ->
+          acls.putOwnership(request, required(bucket), exchange, auth);
+      case DELETE_BUCKET_OWNERSHIP_CONTROLS -> acls.deleteOwnership(required(bucket), exchange);
       case PUT_BUCKET_VERSIONING ->
           buckets.setVersioning(request, required(bucket), exchange, auth);
       case LIST_MULTIPART_UPLOADS -> multipart.listUploads(request, required(bucket), exchange);

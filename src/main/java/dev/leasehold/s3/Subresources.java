@@ -7,16 +7,13 @@ import dev.leasehold.site.GetRequest;
 import dev.leasehold.site.Preconditions;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
-import java.util.List;
 
 /**
  * The bucket and object sub-resources whose configuration Leasehold does not keep, answered as AWS
- * answers a bucket that has none: an ACL that gives the owner FULL_CONTROL and nobody else anything
- * (the bucket owner enforced setting, S3's default for new buckets since April 2023), {@code
- * NoSuch…} for a configuration that was never set, 204 for deleting one, and a 4xx for setting what
- * a bucket without that feature refuses. What remains, setting a configuration this site cannot
- * honour, is 501 {@code NotImplemented}; answering it with success would drop the caller's settings
- * silently.
+ * answers a bucket that has none: {@code NoSuch…} for a configuration that was never set, 204 for
+ * deleting one, and a 4xx for setting what a bucket without that feature refuses. What remains,
+ * setting a configuration this site cannot honour, is 501 {@code NotImplemented}; answering it with
+ * success would drop the caller's settings silently.
  *
  * <p>The bucket (and the object, for object sub-resources) must exist: the answers say something
  * about it, so a missing one is {@code NoSuchBucket} or {@code NoSuchKey}, read under the same
@@ -26,11 +23,9 @@ final class Subresources {
   private static final int MAX_CONFIGURATION = 64 * 1024;
 
   private final Gateway gateway;
-  private final String owner;
 
-  Subresources(Gateway gateway, String owner) {
+  Subresources(Gateway gateway) {
     this.gateway = gateway;
-    this.owner = owner;
   }
 
   void serve(S3Operation op, S3Request request, Exchange exchange, Authentication auth)
@@ -45,28 +40,6 @@ final class Subresources {
       gateway.head(GetRequest.whole(bucket, key, Preconditions.NONE));
     }
     switch (op) {
-      case GET_BUCKET_ACL, GET_OBJECT_ACL -> Replies.xml(exchange, ownerOnlyAcl());
-      case PUT_BUCKET_ACL, PUT_OBJECT_ACL -> {
-        refuseAclsBeyondTheOwner(request, exchange, auth);
-        Replies.empty(exchange, HttpResponseStatus.OK);
-      }
-      case GET_BUCKET_OWNERSHIP_CONTROLS ->
-          Replies.xml(
-              exchange,
-              Xml.document("OwnershipControls")
-                  .open("Rule")
-                  .element("ObjectOwnership", "BucketOwnerEnforced")
-                  .close("Rule")
-                  .close("OwnershipControls"));
-      case PUT_BUCKET_OWNERSHIP_CONTROLS -> {
-        String ownership =
-            XmlRequests.objectOwnership(Bodies.small(request, exchange, auth, MAX_CONFIGURATION));
-        if (!ownership.equals("BucketOwnerEnforced")) {
-          throw notImplemented(
-              op, "ACLs are not implemented: every bucket's ownership is BucketOwnerEnforced.");
-        }
-        Replies.empty(exchange, HttpResponseStatus.OK); // what every bucket has already
-      }
       case GET_OBJECT_TAGGING ->
           Replies.xml(
               exchange, Xml.document("Tagging").open("TagSet").close("TagSet").close("Tagging"));
@@ -134,39 +107,6 @@ final class Subresources {
    */
   static S3Exception noObjectLock() {
     return S3Error.INVALID_REQUEST.exception("Bucket is missing Object Lock Configuration");
-  }
-
-  /** The one ACL every bucket and object has: the owner's FULL_CONTROL. */
-  private Xml ownerOnlyAcl() {
-    Xml xml = Xml.document("AccessControlPolicy");
-    xml.open("Owner").element("ID", owner).element("DisplayName", owner).close("Owner");
-    xml.open("AccessControlList").open("Grant");
-    xml.openWith(
-        "Grantee",
-        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"");
-    xml.element("ID", owner).element("DisplayName", owner).close("Grantee");
-    xml.element("Permission", "FULL_CONTROL").close("Grant").close("AccessControlList");
-    return xml.close("AccessControlPolicy");
-  }
-
-  /**
-   * PutBucketAcl and PutObjectAcl change nothing when they ask for what is already there (canned
-   * {@code private} or {@code bucket-owner-full-control}, or a policy granting the owner
-   * FULL_CONTROL only); anything else is refused as AWS refuses it on a bucket whose owner enforces
-   * ownership.
-   */
-  private void refuseAclsBeyondTheOwner(S3Request request, Exchange exchange, Authentication auth) {
-    ObjectHeaders.refuseAcls(request);
-    if (request.header("x-amz-acl") != null) {
-      return;
-    }
-    byte[] body = Bodies.small(request, exchange, auth, MAX_CONFIGURATION);
-    List<XmlRequests.Grant> grants = XmlRequests.accessControlPolicy(body);
-    for (XmlRequests.Grant g : grants) {
-      if (!g.permission().equals("FULL_CONTROL") || !owner.equals(g.granteeId())) {
-        throw S3Error.ACCESS_CONTROL_LIST_NOT_SUPPORTED.exception();
-      }
-    }
   }
 
   private static Xml emptyListing(String root) {

@@ -1,6 +1,7 @@
 package dev.leasehold.s3;
 
 import dev.leasehold.error.S3Error;
+import dev.leasehold.object.Acl;
 import dev.leasehold.object.CompletedPart;
 import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
@@ -23,13 +24,6 @@ import org.w3c.dom.Node;
 final class XmlRequests {
   /** The objects a DeleteObjects names, and whether it asked for quiet mode. Immutable. */
   record Delete(List<String> keys, List<@Nullable String> versionIds, boolean quiet) {}
-
-  /**
-   * One grant of an AccessControlPolicy.
-   *
-   * @param granteeId the canonical user id, or null for a group or an e-mail grantee
-   */
-  record Grant(@Nullable String granteeId, String permission) {}
 
   /**
    * A VersioningConfiguration: its {@code Status} and {@code MfaDelete}, each null if absent.
@@ -66,11 +60,15 @@ final class XmlRequests {
     return new Versioning(status, mfa);
   }
 
-  /** The grants of a PutBucketAcl or PutObjectAcl body. */
-  static List<Grant> accessControlPolicy(byte[] body) {
+  /**
+   * The grants of a PutBucketAcl or PutObjectAcl body: to a canonical user by {@code ID}, or to a
+   * group by {@code URI}. An e-mail grantee is {@code UnresolvableGrantByEmailAddress} (no account
+   * here has an e-mail address); an unknown group or permission {@code MalformedACLError}.
+   */
+  static List<Acl.Grant> accessControlPolicy(byte[] body) {
     Element root = parse(body, "AccessControlPolicy");
     Element list = child(root, "AccessControlList");
-    List<Grant> grants = new ArrayList<>();
+    List<Acl.Grant> grants = new ArrayList<>();
     if (list == null) {
       return grants;
     }
@@ -83,12 +81,34 @@ final class XmlRequests {
       if (!e.getLocalName().equals("Grant") || grantee == null || permission == null) {
         throw malformed();
       }
+      Acl.Permission granted = permission(permission.getTextContent().trim());
       Element id = child(grantee, "ID");
-      grants.add(
-          new Grant(
-              id == null ? null : id.getTextContent().trim(), permission.getTextContent().trim()));
+      Element uri = child(grantee, "URI");
+      if (child(grantee, "EmailAddress") != null) {
+        throw S3Error.UNRESOLVABLE_GRANT_BY_EMAIL_ADDRESS.exception();
+      }
+      if (id != null && !id.getTextContent().isBlank()) {
+        grants.add(Acl.Grant.user(id.getTextContent().trim(), granted));
+      } else if (uri != null) {
+        Acl.Group group = Acl.Group.ofUri(uri.getTextContent().trim());
+        if (group == null) {
+          throw S3Error.MALFORMED_ACL_ERROR.exception();
+        }
+        grants.add(Acl.Grant.group(group, granted));
+      } else {
+        throw S3Error.MALFORMED_ACL_ERROR.exception();
+      }
     }
     return grants;
+  }
+
+  /** A permission's name; {@code MalformedACLError} if it is none. */
+  static Acl.Permission permission(String name) {
+    try {
+      return Acl.Permission.valueOf(name);
+    } catch (IllegalArgumentException e) {
+      throw S3Error.MALFORMED_ACL_ERROR.exception();
+    }
   }
 
   /** The rules of a PutBucketCors body, as written (checked by {@link CorsRule#of}). */

@@ -69,6 +69,14 @@ public interface Gateway {
   List<DeleteOutcome> deleteAll(
       String bucket, List<String> keys, List<@Nullable String> versionIds);
 
+  /**
+   * Sets the ACL of the key's latest version (kept among its metadata, {@link
+   * dev.leasehold.object.Acl#METADATA_NAME}; null: its owner's alone), under the key's WRITE lease
+   * like any change of it. {@code versionId}, if given, must name the latest version.
+   */
+  ObjectInfo setObjectAcl(
+      String bucket, String key, @Nullable String versionId, @Nullable String acl);
+
   // ---- versions (docs/s3-api.md, Versioning; docs/protocol.md, Versions)
 
   /** The bucket's versioning status ({@code Enabled}, {@code Suspended}), or null: never kept. */

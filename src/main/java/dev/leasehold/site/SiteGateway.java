@@ -227,6 +227,22 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   }
 
   @Override
+  public ObjectInfo setObjectAcl(
+      String bucket, String key, @Nullable String versionId, @Nullable String acl) {
+    buckets.check(bucket);
+    if (versionId != null) {
+      ObjectInfo latest =
+          reads.read(GetRequest.whole(bucket, key, Preconditions.NONE), false).info();
+      String id = latest.versionId() == null ? "null" : latest.versionId();
+      if (!id.equals(versionId)) {
+        throw S3Error.NOT_IMPLEMENTED.exception(
+            "Only the ACL of an object's latest version can be changed here.");
+      }
+    }
+    return writes.setMetadataEntry(bucket, key, dev.leasehold.object.Acl.METADATA_NAME, acl);
+  }
+
+  @Override
   public @Nullable String versioning(String bucket) {
     buckets.check(bucket);
     return origin.versioning(bucket);

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,6 +108,26 @@ final class WritePath {
         },
         () -> journal.delete(bucket, key));
     return done.get();
+  }
+
+  /**
+   * Sets one entry of the key's user metadata (its ACL), under WRITE like any change of the key, so
+   * that every cached description of the version elsewhere is recalled first; the bytes stay.
+   */
+  ObjectInfo setMetadataEntry(String bucket, String key, String name, @Nullable String value) {
+    WriteGuard.Written written =
+        guard.write(
+            bucket,
+            key,
+            WriteCondition.NONE,
+            fence -> {
+              String etag = fence.ifMatch();
+              if (etag == null) {
+                throw dev.leasehold.error.S3Error.NO_SUCH_KEY.exception().with("Key", key);
+              }
+              return origin.updateMetadata(bucket, key, etag, name, value);
+            });
+    return java.util.Objects.requireNonNull(written.info(), "updated");
   }
 
   /**

@@ -3,12 +3,12 @@ package dev.leasehold.s3;
 import static dev.leasehold.testkit.S3Errors.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.leasehold.testkit.Anonymous;
 import dev.leasehold.testkit.Await;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -333,20 +333,6 @@ class PolicyIT {
   /** An unsigned request, as a browser or curl sends one. */
   private static HttpResponse<String> anonymousAt(
       URI site, String method, String bucket, String key) {
-    URI uri = site.resolve("/" + bucket + (key == null ? "" : "/" + key));
-    HttpRequest.BodyPublisher body =
-        method.equals("PUT")
-            ? HttpRequest.BodyPublishers.ofString("anonymous")
-            : HttpRequest.BodyPublishers.noBody();
-    try {
-      return HTTP.send(
-          HttpRequest.newBuilder(uri).method(method, body).build(),
-          HttpResponse.BodyHandlers.ofString());
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return Anonymous.request(site, method, bucket, key);
   }
 }

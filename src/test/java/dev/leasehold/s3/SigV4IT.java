@@ -126,7 +126,7 @@ class SigV4IT {
     Map<String, String[]> refused =
         Map.of(
             "x-amz-storage-class", new String[] {"GLACIER", "400", "InvalidStorageClass"},
-            "x-amz-acl", new String[] {"public-read", "400", "AccessControlListNotSupported"},
+            "x-amz-acl", new String[] {"everyone", "400", "InvalidArgument"},
             "x-amz-tagging", new String[] {"a=b", "501", "NotImplemented"});
     for (var r : refused.entrySet()) {
       String key = "presigned/refused-" + r.getKey();

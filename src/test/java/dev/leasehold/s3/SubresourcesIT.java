@@ -30,10 +30,10 @@ import software.amazon.awssdk.services.s3.model.Type;
 
 /**
  * The sub-resources a site keeps no configuration for, answered as S3 answers a bucket that has
- * none (Amazon S3 API reference, each operation's page, and "Controlling ownership of objects and
- * disabling ACLs" in the User Guide: ACLs are disabled on new buckets, the owner has full control,
- * and a request that sets any other ACL fails with AccessControlListNotSupported). Driven with the
- * AWS SDK for Java v2, against each origin.
+ * none (Amazon S3 API reference, each operation's page), and ACLs where a bucket disables them
+ * ("Controlling ownership of objects and disabling ACLs" in the User Guide: with {@code
+ * BucketOwnerEnforced} the owner has full control, and a request that sets any other ACL fails with
+ * AccessControlListNotSupported). Driven with the AWS SDK for Java v2, against each origin.
  */
 @ParameterizedClass(name = "origin = {0}")
 @EnumSource(OriginKind.class)
@@ -57,10 +57,10 @@ class SubresourcesIT {
   }
 
   @Test
-  void theOnlyAclIsTheOwnersFullControl() {
+  void aBucketWithAclsDisabledHasOnlyTheOwnersFullControl() {
     String bucket = Data.bucket(s3);
     s3.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("v"));
-
+    // Never set: the owner's ACL, and no ownership controls (ACLs on, as S3 buckets before 2023).
     GetBucketAclResponse acl = s3.getBucketAcl(r -> r.bucket(bucket));
     assertThat(acl.owner().id()).isEqualTo(OWNER);
     assertThat(acl.grants()).singleElement().satisfies(SubresourcesIT::isOwnersFullControl);
@@ -68,7 +68,19 @@ class SubresourcesIT {
     assertThat(objectAcl.owner().id()).isEqualTo(OWNER);
     assertThat(objectAcl.grants()).singleElement().satisfies(SubresourcesIT::isOwnersFullControl);
     assertError(() -> s3.getObjectAcl(r -> r.bucket(bucket).key("missing")), 404, "NoSuchKey");
+    assertError(
+        () -> s3.getBucketOwnershipControls(r -> r.bucket(bucket)),
+        404,
+        "OwnershipControlsNotFoundError");
 
+    s3.putBucketOwnershipControls(r ->
+        r.bucket(bucket)
+            .ownershipControls(
+                c -> c.rules(x -> x.objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED))));
+    assertThat(s3.getBucketOwnershipControls(r -> r.bucket(bucket)).ownershipControls().rules())
+        .singleElement()
+        .satisfies(rule ->
+            assertThat(rule.objectOwnership()).isEqualTo(ObjectOwnership.BUCKET_OWNER_ENFORCED));
     // Asking for what is there changes nothing and succeeds; asking for more is refused.
     s3.putBucketAcl(r -> r.bucket(bucket).acl(BucketCannedACL.PRIVATE));
     s3.putObjectAcl(r -> r.bucket(bucket).key("k").acl(ObjectCannedACL.BUCKET_OWNER_FULL_CONTROL));
@@ -102,22 +114,24 @@ class SubresourcesIT {
                                     .build()))),
         400,
         "AccessControlListNotSupported");
-    s3.putBucketOwnershipControls(r ->
-        r.bucket(bucket)
-            .ownershipControls(
-                c -> c.rules(x -> x.objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED))));
+    assertError(
+        () ->
+            s3.putObject(
+                p -> p.bucket(bucket).key("k").acl(ObjectCannedACL.PUBLIC_READ),
+                RequestBody.fromString("v")),
+        400,
+        "AccessControlListNotSupported");
+    s3.deleteBucketOwnershipControls(r -> r.bucket(bucket));
+    s3.putBucketAcl(r -> r.bucket(bucket).acl(BucketCannedACL.PUBLIC_READ));
+    assertThat(s3.getBucketAcl(r -> r.bucket(bucket)).grants()).hasSize(2);
     assertError(
         () ->
             s3.putBucketOwnershipControls(r ->
                 r.bucket(bucket)
-                    .ownershipControls(
-                        c -> c.rules(x -> x.objectOwnership(ObjectOwnership.OBJECT_WRITER)))),
-        501,
-        "NotImplemented");
-    assertThat(s3.getBucketOwnershipControls(r -> r.bucket(bucket)).ownershipControls().rules())
-        .singleElement()
-        .satisfies(rule ->
-            assertThat(rule.objectOwnership()).isEqualTo(ObjectOwnership.BUCKET_OWNER_ENFORCED));
+                    .ownershipControls(c ->
+                        c.rules(x -> x.objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED)))),
+        400,
+        "InvalidBucketAclWithObjectOwnership");
   }
 
   /**
@@ -127,13 +141,6 @@ class SubresourcesIT {
   @Test
   void writesAskingForMoreThanTheSiteDoesAreRefusedWithNothingWritten() {
     String bucket = Data.bucket(s3);
-    assertError(
-        () ->
-            s3.putObject(
-                p -> p.bucket(bucket).key("k").acl(ObjectCannedACL.PUBLIC_READ),
-                RequestBody.fromString("v")),
-        400,
-        "AccessControlListNotSupported");
     assertError(
         () ->
             s3.putObject(
@@ -177,7 +184,11 @@ class SubresourcesIT {
         RequestBody.fromString("v"));
     assertThat(s3.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String()).isEqualTo("v");
     assertError(
-        () -> s3.createBucket(c -> c.bucket(bucket + "-public").acl(BucketCannedACL.PUBLIC_READ)),
+        () ->
+            s3.createBucket(c ->
+                c.bucket(bucket + "-public")
+                    .acl(BucketCannedACL.PUBLIC_READ)
+                    .objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED)),
         400,
         "InvalidBucketAclWithObjectOwnership");
     ObjectApiIT.assertStatus(() -> s3.headBucket(h -> h.bucket(bucket + "-public")), 404);

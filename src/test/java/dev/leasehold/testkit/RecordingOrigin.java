@@ -340,6 +340,14 @@ public final class RecordingOrigin implements Origin {
   }
 
   @Override
+  public ObjectInfo updateMetadata(
+      String bucket, String key, String etag, String name, @Nullable String value) {
+    record(Call.PUT, bucket, key);
+    checkWrites();
+    return origin.updateMetadata(bucket, key, etag, name, value);
+  }
+
+  @Override
   public @Nullable String versioning(String bucket) {
     record(Call.OTHER, bucket, "");
     checkUp();
