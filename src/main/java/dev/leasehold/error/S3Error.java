@@ -87,6 +87,8 @@ public enum S3Error {
       "The content of the form does not meet the conditions specified in the policy document."),
   INVALID_RANGE("InvalidRange", 416, "The requested range is not satisfiable"),
   INVALID_REQUEST("InvalidRequest", 400, "Invalid Request"),
+  INVALID_RETENTION_PERIOD(
+      "InvalidRetentionPeriod", 400, "The retention period must be a positive integer."),
   INVALID_STORAGE_CLASS("InvalidStorageClass", 400, "The storage class you specified is not valid"),
   INVALID_TAG("InvalidTag", 400, "The tag provided was not a valid tag."),
   INVALID_URI("InvalidURI", 400, "Couldn't parse the specified URI."),
@@ -126,6 +128,10 @@ public enum S3Error {
   NO_SUCH_KEY("NoSuchKey", 404, "The specified key does not exist."),
   NO_SUCH_LIFECYCLE_CONFIGURATION(
       "NoSuchLifecycleConfiguration", 404, "The lifecycle configuration does not exist"),
+  NO_SUCH_OBJECT_LOCK_CONFIGURATION(
+      "NoSuchObjectLockConfiguration",
+      404,
+      "The specified object does not have a ObjectLock configuration"),
   NO_SUCH_PUBLIC_ACCESS_BLOCK_CONFIGURATION(
       "NoSuchPublicAccessBlockConfiguration",
       404,

@@ -6,7 +6,9 @@ import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
+import dev.leasehold.object.LockConfiguration;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectLock;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.PartInfo;
 import dev.leasehold.object.PartListing;
@@ -163,8 +165,34 @@ public final class JournaledOrigin implements Origin {
   }
 
   @Override
-  public Deletion deleteVersion(String bucket, String key, String versionId) {
-    return origin.deleteVersion(bucket, key, versionId);
+  public Deletion deleteVersion(
+      String bucket, String key, String versionId, boolean bypassGovernance) {
+    return origin.deleteVersion(bucket, key, versionId, bypassGovernance);
+  }
+
+  @Override
+  public @Nullable LockConfiguration objectLock(String bucket) {
+    return origin.objectLock(bucket);
+  }
+
+  @Override
+  public void setObjectLock(String bucket, LockConfiguration configuration) {
+    origin.setObjectLock(bucket, configuration);
+  }
+
+  @Override
+  public ObjectLock lock(String bucket, String key, @Nullable String versionId) {
+    return origin.lock(bucket, key, versionId);
+  }
+
+  @Override
+  public void setLock(
+      String bucket,
+      String key,
+      @Nullable String versionId,
+      ObjectLock lock,
+      boolean bypassGovernance) {
+    origin.setLock(bucket, key, versionId, lock, bypassGovernance);
   }
 
   @Override

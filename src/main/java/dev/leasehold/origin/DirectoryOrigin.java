@@ -8,7 +8,9 @@ import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
+import dev.leasehold.object.LockConfiguration;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectLock;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.PartInfo;
 import dev.leasehold.object.PartListing;
@@ -315,6 +317,24 @@ public final class DirectoryOrigin implements Origin {
 
   @Override
   public void setVersioning(String bucket, boolean enabled) {
+    changeBucket(
+        bucket,
+        "setting the versioning of ",
+        json -> {
+          if (!enabled && json.has(OBJECT_LOCK)) {
+            throw S3Error.INVALID_BUCKET_STATE.exception(
+                "An Object Lock configuration is present on this bucket, so the versioning state"
+                    + " cannot be changed.");
+          }
+          json.put("versioning", enabled ? ENABLED : SUSPENDED);
+        });
+  }
+
+  /** Changes the bucket's own record ({@code bucket.json}) under its lock, atomically. */
+  private void changeBucket(
+      String bucket,
+      String what,
+      java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode> change) {
     Path bucketDir = bucketDir(bucket);
     try (ProcessLocks.Held held = locks.lock(bucket + "/" + INTERNAL)) {
       com.fasterxml.jackson.databind.node.ObjectNode json =
@@ -322,7 +342,7 @@ public final class DirectoryOrigin implements Origin {
                   instanceof com.fasterxml.jackson.databind.node.ObjectNode o
               ? o
               : ObjectRecord.JSON.createObjectNode();
-      json.put("versioning", enabled ? ENABLED : SUSPENDED);
+      change.accept(json);
       Path internal = Files.createDirectories(bucketDir.resolve(INTERNAL));
       Path tmp = internal.resolve(".tmp-bucket-" + UUID.randomUUID());
       try {
@@ -337,7 +357,107 @@ public final class DirectoryOrigin implements Origin {
         Files.deleteIfExists(tmp);
       }
     } catch (IOException e) {
-      throw unavailable("setting the versioning of " + bucket, e);
+      throw unavailable(what + bucket, e);
+    }
+  }
+
+  // ---- Object Lock
+
+  private static final String OBJECT_LOCK = "objectLock";
+
+  @Override
+  public @Nullable LockConfiguration objectLock(String bucket) {
+    JsonNode lock = bucketJson(bucketDir(bucket)).get(OBJECT_LOCK);
+    if (lock == null) {
+      return null;
+    }
+    String mode = lock.path("mode").asText("");
+    return mode.isEmpty()
+        ? LockConfiguration.ENABLED
+        : new LockConfiguration(
+            ObjectLock.Mode.valueOf(mode), lock.path("days").asInt(), lock.path("years").asInt());
+  }
+
+  @Override
+  public void setObjectLock(String bucket, LockConfiguration configuration) {
+    changeBucket(
+        bucket,
+        "setting the Object Lock configuration of ",
+        json -> {
+          if (!json.has(OBJECT_LOCK) && !ENABLED.equals(json.path("versioning").asText())) {
+            throw S3Error.INVALID_BUCKET_STATE.exception(
+                "Object Lock can be enabled only on a bucket that keeps versions.");
+          }
+          com.fasterxml.jackson.databind.node.ObjectNode lock = json.putObject(OBJECT_LOCK);
+          ObjectLock.Mode mode = configuration.mode();
+          if (mode != null) {
+            lock.put("mode", mode.name())
+                .put("days", configuration.days())
+                .put("years", configuration.years());
+          }
+        });
+  }
+
+  @Override
+  public ObjectLock lock(String bucket, String key, @Nullable String versionId) {
+    ObjectRecord version =
+        versionId == null ? current(bucket, key) : version(bucket, key, versionId);
+    if (version.deleteMarker()) {
+      throw S3Error.METHOD_NOT_ALLOWED.exception().with("ResourceType", "DeleteMarker");
+    }
+    return ObjectLock.of(version.metadata());
+  }
+
+  @Override
+  public void setLock(
+      String bucket,
+      String key,
+      @Nullable String versionId,
+      ObjectLock lock,
+      boolean bypassGovernance) {
+    if (versionId != null) {
+      checkVersionId(versionId);
+    }
+    Path dir = KeyPaths.objectDir(bucketDir(bucket), key);
+    try (ProcessLocks.Held held = locks.lock(bucket + '/' + key)) {
+      ObjectRecord record = ObjectRecord.read(dir);
+      if (record == null) {
+        throw S3Error.NO_SUCH_KEY.exception().with("Key", key);
+      }
+      List<ObjectRecord> versions = new ArrayList<>(record.versions());
+      int at = -1;
+      for (int i = 0; i < versions.size(); i++) {
+        if (versionId == null ? i == 0 : versions.get(i).named(versionId)) {
+          at = i;
+          break;
+        }
+      }
+      if (at < 0) {
+        throw S3Error.NO_SUCH_VERSION
+            .exception()
+            .with("Key", key)
+            .with("VersionId", String.valueOf(versionId));
+      }
+      ObjectRecord version = versions.get(at);
+      if (version.deleteMarker()) {
+        throw S3Error.METHOD_NOT_ALLOWED.exception().with("ResourceType", "DeleteMarker");
+      }
+      ObjectLock current = ObjectLock.of(version.metadata());
+      boolean retentionChanged =
+          !java.util.Objects.equals(current.mode(), lock.mode())
+              || !java.util.Objects.equals(current.retainUntil(), lock.retainUntil());
+      if (retentionChanged
+          && !current.mayChangeRetentionTo(lock, Instant.now(), bypassGovernance)) {
+        throw S3Error.ACCESS_DENIED.exception(
+            "The retention in force may not be shortened, lifted or weakened.");
+      }
+      versions.set(at, version.withMetadata(ObjectLock.into(version.metadata(), lock)));
+      java.util.Objects.requireNonNull(ObjectRecord.of(versions)).write(dir);
+      DurableFiles.fsync(dir);
+    } catch (NoSuchFileException | java.nio.file.NotDirectoryException gone) {
+      throw S3Error.NO_SUCH_KEY.exception().with("Key", key);
+    } catch (IOException e) {
+      throw unavailable("writing " + bucket + "/" + key, e);
     }
   }
 
@@ -380,7 +500,8 @@ public final class DirectoryOrigin implements Origin {
   }
 
   @Override
-  public Deletion deleteVersion(String bucket, String key, String versionId) {
+  public Deletion deleteVersion(
+      String bucket, String key, String versionId, boolean bypassGovernance) {
     checkVersionId(versionId);
     Path bucketDir = bucketDir(bucket);
     Path dir = KeyPaths.objectDir(bucketDir, key);
@@ -399,6 +520,9 @@ public final class DirectoryOrigin implements Origin {
       }
       if (removed == null) {
         return new Deletion(versionId, false);
+      }
+      if (!ObjectLock.of(removed.metadata()).deletable(Instant.now(), bypassGovernance)) {
+        throw S3Error.ACCESS_DENIED.exception("The version is protected by Object Lock.");
       }
       ObjectRecord next = ObjectRecord.of(versions);
       if (next == null) {
@@ -499,6 +623,23 @@ public final class DirectoryOrigin implements Origin {
   private static String newVersionId() {
     return String.format("%013x", System.currentTimeMillis())
         + UUID.randomUUID().toString().replace("-", "").substring(0, 19);
+  }
+
+  /**
+   * {@code made} with the bucket's default retention if its write named no retention of its own (in
+   * a bucket with Object Lock and a default rule).
+   */
+  private ObjectRecord withDefaultLock(String bucket, ObjectRecord made) {
+    LockConfiguration configuration = objectLock(bucket);
+    ObjectLock asked = ObjectLock.of(made.metadata());
+    if (configuration == null || configuration.mode() == null || asked.mode() != null) {
+      return made;
+    }
+    ObjectLock given =
+        configuration
+            .defaultFor(Instant.ofEpochMilli(made.lastModified()))
+            .withLegalHold(asked.legalHold());
+    return made.withMetadata(ObjectLock.into(made.metadata(), given));
   }
 
   private static @Nullable ObjectRecord live(@Nullable ObjectRecord record) {
@@ -605,7 +746,8 @@ public final class DirectoryOrigin implements Origin {
           check(condition, live(current), key);
           String dataName = ".data-" + id;
           Files.move(tmp, dir.resolve(dataName), StandardCopyOption.ATOMIC_MOVE);
-          ObjectRecord made = records.make(dataName, Instant.now().toEpochMilli());
+          ObjectRecord made =
+              withDefaultLock(bucket, records.make(dataName, Instant.now().toEpochMilli()));
           ObjectRecord record =
               successor(
                   current, made.withVersionId(ENABLED.equals(versioning) ? newVersionId() : null));

@@ -5,7 +5,9 @@ import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
+import dev.leasehold.object.LockConfiguration;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectLock;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.PartInfo;
 import dev.leasehold.object.PartListing;
@@ -63,7 +65,11 @@ public final class MeteredOrigin implements Origin {
     HEAD_VERSION,
     READ_VERSION,
     DELETE_VERSION,
-    LIST_VERSIONS;
+    LIST_VERSIONS,
+    OBJECT_LOCK,
+    SET_OBJECT_LOCK,
+    LOCK,
+    SET_LOCK;
 
     String label() {
       return name().toLowerCase(java.util.Locale.ROOT);
@@ -254,8 +260,36 @@ public final class MeteredOrigin implements Origin {
   }
 
   @Override
-  public Deletion deleteVersion(String bucket, String key, String versionId) {
-    return call(Operation.DELETE_VERSION, () -> origin.deleteVersion(bucket, key, versionId));
+  public Deletion deleteVersion(
+      String bucket, String key, String versionId, boolean bypassGovernance) {
+    return call(
+        Operation.DELETE_VERSION,
+        () -> origin.deleteVersion(bucket, key, versionId, bypassGovernance));
+  }
+
+  @Override
+  public @Nullable LockConfiguration objectLock(String bucket) {
+    return call(Operation.OBJECT_LOCK, () -> origin.objectLock(bucket));
+  }
+
+  @Override
+  public void setObjectLock(String bucket, LockConfiguration configuration) {
+    run(Operation.SET_OBJECT_LOCK, () -> origin.setObjectLock(bucket, configuration));
+  }
+
+  @Override
+  public ObjectLock lock(String bucket, String key, @Nullable String versionId) {
+    return call(Operation.LOCK, () -> origin.lock(bucket, key, versionId));
+  }
+
+  @Override
+  public void setLock(
+      String bucket,
+      String key,
+      @Nullable String versionId,
+      ObjectLock lock,
+      boolean bypassGovernance) {
+    run(Operation.SET_LOCK, () -> origin.setLock(bucket, key, versionId, lock, bypassGovernance));
   }
 
   @Override

@@ -7,7 +7,9 @@ import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
+import dev.leasehold.object.LockConfiguration;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectLock;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.PartInfo;
 import dev.leasehold.object.PartListing;
@@ -156,12 +158,45 @@ public interface Origin extends AutoCloseable {
 
   /**
    * Removes version {@code versionId} for good; the next newest becomes the latest if it was.
-   * Removing a version that does not exist succeeds.
+   * Removing a version that does not exist succeeds. {@code AccessDenied} if its Object Lock
+   * forbids it (a legal hold, or a retention in force that is COMPLIANCE, or GOVERNANCE without
+   * {@code bypassGovernance}).
    */
-  Deletion deleteVersion(String bucket, String key, String versionId);
+  Deletion deleteVersion(String bucket, String key, String versionId, boolean bypassGovernance);
 
   /** One page of the bucket's versions and delete markers; {@code NoSuchBucket}. */
   VersionListing listVersions(String bucket, VersionListRequest request);
+
+  // ---- Object Lock (docs/s3-api.md, Object Lock)
+
+  /** The bucket's Object Lock configuration, or null if it never had Object Lock enabled. */
+  @Nullable LockConfiguration objectLock(String bucket);
+
+  /**
+   * Enables Object Lock on the bucket (for good) with {@code configuration}'s default retention;
+   * {@code InvalidBucketState} unless the bucket keeps versions. A write's own lock is kept with
+   * its version among its metadata ({@link ObjectLock#METADATA_NAME}); a write that names none gets
+   * the default retention.
+   */
+  void setObjectLock(String bucket, LockConfiguration configuration);
+
+  /**
+   * The lock of version {@code versionId} (null: the latest); {@code NoSuchKey}, {@code
+   * NoSuchVersion}.
+   */
+  ObjectLock lock(String bucket, String key, @Nullable String versionId);
+
+  /**
+   * Sets the lock of version {@code versionId} (null: the latest): {@code AccessDenied} if it would
+   * shorten or lift a retention in force that the rules keep ({@link
+   * ObjectLock#mayChangeRetentionTo}).
+   */
+  void setLock(
+      String bucket,
+      String key,
+      @Nullable String versionId,
+      ObjectLock lock,
+      boolean bypassGovernance);
 
   /** One page of the bucket's keys; {@code NoSuchBucket}. */
   Listing list(String bucket, ListRequest request);

@@ -9,7 +9,9 @@ import dev.leasehold.object.Deletion;
 import dev.leasehold.object.KeyOrder;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
+import dev.leasehold.object.LockConfiguration;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectLock;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.ObjectVersion;
 import dev.leasehold.object.PartInfo;
@@ -230,14 +232,18 @@ public final class S3Origin implements Origin {
                 size,
                 h.eTag(),
                 h.lastModified(),
-                metadata(
-                    h.contentType(),
-                    h.contentEncoding(),
-                    h.contentDisposition(),
-                    h.contentLanguage(),
-                    h.cacheControl(),
-                    h.expiresString(),
-                    h.metadata()),
+                withLock(
+                    metadata(
+                        h.contentType(),
+                        h.contentEncoding(),
+                        h.contentDisposition(),
+                        h.contentLanguage(),
+                        h.cacheControl(),
+                        h.expiresString(),
+                        h.metadata()),
+                    h.objectLockModeAsString(),
+                    h.objectLockRetainUntilDate(),
+                    h.objectLockLegalHoldStatusAsString()),
                 h.partsCount())
             .withVersionId(versionId(h.versionId()));
     long n = Math.max(0, Math.min(length, size - offset));
@@ -306,6 +312,11 @@ public final class S3Origin implements Origin {
                           .contentLanguage(metadata.contentLanguage())
                           .cacheControl(metadata.cacheControl())
                           .expires(parseHttpDate(metadata.expires()));
+                      lockFields(
+                          metadata,
+                          r::objectLockMode,
+                          r::objectLockRetainUntilDate,
+                          r::objectLockLegalHoldStatus);
                       if (condition.ifAbsent()) {
                         r.ifNoneMatch("*");
                       }
@@ -461,13 +472,19 @@ public final class S3Origin implements Origin {
   }
 
   @Override
-  public Deletion deleteVersion(String bucket, String key, String versionId) {
+  public Deletion deleteVersion(
+      String bucket, String key, String versionId, boolean bypassGovernance) {
     software.amazon.awssdk.services.s3.model.DeleteObjectResponse deleted;
     try {
       deleted =
           SdkCalls.call(
               "deleting " + bucket + "/" + key,
-              () -> s3.deleteObject(r -> r.bucket(bucket).key(key).versionId(versionId)));
+              () ->
+                  s3.deleteObject(r ->
+                      r.bucket(bucket)
+                          .key(key)
+                          .versionId(versionId)
+                          .bypassGovernanceRetention(bypassGovernance ? Boolean.TRUE : null)));
     } catch (S3Exception e) {
       if (unversioned(e, versionId)) {
         delete(bucket, key, null);
@@ -531,6 +548,105 @@ public final class S3Origin implements Origin {
         all, prefixes(page.commonPrefixes()), Boolean.TRUE.equals(page.isTruncated()));
   }
 
+  // ---- Object Lock: the origin's own, passed through
+
+  @Override
+  public @Nullable LockConfiguration objectLock(String bucket) {
+    software.amazon.awssdk.services.s3.model.ObjectLockConfiguration c;
+    try {
+      c =
+          SdkCalls.call(
+                  "reading the Object Lock configuration of " + bucket,
+                  () -> s3.getObjectLockConfiguration(r -> r.bucket(bucket)))
+              .objectLockConfiguration();
+    } catch (S3Exception e) {
+      if (e.error() == S3Error.OBJECT_LOCK_CONFIGURATION_NOT_FOUND
+          || e.error() == S3Error.NOT_IMPLEMENTED) {
+        return null;
+      }
+      throw e;
+    }
+    if (c == null || c.objectLockEnabled() == null) {
+      return null;
+    }
+    var retention = c.rule() == null ? null : c.rule().defaultRetention();
+    if (retention == null || retention.mode() == null) {
+      return LockConfiguration.ENABLED;
+    }
+    return new LockConfiguration(
+        ObjectLock.Mode.valueOf(retention.modeAsString()),
+        retention.days() == null ? 0 : retention.days(),
+        retention.years() == null ? 0 : retention.years());
+  }
+
+  @Override
+  public void setObjectLock(String bucket, LockConfiguration configuration) {
+    ObjectLock.Mode mode = configuration.mode();
+    SdkCalls.call(
+        "setting the Object Lock configuration of " + bucket,
+        () ->
+            s3.putObjectLockConfiguration(r ->
+                r.bucket(bucket)
+                    .objectLockConfiguration(c -> {
+                      c.objectLockEnabled("Enabled");
+                      if (mode != null) {
+                        c.rule(rule ->
+                            rule.defaultRetention(d -> {
+                              d.mode(mode.name());
+                              if (configuration.days() > 0) {
+                                d.days(configuration.days());
+                              } else {
+                                d.years(configuration.years());
+                              }
+                            }));
+                      }
+                    })));
+  }
+
+  @Override
+  public ObjectLock lock(String bucket, String key, @Nullable String versionId) {
+    ObjectInfo version =
+        versionId == null ? head(bucket, key) : headVersion(bucket, key, versionId);
+    return ObjectLock.of(version.metadata());
+  }
+
+  @Override
+  public void setLock(
+      String bucket,
+      String key,
+      @Nullable String versionId,
+      ObjectLock lock,
+      boolean bypassGovernance) {
+    ObjectLock current = lock(bucket, key, versionId);
+    ObjectLock.Mode mode = lock.mode();
+    if (!java.util.Objects.equals(current.mode(), mode)
+        || !java.util.Objects.equals(current.retainUntil(), lock.retainUntil())) {
+      SdkCalls.call(
+          "setting the retention of " + bucket + "/" + key,
+          () ->
+              s3.putObjectRetention(r ->
+                  r.bucket(bucket)
+                      .key(key)
+                      .versionId(versionId)
+                      .bypassGovernanceRetention(bypassGovernance ? Boolean.TRUE : null)
+                      .retention(x -> {
+                        if (mode != null) {
+                          x.mode(mode.name()).retainUntilDate(lock.retainUntil());
+                        }
+                      })));
+    }
+    if (current.legalHold() != lock.legalHold()) {
+      SdkCalls.call(
+          "setting the legal hold of " + bucket + "/" + key,
+          () ->
+              s3.putObjectLegalHold(r ->
+                  r.bucket(bucket)
+                      .key(key)
+                      .versionId(versionId)
+                      .legalHold(h -> h.status(lock.legalHold() ? "ON" : "OFF"))));
+    }
+  }
+
   /** A version id as the site keeps it: null for the version S3 calls {@code null}. */
   private static @Nullable String versionId(@Nullable String id) {
     return id == null || id.isEmpty() || id.equals("null") ? null : id;
@@ -561,16 +677,23 @@ public final class S3Origin implements Origin {
     return SdkCalls.call(
         "starting an upload of " + bucket + "/" + key,
         () ->
-            s3.createMultipartUpload(r ->
-                    r.bucket(bucket)
-                        .key(key)
-                        .metadata(metadata.user())
-                        .contentType(contentType(metadata))
-                        .contentEncoding(metadata.contentEncoding())
-                        .contentDisposition(metadata.contentDisposition())
-                        .contentLanguage(metadata.contentLanguage())
-                        .cacheControl(metadata.cacheControl())
-                        .expires(parseHttpDate(metadata.expires())))
+            s3.createMultipartUpload(
+                    r -> {
+                      r.bucket(bucket)
+                          .key(key)
+                          .metadata(originUserMetadata(metadata))
+                          .contentType(contentType(metadata))
+                          .contentEncoding(metadata.contentEncoding())
+                          .contentDisposition(metadata.contentDisposition())
+                          .contentLanguage(metadata.contentLanguage())
+                          .cacheControl(metadata.cacheControl())
+                          .expires(parseHttpDate(metadata.expires()));
+                      lockFields(
+                          metadata,
+                          r::objectLockMode,
+                          r::objectLockRetainUntilDate,
+                          r::objectLockLegalHoldStatus);
+                    })
                 .uploadId());
   }
 
@@ -709,14 +832,37 @@ public final class S3Origin implements Origin {
   }
 
   private static ObjectMetadata metadata(HeadObjectResponse h) {
-    return metadata(
-        h.contentType(),
-        h.contentEncoding(),
-        h.contentDisposition(),
-        h.contentLanguage(),
-        h.cacheControl(),
-        h.expiresString(),
-        h.metadata());
+    ObjectMetadata metadata =
+        metadata(
+            h.contentType(),
+            h.contentEncoding(),
+            h.contentDisposition(),
+            h.contentLanguage(),
+            h.cacheControl(),
+            h.expiresString(),
+            h.metadata());
+    return withLock(
+        metadata,
+        h.objectLockModeAsString(),
+        h.objectLockRetainUntilDate(),
+        h.objectLockLegalHoldStatusAsString());
+  }
+
+  /**
+   * {@code metadata} keeping the Object Lock the origin answered with ({@link
+   * ObjectLock#METADATA_NAME}): S3 keeps a version's lock itself, in fields of its own.
+   */
+  private static ObjectMetadata withLock(
+      ObjectMetadata metadata,
+      @Nullable String mode,
+      @Nullable Instant until,
+      @Nullable String legalHold) {
+    ObjectLock lock =
+        new ObjectLock(
+            mode == null || until == null ? null : ObjectLock.Mode.valueOf(mode),
+            mode == null ? null : until,
+            "ON".equals(legalHold));
+    return ObjectLock.into(metadata, lock);
   }
 
   /**
@@ -753,12 +899,33 @@ public final class S3Origin implements Origin {
 
   /** The user metadata written to the origin: the object's, and its checksum if it has one. */
   private static Map<String, String> originUserMetadata(ObjectMetadata metadata) {
-    if (metadata.checksum() == null) {
+    if (metadata.checksum() == null && !metadata.user().containsKey(ObjectLock.METADATA_NAME)) {
       return metadata.user();
     }
     Map<String, String> user = new java.util.TreeMap<>(metadata.user());
-    user.put(CHECKSUM, metadata.checksum().encoded());
+    user.remove(ObjectLock.METADATA_NAME); // S3 keeps a lock in fields of its own
+    if (metadata.checksum() != null) {
+      user.put(CHECKSUM, metadata.checksum().encoded());
+    }
     return user;
+  }
+
+  /** The Object Lock fields of a write that asks for a lock. */
+  private static void lockFields(
+      ObjectMetadata metadata,
+      java.util.function.Consumer<String> mode,
+      java.util.function.Consumer<Instant> until,
+      java.util.function.Consumer<String> legalHold) {
+    ObjectLock lock = ObjectLock.of(metadata);
+    ObjectLock.Mode retention = lock.mode();
+    Instant retainUntil = lock.retainUntil();
+    if (retention != null && retainUntil != null) {
+      mode.accept(retention.name());
+      until.accept(retainUntil);
+    }
+    if (lock.legalHold()) {
+      legalHold.accept("ON");
+    }
   }
 
   private static ObjectInfo info(

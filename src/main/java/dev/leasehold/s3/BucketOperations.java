@@ -18,13 +18,20 @@ final class BucketOperations {
   private final Gateway gateway;
   private final String region;
   private final AclOperations acls;
+  private final ObjectLockOperations locks;
   private final String owner;
 
-  BucketOperations(Gateway gateway, String region, String owner, AclOperations acls) {
+  BucketOperations(
+      Gateway gateway,
+      String region,
+      String owner,
+      AclOperations acls,
+      ObjectLockOperations locks) {
     this.gateway = gateway;
     this.region = region;
     this.owner = owner;
     this.acls = acls;
+    this.locks = locks;
   }
 
   /** The buckets, those in {@code scope} only. */
@@ -49,7 +56,6 @@ final class BucketOperations {
   void create(S3Request request, String bucket, Exchange exchange, Authentication auth)
       throws IOException {
     Names.checkNewBucket(bucket);
-    ObjectHeaders.refuseUnsupportedForBucket(request);
     byte[] body =
         request.header("Content-Length") == null
                 && request.header("x-amz-decoded-content-length") == null
@@ -67,6 +73,7 @@ final class BucketOperations {
     dev.leasehold.object.Acl acl = acls.forNewBucket(request);
     gateway.createBucket(bucket);
     acls.created(bucket, request, acl);
+    locks.created(bucket, request);
     HttpHeaders headers = new DefaultHttpHeaders();
     headers.set("Location", "/" + bucket);
     Replies.empty(exchange, HttpResponseStatus.OK, headers);

@@ -30,19 +30,27 @@ final class MultipartOperations {
 
   private final Gateway gateway;
   private final AclOperations acls;
+  private final ObjectLockOperations locks;
   private final String owner;
 
-  MultipartOperations(Gateway gateway, String owner, AclOperations acls) {
+  MultipartOperations(
+      Gateway gateway, String owner, AclOperations acls, ObjectLockOperations locks) {
     this.gateway = gateway;
     this.owner = owner;
     this.acls = acls;
+    this.locks = locks;
   }
 
   void create(S3Request request, String bucket, String key, Exchange exchange) throws IOException {
     ObjectHeaders.refuseUnsupported(request);
     String uploadId =
         gateway.createUpload(
-            bucket, key, acls.withRequested(request, bucket, ObjectHeaders.metadata(request)));
+            bucket,
+            key,
+            locks.withRequested(
+                request,
+                bucket,
+                acls.withRequested(request, bucket, ObjectHeaders.metadata(request))));
     Xml xml =
         Xml.document("InitiateMultipartUploadResult")
             .element("Bucket", bucket)

@@ -212,18 +212,13 @@ final class ObjectHeaders {
           "SNOW",
           "EXPRESS_ONEZONE");
 
-  private static final String[] LOCK_HEADERS = {
-    "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"
-  };
-
   /**
    * Headers of an object write (PutObject, CopyObject, CreateMultipartUpload) that ask for what
    * this site does not do, refused as AWS refuses them where AWS has a 4xx for it, so that clients
-   * do not retry: a storage class other than STANDARD ({@code InvalidStorageClass}), an ACL beyond
-   * the owner's ({@code AccessControlListNotSupported}, as on a bucket whose owner enforces
-   * ownership), server-side encryption ({@code InvalidArgument}), Object Lock ({@code
-   * InvalidRequest}, as on a bucket without it). Tags and website redirects, features a later
-   * release may add, are 501 {@code NotImplemented}. Nothing is silently ignored.
+   * do not retry: a storage class other than STANDARD ({@code InvalidStorageClass}) and server-side
+   * encryption ({@code InvalidArgument}). Tags and website redirects, features a later release may
+   * add, are 501 {@code NotImplemented}. Nothing is silently ignored. (ACLs and Object Lock headers
+   * are {@link AclOperations}' and {@link ObjectLockOperations}'.)
    */
   static void refuseUnsupported(S3Request request) {
     String storageClass = request.header("x-amz-storage-class");
@@ -244,26 +239,11 @@ final class ObjectHeaders {
             .with("ArgumentValue", h.getValue());
       }
     }
-    for (String header : LOCK_HEADERS) {
-      if (request.header(header) != null) {
-        throw Subresources.noObjectLock();
-      }
-    }
+
     for (String header : new String[] {"x-amz-tagging", "x-amz-website-redirect-location"}) {
       if (request.header(header) != null) {
         throw notImplemented(header);
       }
-    }
-  }
-
-  /**
-   * The headers of a CreateBucket that ask for features a bucket could be created with but this
-   * site does not have: NotImplemented. (Its ACL and ownership headers are {@link AclOperations}'.)
-   */
-  static void refuseUnsupportedForBucket(S3Request request) {
-    String lock = request.header("x-amz-bucket-object-lock-enabled");
-    if (lock != null && lock.equalsIgnoreCase("true")) {
-      throw notImplemented("x-amz-bucket-object-lock-enabled");
     }
   }
 

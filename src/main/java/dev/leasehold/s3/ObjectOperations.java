@@ -4,6 +4,7 @@ import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.site.ByteRange;
 import dev.leasehold.site.CopyRequest;
 import dev.leasehold.site.CopySource;
@@ -31,10 +32,18 @@ final class ObjectOperations {
 
   private final Gateway gateway;
   private final AclOperations acls;
+  private final ObjectLockOperations locks;
 
-  ObjectOperations(Gateway gateway, AclOperations acls) {
+  ObjectOperations(Gateway gateway, AclOperations acls, ObjectLockOperations locks) {
     this.gateway = gateway;
     this.acls = acls;
+    this.locks = locks;
+  }
+
+  /** The metadata an object write stores: its headers', with the ACL and lock they ask for. */
+  ObjectMetadata metadata(S3Request request, String bucket) {
+    return locks.withRequested(
+        request, bucket, acls.withRequested(request, bucket, ObjectHeaders.metadata(request)));
   }
 
   void get(S3Request request, String bucket, String key, Exchange exchange, boolean head)
@@ -55,6 +64,7 @@ final class ObjectOperations {
     ObjectInfo info = read.info();
     HttpHeaders headers = new DefaultHttpHeaders();
     ObjectHeaders.describe(headers, info);
+    ObjectLockOperations.describe(headers, info);
     ObjectHeaders.overrides(headers, request);
     if (read.partial()) {
       long last = read.span().end() - 1;
@@ -153,10 +163,7 @@ final class ObjectOperations {
     ObjectHeaders.refuseUnsupported(request);
     PutRequest put =
         new PutRequest(
-            bucket,
-            key,
-            acls.withRequested(request, bucket, ObjectHeaders.metadata(request)),
-            ObjectHeaders.writeCondition(request));
+            bucket, key, metadata(request, bucket), ObjectHeaders.writeCondition(request));
     ObjectInfo stored = gateway.put(put, Bodies.upload(request, exchange, auth));
     HttpHeaders headers = new DefaultHttpHeaders();
     headers.set(HttpHeaderNames.ETAG, stored.quotedEtag());
@@ -188,7 +195,7 @@ final class ObjectOperations {
                 bucket,
                 key,
                 replace,
-                acls.withRequested(request, bucket, ObjectHeaders.metadata(request)),
+                metadata(request, bucket),
                 ObjectHeaders.writeCondition(request)));
     Xml xml =
         Xml.document("CopyObjectResult")
@@ -208,7 +215,7 @@ final class ObjectOperations {
     Deletion done =
         versionId == null
             ? gateway.delete(bucket, key)
-            : gateway.deleteVersion(bucket, key, versionId);
+            : gateway.deleteVersion(bucket, key, versionId, ObjectLockOperations.bypass(request));
     HttpHeaders headers = new DefaultHttpHeaders();
     ObjectHeaders.deletion(headers, done);
     Replies.empty(exchange, HttpResponseStatus.NO_CONTENT, headers);
@@ -260,7 +267,9 @@ final class ObjectOperations {
         refused.add(DeleteOutcome.failed(key, version, e));
       }
     }
-    List<DeleteOutcome> outcomes = new ArrayList<>(gateway.deleteAll(bucket, valid, validVersions));
+    List<DeleteOutcome> outcomes =
+        new ArrayList<>(
+            gateway.deleteAll(bucket, valid, validVersions, ObjectLockOperations.bypass(request)));
     outcomes.addAll(refused);
     Xml xml = Xml.document("DeleteResult");
     for (DeleteOutcome o : outcomes) {

@@ -50,11 +50,17 @@ final class PostObjectOperations {
   private final Authenticator authenticator;
   private final Clock clock;
   private final AclOperations acls;
+  private final ObjectLockOperations locks;
 
   PostObjectOperations(
-      Gateway gateway, Authenticator authenticator, Clock clock, AclOperations acls) {
+      Gateway gateway,
+      Authenticator authenticator,
+      Clock clock,
+      AclOperations acls,
+      ObjectLockOperations locks) {
     this.gateway = gateway;
     this.acls = acls;
+    this.locks = locks;
     this.authenticator = authenticator;
     this.clock = clock;
   }
@@ -148,7 +154,8 @@ final class PostObjectOperations {
             new PutRequest(
                 bucket,
                 key,
-                acls.withRequested(put, bucket, ObjectHeaders.metadata(put)),
+                locks.withRequested(
+                    put, bucket, acls.withRequested(put, bucket, ObjectHeaders.metadata(put))),
                 WriteCondition.NONE),
             new Upload(new Bounded(form.content(), min, max), -1));
     try {

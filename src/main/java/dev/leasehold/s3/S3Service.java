@@ -56,6 +56,7 @@ public final class S3Service {
   private final Subresources subresources;
   private final CorsOperations cors;
   private final AclOperations acls;
+  private final ObjectLockOperations locks;
   private final PolicyOperations policies;
   private final Authorization authorization;
   private final TagOperations tags;
@@ -94,14 +95,15 @@ public final class S3Service {
             clock);
     this.policies = new PolicyOperations(gateway);
     this.acls = new AclOperations(gateway, owner, policies);
-    this.buckets = new BucketOperations(gateway, settings.region(), owner, acls);
-    this.objects = new ObjectOperations(gateway, acls);
+    this.locks = new ObjectLockOperations(gateway, clock);
+    this.buckets = new BucketOperations(gateway, settings.region(), owner, acls, locks);
+    this.objects = new ObjectOperations(gateway, acls, locks);
     this.lists = new ListOperations(gateway, owner);
-    this.multipart = new MultipartOperations(gateway, owner, acls);
+    this.multipart = new MultipartOperations(gateway, owner, acls, locks);
     this.subresources = new Subresources(gateway);
     this.cors = new CorsOperations(gateway);
     this.tags = new TagOperations(gateway);
-    this.posts = new PostObjectOperations(gateway, authenticator, clock, acls);
+    this.posts = new PostObjectOperations(gateway, authenticator, clock, acls, locks);
     this.authorization = new Authorization(gateway, policies, acls, owner);
     this.gateway = gateway;
     this.owner = owner;
@@ -231,6 +233,17 @@ public final class S3Service {
       case PUT_BUCKET_OWNERSHIP_CONTROLS ->
           acls.putOwnership(request, required(bucket), exchange, auth);
       case DELETE_BUCKET_OWNERSHIP_CONTROLS -> acls.deleteOwnership(required(bucket), exchange);
+      case GET_OBJECT_LOCK_CONFIGURATION -> locks.getConfiguration(required(bucket), exchange);
+      case PUT_OBJECT_LOCK_CONFIGURATION ->
+          locks.putConfiguration(request, required(bucket), exchange, auth);
+      case GET_OBJECT_RETENTION ->
+          locks.getRetention(request, required(bucket), required(key), exchange);
+      case PUT_OBJECT_RETENTION ->
+          locks.putRetention(request, required(bucket), required(key), exchange, auth);
+      case GET_OBJECT_LEGAL_HOLD ->
+          locks.getLegalHold(request, required(bucket), required(key), exchange);
+      case PUT_OBJECT_LEGAL_HOLD ->
+          locks.putLegalHold(request, required(bucket), required(key), exchange, auth);
       case PUT_BUCKET_VERSIONING ->
           buckets.setVersioning(request, required(bucket), exchange, auth);
       case LIST_MULTIPART_UPLOADS -> multipart.listUploads(request, required(bucket), exchange);

@@ -78,15 +78,8 @@ final class Subresources {
           throw S3Error.SERVER_SIDE_ENCRYPTION_CONFIGURATION_NOT_FOUND.exception();
       case GET_BUCKET_WEBSITE -> throw S3Error.NO_SUCH_WEBSITE_CONFIGURATION.exception();
       case GET_BUCKET_REPLICATION -> throw S3Error.REPLICATION_CONFIGURATION_NOT_FOUND.exception();
-      case GET_OBJECT_LOCK_CONFIGURATION ->
-          throw S3Error.OBJECT_LOCK_CONFIGURATION_NOT_FOUND.exception();
       case GET_BUCKET_ANALYTICS, GET_BUCKET_INVENTORY, GET_BUCKET_METRICS, GET_BUCKET_TIERING ->
           throw S3Error.NO_SUCH_CONFIGURATION.exception();
-      case GET_OBJECT_RETENTION,
-          PUT_OBJECT_RETENTION,
-          GET_OBJECT_LEGAL_HOLD,
-          PUT_OBJECT_LEGAL_HOLD ->
-          throw noObjectLock();
       case DELETE_BUCKET_LIFECYCLE,
           DELETE_BUCKET_ENCRYPTION,
           DELETE_BUCKET_WEBSITE,
@@ -99,14 +92,6 @@ final class Subresources {
           Replies.empty(exchange, HttpResponseStatus.NO_CONTENT); // nothing was set
       default -> throw notImplemented(op, null);
     }
-  }
-
-  /**
-   * A lock header on a write, or a retention or legal hold asked of an object: what AWS answers for
-   * a bucket created without Object Lock (and no bucket here has it).
-   */
-  static S3Exception noObjectLock() {
-    return S3Error.INVALID_REQUEST.exception("Bucket is missing Object Lock Configuration");
   }
 
   private static Xml emptyListing(String root) {

@@ -3,6 +3,8 @@ package dev.leasehold.s3;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.object.Acl;
 import dev.leasehold.object.CompletedPart;
+import dev.leasehold.object.LockConfiguration;
+import dev.leasehold.object.ObjectLock;
 import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +33,72 @@ final class XmlRequests {
    */
   record Versioning(@Nullable String status, @Nullable String mfaDelete) {}
 
+  /** A Retention document: its Mode and RetainUntilDate as written, each null if absent. */
+  record Retention(@Nullable String mode, @Nullable String retainUntil) {}
+
   private XmlRequests() {}
+
+  /**
+   * An ObjectLockConfiguration: {@code ObjectLockEnabled} must be {@code Enabled}; a default
+   * retention names a mode and either days or years ({@code MalformedXML} otherwise), each a
+   * positive number ({@code InvalidRetentionPeriod}).
+   */
+  static LockConfiguration objectLockConfiguration(byte[] body) {
+    Element root = parse(body, "ObjectLockConfiguration");
+    Element enabled = child(root, "ObjectLockEnabled");
+    if (enabled == null || !enabled.getTextContent().trim().equals("Enabled")) {
+      throw malformed();
+    }
+    Element rule = child(root, "Rule");
+    if (rule == null) {
+      return LockConfiguration.ENABLED;
+    }
+    Element retention = child(rule, "DefaultRetention");
+    Element mode = retention == null ? null : child(retention, "Mode");
+    if (retention == null || mode == null) {
+      throw malformed();
+    }
+    ObjectLock.Mode parsed;
+    try {
+      parsed = ObjectLock.Mode.valueOf(mode.getTextContent().trim());
+    } catch (IllegalArgumentException e) {
+      throw malformed();
+    }
+    Element days = child(retention, "Days");
+    Element years = child(retention, "Years");
+    if ((days == null) == (years == null)) {
+      throw malformed();
+    }
+    int n;
+    try {
+      n = Integer.parseInt((days != null ? days : years).getTextContent().trim());
+    } catch (NumberFormatException e) {
+      throw malformed();
+    }
+    if (n <= 0) {
+      throw S3Error.INVALID_RETENTION_PERIOD.exception();
+    }
+    return days != null ? new LockConfiguration(parsed, n, 0) : new LockConfiguration(parsed, 0, n);
+  }
+
+  /** A PutObjectRetention body. */
+  static Retention retention(byte[] body) {
+    Element root = parse(body, "Retention");
+    Element mode = child(root, "Mode");
+    Element until = child(root, "RetainUntilDate");
+    return new Retention(
+        mode == null ? null : mode.getTextContent().trim(),
+        until == null ? null : until.getTextContent().trim());
+  }
+
+  /** The Status of a PutObjectLegalHold body, as written. */
+  static String legalHold(byte[] body) {
+    Element status = child(parse(body, "LegalHold"), "Status");
+    if (status == null) {
+      throw malformed();
+    }
+    return status.getTextContent().trim();
+  }
 
   /**
    * The body of a PutBucketVersioning; a status other than {@code Enabled} or {@code Suspended} is

@@ -3,6 +3,7 @@ package dev.leasehold.site;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.object.Acl;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectLock;
 import dev.leasehold.object.ObjectMetadata;
 
 /**
@@ -45,10 +46,13 @@ final class Copies {
         request.replaceMetadata()
             // the bytes are the source's, so its checksum holds for them (as S3 copies it)
             ? request.metadata().withChecksum(read.info().metadata().checksum())
-            // an ACL is not copied: the copy has the one its request asks for (as in S3)
+            // an ACL or a lock is not copied: the copy has what its request asks for (as in S3)
             : read.info()
                 .metadata()
-                .withUserEntry(Acl.METADATA_NAME, request.metadata().user().get(Acl.METADATA_NAME));
+                .withUserEntry(Acl.METADATA_NAME, request.metadata().user().get(Acl.METADATA_NAME))
+                .withUserEntry(
+                    ObjectLock.METADATA_NAME,
+                    request.metadata().user().get(ObjectLock.METADATA_NAME));
     try (StagedFile staged = staging.receive(read)) {
       return writes.store(request.bucket(), request.key(), staged, metadata, request.condition());
     }

@@ -67,7 +67,10 @@ public interface Gateway {
    * version of {@code keys.get(i)} to remove, or is null for its latest.
    */
   List<DeleteOutcome> deleteAll(
-      String bucket, List<String> keys, List<@Nullable String> versionIds);
+      String bucket,
+      List<String> keys,
+      List<@Nullable String> versionIds,
+      boolean bypassGovernance);
 
   /**
    * Sets the ACL of the key's latest version (kept among its metadata, {@link
@@ -88,10 +91,32 @@ public interface Gateway {
   /** A GET ({@code body}) or HEAD of version {@code versionId}, with no lease. */
   ObjectRead getVersion(GetRequest request, String versionId, boolean body);
 
-  /** Removes version {@code versionId} of the key for good. */
-  Deletion deleteVersion(String bucket, String key, String versionId);
+  /**
+   * Removes version {@code versionId} of the key for good, unless its Object Lock forbids it
+   * ({@code AccessDenied}; a GOVERNANCE retention yields to {@code bypassGovernance}).
+   */
+  Deletion deleteVersion(String bucket, String key, String versionId, boolean bypassGovernance);
 
   VersionListing listVersions(String bucket, VersionListRequest request);
+
+  // ---- Object Lock (docs/s3-api.md, Object Lock): the origin's, as versions are
+
+  /** The bucket's Object Lock configuration, or null if it has none. */
+  dev.leasehold.object.@Nullable LockConfiguration objectLock(String bucket);
+
+  /** Enables Object Lock on a bucket that keeps versions, with a default retention or none. */
+  void setObjectLock(String bucket, dev.leasehold.object.LockConfiguration configuration);
+
+  /** The lock of a version ({@code versionId} null: the latest), as the origin holds it. */
+  dev.leasehold.object.ObjectLock lock(String bucket, String key, @Nullable String versionId);
+
+  /** Sets the lock of a version ({@code versionId} null: the latest). */
+  void setLock(
+      String bucket,
+      String key,
+      @Nullable String versionId,
+      dev.leasehold.object.ObjectLock lock,
+      boolean bypassGovernance);
 
   ObjectInfo copy(CopyRequest request);
 

@@ -16,7 +16,9 @@ import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
+import dev.leasehold.object.LockConfiguration;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectLock;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.PartInfo;
 import dev.leasehold.object.PartListing;
@@ -269,11 +271,41 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   }
 
   @Override
-  public Deletion deleteVersion(String bucket, String key, String versionId) {
+  public Deletion deleteVersion(
+      String bucket, String key, String versionId, boolean bypassGovernance) {
     buckets.check(bucket);
     return latestNull(bucket, versionId)
         ? writes.delete(bucket, key)
-        : writes.deleteVersion(bucket, key, versionId);
+        : writes.deleteVersion(bucket, key, versionId, bypassGovernance);
+  }
+
+  @Override
+  public @Nullable LockConfiguration objectLock(String bucket) {
+    buckets.check(bucket);
+    return origin.objectLock(bucket);
+  }
+
+  @Override
+  public void setObjectLock(String bucket, LockConfiguration configuration) {
+    buckets.check(bucket);
+    origin.setObjectLock(bucket, configuration);
+  }
+
+  @Override
+  public ObjectLock lock(String bucket, String key, @Nullable String versionId) {
+    buckets.check(bucket);
+    return origin.lock(bucket, key, versionId);
+  }
+
+  @Override
+  public void setLock(
+      String bucket,
+      String key,
+      @Nullable String versionId,
+      ObjectLock lock,
+      boolean bypassGovernance) {
+    buckets.check(bucket);
+    writes.setLock(bucket, key, versionId, lock, bypassGovernance);
   }
 
   /**
@@ -301,7 +333,10 @@ public final class SiteGateway implements Gateway, AutoCloseable {
 
   @Override
   public List<DeleteOutcome> deleteAll(
-      String bucket, List<String> keys, List<@Nullable String> versionIds) {
+      String bucket,
+      List<String> keys,
+      List<@Nullable String> versionIds,
+      boolean bypassGovernance) {
     buckets.check(bucket);
     // Each key is its own write under its own WRITE lease: up to DELETE_PARALLELISM at once, so a
     // batch of a thousand keys costs a few grant round trips of time, not a thousand.
@@ -315,7 +350,8 @@ public final class SiteGateway implements Gateway, AutoCloseable {
         threads.execute(
             context.wrap(() -> {
               try {
-                outcomes.set(n, deleteOne(bucket, keys.get(n), versionIds.get(n)));
+                outcomes.set(
+                    n, deleteOne(bucket, keys.get(n), versionIds.get(n), bypassGovernance));
               } finally {
                 slots.release();
               }
@@ -333,12 +369,13 @@ public final class SiteGateway implements Gateway, AutoCloseable {
     return out;
   }
 
-  private DeleteOutcome deleteOne(String bucket, String key, @Nullable String versionId) {
+  private DeleteOutcome deleteOne(
+      String bucket, String key, @Nullable String versionId, boolean bypassGovernance) {
     try {
       Deletion done =
           versionId == null || latestNull(bucket, versionId)
               ? writes.delete(bucket, key)
-              : writes.deleteVersion(bucket, key, versionId);
+              : writes.deleteVersion(bucket, key, versionId, bypassGovernance);
       return DeleteOutcome.deleted(key, versionId, done);
     } catch (S3Exception e) {
       return DeleteOutcome.failed(key, versionId, e);

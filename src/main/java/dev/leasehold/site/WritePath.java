@@ -5,6 +5,7 @@ import dev.leasehold.cache.ChunkKey;
 import dev.leasehold.flush.Journal;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectLock;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.WriteCondition;
 import dev.leasehold.origin.Origin;
@@ -131,18 +132,39 @@ final class WritePath {
   }
 
   /**
+   * Sets the Object Lock of a version, under WRITE like any change of the key: the latest version's
+   * lock is part of what every site serves of it (its metadata), so readers elsewhere are recalled
+   * first and the version as the origin now describes it is committed.
+   */
+  void setLock(
+      String bucket,
+      String key,
+      @Nullable String versionId,
+      ObjectLock lock,
+      boolean bypassGovernance) {
+    guard.write(
+        bucket,
+        key,
+        WriteCondition.NONE,
+        fence -> {
+          origin.setLock(bucket, key, versionId, lock, bypassGovernance);
+          return origin.headInBucket(bucket, key);
+        });
+  }
+
+  /**
    * Removes one version for good, under WRITE like any change of the key: if it was the latest, the
    * next newest becomes the latest, and every cached copy of the old one elsewhere must have been
    * recalled first (docs/protocol.md, Versions). The new latest version is what is committed.
    */
-  Deletion deleteVersion(String bucket, String key, String versionId) {
+  Deletion deleteVersion(String bucket, String key, String versionId, boolean bypassGovernance) {
     AtomicReference<Deletion> done = new AtomicReference<>();
     guard.write(
         bucket,
         key,
         WriteCondition.NONE,
         fence -> {
-          done.set(origin.deleteVersion(bucket, key, versionId));
+          done.set(origin.deleteVersion(bucket, key, versionId, bypassGovernance));
           return origin.headInBucket(bucket, key);
         });
     return java.util.Objects.requireNonNull(done.get(), "deleted");

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
+import dev.leasehold.object.LockConfiguration;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectLock;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.ObjectVersion;
 import dev.leasehold.object.VersionListRequest;
@@ -116,7 +118,7 @@ class DirectoryOriginVersionsTest {
         .containsExactly("k@" + marker.versionId() + " marker latest", "k@" + v1.versionId());
     assertCode(() -> origin.headVersion("b", "k", marker.versionId()), "MethodNotAllowed", 405);
 
-    Deletion removed = origin.deleteVersion("b", "k", marker.versionId());
+    Deletion removed = origin.deleteVersion("b", "k", marker.versionId(), false);
     assertThat(removed).isEqualTo(new Deletion(marker.versionId(), true));
     assertThat(origin.head("b", "k").versionId()).isEqualTo(v1.versionId());
     assertThat(read("k", v1.versionId())).isEqualTo("one");
@@ -128,15 +130,15 @@ class DirectoryOriginVersionsTest {
     ObjectInfo v1 = put("k", "one");
     ObjectInfo v2 = put("k", "two");
     assertCode(() -> origin.deleteBucket("b"), "BucketNotEmpty", 409);
-    assertThat(origin.deleteVersion("b", "k", v2.versionId()).deleteMarker()).isFalse();
+    assertThat(origin.deleteVersion("b", "k", v2.versionId(), false).deleteMarker()).isFalse();
     assertThat(origin.head("b", "k").etag()).isEqualTo(v1.etag());
     // Removing a version that is not there succeeds, as S3's does.
-    origin.deleteVersion("b", "k", v2.versionId());
+    origin.deleteVersion("b", "k", v2.versionId(), false);
     origin.delete("b", "k", null); // a marker: still not empty
     assertCode(() -> origin.deleteBucket("b"), "BucketNotEmpty", 409);
     for (String v : versions("")) {
       String id = v.substring(v.indexOf('@') + 1).split(" ")[0];
-      origin.deleteVersion("b", "k", id);
+      origin.deleteVersion("b", "k", id, false);
     }
     assertThat(versions("")).isEmpty();
     origin.deleteBucket("b");
@@ -205,5 +207,48 @@ class DirectoryOriginVersionsTest {
         origin.put("b", "k", Payloads.of("two"), ObjectMetadata.EMPTY, WriteCondition.IF_ABSENT);
     assertThat(again.versionId()).isNotNull();
     assertThat(versions("")).hasSize(3);
+  }
+
+  @Test
+  void objectLockKeepsLockedVersionsAndTheBucketVersioned() {
+    assertCode(
+        () -> origin.setObjectLock("b", LockConfiguration.ENABLED), "InvalidBucketState", 409);
+    origin.setVersioning("b", true);
+    origin.setObjectLock("b", new LockConfiguration(ObjectLock.Mode.GOVERNANCE, 1, 0));
+    assertThat(origin.objectLock("b"))
+        .isEqualTo(new LockConfiguration(ObjectLock.Mode.GOVERNANCE, 1, 0));
+    assertCode(() -> origin.setVersioning("b", false), "InvalidBucketState", 409);
+
+    // The default retention: a day from the write, GOVERNANCE.
+    ObjectInfo v1 = put("k", "one");
+    ObjectLock given = origin.lock("b", "k", v1.versionId());
+    assertThat(given.mode()).isEqualTo(ObjectLock.Mode.GOVERNANCE);
+    assertThat(given.retainUntil()).isEqualTo(v1.lastModified().plus(java.time.Duration.ofDays(1)));
+    assertCode(() -> origin.deleteVersion("b", "k", v1.versionId(), false), "AccessDenied", 403);
+    // A delete marker is not a deletion of the version: allowed.
+    assertThat(origin.delete("b", "k", null).deleteMarker()).isTrue();
+
+    // COMPLIANCE cannot be shortened or bypassed; a legal hold holds even past it.
+    java.time.Instant soon = java.time.Instant.now().plusSeconds(3600);
+    origin.setLock(
+        "b", "k", v1.versionId(), new ObjectLock(ObjectLock.Mode.COMPLIANCE, soon, true), true);
+    assertCode(
+        () ->
+            origin.setLock(
+                "b",
+                "k",
+                v1.versionId(),
+                new ObjectLock(ObjectLock.Mode.COMPLIANCE, soon.minusSeconds(60), true),
+                true),
+        "AccessDenied",
+        403);
+    assertCode(() -> origin.deleteVersion("b", "k", v1.versionId(), true), "AccessDenied", 403);
+    assertThat(origin.lock("b", "k", v1.versionId()).legalHold()).isTrue();
+
+    // GOVERNANCE yields to a bypass.
+    ObjectInfo v2 = put("g", "two");
+    assertCode(() -> origin.deleteVersion("b", "g", v2.versionId(), false), "AccessDenied", 403);
+    origin.deleteVersion("b", "g", v2.versionId(), true);
+    assertCode(() -> origin.headVersion("b", "g", v2.versionId()), "NoSuchKey", 404);
   }
 }

@@ -318,7 +318,7 @@ class VersioningIT {
       assertThat(listed.versions())
           .extracting(v -> v.versionIdText() + (v.deleteMarker() ? " marker" : ""))
           .containsExactly(marker.versionId() + " marker", v2.versionId(), v1.versionId());
-      assertThat(origin.deleteVersion(bucket, "k", marker.versionId()))
+      assertThat(origin.deleteVersion(bucket, "k", marker.versionId(), false))
           .isEqualTo(new Deletion(marker.versionId(), true));
       assertThat(origin.head(bucket, "k").versionId()).isEqualTo(v2.versionId());
       // What the origin did is what every site reads.

@@ -6,7 +6,9 @@ import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
 import dev.leasehold.object.Listing;
+import dev.leasehold.object.LockConfiguration;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.ObjectLock;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.PartInfo;
 import dev.leasehold.object.PartListing;
@@ -377,10 +379,44 @@ public final class RecordingOrigin implements Origin {
   }
 
   @Override
-  public Deletion deleteVersion(String bucket, String key, String versionId) {
+  public Deletion deleteVersion(
+      String bucket, String key, String versionId, boolean bypassGovernance) {
     record(Call.DELETE, bucket, key);
     checkWrites();
-    return origin.deleteVersion(bucket, key, versionId);
+    return origin.deleteVersion(bucket, key, versionId, bypassGovernance);
+  }
+
+  @Override
+  public @Nullable LockConfiguration objectLock(String bucket) {
+    record(Call.OTHER, bucket, "");
+    checkUp();
+    return origin.objectLock(bucket);
+  }
+
+  @Override
+  public void setObjectLock(String bucket, LockConfiguration configuration) {
+    record(Call.OTHER, bucket, "");
+    checkWrites();
+    origin.setObjectLock(bucket, configuration);
+  }
+
+  @Override
+  public ObjectLock lock(String bucket, String key, @Nullable String versionId) {
+    record(Call.HEAD, bucket, key);
+    checkUp();
+    return origin.lock(bucket, key, versionId);
+  }
+
+  @Override
+  public void setLock(
+      String bucket,
+      String key,
+      @Nullable String versionId,
+      ObjectLock lock,
+      boolean bypassGovernance) {
+    record(Call.PUT, bucket, key);
+    checkWrites();
+    origin.setLock(bucket, key, versionId, lock, bypassGovernance);
   }
 
   @Override

@@ -1,0 +1,216 @@
+package dev.leasehold.s3;
+
+import static dev.leasehold.testkit.S3Errors.assertError;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.leasehold.testkit.Data;
+import dev.leasehold.testkit.LocalCluster;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.ObjectLockLegalHoldStatus;
+import software.amazon.awssdk.services.s3.model.ObjectLockMode;
+import software.amazon.awssdk.services.s3.model.ObjectLockRetentionMode;
+import software.amazon.awssdk.services.s3.model.PutObjectResponse;
+
+/**
+ * Object Lock (Amazon S3 User Guide, "Locking objects with Object Lock"; API Reference:
+ * PutObjectLockConfiguration, PutObjectRetention, PutObjectLegalHold) at two sites over one
+ * directory origin: a lock set at one site holds at the other — a locked version cannot be removed
+ * there, and the other site's HEAD names the lock at once; GOVERNANCE yields to a caller who
+ * bypasses it, COMPLIANCE and legal holds to nobody; the bucket's default retention locks every new
+ * version; and the bucket stays versioned.
+ */
+class ObjectLockIT {
+  static LocalCluster cluster;
+  static S3Client a;
+  static S3Client b;
+
+  @BeforeAll
+  static void start() {
+    cluster = LocalCluster.builder().sites(2).start();
+    a = cluster.client(0);
+    b = cluster.client(1);
+  }
+
+  @AfterAll
+  static void stop() {
+    a.close();
+    b.close();
+    cluster.close();
+  }
+
+  private static String lockedBucket() {
+    String bucket = "lock-" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
+    a.createBucket(c -> c.bucket(bucket).objectLockEnabledForBucket(true));
+    assertThat(b.getBucketVersioning(r -> r.bucket(bucket)).status())
+        .isEqualTo(BucketVersioningStatus.ENABLED);
+    assertThat(
+            b.getObjectLockConfiguration(r -> r.bucket(bucket))
+                .objectLockConfiguration()
+                .objectLockEnabledAsString())
+        .isEqualTo("Enabled");
+    return bucket;
+  }
+
+  @Test
+  void aLockSetAtOneSiteHoldsAtTheOther() {
+    String bucket = lockedBucket();
+    Instant until = Instant.now().plus(1, ChronoUnit.DAYS).truncatedTo(ChronoUnit.SECONDS);
+    PutObjectResponse v1 =
+        b.putObject(
+            p ->
+                p.bucket(bucket)
+                    .key("k")
+                    .objectLockMode(ObjectLockMode.GOVERNANCE)
+                    .objectLockRetainUntilDate(until),
+            RequestBody.fromString("kept"));
+    HeadObjectResponse head = a.headObject(h -> h.bucket(bucket).key("k"));
+    assertThat(head.objectLockMode()).isEqualTo(ObjectLockMode.GOVERNANCE);
+    assertThat(head.objectLockRetainUntilDate()).isEqualTo(until);
+    assertError(
+        () -> a.deleteObject(d -> d.bucket(bucket).key("k").versionId(v1.versionId())),
+        403,
+        "AccessDenied");
+
+    // A legal hold set at A shows at B, which had just read the object, at once.
+    a.putObjectLegalHold(
+        r -> r.bucket(bucket).key("k").legalHold(h -> h.status(ObjectLockLegalHoldStatus.ON)));
+    assertThat(b.headObject(h -> h.bucket(bucket).key("k")).objectLockLegalHoldStatus())
+        .isEqualTo(ObjectLockLegalHoldStatus.ON);
+    assertThat(b.getObjectLegalHold(r -> r.bucket(bucket).key("k")).legalHold().status())
+        .isEqualTo(ObjectLockLegalHoldStatus.ON);
+    // Bypassing governance does not lift a legal hold.
+    assertError(
+        () ->
+            b.deleteObject(d ->
+                d.bucket(bucket)
+                    .key("k")
+                    .versionId(v1.versionId())
+                    .bypassGovernanceRetention(true)),
+        403,
+        "AccessDenied");
+    b.putObjectLegalHold(
+        r -> r.bucket(bucket).key("k").legalHold(h -> h.status(ObjectLockLegalHoldStatus.OFF)));
+
+    // Shortening GOVERNANCE needs the bypass; then the version may go, with it.
+    Instant sooner = until.minus(1, ChronoUnit.HOURS);
+    assertError(
+        () ->
+            a.putObjectRetention(r ->
+                r.bucket(bucket)
+                    .key("k")
+                    .retention(
+                        x -> x.mode(ObjectLockRetentionMode.GOVERNANCE).retainUntilDate(sooner))),
+        403,
+        "AccessDenied");
+    a.putObjectRetention(r ->
+        r.bucket(bucket)
+            .key("k")
+            .bypassGovernanceRetention(true)
+            .retention(x -> x.mode(ObjectLockRetentionMode.GOVERNANCE).retainUntilDate(sooner)));
+    assertThat(b.getObjectRetention(r -> r.bucket(bucket).key("k")).retention().retainUntilDate())
+        .isEqualTo(sooner);
+    // A delete marker is not a removal of the version: it is allowed.
+    assertThat(b.deleteObject(d -> d.bucket(bucket).key("k")).deleteMarker()).isTrue();
+    b.deleteObject(
+        d -> d.bucket(bucket).key("k").versionId(v1.versionId()).bypassGovernanceRetention(true));
+    assertError(
+        () -> a.getObject(g -> g.bucket(bucket).key("k").versionId(v1.versionId())),
+        404,
+        "NoSuchVersion");
+  }
+
+  @Test
+  void theDefaultRetentionLocksEveryNewVersionAndComplianceYieldsToNobody() {
+    String bucket = lockedBucket();
+    b.putObjectLockConfiguration(r ->
+        r.bucket(bucket)
+            .objectLockConfiguration(c ->
+                c.objectLockEnabled("Enabled")
+                    .rule(x -> x.defaultRetention(d -> d.mode("COMPLIANCE").days(1)))));
+    PutObjectResponse v1 =
+        a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("kept"));
+    var retention = b.getObjectRetention(r -> r.bucket(bucket).key("k").versionId(v1.versionId()));
+    assertThat(retention.retention().mode()).isEqualTo(ObjectLockRetentionMode.COMPLIANCE);
+    assertThat(retention.retention().retainUntilDate())
+        .isAfter(Instant.now().plus(23, ChronoUnit.HOURS));
+    var deleted =
+        b.deleteObjects(d ->
+            d.bucket(bucket)
+                .bypassGovernanceRetention(true)
+                .delete(x ->
+                    x.objects(
+                        ObjectIdentifier.builder().key("k").versionId(v1.versionId()).build())));
+    assertThat(deleted.errors())
+        .singleElement()
+        .satisfies(e -> {
+          assertThat(e.code()).isEqualTo("AccessDenied");
+          assertThat(e.versionId()).isEqualTo(v1.versionId());
+        });
+    assertError(
+        () ->
+            a.putBucketVersioning(r ->
+                r.bucket(bucket)
+                    .versioningConfiguration(c -> c.status(BucketVersioningStatus.SUSPENDED))),
+        409,
+        "InvalidBucketState");
+    assertThat(a.getObjectAsBytes(g -> g.bucket(bucket).key("k")).asUtf8String()).isEqualTo("kept");
+  }
+
+  @Test
+  void lockRequestsOnABucketWithoutObjectLockAreRefused() {
+    String bucket = Data.bucket(a);
+    a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("v"));
+    assertError(
+        () ->
+            a.putObject(
+                p ->
+                    p.bucket(bucket)
+                        .key("k")
+                        .objectLockMode(ObjectLockMode.GOVERNANCE)
+                        .objectLockRetainUntilDate(Instant.now().plusSeconds(60)),
+                RequestBody.fromString("v")),
+        400,
+        "InvalidRequest");
+    assertError(() -> b.getObjectRetention(r -> r.bucket(bucket).key("k")), 400, "InvalidRequest");
+    assertError(
+        () -> b.getObjectLockConfiguration(r -> r.bucket(bucket)),
+        404,
+        "ObjectLockConfigurationNotFoundError");
+    assertError(
+        () ->
+            b.putObjectLockConfiguration(
+                r -> r.bucket(bucket).objectLockConfiguration(c -> c.objectLockEnabled("Enabled"))),
+        409,
+        "InvalidBucketState");
+    String locked = lockedBucket();
+    assertError(
+        () ->
+            a.putObjectLockConfiguration(r ->
+                r.bucket(locked)
+                    .objectLockConfiguration(c ->
+                        c.objectLockEnabled("Enabled")
+                            .rule(x -> x.defaultRetention(d -> d.mode("GOVERNANCE").days(0))))),
+        400,
+        "InvalidRetentionPeriod");
+    assertError(
+        () ->
+            a.putObject(
+                p ->
+                    p.bucket(locked)
+                        .key("k")
+                        .objectLockMode(ObjectLockMode.GOVERNANCE)
+                        .objectLockRetainUntilDate(Instant.now().minusSeconds(60)),
+                RequestBody.fromString("v")),
+        400,
+        "InvalidArgument");
+  }
+}
