@@ -85,14 +85,18 @@ leasehold_find_java
 java="$JAVA_HOME/bin/java"
 
 # Keys. The site's own pair is s3-tests' main user; its canonical user id (Owner/ID in listings and
-# ACLs) is its access key, so user_id and display_name are that key. The alt user is a second pair
-# from a credentials file with read-write access to every bucket. s3-tests' setup and teardown list
-# and empty buckets with the tenant client too, and configure() needs the iam sections, so those
-# point at the alt (or main) pair: the tests that really use them are deselected.
+# ACLs) is its access key, so user_id and display_name are that key. The alt user stands for another
+# account: a second pair from a credentials file, scoped to no bucket, so that only ACLs and
+# policies let it in (as s3-tests expects of a user who owns nothing). The tenant user is a third
+# pair with read-write access to every bucket: s3-tests' setup and teardown list and empty buckets
+# with it, and some tests create buckets with it. configure() needs the iam sections, so those point
+# at the alt (or main) pair: the tests that really use them are deselected.
 main_key=0555b35654ad1656d804
 main_secret='h7GhxuBLTrlhVUyxSPUKUV8r/2EI4ngqJxD7iBdBYLhwluN30JaT3Q=='
 alt_key=NOPQRSTUVWXYZABCDEFG
 alt_secret=nopqrstuvwxyzabcdefghijklmnabcdefghijklm
+tenant_key=TENANTKEYTENANTKEY01
+tenant_secret=tenantsecrettenantsecrettenantsecret0123
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/s3-tests.XXXXXX")
 server=""
@@ -113,6 +117,10 @@ cat >"$work/credentials.yaml" <<EOF
 keys:
   - access-key: $alt_key
     secret-key: "$alt_secret"
+    buckets: ["owned-by-nobody"]
+    access: read-write
+  - access-key: $tenant_key
+    secret-key: "$tenant_secret"
     buckets: ["*"]
     access: read-write
 EOF
@@ -177,12 +185,12 @@ access_key = $alt_key
 secret_key = $alt_secret
 
 [s3 tenant]
-display_name = $alt_key
-user_id = $alt_key
-email = alt@example.com
+display_name = $tenant_key
+user_id = $tenant_key
+email = tenant@example.com
 tenant = testx
-access_key = $alt_key
-secret_key = $alt_secret
+access_key = $tenant_key
+secret_key = $tenant_secret
 
 [iam]
 display_name = $alt_key

@@ -14,7 +14,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Kept as text: each grant {@code PERMISSION:GRANTEE}, separated by spaces, where the grantee is
  * {@code all} (AllUsers), {@code authenticated} (AuthenticatedUsers), {@code log} (LogDelivery) or
- * {@code id:} and the URL-encoded canonical id: {@code READ:all FULL_CONTROL:id:AKIA...}.
+ * {@code id:} and the URL-encoded canonical id: {@code READ:all FULL_CONTROL:id:AKIA...}; an ACL
+ * that grants nothing is {@code none}.
  */
 public record Acl(List<Grant> grants) {
   /** The permissions S3 grants. */
@@ -75,6 +76,9 @@ public record Acl(List<Grant> grants) {
       return new Grant(null, group, permission);
     }
   }
+
+  /** The text of an ACL that grants nobody anything. */
+  private static final String NONE = "none";
 
   /** The name under which an object's ACL is kept among its metadata, out of the client's sight. */
   public static final String METADATA_NAME = "leasehold-acl";
@@ -167,6 +171,9 @@ public record Acl(List<Grant> grants) {
 
   /** The text form (see the class comment). */
   public String encoded() {
+    if (grants.isEmpty()) {
+      return NONE;
+    }
     StringBuilder out = new StringBuilder();
     for (Grant g : grants) {
       if (!out.isEmpty()) {
@@ -186,6 +193,9 @@ public record Acl(List<Grant> grants) {
   /** Reads {@link #encoded}; IllegalArgumentException if it is not that form. */
   public static Acl decode(String text) {
     List<Grant> grants = new ArrayList<>();
+    if (text.trim().equals(NONE)) {
+      return new Acl(grants);
+    }
     for (String item : text.trim().split(" +")) {
       if (item.isEmpty()) {
         continue;

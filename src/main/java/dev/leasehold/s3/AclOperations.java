@@ -47,13 +47,19 @@ final class AclOperations {
 
   private final Gateway gateway;
   private final String owner;
+  private final KeyRing keys;
   private final PolicyOperations policies;
   private final BucketDocument<Acl> bucketAcls;
   private final BucketDocument<String> ownership;
 
-  AclOperations(Gateway gateway, String owner, PolicyOperations policies) {
+  /**
+   * @param keys the key pairs besides the owner's: a grant may name only an id one of them (or the
+   *     owner) has
+   */
+  AclOperations(Gateway gateway, String owner, KeyRing keys, PolicyOperations policies) {
     this.gateway = gateway;
     this.owner = owner;
+    this.keys = keys;
     this.policies = policies;
     this.bucketAcls =
         new BucketDocument<>(
@@ -146,6 +152,15 @@ final class AclOperations {
    * BlockPublicAcls} (403 {@code AccessDenied}).
    */
   void checkSettable(String bucket, Acl acl) {
+    for (Acl.Grant g : acl.grants()) {
+      String id = g.userId();
+      if (id != null && !id.equals(owner) && keys.find(id) == null) {
+        throw S3Error.INVALID_ARGUMENT
+            .exception("Invalid id")
+            .with("ArgumentName", "CanonicalUser/ID")
+            .with("ArgumentValue", id);
+      }
+    }
     if (enforced(bucket) && !acl.isOwnerOnly(owner)) {
       throw S3Error.ACCESS_CONTROL_LIST_NOT_SUPPORTED.exception();
     }
@@ -214,6 +229,7 @@ final class AclOperations {
     gateway.headBucket(bucket);
     Acl acl = given(request, exchange, auth);
     checkSettable(bucket, acl);
+    // An ACL granting nobody anything is kept as such: the owner's key keeps its rights anyway.
     gateway.setBucketSetting(
         bucket,
         KIND,
@@ -365,6 +381,13 @@ final class AclOperations {
           (versionId == null ? gateway.head(head) : gateway.getVersion(head, versionId, false))
               .info();
     } catch (dev.leasehold.error.S3Exception e) {
+      if (e.error() == S3Error.NO_SUCH_BUCKET) {
+        throw e; // as S3 answers everyone for a bucket that does not exist
+      }
+      if (e.error() == S3Error.NO_SUCH_KEY && permission == Acl.Permission.READ) {
+        // One who may list the bucket may learn that the key is not there (S3 answers 404).
+        return bucketAcl(bucket).allows(who, Acl.Permission.READ, ignorePublic);
+      }
       if (e.error().status() == 404 || e.error().status() == 405 || e.error().status() == 400) {
         return false; // nothing there grants anything
       }
@@ -417,7 +440,11 @@ final class AclOperations {
     Xml xml = Xml.document("AccessControlPolicy");
     xml.open("Owner").element("ID", owner).element("DisplayName", owner).close("Owner");
     xml.open("AccessControlList");
-    for (Acl.Grant g : acl.grants()) {
+    // Grants to groups first, then to users, as S3 lists a canned ACL's (and as clients that sort
+    // grants by display name expect: a group has none).
+    List<Acl.Grant> ordered = new ArrayList<>(acl.grants());
+    ordered.sort(java.util.Comparator.comparing(g -> g.group() == null));
+    for (Acl.Grant g : ordered) {
       xml.open("Grant");
       Acl.Group group = g.group();
       String id = g.userId();

@@ -94,7 +94,7 @@ public final class S3Service {
             settings.maxClockSkew(),
             clock);
     this.policies = new PolicyOperations(gateway);
-    this.acls = new AclOperations(gateway, owner, policies);
+    this.acls = new AclOperations(gateway, owner, settings.otherKeys(), policies);
     this.locks = new ObjectLockOperations(gateway, clock);
     this.buckets = new BucketOperations(gateway, settings.region(), owner, acls, locks);
     this.objects = new ObjectOperations(gateway, acls, locks);

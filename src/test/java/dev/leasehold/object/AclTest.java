@@ -72,6 +72,9 @@ class AclTest {
                 Grant.group(Group.LOG_DELIVERY, Permission.WRITE),
                 Grant.user(OWNER, Permission.FULL_CONTROL)));
     assertThat(Acl.decode(acl.encoded())).isEqualTo(acl);
+    Acl nothing = new Acl(List.of());
+    assertThat(nothing.encoded()).isNotEmpty();
+    assertThat(Acl.decode(nothing.encoded())).isEqualTo(nothing);
     assertThat(acl.encoded()).doesNotContain("  ");
     assertThat(Acl.of(ObjectMetadata.EMPTY)).isNull();
     assertThat(Acl.of(ObjectMetadata.EMPTY.withUserEntry(Acl.METADATA_NAME, acl.encoded())))

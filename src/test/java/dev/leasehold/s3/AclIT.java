@@ -106,6 +106,9 @@ class AclIT {
         .containsExactly("READ " + ALL_USERS, "FULL_CONTROL " + OWNER);
     assertThat(anonymous(1, "GET", bucket, null)).as("an anonymous listing at B").isEqualTo(200);
     assertThat(anonymous(1, "GET", bucket, "k")).as("the object stays private").isEqualTo(403);
+    assertThat(anonymous(1, "GET", bucket, "missing"))
+        .as("one who may list the bucket learns that a key is not there")
+        .isEqualTo(404);
     assertThat(anonymous(1, "PUT", bucket, "new")).as("READ is not WRITE").isEqualTo(403);
 
     b.putBucketAcl(r -> r.bucket(bucket).acl(BucketCannedACL.PRIVATE));
@@ -213,6 +216,14 @@ class AclIT {
                 r -> r.bucket(bucket).acl(BucketCannedACL.PRIVATE).grantRead("id=\"x\"")),
         400,
         "InvalidRequest");
+    assertError(
+        () -> a.putBucketAcl(r -> r.bucket(bucket).grantRead("id=\"nobody-has-this-key\"")),
+        400,
+        "InvalidArgument");
+    // An ACL that grants nothing is kept as such; the owner's key keeps its rights.
+    a.putBucketAcl(r -> r.bucket(bucket).accessControlPolicy(p -> p.owner(o -> o.id(OWNER))));
+    assertThat(a.getBucketAcl(r -> r.bucket(bucket)).grants()).isEmpty();
+    assertThat(a.listObjectsV2(l -> l.bucket(bucket)).contents()).isEmpty();
   }
 
   @Test
