@@ -63,8 +63,8 @@ public record ObjectLock(@Nullable Mode mode, @Nullable Instant retainUntil, boo
 
   /**
    * Whether the retention may change to {@code next}'s at {@code now}: freely where none is in
-   * force; a COMPLIANCE one only to COMPLIANCE at least as long; a GOVERNANCE one to a longer
-   * GOVERNANCE one (or COMPLIANCE at least as long), and to anything else only by a caller who
+   * force; a COMPLIANCE one only to COMPLIANCE at least as long; a GOVERNANCE one to GOVERNANCE at
+   * least as long, and to anything else (shorter, lifted, or another mode) only by a caller who
    * bypasses governance.
    */
   public boolean mayChangeRetentionTo(ObjectLock next, Instant now, boolean bypassGovernance) {
@@ -76,7 +76,7 @@ public record ObjectLock(@Nullable Mode mode, @Nullable Instant retainUntil, boo
     if (mode == Mode.COMPLIANCE) {
       return next.mode() == Mode.COMPLIANCE && longer;
     }
-    return (longer && next.mode() != null) || bypassGovernance;
+    return (longer && next.mode() == Mode.GOVERNANCE) || bypassGovernance;
   }
 
   /** Whether nothing is set. */

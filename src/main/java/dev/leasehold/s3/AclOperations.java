@@ -256,7 +256,12 @@ final class AclOperations {
     Acl acl = given(request, exchange, auth);
     checkSettable(bucket, acl);
     ObjectInfo info =
-        gateway.setObjectAcl(bucket, key, versionId, acl.isOwnerOnly(owner) ? null : acl.encoded());
+        gateway.setObjectEntry(
+            bucket,
+            key,
+            versionId,
+            Acl.METADATA_NAME,
+            acl.isOwnerOnly(owner) ? null : acl.encoded());
     io.netty.handler.codec.http.HttpHeaders headers =
         new io.netty.handler.codec.http.DefaultHttpHeaders();
     ObjectHeaders.version(headers, info);

@@ -2,6 +2,9 @@ package dev.leasehold.s3;
 
 import dev.leasehold.error.S3Error;
 import dev.leasehold.site.Gateway;
+import dev.leasehold.site.GetRequest;
+import dev.leasehold.site.Preconditions;
+import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -127,6 +130,23 @@ final class Authorization {
     }
   }
 
+  /** The tags of the object a request names, as a HEAD reads them; none if it has none. */
+  private java.util.Map<String, String> existingTags(
+      String bucket, String key, @Nullable String versionId) {
+    try {
+      GetRequest head = GetRequest.whole(bucket, key, Preconditions.NONE);
+      var info =
+          (versionId == null ? gateway.head(head) : gateway.getVersion(head, versionId, false))
+              .info();
+      return dev.leasehold.object.ObjectTags.of(info.metadata()).tags();
+    } catch (dev.leasehold.error.S3Exception e) {
+      if (e.error().status() == 404 || e.error().status() == 405 || e.error().status() == 400) {
+        return java.util.Map.of();
+      }
+      throw e;
+    }
+  }
+
   /** What {@code bucket}'s policy says of the request, as {@code action} on the bucket or a key. */
   private BucketPolicy.Decision decide(
       Authentication auth,
@@ -158,6 +178,20 @@ final class Authorization {
       putIf(keys, "s3:" + header, request.header(header));
     }
     putIf(keys, "s3:versionid", request.param("versionId"));
+    String tagging = request.header("x-amz-tagging");
+    if (tagging != null && !tagging.trim().startsWith("<")) {
+      try {
+        dev.leasehold.object.ObjectTags.decode(tagging)
+            .tags()
+            .forEach((k, v) -> keys.put("s3:requestobjecttag/" + k.toLowerCase(Locale.ROOT), v));
+      } catch (IllegalArgumentException e) {
+        // refused as InvalidTag when the write reads it
+      }
+    }
+    if (key != null && policy.namesExistingObjectTags()) {
+      existingTags(bucket, key, request.param("versionId"))
+          .forEach((k, v) -> keys.put("s3:existingobjecttag/" + k.toLowerCase(Locale.ROOT), v));
+    }
     if (key == null) {
       for (String name : new String[] {"prefix", "delimiter", "max-keys"}) {
         String value = request.param(name);

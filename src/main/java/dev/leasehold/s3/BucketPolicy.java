@@ -69,8 +69,10 @@ final class BucketPolicy {
           "s3:versionid");
 
   /**
-   * Keys named by a tag: objects here carry no tags, so in a request they are always absent (a
-   * condition on one holds only with a negated operator, IfExists or Null).
+   * Keys named by a tag: {@code s3:ExistingObjectTag/K} (the object's tag K, looked up only for a
+   * policy that names one, {@link #namesExistingObjectTags}), {@code s3:RequestObjectTag/K} (tag K
+   * of the request's {@code x-amz-tagging}); {@code s3:RequestObjectTagKeys}, a set of values, is
+   * always absent (a condition on it holds only with a negated operator, IfExists or Null).
    */
   private static final List<String> TAG_KEYS =
       List.of("s3:existingobjecttag/", "s3:requestobjecttag/", "s3:requestobjecttagkeys");
@@ -108,6 +110,18 @@ final class BucketPolicy {
 
   private BucketPolicy(List<Statement> statements) {
     this.statements = statements;
+  }
+
+  /** Whether a condition names an object's existing tag (so the object must be looked up). */
+  boolean namesExistingObjectTags() {
+    for (Statement s : statements) {
+      for (Condition c : s.conditions()) {
+        if (c.key().startsWith("s3:existingobjecttag/")) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** The policy in {@code json} for {@code bucket}; {@code MalformedPolicy} if it is not one. */

@@ -29,28 +29,18 @@ final class MultipartOperations {
   private static final Pattern COPY_RANGE = Pattern.compile("bytes=(\\d+)-(\\d+)");
 
   private final Gateway gateway;
-  private final AclOperations acls;
-  private final ObjectLockOperations locks;
+  private final WriteMetadata writes;
   private final String owner;
 
-  MultipartOperations(
-      Gateway gateway, String owner, AclOperations acls, ObjectLockOperations locks) {
+  MultipartOperations(Gateway gateway, String owner, WriteMetadata writes) {
     this.gateway = gateway;
     this.owner = owner;
-    this.acls = acls;
-    this.locks = locks;
+    this.writes = writes;
   }
 
   void create(S3Request request, String bucket, String key, Exchange exchange) throws IOException {
     ObjectHeaders.refuseUnsupported(request);
-    String uploadId =
-        gateway.createUpload(
-            bucket,
-            key,
-            locks.withRequested(
-                request,
-                bucket,
-                acls.withRequested(request, bucket, ObjectHeaders.metadata(request))));
+    String uploadId = gateway.createUpload(bucket, key, writes.of(request, bucket));
     Xml xml =
         Xml.document("InitiateMultipartUploadResult")
             .element("Bucket", bucket)

@@ -216,9 +216,9 @@ final class ObjectHeaders {
    * Headers of an object write (PutObject, CopyObject, CreateMultipartUpload) that ask for what
    * this site does not do, refused as AWS refuses them where AWS has a 4xx for it, so that clients
    * do not retry: a storage class other than STANDARD ({@code InvalidStorageClass}) and server-side
-   * encryption ({@code InvalidArgument}). Tags and website redirects, features a later release may
-   * add, are 501 {@code NotImplemented}. Nothing is silently ignored. (ACLs and Object Lock headers
-   * are {@link AclOperations}' and {@link ObjectLockOperations}'.)
+   * encryption ({@code InvalidArgument}). Website redirects, a feature a later release may add, are
+   * 501 {@code NotImplemented}. Nothing is silently ignored. (ACLs and Object Lock headers are
+   * {@link AclOperations}' and {@link ObjectLockOperations}'.)
    */
   static void refuseUnsupported(S3Request request) {
     String storageClass = request.header("x-amz-storage-class");
@@ -240,7 +240,7 @@ final class ObjectHeaders {
       }
     }
 
-    for (String header : new String[] {"x-amz-tagging", "x-amz-website-redirect-location"}) {
+    for (String header : new String[] {"x-amz-website-redirect-location"}) {
       if (request.header(header) != null) {
         throw notImplemented(header);
       }

@@ -4,7 +4,6 @@ import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ObjectInfo;
-import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.site.ByteRange;
 import dev.leasehold.site.CopyRequest;
 import dev.leasehold.site.CopySource;
@@ -31,19 +30,11 @@ final class ObjectOperations {
   private static final int MAX_DELETE_BODY = 2 * 1024 * 1024;
 
   private final Gateway gateway;
-  private final AclOperations acls;
-  private final ObjectLockOperations locks;
+  private final WriteMetadata writes;
 
-  ObjectOperations(Gateway gateway, AclOperations acls, ObjectLockOperations locks) {
+  ObjectOperations(Gateway gateway, WriteMetadata writes) {
     this.gateway = gateway;
-    this.acls = acls;
-    this.locks = locks;
-  }
-
-  /** The metadata an object write stores: its headers', with the ACL and lock they ask for. */
-  ObjectMetadata metadata(S3Request request, String bucket) {
-    return locks.withRequested(
-        request, bucket, acls.withRequested(request, bucket, ObjectHeaders.metadata(request)));
+    this.writes = writes;
   }
 
   void get(S3Request request, String bucket, String key, Exchange exchange, boolean head)
@@ -65,6 +56,7 @@ final class ObjectOperations {
     HttpHeaders headers = new DefaultHttpHeaders();
     ObjectHeaders.describe(headers, info);
     ObjectLockOperations.describe(headers, info);
+    TagOperations.describe(headers, info);
     ObjectHeaders.overrides(headers, request);
     if (read.partial()) {
       long last = read.span().end() - 1;
@@ -163,7 +155,7 @@ final class ObjectOperations {
     ObjectHeaders.refuseUnsupported(request);
     PutRequest put =
         new PutRequest(
-            bucket, key, metadata(request, bucket), ObjectHeaders.writeCondition(request));
+            bucket, key, writes.of(request, bucket), ObjectHeaders.writeCondition(request));
     ObjectInfo stored = gateway.put(put, Bodies.upload(request, exchange, auth));
     HttpHeaders headers = new DefaultHttpHeaders();
     headers.set(HttpHeaderNames.ETAG, stored.quotedEtag());
@@ -195,7 +187,8 @@ final class ObjectOperations {
                 bucket,
                 key,
                 replace,
-                metadata(request, bucket),
+                replaceTags(request),
+                writes.of(request, bucket),
                 ObjectHeaders.writeCondition(request)));
     Xml xml =
         Xml.document("CopyObjectResult")
@@ -357,6 +350,21 @@ final class ObjectOperations {
         .exception("Part number must be an integer between 1 and 10000, inclusive")
         .with("ArgumentName", "partNumber")
         .with("ArgumentValue", value);
+  }
+
+  /** Whether a copy's {@code x-amz-tagging-directive} says REPLACE (COPY is the default). */
+  private static boolean replaceTags(S3Request request) {
+    String directive = request.header("x-amz-tagging-directive");
+    if (directive == null || directive.equals("COPY")) {
+      return false;
+    }
+    if (directive.equals("REPLACE")) {
+      return true;
+    }
+    throw S3Error.INVALID_ARGUMENT
+        .exception("Unknown tagging directive.")
+        .with("ArgumentName", "x-amz-tagging-directive")
+        .with("ArgumentValue", directive);
   }
 
   /** The version a request names ({@code ?versionId=}), or null for the key's latest. */

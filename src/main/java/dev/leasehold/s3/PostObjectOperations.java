@@ -49,18 +49,12 @@ final class PostObjectOperations {
   private final Gateway gateway;
   private final Authenticator authenticator;
   private final Clock clock;
-  private final AclOperations acls;
-  private final ObjectLockOperations locks;
+  private final WriteMetadata writes;
 
   PostObjectOperations(
-      Gateway gateway,
-      Authenticator authenticator,
-      Clock clock,
-      AclOperations acls,
-      ObjectLockOperations locks) {
+      Gateway gateway, Authenticator authenticator, Clock clock, WriteMetadata writes) {
     this.gateway = gateway;
-    this.acls = acls;
-    this.locks = locks;
+    this.writes = writes;
     this.authenticator = authenticator;
     this.clock = clock;
   }
@@ -151,12 +145,7 @@ final class PostObjectOperations {
     long max = Math.min(Bodies.MAX_PUT, policy == null ? Long.MAX_VALUE : policy.maxLength());
     ObjectInfo stored =
         gateway.put(
-            new PutRequest(
-                bucket,
-                key,
-                locks.withRequested(
-                    put, bucket, acls.withRequested(put, bucket, ObjectHeaders.metadata(put))),
-                WriteCondition.NONE),
+            new PutRequest(bucket, key, writes.of(put, bucket), WriteCondition.NONE),
             new Upload(new Bounded(form.content(), min, max), -1));
     try {
       while (form.next() != null) {

@@ -111,9 +111,9 @@ enum S3Operation {
   // Sub-resources of an object.
   GET_OBJECT_ACL("GetObjectAcl", "object GET acl", true),
   PUT_OBJECT_ACL("PutObjectAcl", "object PUT acl", true),
-  GET_OBJECT_TAGGING("GetObjectTagging", "object GET tagging"),
-  PUT_OBJECT_TAGGING("PutObjectTagging", "object PUT tagging"),
-  DELETE_OBJECT_TAGGING("DeleteObjectTagging", "object DELETE tagging"),
+  GET_OBJECT_TAGGING("GetObjectTagging", "object GET tagging", true),
+  PUT_OBJECT_TAGGING("PutObjectTagging", "object PUT tagging", true),
+  DELETE_OBJECT_TAGGING("DeleteObjectTagging", "object DELETE tagging", true),
   GET_OBJECT_RETENTION("GetObjectRetention", "object GET retention", true),
   PUT_OBJECT_RETENTION("PutObjectRetention", "object PUT retention", true),
   GET_OBJECT_LEGAL_HOLD("GetObjectLegalHold", "object GET legal-hold", true),

@@ -97,13 +97,14 @@ public final class S3Service {
     this.acls = new AclOperations(gateway, owner, settings.otherKeys(), policies);
     this.locks = new ObjectLockOperations(gateway, clock);
     this.buckets = new BucketOperations(gateway, settings.region(), owner, acls, locks);
-    this.objects = new ObjectOperations(gateway, acls, locks);
+    WriteMetadata writes = new WriteMetadata(acls, locks);
+    this.objects = new ObjectOperations(gateway, writes);
     this.lists = new ListOperations(gateway, owner);
-    this.multipart = new MultipartOperations(gateway, owner, acls, locks);
+    this.multipart = new MultipartOperations(gateway, owner, writes);
     this.subresources = new Subresources(gateway);
     this.cors = new CorsOperations(gateway);
     this.tags = new TagOperations(gateway);
-    this.posts = new PostObjectOperations(gateway, authenticator, clock, acls, locks);
+    this.posts = new PostObjectOperations(gateway, authenticator, clock, writes);
     this.authorization = new Authorization(gateway, policies, acls, owner);
     this.gateway = gateway;
     this.owner = owner;
@@ -233,6 +234,11 @@ public final class S3Service {
       case PUT_BUCKET_OWNERSHIP_CONTROLS ->
           acls.putOwnership(request, required(bucket), exchange, auth);
       case DELETE_BUCKET_OWNERSHIP_CONTROLS -> acls.deleteOwnership(required(bucket), exchange);
+      case GET_OBJECT_TAGGING -> tags.getObject(request, required(bucket), required(key), exchange);
+      case PUT_OBJECT_TAGGING ->
+          tags.putObject(request, required(bucket), required(key), exchange, auth);
+      case DELETE_OBJECT_TAGGING ->
+          tags.deleteObject(request, required(bucket), required(key), exchange);
       case GET_OBJECT_LOCK_CONFIGURATION -> locks.getConfiguration(required(bucket), exchange);
       case PUT_OBJECT_LOCK_CONFIGURATION ->
           locks.putConfiguration(request, required(bucket), exchange, auth);

@@ -40,9 +40,6 @@ final class Subresources {
       gateway.head(GetRequest.whole(bucket, key, Preconditions.NONE));
     }
     switch (op) {
-      case GET_OBJECT_TAGGING ->
-          Replies.xml(
-              exchange, Xml.document("Tagging").open("TagSet").close("TagSet").close("Tagging"));
       case GET_BUCKET_REQUEST_PAYMENT ->
           Replies.xml(
               exchange,
@@ -87,8 +84,7 @@ final class Subresources {
           DELETE_BUCKET_ANALYTICS,
           DELETE_BUCKET_INVENTORY,
           DELETE_BUCKET_METRICS,
-          DELETE_BUCKET_TIERING,
-          DELETE_OBJECT_TAGGING ->
+          DELETE_BUCKET_TIERING ->
           Replies.empty(exchange, HttpResponseStatus.NO_CONTENT); // nothing was set
       default -> throw notImplemented(op, null);
     }

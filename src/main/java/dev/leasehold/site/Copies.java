@@ -5,6 +5,7 @@ import dev.leasehold.object.Acl;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.ObjectLock;
 import dev.leasehold.object.ObjectMetadata;
+import dev.leasehold.object.ObjectTags;
 
 /**
  * CopyObject and UploadPartCopy: the source is read through the read path (so it is served from the
@@ -53,6 +54,11 @@ final class Copies {
                 .withUserEntry(
                     ObjectLock.METADATA_NAME,
                     request.metadata().user().get(ObjectLock.METADATA_NAME));
+    // Tags are copied unless the request replaces them (x-amz-tagging-directive), as in S3.
+    ObjectMetadata tagsFrom = request.replaceTags() ? request.metadata() : read.info().metadata();
+    metadata =
+        metadata.withUserEntry(
+            ObjectTags.METADATA_NAME, tagsFrom.user().get(ObjectTags.METADATA_NAME));
     try (StagedFile staged = staging.receive(read)) {
       return writes.store(request.bucket(), request.key(), staged, metadata, request.condition());
     }

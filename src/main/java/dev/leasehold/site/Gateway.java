@@ -73,12 +73,13 @@ public interface Gateway {
       boolean bypassGovernance);
 
   /**
-   * Sets the ACL of the key's latest version (kept among its metadata, {@link
-   * dev.leasehold.object.Acl#METADATA_NAME}; null: its owner's alone), under the key's WRITE lease
+   * Sets one entry Leasehold keeps in the latest version's metadata (its ACL, {@link
+   * dev.leasehold.object.Acl#METADATA_NAME}, or its tags, {@link
+   * dev.leasehold.object.ObjectTags#METADATA_NAME}; null removes it), under the key's WRITE lease
    * like any change of it. {@code versionId}, if given, must name the latest version.
    */
-  ObjectInfo setObjectAcl(
-      String bucket, String key, @Nullable String versionId, @Nullable String acl);
+  ObjectInfo setObjectEntry(
+      String bucket, String key, @Nullable String versionId, String name, @Nullable String value);
 
   // ---- versions (docs/s3-api.md, Versioning; docs/protocol.md, Versions)
 

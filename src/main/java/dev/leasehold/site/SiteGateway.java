@@ -229,8 +229,8 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   }
 
   @Override
-  public ObjectInfo setObjectAcl(
-      String bucket, String key, @Nullable String versionId, @Nullable String acl) {
+  public ObjectInfo setObjectEntry(
+      String bucket, String key, @Nullable String versionId, String name, @Nullable String value) {
     buckets.check(bucket);
     if (versionId != null) {
       ObjectInfo latest =
@@ -238,10 +238,10 @@ public final class SiteGateway implements Gateway, AutoCloseable {
       String id = latest.versionId() == null ? "null" : latest.versionId();
       if (!id.equals(versionId)) {
         throw S3Error.NOT_IMPLEMENTED.exception(
-            "Only the ACL of an object's latest version can be changed here.");
+            "Only the ACL and tags of an object's latest version can be changed here.");
       }
     }
-    return writes.setMetadataEntry(bucket, key, dev.leasehold.object.Acl.METADATA_NAME, acl);
+    return writes.setMetadataEntry(bucket, key, name, value);
   }
 
   @Override

@@ -43,6 +43,11 @@ class ObjectLockTest {
     assertThat(governance.mayChangeRetentionTo(shorter, NOW, true)).isTrue();
     assertThat(governance.mayChangeRetentionTo(ObjectLock.NONE, NOW, false)).isFalse();
     assertThat(governance.mayChangeRetentionTo(ObjectLock.NONE, NOW, true)).isTrue();
+    ObjectLock toCompliance = new ObjectLock(Mode.COMPLIANCE, MUCH_LATER, false);
+    assertThat(governance.mayChangeRetentionTo(toCompliance, NOW, false))
+        .as("another mode needs the bypass")
+        .isFalse();
+    assertThat(governance.mayChangeRetentionTo(toCompliance, NOW, true)).isTrue();
 
     ObjectLock compliance = new ObjectLock(Mode.COMPLIANCE, LATER, false);
     assertThat(

@@ -436,11 +436,11 @@ class BadInputIT {
         send(
             "PUT",
             "/" + bucket + "/k",
-            Map.of("x-amz-tagging", "a=b"),
+            Map.of("x-amz-tagging", "k=" + "v".repeat(257)),
             "v".getBytes(),
             Payload.SIGNED),
-        501,
-        "NotImplemented");
+        400,
+        "InvalidTag");
     assertError(
         send(
             "PUT",

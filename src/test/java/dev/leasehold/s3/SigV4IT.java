@@ -127,7 +127,7 @@ class SigV4IT {
         Map.of(
             "x-amz-storage-class", new String[] {"GLACIER", "400", "InvalidStorageClass"},
             "x-amz-acl", new String[] {"everyone", "400", "InvalidArgument"},
-            "x-amz-tagging", new String[] {"a=b", "501", "NotImplemented"});
+            "x-amz-tagging", new String[] {"k=1&k=2", "400", "InvalidTag"});
     for (var r : refused.entrySet()) {
       String key = "presigned/refused-" + r.getKey();
       URI url =
