@@ -172,10 +172,24 @@ public final class DirectoryOrigin implements Origin {
 
   @Override
   public InputStream read(String bucket, String key, String etag, long offset, long length) {
+    return open(bucket, key, etag, offset, length, () -> current(bucket, key));
+  }
+
+  /**
+   * Opens the bytes of the version {@code version} finds (looked up again if a writer removed its
+   * data between the lookup and the open), if it still has ETag {@code etag}.
+   */
+  private InputStream open(
+      String bucket,
+      String key,
+      String etag,
+      long offset,
+      long length,
+      java.util.function.Supplier<ObjectRecord> version) {
     Path dir = KeyPaths.objectDir(bucketDir(bucket), key);
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      ObjectRecord record = current(bucket, key);
-      if (!record.etag().equals(etag)) {
+      ObjectRecord record = version.get();
+      if (record.deleteMarker() || !record.etag().equals(etag)) {
         throw S3Error.PRECONDITION_FAILED.exception("The object changed while it was being read.");
       }
       if (offset < 0 || length < 0 || offset + length > record.size()) {
@@ -187,7 +201,7 @@ public final class DirectoryOrigin implements Origin {
         data.position(offset);
         return new BoundedInputStream(Channels.newInputStream(data), length);
       } catch (NoSuchFileException replaced) {
-        // A writer replaced the version between reading the record and opening its data; re-read.
+        // A writer replaced or removed the version between the lookup and the open: look again.
       } catch (IOException e) {
         throw unavailable("reading " + bucket + "/" + key, e);
       }
@@ -476,27 +490,7 @@ public final class DirectoryOrigin implements Origin {
   @Override
   public InputStream readVersion(
       String bucket, String key, String versionId, String etag, long offset, long length) {
-    Path dir = KeyPaths.objectDir(bucketDir(bucket), key);
-    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      ObjectRecord version = version(bucket, key, versionId);
-      if (version.deleteMarker() || !version.etag().equals(etag)) {
-        throw S3Error.PRECONDITION_FAILED.exception("The version changed while it was being read.");
-      }
-      if (offset < 0 || length < 0 || offset + length > version.size()) {
-        throw new IllegalArgumentException(
-            "read of " + offset + "+" + length + " outside " + version.size() + " bytes");
-      }
-      try {
-        FileChannel data = FileChannel.open(dir.resolve(version.data()), StandardOpenOption.READ);
-        data.position(offset);
-        return new BoundedInputStream(Channels.newInputStream(data), length);
-      } catch (NoSuchFileException removed) {
-        // The version was removed (or, the null version, replaced) meanwhile: look again.
-      } catch (IOException e) {
-        throw unavailable("reading " + bucket + "/" + key, e);
-      }
-    }
-    throw S3Error.SLOW_DOWN.exception("The object is being replaced too often to be read.");
+    return open(bucket, key, etag, offset, length, () -> version(bucket, key, versionId));
   }
 
   @Override

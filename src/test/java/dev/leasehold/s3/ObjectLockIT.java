@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
+import dev.leasehold.testkit.TwoSites;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -29,22 +30,22 @@ import software.amazon.awssdk.services.s3.model.PutObjectResponse;
  * version; and the bucket stays versioned.
  */
 class ObjectLockIT {
+  static TwoSites sites;
   static LocalCluster cluster;
   static S3Client a;
   static S3Client b;
 
   @BeforeAll
   static void start() {
-    cluster = LocalCluster.builder().sites(2).start();
-    a = cluster.client(0);
-    b = cluster.client(1);
+    sites = TwoSites.start();
+    cluster = sites.cluster;
+    a = sites.a;
+    b = sites.b;
   }
 
   @AfterAll
   static void stop() {
-    a.close();
-    b.close();
-    cluster.close();
+    sites.close();
   }
 
   private static String lockedBucket() {

@@ -15,6 +15,7 @@ import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.Payloads;
 import dev.leasehold.testkit.S3Errors;
+import dev.leasehold.testkit.TwoSites;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -40,22 +41,22 @@ import software.amazon.awssdk.services.s3.model.PutObjectResponse;
  * newest the one every site reads.
  */
 class VersioningIT {
+  static TwoSites sites;
   static LocalCluster cluster;
   static S3Client a;
   static S3Client b;
 
   @BeforeAll
   static void start() {
-    cluster = LocalCluster.builder().sites(2).start();
-    a = cluster.client(0);
-    b = cluster.client(1);
+    sites = TwoSites.start();
+    cluster = sites.cluster;
+    a = sites.a;
+    b = sites.b;
   }
 
   @AfterAll
   static void stop() {
-    a.close();
-    b.close();
-    cluster.close();
+    sites.close();
   }
 
   private static String versioned() {
