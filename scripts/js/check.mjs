@@ -1,5 +1,6 @@
 // The AWS SDK for JavaScript v3 against a site, as applications use it: a put with the SDK's
-// default CRC32 and metadata, its checksum read back (x-amz-checksum-mode), a multipart upload,
+// default CRC32 and metadata, its checksum read back (x-amz-checksum-mode), a multipart upload and
+// its composite checksum,
 // a presigned PUT whose metadata the presigner puts in the query string, and a listing.
 // Usage: node check.mjs ENDPOINT BUCKET (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
 import {
@@ -38,19 +39,35 @@ const got = await s3.send(new GetObjectCommand({
 const back = Buffer.from(await got.Body.transformToByteArray());
 expect(back.equals(body), "GetObject's bytes");
 
-// Multipart: two parts of 5 MiB and one of 1 KiB.
+// Multipart: two parts of 5 MiB and one of 1 KiB, each with the SDK's CRC32, named again at the
+// completion; the object's checksum is S3's COMPOSITE one, the CRC32 of the parts' CRC32s, "-3".
 const parts = [Buffer.alloc(5 << 20, 1), Buffer.alloc(5 << 20, 2), Buffer.alloc(1024, 3)];
-const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "js/big" }));
+const { UploadId } = await s3.send(new CreateMultipartUploadCommand({
+  Bucket: bucket, Key: "js/big", ChecksumAlgorithm: "CRC32",
+}));
 const done = [];
+const partSums = [];
 for (let i = 0; i < parts.length; i++) {
   const r = await s3.send(new UploadPartCommand({
     Bucket: bucket, Key: "js/big", UploadId, PartNumber: i + 1, Body: parts[i],
+    ChecksumAlgorithm: "CRC32",
   }));
-  done.push({ PartNumber: i + 1, ETag: r.ETag });
+  const sum = Buffer.alloc(4);
+  sum.writeUInt32BE(crc32(parts[i]));
+  expect(r.ChecksumCRC32 === sum.toString("base64"), `part ${i + 1}'s CRC32 ${r.ChecksumCRC32}`);
+  partSums.push(sum);
+  done.push({ PartNumber: i + 1, ETag: r.ETag, ChecksumCRC32: r.ChecksumCRC32 });
 }
 await s3.send(new CompleteMultipartUploadCommand({
   Bucket: bucket, Key: "js/big", UploadId, MultipartUpload: { Parts: done },
 }));
+const composite = Buffer.alloc(4);
+composite.writeUInt32BE(crc32(Buffer.concat(partSums)));
+const bigHead = await s3.send(new HeadObjectCommand({
+  Bucket: bucket, Key: "js/big", ChecksumMode: "ENABLED",
+}));
+expect(bigHead.ChecksumCRC32 === `${composite.toString("base64")}-3`,
+  `the multipart object's CRC32 ${bigHead.ChecksumCRC32}`);
 const whole = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "js/big" })))
   .Body.transformToByteArray());
 expect(createHash("md5").update(whole).digest("hex")
@@ -76,4 +93,4 @@ const listing = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix:
 const keys = (listing.Contents ?? []).map((o) => o.Key).sort();
 expect(JSON.stringify(keys) === JSON.stringify(["js/big", "js/one.txt", "js/presigned.txt"]),
   `listing ${JSON.stringify(keys)}`);
-console.error("js-check: put with CRC32 (read back), multipart, presigned PUT with metadata, list passed");
+console.error("js-check: put with CRC32 (read back), multipart with its composite CRC32 read back, presigned PUT with metadata, list passed");

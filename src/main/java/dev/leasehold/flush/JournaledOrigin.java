@@ -2,6 +2,7 @@ package dev.leasehold.flush;
 
 import dev.leasehold.error.S3Error;
 import dev.leasehold.object.BucketInfo;
+import dev.leasehold.object.Checksum;
 import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
@@ -222,8 +223,9 @@ public final class JournaledOrigin implements Origin {
       String key,
       String uploadId,
       List<CompletedPart> parts,
-      WriteCondition condition) {
-    return origin.completeUpload(bucket, key, uploadId, parts, condition);
+      WriteCondition condition,
+      @Nullable Checksum checksum) {
+    return origin.completeUpload(bucket, key, uploadId, parts, condition, checksum);
   }
 
   @Override

@@ -3,12 +3,21 @@ package dev.leasehold.object;
 import java.util.Locale;
 
 /**
- * A checksum of a whole object, stored with it because its writer sent it and the site verified the
- * body against it: S3's algorithm name ({@code CRC32}, {@code CRC32C}, {@code CRC64NVME}, {@code
- * SHA1}, {@code SHA256}) and the base64 of its big-endian bytes, as {@code x-amz-checksum-*}
- * carries it. Immutable.
+ * A checksum of a whole object (or of one part), stored with it because its writer sent it and the
+ * site verified the body against it, or, for a multipart object, the checksum of its parts'
+ * checksums followed by {@code -N} (S3's COMPOSITE type): S3's algorithm name ({@code CRC32},
+ * {@code CRC32C}, {@code CRC64NVME}, {@code SHA1}, {@code SHA256}) and the base64 of its big-endian
+ * bytes, as {@code x-amz-checksum-*} carries it. Immutable.
  */
 public record Checksum(String algorithm, String value) {
+
+  /**
+   * S3's checksum type: {@code COMPOSITE} for a multipart object's checksum of its parts' checksums
+   * (its value ends in {@code -N}, the number of parts), else {@code FULL_OBJECT}.
+   */
+  public String type() {
+    return value.matches(".*-[0-9]+") ? "COMPOSITE" : "FULL_OBJECT";
+  }
 
   /** The header that carries it, such as {@code x-amz-checksum-crc32}. */
   public String header() {
@@ -28,7 +37,7 @@ public record Checksum(String algorithm, String value) {
     }
     String algorithm = encoded.substring(0, colon);
     String value = encoded.substring(colon + 1);
-    if (!ALGORITHMS.contains(algorithm) || !value.matches("[A-Za-z0-9+/]+={0,2}")) {
+    if (!ALGORITHMS.contains(algorithm) || !value.matches("[A-Za-z0-9+/]+={0,2}(-[0-9]+)?")) {
       return null; // not one a site wrote: never shown as a checksum
     }
     return new Checksum(algorithm, value);

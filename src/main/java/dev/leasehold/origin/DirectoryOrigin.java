@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.object.BucketInfo;
+import dev.leasehold.object.Checksum;
 import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
@@ -669,8 +670,9 @@ public final class DirectoryOrigin implements Origin {
       String key,
       String uploadId,
       List<CompletedPart> parts,
-      WriteCondition condition) {
-    return uploads.complete(bucketDir(bucket), key, uploadId, parts, condition);
+      WriteCondition condition,
+      @Nullable Checksum checksum) {
+    return uploads.complete(bucketDir(bucket), key, uploadId, parts, condition, checksum);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.leasehold.origin;
 
 import dev.leasehold.error.S3Error;
+import dev.leasehold.object.Checksum;
 import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.KeyOrder;
 import dev.leasehold.object.ObjectInfo;
@@ -37,7 +38,11 @@ import org.jspecify.annotations.Nullable;
  * <bucket>/.leasehold/uploads/<uploadId>/}: {@code upload.json} names its key, metadata and start
  * time; each part is a data file {@code part-<n>-<id>} and a record {@code part-<n>.json} (replaced
  * atomically, so a re-uploaded part wins whole). Completing concatenates the named parts into a new
- * object version through {@link DirectoryOrigin#writeObject}, then removes the upload.
+ * object version through {@link DirectoryOrigin#writeObject}, then replaces the upload with {@code
+ * completed.json} (its key, the parts named and the ETag made) for {@link #COMPLETED_KEPT}: a
+ * client that completes it again (its first answer was lost) is answered as the first was, as S3
+ * does, for as long as the object is still that version. Starting an upload removes older such
+ * records.
  *
  * <p>Thread-safe; commits to one upload take its {@link ProcessLocks} stripe.
  */
@@ -50,9 +55,30 @@ final class DirectoryUploads {
 
   record Upload(String key, long initiated, ObjectMetadata metadata) {}
 
-  record Part(int partNumber, String etag, long size, long lastModified, String data) {
+  /** What a completion made: for answering a repeated completion alike. */
+  record Completed(String key, List<String> parts, String etag, long completed) {}
+
+  /** How long a completed upload is remembered for a repeated completion. */
+  static final java.time.Duration COMPLETED_KEPT = java.time.Duration.ofHours(1);
+
+  /**
+   * A stored part; {@code checksum} is the {@code x-amz-checksum-*} it was verified against, as
+   * {@link Checksum#encoded}, or null (absent in records written before parts kept one).
+   */
+  record Part(
+      int partNumber,
+      String etag,
+      long size,
+      long lastModified,
+      String data,
+      @Nullable String checksum) {
     PartInfo info() {
-      return new PartInfo(partNumber, etag, size, Instant.ofEpochMilli(lastModified));
+      return new PartInfo(
+          partNumber,
+          etag,
+          size,
+          Instant.ofEpochMilli(lastModified),
+          checksum == null ? null : Checksum.decode(checksum));
     }
   }
 
@@ -75,6 +101,7 @@ final class DirectoryUploads {
     } catch (IOException e) {
       throw DirectoryOrigin.unavailable("starting an upload", e);
     }
+    forgetCompleted(uploads);
     return uploadId;
   }
 
@@ -96,7 +123,8 @@ final class DirectoryUploads {
                 HexFormat.of().formatHex(payload.md5()),
                 payload.length(),
                 Instant.now().toEpochMilli(),
-                dataName);
+                dataName,
+                payload.checksum() == null ? null : payload.checksum().encoded());
         writeJson(dir, "part-" + partNumber + ".json", part);
         DurableFiles.fsync(dir);
         if (previous != null) {
@@ -122,10 +150,20 @@ final class DirectoryUploads {
       String key,
       String uploadId,
       List<CompletedPart> named,
-      WriteCondition condition) {
+      WriteCondition condition,
+      @Nullable Checksum checksum) {
     Path dir = uploadDir(bucketDir, uploadId);
     try (ProcessLocks.Held held = origin.locks().lock(uploadId)) {
-      Upload upload = upload(dir, key);
+      Upload upload;
+      try {
+        upload = upload(dir, key);
+      } catch (NoSuchFileException notOpen) {
+        ObjectInfo again = completedAlready(bucketDir, dir, key, named);
+        if (again != null) {
+          return again;
+        }
+        throw notOpen;
+      }
       Map<Integer, Part> stored = new HashMap<>();
       for (Part p : readParts(dir)) {
         stored.put(p.partNumber(), p);
@@ -138,7 +176,10 @@ final class DirectoryUploads {
         }
         previous = c.partNumber();
         Part p = stored.get(c.partNumber());
-        if (p == null || !p.etag().equals(c.etag())) {
+        Checksum asked = c.checksum();
+        if (p == null
+            || !p.etag().equals(c.etag())
+            || (asked != null && !asked.encoded().equals(p.checksum()))) {
           throw S3Error.INVALID_PART
               .exception()
               .with("UploadId", uploadId)
@@ -173,14 +214,82 @@ final class DirectoryUploads {
               key,
               tmp -> concatenate(dir, parts, tmp),
               (dataName, now) ->
-                  ObjectRecord.version(key, etag, total, now, dataName, upload.metadata(), sizes),
+                  ObjectRecord.version(
+                      key,
+                      etag,
+                      total,
+                      now,
+                      dataName,
+                      upload.metadata().withChecksum(checksum),
+                      sizes),
               condition);
       DurableFiles.deleteTree(dir);
+      try {
+        Files.createDirectories(dir);
+        writeJson(
+            dir,
+            COMPLETED,
+            new Completed(key, partNames(named), info.etag(), Instant.now().toEpochMilli()));
+      } catch (IOException e) {
+        // The object is complete; only a repeated completion will not be recognised.
+      }
       return info;
     } catch (NoSuchFileException aborted) {
       throw noSuchUpload(uploadId);
     } catch (IOException e) {
       throw DirectoryOrigin.unavailable("completing an upload", e);
+    }
+  }
+
+  private static final String COMPLETED = "completed.json";
+
+  private static List<String> partNames(List<CompletedPart> named) {
+    List<String> names = new ArrayList<>(named.size());
+    for (CompletedPart c : named) {
+      names.add(c.partNumber() + ":" + c.etag());
+    }
+    return names;
+  }
+
+  /**
+   * The version a repeated completion of the same parts of the same key made, if that completion is
+   * remembered and the key is still at that version; else null.
+   */
+  private @Nullable ObjectInfo completedAlready(
+      Path bucketDir, Path dir, String key, List<CompletedPart> named) throws IOException {
+    Completed done;
+    try {
+      done = readJson(dir.resolve(COMPLETED), Completed.class);
+    } catch (NoSuchFileException | java.nio.file.NotDirectoryException none) {
+      return null;
+    }
+    if (!done.key().equals(key) || !done.parts().equals(partNames(named))) {
+      return null;
+    }
+    ObjectRecord current;
+    try {
+      current = origin.current(bucketDir.getFileName().toString(), key);
+    } catch (dev.leasehold.error.S3Exception gone) {
+      return null;
+    }
+    return current.etag().equals(done.etag()) ? current.info() : null;
+  }
+
+  /** Removes the records of completions older than {@link #COMPLETED_KEPT}; best effort. */
+  private static void forgetCompleted(Path uploads) {
+    long before = Instant.now().minus(COMPLETED_KEPT).toEpochMilli();
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(uploads)) {
+      for (Path dir : dirs) {
+        try {
+          if (readJson(dir.resolve(COMPLETED), Completed.class).completed() < before) {
+            DurableFiles.deleteTree(dir);
+          }
+        } catch (IOException notCompletedOrGone) {
+          // an open upload, or one removed meanwhile
+        }
+      }
+    } catch (IOException e) {
+      // tried again at the next upload's start
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.leasehold.origin;
 
 import dev.leasehold.object.BucketInfo;
+import dev.leasehold.object.Checksum;
 import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
@@ -324,10 +325,11 @@ public final class MeteredOrigin implements Origin {
       String key,
       String uploadId,
       List<CompletedPart> parts,
-      WriteCondition condition) {
+      WriteCondition condition,
+      @Nullable Checksum checksum) {
     return call(
         Operation.COMPLETE_UPLOAD,
-        () -> origin.completeUpload(bucket, key, uploadId, parts, condition));
+        () -> origin.completeUpload(bucket, key, uploadId, parts, condition, checksum));
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.leasehold.origin;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.object.BucketInfo;
+import dev.leasehold.object.Checksum;
 import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
@@ -211,12 +212,27 @@ public interface Origin extends AutoCloseable {
    * Assembles the named parts into the object, if {@code condition} holds; {@code NoSuchUpload},
    * {@code InvalidPart}, {@code InvalidPartOrder}, {@code EntityTooSmall}.
    */
+  default ObjectInfo completeUpload(
+      String bucket,
+      String key,
+      String uploadId,
+      List<CompletedPart> parts,
+      WriteCondition condition) {
+    return completeUpload(bucket, key, uploadId, parts, condition, null);
+  }
+
+  /**
+   * {@link #completeUpload(String, String, String, List, WriteCondition)}, keeping {@code checksum}
+   * (the composite of the parts' checksums, checked by the caller) with the object where the origin
+   * can; an origin that cannot keeps none, and the answer says which.
+   */
   ObjectInfo completeUpload(
       String bucket,
       String key,
       String uploadId,
       List<CompletedPart> parts,
-      WriteCondition condition);
+      WriteCondition condition,
+      @Nullable Checksum checksum);
 
   /** Abandons an upload and its parts; {@code NoSuchUpload}. */
   void abortUpload(String bucket, String key, String uploadId);

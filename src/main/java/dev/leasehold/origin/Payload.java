@@ -22,4 +22,12 @@ public interface Payload {
 
   /** The file holding exactly these bytes, where there is one, for a zero-copy transfer. */
   Optional<Path> file();
+
+  /**
+   * The {@code x-amz-checksum-*} its writer sent and the bytes were verified against, if any: an
+   * origin keeps a part's with the part (the parts' checksums make the whole object's).
+   */
+  default dev.leasehold.object.@org.jspecify.annotations.Nullable Checksum checksum() {
+    return null;
+  }
 }

@@ -724,7 +724,8 @@ public final class S3Origin implements Origin {
       String key,
       String uploadId,
       List<CompletedPart> parts,
-      WriteCondition condition) {
+      WriteCondition condition,
+      @Nullable Checksum checksum) {
     List<software.amazon.awssdk.services.s3.model.CompletedPart> named = new ArrayList<>();
     for (CompletedPart p : parts) {
       named.add(

@@ -48,8 +48,9 @@ final class ListOperations {
     boolean owners = "true".equals(request.param("fetch-owner"));
     Xml xml = Xml.document("ListBucketResult");
     xml.element("Name", bucket).element("Prefix", encode(prefix, url));
-    if (token != null) {
-      xml.element("ContinuationToken", token);
+    String asked = request.param("continuation-token");
+    if (asked != null) {
+      xml.element("ContinuationToken", asked); // given back as sent, an empty one too
     }
     if (page.truncated()) {
       xml.element("NextContinuationToken", encodeToken(resumePoint(page)));

@@ -1,6 +1,7 @@
 package dev.leasehold.s3;
 
 import dev.leasehold.error.S3Error;
+import dev.leasehold.object.Checksum;
 import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.PartInfo;
@@ -59,11 +60,15 @@ final class MultipartOperations {
       uploadPartCopy(request, bucket, key, uploadId, partNumber, exchange);
       return;
     }
-    PartInfo part =
-        gateway.uploadPart(
-            bucket, key, uploadId, partNumber, Bodies.upload(request, exchange, auth));
+    dev.leasehold.site.Upload body = Bodies.upload(request, exchange, auth);
+    PartInfo part = gateway.uploadPart(bucket, key, uploadId, partNumber, body);
     HttpHeaders headers = new DefaultHttpHeaders();
     headers.set(HttpHeaderNames.ETAG, '"' + part.etag() + '"');
+    // The part was checked against it here, whether or not the origin keeps it.
+    Checksum checksum = part.checksum() != null ? part.checksum() : body.checksum().get();
+    if (checksum != null) {
+      headers.set(checksum.header(), checksum.value());
+    }
     Replies.empty(exchange, HttpResponseStatus.OK, headers);
   }
 
@@ -134,7 +139,8 @@ final class MultipartOperations {
       }
     }
     ObjectInfo stored =
-        gateway.completeUpload(bucket, key, uploadId, parts, ObjectHeaders.writeCondition(request));
+        gateway.completeUpload(
+            bucket, key, uploadId, parts, ObjectHeaders.writeCondition(request), composite(parts));
     String host = request.header(HttpHeaderNames.HOST);
     Xml xml =
         Xml.document("CompleteMultipartUploadResult")
@@ -148,12 +154,55 @@ final class MultipartOperations {
                     + UriEncoding.encodePath(key))
             .element("Bucket", bucket)
             .element("Key", key)
-            .element("ETag", stored.quotedEtag())
-            .close("CompleteMultipartUploadResult");
+            .element("ETag", stored.quotedEtag());
+    Checksum kept = stored.metadata().checksum();
+    if (kept != null) {
+      xml.element("Checksum" + kept.algorithm(), kept.value()).element("ChecksumType", kept.type());
+    }
+    xml.close("CompleteMultipartUploadResult");
     io.netty.handler.codec.http.HttpHeaders headers =
         new io.netty.handler.codec.http.DefaultHttpHeaders();
     ObjectHeaders.version(headers, stored);
     Replies.xml(exchange, HttpResponseStatus.OK, headers, xml);
+  }
+
+  /**
+   * The checksum of a multipart object, from the parts' checksums its completion names (S3's
+   * COMPOSITE type: the checksum of the parts' checksums' bytes, then {@code -N}); null if the
+   * parts name none. Parts that name checksums of different algorithms, or only some of them, are
+   * {@code InvalidRequest}; each named checksum is checked against the part's own by the origin.
+   */
+  static @Nullable Checksum composite(List<CompletedPart> parts) {
+    String algorithm = null;
+    int named = 0;
+    for (CompletedPart p : parts) {
+      Checksum c = p.checksum();
+      if (c != null) {
+        if (algorithm != null && !algorithm.equals(c.algorithm())) {
+          throw S3Error.INVALID_REQUEST.exception(
+              "Every part must name a checksum of one algorithm.");
+        }
+        algorithm = c.algorithm();
+        named++;
+      }
+    }
+    if (algorithm == null) {
+      return null;
+    }
+    if (named != parts.size()) {
+      throw S3Error.INVALID_REQUEST.exception(
+          "The complete request must include the checksum for each part, or for none.");
+    }
+    ChecksumAlgorithm a =
+        java.util.Objects.requireNonNull(ChecksumAlgorithm.ofLabel(algorithm), "an S3 algorithm");
+    ChecksumAlgorithm.Digest digest = a.start();
+    for (CompletedPart p : parts) {
+      byte[] bytes = a.decode(java.util.Objects.requireNonNull(p.checksum()).value());
+      digest.update(bytes, 0, bytes.length);
+    }
+    return new Checksum(
+        algorithm,
+        java.util.Base64.getEncoder().encodeToString(digest.finish()) + "-" + parts.size());
   }
 
   void abort(S3Request request, String bucket, String key, Exchange exchange) throws IOException {
@@ -195,8 +244,12 @@ final class MultipartOperations {
           .element("PartNumber", p.partNumber())
           .element("LastModified", p.lastModified())
           .element("ETag", '"' + p.etag() + '"')
-          .element("Size", p.size())
-          .close("Part");
+          .element("Size", p.size());
+      Checksum checksum = p.checksum();
+      if (checksum != null) {
+        xml.element("Checksum" + checksum.algorithm(), checksum.value());
+      }
+      xml.close("Part");
     }
     Replies.xml(exchange, xml.close("ListPartsResult"));
   }

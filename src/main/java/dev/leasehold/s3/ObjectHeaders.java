@@ -133,7 +133,7 @@ final class ObjectHeaders {
     dev.leasehold.object.Checksum c = info.metadata().checksum();
     if (c != null) {
       headers.set(c.header(), c.value());
-      headers.set("x-amz-checksum-type", "FULL_OBJECT");
+      headers.set("x-amz-checksum-type", c.type());
     }
   }
 

@@ -89,10 +89,10 @@ final class ObjectOperations {
       java.util.Set.of("ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize");
 
   /**
-   * GetObjectAttributes: what {@code x-amz-object-attributes} names, of the current version, read
-   * under the same lease rules as a HEAD. An object uploaded in parts gives its part count; the
-   * parts themselves are listed only with checksums of their own, which this site does not keep
-   * yet, so none are.
+   * GetObjectAttributes: what {@code x-amz-object-attributes} names, of the current version (or the
+   * one {@code versionId} names), read under the same lease rules as a HEAD. An object uploaded in
+   * parts gives its part count; its parts are not listed yet (the object does not keep their
+   * checksums once complete).
    */
   void attributes(S3Request request, String bucket, String key, Exchange exchange)
       throws IOException {
@@ -127,7 +127,7 @@ final class ObjectOperations {
     if (asked.contains("Checksum") && checksum != null) {
       xml.open("Checksum")
           .element("Checksum" + checksum.algorithm(), checksum.value())
-          .element("ChecksumType", "FULL_OBJECT")
+          .element("ChecksumType", checksum.type())
           .close("Checksum");
     }
     if (asked.contains("ObjectParts") && info.partsCount() > 0) {

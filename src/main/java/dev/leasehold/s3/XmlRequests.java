@@ -2,6 +2,7 @@ package dev.leasehold.s3;
 
 import dev.leasehold.error.S3Error;
 import dev.leasehold.object.Acl;
+import dev.leasehold.object.Checksum;
 import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.LockConfiguration;
 import dev.leasehold.object.ObjectLock;
@@ -370,7 +371,17 @@ final class XmlRequests {
       if (tag.length() >= 2 && tag.startsWith("\"") && tag.endsWith("\"")) {
         tag = tag.substring(1, tag.length() - 1);
       }
-      parts.add(new CompletedPart(partNumber, tag));
+      Checksum checksum = null;
+      for (String algorithm : Checksum.ALGORITHMS) {
+        Element given = child(e, "Checksum" + algorithm);
+        if (given != null) {
+          if (checksum != null) {
+            throw malformed();
+          }
+          checksum = new Checksum(algorithm, given.getTextContent().trim());
+        }
+      }
+      parts.add(new CompletedPart(partNumber, tag, checksum));
     }
     if (parts.isEmpty()) {
       throw malformed();

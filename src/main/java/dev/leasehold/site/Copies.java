@@ -43,17 +43,23 @@ final class Copies {
           "The specified copy source is larger than the maximum allowable size for a copy source: "
               + MAX_COPY_SIZE);
     }
+    // The bytes are the source's, so its checksum holds for them (as S3 copies it), unless it is a
+    // multipart source's composite: the copy is one part, which that checksum does not describe.
+    dev.leasehold.object.Checksum sum = read.info().metadata().checksum();
+    if (sum != null && sum.type().equals("COMPOSITE")) {
+      sum = null;
+    }
     ObjectMetadata metadata =
         request.replaceMetadata()
-            // the bytes are the source's, so its checksum holds for them (as S3 copies it)
-            ? request.metadata().withChecksum(read.info().metadata().checksum())
+            ? request.metadata().withChecksum(sum)
             // an ACL or a lock is not copied: the copy has what its request asks for (as in S3)
             : read.info()
                 .metadata()
                 .withUserEntry(Acl.METADATA_NAME, request.metadata().user().get(Acl.METADATA_NAME))
                 .withUserEntry(
                     ObjectLock.METADATA_NAME,
-                    request.metadata().user().get(ObjectLock.METADATA_NAME));
+                    request.metadata().user().get(ObjectLock.METADATA_NAME))
+                .withChecksum(sum);
     // Tags are copied unless the request replaces them (x-amz-tagging-directive), as in S3.
     ObjectMetadata tagsFrom = request.replaceTags() ? request.metadata() : read.info().metadata();
     metadata =

@@ -130,12 +130,17 @@ public interface Gateway {
   PartInfo uploadPartCopy(
       String bucket, String key, String uploadId, int partNumber, CopySource source);
 
+  /**
+   * Completes an upload; {@code checksum}, the composite of the parts' checksums the request named,
+   * is kept with the object where the origin can keep it (the answer's metadata says).
+   */
   ObjectInfo completeUpload(
       String bucket,
       String key,
       String uploadId,
       List<CompletedPart> parts,
-      WriteCondition condition);
+      WriteCondition condition,
+      dev.leasehold.object.@Nullable Checksum checksum);
 
   void abortUpload(String bucket, String key, String uploadId);
 

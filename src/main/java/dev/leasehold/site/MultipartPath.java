@@ -12,6 +12,7 @@ import dev.leasehold.object.WriteCondition;
 import dev.leasehold.origin.Origin;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Multipart uploads, written through to the origin's own multipart upload: parts are staged and
@@ -67,14 +68,15 @@ final class MultipartPath {
       String key,
       String uploadId,
       List<CompletedPart> parts,
-      WriteCondition condition) {
+      WriteCondition condition,
+      dev.leasehold.object.@Nullable Checksum checksum) {
     ObjectInfo stored =
         guard
             .write(
                 bucket,
                 key,
                 condition,
-                fence -> origin.completeUpload(bucket, key, uploadId, parts, fence))
+                fence -> origin.completeUpload(bucket, key, uploadId, parts, fence, checksum))
             .info();
     if (stored == null) {
       throw new IllegalStateException("a completed upload stored nothing");

@@ -425,9 +425,10 @@ public final class SiteGateway implements Gateway, AutoCloseable {
       String key,
       String uploadId,
       List<CompletedPart> parts,
-      WriteCondition condition) {
+      WriteCondition condition,
+      dev.leasehold.object.@Nullable Checksum checksum) {
     buckets.check(bucket);
-    return multipart.complete(bucket, key, uploadId, parts, condition);
+    return multipart.complete(bucket, key, uploadId, parts, condition, checksum);
   }
 
   @Override

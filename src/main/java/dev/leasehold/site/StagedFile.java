@@ -15,10 +15,22 @@ import java.nio.file.Path;
  */
 public final class StagedFile extends FilePayload implements AutoCloseable {
   private final int crc32c;
+  private final dev.leasehold.object.@org.jspecify.annotations.Nullable Checksum checksum;
 
-  StagedFile(Path path, long length, byte[] md5, int crc32c) {
+  StagedFile(
+      Path path,
+      long length,
+      byte[] md5,
+      int crc32c,
+      dev.leasehold.object.@org.jspecify.annotations.Nullable Checksum checksum) {
     super(path, length, md5);
     this.crc32c = crc32c;
+    this.checksum = checksum;
+  }
+
+  @Override
+  public dev.leasehold.object.@org.jspecify.annotations.Nullable Checksum checksum() {
+    return checksum;
   }
 
   /** The CRC32C of the bytes, as a cached chunk of them records it. */

@@ -70,7 +70,7 @@ public final class Staging {
       if (upload.length() >= 0 && total != upload.length()) {
         throw S3Error.INCOMPLETE_BODY.exception();
       }
-      return sums.staged(file, total);
+      return sums.staged(file, total, upload.checksum().get());
     } catch (IOException e) {
       deleteQuietly(file);
       throw S3Error.INCOMPLETE_BODY.exception().causedBy(e);
@@ -108,7 +108,7 @@ public final class Staging {
           total[0] += count;
         }
       });
-      return sums.staged(file, total[0]);
+      return sums.staged(file, total[0], null);
     } catch (IOException e) {
       deleteQuietly(file);
       throw S3Error.INTERNAL_ERROR.exception("Could not stage the copy source.").causedBy(e);
@@ -148,8 +148,11 @@ public final class Staging {
       crc.update(bytes, 0, n);
     }
 
-    StagedFile staged(Path file, long length) {
-      return new StagedFile(file, length, md5.digest(), (int) crc.getValue());
+    StagedFile staged(
+        Path file,
+        long length,
+        dev.leasehold.object.@org.jspecify.annotations.Nullable Checksum checksum) {
+      return new StagedFile(file, length, md5.digest(), (int) crc.getValue(), checksum);
     }
   }
 }

@@ -11,6 +11,7 @@ import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.PartInfo;
 import dev.leasehold.object.PartSpan;
+import dev.leasehold.object.UploadListRequest;
 import dev.leasehold.object.WriteCondition;
 import dev.leasehold.testkit.Data;
 import dev.leasehold.testkit.Payloads;
@@ -292,6 +293,25 @@ class DirectoryOriginTest {
     assertCode(() -> origin.uploadPart("b", "mp", id, 3, Payloads.of("late")), "NoSuchUpload", 404);
     assertCode(() -> origin.abortUpload("b", "mp", id), "NoSuchUpload", 404);
     assertCode(() -> origin.listParts("b", "mp", "../../etc", 0, 10), "NoSuchUpload", 404);
+    assertThat(origin.listUploads("b", new UploadListRequest("", null, null, null, 10)).uploads())
+        .isEmpty();
+
+    // Completed again (the first answer was lost): answered as the first was, nothing rewritten;
+    // other parts, or once the key holds another version, the upload is gone.
+    List<CompletedPart> named =
+        List.of(new CompletedPart(1, p1.etag()), new CompletedPart(2, p2.etag()));
+    assertThat(origin.completeUpload("b", "mp", id, named, WriteCondition.NONE)).isEqualTo(done);
+    assertCode(
+        () ->
+            origin.completeUpload(
+                "b", "mp", id, List.of(new CompletedPart(1, p1.etag())), WriteCondition.NONE),
+        "NoSuchUpload",
+        404);
+    origin.put("b", "mp", Payloads.of("replaced"), ObjectMetadata.EMPTY, WriteCondition.NONE);
+    assertCode(
+        () -> origin.completeUpload("b", "mp", id, named, WriteCondition.NONE),
+        "NoSuchUpload",
+        404);
   }
 
   @Test

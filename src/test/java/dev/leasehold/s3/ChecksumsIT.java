@@ -246,6 +246,85 @@ class ChecksumsIT {
         "NoSuchKey");
   }
 
+  /**
+   * A multipart upload whose parts carry CRC32s: each part's is kept and listed, and the object's
+   * is the COMPOSITE one ("Checking object integrity": the checksum of the parts' checksums, then
+   * {@code -N}), returned by the completion and, at the other site, by HEAD with checksum mode and
+   * GetObjectAttributes. An S3 origin keeps no checksum of a multipart object (it cannot add one
+   * after the upload began), so over S3Proxy none is claimed.
+   */
+  @Test
+  void aMultipartUploadsPartChecksumsMakeItsCompositeChecksum() throws Exception {
+    String bucket = Data.bucket(a);
+    byte[][] parts = {
+      Data.bytes(5 * 1024 * 1024, 1), Data.bytes(5 * 1024 * 1024, 2), Data.bytes(77, 3)
+    };
+    String uploadId =
+        a.createMultipartUpload(
+                c -> c.bucket(bucket).key("mp").checksumAlgorithm(ChecksumAlgorithm.CRC32))
+            .uploadId();
+    java.util.List<software.amazon.awssdk.services.s3.model.CompletedPart> done =
+        new java.util.ArrayList<>();
+    java.io.ByteArrayOutputStream partSums = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < parts.length; i++) {
+      int n = i + 1;
+      byte[] part = parts[i];
+      var answer =
+          a.uploadPart(
+              u ->
+                  u.bucket(bucket)
+                      .key("mp")
+                      .uploadId(uploadId)
+                      .partNumber(n)
+                      .checksumAlgorithm(ChecksumAlgorithm.CRC32),
+              RequestBody.fromBytes(part));
+      String crc = crc32(part);
+      assertThat(answer.checksumCRC32()).isEqualTo(crc);
+      partSums.write(Base64.getDecoder().decode(crc));
+      done.add(
+          software.amazon.awssdk.services.s3.model.CompletedPart.builder()
+              .partNumber(n)
+              .eTag(answer.eTag())
+              .checksumCRC32(crc)
+              .build());
+    }
+    String composite = crc32(partSums.toByteArray()) + "-" + parts.length;
+    boolean kept = origin == OriginKind.DIRECTORY;
+    if (kept) {
+      assertThat(
+              b.listParts(l -> l.bucket(bucket).key("mp").uploadId(uploadId)).parts().stream()
+                  .map(p -> p.checksumCRC32()))
+          .containsExactly(crc32(parts[0]), crc32(parts[1]), crc32(parts[2]));
+    }
+    var completed =
+        a.completeMultipartUpload(
+            c -> c.bucket(bucket).key("mp").uploadId(uploadId).multipartUpload(m -> m.parts(done)));
+    HeadObjectResponse head =
+        b.headObject(h -> h.bucket(bucket).key("mp").checksumMode(ChecksumMode.ENABLED));
+    if (kept) {
+      assertThat(completed.checksumCRC32()).isEqualTo(composite);
+      assertThat(completed.checksumType()).isEqualTo(ChecksumType.COMPOSITE);
+      assertThat(head.checksumCRC32()).isEqualTo(composite);
+      assertThat(head.checksumType()).isEqualTo(ChecksumType.COMPOSITE);
+      assertThat(
+              b.getObjectAttributes(
+                      r -> r.bucket(bucket).key("mp").objectAttributes(ObjectAttributes.CHECKSUM))
+                  .checksum()
+                  .checksumCRC32())
+          .isEqualTo(composite);
+    } else {
+      assertThat(completed.checksumCRC32()).isNull();
+      assertThat(head.checksumCRC32()).isNull();
+    }
+    // A copy is one part: the composite does not describe it, so it has none.
+    a.copyObject(c ->
+        c.sourceBucket(bucket).sourceKey("mp").destinationBucket(bucket).destinationKey("copy"));
+    assertThat(
+            b.headObject(h -> h.bucket(bucket).key("copy").checksumMode(ChecksumMode.ENABLED))
+                .checksumCRC32())
+        .isNull();
+  }
+
   private static String crc32(byte[] body) {
     CRC32 crc = new CRC32();
     crc.update(body);

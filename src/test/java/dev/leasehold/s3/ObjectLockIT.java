@@ -214,4 +214,58 @@ class ObjectLockIT {
         400,
         "InvalidArgument");
   }
+
+  /**
+   * An S3 origin passes Object Lock through: an {@link dev.leasehold.origin.S3Origin} over a store
+   * that keeps locks (site B, itself a real S3 endpoint) reads and sets them, and the store refuses
+   * the removal they forbid.
+   */
+  @Test
+  void anS3OriginPassesObjectLockThrough() throws Exception {
+    String bucket = lockedBucket();
+    try (var origin =
+        new dev.leasehold.origin.S3Origin(
+            new dev.leasehold.origin.S3Origin.Settings(
+                cluster.site(1).s3Endpoint(),
+                "us-east-1",
+                true,
+                LocalCluster.CREDENTIALS.accessKey(),
+                LocalCluster.CREDENTIALS.secretKey()))) {
+      assertThat(origin.objectLock(bucket))
+          .isEqualTo(dev.leasehold.object.LockConfiguration.ENABLED);
+      var v1 =
+          origin.put(
+              bucket,
+              "k",
+              dev.leasehold.testkit.Payloads.of("kept"),
+              dev.leasehold.object.ObjectMetadata.EMPTY,
+              dev.leasehold.object.WriteCondition.NONE);
+      Instant until = Instant.now().plus(1, ChronoUnit.DAYS).truncatedTo(ChronoUnit.SECONDS);
+      var lock =
+          new dev.leasehold.object.ObjectLock(
+              dev.leasehold.object.ObjectLock.Mode.GOVERNANCE, until, true);
+      origin.setLock(bucket, "k", v1.versionId(), lock, false);
+      assertThat(origin.lock(bucket, "k", v1.versionId())).isEqualTo(lock);
+      assertThat(catchDenied(() -> origin.deleteVersion(bucket, "k", v1.versionId(), true)))
+          .as("a legal hold holds, bypass or not")
+          .isTrue();
+      origin.setLock(bucket, "k", v1.versionId(), lock.withLegalHold(false), false);
+      origin.deleteVersion(bucket, "k", v1.versionId(), true);
+      assertThat(
+              dev.leasehold.testkit.S3Errors.of(
+                      () -> a.getObject(g -> g.bucket(bucket).key("k").versionId(v1.versionId())))
+                  .statusCode())
+          .as("its only version gone, the key is gone")
+          .isEqualTo(404);
+    }
+  }
+
+  private static boolean catchDenied(Runnable call) {
+    try {
+      call.run();
+      return false;
+    } catch (dev.leasehold.error.S3Exception e) {
+      return e.error() == dev.leasehold.error.S3Error.ACCESS_DENIED;
+    }
+  }
 }

@@ -36,7 +36,10 @@ class XmlRequestsTest {
                 "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"aa\"</ETag>"
                     + "<ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part><Part><ETag>bb</ETag><PartNumber>2</PartNumber></Part>"
                     + "</CompleteMultipartUpload>"));
-    assertThat(parts).containsExactly(new CompletedPart(1, "aa"), new CompletedPart(2, "bb"));
+    assertThat(parts)
+        .containsExactly(
+            new CompletedPart(1, "aa", new dev.leasehold.object.Checksum("CRC32", "AAAAAA==")),
+            new CompletedPart(2, "bb"));
   }
 
   @Test

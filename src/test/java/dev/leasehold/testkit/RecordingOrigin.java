@@ -2,6 +2,7 @@ package dev.leasehold.testkit;
 
 import dev.leasehold.error.S3Error;
 import dev.leasehold.object.BucketInfo;
+import dev.leasehold.object.Checksum;
 import dev.leasehold.object.CompletedPart;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ListRequest;
@@ -452,9 +453,10 @@ public final class RecordingOrigin implements Origin {
       String key,
       String uploadId,
       List<CompletedPart> parts,
-      WriteCondition condition) {
+      WriteCondition condition,
+      @Nullable Checksum checksum) {
     record(Call.PUT, bucket, key);
-    return origin.completeUpload(bucket, key, uploadId, parts, condition);
+    return origin.completeUpload(bucket, key, uploadId, parts, condition, checksum);
   }
 
   @Override
