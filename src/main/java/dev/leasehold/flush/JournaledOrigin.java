@@ -191,9 +191,9 @@ public final class JournaledOrigin implements Origin {
       String bucket,
       String key,
       @Nullable String versionId,
-      ObjectLock lock,
+      java.util.function.UnaryOperator<ObjectLock> change,
       boolean bypassGovernance) {
-    origin.setLock(bucket, key, versionId, lock, bypassGovernance);
+    origin.setLock(bucket, key, versionId, change, bypassGovernance);
   }
 
   @Override
@@ -226,6 +226,11 @@ public final class JournaledOrigin implements Origin {
       WriteCondition condition,
       @Nullable Checksum checksum) {
     return origin.completeUpload(bucket, key, uploadId, parts, condition, checksum);
+  }
+
+  @Override
+  public List<PartInfo> objectParts(String bucket, String key, String etag) {
+    return origin.objectParts(bucket, key, etag);
   }
 
   @Override

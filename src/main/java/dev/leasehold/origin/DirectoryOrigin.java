@@ -244,6 +244,11 @@ public final class DirectoryOrigin implements Origin {
       if (record == null) {
         return Deletion.UNVERSIONED;
       }
+      if (!record.older().isEmpty() || record.deleteMarker()) {
+        // Versions of a bucket that says it never kept any: its record is not to be trusted.
+        throw S3Error.SERVICE_UNAVAILABLE.exception(
+            "The origin holds versions of a key in a bucket that keeps none; refusing to delete.");
+      }
       Files.delete(dir.resolve(ObjectRecord.FILE));
       DurableFiles.fsync(dir);
       deleteDataFiles(dir, java.util.Set.of());
@@ -428,7 +433,7 @@ public final class DirectoryOrigin implements Origin {
       String bucket,
       String key,
       @Nullable String versionId,
-      ObjectLock lock,
+      java.util.function.UnaryOperator<ObjectLock> change,
       boolean bypassGovernance) {
     if (versionId != null) {
       checkVersionId(versionId);
@@ -458,6 +463,7 @@ public final class DirectoryOrigin implements Origin {
         throw S3Error.METHOD_NOT_ALLOWED.exception().with("ResourceType", "DeleteMarker");
       }
       ObjectLock current = ObjectLock.of(version.metadata());
+      ObjectLock lock = change.apply(current);
       boolean retentionChanged =
           !java.util.Objects.equals(current.mode(), lock.mode())
               || !java.util.Objects.equals(current.retainUntil(), lock.retainUntil());
@@ -676,6 +682,37 @@ public final class DirectoryOrigin implements Origin {
   }
 
   @Override
+  public List<PartInfo> objectParts(String bucket, String key, String etag) {
+    ObjectRecord record;
+    try {
+      record = ObjectRecord.read(KeyPaths.objectDir(bucketDir(bucket), key));
+    } catch (IOException e) {
+      throw unavailable("reading " + bucket + "/" + key, e);
+    }
+    if (record == null) {
+      return List.of();
+    }
+    for (ObjectRecord v : record.versions()) {
+      if (!v.deleteMarker() && v.etag().equals(etag)) {
+        List<PartInfo> parts = new ArrayList<>(v.parts().size());
+        for (int i = 0; i < v.parts().size(); i++) {
+          List<String> sums = v.partSums();
+          String sum = sums.size() == v.parts().size() ? sums.get(i) : null;
+          parts.add(
+              new PartInfo(
+                  i + 1,
+                  "",
+                  v.parts().get(i),
+                  Instant.ofEpochMilli(v.lastModified()),
+                  sum == null ? null : dev.leasehold.object.Checksum.decode(sum)));
+        }
+        return parts;
+      }
+    }
+    return List.of();
+  }
+
+  @Override
   public void abortUpload(String bucket, String key, String uploadId) {
     uploads.abort(bucketDir(bucket), key, uploadId);
   }
@@ -864,11 +901,19 @@ public final class DirectoryOrigin implements Origin {
   }
 
   /** The bucket's own record ({@code .leasehold/bucket.json}); empty if it has none. */
+  /**
+   * The bucket's own record ({@code .leasehold/bucket.json}); empty only if it has none. Any other
+   * failure to read it is 503: taken for "never versioned", it would let a delete remove every
+   * version of a key, and a rewrite drop the bucket's Object Lock.
+   */
   private static JsonNode bucketJson(Path bucketDir) {
+    Path file = bucketDir.resolve(INTERNAL).resolve(BUCKET_FILE);
     try {
-      return ObjectRecord.JSON.readTree(bucketDir.resolve(INTERNAL).resolve(BUCKET_FILE).toFile());
-    } catch (IOException absent) {
+      return ObjectRecord.JSON.readTree(Files.readAllBytes(file));
+    } catch (NoSuchFileException absent) {
       return ObjectRecord.JSON.createObjectNode();
+    } catch (IOException e) {
+      throw unavailable("reading bucket " + bucketDir.getFileName(), e);
     }
   }
 

@@ -56,7 +56,8 @@ final class DirectoryUploads {
   record Upload(String key, long initiated, ObjectMetadata metadata) {}
 
   /** What a completion made: for answering a repeated completion alike. */
-  record Completed(String key, List<String> parts, String etag, long completed) {}
+  record Completed(
+      String key, List<String> parts, String etag, @Nullable String versionId, long completed) {}
 
   /** How long a completed upload is remembered for a repeated completion. */
   static final java.time.Duration COMPLETED_KEPT = java.time.Duration.ofHours(1);
@@ -153,7 +154,11 @@ final class DirectoryUploads {
       WriteCondition condition,
       @Nullable Checksum checksum) {
     Path dir = uploadDir(bucketDir, uploadId);
-    try (ProcessLocks.Held held = origin.locks().lock(uploadId)) {
+    // The upload's stripe and then (in writeObject) the key's: both taken here, in stripe order.
+    List<String> order =
+        origin.locks().inOrder(uploadId, bucketDir.getFileName().toString() + '/' + key);
+    try (ProcessLocks.Held first = origin.locks().lock(order.get(0));
+        ProcessLocks.Held second = origin.locks().lock(order.get(1))) {
       Upload upload;
       try {
         upload = upload(dir, key);
@@ -208,6 +213,15 @@ final class DirectoryUploads {
       }
       String etag = HexFormat.of().formatHex(DurableFiles.md5(md5s)) + "-" + parts.size();
       long total = size;
+      List<String> partChecksums = new ArrayList<>();
+      for (Part p : parts) {
+        if (p.checksum() != null) {
+          partChecksums.add(p.checksum());
+        }
+      }
+      if (partChecksums.size() != parts.size()) {
+        partChecksums.clear(); // kept only for every part or none
+      }
       ObjectInfo info =
           origin.writeObject(
               bucketDir,
@@ -215,13 +229,14 @@ final class DirectoryUploads {
               tmp -> concatenate(dir, parts, tmp),
               (dataName, now) ->
                   ObjectRecord.version(
-                      key,
-                      etag,
-                      total,
-                      now,
-                      dataName,
-                      upload.metadata().withChecksum(checksum),
-                      sizes),
+                          key,
+                          etag,
+                          total,
+                          now,
+                          dataName,
+                          upload.metadata().withChecksum(checksum),
+                          sizes)
+                      .withPartChecksums(partChecksums),
               condition);
       DurableFiles.deleteTree(dir);
       try {
@@ -229,7 +244,12 @@ final class DirectoryUploads {
         writeJson(
             dir,
             COMPLETED,
-            new Completed(key, partNames(named), info.etag(), Instant.now().toEpochMilli()));
+            new Completed(
+                key,
+                partNames(named),
+                info.etag(),
+                info.versionId(),
+                Instant.now().toEpochMilli()));
       } catch (IOException e) {
         // The object is complete; only a repeated completion will not be recognised.
       }
@@ -263,7 +283,9 @@ final class DirectoryUploads {
     } catch (NoSuchFileException | java.nio.file.NotDirectoryException none) {
       return null;
     }
-    if (!done.key().equals(key) || !done.parts().equals(partNames(named))) {
+    if (!done.key().equals(key)
+        || !done.parts().equals(partNames(named))
+        || done.completed() < Instant.now().minus(COMPLETED_KEPT).toEpochMilli()) {
       return null;
     }
     ObjectRecord current;
@@ -272,7 +294,10 @@ final class DirectoryUploads {
     } catch (dev.leasehold.error.S3Exception gone) {
       return null;
     }
-    return current.etag().equals(done.etag()) ? current.info() : null;
+    return current.etag().equals(done.etag())
+            && java.util.Objects.equals(current.versionId(), done.versionId())
+        ? current.info()
+        : null;
   }
 
   /** Removes the records of completions older than {@link #COMPLETED_KEPT}; best effort. */

@@ -288,9 +288,9 @@ public final class MeteredOrigin implements Origin {
       String bucket,
       String key,
       @Nullable String versionId,
-      ObjectLock lock,
+      java.util.function.UnaryOperator<ObjectLock> change,
       boolean bypassGovernance) {
-    run(Operation.SET_LOCK, () -> origin.setLock(bucket, key, versionId, lock, bypassGovernance));
+    run(Operation.SET_LOCK, () -> origin.setLock(bucket, key, versionId, change, bypassGovernance));
   }
 
   @Override
@@ -330,6 +330,11 @@ public final class MeteredOrigin implements Origin {
     return call(
         Operation.COMPLETE_UPLOAD,
         () -> origin.completeUpload(bucket, key, uploadId, parts, condition, checksum));
+  }
+
+  @Override
+  public List<PartInfo> objectParts(String bucket, String key, String etag) {
+    return call(Operation.LIST_PARTS, () -> origin.objectParts(bucket, key, etag));
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.leasehold.origin;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.leasehold.object.Checksum;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.ObjectMetadata;
 import java.io.IOException;
@@ -36,7 +37,9 @@ import org.jspecify.annotations.Nullable;
  * that never kept versions). A latest version that is a {@code deleteMarker} (no bytes, an empty
  * {@code data}) keeps the key's record in place while its object reads as absent. {@code history}
  * holds the older versions, newest first, each a record of the same form with no history of its
- * own; records written before versions existed have neither field and read as unversioned.
+ * own; records written before versions existed have neither field and read as unversioned. {@code
+ * partChecksums} lists a multipart version's parts' checksums, in part order, if its parts had them
+ * (empty otherwise).
  *
  * <p>Immutable.
  */
@@ -50,7 +53,8 @@ record ObjectRecord(
     List<Long> parts,
     @Nullable String versionId,
     boolean deleteMarker,
-    @Nullable List<ObjectRecord> history) {
+    @Nullable List<ObjectRecord> history,
+    @Nullable List<String> partChecksums) {
 
   static final String FILE = ".object";
   static final ObjectMapper JSON =
@@ -59,6 +63,7 @@ record ObjectRecord(
   ObjectRecord {
     parts = List.copyOf(parts);
     history = history == null ? List.of() : List.copyOf(history);
+    partChecksums = partChecksums == null ? List.of() : List.copyOf(partChecksums);
   }
 
   /** A new version with no version id (yet) and no history. */
@@ -71,18 +76,33 @@ record ObjectRecord(
       ObjectMetadata metadata,
       List<Long> parts) {
     return new ObjectRecord(
-        key, etag, size, lastModified, data, metadata, parts, null, false, List.of());
+        key, etag, size, lastModified, data, metadata, parts, null, false, List.of(), List.of());
   }
 
   /** A delete marker of {@code key}, as the latest version, with no history yet. */
   static ObjectRecord marker(String key, @Nullable String versionId, long now) {
     return new ObjectRecord(
-        key, "", 0, now, "", ObjectMetadata.EMPTY, List.of(), versionId, true, List.of());
+        key,
+        "",
+        0,
+        now,
+        "",
+        ObjectMetadata.EMPTY,
+        List.of(),
+        versionId,
+        true,
+        List.of(),
+        List.of());
   }
 
   ObjectInfo info() {
     return new ObjectInfo(
         key, size, etag, Instant.ofEpochMilli(lastModified), metadata, parts.size(), versionId);
+  }
+
+  /** The parts' checksums, in part order, or none (never null once read). */
+  List<String> partSums() {
+    return partChecksums == null ? List.of() : partChecksums;
   }
 
   /** The older versions, newest first (never null once read). */
@@ -110,17 +130,63 @@ record ObjectRecord(
 
   ObjectRecord withVersionId(@Nullable String id) {
     return new ObjectRecord(
-        key, etag, size, lastModified, data, metadata, parts, id, deleteMarker, history);
+        key,
+        etag,
+        size,
+        lastModified,
+        data,
+        metadata,
+        parts,
+        id,
+        deleteMarker,
+        history,
+        partChecksums);
   }
 
   ObjectRecord withMetadata(ObjectMetadata changed) {
     return new ObjectRecord(
-        key, etag, size, lastModified, data, changed, parts, versionId, deleteMarker, history);
+        key,
+        etag,
+        size,
+        lastModified,
+        data,
+        changed,
+        parts,
+        versionId,
+        deleteMarker,
+        history,
+        partChecksums);
+  }
+
+  /** The same version keeping its parts' checksums ({@link Checksum#encoded}, in part order). */
+  ObjectRecord withPartChecksums(List<String> checksums) {
+    return new ObjectRecord(
+        key,
+        etag,
+        size,
+        lastModified,
+        data,
+        metadata,
+        parts,
+        versionId,
+        deleteMarker,
+        history,
+        checksums);
   }
 
   ObjectRecord withHistory(List<ObjectRecord> older) {
     return new ObjectRecord(
-        key, etag, size, lastModified, data, metadata, parts, versionId, deleteMarker, older);
+        key,
+        etag,
+        size,
+        lastModified,
+        data,
+        metadata,
+        parts,
+        versionId,
+        deleteMarker,
+        older,
+        partChecksums);
   }
 
   /** The key's versions as one record: the first is the latest; null if there are none. */

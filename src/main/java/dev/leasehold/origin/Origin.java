@@ -188,15 +188,16 @@ public interface Origin extends AutoCloseable {
   ObjectLock lock(String bucket, String key, @Nullable String versionId);
 
   /**
-   * Sets the lock of version {@code versionId} (null: the latest): {@code AccessDenied} if it would
-   * shorten or lift a retention in force that the rules keep ({@link
-   * ObjectLock#mayChangeRetentionTo}).
+   * Changes the lock of version {@code versionId} (null: the latest) to what {@code change} makes
+   * of it, applied to the lock as it is at that moment (a retention change and a legal hold change
+   * made at once never undo each other): {@code AccessDenied} if it would shorten, lift or weaken a
+   * retention in force that the rules keep ({@link ObjectLock#mayChangeRetentionTo}).
    */
   void setLock(
       String bucket,
       String key,
       @Nullable String versionId,
-      ObjectLock lock,
+      java.util.function.UnaryOperator<ObjectLock> change,
       boolean bypassGovernance);
 
   /** One page of the bucket's keys; {@code NoSuchBucket}. */
@@ -233,6 +234,15 @@ public interface Origin extends AutoCloseable {
       List<CompletedPart> parts,
       WriteCondition condition,
       @Nullable Checksum checksum);
+
+  /**
+   * The parts of the version with ETag {@code etag} of an object uploaded in parts (number, size,
+   * and checksum where kept), for GetObjectAttributes; empty if the origin cannot say. A version's
+   * parts never change, so the ETag is all that names them.
+   */
+  default List<PartInfo> objectParts(String bucket, String key, String etag) {
+    return List.of();
+  }
 
   /** Abandons an upload and its parts; {@code NoSuchUpload}. */
   void abortUpload(String bucket, String key, String uploadId);

@@ -55,9 +55,22 @@ final class ProcessLocks implements AutoCloseable {
     }
   }
 
+  /**
+   * {@code a} and {@code b} in the order a thread that needs both stripes takes them (the lower
+   * stripe first), so that two such threads, or processes, never each hold what the other waits
+   * for.
+   */
+  java.util.List<String> inOrder(String a, String b) {
+    return stripe(a) <= stripe(b) ? java.util.List.of(a, b) : java.util.List.of(b, a);
+  }
+
+  private static int stripe(String name) {
+    return Math.floorMod(name.hashCode() * 0x9E3779B9, STRIPES);
+  }
+
   /** Holds the stripe of {@code name} until the returned handle is closed. */
   Held lock(String name) {
-    int stripe = Math.floorMod(name.hashCode() * 0x9E3779B9, STRIPES);
+    int stripe = stripe(name);
     ReentrantLock lock = locks[stripe];
     lock.lock();
     if (lock.getHoldCount() > 1) {

@@ -380,7 +380,13 @@ public final class S3Origin implements Origin {
                         .contentDisposition(metadata.contentDisposition())
                         .contentLanguage(metadata.contentLanguage())
                         .cacheControl(metadata.cacheControl())
-                        .expires(parseHttpDate(metadata.expires()))));
+                        .expires(parseHttpDate(metadata.expires()))
+                        .applyMutation(c ->
+                            lockFields(
+                                metadata,
+                                c::objectLockMode,
+                                c::objectLockRetainUntilDate,
+                                c::objectLockLegalHoldStatus))));
     String versionId = copied.versionId();
     ObjectInfo now = versionId == null ? head(bucket, key) : headVersion(bucket, key, versionId);
     return now.withVersionId(versionId(versionId));
@@ -439,6 +445,10 @@ public final class S3Origin implements Origin {
     } catch (S3Exception e) {
       if (unversioned(e, versionId)) {
         return head(bucket, key);
+      }
+      if (e.error() == S3Error.NO_SUCH_KEY && headInBucket(bucket, key) != null) {
+        // A HEAD's 404 does not say which: the key is there, so the version is not.
+        throw S3Error.NO_SUCH_VERSION.exception().with("Key", key).with("VersionId", versionId);
       }
       throw e;
     }
@@ -541,8 +551,11 @@ public final class S3Origin implements Origin {
               .withVersionId(versionId(m.versionId()));
       all.add(new ObjectVersion(info, Boolean.TRUE.equals(m.isLatest()), true));
     }
+    // Within a key: its latest first (listing times have a second's resolution, so a version and
+    // the marker over it can tie), then newest first.
     all.sort(
         java.util.Comparator.comparing((ObjectVersion v) -> v.info().key(), KeyOrder.UTF8)
+            .thenComparing(v -> !v.latest())
             .thenComparing(v -> v.info().lastModified(), java.util.Comparator.reverseOrder()));
     return new VersionListing(
         all, prefixes(page.commonPrefixes()), Boolean.TRUE.equals(page.isTruncated()));
@@ -615,9 +628,11 @@ public final class S3Origin implements Origin {
       String bucket,
       String key,
       @Nullable String versionId,
-      ObjectLock lock,
+      java.util.function.UnaryOperator<ObjectLock> change,
       boolean bypassGovernance) {
+    // S3 sets a retention and a legal hold apart, each whole: only the half that changes is sent.
     ObjectLock current = lock(bucket, key, versionId);
+    ObjectLock lock = change.apply(current);
     ObjectLock.Mode mode = lock.mode();
     if (!java.util.Objects.equals(current.mode(), mode)
         || !java.util.Objects.equals(current.retainUntil(), lock.retainUntil())) {

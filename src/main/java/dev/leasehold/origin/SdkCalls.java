@@ -41,6 +41,7 @@ final class SdkCalls {
     if (error == null) {
       error =
           switch (e.statusCode()) {
+            case 400 -> S3Error.BAD_REQUEST; // a HEAD's refusal, which has no body to say more
             case 404 -> S3Error.NO_SUCH_KEY;
             case 405 -> S3Error.METHOD_NOT_ALLOWED; // a HEAD of a delete marker's version
             case 412 -> S3Error.PRECONDITION_FAILED;

@@ -338,6 +338,9 @@ final class AclOperations {
     }
     String who = auth.anonymous() ? null : auth.accessKey();
     boolean ignorePublic = policies.ignoresPublicAcls(bucket);
+    if (op == S3Operation.DELETE_OBJECT && request.param("versionId") != null) {
+      return false; // s3:DeleteObjectVersion: no ACL grant gives it to anyone but the owner
+    }
     Acl.Permission onBucket = bucketPermission(op);
     if (onBucket != null) {
       return bucketAcl(bucket).allows(who, onBucket, ignorePublic);

@@ -62,6 +62,7 @@ final class Authorization {
               op.iamAction(request.param("versionId") != null),
               bucket,
               op.onObject() ? request.key() : null,
+              request.param("versionId"),
               request,
               exchange);
     }
@@ -91,8 +92,16 @@ final class Authorization {
       if (auth.anonymous()) {
         gateway.checkBucketUnsigned(source.bucket()); // asks the coordinator nothing
       }
+      // A copy of a named version reads that version: s3:GetObjectVersion, as S3 decides it.
       BucketPolicy.Decision read =
-          decide(auth, "s3:GetObject", source.bucket(), source.key(), request, exchange);
+          decide(
+              auth,
+              source.versionId() == null ? "s3:GetObject" : "s3:GetObjectVersion",
+              source.bucket(),
+              source.key(),
+              source.versionId(),
+              request,
+              exchange);
       allowed =
           read != BucketPolicy.Decision.DENY
               && (owner
@@ -100,9 +109,47 @@ final class Authorization {
                   || read == BucketPolicy.Decision.ALLOW
                   || acls.grantsRead(auth, source.bucket(), source.key(), source.versionId()));
     }
+    if (allowed
+        && bucket != null
+        && ObjectLockOperations.bypass(request)
+        && (op == S3Operation.DELETE_OBJECT
+            || op == S3Operation.DELETE_OBJECTS
+            || op == S3Operation.PUT_OBJECT_RETENTION)) {
+      allowed = mayBypassGovernance(auth, bucket, request.key(), request, exchange);
+    }
     if (!allowed) {
       throw S3Error.ACCESS_DENIED.exception();
     }
+  }
+
+  /**
+   * Whether the signer may bypass a GOVERNANCE retention ({@code
+   * x-amz-bypass-governance-retention}), a permission of its own ({@code
+   * s3:BypassGovernanceRetention}): the owner's key or a writable key scoped to the bucket, or one
+   * a policy allows it to; never an anonymous caller or an ACL grant; and nobody a policy denies
+   * it.
+   */
+  private boolean mayBypassGovernance(
+      Authentication auth,
+      String bucket,
+      @Nullable String key,
+      S3Request request,
+      Exchange exchange) {
+    if (auth.anonymous()) {
+      return false;
+    }
+    BucketPolicy.Decision d =
+        decide(
+            auth,
+            "s3:BypassGovernanceRetention",
+            bucket,
+            key,
+            request.param("versionId"),
+            request,
+            exchange);
+    boolean scoped = auth.keyScope().covers(bucket) && auth.keyScope().writable();
+    return d != BucketPolicy.Decision.DENY
+        && (isOwner(auth) || scoped || d == BucketPolicy.Decision.ALLOW);
   }
 
   /** The site's own key pair, recognised by its key (another key may have the same scope). */
@@ -110,17 +157,33 @@ final class Authorization {
     return !auth.anonymous() && auth.accessKey().equals(owner);
   }
 
-  /** For DeleteObjects: whether the signer may delete {@code key}, by the rule above. */
+  /**
+   * For DeleteObjects: whether the signer may delete {@code key} (its version {@code versionId}, if
+   * one is named: {@code s3:DeleteObjectVersion}, which no ACL grant gives), by the rule above.
+   */
   boolean mayDelete(
-      Authentication auth, String bucket, String key, S3Request request, Exchange exchange) {
+      Authentication auth,
+      String bucket,
+      String key,
+      @Nullable String versionId,
+      S3Request request,
+      Exchange exchange) {
     boolean scoped =
         !auth.anonymous() && auth.keyScope().covers(bucket) && auth.keyScope().writable();
-    BucketPolicy.Decision d = decide(auth, "s3:DeleteObject", bucket, key, request, exchange);
+    BucketPolicy.Decision d =
+        decide(
+            auth,
+            versionId == null ? "s3:DeleteObject" : "s3:DeleteObjectVersion",
+            bucket,
+            key,
+            versionId,
+            request,
+            exchange);
     return d != BucketPolicy.Decision.DENY
         && (isOwner(auth)
             || scoped
             || d == BucketPolicy.Decision.ALLOW
-            || acls.grantsWrite(auth, bucket));
+            || (versionId == null && acls.grantsWrite(auth, bucket)));
   }
 
   private static void putIf(
@@ -153,6 +216,7 @@ final class Authorization {
       String action,
       String bucket,
       @Nullable String key,
+      @Nullable String versionId,
       S3Request request,
       Exchange exchange) {
     BucketPolicy policy = policies.of(bucket);
@@ -177,7 +241,7 @@ final class Authorization {
         }) {
       putIf(keys, "s3:" + header, request.header(header));
     }
-    putIf(keys, "s3:versionid", request.param("versionId"));
+    putIf(keys, "s3:versionid", versionId);
     String tagging = request.header("x-amz-tagging");
     if (tagging != null && !tagging.trim().startsWith("<")) {
       try {
@@ -189,7 +253,7 @@ final class Authorization {
       }
     }
     if (key != null && policy.namesExistingObjectTags()) {
-      existingTags(bucket, key, request.param("versionId"))
+      existingTags(bucket, key, versionId)
           .forEach((k, v) -> keys.put("s3:existingobjecttag/" + k.toLowerCase(Locale.ROOT), v));
     }
     if (key == null) {

@@ -101,7 +101,7 @@ final class ObjectLockOperations {
   void putRetention(
       S3Request request, String bucket, String key, Exchange exchange, Authentication auth)
       throws IOException {
-    ObjectLock current = versionLock(request, bucket, key);
+    versionLock(request, bucket, key); // a bucket with Object Lock, and the version there
     XmlRequests.Retention asked =
         XmlRequests.retention(Bodies.small(request, exchange, auth, MAX_DOCUMENT));
     ObjectLock.Mode mode = asked.mode() == null ? null : mode(asked.mode(), true);
@@ -116,7 +116,7 @@ final class ObjectLockOperations {
         bucket,
         key,
         ObjectOperations.versionId(request),
-        current.withRetention(mode, until),
+        lock -> lock.withRetention(mode, until),
         bypass(request));
     Replies.empty(exchange, HttpResponseStatus.OK);
   }
@@ -134,17 +134,14 @@ final class ObjectLockOperations {
   void putLegalHold(
       S3Request request, String bucket, String key, Exchange exchange, Authentication auth)
       throws IOException {
-    ObjectLock current = versionLock(request, bucket, key);
+    versionLock(request, bucket, key); // a bucket with Object Lock, and the version there
     String status = XmlRequests.legalHold(Bodies.small(request, exchange, auth, MAX_DOCUMENT));
     if (!status.equals("ON") && !status.equals("OFF")) {
       throw S3Error.MALFORMED_XML.exception();
     }
+    boolean on = status.equals("ON");
     gateway.setLock(
-        bucket,
-        key,
-        ObjectOperations.versionId(request),
-        current.withLegalHold(status.equals("ON")),
-        false);
+        bucket, key, ObjectOperations.versionId(request), lock -> lock.withLegalHold(on), false);
     Replies.empty(exchange, HttpResponseStatus.OK);
   }
 

@@ -4,6 +4,7 @@ import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ObjectInfo;
+import dev.leasehold.object.PartInfo;
 import dev.leasehold.site.ByteRange;
 import dev.leasehold.site.CopyRequest;
 import dev.leasehold.site.CopySource;
@@ -91,8 +92,7 @@ final class ObjectOperations {
   /**
    * GetObjectAttributes: what {@code x-amz-object-attributes} names, of the current version (or the
    * one {@code versionId} names), read under the same lease rules as a HEAD. An object uploaded in
-   * parts gives its part count; its parts are not listed yet (the object does not keep their
-   * checksums once complete).
+   * parts gives its part count and a page of the parts its origin names ({@link #objectParts}).
    */
   void attributes(S3Request request, String bucket, String key, Exchange exchange)
       throws IOException {
@@ -131,8 +131,7 @@ final class ObjectOperations {
           .close("Checksum");
     }
     if (asked.contains("ObjectParts") && info.partsCount() > 0) {
-      // TotalPartsCount in the API's model, PartsCount on the wire.
-      xml.open("ObjectParts").element("PartsCount", info.partsCount()).close("ObjectParts");
+      objectParts(request, bucket, key, info, xml);
     }
     if (asked.contains("StorageClass")) {
       xml.element("StorageClass", "STANDARD");
@@ -144,6 +143,54 @@ final class ObjectOperations {
     headers.set(HttpHeaderNames.LAST_MODIFIED, HttpDates.header(info.lastModified()));
     ObjectHeaders.version(headers, info);
     Replies.xml(exchange, HttpResponseStatus.OK, headers, xml.close("GetObjectAttributesResponse"));
+  }
+
+  /**
+   * GetObjectAttributes' ObjectParts: the part count (TotalPartsCount in the API's model,
+   * PartsCount on the wire), and a page of the parts the origin can name, after {@code
+   * x-amz-part-number-marker}, at most {@code x-amz-max-parts} (default 1,000).
+   */
+  private void objectParts(S3Request request, String bucket, String key, ObjectInfo info, Xml xml) {
+    int maxParts = ListOperations.maxKeys(request.header("x-amz-max-parts"), "x-amz-max-parts");
+    int marker = 0;
+    String markerHeader = request.header("x-amz-part-number-marker");
+    if (markerHeader != null && !markerHeader.isEmpty()) {
+      try {
+        marker = Integer.parseInt(markerHeader.trim());
+      } catch (NumberFormatException e) {
+        throw S3Error.INVALID_ARGUMENT
+            .exception("Provided part-number-marker not an integer or within integer range")
+            .with("ArgumentName", "x-amz-part-number-marker")
+            .with("ArgumentValue", markerHeader);
+      }
+    }
+    List<PartInfo> page = new ArrayList<>();
+    boolean truncated = false;
+    for (PartInfo p : gateway.objectParts(bucket, key, info.etag())) {
+      if (p.partNumber() <= marker) {
+        continue;
+      }
+      if (page.size() == maxParts) {
+        truncated = true;
+        break;
+      }
+      page.add(p);
+    }
+    xml.open("ObjectParts").element("PartsCount", info.partsCount());
+    xml.element("PartNumberMarker", marker);
+    if (!page.isEmpty()) {
+      xml.element("NextPartNumberMarker", page.get(page.size() - 1).partNumber());
+    }
+    xml.element("MaxParts", maxParts).element("IsTruncated", truncated);
+    for (PartInfo p : page) {
+      xml.open("Part").element("PartNumber", p.partNumber()).element("Size", p.size());
+      dev.leasehold.object.Checksum sum = p.checksum();
+      if (sum != null) {
+        xml.element("Checksum" + sum.algorithm(), sum.value());
+      }
+      xml.close("Part");
+    }
+    xml.close("ObjectParts");
   }
 
   void put(S3Request request, String bucket, String key, Exchange exchange, Authentication auth)
@@ -223,7 +270,7 @@ final class ObjectOperations {
       String bucket,
       Exchange exchange,
       Authentication auth,
-      java.util.function.Predicate<String> mayDelete)
+      java.util.function.BiPredicate<String, @Nullable String> mayDelete)
       throws IOException {
     boolean hasChecksum =
         request.header("Content-MD5") != null
@@ -251,7 +298,7 @@ final class ObjectOperations {
         if (version != null && version.isEmpty()) {
           throw S3Error.INVALID_ARGUMENT.exception("Invalid version id specified");
         }
-        if (!mayDelete.test(key)) {
+        if (!mayDelete.test(key, version)) {
           throw S3Error.ACCESS_DENIED.exception();
         }
         valid.add(key);

@@ -258,6 +258,11 @@ enum S3Operation {
       case GET_OBJECT, HEAD_OBJECT -> "s3:GetObjectVersion";
       case DELETE_OBJECT -> "s3:DeleteObjectVersion";
       case GET_OBJECT_ATTRIBUTES -> "s3:GetObjectVersionAttributes";
+      case GET_OBJECT_ACL -> "s3:GetObjectVersionAcl";
+      case PUT_OBJECT_ACL -> "s3:PutObjectVersionAcl";
+      case GET_OBJECT_TAGGING -> "s3:GetObjectVersionTagging";
+      case PUT_OBJECT_TAGGING -> "s3:PutObjectVersionTagging";
+      case DELETE_OBJECT_TAGGING -> "s3:DeleteObjectVersionTagging";
       default -> iamAction();
     };
   }

@@ -265,7 +265,7 @@ public final class S3Service {
               required(bucket),
               exchange,
               auth,
-              k -> authorization.mayDelete(auth, required(bucket), k, request, exchange));
+              (k, v) -> authorization.mayDelete(auth, required(bucket), k, v, request, exchange));
       case LIST_PARTS -> multipart.listParts(request, required(bucket), required(key), exchange);
       case GET_OBJECT -> objects.get(request, required(bucket), required(key), exchange, false);
       case HEAD_OBJECT -> objects.get(request, required(bucket), required(key), exchange, true);

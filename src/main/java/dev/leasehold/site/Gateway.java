@@ -116,7 +116,7 @@ public interface Gateway {
       String bucket,
       String key,
       @Nullable String versionId,
-      dev.leasehold.object.ObjectLock lock,
+      java.util.function.UnaryOperator<dev.leasehold.object.ObjectLock> change,
       boolean bypassGovernance);
 
   ObjectInfo copy(CopyRequest request);
@@ -143,6 +143,12 @@ public interface Gateway {
       dev.leasehold.object.@Nullable Checksum checksum);
 
   void abortUpload(String bucket, String key, String uploadId);
+
+  /**
+   * The parts of an object's version {@code etag} (uploaded in parts) as the origin keeps them;
+   * empty if it cannot say. No lease: a version's parts never change.
+   */
+  List<PartInfo> objectParts(String bucket, String key, String etag);
 
   PartListing listParts(String bucket, String key, String uploadId, int marker, int maxParts);
 

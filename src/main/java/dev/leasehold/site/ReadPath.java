@@ -10,6 +10,7 @@ import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.PartSpan;
 import dev.leasehold.origin.Origin;
 import java.time.Duration;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -133,6 +134,26 @@ final class ReadPath {
     return span(request, version, body, null, true);
   }
 
+  /**
+   * Where part {@code partNumber} of a named version lies: from the parts its origin names for that
+   * ETag (any version, not only the latest), else as the latest's.
+   */
+  private PartSpan partOfVersion(GetRequest request, ObjectInfo version, int partNumber) {
+    List<dev.leasehold.object.PartInfo> parts =
+        origin.objectParts(request.bucket(), request.key(), version.etag());
+    if (parts.isEmpty()) {
+      return origin.partSpan(request.bucket(), request.key(), version.etag(), partNumber);
+    }
+    long offset = 0;
+    for (dev.leasehold.object.PartInfo p : parts) {
+      if (p.partNumber() == partNumber) {
+        return new PartSpan(offset, p.size(), parts.size());
+      }
+      offset += p.size();
+    }
+    throw S3Error.INVALID_PART_NUMBER.exception();
+  }
+
   private static void checkPreconditions(Preconditions preconditions, ObjectInfo version) {
     switch (preconditions.evaluate(version)) {
       case PROCEED -> {}
@@ -167,7 +188,9 @@ final class ReadPath {
         partsCount = 1;
       } else {
         PartSpan part =
-            origin.partSpan(request.bucket(), request.key(), version.etag(), partNumber);
+            byVersion
+                ? partOfVersion(request, version, partNumber)
+                : origin.partSpan(request.bucket(), request.key(), version.etag(), partNumber);
         span = new ByteSpan(part.offset(), part.length());
         partial = true;
         partsCount = part.partsCount();

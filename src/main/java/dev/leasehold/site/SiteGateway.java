@@ -232,16 +232,7 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   public ObjectInfo setObjectEntry(
       String bucket, String key, @Nullable String versionId, String name, @Nullable String value) {
     buckets.check(bucket);
-    if (versionId != null) {
-      ObjectInfo latest =
-          reads.read(GetRequest.whole(bucket, key, Preconditions.NONE), false).info();
-      String id = latest.versionId() == null ? "null" : latest.versionId();
-      if (!id.equals(versionId)) {
-        throw S3Error.NOT_IMPLEMENTED.exception(
-            "Only the ACL and tags of an object's latest version can be changed here.");
-      }
-    }
-    return writes.setMetadataEntry(bucket, key, name, value);
+    return writes.setMetadataEntry(bucket, key, versionId, name, value);
   }
 
   @Override
@@ -253,10 +244,10 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   @Override
   public void setVersioning(String bucket, boolean enabled) {
     buckets.check(bucket);
-    if (enabled && leases.listing().overlaid(bucket)) {
+    if (leases.listing().overlaid(bucket)) {
       // A write-back write is acknowledged before the origin names its version.
       throw S3Error.INVALID_BUCKET_STATE.exception(
-          "Versioning cannot be enabled on a write-back bucket: its writes are acknowledged before"
+          "The versioning of a write-back bucket cannot be set: its writes are acknowledged before"
               + " the origin gives them version ids.");
     }
     origin.setVersioning(bucket, enabled);
@@ -302,10 +293,10 @@ public final class SiteGateway implements Gateway, AutoCloseable {
       String bucket,
       String key,
       @Nullable String versionId,
-      ObjectLock lock,
+      java.util.function.UnaryOperator<ObjectLock> change,
       boolean bypassGovernance) {
     buckets.check(bucket);
-    writes.setLock(bucket, key, versionId, lock, bypassGovernance);
+    writes.setLock(bucket, key, versionId, change, bypassGovernance);
   }
 
   /**
@@ -429,6 +420,12 @@ public final class SiteGateway implements Gateway, AutoCloseable {
       dev.leasehold.object.@Nullable Checksum checksum) {
     buckets.check(bucket);
     return multipart.complete(bucket, key, uploadId, parts, condition, checksum);
+  }
+
+  @Override
+  public List<PartInfo> objectParts(String bucket, String key, String etag) {
+    buckets.check(bucket);
+    return origin.objectParts(bucket, key, etag);
   }
 
   @Override

@@ -112,10 +112,12 @@ final class WritePath {
   }
 
   /**
-   * Sets one entry of the key's user metadata (its ACL), under WRITE like any change of the key, so
-   * that every cached description of the version elsewhere is recalled first; the bytes stay.
+   * Sets one entry of the key's user metadata (its ACL or tags), under WRITE like any change of the
+   * key, so that every cached description of the version elsewhere is recalled first; the bytes
+   * stay. {@code versionId}, if given, must name the latest version (checked under the grant).
    */
-  ObjectInfo setMetadataEntry(String bucket, String key, String name, @Nullable String value) {
+  ObjectInfo setMetadataEntry(
+      String bucket, String key, @Nullable String versionId, String name, @Nullable String value) {
     WriteGuard.Written written =
         guard.write(
             bucket,
@@ -125,6 +127,16 @@ final class WritePath {
               String etag = fence.ifMatch();
               if (etag == null) {
                 throw dev.leasehold.error.S3Error.NO_SUCH_KEY.exception().with("Key", key);
+              }
+              if (versionId != null) {
+                // Checked under WRITE, so no other site can make another version the latest first.
+                ObjectInfo latest = origin.headInBucket(bucket, key);
+                String id =
+                    latest == null || latest.versionId() == null ? "null" : latest.versionId();
+                if (latest == null || !latest.etag().equals(etag) || !id.equals(versionId)) {
+                  throw dev.leasehold.error.S3Error.NOT_IMPLEMENTED.exception(
+                      "Only the ACL and tags of an object's latest version can be changed here.");
+                }
               }
               return origin.updateMetadata(bucket, key, etag, name, value);
             });
@@ -140,14 +152,14 @@ final class WritePath {
       String bucket,
       String key,
       @Nullable String versionId,
-      ObjectLock lock,
+      java.util.function.UnaryOperator<ObjectLock> change,
       boolean bypassGovernance) {
     guard.write(
         bucket,
         key,
         WriteCondition.NONE,
         fence -> {
-          origin.setLock(bucket, key, versionId, lock, bypassGovernance);
+          origin.setLock(bucket, key, versionId, change, bypassGovernance);
           return origin.headInBucket(bucket, key);
         });
   }

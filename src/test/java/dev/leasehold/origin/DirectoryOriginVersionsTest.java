@@ -231,14 +231,18 @@ class DirectoryOriginVersionsTest {
     // COMPLIANCE cannot be shortened or bypassed; a legal hold holds even past it.
     java.time.Instant soon = java.time.Instant.now().plusSeconds(3600);
     origin.setLock(
-        "b", "k", v1.versionId(), new ObjectLock(ObjectLock.Mode.COMPLIANCE, soon, true), true);
+        "b",
+        "k",
+        v1.versionId(),
+        lock -> new ObjectLock(ObjectLock.Mode.COMPLIANCE, soon, true),
+        true);
     assertCode(
         () ->
             origin.setLock(
                 "b",
                 "k",
                 v1.versionId(),
-                new ObjectLock(ObjectLock.Mode.COMPLIANCE, soon.minusSeconds(60), true),
+                lock -> new ObjectLock(ObjectLock.Mode.COMPLIANCE, soon.minusSeconds(60), true),
                 true),
         "AccessDenied",
         403);
@@ -250,5 +254,18 @@ class DirectoryOriginVersionsTest {
     assertCode(() -> origin.deleteVersion("b", "g", v2.versionId(), false), "AccessDenied", 403);
     origin.deleteVersion("b", "g", v2.versionId(), true);
     assertCode(() -> origin.headVersion("b", "g", v2.versionId()), "NoSuchKey", 404);
+  }
+
+  /** A bucket record that cannot be read is never taken for "never versioned": nothing is lost. */
+  @Test
+  void anUnreadableBucketRecordRefusesADeleteRatherThanLosingVersions() throws IOException {
+    origin.setVersioning("b", true);
+    put("k", "one");
+    put("k", "two");
+    java.nio.file.Path record = root.resolve("b").resolve(".leasehold").resolve("bucket.json");
+    java.nio.file.Files.writeString(record, "{not json");
+    assertCode(() -> origin.delete("b", "k", null), "ServiceUnavailable", 503);
+    java.nio.file.Files.writeString(record, "{\"versioning\":\"Enabled\"}");
+    assertThat(versions("")).hasSize(2);
   }
 }

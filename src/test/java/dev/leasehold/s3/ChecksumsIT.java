@@ -312,9 +312,40 @@ class ChecksumsIT {
                   .checksum()
                   .checksumCRC32())
           .isEqualTo(composite);
+      // Its parts, a page at a time, each with its size and checksum.
+      var firstPage =
+          b.getObjectAttributes(r ->
+                  r.bucket(bucket)
+                      .key("mp")
+                      .objectAttributes(ObjectAttributes.OBJECT_PARTS)
+                      .maxParts(2))
+              .objectParts();
+      assertThat(firstPage.totalPartsCount()).isEqualTo(3);
+      assertThat(firstPage.isTruncated()).isTrue();
+      assertThat(firstPage.nextPartNumberMarker()).isEqualTo(2);
+      assertThat(firstPage.parts())
+          .extracting(p -> p.partNumber() + " " + p.size() + " " + p.checksumCRC32())
+          .containsExactly(
+              "1 " + parts[0].length + " " + crc32(parts[0]),
+              "2 " + parts[1].length + " " + crc32(parts[1]));
+      var lastPage =
+          b.getObjectAttributes(r ->
+                  r.bucket(bucket)
+                      .key("mp")
+                      .objectAttributes(ObjectAttributes.OBJECT_PARTS)
+                      .partNumberMarker(2))
+              .objectParts();
+      assertThat(lastPage.isTruncated()).isFalse();
+      assertThat(lastPage.parts()).extracting(p -> p.partNumber()).containsExactly(3);
     } else {
       assertThat(completed.checksumCRC32()).isNull();
       assertThat(head.checksumCRC32()).isNull();
+      assertThat(
+              b.getObjectAttributes(r ->
+                      r.bucket(bucket).key("mp").objectAttributes(ObjectAttributes.OBJECT_PARTS))
+                  .objectParts()
+                  .totalPartsCount())
+          .isEqualTo(3);
     }
     // A copy is one part: the composite does not describe it, so it has none.
     a.copyObject(c ->

@@ -216,6 +216,90 @@ class ObjectLockIT {
   }
 
   /**
+   * Bypassing governance is a permission of its own ({@code s3:BypassGovernanceRetention}), and
+   * removing a version another ({@code s3:DeleteObjectVersion}): a policy that denies either holds
+   * even against the owner's key, and no ACL grant gives either to anyone else.
+   */
+  @Test
+  void bypassingGovernanceAndRemovingVersionsArePermissionsOfTheirOwn() {
+    String bucket = lockedBucket();
+    a.putBucketAcl(r ->
+        r.bucket(bucket)
+            .acl(software.amazon.awssdk.services.s3.model.BucketCannedACL.PUBLIC_READ_WRITE));
+    Instant until = Instant.now().plus(1, ChronoUnit.DAYS);
+    PutObjectResponse v1 =
+        a.putObject(
+            p ->
+                p.bucket(bucket)
+                    .key("k")
+                    .objectLockMode(ObjectLockMode.GOVERNANCE)
+                    .objectLockRetainUntilDate(until),
+            RequestBody.fromString("kept"));
+    // Everyone may write keys here, but not remove a version, bypass or not.
+    var anonymous = java.net.http.HttpClient.newHttpClient();
+    var request =
+        java.net.http.HttpRequest.newBuilder(
+                cluster.s3(0).resolve("/" + bucket + "/k?versionId=" + v1.versionId()))
+            .header("x-amz-bypass-governance-retention", "true")
+            .DELETE()
+            .build();
+    assertThat(send(anonymous, request)).isEqualTo(403);
+
+    a.putBucketPolicy(r ->
+        r.bucket(bucket)
+            .policy(
+                """
+                {"Statement": [
+                  {"Effect": "Deny", "Principal": "*", "Action": "s3:BypassGovernanceRetention",
+                   "Resource": "arn:aws:s3:::%1$s/*"},
+                  {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObjectVersion",
+                   "Resource": "arn:aws:s3:::%1$s/other"}]}
+                """
+                    .formatted(bucket)));
+    assertError(
+        () ->
+            a.deleteObject(d ->
+                d.bucket(bucket)
+                    .key("k")
+                    .versionId(v1.versionId())
+                    .bypassGovernanceRetention(true)),
+        403,
+        "AccessDenied");
+    PutObjectResponse other =
+        a.putObject(p -> p.bucket(bucket).key("other"), RequestBody.fromString("o"));
+    var deleted =
+        a.deleteObjects(d ->
+            d.bucket(bucket)
+                .delete(x ->
+                    x.objects(
+                        ObjectIdentifier.builder()
+                            .key("other")
+                            .versionId(other.versionId())
+                            .build(),
+                        ObjectIdentifier.builder().key("other").build())));
+    assertThat(deleted.errors())
+        .singleElement()
+        .satisfies(e -> assertThat(e.code()).isEqualTo("AccessDenied"));
+    assertThat(deleted.deleted())
+        .singleElement()
+        .satisfies(d -> assertThat(d.deleteMarker()).isTrue());
+    a.deleteBucketPolicy(r -> r.bucket(bucket));
+    a.deleteObject(
+        d -> d.bucket(bucket).key("k").versionId(v1.versionId()).bypassGovernanceRetention(true));
+  }
+
+  private static int send(java.net.http.HttpClient http, java.net.http.HttpRequest request) {
+    try {
+      return http.send(request, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
    * An S3 origin passes Object Lock through: an {@link dev.leasehold.origin.S3Origin} over a store
    * that keeps locks (site B, itself a real S3 endpoint) reads and sets them, and the store refuses
    * the removal they forbid.
@@ -244,12 +328,12 @@ class ObjectLockIT {
       var lock =
           new dev.leasehold.object.ObjectLock(
               dev.leasehold.object.ObjectLock.Mode.GOVERNANCE, until, true);
-      origin.setLock(bucket, "k", v1.versionId(), lock, false);
+      origin.setLock(bucket, "k", v1.versionId(), l -> lock, false);
       assertThat(origin.lock(bucket, "k", v1.versionId())).isEqualTo(lock);
       assertThat(catchDenied(() -> origin.deleteVersion(bucket, "k", v1.versionId(), true)))
           .as("a legal hold holds, bypass or not")
           .isTrue();
-      origin.setLock(bucket, "k", v1.versionId(), lock.withLegalHold(false), false);
+      origin.setLock(bucket, "k", v1.versionId(), l -> l.withLegalHold(false), false);
       origin.deleteVersion(bucket, "k", v1.versionId(), true);
       assertThat(
               dev.leasehold.testkit.S3Errors.of(

@@ -413,11 +413,11 @@ public final class RecordingOrigin implements Origin {
       String bucket,
       String key,
       @Nullable String versionId,
-      ObjectLock lock,
+      java.util.function.UnaryOperator<ObjectLock> change,
       boolean bypassGovernance) {
     record(Call.PUT, bucket, key);
     checkWrites();
-    origin.setLock(bucket, key, versionId, lock, bypassGovernance);
+    origin.setLock(bucket, key, versionId, change, bypassGovernance);
   }
 
   @Override
@@ -457,6 +457,13 @@ public final class RecordingOrigin implements Origin {
       @Nullable Checksum checksum) {
     record(Call.PUT, bucket, key);
     return origin.completeUpload(bucket, key, uploadId, parts, condition, checksum);
+  }
+
+  @Override
+  public List<PartInfo> objectParts(String bucket, String key, String etag) {
+    record(Call.OTHER, bucket, key);
+    checkUp();
+    return origin.objectParts(bucket, key, etag);
   }
 
   @Override
