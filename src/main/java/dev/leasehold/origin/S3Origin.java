@@ -178,8 +178,7 @@ public final class S3Origin implements Origin {
   public ObjectInfo head(String bucket, String key) {
     HeadObjectResponse h =
         notFoundAs(bucket, key, () -> s3.headObject(r -> r.bucket(bucket).key(key)));
-    return info(key, h.contentLength(), h.eTag(), h.lastModified(), metadata(h), h.partsCount())
-        .withVersionId(versionId(h.versionId()));
+    return info(key, h);
   }
 
   @Override
@@ -195,8 +194,7 @@ public final class S3Origin implements Origin {
       }
       throw e;
     }
-    return info(key, h.contentLength(), h.eTag(), h.lastModified(), metadata(h), h.partsCount())
-        .withVersionId(versionId(h.versionId()));
+    return info(key, h);
   }
 
   @Override
@@ -452,8 +450,7 @@ public final class S3Origin implements Origin {
       }
       throw e;
     }
-    return info(key, h.contentLength(), h.eTag(), h.lastModified(), metadata(h), h.partsCount())
-        .withVersionId(versionId(h.versionId()));
+    return info(key, h);
   }
 
   @Override
@@ -845,6 +842,12 @@ public final class S3Origin implements Origin {
 
   private static String contentType(ObjectMetadata metadata) {
     return metadata.contentType() == null ? "binary/octet-stream" : metadata.contentType();
+  }
+
+  /** The version a HEAD answered with. */
+  private static ObjectInfo info(String key, HeadObjectResponse h) {
+    return info(key, h.contentLength(), h.eTag(), h.lastModified(), metadata(h), h.partsCount())
+        .withVersionId(versionId(h.versionId()));
   }
 
   private static ObjectMetadata metadata(HeadObjectResponse h) {

@@ -5,8 +5,6 @@ import dev.leasehold.object.Acl;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.site.Gateway;
-import dev.leasehold.site.GetRequest;
-import dev.leasehold.site.Preconditions;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -384,10 +382,7 @@ final class AclOperations {
       boolean ignorePublic) {
     ObjectInfo info;
     try {
-      GetRequest head = GetRequest.whole(bucket, key, Preconditions.NONE);
-      info =
-          (versionId == null ? gateway.head(head) : gateway.getVersion(head, versionId, false))
-              .info();
+      info = ObjectOperations.head(gateway, bucket, key, versionId);
     } catch (dev.leasehold.error.S3Exception e) {
       if (e.error() == S3Error.NO_SUCH_BUCKET) {
         throw e; // as S3 answers everyone for a bucket that does not exist
@@ -473,9 +468,6 @@ final class AclOperations {
 
   /** The object an ACL operation names: its latest version, or the one {@code versionId} names. */
   private ObjectInfo object(S3Request request, String bucket, String key) {
-    String versionId = ObjectOperations.versionId(request);
-    GetRequest head = GetRequest.whole(bucket, key, Preconditions.NONE);
-    return (versionId == null ? gateway.head(head) : gateway.getVersion(head, versionId, false))
-        .info();
+    return ObjectOperations.head(gateway, bucket, key, ObjectOperations.versionId(request));
   }
 }

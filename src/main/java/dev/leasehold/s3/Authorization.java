@@ -2,8 +2,6 @@ package dev.leasehold.s3;
 
 import dev.leasehold.error.S3Error;
 import dev.leasehold.site.Gateway;
-import dev.leasehold.site.GetRequest;
-import dev.leasehold.site.Preconditions;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
@@ -197,10 +195,7 @@ final class Authorization {
   private java.util.Map<String, String> existingTags(
       String bucket, String key, @Nullable String versionId) {
     try {
-      GetRequest head = GetRequest.whole(bucket, key, Preconditions.NONE);
-      var info =
-          (versionId == null ? gateway.head(head) : gateway.getVersion(head, versionId, false))
-              .info();
+      var info = ObjectOperations.head(gateway, bucket, key, versionId);
       return dev.leasehold.object.ObjectTags.of(info.metadata()).tags();
     } catch (dev.leasehold.error.S3Exception e) {
       if (e.error().status() == 404 || e.error().status() == 405 || e.error().status() == 400) {

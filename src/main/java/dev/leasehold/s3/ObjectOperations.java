@@ -115,10 +115,7 @@ final class ObjectOperations {
           "The x-amz-object-attributes header specifying the attributes to be retrieved is either"
               + " missing or empty");
     }
-    GetRequest whole = GetRequest.whole(bucket, key, dev.leasehold.site.Preconditions.NONE);
-    ObjectInfo info =
-        (versionId == null ? gateway.head(whole) : gateway.getVersion(whole, versionId, false))
-            .info();
+    ObjectInfo info = head(gateway, bucket, key, versionId);
     Xml xml = Xml.document("GetObjectAttributesResponse");
     if (asked.contains("ETag")) {
       xml.element("ETag", info.etag());
@@ -412,6 +409,16 @@ final class ObjectOperations {
         .exception("Unknown tagging directive.")
         .with("ArgumentName", "x-amz-tagging-directive")
         .with("ArgumentValue", directive);
+  }
+
+  /**
+   * The key's latest version, or the one {@code versionId} names, as a HEAD reads it: the latest
+   * under its lease, a named one from the origin (docs/protocol.md, Versions).
+   */
+  static ObjectInfo head(Gateway gateway, String bucket, String key, @Nullable String versionId) {
+    GetRequest whole = GetRequest.whole(bucket, key, dev.leasehold.site.Preconditions.NONE);
+    return (versionId == null ? gateway.head(whole) : gateway.getVersion(whole, versionId, false))
+        .info();
   }
 
   /** The version a request names ({@code ?versionId=}), or null for the key's latest. */

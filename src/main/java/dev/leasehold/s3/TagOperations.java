@@ -5,8 +5,6 @@ import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.ObjectMetadata;
 import dev.leasehold.object.ObjectTags;
 import dev.leasehold.site.Gateway;
-import dev.leasehold.site.GetRequest;
-import dev.leasehold.site.Preconditions;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -94,11 +92,8 @@ final class TagOperations {
 
   void getObject(S3Request request, String bucket, String key, Exchange exchange)
       throws IOException {
-    String versionId = ObjectOperations.versionId(request);
-    GetRequest head = GetRequest.whole(bucket, key, Preconditions.NONE);
     ObjectInfo info =
-        (versionId == null ? gateway.head(head) : gateway.getVersion(head, versionId, false))
-            .info();
+        ObjectOperations.head(gateway, bucket, key, ObjectOperations.versionId(request));
     Xml xml = Xml.document("Tagging").open("TagSet");
     ObjectTags.of(info.metadata())
         .tags()
