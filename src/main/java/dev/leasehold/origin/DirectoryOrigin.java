@@ -330,8 +330,12 @@ public final class DirectoryOrigin implements Origin {
 
   @Override
   public @Nullable String versioning(String bucket) {
-    JsonNode json = bucketJson(bucketDir(bucket));
-    String status = json.path("versioning").asText("");
+    return versioningOf(bucketJson(bucketDir(bucket)));
+  }
+
+  /** The versioning status a bucket's record holds, or null. */
+  private static @Nullable String versioningOf(JsonNode bucketRecord) {
+    String status = bucketRecord.path("versioning").asText("");
     return status.isEmpty() ? null : status;
   }
 
@@ -387,7 +391,12 @@ public final class DirectoryOrigin implements Origin {
 
   @Override
   public @Nullable LockConfiguration objectLock(String bucket) {
-    JsonNode lock = bucketJson(bucketDir(bucket)).get(OBJECT_LOCK);
+    return objectLockOf(bucketJson(bucketDir(bucket)));
+  }
+
+  /** The Object Lock configuration a bucket's record holds, or null. */
+  private static @Nullable LockConfiguration objectLockOf(JsonNode bucketRecord) {
+    JsonNode lock = bucketRecord.get(OBJECT_LOCK);
     if (lock == null) {
       return null;
     }
@@ -630,8 +639,8 @@ public final class DirectoryOrigin implements Origin {
    * {@code made} with the bucket's default retention if its write named no retention of its own (in
    * a bucket with Object Lock and a default rule).
    */
-  private ObjectRecord withDefaultLock(String bucket, ObjectRecord made) {
-    LockConfiguration configuration = objectLock(bucket);
+  private static ObjectRecord withDefaultLock(
+      @Nullable LockConfiguration configuration, ObjectRecord made) {
     ObjectLock asked = ObjectLock.of(made.metadata());
     if (configuration == null || configuration.mode() == null || asked.mode() != null) {
       return made;
@@ -773,14 +782,16 @@ public final class DirectoryOrigin implements Origin {
         String id = UUID.randomUUID().toString();
         tmp = dir.resolve(".tmp-" + id);
         data.write(tmp);
-        String versioning = versioning(bucket);
+        JsonNode bucketRecord = bucketJson(bucketDir); // read once: its versioning and lock
+        String versioning = versioningOf(bucketRecord);
         try (ProcessLocks.Held held = locks.lock(bucket + '/' + key)) {
           ObjectRecord current = ObjectRecord.read(dir);
           check(condition, live(current), key);
           String dataName = ".data-" + id;
           Files.move(tmp, dir.resolve(dataName), StandardCopyOption.ATOMIC_MOVE);
           ObjectRecord made =
-              withDefaultLock(bucket, records.make(dataName, Instant.now().toEpochMilli()));
+              withDefaultLock(
+                  objectLockOf(bucketRecord), records.make(dataName, Instant.now().toEpochMilli()));
           ObjectRecord record =
               successor(
                   current, made.withVersionId(ENABLED.equals(versioning) ? newVersionId() : null));
