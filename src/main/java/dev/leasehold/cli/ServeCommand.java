@@ -5,9 +5,11 @@ import dev.leasehold.telemetry.Logs;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -51,18 +53,29 @@ final class ServeCommand implements Callable<Integer> {
     CredentialStore.Loaded credentials = CredentialStore.load(config.metaDir(), env);
     Origin originStore = OriginSpec.open(config.originUri(), env);
     Site site = Site.start(config, credentials.credentials(), originStore);
-    CountDownLatch stopped = new CountDownLatch(1);
+    // SIGTERM and Ctrl-C stop the site gracefully and exit 0 (docs/operations.md, Stopping a
+    // site); any other end of the JVM still closes it, through the shutdown hook.
+    CountDownLatch stopAsked = new CountDownLatch(1);
+    AtomicBoolean stopped = new AtomicBoolean();
+    for (String signal : List.of("TERM", "INT")) {
+      sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> stopAsked.countDown());
+    }
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  site.close();
-                  Logs.stop(); // the access log's queued lines are written
-                  stopped.countDown();
+                  if (stopped.compareAndSet(false, true)) {
+                    site.close();
+                    Logs.stop(); // the access log's queued lines are written
+                  }
                 },
                 "shutdown"));
     banner(spec.commandLine().getOut(), site, credentials, originStore);
-    stopped.await();
+    stopAsked.await();
+    if (stopped.compareAndSet(false, true)) {
+      site.stop(config.drainTimeout());
+      Logs.stop();
+    }
     return 0;
   }
 

@@ -139,6 +139,11 @@ public enum Setting {
       "max-connections-per-client",
       "512",
       "The most S3 connections one client address holds open; beyond it 503 SlowDown."),
+  DRAIN_TIMEOUT(
+      "drain-timeout",
+      "30s",
+      "On SIGTERM, how long the site may take to answer the requests in flight and flush its"
+          + " write-back journal before it exits (what is left is reclaimed at the next start)."),
   MAX_CLOCK_SKEW(
       "max-clock-skew",
       "15m",

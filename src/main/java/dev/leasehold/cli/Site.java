@@ -79,6 +79,9 @@ public final class Site implements AutoCloseable {
   private final SiteGateway gateway;
   private final Journal journal;
   private volatile @Nullable SiteAdmin adminActions;
+  private volatile boolean stopping;
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private record OriginProbe(Health health, long at) {}
 
@@ -311,6 +314,9 @@ public final class Site implements AutoCloseable {
    * answers.
    */
   private Health health() {
+    if (stopping) {
+      return Health.notReady("stopping: it answers the requests in flight and takes no more");
+    }
     if (!leases.valid()) {
       return Health.notReady("no valid session with the coordinator");
     }
@@ -438,8 +444,49 @@ public final class Site implements AutoCloseable {
     return h.contains(":") ? "[" + h + "]" : h;
   }
 
+  /**
+   * A graceful stop (SIGTERM), within {@code drain}: /health/ready turns false; the S3 endpoint
+   * takes no new connection and answers the requests in flight; the write-back journal is flushed
+   * (the other sites' redirected reads are still answered meanwhile); the peer port closes; the
+   * session ends at the coordinator, handing back every lease at once; then everything closes. What
+   * the drain time did not allow stays in the journal, reclaimed at the next start. Whether
+   * everything was drained, flushed and ended.
+   */
+  public boolean stop(Duration drain) {
+    stopping = true;
+    long deadline = System.nanoTime() + drain.toNanos();
+    boolean clean = false;
+    try {
+      LOG.info("stopping: draining requests in flight (up to {})", drain);
+      boolean drained = s3.drain(remaining(deadline));
+      boolean flushed = gateway.flushAll(remaining(deadline));
+      if (!flushed) {
+        LOG.warn(
+            "stopping with {} write-back versions not yet at the origin: the next start reclaims"
+                + " and flushes them",
+            journal.count());
+      }
+      peer.close();
+      boolean ended = leases.endSession();
+      clean = drained && flushed && ended;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      close();
+    }
+    LOG.info("stopped{}", clean ? "" : " (not everything drained: see the warnings above)");
+    return clean;
+  }
+
+  private static Duration remaining(long deadline) {
+    return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+  }
+
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     closing("the S3 endpoint", s3::close);
     closing("the peer port", peer::close);
     closing("the admin port", admin::close);

@@ -53,7 +53,8 @@ public record SiteConfig(
     String tlsKey,
     String credentialsFile,
     Duration multipartExpiry,
-    int maxUploads) {
+    int maxUploads,
+    Duration drainTimeout) {
 
   static final long MIN_CHUNK = 64 * 1024;
   static final long MAX_CHUNK = 1L << 30;
@@ -303,7 +304,8 @@ public record SiteConfig(
           tlsKey,
           get(Setting.CREDENTIALS).trim(),
           Values.duration(Setting.MULTIPART_EXPIRY.key(), get(Setting.MULTIPART_EXPIRY)),
-          Values.count(Setting.MAX_UPLOADS.key(), get(Setting.MAX_UPLOADS), 1, 10_000_000));
+          Values.count(Setting.MAX_UPLOADS.key(), get(Setting.MAX_UPLOADS), 1, 10_000_000),
+          Values.duration(Setting.DRAIN_TIMEOUT.key(), get(Setting.DRAIN_TIMEOUT)));
     }
 
     private static String otlp(String endpoint) {

@@ -123,7 +123,8 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
           Command.CommandCase.BIND_BUCKET,
           Command.CommandCase.SET_BUCKET_SETTING,
           Command.CommandCase.INSPECT,
-          Command.CommandCase.RELEASE_PREFIX);
+          Command.CommandCase.RELEASE_PREFIX,
+          Command.CommandCase.END_SESSION);
 
   /**
    * Every request of a site, on one path: off the leader, {@code NOT_LEADER} with the leader's

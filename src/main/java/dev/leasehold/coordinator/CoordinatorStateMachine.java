@@ -195,6 +195,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     if (command.hasRegister()
         || command.hasRenew()
         || command.hasExpire()
+        || command.hasEndSession()
         || command.hasPeerAddress()
         || command.hasBindBucket()
         || command.hasSetBucketMode()) {

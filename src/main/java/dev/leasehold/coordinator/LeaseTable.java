@@ -87,6 +87,10 @@ final class LeaseTable {
       case RENEW -> renew(command.getRenew().getSession());
       case EXPIRE ->
           expire(command.getExpire().getSession(), command.getExpire().getRenewalsSeen());
+      case END_SESSION -> {
+        end(command.getEndSession().getSession());
+        yield ok().build();
+      }
       case ACQUIRE_READ ->
           leases.acquireRead(
               command.getAcquireRead().getSession(), command.getAcquireRead().getElement());

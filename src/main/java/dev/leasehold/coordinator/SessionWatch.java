@@ -53,6 +53,10 @@ final class SessionWatch {
         }
         expiring.remove(id);
       }
+      case END_SESSION -> {
+        seen.remove(command.getEndSession().getSession());
+        expiring.remove(command.getEndSession().getSession());
+      }
       default -> {}
     }
   }

@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -441,6 +442,53 @@ public final class Flusher implements OwnerEvents, AutoCloseable {
       Thread.sleep(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Flushes every version in the journal now, as many at once as flushes may run, retrying failed
+   * ones, until the journal is empty or {@code within} has passed (a graceful stop). Whether it is
+   * empty: what is left stays for the next start, which reclaims it.
+   */
+  public boolean flushAll(Duration within) throws InterruptedException {
+    long deadline = System.nanoTime() + within.toNanos();
+    long backoff = FIRST_BACKOFF_MILLIS;
+    while (journal.count() > 0 && System.nanoTime() - deadline < 0) {
+      Set<Key> keys = new java.util.LinkedHashSet<>();
+      for (JournalEntry e : journal.all()) {
+        keys.add(new Key(e.bucket(), e.key()));
+      }
+      List<java.util.concurrent.Future<Boolean>> running = new ArrayList<>();
+      for (Key k : keys) {
+        running.add(work.submit(() -> flushNow(k)));
+      }
+      boolean retry = false;
+      for (java.util.concurrent.Future<Boolean> f : running) {
+        try {
+          retry |= !f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+          LOG.warn("flushing before the stop failed: {}", String.valueOf(e.getCause()));
+          retry = true;
+        } catch (java.util.concurrent.TimeoutException e) {
+          return false;
+        }
+      }
+      if (!retry) {
+        break; // what is left is not this site's to flush now (not reclaimed yet)
+      }
+      Thread.sleep(backoff);
+      backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
+    }
+    return journal.count() == 0;
+  }
+
+  /** {@link #flushOne} of {@code k} in one of the flush slots. */
+  private boolean flushNow(Key k) throws InterruptedException {
+    slots.acquire();
+    try {
+      return flushOne(k, false);
+    } finally {
+      slots.release();
     }
   }
 

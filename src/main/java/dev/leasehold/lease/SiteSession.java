@@ -1,5 +1,7 @@
 package dev.leasehold.lease;
 
+import dev.leasehold.protocol.Command;
+import dev.leasehold.protocol.EndSession;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.Recall;
 import dev.leasehold.protocol.RegisterReply;
@@ -197,6 +199,41 @@ final class SiteSession {
   /** Stops renewing; the session lapses at its deadline (the coordinator expires it later). */
   void close() {
     closed = true;
+  }
+
+  /**
+   * Stops renewing and ends the session at the coordinator (docs/protocol.md, Sessions 6): its
+   * leases are dropped here first, then at the table, so grants waiting on them go ahead now rather
+   * than a TTL later. The caller serves nothing more. Whether the coordinator ended it; if not, it
+   * expires as after a crash.
+   */
+  boolean end() {
+    closed = true;
+    long session = clock.session();
+    if (session == 0 || !clock.valid(session)) {
+      return false;
+    }
+    clock.lost(session);
+    onLost.accept(session);
+    try {
+      Outcome outcome =
+          link.submit(
+                  Command.newBuilder()
+                      .setEndSession(EndSession.newBuilder().setSession(session))
+                      .build(),
+                  CoordinatorLink.CALL_MILLIS)
+              .getOutcome();
+      boolean ended = outcome == Outcome.OK;
+      LOG.info("site {} ended session {}: {}", settings.site(), session, outcome);
+      return ended;
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "site {} could not end session {} (it expires a TTL from its last renewal): {}",
+          settings.site(),
+          session,
+          e.toString());
+      return false;
+    }
   }
 
   private void register() {

@@ -108,9 +108,14 @@ public final class PeerServer implements AutoCloseable {
 
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    if (closed.compareAndSet(false, true)) {
+      server.stop(0);
+      executor.shutdownNow();
+    }
   }
+
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private void handle(HttpExchange ex) throws IOException {
     try (ex) {

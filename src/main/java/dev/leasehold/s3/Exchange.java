@@ -408,7 +408,7 @@ final class Exchange {
 
   /** Whether the connection can serve another request after this one. */
   private boolean keepAlive() {
-    return !forceClose && HttpUtil.isKeepAlive(request);
+    return !forceClose && !handler.draining() && HttpUtil.isKeepAlive(request);
   }
 
   private void track(ChannelFuture future) {

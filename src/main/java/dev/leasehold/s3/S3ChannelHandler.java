@@ -41,6 +41,7 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
   private final S3Service service;
   private final Executor executor;
   private final S3Settings settings;
+  private final java.util.function.BooleanSupplier draining;
   private @Nullable ChannelHandlerContext ctx;
   private @Nullable Exchange current;
 
@@ -55,10 +56,35 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
   private long discarded;
   private boolean inputShutdown;
 
-  S3ChannelHandler(S3Service service, Executor executor, S3Settings settings) {
+  /**
+   * @param draining whether the server is stopping: each response then closes its connection, and
+   *     an idle connection is closed when {@link #closeIfIdle} is called
+   */
+  S3ChannelHandler(
+      S3Service service,
+      Executor executor,
+      S3Settings settings,
+      java.util.function.BooleanSupplier draining) {
     this.service = service;
     this.executor = executor;
     this.settings = settings;
+    this.draining = draining;
+  }
+
+  /** Whether the server is stopping (any thread). */
+  boolean draining() {
+    return draining.getAsBoolean();
+  }
+
+  /**
+   * On the event loop, while the server drains: closes the connection if no request is being served
+   * on it (one that is closes after its response).
+   */
+  void closeIfIdle() {
+    ChannelHandlerContext c = ctx;
+    if (c != null && current == null && pending.isEmpty()) {
+      c.close();
+    }
   }
 
   @Override
@@ -173,7 +199,7 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
     current = null;
     boolean bodyDone = currentBodyDone && exchange.body().complete();
     exchange.body().close();
-    if (!keepAlive || inputShutdown || !ctx.channel().isActive()) {
+    if (!keepAlive || inputShutdown || draining() || !ctx.channel().isActive()) {
       ctx.close();
       return;
     }

@@ -59,6 +59,13 @@ public final class S3Server implements AutoCloseable {
   private @Nullable EventLoopGroup workers;
   private @Nullable Channel channel;
 
+  /** Every open client connection (Netty's group: channels leave it as they close). */
+  private final io.netty.channel.group.ChannelGroup connections =
+      new io.netty.channel.group.DefaultChannelGroup(
+          io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
+
+  private volatile boolean draining;
+
   public S3Server(S3Service service, S3Settings settings, InetSocketAddress bind) {
     this.service = service;
     this.settings = settings;
@@ -103,6 +110,7 @@ public final class S3Server implements AutoCloseable {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
+                    connections.add(ch);
                     HeaderDeadline headers = new HeaderDeadline(settings.headerTimeout());
                     SslContext ssl = S3Server.this.ssl;
                     if (ssl != null) {
@@ -121,7 +129,7 @@ public final class S3Server implements AutoCloseable {
                                     .setMaxChunkSize(64 * 1024)))
                         .addLast(limits.handler())
                         .addLast(headers.decoded())
-                        .addLast(new S3ChannelHandler(service, requests, settings));
+                        .addLast(new S3ChannelHandler(service, requests, settings, () -> draining));
                   }
                 });
     channel = bootstrap.bind(bind).sync().channel();
@@ -140,6 +148,34 @@ public final class S3Server implements AutoCloseable {
       throw new IllegalStateException("not started");
     }
     return (InetSocketAddress) c.localAddress();
+  }
+
+  /**
+   * A graceful stop's first step: stops accepting connections, closes the idle ones, lets each
+   * request in flight finish (its response says {@code Connection: close}), and returns once every
+   * connection is closed or {@code within} has passed; whether all closed. {@link #close} ends what
+   * is left.
+   */
+  public boolean drain(java.time.Duration within) throws InterruptedException {
+    draining = true;
+    Channel c = channel;
+    if (c != null) {
+      c.close().sync();
+    }
+    for (Channel ch : connections) {
+      S3ChannelHandler h = ch.pipeline().get(S3ChannelHandler.class);
+      if (h != null) {
+        ch.eventLoop().execute(h::closeIfIdle);
+      }
+    }
+    long deadline = System.nanoTime() + within.toNanos();
+    while (!connections.isEmpty() && System.nanoTime() - deadline < 0) {
+      Thread.sleep(20);
+    }
+    if (!connections.isEmpty()) {
+      LOG.warn("{} connections still open after the drain time; closing them", connections.size());
+    }
+    return connections.isEmpty();
   }
 
   @Override

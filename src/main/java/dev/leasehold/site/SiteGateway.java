@@ -139,6 +139,14 @@ public final class SiteGateway implements Gateway, AutoCloseable {
     flusher.bindMetrics(registry);
   }
 
+  /**
+   * Flushes the whole write-back journal within {@code within} (a graceful stop); whether it is
+   * empty.
+   */
+  public boolean flushAll(java.time.Duration within) throws InterruptedException {
+    return flusher.flushAll(within);
+  }
+
   /** Stops the flusher; what is dirty stays in the journal for the next start. */
   @Override
   public void close() {

@@ -170,6 +170,21 @@ public final class JarProcess implements AutoCloseable {
     awaitExit(p, "SIGTERM");
   }
 
+  /** SIGTERM, and returns at once ({@link #awaitExit} waits for the end). */
+  public void terminate() {
+    running().destroy();
+  }
+
+  /** Waits for the process to end after {@link #terminate}; its exit code. */
+  public int awaitExit() {
+    Process p = process;
+    if (p == null) {
+      throw new IllegalStateException(name + " never ran");
+    }
+    awaitExit(p, "SIGTERM");
+    return p.exitValue();
+  }
+
   /** SIGKILL: no shutdown hook runs; returns once the process is dead. */
   public void kill() {
     Process p = running();

@@ -151,6 +151,14 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
 
   /** Starts one more site over the same coordinator group and origin; returns its index. */
   public int addSite() {
+    return addSite(new String[0]);
+  }
+
+  /**
+   * {@link #addSite()} with more flags of {@code leasehold serve} ({@code --flush-delay=1h});
+   * returns its index.
+   */
+  public int addSite(String... flags) {
     int i = sites.size();
     String name = "site" + (i + 1);
     certificate(name);
@@ -167,15 +175,21 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
                 S3ProxyServer.ACCESS_KEY,
                 "LEASEHOLD_ORIGIN_SECRET_KEY",
                 S3ProxyServer.SECRET_KEY),
-            "serve",
-            "--site=" + name,
-            "--coordinator=" + String.join(",", peerClients),
-            "--data-dir=" + root.resolve(name),
-            "--s3-port=0",
-            "--admin-port=0",
-            "--peer-port=0",
-            "--certs-dir=" + certs(),
-            "--origin=s3://?endpoint=" + origin.endpoint() + "&region=us-east-1&path-style=true");
+            java.util.stream.Stream.concat(
+                    java.util.stream.Stream.of(
+                        "serve",
+                        "--site=" + name,
+                        "--coordinator=" + String.join(",", peerClients),
+                        "--data-dir=" + root.resolve(name),
+                        "--s3-port=0",
+                        "--admin-port=0",
+                        "--peer-port=0",
+                        "--certs-dir=" + certs(),
+                        "--origin=s3://?endpoint="
+                            + origin.endpoint()
+                            + "&region=us-east-1&path-style=true"),
+                    java.util.Arrays.stream(flags))
+                .toArray(String[]::new));
     sites.add(site);
     endpoints.add(endpointsOf(site));
     return i;
@@ -360,7 +374,7 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
   }
 
   /** What peer {@code i}'s Status call answers, or nothing if it does not answer in 2 s. */
-  private java.util.Optional<StatusReply> status(int i) {
+  public java.util.Optional<StatusReply> status(int i) {
     try {
       return java.util.Optional.of(
           CoordinatorStatus.of(
