@@ -39,7 +39,8 @@ import picocli.CommandLine.Parameters;
       AdminCommand.Lease.class,
       AdminCommand.Warm.class,
       AdminCommand.WriteMode.class,
-      AdminCommand.DeclareLost.class
+      AdminCommand.DeclareLost.class,
+      AdminCommand.CoordinatorGroup.class
     })
 final class AdminCommand {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -205,6 +206,87 @@ final class AdminCommand {
     public Integer call() {
       admin.print(admin.call("POST", "declare-lost?site=" + q(site)));
       return 0;
+    }
+  }
+
+  /**
+   * {@code admin coordinator}: the coordinator group, and its changes (docs/operations.md,
+   * Replacing a coordinator peer). Made through the site's admin API, which acts with the operator
+   * certificate.
+   */
+  @Command(
+      name = "coordinator",
+      description = "The coordinator group: its peers and leader, or a change of it.",
+      subcommands = {
+        CoordinatorGroup.AddPeer.class,
+        CoordinatorGroup.RemovePeer.class,
+        CoordinatorGroup.TransferLeader.class
+      })
+  static final class CoordinatorGroup implements Callable<Integer> {
+    @CommandLine.ParentCommand AdminCommand admin;
+
+    /** With no subcommand: the group as it is. */
+    @Override
+    public Integer call() {
+      admin.print(admin.call("GET", "coordinator"));
+      return 0;
+    }
+
+    @Command(
+        name = "add-peer",
+        description = {
+          "Adds a running peer to the group (start it first with `leasehold coordinator --join`).",
+          "It catches up from the leader's log or snapshot before the new group takes effect."
+        })
+    static final class AddPeer implements Callable<Integer> {
+      @CommandLine.ParentCommand CoordinatorGroup group;
+
+      @Parameters(index = "0", paramLabel = "ID")
+      String id = "";
+
+      @Parameters(index = "1", paramLabel = "HOST:RAFT_PORT")
+      String address = "";
+
+      @Override
+      public Integer call() {
+        AdminCommand a = group.admin;
+        a.print(a.call("POST", "coordinator/add-peer?id=" + q(id) + "&address=" + q(address)));
+        return 0;
+      }
+    }
+
+    @Command(
+        name = "remove-peer",
+        description = "Removes a peer from the group (running or not); stop it afterwards.")
+    static final class RemovePeer implements Callable<Integer> {
+      @CommandLine.ParentCommand CoordinatorGroup group;
+
+      @Parameters(index = "0", paramLabel = "ID")
+      String id = "";
+
+      @Override
+      public Integer call() {
+        AdminCommand a = group.admin;
+        a.print(a.call("POST", "coordinator/remove-peer?id=" + q(id)));
+        return 0;
+      }
+    }
+
+    @Command(
+        name = "transfer-leader",
+        description = "Moves the leadership to a peer (before stopping the leader's machine).")
+    static final class TransferLeader implements Callable<Integer> {
+      @CommandLine.ParentCommand CoordinatorGroup group;
+
+      @Parameters(index = "0", paramLabel = "ID")
+      String id = "";
+
+      @Override
+      public Integer call() {
+        AdminCommand a = group.admin;
+        a.print(a.call("POST", "coordinator/transfer-leader?id=" + q(id)));
+        return 0;
+      }
     }
   }
 

@@ -72,6 +72,23 @@ final class CoordinatorCommand implements Callable<Integer> {
       description = "The address both ports listen on. Default: this peer's host in --peers.")
   @Nullable String bind;
 
+  @Option(
+      names = "--join",
+      description =
+          "This peer joins a running group (then `leasehold admin coordinator add-peer`): started"
+              + " with an empty --data-dir, it takes the group's table from the leader. --peers"
+              + " names the group with this peer in it.")
+  boolean join;
+
+  @Option(
+      names = "--snapshot-every",
+      paramLabel = "ENTRIES",
+      description =
+          "Snapshot the lease table every ENTRIES entries of the Raft log. Default: 10000. Any"
+              + " other value also drops the log behind each snapshot: a peer further behind gets"
+              + " the snapshot.")
+  long snapshotEvery = CoordinatorPeer.SNAPSHOT_EVERY;
+
   @CommandLine.Mixin SessionOptions session = new SessionOptions();
 
   @Option(
@@ -119,6 +136,9 @@ final class CoordinatorCommand implements Callable<Integer> {
             session.ttl(),
             session.drift(),
             true);
+    if (join) {
+      settings = settings.asJoining();
+    }
     Exposure.check("coordinator", Map.of("bind", settings.bind()), certsDir != null, insecure);
     if (certsDir != null) {
       try {
@@ -128,7 +148,10 @@ final class CoordinatorCommand implements Callable<Integer> {
       }
     }
     DataDirectory.restrict(settings.dataDir());
-    CoordinatorPeer peer = CoordinatorPeer.start(settings);
+    if (snapshotEvery < 10) {
+      throw new ConfigException("snapshot-every", snapshotEvery + " is below 10 entries");
+    }
+    CoordinatorPeer peer = CoordinatorPeer.start(settings, snapshotEvery);
     // A peer whose Raft server stopped under it must not linger as a process that looks alive:
     // exit, so the supervisor restarts it (from another thread: exit waits for the shutdown hook,
     // which waits for the Ratis thread that reports the failure).

@@ -116,6 +116,11 @@ final class SiteAdmin implements AdminActions {
   }
 
   @Override
+  public Map<String, Object> changeCoordinatorGroup(String change, String id, String address) {
+    return leases.admin().changeGroup(change, id, address);
+  }
+
+  @Override
   public List<String> declareLost(String site) {
     return leases.admin().declareLost(site);
   }

@@ -3,7 +3,10 @@ package dev.leasehold.coordinator;
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.ExpireSession;
+import dev.leasehold.protocol.GroupPeer;
 import dev.leasehold.protocol.PeerAddress;
+import dev.leasehold.protocol.ReconfigureReply;
+import dev.leasehold.protocol.ReconfigureRequest;
 import dev.leasehold.protocol.SiteEntry;
 import dev.leasehold.tls.NodeCertificates;
 import io.grpc.InsecureServerCredentials;
@@ -22,6 +25,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -88,6 +92,7 @@ public final class CoordinatorPeer implements AutoCloseable {
   private volatile boolean closing;
   private volatile Runnable onFailure = () -> {};
   private @Nullable RaftServer raft;
+  private @Nullable Parameters parameters;
   private @Nullable CoordinatorService service;
   private @Nullable Submitter submitter;
   private @Nullable Server grpc;
@@ -127,6 +132,31 @@ public final class CoordinatorPeer implements AutoCloseable {
   public static CoordinatorPeer start(CoordinatorSettings settings) {
     return start(settings, System::nanoTime);
   }
+
+  /**
+   * Starts a peer that snapshots its table every {@code entries} entries of the log and then drops
+   * the log behind the snapshot, in segments of a size to match: a follower or a new peer that is
+   * further behind gets the snapshot (Raft's InstallSnapshot). The default is {@value
+   * #SNAPSHOT_EVERY}, with Ratis's own segments and purging.
+   */
+  public static CoordinatorPeer start(CoordinatorSettings settings, long entries) {
+    if (entries == SNAPSHOT_EVERY) {
+      return start(settings);
+    }
+    return start(
+        settings,
+        System::nanoTime,
+        props -> {
+          RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, entries);
+          RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(props, true);
+          RaftServerConfigKeys.Log.setPurgeGap(props, 1);
+          RaftServerConfigKeys.Log.setSegmentSizeMax(
+              props, org.apache.ratis.util.SizeInBytes.valueOf(Math.max(64 * 1024, entries * 256)));
+        });
+  }
+
+  /** How many log entries apart the table is snapshot by default. */
+  public static final long SNAPSHOT_EVERY = 10_000;
 
   static CoordinatorPeer start(CoordinatorSettings settings, LongSupplier nanoTime) {
     return start(settings, nanoTime, props -> {});
@@ -178,7 +208,7 @@ public final class CoordinatorPeer implements AutoCloseable {
     // a majority. Retry every 50 ms instead (the error count restarts at the first success).
     RaftServerConfigKeys.Log.Appender.setRetryPolicy(props, "1ms,10, 50ms,1000000000");
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
-    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, 10_000);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, SNAPSHOT_EVERY);
     return props;
   }
 
@@ -209,9 +239,14 @@ public final class CoordinatorPeer implements AutoCloseable {
 
   /** {@link #raftClient(RaftGroup)} with Ratis {@code parameters} (its TLS). */
   static RaftClient raftClient(RaftGroup group, Parameters parameters) {
+    return raftClient(group, parameters, Duration.ofSeconds(3));
+  }
+
+  /** A Raft client whose each attempt may take {@code attempt}. */
+  static RaftClient raftClient(RaftGroup group, Parameters parameters, Duration attempt) {
     RaftProperties clientProps = new RaftProperties();
     RaftClientConfigKeys.Rpc.setRequestTimeout(
-        clientProps, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+        clientProps, TimeDuration.valueOf(attempt.toMillis(), TimeUnit.MILLISECONDS));
     return RaftClient.newBuilder()
         .setProperties(clientProps)
         .setRaftGroup(group)
@@ -230,17 +265,21 @@ public final class CoordinatorPeer implements AutoCloseable {
     tuning.accept(props);
     boolean fresh = isEmpty(settings.dataDir());
     Parameters parameters = raftParameters(settings.certificates());
+    this.parameters = parameters;
     raft =
         RaftServer.newBuilder()
             .setParameters(parameters)
             .setServerId(RaftPeerId.valueOf(settings.id()))
-            .setGroup(group)
+            // A peer that joins starts in no configuration: it does not campaign (the group's
+            // peers would tell a candidate they do not know to shut down) and waits for the
+            // leader, which sends it the configuration with its log or snapshot.
+            .setGroup(settings.joining() && fresh ? RaftGroup.valueOf(GROUP) : group)
             .setProperties(props)
             .setStateMachine(stateMachine)
             .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
             .build();
     raft.start();
-    if (settings.standalone() && fresh) {
+    if (settings.standalone() && fresh && !settings.joining()) {
       graceUntil = startNanos + settings.expiry().toNanos();
     }
 
@@ -277,6 +316,105 @@ public final class CoordinatorPeer implements AutoCloseable {
         settings.peers().keySet());
     ticks.scheduleWithFixedDelay(this::tick, 100, 100, TimeUnit.MILLISECONDS);
     calls.execute(this::announceAddress);
+  }
+
+  /**
+   * One change of the group, asked by an operator (docs/design.md, Changing the coordinator group):
+   * a peer added (it catches up from the leader's log or snapshot before the configuration that
+   * names it commits) or removed, with Ratis's configuration change; or the leadership moved to a
+   * peer. Any peer takes it: its Raft client finds the leader. Returns the group after the change.
+   *
+   * @throws IllegalArgumentException if the change names no peer it could make sense of
+   * @throws IOException if the group did not make the change
+   */
+  public ReconfigureReply reconfigure(ReconfigureRequest request) throws IOException {
+    RaftServer r = raft;
+    Parameters p = parameters;
+    if (r == null || p == null) {
+      throw new IOException("coordinator peer " + settings.id() + " is not started");
+    }
+    List<RaftPeer> current = new ArrayList<>(r.getDivision(GROUP).getRaftConf().getCurrentPeers());
+    try (RaftClient client = raftClient(RaftGroup.valueOf(GROUP, current), p, RECONFIGURE_WAIT)) {
+      switch (request.getChangeCase()) {
+        case ADD_PEER -> {
+          GroupPeer add = request.getAddPeer();
+          requireId(add.getId());
+          if (add.getAddress().isBlank() || !add.getAddress().contains(":")) {
+            throw new IllegalArgumentException(
+                "'" + add.getAddress() + "' is not the new peer's Raft address, HOST:PORT");
+          }
+          for (RaftPeer c : current) {
+            if (c.getId().toString().equals(add.getId())) {
+              if (c.getAddress().equals(add.getAddress())) {
+                return group(r); // asked again: already done
+              }
+              throw new IllegalArgumentException(
+                  "peer " + add.getId() + " is in the group already, at " + c.getAddress());
+            }
+          }
+          List<RaftPeer> next = new ArrayList<>(current);
+          next.add(RaftPeer.newBuilder().setId(add.getId()).setAddress(add.getAddress()).build());
+          check(client.admin().setConfiguration(next), "adding peer " + add.getId());
+          LOG.info("peer {} at {} joined the group", add.getId(), add.getAddress());
+        }
+        case REMOVE_PEER -> {
+          String id = request.getRemovePeer();
+          requireId(id);
+          List<RaftPeer> next = new ArrayList<>(current);
+          if (!next.removeIf(c -> c.getId().toString().equals(id))) {
+            return group(r); // asked again: already done
+          }
+          if (next.isEmpty()) {
+            throw new IllegalArgumentException("peer " + id + " is the group's last peer");
+          }
+          check(client.admin().setConfiguration(next), "removing peer " + id);
+          LOG.info("peer {} left the group", id);
+        }
+        case TRANSFER_LEADER -> {
+          String id = request.getTransferLeader();
+          requireId(id);
+          if (current.stream().noneMatch(c -> c.getId().toString().equals(id))) {
+            throw new IllegalArgumentException("peer " + id + " is not in the group");
+          }
+          check(
+              client
+                  .admin()
+                  .transferLeadership(RaftPeerId.valueOf(id), RECONFIGURE_WAIT.toMillis()),
+              "moving the leadership to " + id);
+          LOG.info("leadership moved to peer {}", id);
+        }
+        case SHOW, CHANGE_NOT_SET -> {}
+      }
+    }
+    return group(r);
+  }
+
+  /** How long a change of the group may take (a new peer catching up, an election). */
+  private static final Duration RECONFIGURE_WAIT = Duration.ofSeconds(30);
+
+  private static void requireId(String id) {
+    if (id.isBlank() || !id.matches("[A-Za-z0-9_.-]+")) {
+      throw new IllegalArgumentException("'" + id + "' is not a peer id");
+    }
+  }
+
+  private static void check(org.apache.ratis.protocol.RaftClientReply reply, String what)
+      throws IOException {
+    if (!reply.isSuccess()) {
+      throw new IOException(
+          what + " failed: " + (reply.getException() == null ? "" : reply.getException()));
+    }
+  }
+
+  /** The group as this peer's Raft server sees it now. */
+  private static ReconfigureReply group(RaftServer r) throws IOException {
+    var division = r.getDivision(GROUP);
+    ReconfigureReply.Builder out = ReconfigureReply.newBuilder();
+    for (RaftPeer c : division.getRaftConf().getCurrentPeers()) {
+      out.addPeers(GroupPeer.newBuilder().setId(c.getId().toString()).setAddress(c.getAddress()));
+    }
+    RaftPeerId leader = division.getInfo().getLeaderId();
+    return out.setLeaderId(leader == null ? "" : leader.toString()).build();
   }
 
   private static boolean isEmpty(java.nio.file.Path dir) throws IOException {
@@ -561,9 +699,26 @@ public final class CoordinatorPeer implements AutoCloseable {
       return stateMachine.sessionSites().getOrDefault(session, "");
     }
 
+    /** Of the peers in the group now: one removed from it is no longer listed. */
     @Override
     public Map<String, String> peerAddresses() {
-      return stateMachine.peerAddresses();
+      Map<String, String> all = stateMachine.peerAddresses();
+      RaftServer r = raft;
+      if (r == null) {
+        return all;
+      }
+      try {
+        java.util.Set<String> members = new java.util.HashSet<>();
+        r.getDivision(GROUP)
+            .getRaftConf()
+            .getCurrentPeers()
+            .forEach(p -> members.add(p.getId().toString()));
+        Map<String, String> out = new java.util.TreeMap<>(all);
+        out.keySet().retainAll(members);
+        return out;
+      } catch (IOException e) {
+        return all;
+      }
     }
 
     @Override
@@ -579,6 +734,11 @@ public final class CoordinatorPeer implements AutoCloseable {
     @Override
     public Map<String, String> bucketPolicies() {
       return stateMachine.bucketPolicies();
+    }
+
+    @Override
+    public ReconfigureReply reconfigure(ReconfigureRequest request) throws IOException {
+      return CoordinatorPeer.this.reconfigure(request);
     }
 
     private @Nullable RaftPeerId leaderPeer() {

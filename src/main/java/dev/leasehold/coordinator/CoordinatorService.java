@@ -9,6 +9,8 @@ import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.Recall;
 import dev.leasehold.protocol.RecallsRequest;
+import dev.leasehold.protocol.ReconfigureReply;
+import dev.leasehold.protocol.ReconfigureRequest;
 import dev.leasehold.protocol.RegisterReply;
 import dev.leasehold.protocol.RegisterRequest;
 import dev.leasehold.protocol.RegisterSession;
@@ -86,6 +88,9 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
     /** The buckets whose redirect policy is not adaptive. */
     Map<String, String> bucketPolicies();
+
+    /** An operator's change of the group; the group after it. */
+    ReconfigureReply reconfigure(ReconfigureRequest request) throws IOException;
   }
 
   private volatile Tracer tracer = OpenTelemetry.noop().getTracer("dev.leasehold.coordinator");
@@ -371,6 +376,33 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
             .putAllBucketPolicies(peer.bucketPolicies())
             .addAllSites(peer.siteAddresses().values())
             .build());
+  }
+
+  /**
+   * An operator's change of the group ({@link CoordinatorPeer#reconfigure}): over mutual TLS only
+   * from an operator's certificate; on a plain port (loopback only) from whoever can reach it, as
+   * every call there.
+   */
+  @Override
+  public void reconfigure(ReconfigureRequest request, StreamObserver<ReconfigureReply> out) {
+    Caller caller = CallerInterceptor.caller();
+    if (caller != null && !caller.isOperator()) {
+      String refusal = caller + " may not change the coordinator group: operators only";
+      LOG.warn("refused: {}", refusal);
+      out.onError(Status.PERMISSION_DENIED.withDescription(refusal).asRuntimeException());
+      return;
+    }
+    try {
+      reply(out, peer.reconfigure(request));
+    } catch (IllegalArgumentException e) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+    } catch (IOException e) {
+      LOG.warn("a change of the coordinator group failed: {}", e.getMessage());
+      out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
+    } catch (RuntimeException e) {
+      LOG.error("a change of the coordinator group failed unexpectedly", e);
+      out.onError(Status.INTERNAL.withDescription(String.valueOf(e)).asRuntimeException());
+    }
   }
 
   /** Something to answer with, which may fail to reach the group. */

@@ -19,6 +19,7 @@ import org.jspecify.annotations.Nullable;
  * @param drift the bound on clock-rate differences between sites and coordinator (0.01 is 1%)
  * @param standalone whether this peer runs on its own (not embedded in a site): a standalone peer
  *     that starts with no state waits out any leases an earlier incarnation granted
+ * @param joining whether this peer was started to join a running group (see {@link #asJoining()})
  * @param certificates this peer's certificates: with them, the client port and the Raft port are
  *     mutual TLS that accepts only the namespace's authority; null serves both plain (for loopback
  *     only)
@@ -33,7 +34,8 @@ public record CoordinatorSettings(
     Duration ttl,
     double drift,
     boolean standalone,
-    @Nullable NodeCertificates certificates) {
+    @Nullable NodeCertificates certificates,
+    boolean joining) {
 
   public static final Duration DEFAULT_TTL = Duration.ofSeconds(10);
   public static final double DEFAULT_DRIFT = 0.01;
@@ -49,13 +51,33 @@ public record CoordinatorSettings(
       Duration ttl,
       double drift,
       boolean standalone) {
-    this(id, dataDir, bind, clientPort, raftPort, peers, ttl, drift, standalone, null);
+    this(id, dataDir, bind, clientPort, raftPort, peers, ttl, drift, standalone, null, false);
   }
 
   /** These settings with mutual TLS on both ports, presenting {@code certificates}. */
   public CoordinatorSettings withCertificates(NodeCertificates certificates) {
     return new CoordinatorSettings(
-        id, dataDir, bind, clientPort, raftPort, peers, ttl, drift, standalone, certificates);
+        id,
+        dataDir,
+        bind,
+        clientPort,
+        raftPort,
+        peers,
+        ttl,
+        drift,
+        standalone,
+        certificates,
+        joining);
+  }
+
+  /**
+   * These settings for a peer that joins a running group ({@code coordinator --join}): started with
+   * no state, it takes the group's table from the leader, so it has no earlier grants to wait out
+   * (docs/protocol.md, Sessions 5).
+   */
+  public CoordinatorSettings asJoining() {
+    return new CoordinatorSettings(
+        id, dataDir, bind, clientPort, raftPort, peers, ttl, drift, standalone, certificates, true);
   }
 
   public CoordinatorSettings {

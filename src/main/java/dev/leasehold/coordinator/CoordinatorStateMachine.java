@@ -45,6 +45,9 @@ import org.jspecify.annotations.Nullable;
  * immutable maps in volatile fields.
  */
 final class CoordinatorStateMachine extends BaseStateMachine {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(CoordinatorStateMachine.class);
+
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final LeaseTable table = new LeaseTable();
   private final TableListener listener;
@@ -125,6 +128,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     setLastAppliedTermIndex(snapshot.getTermIndex());
     startedEmpty = false;
     publish();
+    LOG.info("loaded the lease table from the snapshot at index {}", snapshot.getIndex());
     listener.restored(Changes.through(snapshot.getTermIndex().getIndex()));
   }
 

@@ -78,6 +78,40 @@ public final class CoordinatorAdmin {
   }
 
   /**
+   * Changes the coordinator group (an operator's command, with the operator's certificate): {@code
+   * add-peer} ID at ADDRESS (its Raft port), {@code remove-peer} ID, {@code transfer-leader} ID, or
+   * {@code show}. Answers the group after the change: {@code peers} (id → Raft address) and {@code
+   * leader}.
+   */
+  public java.util.Map<String, Object> changeGroup(String change, String id, String address) {
+    dev.leasehold.protocol.ReconfigureRequest.Builder r =
+        dev.leasehold.protocol.ReconfigureRequest.newBuilder();
+    switch (change) {
+      case "add-peer" ->
+          r.setAddPeer(dev.leasehold.protocol.GroupPeer.newBuilder().setId(id).setAddress(address));
+      case "remove-peer" -> r.setRemovePeer(id);
+      case "transfer-leader" -> r.setTransferLeader(id);
+      case "show" -> r.setShow(true);
+      default ->
+          throw new IllegalArgumentException(
+              "a change of the group is add-peer, remove-peer or transfer-leader, not '"
+                  + change
+                  + "'");
+    }
+    dev.leasehold.protocol.ReconfigureReply reply =
+        operatorLink.reconfigure(r.build(), RECONFIGURE_MILLIS);
+    java.util.Map<String, String> peers = new java.util.TreeMap<>();
+    reply.getPeersList().forEach(p -> peers.put(p.getId(), p.getAddress()));
+    java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+    out.put("peers", peers);
+    out.put("leader", reply.getLeaderId());
+    return out;
+  }
+
+  /** How long a change of the group may take: a new peer catches up first, or an election. */
+  private static final long RECONFIGURE_MILLIS = 60_000;
+
+  /**
    * Declares a site lost: its unflushed versions fall back to their last clean ones. Returns the
    * lost elements as {@code bucket/key}.
    */

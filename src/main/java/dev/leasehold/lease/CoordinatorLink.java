@@ -6,6 +6,8 @@ import dev.leasehold.protocol.CoordinatorGrpc;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.Recall;
 import dev.leasehold.protocol.RecallsRequest;
+import dev.leasehold.protocol.ReconfigureReply;
+import dev.leasehold.protocol.ReconfigureRequest;
 import dev.leasehold.protocol.SiteReply;
 import dev.leasehold.protocol.SiteRequest;
 import dev.leasehold.protocol.StatusReply;
@@ -122,6 +124,36 @@ public final class CoordinatorLink implements AutoCloseable {
   StatusReply status(long attemptMillis, long budgetMillis) {
     return attempt(
         s -> s.status(StatusRequest.getDefaultInstance()), attemptMillis, budgetMillis, false);
+  }
+
+  /**
+   * An operator's change of the group, at the first peer that answers (any peer makes it). Tried
+   * once at each peer that cannot be reached; the group's own refusal is thrown as it is.
+   *
+   * @throws IllegalArgumentException if the group refused the change as asked
+   * @throws LeaseUnavailableException if no peer could make it
+   */
+  ReconfigureReply reconfigure(ReconfigureRequest request, long budgetMillis) {
+    StatusRuntimeException last = null;
+    String address = current;
+    for (int i = 0; i < addresses.size(); i++) {
+      try {
+        return CoordinatorGrpc.newBlockingStub(channel(address))
+            .withDeadlineAfter(budgetMillis, TimeUnit.MILLISECONDS)
+            .reconfigure(request);
+      } catch (StatusRuntimeException e) {
+        Status.Code code = e.getStatus().getCode();
+        if (code == Status.Code.INVALID_ARGUMENT || code == Status.Code.FAILED_PRECONDITION) {
+          throw new IllegalArgumentException(e.getStatus().getDescription());
+        }
+        if (code == Status.Code.PERMISSION_DENIED || code == Status.Code.UNAUTHENTICATED) {
+          throw refused(e);
+        }
+        last = e;
+        address = next(address);
+      }
+    }
+    throw unreachable(last);
   }
 
   private <T> T attempt(

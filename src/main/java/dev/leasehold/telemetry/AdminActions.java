@@ -57,6 +57,12 @@ public interface AdminActions {
   /** Flushes what this site wrote under its prefix lease, then gives it back; whether held. */
   boolean givePrefixBack(String bucket, String prefix);
 
+  /**
+   * Changes the coordinator group: {@code add-peer}, {@code remove-peer}, {@code transfer-leader}
+   * or {@code show}; the group after it ({@code peers}, {@code leader}).
+   */
+  Map<String, Object> changeCoordinatorGroup(String change, String id, String address);
+
   /** Where a long action has got to; thread-safe. */
   interface Progress {
     /** {@code objects} more were found to do, of {@code bytes} in all. */

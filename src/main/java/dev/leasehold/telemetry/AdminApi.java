@@ -32,7 +32,11 @@ import java.util.function.Supplier;
  *       WRITE lease for this site (keys under it are written with no coordinator round trip), and
  *       its hand-back (flushed first);
  *   <li>{@code POST declare-lost?site=S}: a site that will not return; answers the objects whose
- *       unflushed versions were lost.
+ *       unflushed versions were lost;
+ *   <li>{@code GET coordinator}: the coordinator group (peers and their Raft addresses, leader);
+ *       {@code POST coordinator/add-peer?id=I&address=HOST:PORT}, {@code POST
+ *       coordinator/remove-peer?id=I}, {@code POST coordinator/transfer-leader?id=I}: change it
+ *       (docs/design.md, Changing the coordinator group).
  * </ul>
  *
  * Errors are JSON too: {@code {"error": "...", "message": "..."}} with 400, 401, 404 or 500.
@@ -146,6 +150,18 @@ final class AdminApi {
           List<String> lost = actions.declareLost(need(q, "site"));
           send(ex, 200, Map.of("site", q.get("site"), "lost", lost));
         }
+        case "GET coordinator" -> send(ex, 200, actions.changeCoordinatorGroup("show", "", ""));
+        case "POST coordinator/add-peer" ->
+            send(
+                ex,
+                200,
+                actions.changeCoordinatorGroup("add-peer", need(q, "id"), need(q, "address")));
+        case "POST coordinator/remove-peer", "POST coordinator/transfer-leader" ->
+            send(
+                ex,
+                200,
+                actions.changeCoordinatorGroup(
+                    path.substring("coordinator/".length()), need(q, "id"), ""));
         case "POST pin" -> {
           actions.pin(need(q, "bucket"), q.getOrDefault("prefix", ""));
           send(ex, 200, Map.of("pinned", true));

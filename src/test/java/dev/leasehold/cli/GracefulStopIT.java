@@ -10,8 +10,6 @@ import dev.leasehold.testkit.ProcessNamespace;
 import dev.leasehold.testkit.S3ProxyServer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,7 +64,7 @@ class GracefulStopIT {
                   new Credentials(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY))) {
         bucket = Data.bucket(a);
         writeBack = Data.bucket(a);
-        assertThat(admin(ns, 0, "write-mode", writeBack, "write-back")).isZero();
+        assertThat(ns.admin(0, "write-mode", writeBack, "write-back").getKey()).isZero();
 
         // Site 2 holds a READ lease on `held`, and a write-back version only it has.
         a.putObject(r -> r.bucket(bucket).key("held"), RequestBody.fromBytes(held));
@@ -153,29 +151,6 @@ class GracefulStopIT {
         }
       }
     }
-  }
-
-  /** {@code leasehold admin ARGS} against site {@code i}, as an operator runs it; the exit code. */
-  private static int admin(ProcessNamespace ns, int i, String... args) {
-    StringWriter out = new StringWriter();
-    picocli.CommandLine cli = Main.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(out));
-    String[] all =
-        Stream.concat(
-                Stream.of(
-                    "admin",
-                    "--url",
-                    ns.site(i).admin().toString(),
-                    "--certs-dir",
-                    ns.certs().toString(),
-                    "--data-dir",
-                    ns.root().resolve(ns.site(i).name()).toString()),
-                Stream.of(args))
-            .toArray(String[]::new);
-    int exit = cli.execute(all);
-    System.out.println("admin " + String.join(" ", args) + ": " + out);
-    return exit;
   }
 
   private static boolean exists(S3Client s3, String bucket, String key) {

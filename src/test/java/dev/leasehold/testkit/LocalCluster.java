@@ -215,7 +215,8 @@ public final class LocalCluster implements AutoCloseable, Workload.Sites {
                 s.ttl(),
                 s.drift(),
                 s.standalone(),
-                s.certificates()));
+                s.certificates(),
+                s.joining()));
       }
     }
   }

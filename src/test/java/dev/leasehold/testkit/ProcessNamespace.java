@@ -46,9 +46,14 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
 
   private final Path root;
   private final Duration ttl;
+  private final List<String> peerFlags;
   private final S3ProxyServer origin;
   private final List<JarProcess> peers = new ArrayList<>();
   private final List<String> peerClients = new ArrayList<>();
+
+  /** Each peer's Raft address, host:port, by index. */
+  private final List<String> peerRaft = new ArrayList<>();
+
   private final List<JarProcess> sites = new ArrayList<>();
 
   /** Each site's endpoints now, null while it is down or restarting (read by load threads). */
@@ -58,8 +63,9 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
   /** Made at first use, after the namespace's authority is trusted (the admin ports are https). */
   private final Supplier<HttpClient> http = Suppliers.memoize(Clients::http)::get;
 
-  private ProcessNamespace(Path root, Duration ttl) {
+  private ProcessNamespace(Path root, Duration ttl, List<String> peerFlags) {
     this.root = root;
+    this.peerFlags = peerFlags;
     this.ttl = ttl;
     this.origin = S3ProxyServer.start();
   }
@@ -69,6 +75,15 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
    * directory, and waits until every site is ready. Whatever started is stopped if a start fails.
    */
   public static ProcessNamespace start(int peerCount, int siteCount, Duration ttl) {
+    return start(peerCount, siteCount, ttl, new String[0]);
+  }
+
+  /**
+   * {@link #start(int, int, Duration)} with more flags of {@code leasehold coordinator} for every
+   * peer ({@code --snapshot-every=200}).
+   */
+  public static ProcessNamespace start(
+      int peerCount, int siteCount, Duration ttl, String... peerFlags) {
     Path root;
     try {
       root = Files.createTempDirectory("leasehold-ns-");
@@ -77,7 +92,7 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
     }
     ProcessNamespace ns = null;
     try {
-      ns = new ProcessNamespace(root, ttl);
+      ns = new ProcessNamespace(root, ttl, List.of(peerFlags));
       CertificateAuthority.createCa(ns.certs());
       CertificateAuthority.createClient(ns.certs(), "operator", true);
       Clients.trust(ns.certs().resolve("ca.crt")); // the sites serve S3 over HTTPS
@@ -123,6 +138,7 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
       List<String> group = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         group.add("c" + (i + 1) + "=127.0.0.1:" + raft.get(i));
+        peerRaft.add("127.0.0.1:" + raft.get(i));
       }
       raft.release();
       client.release();
@@ -134,19 +150,98 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
                 id,
                 root.resolve("logs").resolve(id + ".log"),
                 Map.of(),
-                "coordinator",
-                "--id=" + id,
-                "--data-dir=" + root.resolve(id),
-                "--port=" + client.get(i),
-                "--peers=" + String.join(",", group),
-                "--bind=127.0.0.1",
-                "--certs-dir=" + certs(),
-                "--ttl=" + ttl.toMillis() + "ms"));
+                peerArgs(
+                    "coordinator",
+                    "--id=" + id,
+                    "--data-dir=" + root.resolve(id),
+                    "--port=" + client.get(i),
+                    "--peers=" + String.join(",", group),
+                    "--bind=127.0.0.1",
+                    "--certs-dir=" + certs(),
+                    "--ttl=" + ttl.toMillis() + "ms")));
       }
       for (JarProcess p : peers) {
         peerClients.add(p.await(CLIENT_ADDRESS, START_TIMEOUT));
       }
     }
+  }
+
+  /**
+   * Starts one more coordinator peer, {@code c<n+1>}, on a new data directory and new ports, with
+   * {@code --join} and {@code --peers} naming the running peers and itself (as an operator
+   * replacing a machine does); returns its index once its banner is out. It is not in the group
+   * until {@code admin coordinator add-peer} adds it. Sites started afterwards name it too.
+   */
+  public int addJoiningPeer() {
+    int i = peers.size();
+    String id = "c" + (i + 1);
+    certificate(id);
+    try (Ports ports = Ports.reserve(2)) {
+      String raftAddress = "127.0.0.1:" + ports.get(0);
+      List<String> group = new ArrayList<>();
+      for (int p = 0; p < peers.size(); p++) {
+        if (peers.get(p).isAlive()) {
+          group.add("c" + (p + 1) + "=" + peerRaft.get(p));
+        }
+      }
+      group.add(id + "=" + raftAddress);
+      ports.release();
+      JarProcess peer =
+          JarProcess.start(
+              id,
+              root.resolve("logs").resolve(id + ".log"),
+              Map.of(),
+              peerArgs(
+                  "coordinator",
+                  "--id=" + id,
+                  "--data-dir=" + root.resolve(id),
+                  "--port=" + ports.get(1),
+                  "--peers=" + String.join(",", group),
+                  "--bind=127.0.0.1",
+                  "--certs-dir=" + certs(),
+                  "--ttl=" + ttl.toMillis() + "ms",
+                  "--join"));
+      peers.add(peer);
+      peerRaft.add(raftAddress);
+      peerClients.add(peer.await(CLIENT_ADDRESS, START_TIMEOUT));
+    }
+    return i;
+  }
+
+  private String[] peerArgs(String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(peerFlags);
+    return all.toArray(String[]::new);
+  }
+
+  /**
+   * {@code leasehold admin ARGS} against site {@code i}'s admin endpoint, as an operator runs it
+   * (the namespace's authority trusted, the site's stored token): its exit code and output.
+   */
+  public Map.Entry<Integer, String> admin(int i, String... args) {
+    java.io.StringWriter out = new java.io.StringWriter();
+    picocli.CommandLine cli = dev.leasehold.cli.Main.commandLine();
+    cli.setOut(new java.io.PrintWriter(out));
+    cli.setErr(new java.io.PrintWriter(out));
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "admin",
+                "--url",
+                site(i).admin().toString(),
+                "--certs-dir",
+                certs().toString(),
+                "--data-dir",
+                root.resolve(site(i).name()).toString()));
+    all.addAll(List.of(args));
+    int exit = cli.execute(all.toArray(String[]::new));
+    System.out.printf("admin %s: exit %d%n%s%n", String.join(" ", args), exit, out);
+    return Map.entry(exit, out.toString());
+  }
+
+  /** Peer {@code i}'s Raft address, host:port. */
+  public String peerRaftAddress(int i) {
+    return peerRaft.get(i);
   }
 
   /** Starts one more site over the same coordinator group and origin; returns its index. */

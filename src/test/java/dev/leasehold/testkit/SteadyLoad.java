@@ -24,11 +24,20 @@ public final class SteadyLoad implements AutoCloseable {
   private final AtomicBoolean stop = new AtomicBoolean();
   private final AtomicLongArray succeeded;
   private final AtomicLongArray failed;
+
+  /** When each site's last operation succeeded (System.nanoTime), 0 before the first. */
+  private final AtomicLongArray lastSuccess;
+
+  /** The longest stretch between two successes at each site so far, in nanoseconds. */
+  private final AtomicLongArray longestGap;
+
   private final List<Thread> threads = new ArrayList<>();
 
   private SteadyLoad(int sites) {
     succeeded = new AtomicLongArray(sites);
     failed = new AtomicLongArray(sites);
+    lastSuccess = new AtomicLongArray(sites);
+    longestGap = new AtomicLongArray(sites);
   }
 
   /**
@@ -89,6 +98,11 @@ public final class SteadyLoad implements AutoCloseable {
             }
           }
           succeeded.incrementAndGet(site);
+          long done = System.nanoTime();
+          long before = lastSuccess.getAndSet(site, done);
+          if (before != 0) {
+            longestGap.accumulateAndGet(site, done - before, Math::max);
+          }
         } catch (RuntimeException e) {
           failed.incrementAndGet(site);
           pause(100);
@@ -104,6 +118,14 @@ public final class SteadyLoad implements AutoCloseable {
   /** Operations that succeeded at {@code site} so far. */
   public long succeeded(int site) {
     return succeeded.get(site);
+  }
+
+  /**
+   * The longest time site {@code site} went without a successful operation, between its first and
+   * its latest (a site restarted on purpose shows its downtime here).
+   */
+  public Duration longestGap(int site) {
+    return Duration.ofNanos(longestGap.get(site));
   }
 
   /** Operations that failed at {@code site} so far (a restart makes some). */
