@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The aws CLI against ./leasehold serve: mb, cp of a 100 MiB file (a multipart upload), ls, sync,
+# The aws CLI against ./leasehold serve (or $LEASEHOLD_BIN serve): mb, cp of a 100 MiB file (a multipart upload), ls, sync,
 # rm. Then a site over HTTPS with certificates made by ./leasehold certs: the aws CLI and boto3 with
 # the namespace's CA bundle, and a client without it refused. Starts its own sites on free ports in
 # a temporary directory and stops them at the end.
@@ -20,8 +20,11 @@ trap cleanup EXIT
 
 export LEASEHOLD_ACCESS_KEY=AWSCLICHECKACCESSKEY LEASEHOLD_SECRET_KEY=awscli-check-secret-key-0123456789abcd
 . "$root/scripts/lib/site.sh"
+# The launcher to check: the source tree's ./leasehold, or another (scripts/release-check.sh passes
+# the release archive's bin/leasehold).
+leasehold=${LEASEHOLD_BIN:-$root/leasehold}
 
-"$root/leasehold" serve --data-dir "$work/data" --s3-port 0 --admin-port 0 --chunk-size 1MiB \
+"$leasehold" serve --data-dir "$work/data" --s3-port 0 --admin-port 0 --chunk-size 1MiB \
   >"$work/serve.out" 2>"$work/serve.err" &
 server=$!
 endpoint=$(await_endpoint "$server" "$work/serve.out" "$work/serve.err") || exit 1
@@ -72,9 +75,9 @@ echo "awscli-check: mb, cp (100 MiB, multipart), ls, sync, rm all passed; data d
 
 # Over HTTPS: the namespace's certificates from ./leasehold certs, the site serving S3 with its own.
 certs="$work/certs"
-"$root/leasehold" certs create-ca --certs-dir "$certs" >/dev/null
-"$root/leasehold" certs create-node tls-site --certs-dir "$certs" --host 127.0.0.1 >/dev/null
-"$root/leasehold" serve --site tls-site --certs-dir "$certs" --data-dir "$work/secure" \
+"$leasehold" certs create-ca --certs-dir "$certs" >/dev/null
+"$leasehold" certs create-node tls-site --certs-dir "$certs" --host 127.0.0.1 >/dev/null
+"$leasehold" serve --site tls-site --certs-dir "$certs" --data-dir "$work/secure" \
   --s3-port 0 --admin-port 0 --peer-port 0 >"$work/secure.out" 2>"$work/secure.err" &
 secure_server=$!
 https=$(await_endpoint "$secure_server" "$work/secure.out" "$work/secure.err") || exit 1

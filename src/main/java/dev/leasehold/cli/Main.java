@@ -51,12 +51,33 @@ public final class Main implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** The version from the jar's manifest. */
+  /** The version and the commit it was built from, from the jar's manifest. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
+      return new String[] {"leasehold " + describe()};
+    }
+
+    /** {@code 0.1.0 (commit 0123456789ab)}, or {@code (development build)} outside a jar. */
+    static String describe() {
       String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"leasehold " + (v == null ? "(development build)" : v)};
+      if (v == null) {
+        return "(development build)";
+      }
+      String commit = manifestValue("Leasehold-Commit");
+      // Built outside a git clone, the build had no commit to put there.
+      boolean known = commit != null && !commit.isBlank() && !commit.startsWith("${");
+      return v + " (commit " + (known ? commit : "unknown") + ")";
+    }
+
+    private static @org.jspecify.annotations.Nullable String manifestValue(String name) {
+      try (var in = Main.class.getResourceAsStream("/META-INF/MANIFEST.MF")) {
+        return in == null
+            ? null
+            : new java.util.jar.Manifest(in).getMainAttributes().getValue(name);
+      } catch (java.io.IOException e) {
+        return null;
+      }
     }
   }
 }

@@ -40,6 +40,13 @@ final class ServeCommand implements Callable<Integer> {
               + " site with no --certs-dir listens on loopback addresses only.")
   boolean insecure;
 
+  @Option(
+      names = "--check",
+      description =
+          "Check the settings (file, flags and variables) and exit: 0 if the site would start with"
+              + " them, 2 with what is wrong (a service's ExecStartPre).")
+  boolean check;
+
   @Override
   public Integer call() throws InterruptedException {
     Map<String, String> env = System.getenv();
@@ -49,6 +56,18 @@ final class ServeCommand implements Callable<Integer> {
         Map.of(Setting.BIND.key(), config.bind(), Setting.ADMIN_BIND.key(), config.adminBind()),
         config.secure(),
         insecure);
+    if (check) {
+      spec.commandLine()
+          .getOut()
+          .println(
+              "leasehold: the settings are valid (site "
+                  + config.site()
+                  + ", data in "
+                  + config.dataDir()
+                  + ")");
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
     DataDirectory.restrict(config.dataDir());
     CredentialStore.Loaded credentials = CredentialStore.load(config.metaDir(), env);
     Origin originStore = OriginSpec.open(config.originUri(), env);

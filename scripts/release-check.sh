@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The release archive on its own (docs/operations.md, Installing): unpacks target/leasehold-*.tar.gz
+# into a fresh directory, away from the source tree, and checks that bin/leasehold prints the
+# version and commit it was built from, that the archive holds the licenses of the bundled
+# libraries, that `bin/leasehold serve` passes the aws CLI check (scripts/awscli-check.sh with the
+# unpacked launcher), and that SIGTERM stops it with exit status 0.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+archive=$(ls "$root"/target/leasehold-*.tar.gz 2>/dev/null | head -n 1 || true)
+[ -n "$archive" ] || { echo "release-check: no target/leasehold-*.tar.gz (run mvn package)" >&2; exit 1; }
+fail() { echo "release-check: FAILED: $*" >&2; exit 1; }
+
+work=$(mktemp -d)
+server=""
+cleanup() {
+  [ -n "$server" ] && kill -9 "$server" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+tar -xzf "$archive" -C "$work"
+home=$(ls -d "$work"/leasehold-*/)
+home=${home%/}
+echo "release-check: unpacked $(basename "$archive") into $home" >&2
+
+# What is inside: the launcher, one jar, the example configuration, the licenses.
+[ -x "$home/bin/leasehold" ] || fail "bin/leasehold is missing or not executable"
+[ -f "$home/lib/leasehold.jar" ] || fail "lib/leasehold.jar is missing"
+[ -f "$home/config/site.yaml" ] || fail "config/site.yaml is missing"
+[ -s "$home/licenses/bom.json" ] || fail "licenses/bom.json is missing"
+[ -s "$home/licenses/BUNDLED-LIBRARIES.txt" ] || fail "licenses/BUNDLED-LIBRARIES.txt is missing"
+! grep -q "mvn\|pom.xml" "$home/bin/leasehold" || fail "bin/leasehold refers to the build"
+
+# The version it prints is the build's, with the commit when built from a clone.
+version=$(cd "$work" && "$home/bin/leasehold" --version)
+expected=$(basename "$home")
+expected=${expected#leasehold-}
+[[ "$version" == "leasehold $expected (commit "* ]] || fail "--version printed '$version'"
+if commit=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null); then
+  [[ "$version" == *"(commit $commit)" ]] || fail "--version printed '$version', not commit $commit"
+fi
+echo "release-check: $version" >&2
+
+# The example configuration is one the site accepts (every key a setting).
+(cd "$work" && "$home/bin/leasehold" serve --config "$home/config/site.yaml" --check >/dev/null) ||
+  fail "serve --help with config/site.yaml"
+
+# The aws CLI check, with the unpacked launcher run from a directory outside the source tree.
+(cd "$work" && LEASEHOLD_BIN="$home/bin/leasehold" "$root/scripts/awscli-check.sh") ||
+  fail "the aws CLI check against bin/leasehold serve"
+
+# SIGTERM: a graceful stop, exit status 0.
+(cd "$work" && exec "$home/bin/leasehold" serve --data-dir "$work/data" --s3-port 0 --admin-port 0 \
+  >"$work/serve.out" 2>"$work/serve.err") &
+server=$!
+. "$root/scripts/lib/site.sh"
+endpoint=$(await_endpoint "$server" "$work/serve.out" "$work/serve.err") || exit 1
+kill -TERM "$server"
+status=0
+wait "$server" || status=$?
+server=""
+[ "$status" -eq 0 ] || { cat "$work/serve.err" >&2; fail "SIGTERM: exit status $status, not 0"; }
+grep -q "stopped" "$work/serve.err" || fail "no 'stopped' line after SIGTERM"
+echo "release-check: passed (the archive serves, passes the aws CLI check, stops with 0)" >&2
