@@ -270,24 +270,31 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
                 S3ProxyServer.ACCESS_KEY,
                 "LEASEHOLD_ORIGIN_SECRET_KEY",
                 S3ProxyServer.SECRET_KEY),
-            java.util.stream.Stream.concat(
-                    java.util.stream.Stream.of(
-                        "serve",
-                        "--site=" + name,
-                        "--coordinator=" + String.join(",", peerClients),
-                        "--data-dir=" + root.resolve(name),
-                        "--s3-port=0",
-                        "--admin-port=0",
-                        "--peer-port=0",
-                        "--certs-dir=" + certs(),
-                        "--origin=s3://?endpoint="
-                            + origin.endpoint()
-                            + "&region=us-east-1&path-style=true"),
-                    java.util.Arrays.stream(flags))
-                .toArray(String[]::new));
+            siteArgs(name, flags));
     sites.add(site);
     endpoints.add(endpointsOf(site));
     return i;
+  }
+
+  /** A site's command line: the defaults (ports 0: any), each replaced by a flag of its name. */
+  private String[] siteArgs(String name, String... flags) {
+    Map<String, String> args = new java.util.LinkedHashMap<>();
+    args.put("--site", name);
+    args.put("--coordinator", String.join(",", peerClients));
+    args.put("--data-dir", root.resolve(name).toString());
+    args.put("--s3-port", "0");
+    args.put("--admin-port", "0");
+    args.put("--peer-port", "0");
+    args.put("--certs-dir", certs().toString());
+    args.put(
+        "--origin", "s3://?endpoint=" + origin.endpoint() + "&region=us-east-1&path-style=true");
+    for (String f : flags) {
+      int eq = f.indexOf('=');
+      args.put(eq < 0 ? f : f.substring(0, eq), eq < 0 ? "" : f.substring(eq + 1));
+    }
+    List<String> out = new ArrayList<>(List.of("serve"));
+    args.forEach((k, v) -> out.add(v.isEmpty() ? k : k + "=" + v));
+    return out.toArray(String[]::new);
   }
 
   private static SiteEndpoints endpointsOf(JarProcess site) {
@@ -373,6 +380,12 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
     long started = System.nanoTime();
     sites.get(i).stop();
     long stopped = System.nanoTime();
+    // SIGTERM is a graceful stop: the site drains, flushes, ends its session and exits 0.
+    int exit = sites.get(i).exitValue();
+    if (exit != 0) {
+      throw new AssertionError(
+          "site " + (i + 1) + " exited " + exit + " after SIGTERM\n" + sites.get(i).tail(40));
+    }
     startSite(i);
     timed("site " + (i + 1), started, stopped);
   }

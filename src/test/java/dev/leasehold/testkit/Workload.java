@@ -43,6 +43,14 @@ public final class Workload {
 
     /** Whether site {@code i} is running. */
     boolean isUp(int i);
+
+    /**
+     * The client the workload uses for site {@code i} at {@code endpoint}: by default one that
+     * never retries, so that every failure is seen as the site sent it.
+     */
+    default S3Client client(int i, URI endpoint) {
+      return Clients.s3(endpoint, LocalCluster.CREDENTIALS);
+    }
   }
 
   /**
@@ -117,6 +125,17 @@ public final class Workload {
    */
   public static Result run(Sites sites, String bucket, Settings settings, @Nullable Runnable fault)
       throws InterruptedException {
+    return run(sites, List.of(bucket), settings, fault);
+  }
+
+  /**
+   * {@link #run(Sites, String, Settings, Runnable)} in several buckets: client {@code c} works in
+   * bucket {@code c % buckets}, and with more than one bucket the history names each key as {@code
+   * bucket/key}.
+   */
+  public static Result run(
+      Sites sites, List<String> buckets, Settings settings, @Nullable Runnable fault)
+      throws InterruptedException {
     System.out.println(
         "workload: seed "
             + settings.seed()
@@ -135,6 +154,8 @@ public final class Workload {
     for (int c = 0; c < clients; c++) {
       int client = c;
       int site = c % sites.size();
+      String bucket = buckets.get(c % buckets.size());
+      String prefix = buckets.size() == 1 ? "" : bucket + "/";
       Thread t =
           new Thread(
               () -> {
@@ -156,6 +177,7 @@ public final class Workload {
                       continue;
                     }
                     String key = "key-" + random.nextInt(settings.keys());
+                    String named = prefix + key;
                     int dice = random.nextInt(100);
                     Kind kind = dice < 40 ? Kind.GET : dice < 85 ? Kind.PUT : Kind.DELETE;
                     String value = kind == Kind.PUT ? "c" + client + "-" + n : null;
@@ -168,7 +190,7 @@ public final class Workload {
                       history.add(
                           new Op(
                               client,
-                              key,
+                              named,
                               kind,
                               kind == Kind.GET ? got : value,
                               invoke,
@@ -185,7 +207,7 @@ public final class Workload {
                       if (kind != Kind.GET) {
                         // It may or may not have taken effect.
                         history.add(
-                            new Op(client, key, kind, value, invoke, Linearizability.UNKNOWN));
+                            new Op(client, named, kind, value, invoke, Linearizability.UNKNOWN));
                       }
                       sleep(100);
                     }
@@ -232,6 +254,21 @@ public final class Workload {
    * @param firstClient the client number of site 0's reads; site {@code i}'s is one more each
    */
   public static List<Op> finalReads(Sites sites, String bucket, int keys, int firstClient) {
+    return finalReads(sites, List.of(bucket), keys, firstClient);
+  }
+
+  /** {@link #finalReads(Sites, String, int, int)} of every key of several buckets. */
+  public static List<Op> finalReads(Sites sites, List<String> buckets, int keys, int firstClient) {
+    List<Op> reads = new ArrayList<>();
+    for (String bucket : buckets) {
+      reads.addAll(
+          finalReads(sites, bucket, buckets.size() == 1 ? "" : bucket + "/", keys, firstClient));
+    }
+    return reads;
+  }
+
+  private static List<Op> finalReads(
+      Sites sites, String bucket, String prefix, int keys, int firstClient) {
     List<Op> reads = new ArrayList<>();
     for (int site = 0; site < sites.size(); site++) {
       try (Client s3 = new Client(sites, site)) {
@@ -250,7 +287,8 @@ public final class Workload {
               sleep(100);
               continue;
             }
-            reads.add(new Op(firstClient + site, key, Kind.GET, got, invoke, System.nanoTime()));
+            reads.add(
+                new Op(firstClient + site, prefix + key, Kind.GET, got, invoke, System.nanoTime()));
             break;
           }
         }
@@ -298,7 +336,7 @@ public final class Workload {
       if (s3 == null || !now.equals(at)) {
         close();
         at = now;
-        s3 = Clients.s3(now, LocalCluster.CREDENTIALS);
+        s3 = sites.client(site, now);
       }
       S3Client c = s3;
       switch (kind) {
