@@ -566,7 +566,8 @@ public final class CoordinatorPeer implements AutoCloseable {
                 .setPeerAddress(
                     PeerAddress.newBuilder()
                         .setPeer(settings.id())
-                        .setClientAddress(clientAddress()))
+                        .setClientAddress(clientAddress())
+                        .setProtocolVersion(dev.leasehold.protocol.ProtocolVersions.CURRENT))
                 .build());
         return;
       } catch (IOException e) {
@@ -734,6 +735,32 @@ public final class CoordinatorPeer implements AutoCloseable {
     @Override
     public Map<String, String> bucketPolicies() {
       return stateMachine.bucketPolicies();
+    }
+
+    /**
+     * The lowest protocol version among the peers of the configuration now; a peer that has not
+     * announced one yet counts as the oldest a peer of this release may be beside.
+     */
+    @Override
+    public int groupVersion() {
+      RaftServer r = raft;
+      Map<String, Integer> versions = stateMachine.peerVersions();
+      int lowest = dev.leasehold.protocol.ProtocolVersions.CURRENT;
+      try {
+        for (RaftPeer p :
+            r == null
+                ? List.<RaftPeer>of()
+                : r.getDivision(GROUP).getRaftConf().getCurrentPeers()) {
+          lowest =
+              Math.min(
+                  lowest,
+                  versions.getOrDefault(
+                      p.getId().toString(), dev.leasehold.protocol.ProtocolVersions.OLDEST));
+        }
+      } catch (IOException e) {
+        return dev.leasehold.protocol.ProtocolVersions.OLDEST;
+      }
+      return lowest;
     }
 
     @Override

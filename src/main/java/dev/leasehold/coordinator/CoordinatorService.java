@@ -7,6 +7,7 @@ import dev.leasehold.protocol.CoordinatorGrpc;
 import dev.leasehold.protocol.DirtyElement;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.ProtocolVersions;
 import dev.leasehold.protocol.Recall;
 import dev.leasehold.protocol.RecallsRequest;
 import dev.leasehold.protocol.ReconfigureReply;
@@ -88,6 +89,9 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
 
     /** The buckets whose redirect policy is not adaptive. */
     Map<String, String> bucketPolicies();
+
+    /** The group's protocol version: the lowest its peers speak. */
+    int groupVersion();
 
     /** An operator's change of the group; the group after it. */
     ReconfigureReply reconfigure(ReconfigureRequest request) throws IOException;
@@ -172,6 +176,19 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
   }
 
   private SiteReply register(RegisterRequest request) throws IOException {
+    int version = ProtocolVersions.of(request.getProtocolVersion());
+    if (version < ProtocolVersions.OLDEST) {
+      throw new IllegalArgumentException(
+          "site "
+              + request.getSite()
+              + " speaks protocol "
+              + version
+              + "; this coordinator speaks "
+              + ProtocolVersions.OLDEST
+              + " to "
+              + ProtocolVersions.CURRENT
+              + " (docs/operations.md, Upgrading)");
+    }
     requireEndpoint("address", request.getAddress());
     requireEndpoint("peer_address", request.getPeerAddress());
     CommandResult r =
@@ -196,7 +213,8 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                 .setSettingsChanges(r.getSettingsChanges())
                 // Over mutual TLS sites call each other with their certificates: no secret.
                 .setPeerSecret(CallerInterceptor.caller() == null ? r.getPeerSecret() : "")
-                .setStarting(peer.starting()))
+                .setStarting(peer.starting())
+                .setProtocolVersion(peer.groupVersion()))
         .build();
   }
 
@@ -296,6 +314,13 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
           command.getCommandCase(),
           caller == null ? "a caller on the loopback-only plain port" : caller,
           command.toString().replace('\n', ' ').trim());
+    }
+    if (command.hasEndSession() && peer.groupVersion() < ProtocolVersions.END_SESSION) {
+      // A peer of the release before would not know the command in the log.
+      throw new IllegalArgumentException(
+          "the group speaks protocol "
+              + peer.groupVersion()
+              + ", without EndSession: the session expires instead");
     }
     CommandResult r = submitter.submit(command);
     if (command.hasCommit() && command.getCommit().getDirty() && r.getOutcome() == Outcome.OK) {

@@ -55,6 +55,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
   private final Runnable onClose;
   private volatile Map<Long, Long> sessions = Map.of();
   private volatile Map<String, String> peerAddresses = Map.of();
+  private volatile Map<String, Integer> peerVersions = Map.of();
   private volatile Map<String, SiteEntry> siteAddresses = Map.of();
   private volatile Map<Long, String> sessionSites = Map.of();
   private volatile Map<String, String> bucketOrigins = Map.of();
@@ -225,6 +226,7 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     Map<Long, Long> renewals = table.sessionRenewals();
     sessions = renewals;
     peerAddresses = table.peerAddresses();
+    peerVersions = table.peerVersions();
     if (!sessionSites.keySet().equals(renewals.keySet())) {
       // ids are never reused: the same ids, the same sites and addresses
       sessionSites = table.sessionSites();
@@ -268,6 +270,11 @@ final class CoordinatorStateMachine extends BaseStateMachine {
   }
 
   /** The client address each peer registered, as of the last apply. */
+  /** The protocol version each peer announced, by id, as of the last apply. */
+  Map<String, Integer> peerVersions() {
+    return peerVersions;
+  }
+
   Map<String, String> peerAddresses() {
     return peerAddresses;
   }

@@ -33,9 +33,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code <seq>.data}: the body, exactly its bytes (absent for a delete); fsynced, then moved
  *       here from staging;
- *   <li>{@code <seq>.rec}: one JSON object {@code {"seq", "bucket", "key", "exists", "md5"}} and,
- *       for a put, the version's fields ({@link ObjectInfoJson}), written to {@code <seq>.rec.tmp},
- *       fsynced, renamed, and the directory fsynced.
+ *   <li>{@code <seq>.rec}: one JSON object {@code {"format", "seq", "bucket", "key", "exists",
+ *       "md5"}} ({@link #FORMAT}) and, for a put, the version's fields ({@link ObjectInfoJson}),
+ *       written to {@code <seq>.rec.tmp}, fsynced, renamed, and the directory fsynced.
  * </ul>
  *
  * A record is written only once its body is durable, so a record names a whole body; a crash leaves
@@ -64,6 +64,22 @@ public final class Journal implements AutoCloseable {
   static final long RESERVE = 1024;
 
   private static final String SEQ_FILE = "seq";
+
+  /**
+   * The format of the records this release writes: 2 names it in each record ({@code "format"}); a
+   * record without one is of format 1, the release before, and is read the same way. A record of a
+   * newer format stops the start rather than be dropped: it may be an acknowledged write.
+   */
+  static final int FORMAT = 2;
+
+  /** A record of a format this release does not know: the journal is left as it is. */
+  private static final class NewerFormat extends RuntimeException {
+    private static final long serialVersionUID = 1;
+
+    NewerFormat(String message) {
+      super(message);
+    }
+  }
 
   private final Path dir;
   private final AtomicLong nextSeq;
@@ -311,7 +327,7 @@ public final class Journal implements AutoCloseable {
 
   private void writeRecord(JournalEntry e) throws IOException {
     ObjectNode n = JSON.createObjectNode();
-    n.put("seq", e.seq()).put("bucket", e.bucket()).put("key", e.key());
+    n.put("format", FORMAT).put("seq", e.seq()).put("bucket", e.bucket()).put("key", e.key());
     ObjectInfo info = e.info();
     n.put("exists", info != null);
     if (info != null) {
@@ -331,6 +347,18 @@ public final class Journal implements AutoCloseable {
   private static @Nullable JournalEntry read(Path rec, Path dir) {
     try {
       JsonNode n = JSON.readTree(Files.readAllBytes(rec));
+      int format = n.path("format").asInt(1);
+      if (format > FORMAT) {
+        throw new NewerFormat(
+            "journal record "
+                + rec
+                + " is of format "
+                + format
+                + ", written by a newer release; this one reads formats 1 to "
+                + FORMAT
+                + ". Start the newer release again to flush the journal before going back"
+                + " (docs/operations.md, Upgrading).");
+      }
       long seq = n.get("seq").asLong();
       String bucket = n.get("bucket").asText();
       String key = n.get("key").asText();
@@ -344,6 +372,8 @@ public final class Journal implements AutoCloseable {
         return null;
       }
       return new JournalEntry(seq, bucket, key, info, n.get("md5").asText(), data);
+    } catch (NewerFormat e) {
+      throw new IllegalStateException(e.getMessage(), e);
     } catch (IOException | RuntimeException e) {
       LOG.error("journal record {} is unreadable; dropping it: {}", rec, e.toString());
       return null;

@@ -3,6 +3,7 @@ package dev.leasehold.lease;
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.EndSession;
 import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.ProtocolVersions;
 import dev.leasehold.protocol.Recall;
 import dev.leasehold.protocol.RegisterReply;
 import dev.leasehold.protocol.RegisterRequest;
@@ -59,6 +60,9 @@ final class SiteSession {
   private volatile boolean coordinatorStarting;
 
   /** The latest place in the coordinator's log a session's answers named, and that session. */
+  /** The coordinator group's protocol version, from the last registration (1 before it). */
+  private volatile int coordinatorVersion = ProtocolVersions.OLDEST;
+
   private final AtomicReference<Leases.Heard> heard = new AtomicReference<>(new Leases.Heard(0, 0));
 
   private volatile long renewEveryNanos = TimeUnit.SECONDS.toNanos(1);
@@ -213,6 +217,15 @@ final class SiteSession {
     if (session == 0 || !clock.valid(session)) {
       return false;
     }
+    if (coordinatorVersion < ProtocolVersions.END_SESSION) {
+      LOG.info(
+          "site {}: the coordinator speaks protocol {}, without EndSession; session {} expires a"
+              + " TTL after its last renewal",
+          settings.site(),
+          coordinatorVersion,
+          session);
+      return false;
+    }
     clock.lost(session);
     onLost.accept(session);
     try {
@@ -247,7 +260,8 @@ final class SiteSession {
                         RegisterRequest.newBuilder()
                             .setSite(settings.site())
                             .setAddress(settings.address())
-                            .setPeerAddress(settings.peerAddress()))
+                            .setPeerAddress(settings.peerAddress())
+                            .setProtocolVersion(ProtocolVersions.CURRENT))
                     .build(),
                 CoordinatorLink.CALL_MILLIS,
                 CoordinatorLink.CALL_MILLIS);
@@ -259,6 +273,7 @@ final class SiteSession {
           settingsChanges = reply.getSettingsChanges();
           peerSecret = reply.getPeerSecret();
           coordinatorStarting = reply.getStarting();
+          coordinatorVersion = ProtocolVersions.of(reply.getProtocolVersion());
           clock.started(reply.getSession(), sent, ttl, reply.getDrift());
           renewEveryNanos = ttl / 3;
           LOG.info("site {} has session {}", settings.site(), reply.getSession());

@@ -1,6 +1,7 @@
 package dev.leasehold.flush;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.ObjectMetadata;
@@ -76,6 +77,42 @@ class JournalTest {
       assertThat(deleted.isDelete()).isTrue();
       assertThat(deleted.seq()).isEqualTo(3);
     }
+  }
+
+  /**
+   * docs/operations.md, Upgrading: a record as the release before wrote it (no {@code format}) is
+   * recovered, and a record of a newer format stops the start with what to do, leaving every file
+   * as it was (it may be an acknowledged write).
+   */
+  @Test
+  void recordsOfTheReleaseBeforeAreReadAndANewerFormatStopsTheStart() throws IOException {
+    try (Journal j = Journal.open(journalDir())) {
+      put(j, "old", "from the release before");
+      put(j, "new", "from a newer release");
+    }
+    Path journal = journalDir();
+    String old = Files.readString(journal.resolve("1.rec"));
+    assertThat(old).contains("\"format\":" + Journal.FORMAT);
+    Files.writeString(journal.resolve("1.rec"), old.replace("\"format\":2,", ""));
+    assertThat(Files.readString(journal.resolve("1.rec"))).doesNotContain("format");
+    try (Journal j = Journal.open(journal)) {
+      assertThat(j.count()).isEqualTo(2);
+      JournalEntry e = j.latest("b", "old");
+      assertThat(e).isNotNull();
+      assertThat(Files.readString(java.util.Objects.requireNonNull(e.data())))
+          .isEqualTo("from the release before");
+    }
+
+    String newer =
+        Files.readString(journal.resolve("2.rec")).replace("\"format\":2", "\"format\":3");
+    Files.writeString(journal.resolve("2.rec"), newer);
+    List<String> before = files();
+    assertThatThrownBy(() -> Journal.open(journal))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("format 3")
+        .hasMessageContaining("newer release");
+    assertThat(files()).isEqualTo(before);
+    assertThat(Files.readString(journal.resolve("2.rec"))).isEqualTo(newer);
   }
 
   @Test

@@ -36,8 +36,19 @@ public final class BuiltJar {
     return command;
   }
 
+  /** {@code java ... -cp <jar> dev.leasehold.cli.Main <args>} for another build's jar. */
+  public static List<String> commandOf(Path jar, String... args) {
+    List<String> command = javaOf(jar);
+    command.addAll(List.of(args));
+    return command;
+  }
+
   /** {@code java} with {@code options} and the jar's main class. */
   private static List<String> java(String... options) {
+    return javaOf(path(), options);
+  }
+
+  private static List<String> javaOf(Path jar, String... options) {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.addAll(List.of(options));
@@ -47,7 +58,7 @@ public final class BuiltJar {
       command.add("--sun-misc-unsafe-memory-access=allow");
     }
     command.add("-cp");
-    command.add(path().toString());
+    command.add(jar.toString());
     command.add("dev.leasehold.cli.Main");
     return command;
   }

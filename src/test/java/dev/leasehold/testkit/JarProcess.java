@@ -42,8 +42,18 @@ public final class JarProcess implements AutoCloseable {
 
   private JarProcess(
       String name, List<String> args, Map<String, String> env, Path log, @Nullable Path errors) {
+    this(name, BuiltJar.command(args.toArray(String[]::new)), env, log, errors, true);
+  }
+
+  private JarProcess(
+      String name,
+      List<String> command,
+      Map<String, String> env,
+      Path log,
+      @Nullable Path errors,
+      boolean unused) {
     this.name = name;
-    this.command = BuiltJar.command(args.toArray(String[]::new));
+    this.command = List.copyOf(command);
     this.env = Map.copyOf(env);
     this.log = log;
     this.errors = errors;
@@ -52,6 +62,17 @@ public final class JarProcess implements AutoCloseable {
   /** Starts {@code leasehold ARGS} with {@code env} added, its output appended to {@code log}. */
   public static JarProcess start(String name, Path log, Map<String, String> env, String... args) {
     JarProcess p = new JarProcess(name, List.of(args), env, log, null);
+    p.startAgain();
+    return p;
+  }
+
+  /**
+   * Starts {@code leasehold ARGS} of another build, {@code jar} (the release before, for the
+   * cross-version tests), with {@code env} added and its output appended to {@code log}.
+   */
+  public static JarProcess startJar(
+      String name, Path jar, Path log, Map<String, String> env, String... args) {
+    JarProcess p = new JarProcess(name, BuiltJar.commandOf(jar, args), env, log, null, true);
     p.startAgain();
     return p;
   }
