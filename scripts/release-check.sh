@@ -41,9 +41,23 @@ if commit=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null); then
 fi
 echo "release-check: $version" >&2
 
-# The example configuration is one the site accepts (every key a setting).
-(cd "$work" && "$home/bin/leasehold" serve --config "$home/config/site.yaml" --check >/dev/null) ||
-  fail "serve --help with config/site.yaml"
+[ -f "$home/config/coordinator.yaml" ] || fail "config/coordinator.yaml is missing"
+
+# The container image's entry command (deploy/container/Containerfile: ENTRYPOINT and CMD), outside
+# a container: /opt/leasehold is the unpacked archive, /etc/leasehold its config/; with --check it
+# loads the settings the image starts with (config/site.yaml) and exits.
+entry=$(python3 - "$root/deploy/container/Containerfile" "$home" <<'PY'
+import json, re, shlex, sys
+text = open(sys.argv[1]).read()
+entry = json.loads(re.search(r"(?m)^ENTRYPOINT (\[.*\])$", text).group(1))
+cmd = json.loads(re.search(r"(?m)^CMD (\[.*\])$", text).group(1))
+mapped = [a.replace("/opt/leasehold", sys.argv[2]).replace("/etc/leasehold", sys.argv[2] + "/config")
+          for a in entry + cmd]
+print(shlex.join(mapped))
+PY
+)
+echo "release-check: the image's entry command here: $entry --check" >&2
+(cd "$work" && eval "$entry --check" >/dev/null) || fail "the image's entry command with --check"
 
 # The aws CLI check, with the unpacked launcher run from a directory outside the source tree.
 (cd "$work" && LEASEHOLD_BIN="$home/bin/leasehold" "$root/scripts/awscli-check.sh") ||

@@ -40,7 +40,8 @@ import picocli.CommandLine.Parameters;
       AdminCommand.Warm.class,
       AdminCommand.WriteMode.class,
       AdminCommand.DeclareLost.class,
-      AdminCommand.CoordinatorGroup.class
+      AdminCommand.CoordinatorGroup.class,
+      AdminCommand.Ready.class
     })
 final class AdminCommand {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -286,6 +287,36 @@ final class AdminCommand {
         AdminCommand a = group.admin;
         a.print(a.call("POST", "coordinator/transfer-leader?id=" + q(id)));
         return 0;
+      }
+    }
+  }
+
+  /**
+   * {@code admin ready}: the site's {@code /health/ready}, for a container's health check: exit 0
+   * when it answers 200, else 1 with its reason. Needs no token.
+   */
+  @Command(
+      name = "ready",
+      description = "Whether the site is ready (/health/ready answers 200): exit 0, else 1.")
+  static final class Ready implements Callable<Integer> {
+    @CommandLine.ParentCommand AdminCommand admin;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      String url = admin.url() + "/health/ready";
+      PrintWriter out = admin.spec.commandLine().getOut();
+      try (HttpClient http = admin.http()) {
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        out.println(r.statusCode() + " " + r.body());
+        out.flush();
+        return r.statusCode() == 200 ? 0 : 1;
+      } catch (IOException e) {
+        out.println("cannot reach " + url + ": " + e.getMessage());
+        out.flush();
+        return 1;
       }
     }
   }

@@ -6,7 +6,9 @@ import dev.leasehold.telemetry.Tracing;
 import dev.leasehold.tls.NodeCertificates;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -34,24 +36,21 @@ final class CoordinatorCommand implements Callable<Integer> {
 
   @Option(
       names = "--id",
-      required = true,
       paramLabel = "ID",
-      description = "This peer's id, as in --peers.")
+      description = "This peer's id, as in --peers. Required (here or in --config).")
   String id = "";
 
   @Option(
       names = "--data-dir",
-      required = true,
       paramLabel = "DIR",
-      description = "Where this peer keeps its Raft log and snapshots.")
-  Path dataDir = Path.of(".");
+      description = "Where this peer keeps its Raft log and snapshots. Required.")
+  @Nullable Path dataDir;
 
   @Option(
       names = "--port",
-      required = true,
       paramLabel = "CLIENT_PORT",
-      description = "The port sites call (gRPC).")
-  int port;
+      description = "The port sites call (gRPC). Required.")
+  int port = -1;
 
   @Option(
       names = "--raft-port",
@@ -61,9 +60,8 @@ final class CoordinatorCommand implements Callable<Integer> {
 
   @Option(
       names = "--peers",
-      required = true,
       paramLabel = "ID=HOST:RAFT_PORT,...",
-      description = "Every peer of the group, this one included.")
+      description = "Every peer of the group, this one included. Required.")
   String peers = "";
 
   @Option(
@@ -92,6 +90,14 @@ final class CoordinatorCommand implements Callable<Integer> {
   @CommandLine.Mixin SessionOptions session = new SessionOptions();
 
   @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "YAML mapping of these options by their long names (id: c1, peers: [...], join: true);"
+              + " an option also on the command line takes the command line's value.")
+  @Nullable Path configFile;
+
+  @Option(
       names = "--certs-dir",
       paramLabel = "DIR",
       description =
@@ -115,6 +121,27 @@ final class CoordinatorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    if (configFile != null) {
+      return withConfig(configFile);
+    }
+    for (Map.Entry<String, Boolean> required :
+        Map.of(
+                "id",
+                !id.isEmpty(),
+                "data-dir",
+                dataDir != null,
+                "port",
+                port >= 0,
+                "peers",
+                !peers.isEmpty())
+            .entrySet()) {
+      if (!required.getValue()) {
+        throw new ConfigException(
+            required.getKey(),
+            "is required (--" + required.getKey() + " or " + required.getKey() + ": in --config)");
+      }
+    }
+    Path dataDir = java.util.Objects.requireNonNull(this.dataDir);
     Map<String, String> group = parsePeers(peers);
     String own = group.get(id);
     if (own == null) {
@@ -179,6 +206,30 @@ final class CoordinatorCommand implements Callable<Integer> {
     out.flush();
     stopped.await();
     return 0;
+  }
+
+  /**
+   * Runs the command again with the settings of {@code file} as options ahead of the command
+   * line's, which win where both name one (picocli's overwritten options).
+   */
+  private int withConfig(Path file) {
+    List<String> args = new ArrayList<>(ConfigFiles.asOptions(file, spec));
+    List<String> given = spec.commandLine().getParseResult().originalArgs();
+    // Under `leasehold`, the arguments start with the command's own name.
+    int start = spec.parent() == null ? 0 : given.indexOf(spec.name()) + 1;
+    for (int i = start; i < given.size(); i++) {
+      String a = given.get(i);
+      if (a.equals("--config")) {
+        i++; // and its value
+      } else if (!a.startsWith("--config=")) {
+        args.add(a);
+      }
+    }
+    CommandLine again = Main.withHandlers(new CommandLine(new CoordinatorCommand()));
+    again.setOverwrittenOptionsAllowed(true);
+    again.setOut(spec.commandLine().getOut());
+    again.setErr(spec.commandLine().getErr());
+    return again.execute(args.toArray(String[]::new));
   }
 
   /** {@code c1=host:9091,c2=host:9191} as a map, in order. */

@@ -32,6 +32,11 @@ public final class Main implements Runnable {
     AdminCommand.addPrefixCommands(admin);
     cli.addSubcommand("admin", admin);
     cli.addSubcommand("certs", new CommandLine(new CertsCommand()));
+    return withHandlers(cli);
+  }
+
+  /** {@code cli} with the exit codes of every command: 2 for a configuration error, 1 failed. */
+  static CommandLine withHandlers(CommandLine cli) {
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       if (e instanceof ConfigException) {
         cmd.getErr().println("leasehold: configuration error: " + e.getMessage());
