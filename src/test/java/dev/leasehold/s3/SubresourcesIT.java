@@ -288,9 +288,17 @@ class SubresourcesIT {
   /** The metrics and the access log name each sub-resource operation as itself. */
   @Test
   void everySubresourceOperationIsCountedAsItself() throws InterruptedException {
-    String bucket = Data.bucket(s3);
     URI admin = cluster.site(0).adminEndpoint();
+    Scrape initial = Scrape.of(admin);
+    String bucket = Data.bucket(s3);
+    // A request is counted just after its answer is sent: the counts start once the bucket's
+    // creation is among them.
     Scrape before = Scrape.of(admin);
+    for (int i = 0; i < 100 && count(initial, before, "CreateBucket") < 1; i++) {
+      Thread.sleep(20);
+      before = Scrape.of(admin);
+    }
+    assertThat(count(initial, before, "CreateBucket")).isEqualTo(1);
     s3.getBucketAcl(r -> r.bucket(bucket));
     assertError(() -> s3.getBucketCors(r -> r.bucket(bucket)), 404, "NoSuchCORSConfiguration");
     assertError(
