@@ -6,7 +6,7 @@
 # unpacked launcher), and that SIGTERM stops it with exit status 0.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-archive=$(ls "$root"/target/leasehold-*.tar.gz 2>/dev/null | head -n 1 || true)
+archive=$(ls -t "$root"/target/leasehold-*.tar.gz 2>/dev/null | head -n 1 || true)
 [ -n "$archive" ] || { echo "release-check: no target/leasehold-*.tar.gz (run mvn package)" >&2; exit 1; }
 fail() { echo "release-check: FAILED: $*" >&2; exit 1; }
 
@@ -74,5 +74,5 @@ status=0
 wait "$server" || status=$?
 server=""
 [ "$status" -eq 0 ] || { cat "$work/serve.err" >&2; fail "SIGTERM: exit status $status, not 0"; }
-grep -q "stopped" "$work/serve.err" || fail "no 'stopped' line after SIGTERM"
+grep -q "Site - stopped$" "$work/serve.err" || fail "no clean 'stopped' line after SIGTERM"
 echo "release-check: passed (the archive serves, passes the aws CLI check, stops with 0)" >&2

@@ -96,6 +96,11 @@ final class AdminCommand {
 
   /** One call; the JSON answer, or a {@link CommandLine.ExecutionException} naming the error. */
   JsonNode call(String method, String path) {
+    return call(method, path, Duration.ofSeconds(30));
+  }
+
+  /** {@link #call(String, String)} that may take {@code timeout}. */
+  JsonNode call(String method, String path, Duration timeout) {
     String t = token != null ? token : System.getenv(CredentialStore.ADMIN_TOKEN_ENV);
     String url = url();
     try (HttpClient http = http()) {
@@ -106,7 +111,7 @@ final class AdminCommand {
           HttpRequest.newBuilder(URI.create(url + "/admin/v1/" + path))
               .header("Authorization", "Bearer " + t.trim())
               .method(method, HttpRequest.BodyPublishers.noBody())
-              .timeout(Duration.ofSeconds(30))
+              .timeout(timeout)
               .build();
       HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
       JsonNode answer = JSON.readTree(r.body());
@@ -224,6 +229,9 @@ final class AdminCommand {
         CoordinatorGroup.TransferLeader.class
       })
   static final class CoordinatorGroup implements Callable<Integer> {
+    /** Longer than the site's own budget for a change (a new peer catches up first). */
+    static final Duration GROUP_CHANGE = Duration.ofSeconds(120);
+
     @CommandLine.ParentCommand AdminCommand admin;
 
     /** With no subcommand: the group as it is. */
@@ -251,7 +259,11 @@ final class AdminCommand {
       @Override
       public Integer call() {
         AdminCommand a = group.admin;
-        a.print(a.call("POST", "coordinator/add-peer?id=" + q(id) + "&address=" + q(address)));
+        a.print(
+            a.call(
+                "POST",
+                "coordinator/add-peer?id=" + q(id) + "&address=" + q(address),
+                GROUP_CHANGE));
         return 0;
       }
     }
@@ -268,7 +280,7 @@ final class AdminCommand {
       @Override
       public Integer call() {
         AdminCommand a = group.admin;
-        a.print(a.call("POST", "coordinator/remove-peer?id=" + q(id)));
+        a.print(a.call("POST", "coordinator/remove-peer?id=" + q(id), GROUP_CHANGE));
         return 0;
       }
     }
@@ -285,7 +297,7 @@ final class AdminCommand {
       @Override
       public Integer call() {
         AdminCommand a = group.admin;
-        a.print(a.call("POST", "coordinator/transfer-leader?id=" + q(id)));
+        a.print(a.call("POST", "coordinator/transfer-leader?id=" + q(id), GROUP_CHANGE));
         return 0;
       }
     }

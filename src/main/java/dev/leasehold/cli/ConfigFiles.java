@@ -50,6 +50,8 @@ final class ConfigFiles {
         List<String> items = new ArrayList<>();
         v.forEach(item -> items.add(item.asText()));
         value = String.join(",", items);
+      } else if (v.isNull()) {
+        throw new ConfigException(key, "has no value");
       } else if (v.isValueNode()) {
         value = v.asText();
       } else {

@@ -43,8 +43,9 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--check",
       description =
-          "Check the settings (file, flags and variables) and exit: 0 if the site would start with"
-              + " them, 2 with what is wrong (a service's ExecStartPre).")
+          "Check the settings (file, flags and variables: every key a setting, every value of its"
+              + " kind, no plain listening beyond loopback) and exit: 0 if they are valid, 2 with"
+              + " what is wrong (a service's ExecStartPre). Files and the origin are not opened.")
   boolean check;
 
   @Override

@@ -48,6 +48,7 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -242,8 +243,14 @@ public final class CoordinatorPeer implements AutoCloseable {
     return raftClient(group, parameters, Duration.ofSeconds(3));
   }
 
-  /** A Raft client whose each attempt may take {@code attempt}. */
+  /** A Raft client whose each attempt may take {@code attempt}, 60 attempts 100 ms apart. */
   static RaftClient raftClient(RaftGroup group, Parameters parameters, Duration attempt) {
+    return raftClient(group, parameters, attempt, 60);
+  }
+
+  /** A Raft client that makes up to {@code attempts} attempts of up to {@code attempt} each. */
+  static RaftClient raftClient(
+      RaftGroup group, Parameters parameters, Duration attempt, int attempts) {
     RaftProperties clientProps = new RaftProperties();
     RaftClientConfigKeys.Rpc.setRequestTimeout(
         clientProps, TimeDuration.valueOf(attempt.toMillis(), TimeUnit.MILLISECONDS));
@@ -255,7 +262,7 @@ public final class CoordinatorPeer implements AutoCloseable {
             new GrpcFactory(parameters).newRaftClientRpc(ClientId.randomId(), clientProps))
         .setRetryPolicy(
             RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                60, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+                attempts, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
         .build();
   }
 
@@ -334,7 +341,8 @@ public final class CoordinatorPeer implements AutoCloseable {
       throw new IOException("coordinator peer " + settings.id() + " is not started");
     }
     List<RaftPeer> current = new ArrayList<>(r.getDivision(GROUP).getRaftConf().getCurrentPeers());
-    try (RaftClient client = raftClient(RaftGroup.valueOf(GROUP, current), p, RECONFIGURE_WAIT)) {
+    try (RaftClient client =
+        raftClient(RaftGroup.valueOf(GROUP, current), p, RECONFIGURE_WAIT, 3)) {
       switch (request.getChangeCase()) {
         case ADD_PEER -> {
           GroupPeer add = request.getAddPeer();
@@ -352,9 +360,18 @@ public final class CoordinatorPeer implements AutoCloseable {
                   "peer " + add.getId() + " is in the group already, at " + c.getAddress());
             }
           }
-          List<RaftPeer> next = new ArrayList<>(current);
-          next.add(RaftPeer.newBuilder().setId(add.getId()).setAddress(add.getAddress()).build());
-          check(client.admin().setConfiguration(next), "adding peer " + add.getId());
+          // Added to the leader's configuration as it is then (this peer's view may be behind).
+          RaftPeer peer =
+              RaftPeer.newBuilder().setId(add.getId()).setAddress(add.getAddress()).build();
+          check(
+              client
+                  .admin()
+                  .setConfiguration(
+                      SetConfigurationRequest.Arguments.newBuilder()
+                          .setServersInNewConf(List.of(peer))
+                          .setMode(SetConfigurationRequest.Mode.ADD)
+                          .build()),
+              "adding peer " + add.getId());
           LOG.info("peer {} at {} joined the group", add.getId(), add.getAddress());
         }
         case REMOVE_PEER -> {
@@ -367,7 +384,18 @@ public final class CoordinatorPeer implements AutoCloseable {
           if (next.isEmpty()) {
             throw new IllegalArgumentException("peer " + id + " is the group's last peer");
           }
-          check(client.admin().setConfiguration(next), "removing peer " + id);
+          // Only if the leader's configuration is the one this peer sees: else the group changed
+          // meanwhile, and the operator asks again.
+          check(
+              client
+                  .admin()
+                  .setConfiguration(
+                      SetConfigurationRequest.Arguments.newBuilder()
+                          .setServersInCurrentConf(current)
+                          .setServersInNewConf(next)
+                          .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+                          .build()),
+              "removing peer " + id);
           LOG.info("peer {} left the group", id);
         }
         case TRANSFER_LEADER -> {
@@ -566,8 +594,7 @@ public final class CoordinatorPeer implements AutoCloseable {
                 .setPeerAddress(
                     PeerAddress.newBuilder()
                         .setPeer(settings.id())
-                        .setClientAddress(clientAddress())
-                        .setProtocolVersion(dev.leasehold.protocol.ProtocolVersions.CURRENT))
+                        .setClientAddress(clientAddress()))
                 .build());
         return;
       } catch (IOException e) {
@@ -737,30 +764,10 @@ public final class CoordinatorPeer implements AutoCloseable {
       return stateMachine.bucketPolicies();
     }
 
-    /**
-     * The lowest protocol version among the peers of the configuration now; a peer that has not
-     * announced one yet counts as the oldest a peer of this release may be beside.
-     */
     @Override
-    public int groupVersion() {
-      RaftServer r = raft;
-      Map<String, Integer> versions = stateMachine.peerVersions();
-      int lowest = dev.leasehold.protocol.ProtocolVersions.CURRENT;
-      try {
-        for (RaftPeer p :
-            r == null
-                ? List.<RaftPeer>of()
-                : r.getDivision(GROUP).getRaftConf().getCurrentPeers()) {
-          lowest =
-              Math.min(
-                  lowest,
-                  versions.getOrDefault(
-                      p.getId().toString(), dev.leasehold.protocol.ProtocolVersions.OLDEST));
-        }
-      } catch (IOException e) {
-        return dev.leasehold.protocol.ProtocolVersions.OLDEST;
-      }
-      return lowest;
+    public long renewals(long session) {
+      Long n = stateMachine.sessions().get(session);
+      return n == null ? -1 : n;
     }
 
     @Override

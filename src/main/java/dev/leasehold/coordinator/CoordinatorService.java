@@ -5,6 +5,7 @@ import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.CoordinatorGrpc;
 import dev.leasehold.protocol.DirtyElement;
+import dev.leasehold.protocol.ExpireSession;
 import dev.leasehold.protocol.Mode;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.ProtocolVersions;
@@ -90,8 +91,8 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
     /** The buckets whose redirect policy is not adaptive. */
     Map<String, String> bucketPolicies();
 
-    /** The group's protocol version: the lowest its peers speak. */
-    int groupVersion();
+    /** The renewals applied of a live session, -1 if this peer knows no such session. */
+    long renewals(long session);
 
     /** An operator's change of the group; the group after it. */
     ReconfigureReply reconfigure(ReconfigureRequest request) throws IOException;
@@ -132,8 +133,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
           Command.CommandCase.BIND_BUCKET,
           Command.CommandCase.SET_BUCKET_SETTING,
           Command.CommandCase.INSPECT,
-          Command.CommandCase.RELEASE_PREFIX,
-          Command.CommandCase.END_SESSION);
+          Command.CommandCase.RELEASE_PREFIX);
 
   /**
    * Every request of a site, on one path: off the leader, {@code NOT_LEADER} with the leader's
@@ -171,8 +171,31 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
       case ACQUIRE_PREFIX ->
           peer.starting() ? starting() : grants.prefix(request.getAcquirePrefix());
       case COMMAND -> command(request.getCommand());
+      case END_SESSION -> endSession(request.getEndSession().getSession());
       case REQUEST_NOT_SET -> throw new IllegalArgumentException("an empty request");
     };
+  }
+
+  /**
+   * A site's graceful stop ends its session (docs/protocol.md, Sessions 6), logged as the {@code
+   * ExpireSession} that every release applies alike, naming the renewals applied so far: a renewal
+   * that races it keeps the session, which then expires as usual. OK once the session is gone.
+   */
+  private SiteReply endSession(long session) throws IOException {
+    long renewals = peer.renewals(session);
+    if (renewals < 0) {
+      return SiteReply.newBuilder().setOutcome(Outcome.NO_SESSION).build();
+    }
+    String site = peer.siteOf(session);
+    submitter.submit(
+        Command.newBuilder()
+            .setExpire(ExpireSession.newBuilder().setSession(session).setRenewalsSeen(renewals))
+            .build());
+    boolean ended = peer.renewals(session) < 0;
+    if (ended) {
+      LOG.info("session {} of site {} ended by its site", session, site);
+    }
+    return SiteReply.newBuilder().setOutcome(ended ? Outcome.OK : Outcome.BUSY).build();
   }
 
   private SiteReply register(RegisterRequest request) throws IOException {
@@ -214,7 +237,7 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
                 // Over mutual TLS sites call each other with their certificates: no secret.
                 .setPeerSecret(CallerInterceptor.caller() == null ? r.getPeerSecret() : "")
                 .setStarting(peer.starting())
-                .setProtocolVersion(peer.groupVersion()))
+                .setProtocolVersion(ProtocolVersions.CURRENT))
         .build();
   }
 
@@ -314,13 +337,6 @@ final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
           command.getCommandCase(),
           caller == null ? "a caller on the loopback-only plain port" : caller,
           command.toString().replace('\n', ' ').trim());
-    }
-    if (command.hasEndSession() && peer.groupVersion() < ProtocolVersions.END_SESSION) {
-      // A peer of the release before would not know the command in the log.
-      throw new IllegalArgumentException(
-          "the group speaks protocol "
-              + peer.groupVersion()
-              + ", without EndSession: the session expires instead");
     }
     CommandResult r = submitter.submit(command);
     if (command.hasCommit() && command.getCommit().getDirty() && r.getOutcome() == Outcome.OK) {

@@ -55,7 +55,6 @@ final class CoordinatorStateMachine extends BaseStateMachine {
   private final Runnable onClose;
   private volatile Map<Long, Long> sessions = Map.of();
   private volatile Map<String, String> peerAddresses = Map.of();
-  private volatile Map<String, Integer> peerVersions = Map.of();
   private volatile Map<String, SiteEntry> siteAddresses = Map.of();
   private volatile Map<Long, String> sessionSites = Map.of();
   private volatile Map<String, String> bucketOrigins = Map.of();
@@ -200,7 +199,6 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     if (command.hasRegister()
         || command.hasRenew()
         || command.hasExpire()
-        || command.hasEndSession()
         || command.hasPeerAddress()
         || command.hasBindBucket()
         || command.hasSetBucketMode()) {
@@ -226,7 +224,6 @@ final class CoordinatorStateMachine extends BaseStateMachine {
     Map<Long, Long> renewals = table.sessionRenewals();
     sessions = renewals;
     peerAddresses = table.peerAddresses();
-    peerVersions = table.peerVersions();
     if (!sessionSites.keySet().equals(renewals.keySet())) {
       // ids are never reused: the same ids, the same sites and addresses
       sessionSites = table.sessionSites();
@@ -270,11 +267,6 @@ final class CoordinatorStateMachine extends BaseStateMachine {
   }
 
   /** The client address each peer registered, as of the last apply. */
-  /** The protocol version each peer announced, by id, as of the last apply. */
-  Map<String, Integer> peerVersions() {
-    return peerVersions;
-  }
-
   Map<String, String> peerAddresses() {
     return peerAddresses;
   }

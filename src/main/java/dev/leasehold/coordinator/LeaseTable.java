@@ -7,7 +7,6 @@ import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.ElementView;
 import dev.leasehold.protocol.InspectElements;
 import dev.leasehold.protocol.Outcome;
-import dev.leasehold.protocol.ProtocolVersions;
 import dev.leasehold.protocol.RegisterSession;
 import dev.leasehold.protocol.SetBucketSetting;
 import dev.leasehold.protocol.SiteEntry;
@@ -54,9 +53,6 @@ final class LeaseTable {
   private final ElementLeases leases;
   private final Map<String, String> peerAddresses = new LinkedHashMap<>();
 
-  /** The protocol version each peer announced, by id (docs/protocol.md, Versions). */
-  private final Map<String, Integer> peerVersions = new LinkedHashMap<>();
-
   LeaseTable() {
     this(1_000_000);
   }
@@ -91,10 +87,6 @@ final class LeaseTable {
       case RENEW -> renew(command.getRenew().getSession());
       case EXPIRE ->
           expire(command.getExpire().getSession(), command.getExpire().getRenewalsSeen());
-      case END_SESSION -> {
-        end(command.getEndSession().getSession());
-        yield ok().build();
-      }
       case ACQUIRE_READ ->
           leases.acquireRead(
               command.getAcquireRead().getSession(), command.getAcquireRead().getElement());
@@ -159,9 +151,6 @@ final class LeaseTable {
       case PEER_ADDRESS -> {
         peerAddresses.put(
             command.getPeerAddress().getPeer(), command.getPeerAddress().getClientAddress());
-        peerVersions.put(
-            command.getPeerAddress().getPeer(),
-            ProtocolVersions.of(command.getPeerAddress().getProtocolVersion()));
         yield ok().build();
       }
       case BATCH ->
@@ -266,11 +255,6 @@ final class LeaseTable {
     return sessions.renewalsById();
   }
 
-  /** The protocol version each peer announced, by id. */
-  Map<String, Integer> peerVersions() {
-    return Map.copyOf(peerVersions);
-  }
-
   Map<String, String> peerAddresses() {
     return Map.copyOf(peerAddresses);
   }
@@ -328,7 +312,6 @@ final class LeaseTable {
     sessions.snapshot(b);
     elements.snapshot(b);
     b.putAllPeerAddresses(peerAddresses);
-    peerVersions.forEach(b::putPeerVersions);
     buckets.snapshot(b);
     prefixes.snapshot(b);
     return b.build();
@@ -347,8 +330,6 @@ final class LeaseTable {
     writeBack.restore();
     peerAddresses.clear();
     peerAddresses.putAll(snapshot.getPeerAddressesMap());
-    peerVersions.clear();
-    snapshot.getPeerVersionsMap().forEach((id, v) -> peerVersions.put(id, ProtocolVersions.of(v)));
   }
 
   static CommandResult.Builder ok() {

@@ -53,10 +53,6 @@ final class SessionWatch {
         }
         expiring.remove(id);
       }
-      case END_SESSION -> {
-        seen.remove(command.getEndSession().getSession());
-        expiring.remove(command.getEndSession().getSession());
-      }
       default -> {}
     }
   }

@@ -446,14 +446,19 @@ public final class Flusher implements OwnerEvents, AutoCloseable {
   }
 
   /**
-   * Flushes every version in the journal now, as many at once as flushes may run, retrying failed
-   * ones, until the journal is empty or {@code within} has passed (a graceful stop). Whether it is
-   * empty: what is left stays for the next start, which reclaims it.
+   * A graceful stop: flushes every version in the journal now, as many at once as flushes may run,
+   * retrying failed ones, until the journal is empty, only versions that are not this site's to
+   * flush are left (not reclaimed yet), or {@code within} has passed; then stops the flusher.
+   * Whether no flush runs anymore: false if the time ran out with one still running (it is
+   * interrupted; its upload may still reach the origin). What is left stays in the journal for the
+   * next start.
    */
-  public boolean flushAll(Duration within) throws InterruptedException {
+  public boolean flushAllAndStop(Duration within) throws InterruptedException {
     long deadline = System.nanoTime() + within.toNanos();
     long backoff = FIRST_BACKOFF_MILLIS;
-    while (journal.count() > 0 && System.nanoTime() - deadline < 0) {
+    boolean inTime = true;
+    rounds:
+    while (journal.count() > 0) {
       Set<Key> keys = new java.util.LinkedHashSet<>();
       for (JournalEntry e : journal.all()) {
         keys.add(new Key(e.bucket(), e.key()));
@@ -470,16 +475,26 @@ public final class Flusher implements OwnerEvents, AutoCloseable {
           LOG.warn("flushing before the stop failed: {}", String.valueOf(e.getCause()));
           retry = true;
         } catch (java.util.concurrent.TimeoutException e) {
-          return false;
+          inTime = false;
+          break rounds;
         }
       }
-      if (!retry) {
-        break; // what is left is not this site's to flush now (not reclaimed yet)
+      long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+      if (!retry || left <= 0) {
+        break; // done, or what is left is not this site's to flush now
       }
-      Thread.sleep(backoff);
+      Thread.sleep(Math.min(backoff, left));
       backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
     }
-    return journal.count() == 0;
+    closed = true;
+    timer.shutdownNow();
+    if (inTime) {
+      work.shutdown(); // a background flush that started meanwhile ends by itself
+    } else {
+      work.shutdownNow();
+    }
+    boolean ended = work.awaitTermination(inTime ? 10 : 2, TimeUnit.SECONDS);
+    return inTime && ended;
   }
 
   /** {@link #flushOne} of {@code k} in one of the flush slots. */

@@ -109,7 +109,7 @@ public final class CoordinatorAdmin {
   }
 
   /** How long a change of the group may take: a new peer catches up first, or an election. */
-  private static final long RECONFIGURE_MILLIS = 60_000;
+  private static final long RECONFIGURE_MILLIS = 90_000;
 
   /**
    * Declares a site lost: its unflushed versions fall back to their last clean ones. Returns the

@@ -136,10 +136,11 @@ public final class CoordinatorLink implements AutoCloseable {
   ReconfigureReply reconfigure(ReconfigureRequest request, long budgetMillis) {
     StatusRuntimeException last = null;
     String address = current;
-    for (int i = 0; i < addresses.size(); i++) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMillis);
+    for (int i = 0; i < addresses.size() && System.nanoTime() - deadline < 0; i++) {
       try {
         return CoordinatorGrpc.newBlockingStub(channel(address))
-            .withDeadlineAfter(budgetMillis, TimeUnit.MILLISECONDS)
+            .withDeadlineAfter(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)
             .reconfigure(request);
       } catch (StatusRuntimeException e) {
         Status.Code code = e.getStatus().getCode();

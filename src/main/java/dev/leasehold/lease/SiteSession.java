@@ -1,6 +1,5 @@
 package dev.leasehold.lease;
 
-import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.EndSession;
 import dev.leasehold.protocol.Outcome;
 import dev.leasehold.protocol.ProtocolVersions;
@@ -230,10 +229,11 @@ final class SiteSession {
     onLost.accept(session);
     try {
       Outcome outcome =
-          link.submit(
-                  Command.newBuilder()
+          link.call(
+                  SiteRequest.newBuilder()
                       .setEndSession(EndSession.newBuilder().setSession(session))
                       .build(),
+                  CoordinatorLink.CALL_MILLIS,
                   CoordinatorLink.CALL_MILLIS)
               .getOutcome();
       boolean ended = outcome == Outcome.OK;

@@ -8,16 +8,16 @@ package dev.leasehold.protocol;
  */
 public final class ProtocolVersions {
   /**
-   * This release's. 2 added {@code EndSession} (a site's graceful stop), {@code Reconfigure}, and
-   * the versions themselves in {@code RegisterRequest}, {@code RegisterReply} and {@code
-   * PeerAddress}.
+   * This release's. 2 added the requests {@code EndSession} (a site's graceful stop) and {@code
+   * Reconfigure}, and the versions themselves in {@code RegisterRequest} and {@code RegisterReply}.
+   * It added no command to the log.
    */
   public static final int CURRENT = 2;
 
   /** The oldest a site or peer of this release works with: the release before. */
   public static final int OLDEST = 1;
 
-  /** The version that brought {@code EndSession}: a group below it must not log the command. */
+  /** The version that brought {@code EndSession}: a coordinator below it does not know it. */
   public static final int END_SESSION = 2;
 
   private ProtocolVersions() {}

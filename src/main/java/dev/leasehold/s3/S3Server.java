@@ -66,6 +66,28 @@ public final class S3Server implements AutoCloseable {
 
   private volatile boolean draining;
 
+  /** Requests taken and not yet done: from their start until their handler returns. */
+  private final java.util.concurrent.atomic.AtomicInteger inFlight =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Runs each request on its own virtual thread, counted in {@link #inFlight} while it runs. */
+  private final java.util.concurrent.Executor counted =
+      task -> {
+        inFlight.incrementAndGet();
+        try {
+          requests.execute(() -> {
+            try {
+              task.run();
+            } finally {
+              inFlight.decrementAndGet();
+            }
+          });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          inFlight.decrementAndGet();
+          throw e;
+        }
+      };
+
   public S3Server(S3Service service, S3Settings settings, InetSocketAddress bind) {
     this.service = service;
     this.settings = settings;
@@ -129,7 +151,7 @@ public final class S3Server implements AutoCloseable {
                                     .setMaxChunkSize(64 * 1024)))
                         .addLast(limits.handler())
                         .addLast(headers.decoded())
-                        .addLast(new S3ChannelHandler(service, requests, settings, () -> draining));
+                        .addLast(new S3ChannelHandler(service, counted, settings, () -> draining));
                   }
                 });
     channel = bootstrap.bind(bind).sync().channel();
@@ -153,8 +175,9 @@ public final class S3Server implements AutoCloseable {
   /**
    * A graceful stop's first step: stops accepting connections, closes the idle ones, lets each
    * request in flight finish (its response says {@code Connection: close}), and returns once every
-   * connection is closed or {@code within} has passed; whether all closed. {@link #close} ends what
-   * is left.
+   * request has ended and every connection is closed, or {@code within} has passed. Then it closes
+   * what is left and interrupts the requests still running. Whether everything ended in time: only
+   * then has the site done all it will do under its leases.
    */
   public boolean drain(java.time.Duration within) throws InterruptedException {
     draining = true;
@@ -162,20 +185,28 @@ public final class S3Server implements AutoCloseable {
     if (c != null) {
       c.close().sync();
     }
-    for (Channel ch : connections) {
-      S3ChannelHandler h = ch.pipeline().get(S3ChannelHandler.class);
-      if (h != null) {
-        ch.eventLoop().execute(h::closeIfIdle);
-      }
-    }
     long deadline = System.nanoTime() + within.toNanos();
-    while (!connections.isEmpty() && System.nanoTime() - deadline < 0) {
+    while (System.nanoTime() - deadline < 0) {
+      // Again each time: a connection accepted just before the listener closed joins late.
+      for (Channel ch : connections) {
+        S3ChannelHandler h = ch.pipeline().get(S3ChannelHandler.class);
+        if (h != null) {
+          ch.eventLoop().execute(h::closeIfIdle);
+        }
+      }
+      if (connections.isEmpty() && inFlight.get() == 0) {
+        return true;
+      }
       Thread.sleep(20);
     }
-    if (!connections.isEmpty()) {
-      LOG.warn("{} connections still open after the drain time; closing them", connections.size());
-    }
-    return connections.isEmpty();
+    LOG.warn(
+        "{} requests and {} connections still open after the drain time; closing them",
+        inFlight.get(),
+        connections.size());
+    connections.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    requests.shutdownNow();
+    requests.awaitTermination(5, TimeUnit.SECONDS);
+    return false;
   }
 
   @Override

@@ -140,11 +140,11 @@ public final class SiteGateway implements Gateway, AutoCloseable {
   }
 
   /**
-   * Flushes the whole write-back journal within {@code within} (a graceful stop); whether it is
-   * empty.
+   * A graceful stop's flush: the write-back journal within {@code within}, then no more flushes
+   * ({@link Flusher#flushAllAndStop}); whether none runs anymore.
    */
-  public boolean flushAll(java.time.Duration within) throws InterruptedException {
-    return flusher.flushAll(within);
+  public boolean flushAllAndStop(java.time.Duration within) throws InterruptedException {
+    return flusher.flushAllAndStop(within);
   }
 
   /** Stops the flusher; what is dirty stays in the journal for the next start. */

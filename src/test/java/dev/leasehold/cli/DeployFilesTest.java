@@ -237,21 +237,35 @@ class DeployFilesTest {
         }
         accepted(command(container));
       }
-      // Every service and disruption budget selects these pods.
-      for (JsonNode o : objects) {
-        JsonNode selector =
-            o.path("kind").asText().equals("Service")
-                ? o.path("spec").path("selector")
-                : o.path("spec").path("selector").path("matchLabels");
-        if (o.path("kind").asText().matches("Service|PodDisruptionBudget")
-            && selector.equals(labels)) {
-          for (JsonNode port : o.path("spec").path("ports")) {
-            String target = port.path("targetPort").asText();
-            assertThat(pod.path("containers").get(0).path("ports").findValuesAsText("name"))
-                .as("%s's target port", o.path("metadata").path("name").asText())
-                .contains(target);
-          }
-        }
+    }
+    // Every service and disruption budget selects the pods of one of the StatefulSets, and a
+    // service's ports are ports those pods serve.
+    for (JsonNode o : objects) {
+      String kind = o.path("kind").asText();
+      if (!kind.matches("Service|PodDisruptionBudget")) {
+        continue;
+      }
+      JsonNode selector =
+          kind.equals("Service")
+              ? o.path("spec").path("selector")
+              : o.path("spec").path("selector").path("matchLabels");
+      JsonNode pod =
+          sets.stream()
+              .map(set -> set.path("spec").path("template"))
+              .filter(t -> t.path("metadata").path("labels").equals(selector))
+              .findFirst()
+              .orElseThrow(() ->
+                  new AssertionError(
+                      kind
+                          + " "
+                          + o.path("metadata").path("name").asText()
+                          + " selects no pods the manifests define: "
+                          + selector));
+      for (JsonNode port : o.path("spec").path("ports")) {
+        assertThat(
+                pod.path("spec").path("containers").get(0).path("ports").findValuesAsText("name"))
+            .as("%s's target port", o.path("metadata").path("name").asText())
+            .contains(port.path("targetPort").asText());
       }
     }
     // The site's peer port is reached by the governing service's stable names.

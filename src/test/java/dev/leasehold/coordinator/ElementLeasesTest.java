@@ -38,24 +38,6 @@ class ElementLeasesTest {
   }
 
   /**
-   * docs/protocol.md, Sessions 6: a site that stops gracefully ends its session; its READ leases go
-   * with it at once, so a writer waiting on them is granted, and the ended session can do nothing
-   * more.
-   */
-  @Test
-  void aSessionEndedByItsSiteHandsBackItsLeasesAtOnce() {
-    long a = t.register("a");
-    long b = t.register("b");
-    assertThat(t.read(a).getMode()).isEqualTo(Mode.READ);
-    assertThat(t.begin(b).getHoldersList()).containsExactly(a);
-
-    assertThat(t.end(a).getOutcome()).isEqualTo(Outcome.OK);
-    assertThat(t.grant(b).getMode()).isEqualTo(Mode.WRITE);
-    assertThat(t.renew(a).getOutcome()).isEqualTo(Outcome.NO_SESSION);
-    assertThat(t.read(a).getOutcome()).isEqualTo(Outcome.NO_SESSION);
-  }
-
-  /**
    * A release that reaches the table after a newer grant of the element to the same session (a
    * release call retried at a new leader after the first attempt was committed, or a late batch)
    * must not end the newer grant: that site still serves under it, so a writer elsewhere must

@@ -71,13 +71,6 @@ final class TableDriver {
             .setExpire(ExpireSession.newBuilder().setSession(s).setRenewalsSeen(renewalsSeen)));
   }
 
-  /** Site of session {@code s} ends it itself (a graceful stop). */
-  CommandResult end(long s) {
-    return apply(
-        Command.newBuilder()
-            .setEndSession(dev.leasehold.protocol.EndSession.newBuilder().setSession(s)));
-  }
-
   /** The leader expires {@code s} with no renewal since it decided to. */
   CommandResult expire(long s) {
     return expire(s, table.renewals(s));

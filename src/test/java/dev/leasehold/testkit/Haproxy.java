@@ -157,7 +157,7 @@ public final class Haproxy implements AutoCloseable {
   public void await(String name, String state, Duration max) {
     long deadline = System.nanoTime() + max.toNanos();
     Map<String, String> now = states();
-    while (!state.equals(now.get(name))) {
+    while (!String.valueOf(now.get(name)).startsWith(state)) {
       if (System.nanoTime() - deadline > 0) {
         throw new AssertionError(
             "HAProxy did not see " + name + " " + state + " within " + max + ": " + now);

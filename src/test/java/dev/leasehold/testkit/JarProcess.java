@@ -25,7 +25,8 @@ import org.jspecify.annotations.Nullable;
  * from any thread.
  */
 public final class JarProcess implements AutoCloseable {
-  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+  /** More than a site's drain-timeout (30 s) and the steps of its stop after it. */
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
 
   private final String name;
   private final List<String> command;

@@ -144,6 +144,7 @@ public final class Partition implements ClientInterceptor {
             case MARK_CLEAN -> "Flushed";
             default -> camel(request.getCommand().getCommandCase().name());
           };
+      case END_SESSION -> "EndSession";
       case REQUEST_NOT_SET -> "";
     };
   }

@@ -86,7 +86,10 @@ public final class PreviousRelease {
       try (DirectoryStream<Path> built =
           Files.newDirectoryStream(src.resolve("target"), "leasehold-*-all.jar")) {
         for (Path b : built) {
-          Files.copy(b, jar, StandardCopyOption.REPLACE_EXISTING);
+          // Whole or not at all: a run cut short leaves no half a jar for the next to use.
+          Path part = CACHE.resolve(commit + ".jar.part");
+          Files.copy(b, part, StandardCopyOption.REPLACE_EXISTING);
+          Files.move(part, jar, StandardCopyOption.ATOMIC_MOVE);
           return jar;
         }
       }
@@ -100,6 +103,12 @@ public final class PreviousRelease {
     }
   }
 
+  /** Kills {@code p} and every process it started (Maven's JVM under its script). */
+  private static void kill(Process p) {
+    p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+    p.destroyForcibly();
+  }
+
   private static void run(Path log, Path dir, String... command) throws IOException {
     Process p =
         new ProcessBuilder(List.of(command))
@@ -109,10 +118,11 @@ public final class PreviousRelease {
             .start();
     try {
       if (!p.waitFor(15, TimeUnit.MINUTES)) {
-        p.destroyForcibly();
+        kill(p);
         throw new IllegalStateException(String.join(" ", command) + " took over 15 minutes");
       }
     } catch (InterruptedException e) {
+      kill(p); // the test timed out: no build left running on the machine
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
