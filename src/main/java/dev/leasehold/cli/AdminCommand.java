@@ -222,12 +222,7 @@ final class AdminCommand {
    */
   @Command(
       name = "coordinator",
-      description = "The coordinator group: its peers and leader, or a change of it.",
-      subcommands = {
-        CoordinatorGroup.AddPeer.class,
-        CoordinatorGroup.RemovePeer.class,
-        CoordinatorGroup.TransferLeader.class
-      })
+      description = "The coordinator group: its peers and leader, or a change of it.")
   static final class CoordinatorGroup implements Callable<Integer> {
     /** Longer than the site's own budget for a change (a new peer catches up first). */
     static final Duration GROUP_CHANGE = Duration.ofSeconds(120);
@@ -247,59 +242,30 @@ final class AdminCommand {
           "Adds a running peer to the group (start it first with `leasehold coordinator --join`).",
           "It catches up from the leader's log or snapshot before the new group takes effect."
         })
-    static final class AddPeer implements Callable<Integer> {
-      @CommandLine.ParentCommand CoordinatorGroup group;
-
-      @Parameters(index = "0", paramLabel = "ID")
-      String id = "";
-
-      @Parameters(index = "1", paramLabel = "HOST:RAFT_PORT")
-      String address = "";
-
-      @Override
-      public Integer call() {
-        AdminCommand a = group.admin;
-        a.print(
-            a.call(
-                "POST",
-                "coordinator/add-peer?id=" + q(id) + "&address=" + q(address),
-                GROUP_CHANGE));
-        return 0;
-      }
+    int addPeer(
+        @Parameters(index = "0", paramLabel = "ID") String id,
+        @Parameters(index = "1", paramLabel = "HOST:RAFT_PORT") String address) {
+      return change("add-peer?id=" + q(id) + "&address=" + q(address));
     }
 
     @Command(
         name = "remove-peer",
         description = "Removes a peer from the group (running or not); stop it afterwards.")
-    static final class RemovePeer implements Callable<Integer> {
-      @CommandLine.ParentCommand CoordinatorGroup group;
-
-      @Parameters(index = "0", paramLabel = "ID")
-      String id = "";
-
-      @Override
-      public Integer call() {
-        AdminCommand a = group.admin;
-        a.print(a.call("POST", "coordinator/remove-peer?id=" + q(id), GROUP_CHANGE));
-        return 0;
-      }
+    int removePeer(@Parameters(index = "0", paramLabel = "ID") String id) {
+      return change("remove-peer?id=" + q(id));
     }
 
     @Command(
         name = "transfer-leader",
         description = "Moves the leadership to a peer (before stopping the leader's machine).")
-    static final class TransferLeader implements Callable<Integer> {
-      @CommandLine.ParentCommand CoordinatorGroup group;
+    int transferLeader(@Parameters(index = "0", paramLabel = "ID") String id) {
+      return change("transfer-leader?id=" + q(id));
+    }
 
-      @Parameters(index = "0", paramLabel = "ID")
-      String id = "";
-
-      @Override
-      public Integer call() {
-        AdminCommand a = group.admin;
-        a.print(a.call("POST", "coordinator/transfer-leader?id=" + q(id), GROUP_CHANGE));
-        return 0;
-      }
+    /** One change of the group through the admin API; prints the group after it. */
+    private int change(String call) {
+      admin.print(admin.call("POST", "coordinator/" + call, GROUP_CHANGE));
+      return 0;
     }
   }
 

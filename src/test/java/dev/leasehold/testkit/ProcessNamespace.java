@@ -143,22 +143,7 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
       raft.release();
       client.release();
       for (int i = 0; i < n; i++) {
-        String id = "c" + (i + 1);
-        certificate(id);
-        peers.add(
-            JarProcess.start(
-                id,
-                root.resolve("logs").resolve(id + ".log"),
-                Map.of(),
-                peerArgs(
-                    "coordinator",
-                    "--id=" + id,
-                    "--data-dir=" + root.resolve(id),
-                    "--port=" + client.get(i),
-                    "--peers=" + String.join(",", group),
-                    "--bind=127.0.0.1",
-                    "--certs-dir=" + certs(),
-                    "--ttl=" + ttl.toMillis() + "ms")));
+        peers.add(startPeerProcess("c" + (i + 1), client.get(i), group));
       }
       for (JarProcess p : peers) {
         peerClients.add(p.await(CLIENT_ADDRESS, START_TIMEOUT));
@@ -175,7 +160,6 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
   public int addJoiningPeer() {
     int i = peers.size();
     String id = "c" + (i + 1);
-    certificate(id);
     try (Ports ports = Ports.reserve(2)) {
       String raftAddress = "127.0.0.1:" + ports.get(0);
       List<String> group = new ArrayList<>();
@@ -186,21 +170,7 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
       }
       group.add(id + "=" + raftAddress);
       ports.release();
-      JarProcess peer =
-          JarProcess.start(
-              id,
-              root.resolve("logs").resolve(id + ".log"),
-              Map.of(),
-              peerArgs(
-                  "coordinator",
-                  "--id=" + id,
-                  "--data-dir=" + root.resolve(id),
-                  "--port=" + ports.get(1),
-                  "--peers=" + String.join(",", group),
-                  "--bind=127.0.0.1",
-                  "--certs-dir=" + certs(),
-                  "--ttl=" + ttl.toMillis() + "ms",
-                  "--join"));
+      JarProcess peer = startPeerProcess(id, ports.get(1), group, "--join");
       peers.add(peer);
       peerRaft.add(raftAddress);
       peerClients.add(peer.await(CLIENT_ADDRESS, START_TIMEOUT));
@@ -208,10 +178,28 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
     return i;
   }
 
-  private String[] peerArgs(String... args) {
-    List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(peerFlags);
-    return all.toArray(String[]::new);
+  /**
+   * Starts coordinator peer {@code id} (its certificate made if need be) on {@code clientPort}, in
+   * {@code group}, with the namespace's peer flags and {@code more}.
+   */
+  private JarProcess startPeerProcess(
+      String id, int clientPort, List<String> group, String... more) {
+    certificate(id);
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "coordinator",
+                "--id=" + id,
+                "--data-dir=" + root.resolve(id),
+                "--port=" + clientPort,
+                "--peers=" + String.join(",", group),
+                "--bind=127.0.0.1",
+                "--certs-dir=" + certs(),
+                "--ttl=" + ttl.toMillis() + "ms"));
+    args.addAll(List.of(more));
+    args.addAll(peerFlags);
+    return JarProcess.start(
+        id, root.resolve("logs").resolve(id + ".log"), Map.of(), args.toArray(String[]::new));
   }
 
   /**
