@@ -34,8 +34,11 @@ import software.amazon.awssdk.services.s3.model.PutObjectResponse;
  * have; the process exits 0. Started again, the site serves everything, as does the other site.
  */
 class GracefulStopIT {
-  /** Long, so that the session's end cannot be mistaken for its expiry. */
-  static final Duration TTL = Duration.ofSeconds(30);
+  /**
+   * Long enough that the session's end cannot be mistaken for its expiry (no sooner than 2/3·TTL
+   * after the signal), short enough that the fresh coordinator's start-up grace (a TTL) is brief.
+   */
+  static final Duration TTL = Duration.ofSeconds(20);
 
   static final int SLOW_SIZE = 2 * 1024 * 1024;
   static final int SLOW_PIECES = 20;
