@@ -141,6 +141,9 @@ final class CoordinatorCommand implements Callable<Integer> {
             "is required (--" + required.getKey() + " or " + required.getKey() + ": in --config)");
       }
     }
+    if (snapshotEvery < 10) {
+      throw new ConfigException("snapshot-every", snapshotEvery + " is below 10 entries");
+    }
     Path dataDir = java.util.Objects.requireNonNull(this.dataDir);
     Map<String, String> group = parsePeers(peers);
     String own = group.get(id);
@@ -175,9 +178,6 @@ final class CoordinatorCommand implements Callable<Integer> {
       }
     }
     DataDirectory.restrict(settings.dataDir());
-    if (snapshotEvery < 10) {
-      throw new ConfigException("snapshot-every", snapshotEvery + " is below 10 entries");
-    }
     CoordinatorPeer peer = CoordinatorPeer.start(settings, snapshotEvery);
     // A peer whose Raft server stopped under it must not linger as a process that looks alive:
     // exit, so the supervisor restarts it (from another thread: exit waits for the shutdown hook,

@@ -1,10 +1,6 @@
 package dev.leasehold.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -126,31 +122,10 @@ public record SiteConfig(
   }
 
   private static Map<Setting, String> readYaml(Path file) {
-    JsonNode root;
-    try {
-      root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
-    } catch (IOException e) {
-      throw new ConfigException("config", "cannot read " + file + ": " + e.getMessage());
-    }
     Map<Setting, String> values = new EnumMap<>(Setting.class);
-    if (root == null || root.isNull() || root.isMissingNode()) {
-      return values;
-    }
-    if (!root.isObject()) {
-      throw new ConfigException("config", file + " must be a YAML mapping of settings");
-    }
-    for (Map.Entry<String, JsonNode> e : root.properties()) {
+    for (Map.Entry<String, JsonNode> e : ConfigFiles.mapping(file).entrySet()) {
       Setting s = Setting.ofKey(e.getKey());
-      JsonNode v = e.getValue();
-      if (v.isArray()) {
-        List<String> items = new ArrayList<>();
-        v.forEach(item -> items.add(item.asText()));
-        values.put(s, String.join(",", items));
-      } else if (v.isValueNode()) {
-        values.put(s, v.asText());
-      } else {
-        throw new ConfigException(s.key(), "must be a value or a list");
-      }
+      values.put(s, ConfigFiles.text(s.key(), e.getValue()));
     }
     return values;
   }

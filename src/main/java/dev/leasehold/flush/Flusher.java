@@ -324,12 +324,7 @@ public final class Flusher implements OwnerEvents, AutoCloseable {
     scheduled.remove(k);
     boolean done = false;
     try {
-      slots.acquire();
-      try {
-        done = flushOne(k, false);
-      } finally {
-        slots.release();
-      }
+      done = flushNow(k);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return;

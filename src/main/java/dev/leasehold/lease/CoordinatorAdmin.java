@@ -4,11 +4,17 @@ import dev.leasehold.protocol.BindBucket;
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.DeclareLost;
+import dev.leasehold.protocol.GroupPeer;
 import dev.leasehold.protocol.Outcome;
+import dev.leasehold.protocol.ReconfigureReply;
+import dev.leasehold.protocol.ReconfigureRequest;
 import dev.leasehold.protocol.RedirectPolicy;
 import dev.leasehold.protocol.SetBucketMode;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The calls that change the namespace rather than a lease, beside {@link CoordinatorQueries}: a
@@ -83,12 +89,10 @@ public final class CoordinatorAdmin {
    * {@code show}. Answers the group after the change: {@code peers} (id → Raft address) and {@code
    * leader}.
    */
-  public java.util.Map<String, Object> changeGroup(String change, String id, String address) {
-    dev.leasehold.protocol.ReconfigureRequest.Builder r =
-        dev.leasehold.protocol.ReconfigureRequest.newBuilder();
+  public Map<String, Object> changeGroup(String change, String id, String address) {
+    ReconfigureRequest.Builder r = ReconfigureRequest.newBuilder();
     switch (change) {
-      case "add-peer" ->
-          r.setAddPeer(dev.leasehold.protocol.GroupPeer.newBuilder().setId(id).setAddress(address));
+      case "add-peer" -> r.setAddPeer(GroupPeer.newBuilder().setId(id).setAddress(address));
       case "remove-peer" -> r.setRemovePeer(id);
       case "transfer-leader" -> r.setTransferLeader(id);
       case "show" -> r.setShow(true);
@@ -98,11 +102,10 @@ public final class CoordinatorAdmin {
                   + change
                   + "'");
     }
-    dev.leasehold.protocol.ReconfigureReply reply =
-        operatorLink.reconfigure(r.build(), RECONFIGURE_MILLIS);
-    java.util.Map<String, String> peers = new java.util.TreeMap<>();
+    ReconfigureReply reply = operatorLink.reconfigure(r.build(), RECONFIGURE_MILLIS);
+    Map<String, String> peers = new TreeMap<>();
     reply.getPeersList().forEach(p -> peers.put(p.getId(), p.getAddress()));
-    java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+    Map<String, Object> out = new LinkedHashMap<>();
     out.put("peers", peers);
     out.put("leader", reply.getLeaderId());
     return out;

@@ -58,10 +58,13 @@ final class SiteSession {
   /** Whether the coordinator's last answer said it grants nothing yet (its start-up grace). */
   private volatile boolean coordinatorStarting;
 
-  /** The latest place in the coordinator's log a session's answers named, and that session. */
-  /** The coordinator group's protocol version, from the last registration (1 before it). */
+  /**
+   * The protocol version of the leader that answered the last registration (1 before one): the site
+   * sends it no request of a newer version.
+   */
   private volatile int coordinatorVersion = ProtocolVersions.OLDEST;
 
+  /** The latest place in the coordinator's log a session's answers named, and that session. */
   private final AtomicReference<Leases.Heard> heard = new AtomicReference<>(new Leases.Heard(0, 0));
 
   private volatile long renewEveryNanos = TimeUnit.SECONDS.toNanos(1);
