@@ -2,6 +2,7 @@ package dev.leasehold.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.leasehold.testkit.AdminCli;
 import dev.leasehold.testkit.BuiltJar;
 import dev.leasehold.testkit.Clients;
 import dev.leasehold.testkit.Data;
@@ -69,9 +70,9 @@ class CrossVersionIT {
 
       // Write-back at the old site: acknowledged versions only in its journal, then a crash.
       String writeBack = Data.bucket(b);
-      StringBuilder out = new StringBuilder();
-      int exit = admin(old, out, "write-mode", writeBack, "write-back");
-      assertThat(exit).as(out.toString()).isZero();
+      Map.Entry<Integer, String> mode =
+          AdminCli.run(old.admin, old.dataDir, null, "write-mode", writeBack, "write-back");
+      assertThat(mode.getKey()).as(mode.getValue()).isZero();
       Awaitility.await()
           .atMost(Duration.ofSeconds(30))
           .pollInterval(Duration.ofMillis(300))
@@ -233,21 +234,5 @@ class CrossVersionIT {
                   == 200);
     }
     return new Site(p, s3, admin, dataDir);
-  }
-
-  /** {@code leasehold admin ARGS} (this build's CLI) against {@code site}'s admin API. */
-  private static int admin(Site site, StringBuilder out, String... args) {
-    java.io.StringWriter text = new java.io.StringWriter();
-    picocli.CommandLine cli = Main.commandLine();
-    cli.setOut(new java.io.PrintWriter(text));
-    cli.setErr(new java.io.PrintWriter(text));
-    List<String> all =
-        new ArrayList<>(
-            List.of(
-                "admin", "--url", site.admin.toString(), "--data-dir", site.dataDir.toString()));
-    all.addAll(List.of(args));
-    int exit = cli.execute(all.toArray(String[]::new));
-    out.append(text);
-    return exit;
   }
 }

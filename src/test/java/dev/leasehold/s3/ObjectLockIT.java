@@ -48,6 +48,18 @@ class ObjectLockIT {
     sites.close();
   }
 
+  /** Puts key {@code k} in {@code bucket} at {@code site}, under GOVERNANCE until {@code until}. */
+  private static PutObjectResponse putGoverned(
+      S3Client site, String bucket, Instant until, String body) {
+    return site.putObject(
+        p ->
+            p.bucket(bucket)
+                .key("k")
+                .objectLockMode(ObjectLockMode.GOVERNANCE)
+                .objectLockRetainUntilDate(until),
+        RequestBody.fromString(body));
+  }
+
   private static String lockedBucket() {
     String bucket = "lock-" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
     a.createBucket(c -> c.bucket(bucket).objectLockEnabledForBucket(true));
@@ -65,14 +77,7 @@ class ObjectLockIT {
   void aLockSetAtOneSiteHoldsAtTheOther() {
     String bucket = lockedBucket();
     Instant until = Instant.now().plus(1, ChronoUnit.DAYS).truncatedTo(ChronoUnit.SECONDS);
-    PutObjectResponse v1 =
-        b.putObject(
-            p ->
-                p.bucket(bucket)
-                    .key("k")
-                    .objectLockMode(ObjectLockMode.GOVERNANCE)
-                    .objectLockRetainUntilDate(until),
-            RequestBody.fromString("kept"));
+    PutObjectResponse v1 = putGoverned(b, bucket, until, "kept");
     HeadObjectResponse head = a.headObject(h -> h.bucket(bucket).key("k"));
     assertThat(head.objectLockMode()).isEqualTo(ObjectLockMode.GOVERNANCE);
     assertThat(head.objectLockRetainUntilDate()).isEqualTo(until);
@@ -171,16 +176,7 @@ class ObjectLockIT {
     String bucket = Data.bucket(a);
     a.putObject(p -> p.bucket(bucket).key("k"), RequestBody.fromString("v"));
     assertError(
-        () ->
-            a.putObject(
-                p ->
-                    p.bucket(bucket)
-                        .key("k")
-                        .objectLockMode(ObjectLockMode.GOVERNANCE)
-                        .objectLockRetainUntilDate(Instant.now().plusSeconds(60)),
-                RequestBody.fromString("v")),
-        400,
-        "InvalidRequest");
+        () -> putGoverned(a, bucket, Instant.now().plusSeconds(60), "v"), 400, "InvalidRequest");
     assertError(() -> b.getObjectRetention(r -> r.bucket(bucket).key("k")), 400, "InvalidRequest");
     assertError(
         () -> b.getObjectLockConfiguration(r -> r.bucket(bucket)),
@@ -203,16 +199,7 @@ class ObjectLockIT {
         400,
         "InvalidRetentionPeriod");
     assertError(
-        () ->
-            a.putObject(
-                p ->
-                    p.bucket(locked)
-                        .key("k")
-                        .objectLockMode(ObjectLockMode.GOVERNANCE)
-                        .objectLockRetainUntilDate(Instant.now().minusSeconds(60)),
-                RequestBody.fromString("v")),
-        400,
-        "InvalidArgument");
+        () -> putGoverned(a, locked, Instant.now().minusSeconds(60), "v"), 400, "InvalidArgument");
   }
 
   /**
@@ -227,14 +214,7 @@ class ObjectLockIT {
         r.bucket(bucket)
             .acl(software.amazon.awssdk.services.s3.model.BucketCannedACL.PUBLIC_READ_WRITE));
     Instant until = Instant.now().plus(1, ChronoUnit.DAYS);
-    PutObjectResponse v1 =
-        a.putObject(
-            p ->
-                p.bucket(bucket)
-                    .key("k")
-                    .objectLockMode(ObjectLockMode.GOVERNANCE)
-                    .objectLockRetainUntilDate(until),
-            RequestBody.fromString("kept"));
+    PutObjectResponse v1 = putGoverned(a, bucket, until, "kept");
     // Everyone may write keys here, but not remove a version, bypass or not.
     var anonymous = java.net.http.HttpClient.newHttpClient();
     var request =

@@ -207,24 +207,7 @@ public final class ProcessNamespace implements AutoCloseable, Workload.Sites {
    * (the namespace's authority trusted, the site's stored token): its exit code and output.
    */
   public Map.Entry<Integer, String> admin(int i, String... args) {
-    java.io.StringWriter out = new java.io.StringWriter();
-    picocli.CommandLine cli = dev.leasehold.cli.Main.commandLine();
-    cli.setOut(new java.io.PrintWriter(out));
-    cli.setErr(new java.io.PrintWriter(out));
-    List<String> all =
-        new ArrayList<>(
-            List.of(
-                "admin",
-                "--url",
-                site(i).admin().toString(),
-                "--certs-dir",
-                certs().toString(),
-                "--data-dir",
-                root.resolve(site(i).name()).toString()));
-    all.addAll(List.of(args));
-    int exit = cli.execute(all.toArray(String[]::new));
-    System.out.printf("admin %s: exit %d%n%s%n", String.join(" ", args), exit, out);
-    return Map.entry(exit, out.toString());
+    return AdminCli.run(site(i).admin(), root.resolve(site(i).name()), certs(), args);
   }
 
   /** Peer {@code i}'s Raft address, host:port. */
