@@ -36,7 +36,7 @@ class ArchitectureTest {
           Map.entry("peer", Set.of("tls")),
           Map.entry("flush", Set.of("origin", "lease")),
           Map.entry("site", Set.of("lease", "cache", "origin", "flush", "peer")),
-          Map.entry("s3", Set.of("site", "telemetry")),
+          Map.entry("s3", Set.of("site", "cache", "telemetry")),
           Map.entry("cli", Set.of("*")));
 
   static final Pattern REFERENCE = Pattern.compile("\\bdev\\.leasehold\\.([a-z0-9]+)\\.");

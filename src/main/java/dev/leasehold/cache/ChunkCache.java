@@ -55,6 +55,11 @@ public final class ChunkCache {
   private final LongAdder fromCache = new LongAdder();
   private final LongAdder fromOrigin = new LongAdder();
 
+  /** The largest chunk the memory tier holds: above it, {@code sendfile} from disk costs less. */
+  static final long MEMORY_ENTRY_MAX = 1 << 20;
+
+  private final MemoryTier memory;
+
   /**
    * The chunks being loaded now, with how much of each is in: added when a load is started, removed
    * when its future completed (then {@link GrowingChunk#ended}). Written by the loads; read by any
@@ -70,6 +75,15 @@ public final class ChunkCache {
    * @param loaders where loads run (they block on the origin)
    */
   public ChunkCache(Path dir, long budget, long chunkSize, Executor loaders) {
+    this(dir, budget, chunkSize, 0, loaders);
+  }
+
+  /**
+   * As {@link #ChunkCache(Path, long, long, Executor)}, with the hottest small chunks' bytes also
+   * held in memory, up to {@code memoryBudget} bytes ({@link MemoryTier}; 0: none are).
+   */
+  public ChunkCache(Path dir, long budget, long chunkSize, long memoryBudget, Executor loaders) {
+    this.memory = new MemoryTier(memoryBudget, MEMORY_ENTRY_MAX);
     this.chunkSize = chunkSize;
     this.budget = budget;
     this.loaders = loaders;
@@ -301,6 +315,28 @@ public final class ChunkCache {
     }
   }
 
+  /**
+   * The chunk's bytes if the memory tier holds them, lent to the caller ({@link HeldBytes}), or
+   * null.
+   */
+  public @Nullable HeldBytes inMemory(ChunkKey key) {
+    return memory.get(key);
+  }
+
+  /**
+   * The chunk was opened on disk to be read ({@code file}, from {@link ChunkFile#open}): the memory
+   * tier copies it in if it is read often enough, and the bytes it then holds are returned (the
+   * caller's own, as {@link #inMemory}), else null. {@code file} stays open, at any position.
+   */
+  public @Nullable HeldBytes offerToMemory(ChunkFile chunk, FileChannel file) throws IOException {
+    return memory.offer(chunk.key(), file, chunk.length());
+  }
+
+  /** Bytes of chunks the memory tier holds now. */
+  public long memorySize() {
+    return memory.weightedSize();
+  }
+
   /** Drops a chunk, such as one found corrupt or gone from disk. */
   public void invalidate(ChunkKey key) {
     index.synchronous().invalidate(key);
@@ -329,8 +365,9 @@ public final class ChunkCache {
    * Registers the cache's meters: {@code leasehold_cache_requests_total{result}} (chunks read, hit
    * or miss), {@code leasehold_cache_bytes_total{source}} (bytes delivered to reads from the cache
    * or loaded from the origin; see {@link #delivered}), {@code leasehold_cache_evictions_total},
-   * {@code leasehold_cache_size_bytes}, {@code leasehold_cache_chunks} and {@code
-   * leasehold_cache_budget_bytes}.
+   * {@code leasehold_cache_size_bytes}, {@code leasehold_cache_chunks}, {@code
+   * leasehold_cache_budget_bytes}, and the memory tier's {@code leasehold_cache_memory_size_bytes},
+   * {@code leasehold_cache_memory_budget_bytes} and {@code leasehold_cache_memory_hits_total}.
    */
   public void bindMetrics(MeterRegistry registry) {
     FunctionCounter.builder("leasehold.cache.requests", hits, LongAdder::doubleValue)
@@ -364,6 +401,17 @@ public final class ChunkCache {
     Gauge.builder("leasehold.cache.budget", this, ChunkCache::budget)
         .description("Most bytes the cache keeps")
         .baseUnit("bytes")
+        .register(registry);
+    Gauge.builder("leasehold.cache.memory.size", memory, MemoryTier::weightedSize)
+        .description("Bytes of chunks the memory tier holds")
+        .baseUnit("bytes")
+        .register(registry);
+    Gauge.builder("leasehold.cache.memory.budget", memory, MemoryTier::budget)
+        .description("Most bytes the memory tier holds")
+        .baseUnit("bytes")
+        .register(registry);
+    FunctionCounter.builder("leasehold.cache.memory.hits", memory, MemoryTier::hits)
+        .description("Chunk reads answered from the memory tier")
         .register(registry);
   }
 
@@ -437,14 +485,22 @@ public final class ChunkCache {
   /** Applies pending evictions now (they otherwise run soon after the write that caused them). */
   public void cleanUp() {
     index.synchronous().cleanUp();
+    memory.cleanUp();
   }
 
   /**
-   * Every entry leaves by eviction or invalidation: its file goes with it. (An entry is never
-   * replaced by another file; a re-weighing after a pin keeps the same one.)
+   * Every entry leaves by eviction or invalidation: its file goes with it, and its bytes from the
+   * memory tier. (An entry is never replaced by another file; a re-weighing after a pin keeps the
+   * same one.)
    */
   private void removed(@Nullable ChunkKey key, @Nullable ChunkFile chunk, RemovalCause cause) {
-    if (chunk != null && cause != RemovalCause.REPLACED) {
+    if (cause == RemovalCause.REPLACED) {
+      return;
+    }
+    if (key != null) {
+      memory.invalidate(key);
+    }
+    if (chunk != null) {
       store.delete(chunk);
     }
   }

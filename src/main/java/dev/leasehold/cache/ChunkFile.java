@@ -65,6 +65,14 @@ public final class ChunkFile {
     return length;
   }
 
+  /**
+   * Whether {@link #open} reads the file as it is, without checking its bytes first (a chunk found
+   * on disk at start-up is checked on its first read).
+   */
+  public boolean verified() {
+    return verified;
+  }
+
   long chunkSize() {
     return chunkSize;
   }

@@ -152,7 +152,9 @@ final class ServeCommand implements Callable<Integer> {
             + Values.formatSize(c.cacheSize())
             + ", "
             + Values.formatSize(c.chunkSize())
-            + " chunks)");
+            + " chunks; "
+            + Values.formatSize(c.memoryCacheSize())
+            + " in memory)");
     out.println("  health       " + site.adminEndpoint() + "/health/ready");
     out.println("  dashboard    " + site.adminEndpoint() + "/");
     out.println(

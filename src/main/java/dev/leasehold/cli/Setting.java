@@ -114,6 +114,11 @@ public enum Setting {
       "0.09",
       "Price of one GB (10^9 bytes) read from the origin, for the egress-saved metric."),
   CACHE_SIZE("cache-size", "10GiB", "Most bytes of object data the cache keeps on disk."),
+  MEMORY_CACHE_SIZE(
+      "memory-cache-size",
+      "64MiB",
+      "Most bytes of the hottest cached chunks of up to 1 MiB also held in memory (off the heap),"
+          + " so a hit on them reads no file; 0 turns the memory tier off."),
   CHUNK_SIZE(
       "chunk-size",
       "4MiB",

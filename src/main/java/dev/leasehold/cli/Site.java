@@ -103,7 +103,13 @@ public final class Site implements AutoCloseable {
     this.origin = new MeteredOrigin(origin, registry, telemetry);
     this.loaders =
         Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("chunk-load-", 0).factory());
-    this.cache = new ChunkCache(config.cacheDir(), config.cacheSize(), config.chunkSize(), loaders);
+    this.cache =
+        new ChunkCache(
+            config.cacheDir(),
+            config.cacheSize(),
+            config.chunkSize(),
+            config.memoryCacheSize(),
+            loaders);
     cache.bindMetrics(registry);
     Gauge.builder("leasehold.site.ready", this, s -> s.health().ready() ? 1 : 0)
         .description("1 when /health/ready answers 200")

@@ -132,6 +132,7 @@ final class SiteAdmin implements AdminActions {
     out.put("budgetBytes", cache.budget());
     out.put("chunks", cache.size());
     out.put("chunkSizeBytes", cache.chunkSize());
+    out.put("memoryBytes", cache.memorySize());
     out.put("hits", cache.chunkHits());
     out.put("misses", cache.chunkMisses());
     out.put("bytesFromCache", cache.bytesFromCache());

@@ -25,6 +25,7 @@ public record SiteConfig(
     String origin,
     String originName,
     long cacheSize,
+    long memoryCacheSize,
     long chunkSize,
     String region,
     List<String> domains,
@@ -193,6 +194,16 @@ public record SiteConfig(
                 + " and "
                 + Values.formatSize(MAX_CHUNK));
       }
+      long memoryCacheSize =
+          Values.size(Setting.MEMORY_CACHE_SIZE.key(), get(Setting.MEMORY_CACHE_SIZE));
+      if (memoryCacheSize > Runtime.getRuntime().maxMemory()) {
+        // The tier's buffers count against the JVM's direct memory, which is the heap's size.
+        throw new ConfigException(
+            Setting.MEMORY_CACHE_SIZE.key(),
+            "must be at most the JVM's maximum heap ("
+                + Values.formatSize(Runtime.getRuntime().maxMemory())
+                + "), which bounds its direct memory");
+      }
       if (cacheSize < chunkSize) {
         throw new ConfigException(
             Setting.CACHE_SIZE.key(),
@@ -251,6 +262,7 @@ public record SiteConfig(
           origin,
           originName,
           cacheSize,
+          memoryCacheSize,
           chunkSize,
           get(Setting.REGION).trim(),
           domains,

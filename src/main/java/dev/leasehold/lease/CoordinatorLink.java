@@ -1,5 +1,6 @@
 package dev.leasehold.lease;
 
+import dev.leasehold.error.WouldWait;
 import dev.leasehold.protocol.Command;
 import dev.leasehold.protocol.CommandResult;
 import dev.leasehold.protocol.CoordinatorGrpc;
@@ -134,6 +135,7 @@ public final class CoordinatorLink implements AutoCloseable {
    * @throws LeaseUnavailableException if no peer could make it
    */
   ReconfigureReply reconfigure(ReconfigureRequest request, long budgetMillis) {
+    WouldWait.check();
     StatusRuntimeException last = null;
     String address = current;
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMillis);
@@ -162,6 +164,7 @@ public final class CoordinatorLink implements AutoCloseable {
       long attemptMillis,
       long budgetMillis,
       boolean leaderOnly) {
+    WouldWait.check(); // every call waits for a peer's answer
     long start = System.nanoTime();
     long deadline = start + TimeUnit.MILLISECONDS.toNanos(budgetMillis);
     long leaderless =

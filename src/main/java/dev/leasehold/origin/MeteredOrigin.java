@@ -1,5 +1,6 @@
 package dev.leasehold.origin;
 
+import dev.leasehold.error.WouldWait;
 import dev.leasehold.object.BucketInfo;
 import dev.leasehold.object.Checksum;
 import dev.leasehold.object.CompletedPart;
@@ -114,6 +115,7 @@ public final class MeteredOrigin implements Origin {
   }
 
   private <T> T call(Operation op, Supplier<T> call) {
+    WouldWait.check(); // every call waits for the origin
     Span span = tracer.spanBuilder("origin " + op.label()).setSpanKind(SpanKind.CLIENT).startSpan();
     try (Scope scope = span.makeCurrent()) {
       T result = call.get();

@@ -1,5 +1,8 @@
 package dev.leasehold.s3;
 
+import dev.leasehold.cache.HeldBytes;
+import dev.leasehold.error.WouldWait;
+import dev.leasehold.site.BodySink;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -23,6 +26,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ImmediateEventExecutor;
+import io.opentelemetry.api.trace.Span;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.util.ArrayDeque;
@@ -41,7 +45,13 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Confined to the request's virtual thread, but for {@link #body()}, which the event loop feeds.
  */
-final class Exchange {
+final class Exchange implements BodySink {
+  /**
+   * When the request started and its span: made by its first attempt, kept when it is handed over
+   * from the event loop to a thread of its own, so it is one request in the metrics and traces.
+   */
+  record Trace(long started, Span span) {}
+
   /** How many file regions may be queued on the channel at once (each holds an open file). */
   private static final int WINDOW = 2;
 
@@ -101,6 +111,8 @@ final class Exchange {
   /** Headers every response to this request carries (CORS), or null. */
   private @Nullable HttpHeaders always;
 
+  private @Nullable Trace trace;
+
   Exchange(
       Channel channel,
       HttpRequest request,
@@ -159,6 +171,30 @@ final class Exchange {
     return bodyLength;
   }
 
+  @Nullable Trace trace() {
+    return trace;
+  }
+
+  void trace(Trace trace) {
+    this.trace = trace;
+  }
+
+  /**
+   * The attempt on the event loop stopped at a wait ({@link WouldWait}): forgets the response it
+   * started, which has not left, so the request can be served again from the start.
+   */
+  void handOver() {
+    if (headersSent) {
+      throw new IllegalStateException("a response that left cannot be handed over");
+    }
+    discardUnsent();
+    status = 0;
+    bodyLength = 0;
+    bodyQueued = 0;
+    corkAfterHeaders = false;
+    always = null;
+  }
+
   /** Whether the request came over TLS. */
   boolean secure() {
     return tls;
@@ -215,6 +251,42 @@ final class Exchange {
     unsent.add(response);
   }
 
+  @Override
+  public void send(FileChannel file, long position, long count) throws IOException {
+    sendFile(file, position, count);
+  }
+
+  /**
+   * Sends bytes the memory tier lent, and gives them back once written: the piece that completes
+   * the body ends the response with it, as {@link #sendFile} does.
+   */
+  @Override
+  public boolean send(HeldBytes held) throws IOException {
+    int count = held.length();
+    if (count == 0) {
+      held.release();
+      return true;
+    }
+    try {
+      while (inFlight.size() >= WINDOW) {
+        await(inFlight.poll());
+      }
+    } catch (IOException | RuntimeException e) {
+      held.release();
+      throw e;
+    }
+    ByteBuf bytes = held.take();
+    bodyQueued += count;
+    if (bodyQueued >= bodyLength) {
+      unsent.add(new DefaultLastHttpContent(bytes));
+      sendRest();
+    } else {
+      unsent.add(new DefaultHttpContent(bytes));
+      track(flush());
+    }
+    return true;
+  }
+
   /**
    * Sends bytes of a file with {@code sendfile}; takes ownership of {@code file}. The piece that
    * completes the body ends the response with it, so a small object is one hand-over to the event
@@ -236,6 +308,10 @@ final class Exchange {
       return;
     }
     if (tls) {
+      if (WouldWait.refused() && count > WINDOW * (long) TLS_PIECE) {
+        file.close();
+        throw WouldWait.now(); // its pieces would wait for one another's writes
+      }
       sendCopies(file, position, count);
       return;
     }
@@ -424,6 +500,10 @@ final class Exchange {
   }
 
   private static void await(CompletableFuture<Void> done) throws IOException {
+    if (WouldWait.refused()) {
+      // On the event loop, the writes it would wait for are that loop's to make: never.
+      throw new IllegalStateException("a response on the event loop waited for its own writes");
+    }
     try {
       done.get(); // parks the virtual thread; a Netty future's await would pin it on JDK 21
     } catch (ExecutionException e) {

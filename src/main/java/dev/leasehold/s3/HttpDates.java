@@ -72,13 +72,40 @@ final class HttpDates {
 
   /** A Signature V4 timestamp ({@code 20130524T000000Z}), or null. */
   static @Nullable Instant parseAmz(@Nullable String value) {
-    if (value == null) {
+    // Read by hand: every signed request has one, and the formatter's parse was 3 % of a hit's
+    // CPU. The same strict form: 16 characters, digits but the T and the Z, a date that exists.
+    if (value == null
+        || value.length() != 16
+        || value.charAt(8) != 'T'
+        || value.charAt(15) != 'Z') {
+      return null;
+    }
+    int year = digits(value, 0, 4);
+    int month = digits(value, 4, 2);
+    int day = digits(value, 6, 2);
+    int hour = digits(value, 9, 2);
+    int minute = digits(value, 11, 2);
+    int second = digits(value, 13, 2);
+    if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) {
       return null;
     }
     try {
-      return LocalDateTime.parse(value, AMZ).toInstant(ZoneOffset.UTC);
-    } catch (DateTimeParseException e) {
-      return null;
+      return LocalDateTime.of(year, month, day, hour, minute, second).toInstant(ZoneOffset.UTC);
+    } catch (java.time.DateTimeException e) {
+      return null; // no such date or time, such as February 30 or 24:00:00
     }
+  }
+
+  /** The decimal number of {@code count} digits at {@code from}, or -1 if one is not a digit. */
+  private static int digits(String s, int from, int count) {
+    int n = 0;
+    for (int i = from; i < from + count; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      n = n * 10 + (c - '0');
+    }
+    return n;
   }
 }

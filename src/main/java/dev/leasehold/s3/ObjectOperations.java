@@ -2,6 +2,7 @@ package dev.leasehold.s3;
 
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
+import dev.leasehold.error.WouldWait;
 import dev.leasehold.object.Deletion;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.PartInfo;
@@ -76,7 +77,9 @@ final class ObjectOperations {
     exchange.start(status, headers, read.span().length());
     if (!head) {
       try {
-        read.transferTo(exchange::sendFile);
+        read.transferTo(exchange);
+      } catch (WouldWait w) {
+        throw w; // nothing has left: the request is served again elsewhere
       } catch (IOException | RuntimeException e) {
         exchange.abort(); // headers are out: the client sees the body cut short
         throw e;

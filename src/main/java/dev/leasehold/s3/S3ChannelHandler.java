@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -25,6 +26,10 @@ import org.slf4j.LoggerFactory;
  * One client connection: hands each request to a virtual thread and feeds it the body on demand.
  * Requests are served one at a time; the channel reads only when a request's body is wanted or a
  * response is done (auto-read is off), so a connection holds at most one socket read of data.
+ *
+ * <p>A GET or HEAD without a body is first tried here, on the event loop, once its end has arrived
+ * ({@link S3Service#serveHere}; docs/design.md, Hits on the event loop): a hit is answered with no
+ * hand-over to another thread and back. One that would wait goes to a virtual thread as any other.
  *
  * <p>After a response that did not read the whole body (an early error), the rest of the body is
  * read and discarded, within limits, before the next request, so the client sees the response
@@ -55,6 +60,20 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
 
   private long discarded;
   private boolean inputShutdown;
+
+  /** The request to be tried on the event loop once its end arrives, or null. */
+  private @Nullable Exchange deferred;
+
+  /** Whether a request is being served on the event loop now (within {@link #serveHere}). */
+  private boolean servingHere;
+
+  /** A response that completed while it was served here: handled once that call returns. */
+  private @Nullable Exchange doneHere;
+
+  private boolean doneHereKeepAlive;
+
+  /** Whether {@link #drainPending} runs now: a nested call leaves the work to it. */
+  private boolean drainingPending;
 
   /**
    * @param draining whether the server is stopping: each response then closes its connection, and
@@ -133,6 +152,11 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
       if (content instanceof LastHttpContent) {
         exchange.body().end();
         currentBodyDone = true;
+        if (deferred == exchange) {
+          serveHere(ctx, exchange);
+        }
+      } else if (deferred == exchange) {
+        dispatch(exchange); // a body after all: served where bodies are read
       }
     } else if (!(msg instanceof HttpRequest)) {
       ReferenceCountUtil.release(msg);
@@ -164,13 +188,58 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
     }
     current = exchange;
     currentBodyDone = false;
+    if (!expectsContinue && withoutBody(request)) {
+      deferred = exchange; // tried here once its end (next, from the decoder) arrives
+    } else {
+      dispatch(exchange);
+    }
+  }
+
+  /** A GET or HEAD that says it sends no body: one that may be served on the event loop. */
+  private static boolean withoutBody(HttpRequest request) {
+    io.netty.handler.codec.http.HttpMethod method = request.method();
+    if (method != io.netty.handler.codec.http.HttpMethod.GET
+        && method != io.netty.handler.codec.http.HttpMethod.HEAD) {
+      return false;
+    }
+    String length = request.headers().get(HttpHeaderNames.CONTENT_LENGTH);
+    return !HttpUtil.isTransferEncodingChunked(request) && (length == null || length.equals("0"));
+  }
+
+  /** Serves the request on a virtual thread of its own. */
+  private void dispatch(Exchange exchange) {
+    deferred = null;
     executor.execute(() -> service.serve(exchange));
+  }
+
+  /**
+   * Serves the request here, on the event loop, if it can be without waiting; else dispatches it. A
+   * response that completed within the call is handled after it, not inside it.
+   */
+  private void serveHere(ChannelHandlerContext ctx, Exchange exchange) {
+    deferred = null;
+    boolean served;
+    servingHere = true;
+    try {
+      served = service.serveHere(exchange);
+    } finally {
+      servingHere = false;
+    }
+    if (!served) {
+      dispatch(exchange);
+      return;
+    }
+    Exchange done = doneHere;
+    if (done != null) {
+      doneHere = null;
+      afterResponse(ctx, done, doneHereKeepAlive);
+    }
   }
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     Exchange exchange = current;
-    if (discarding != null || exchange == null || exchange.body().hungry()) {
+    if (discarding != null || exchange == null || deferred != null || exchange.body().hungry()) {
       readMore(ctx);
     }
   }
@@ -182,6 +251,11 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     if (c.channel().eventLoop().inEventLoop()) {
+      if (servingHere) {
+        doneHere = exchange; // written at once, within serveHere: handled when it returns
+        doneHereKeepAlive = keepAlive;
+        return;
+      }
       afterResponse(c, exchange, keepAlive); // from the listener of the response's last write
       return;
     }
@@ -221,8 +295,17 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
    * response.
    */
   private void drainPending(ChannelHandlerContext ctx) {
-    while (!pending.isEmpty() && !awaitingResponse()) {
-      channelRead(ctx, pending.poll());
+    if (drainingPending) {
+      return; // a request served here from the loop below ended: the loop goes on with the next
+    }
+    drainingPending = true;
+    try {
+      // A request served here may have closed the connection (its response said so).
+      while (!pending.isEmpty() && !awaitingResponse() && ctx.channel().isOpen()) {
+        channelRead(ctx, pending.poll());
+      }
+    } finally {
+      drainingPending = false;
     }
     if (pending.isEmpty() && !awaitingResponse()) {
       readMore(ctx);

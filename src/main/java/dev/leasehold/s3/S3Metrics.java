@@ -9,10 +9,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * The S3 front end's meters: requests by operation and status ({@code leasehold_s3_requests_total})
- * and their latency by operation ({@code leasehold_s3_request_duration_seconds}, a histogram with
- * fixed buckets). Labels are bounded: the operations are the {@link S3Operation}s plus "None",
- * statuses are HTTP codes.
+ * The S3 front end's meters: requests by operation and status ({@code
+ * leasehold_s3_requests_total}), their latency by operation ({@code
+ * leasehold_s3_request_duration_seconds}, a histogram with fixed buckets), and where reads were
+ * answered ({@code leasehold_s3_event_loop_requests_total}). Labels are bounded: the operations are
+ * the {@link S3Operation}s plus "None", statuses are HTTP codes.
  *
  * <p>Thread-safe: meters are registered once per label set (the registry hands a racing caller the
  * same meter) and cached in concurrent structures, so a request allocates nothing here.
@@ -44,8 +45,29 @@ final class S3Metrics {
 
   private final ConcurrentHashMap<String, Timer> latencies = new ConcurrentHashMap<>();
 
+  /** Requests tried on the event loop: answered there, or handed over to a thread of their own. */
+  private final Counter servedHere;
+
+  private final Counter handedOver;
+
   S3Metrics(MeterRegistry registry) {
     this.registry = registry;
+    this.servedHere = hereCounter(registry, "served");
+    this.handedOver = hereCounter(registry, "handed_over");
+  }
+
+  private static Counter hereCounter(MeterRegistry registry, String outcome) {
+    return Counter.builder("leasehold.s3.event.loop.requests")
+        .description(
+            "GET and HEAD requests tried on the event loop: answered there, or handed over to a"
+                + " thread of their own")
+        .tag("outcome", outcome)
+        .register(registry);
+  }
+
+  /** A request tried on the event loop was answered there ({@code served}) or handed over. */
+  void triedHere(boolean served) {
+    (served ? servedHere : handedOver).increment();
   }
 
   /** One request ended: {@code status} 0 if no response was sent (the client went away). */

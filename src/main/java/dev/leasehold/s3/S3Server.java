@@ -115,7 +115,9 @@ public final class S3Server implements AutoCloseable {
     Class<? extends ServerChannel> channelType =
         epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     boss = new MultiThreadIoEventLoopGroup(1, io);
-    workers = new MultiThreadIoEventLoopGroup(0, io);
+    // One event loop per core, as nginx runs one worker per core: hits are answered on the loops
+    // (S3ChannelHandler), and a loop more than the cores waits for one, behind the others' work.
+    workers = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), io);
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(boss, workers)

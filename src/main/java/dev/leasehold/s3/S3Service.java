@@ -2,6 +2,7 @@ package dev.leasehold.s3;
 
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
+import dev.leasehold.error.WouldWait;
 import dev.leasehold.site.Gateway;
 import dev.leasehold.site.NotModifiedException;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -110,26 +111,38 @@ public final class S3Service {
     this.owner = owner;
   }
 
+  /** Serves the request on its own (virtual) thread, which may wait. */
   void serve(Exchange exchange) {
-    long started = System.nanoTime();
+    handle(exchange);
+  }
+
+  /**
+   * On the connection's event loop (docs/design.md, Hits on the event loop): serves a GetObject or
+   * HeadObject here if nothing on its way waits, and returns true; else returns false having sent
+   * nothing, and the request is to be {@link #serve served} on a thread of its own, from the start.
+   * The request is the same either way: its signature, policy, lease and errors are decided by the
+   * same code; only where it runs differs.
+   */
+  boolean serveHere(Exchange exchange) {
+    boolean served = WouldWait.attempt(() -> handle(exchange));
+    metrics.triedHere(served);
+    return served;
+  }
+
+  private void handle(Exchange exchange) {
+    Exchange.Trace trace = exchange.trace();
+    if (trace == null) {
+      trace = new Exchange.Trace(System.nanoTime(), startSpan(exchange));
+      exchange.trace(trace);
+    }
+    long started = trace.started();
+    Span span = trace.span();
     String resource = "/";
     String operation = S3Operation.NONE;
     String accessKey = "-";
+    boolean handedOver = false;
     MDC.put("site", site);
     MDC.put("request", exchange.requestId());
-    Context parent =
-        telemetry
-            .getPropagators()
-            .getTextMapPropagator()
-            .extract(Context.root(), exchange.request().headers(), HEADERS);
-    Span span =
-        tracer
-            .spanBuilder("S3 request")
-            .setParent(parent)
-            .setSpanKind(SpanKind.SERVER)
-            .setAttribute("http.request.method", exchange.request().method().name())
-            .setAttribute("leasehold.request_id", exchange.requestId())
-            .startSpan();
     if (span.getSpanContext().isValid()) {
       MDC.put("trace", span.getSpanContext().getTraceId());
     }
@@ -143,6 +156,9 @@ public final class S3Service {
         operation = op.awsName();
       } catch (S3Exception e) {
         notAnOperation = e; // answered after the signature is checked, as any other error
+      }
+      if (op != S3Operation.GET_OBJECT && op != S3Operation.HEAD_OBJECT) {
+        WouldWait.check(); // only reads of objects are tried on the event loop
       }
       if (op == S3Operation.PREFLIGHT) {
         gateway.checkBucketUnsigned(required(request.bucket())); // browsers sign none
@@ -165,6 +181,10 @@ public final class S3Service {
       } else {
         dispatch(op, request, exchange, auth);
       }
+    } catch (WouldWait w) {
+      handedOver = true;
+      exchange.handOver();
+      throw w;
     } catch (NotModifiedException e) {
       respond304(exchange, e);
     } catch (S3Exception e) {
@@ -184,20 +204,42 @@ public final class S3Service {
       LOG.error("request {} failed unexpectedly", exchange.requestId(), e);
       respondError(exchange, resource, S3Error.INTERNAL_ERROR.exception());
     } finally {
-      if (!exchange.finished()) {
-        exchange.abort();
+      if (!handedOver) { // else the request goes on elsewhere, in the same span
+        ended(exchange, span, operation, accessKey, System.nanoTime() - started);
       }
-      long nanos = System.nanoTime() - started;
-      metrics.record(operation, exchange.status(), nanos);
-      span.updateName(operation);
-      span.setAttribute("http.response.status_code", (long) exchange.status());
-      if (exchange.status() >= 500 || exchange.status() == 0) {
-        span.setStatus(StatusCode.ERROR);
-      }
-      span.end();
-      AccessLog.write(exchange, accessKey, operation, nanos);
       MDC.clear();
     }
+  }
+
+  /** What every request leaves, once it is answered: its metrics, its span and its log line. */
+  private void ended(Exchange exchange, Span span, String operation, String accessKey, long nanos) {
+    if (!exchange.finished()) {
+      exchange.abort();
+    }
+    metrics.record(operation, exchange.status(), nanos);
+    span.updateName(operation);
+    span.setAttribute("http.response.status_code", (long) exchange.status());
+    if (exchange.status() >= 500 || exchange.status() == 0) {
+      span.setStatus(StatusCode.ERROR);
+    }
+    span.end();
+    AccessLog.write(exchange, accessKey, operation, nanos);
+  }
+
+  /** A span for the request, the child of the client's W3C trace context if it sent one. */
+  private Span startSpan(Exchange exchange) {
+    Context parent =
+        telemetry
+            .getPropagators()
+            .getTextMapPropagator()
+            .extract(Context.root(), exchange.request().headers(), HEADERS);
+    return tracer
+        .spanBuilder("S3 request")
+        .setParent(parent)
+        .setSpanKind(SpanKind.SERVER)
+        .setAttribute("http.request.method", exchange.request().method().name())
+        .setAttribute("leasehold.request_id", exchange.requestId())
+        .startSpan();
   }
 
   /**

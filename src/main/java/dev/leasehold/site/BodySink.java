@@ -1,5 +1,6 @@
 package dev.leasehold.site;
 
+import dev.leasehold.cache.HeldBytes;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 
@@ -13,4 +14,13 @@ public interface BodySink {
    * from here on and closes it when the bytes are sent, or when it fails.
    */
   void send(FileChannel file, long position, long count) throws IOException;
+
+  /**
+   * Sends bytes the memory tier lent, and owns them from here on: true, and they are given back
+   * once sent. A sink that takes files only answers false, and they stay the caller's, who sends
+   * the file instead.
+   */
+  default boolean send(HeldBytes bytes) throws IOException {
+    return false;
+  }
 }

@@ -5,8 +5,10 @@ import dev.leasehold.cache.ChunkFile;
 import dev.leasehold.cache.ChunkKey;
 import dev.leasehold.cache.CorruptChunkException;
 import dev.leasehold.cache.GrowingChunk;
+import dev.leasehold.cache.HeldBytes;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
+import dev.leasehold.error.WouldWait;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.origin.Origin;
 import io.opentelemetry.context.Context;
@@ -148,6 +150,10 @@ final class ChunkReader implements SpanSource {
     if (span.length() == 0) {
       return;
     }
+    if (WouldWait.refused()) {
+      sendNow(span, sink);
+      return;
+    }
     long first = span.offset() / chunkSize;
     long last = (span.end() - 1) / chunkSize;
     if (plannedUpTo < first) {
@@ -161,14 +167,87 @@ final class ChunkReader implements SpanSource {
       long from = Math.max(span.offset(), chunkStart) - chunkStart;
       long to = Math.min(span.end(), chunkStart + chunkLength(index)) - chunkStart;
       cache.delivered(to - from, wasLoaded(index));
+      if (sendHeld(key(index), from, to, sink)) {
+        continue;
+      }
       GrowingChunk growing = current.isDone() ? null : cache.growing(key(index));
       if (growing != null) {
         from = sendGrowing(growing, current, from, to, sink);
       }
       if (from < to) {
-        sink.send(open(index, current), from, to - from);
+        Opened opened = open(index, current);
+        sendOpened(opened.chunk(), opened.file(), from, to, sink);
       }
     }
+  }
+
+  /**
+   * On a thread that may not wait (a hit on the event loop): the span, if it lies in one chunk
+   * whose bytes are at hand (in memory, or in a cached file checked already), in one piece; else
+   * {@link WouldWait}, with nothing sent.
+   */
+  private void sendNow(ByteSpan span, BodySink sink) throws IOException {
+    long index = span.offset() / chunkSize;
+    if ((span.end() - 1) / chunkSize != index) {
+      throw WouldWait.now(); // more than one piece: the response would wait for its own writes
+    }
+    long from = span.offset() - index * chunkSize;
+    long to = span.end() - index * chunkSize;
+    ChunkKey key = key(index);
+    if (sendHeld(key, from, to, sink)) {
+      cache.delivered(to - from, false);
+      return;
+    }
+    ChunkFile chunk = cache.getIfPresent(key);
+    if (chunk == null || !chunk.verified()) {
+      throw WouldWait.now(); // to load, or to check against its checksum first
+    }
+    FileChannel file;
+    try {
+      file = chunk.open();
+    } catch (NoSuchFileException evicted) {
+      throw WouldWait.now();
+    }
+    cache.delivered(to - from, false);
+    sendOpened(chunk, file, from, to, sink);
+  }
+
+  /**
+   * Sends bytes {@code from}..{@code to} of a chunk the memory tier holds; false if it holds none.
+   */
+  private boolean sendHeld(ChunkKey key, long from, long to, BodySink sink) throws IOException {
+    HeldBytes held = cache.inMemory(key);
+    if (held == null) {
+      return false;
+    }
+    if (sink.send(held.range(from, to))) {
+      return true;
+    }
+    held.release();
+    return false;
+  }
+
+  /**
+   * Sends bytes {@code from}..{@code to} of an opened chunk file (the sink owns {@code file}), from
+   * memory instead if the memory tier takes the chunk in now.
+   */
+  private void sendOpened(ChunkFile chunk, FileChannel file, long from, long to, BodySink sink)
+      throws IOException {
+    HeldBytes held;
+    try {
+      held = cache.offerToMemory(chunk, file);
+    } catch (IOException | RuntimeException e) {
+      file.close();
+      throw e;
+    }
+    if (held != null) {
+      if (sink.send(held.range(from, to))) {
+        file.close();
+        return;
+      }
+      held.release();
+    }
+    sink.send(file, from, to - from);
   }
 
   /**
@@ -284,13 +363,16 @@ final class ChunkReader implements SpanSource {
         });
   }
 
+  /** A chunk, and its file opened for reading. */
+  private record Opened(ChunkFile chunk, FileChannel file) {}
+
   /** Opens a cached chunk, loading it again if it was evicted or found corrupt meanwhile. */
-  private FileChannel open(long index, CompletableFuture<ChunkFile> loading) throws IOException {
+  private Opened open(long index, CompletableFuture<ChunkFile> loading) throws IOException {
     CompletableFuture<ChunkFile> future = loading;
     for (int attempt = 1; ; attempt++) {
       ChunkFile chunk = join(future);
       try {
-        return chunk.open();
+        return new Opened(chunk, chunk.open());
       } catch (NoSuchFileException | CorruptChunkException e) {
         if (e instanceof CorruptChunkException) {
           LOG.warn("dropping corrupt chunk {}: {}", chunk, e.getMessage());

@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
+import dev.leasehold.error.WouldWait;
 import dev.leasehold.lease.LeaseUnavailableException;
 import dev.leasehold.lease.Leases;
 import dev.leasehold.lease.OwnerElsewhereException;
@@ -42,7 +43,11 @@ import org.jspecify.annotations.Nullable;
  * as seen when it was committed. Writes through Leasehold are seen everywhere at once, whatever
  * this bound.
  *
- * <p>Thread-safe: the map of origin checks is a Caffeine cache, written by reads and commits.
+ * <p>A key read all the time is asked of the origin ahead of the bound, in the background, once
+ * half of it has passed ({@link #checkAhead}), so its reads do not wait for a HEAD.
+ *
+ * <p>Thread-safe: the map of origin checks is a Caffeine cache, written by reads, commits and the
+ * checks ahead; the set of checks ahead in flight is concurrent.
  */
 final class LeaseVersionCheck {
   private record Key(String bucket, String key) {}
@@ -55,6 +60,9 @@ final class LeaseVersionCheck {
   private final long originCheckNanos;
   private final LongSupplier nanoTime;
   private final Cache<Key, Seen> seen;
+
+  /** Keys whose version is being asked of the origin ahead of the bound ({@link #checkAhead}). */
+  private final java.util.Set<Key> checking = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   LeaseVersionCheck(Leases leases, Origin origin, Duration originCheck, LongSupplier nanoTime) {
     this.leases = leases;
@@ -204,6 +212,29 @@ final class LeaseVersionCheck {
     }
   }
 
+  /**
+   * The version to serve if this site can name it with no call (the first case above, or owning the
+   * element), for a read on a thread that may not wait; {@link WouldWait} if it cannot, and {@code
+   * NoSuchKey} if the version it names is none.
+   */
+  ObjectInfo currentNow(String bucket, String key) {
+    WriteLease mine = leases.owned(bucket, key);
+    if (mine != null) {
+      return ownedVersion(mine, key);
+    }
+    ReadLease lease = leases.held(bucket, key);
+    if (lease == null
+        || !lease.known()
+        || !seenLately(new Key(bucket, key), lease, nanoTime.getAsLong())) {
+      throw WouldWait.now();
+    }
+    ObjectInfo info = lease.info();
+    if (info == null) {
+      throw S3Error.NO_SUCH_KEY.exception().with("Key", key);
+    }
+    return info;
+  }
+
   /** The version of an element this site owns (write-back): its latest, from its journal. */
   private static ObjectInfo ownedVersion(WriteLease mine, String key) {
     ObjectInfo info = mine.info();
@@ -222,10 +253,48 @@ final class LeaseVersionCheck {
 
   private boolean seenLately(Key k, ReadLease lease, long now) {
     Seen s = seen.getIfPresent(k);
-    return s != null
-        && s.version() == lease.version()
-        && Objects.equals(s.etag(), etagOf(lease.info()))
-        && now - s.nanos() <= originCheckNanos;
+    if (s == null
+        || s.version() != lease.version()
+        || !Objects.equals(s.etag(), etagOf(lease.info()))
+        || now - s.nanos() > originCheckNanos) {
+      return false;
+    }
+    if (now - s.nanos() > originCheckNanos / 2) {
+      checkAhead(k, lease);
+    }
+    return true;
+  }
+
+  /**
+   * Asks the origin again, in the background, about a version served since more than half the
+   * origin check: a key read all the time then never reaches the bound, and its reads never wait
+   * for a HEAD (every read at once did, each its own, when the bound passed: a stall of the hottest
+   * key every {@code originCheck}). The answer counts as seen when the HEAD was sent, as a read's
+   * own does, and only if it names the version still held; any other answer changes nothing, and
+   * the first read past the bound asks for itself. One at a time per key.
+   */
+  private void checkAhead(Key k, ReadLease lease) {
+    if (!checking.add(k)) {
+      return;
+    }
+    Thread.ofVirtual()
+        .name("origin-check")
+        .start(() -> {
+          try {
+            long sent = nanoTime.getAsLong();
+            ObjectInfo there = headOrNull(origin, k.bucket(), k.key());
+            ReadLease held = leases.held(k.bucket(), k.key());
+            if (held != null
+                && held.version() == lease.version()
+                && Objects.equals(etagOf(there), etagOf(lease.info()))) {
+              seen.put(k, new Seen(lease.version(), etagOf(lease.info()), sent));
+            }
+          } catch (RuntimeException e) {
+            // the origin is down or refused: the first read past the bound asks, and sees why
+          } finally {
+            checking.remove(k);
+          }
+        });
   }
 
   /** The object's current version at the origin, or null if it has none. */

@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.leasehold.cache.ChunkCache;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
+import dev.leasehold.error.WouldWait;
 import dev.leasehold.lease.OwnerElsewhereException;
 import dev.leasehold.object.ObjectInfo;
 import dev.leasehold.object.PartSpan;
@@ -72,6 +73,9 @@ final class ReadPath {
    *     bucket's policy decides); false for a read that came from another site already
    */
   ObjectRead read(GetRequest request, boolean body, boolean redirectable) {
+    if (WouldWait.refused()) {
+      return readNow(request, body);
+    }
     Key k = new Key(request.bucket(), request.key());
     if (redirectable) {
       OwnerElsewhereException owner = owners.getIfPresent(k);
@@ -124,11 +128,25 @@ final class ReadPath {
   }
 
   /**
+   * A read on a thread that may not wait (docs/design.md, Hits on the event loop): the three steps
+   * with nothing asked of anyone, so only a version this site may serve as it stands (owned, or
+   * under a READ lease it holds, seen at the origin within the origin check: {@link
+   * LeaseVersionCheck#currentNow}); the bytes are found when they are sent ({@link ChunkReader}).
+   * Whatever would need a call is {@link WouldWait}.
+   */
+  private ObjectRead readNow(GetRequest request, boolean body) {
+    ObjectInfo version = versions.currentNow(request.bucket(), request.key());
+    checkPreconditions(request.preconditions(), version);
+    return span(request, version, body, null, false);
+  }
+
+  /**
    * A read of version {@code versionId}, which takes no lease (docs/protocol.md, Versions): the
    * origin names the version, and its bytes are the same wherever they are cached (chunks are keyed
    * by ETag), so only whether it still exists is asked, of the origin, each time.
    */
   ObjectRead readVersion(GetRequest request, String versionId, boolean body) {
+    WouldWait.check(); // the origin is asked every time
     ObjectInfo version = origin.headVersion(request.bucket(), request.key(), versionId);
     checkPreconditions(request.preconditions(), version);
     return span(request, version, body, null, true);
@@ -182,6 +200,9 @@ final class ReadPath {
       if (partNumber > parts) {
         throw S3Error.INVALID_PART_NUMBER.exception();
       }
+      if (version.partsCount() > 0) {
+        WouldWait.check(); // where the part lies is the origin's to say
+      }
       if (version.partsCount() == 0) {
         span = new ByteSpan(0, version.size());
         partial = false;
@@ -211,8 +232,8 @@ final class ReadPath {
         chunks.loadedBeforehand(answer.loading());
       }
     }
-    if (body && span.length() > 0) {
-      chunks.prepare(span);
+    if (body && span.length() > 0 && !WouldWait.refused()) {
+      chunks.prepare(span); // else found when sent, or not at all: nothing is loaded then
     }
     return new ObjectRead(version, span, partial, partsCount, chunks);
   }

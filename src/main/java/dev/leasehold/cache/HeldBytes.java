@@ -1,0 +1,40 @@
+package dev.leasehold.cache;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Bytes of a chunk the memory tier holds ({@link MemoryTier}), lent to one read: a reference of its
+ * own to memory the tier may drop meanwhile, which stays valid until it is given back. Whoever
+ * holds it either hands its buffer to a write ({@link #take}, which releases it once written) or
+ * gives it back ({@link #release}); exactly one of the two, once.
+ *
+ * <p>Confined to the thread of the read it was lent to.
+ */
+public final class HeldBytes {
+  private final ByteBuf bytes;
+
+  HeldBytes(ByteBuf bytes) {
+    this.bytes = bytes;
+  }
+
+  /** Narrows what is lent to bytes {@code from}..{@code to} of the chunk. */
+  public HeldBytes range(long from, long to) {
+    bytes.setIndex((int) from, (int) to);
+    return this;
+  }
+
+  /** How many bytes are lent. */
+  public int length() {
+    return bytes.readableBytes();
+  }
+
+  /** The bytes, as a buffer the caller now owns and releases (a Netty write releases it). */
+  public ByteBuf take() {
+    return bytes;
+  }
+
+  /** Gives the bytes back unsent. */
+  public void release() {
+    bytes.release();
+  }
+}
