@@ -1,5 +1,7 @@
 package dev.leasehold.s3;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import java.nio.charset.StandardCharsets;
@@ -40,6 +42,23 @@ final class Authenticator {
   private final Duration maxSkew;
   private final Clock clock;
   private final SigningKeys keys = new SigningKeys();
+
+  /**
+   * Signatures verified lately, by everything they were computed over ({@link #signedInput}): the
+   * same bytes signed with the same key verify the same way, so a presigned URL read over and over
+   * (or a request sent again) is verified once, and then found here. Only a success is kept, with
+   * the key it was checked with; a key pair changed or removed since (the credentials file is read
+   * again when it changes) no longer matches and is checked afresh. The time checks (expiry, skew)
+   * are made on every request, before this. Thread-safe: a Caffeine cache, bounded and aged.
+   */
+  private final Cache<String, Verified> verified =
+      Caffeine.newBuilder()
+          .maximumSize(4096)
+          .expireAfterWrite(Duration.ofMinutes(5))
+          .executor(Runnable::run)
+          .build();
+
+  private record Verified(KeyRing.Key key, Authentication authentication) {}
 
   /**
    * @param credentials the site's own key pair, which may do everything
@@ -266,23 +285,61 @@ final class Authenticator {
       List<Map.Entry<String, String>> query,
       String signature,
       String payloadHash) {
+    String input = signedInput(scope, timestamp, request, signedHeaders, signature, payloadHash);
+    Verified before = verified.getIfPresent(input);
+    if (before != null && before.key().equals(scope.key())) {
+      return before.authentication();
+    }
     String[] scopeParts = scope.value().split("/");
     byte[] signingKey =
         keys.key(scope.key().secretKey(), scope.date(), scopeParts[1], scopeParts[2]);
     String asSent = canonicalRequest(request, signedHeaders, query, payloadHash, true);
-    if (matches(signingKey, scope, timestamp, asSent, signature)) {
-      return authenticated(scope, timestamp, signingKey, signature, payloadHash);
+    boolean ok = matches(signingKey, scope, timestamp, asSent, signature);
+    String canonical = asSent;
+    if (!ok) {
+      canonical = canonicalRequest(request, signedHeaders, query, payloadHash, false);
+      ok = !canonical.equals(asSent) && matches(signingKey, scope, timestamp, canonical, signature);
     }
-    String canonical = canonicalRequest(request, signedHeaders, query, payloadHash, false);
-    if (!canonical.equals(asSent) && matches(signingKey, scope, timestamp, canonical, signature)) {
-      return authenticated(scope, timestamp, signingKey, signature, payloadHash);
+    if (!ok) {
+      throw S3Error.SIGNATURE_DOES_NOT_MATCH
+          .exception()
+          .with("AWSAccessKeyId", scope.accessKey())
+          .with("StringToSign", stringToSign(scope, timestamp, canonical))
+          .with("SignatureProvided", signature)
+          .with("CanonicalRequest", canonical);
     }
-    throw S3Error.SIGNATURE_DOES_NOT_MATCH
-        .exception()
-        .with("AWSAccessKeyId", scope.accessKey())
-        .with("StringToSign", stringToSign(scope, timestamp, canonical))
-        .with("SignatureProvided", signature)
-        .with("CanonicalRequest", canonical);
+    Authentication authentication =
+        authenticated(scope, timestamp, signingKey, signature, payloadHash);
+    verified.put(input, new Verified(scope.key(), authentication));
+    return authentication;
+  }
+
+  /**
+   * Everything a request's canonical request and string to sign are made of, in one string: the
+   * method and the URI as sent (its path and query: the parameters signed, and a presigned URL's
+   * credential, signed headers and signature), the signed headers' values, the signature, the
+   * payload hash, the time and the key. Two requests with the same input have the same canonical
+   * request, so one signature verifies both or neither.
+   */
+  private static String signedInput(
+      Scope scope,
+      String timestamp,
+      S3Request request,
+      List<String> signedHeaders,
+      String signature,
+      String payloadHash) {
+    String uri = request.http().uri();
+    StringBuilder b = new StringBuilder(uri.length() + 256);
+    b.append(request.method().name()).append(' ').append(uri).append('\n');
+    b.append(scope.accessKey()).append('\n').append(scope.value()).append('\n');
+    b.append(timestamp).append('\n').append(signature).append('\n').append(payloadHash);
+    for (String name : signedHeaders) {
+      b.append('\n').append(name).append(':');
+      for (String value : request.headers(name)) {
+        b.append(value).append('\u0000'); // no header value holds a NUL
+      }
+    }
+    return b.toString();
   }
 
   /**

@@ -8,6 +8,7 @@ import dev.leasehold.testkit.Faults;
 import dev.leasehold.testkit.Linearizability;
 import dev.leasehold.testkit.LocalCluster;
 import dev.leasehold.testkit.OriginKind;
+import dev.leasehold.testkit.Scrape;
 import dev.leasehold.testkit.Workload;
 import java.time.Duration;
 import java.util.List;
@@ -71,6 +72,38 @@ class LinearizabilityIT {
         overlapped += cluster.site(i).leases().writesOverlapped();
       }
       assertThat(overlapped).as("writes overlapped with recalls").isPositive();
+    }
+  }
+
+  /**
+   * Hot reads (docs/design.md, Hits on the event loop; The memory tier): mostly GETs of two keys,
+   * so a site reads versions it has read before, and answers them on its event loop from memory,
+   * while the other sites write new versions and recall its leases. Three runs, each with its own
+   * seed; the sites' metrics show those paths were taken.
+   */
+  @Test
+  void withHotReadsFromMemoryOnTheEventLoop() throws Exception {
+    try (LocalCluster cluster = LocalCluster.builder().sites(3).ttl(TTL).secure().start()) {
+      for (int run = 0; run < 3; run++) {
+        String bucket;
+        try (var s3 = cluster.client(0)) {
+          bucket = Data.bucket(s3);
+        }
+        Workload.Settings settings =
+            new Workload.Settings(2, 2, 80, Duration.ofSeconds(60), Workload.seed(), 85);
+        Workload.Result result = Workload.run(cluster, bucket, settings, null);
+        Workload.assertLinearizable(
+            result, Workload.finalReads(cluster, bucket, settings.keys(), 1000));
+      }
+      double fromMemory = 0;
+      double onEventLoop = 0;
+      for (int i = 0; i < cluster.size(); i++) {
+        Scrape m = Scrape.of(cluster.site(i).adminEndpoint());
+        fromMemory += m.value("leasehold_cache_memory_hits_total");
+        onEventLoop += m.value("leasehold_s3_event_loop_requests_total", "outcome", "served");
+      }
+      assertThat(fromMemory).as("reads answered from memory").isPositive();
+      assertThat(onEventLoop).as("reads answered on the event loop").isPositive();
     }
   }
 

@@ -82,6 +82,56 @@ class AuthenticatorTest {
   }
 
   @Test
+  void aSignatureVerifiedBeforeIsFoundAgainOnlyForTheSameBytesAndTheSameKey() {
+    String url =
+        "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            + "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+            + "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
+            + "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404";
+    Authenticator one = authenticator(EXAMPLE_TIME.plusSeconds(3600));
+    S3Request get = request(HttpMethod.GET, url, Map.of("Host", "examplebucket.s3.amazonaws.com"));
+    Authentication first = one.authenticate(get);
+    assertThat(one.authenticate(get)).as("verified once, then remembered").isSameAs(first);
+
+    // Another host (a signed header), another path, another method: checked afresh, and refused.
+    for (S3Request other :
+        List.of(
+            request(HttpMethod.GET, url, Map.of("Host", "otherbucket.s3.amazonaws.com")),
+            request(
+                HttpMethod.GET,
+                url.replace("/test.txt", "/test.txu"),
+                Map.of("Host", "examplebucket.s3.amazonaws.com")),
+            request(HttpMethod.HEAD, url, Map.of("Host", "examplebucket.s3.amazonaws.com")))) {
+      assertThatThrownBy(() -> one.authenticate(other))
+          .isInstanceOf(S3Exception.class)
+          .satisfies(
+              e -> assertThat(((S3Exception) e).error().code()).isEqualTo("SignatureDoesNotMatch"));
+    }
+    // Expiry is checked on every request, remembered or not.
+    assertThatThrownBy(() -> authenticator(EXAMPLE_TIME.plusSeconds(86401)).authenticate(get))
+        .hasMessage("Request has expired");
+
+    // A key pair whose secret changed: the remembered success is of the old key, so it is checked
+    // again, and fails.
+    java.util.concurrent.atomic.AtomicReference<KeyRing.Key> key =
+        new java.util.concurrent.atomic.AtomicReference<>(
+            new KeyRing.Key(EXAMPLE.secretKey(), KeyScope.ALL));
+    Authenticator rotating =
+        new Authenticator(
+            new Credentials("AKIDSITE", "site-secret"),
+            accessKey -> accessKey.equals(EXAMPLE.accessKey()) ? key.get() : null,
+            "us-east-1",
+            Duration.ofMinutes(15),
+            Clock.fixed(EXAMPLE_TIME.plusSeconds(3600), ZoneOffset.UTC));
+    assertThat(rotating.authenticate(get).accessKey()).isEqualTo(EXAMPLE.accessKey());
+    key.set(new KeyRing.Key("another-secret", KeyScope.ALL));
+    assertThatThrownBy(() -> rotating.authenticate(get))
+        .isInstanceOf(S3Exception.class)
+        .satisfies(
+            e -> assertThat(((S3Exception) e).error().code()).isEqualTo("SignatureDoesNotMatch"));
+  }
+
+  @Test
   void aChangedByteAnywhereBreaksTheSignature() {
     String auth =
         "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,"

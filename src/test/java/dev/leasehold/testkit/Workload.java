@@ -61,12 +61,19 @@ public final class Workload {
    * @param opsPerClient operations each client issues (at most)
    * @param maxTime the longest the run may take
    * @param seed the random seed, printed so a failing run can be replayed
+   * @param getPercent the share of operations that are GETs; of the rest, three in four are PUTs
+   *     and one in four DELETEs
    */
   public record Settings(
-      int keys, int clientsPerSite, int opsPerClient, Duration maxTime, long seed) {
+      int keys, int clientsPerSite, int opsPerClient, Duration maxTime, long seed, int getPercent) {
+    /** 40 % GETs, 45 % PUTs, 15 % DELETEs. */
+    public Settings(int keys, int clientsPerSite, int opsPerClient, Duration maxTime, long seed) {
+      this(keys, clientsPerSite, opsPerClient, maxTime, seed, 40);
+    }
+
     /** The same, with {@code seed}. */
     public Settings withSeed(long seed) {
-      return new Settings(keys, clientsPerSite, opsPerClient, maxTime, seed);
+      return new Settings(keys, clientsPerSite, opsPerClient, maxTime, seed, getPercent);
     }
   }
 
@@ -179,7 +186,11 @@ public final class Workload {
                     String key = "key-" + random.nextInt(settings.keys());
                     String named = prefix + key;
                     int dice = random.nextInt(100);
-                    Kind kind = dice < 40 ? Kind.GET : dice < 85 ? Kind.PUT : Kind.DELETE;
+                    int gets = settings.getPercent();
+                    Kind kind =
+                        dice < gets
+                            ? Kind.GET
+                            : dice < gets + (100 - gets) * 3 / 4 ? Kind.PUT : Kind.DELETE;
                     String value = kind == Kind.PUT ? "c" + client + "-" + n : null;
                     long invoke = System.nanoTime();
                     try {
