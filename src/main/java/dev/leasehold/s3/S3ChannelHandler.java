@@ -146,6 +146,9 @@ final class S3ChannelHandler extends ChannelInboundHandlerAdapter {
         content.release();
         exchange.body().fail(S3Error.INCOMPLETE_BODY.exception("The request body is malformed."));
         currentBodyDone = true;
+        if (deferred == exchange) {
+          dispatch(exchange); // answered where a body's failure is
+        }
         return;
       }
       exchange.body().offer(content.content());

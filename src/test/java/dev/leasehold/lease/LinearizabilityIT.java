@@ -102,6 +102,9 @@ class LinearizabilityIT {
         fromMemory += m.value("leasehold_cache_memory_hits_total");
         onEventLoop += m.value("leasehold_s3_event_loop_requests_total", "outcome", "served");
       }
+      System.out.printf(
+          "hot reads: %.0f chunk reads from memory, %.0f requests answered on the event loop%n",
+          fromMemory, onEventLoop);
       assertThat(fromMemory).as("reads answered from memory").isPositive();
       assertThat(onEventLoop).as("reads answered on the event loop").isPositive();
     }
