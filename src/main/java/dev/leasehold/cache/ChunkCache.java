@@ -60,6 +60,11 @@ public final class ChunkCache {
 
   private final MemoryTier memory;
 
+  /** How many chunk files are kept open for reads ({@link OpenChunks}). */
+  static final int OPEN_FILES = 256;
+
+  private final OpenChunks openFiles = new OpenChunks(OPEN_FILES);
+
   /**
    * The chunks being loaded now, with how much of each is in: added when a load is started, removed
    * when its future completed (then {@link GrowingChunk#ended}). Written by the loads; read by any
@@ -332,6 +337,28 @@ public final class ChunkCache {
     return memory.offer(chunk.key(), file, chunk.length());
   }
 
+  /**
+   * The chunk's file, open for reading and lent to the caller, who gives it back ({@link
+   * HeldFile#release}): kept open across reads ({@link OpenChunks}), so a hot chunk on disk costs
+   * one read, not an open and a close as well.
+   *
+   * @throws java.nio.file.NoSuchFileException if the chunk was evicted meanwhile
+   * @throws CorruptChunkException if its bytes do not match their checksum (first read only)
+   */
+  public HeldFile openFile(ChunkFile chunk) throws IOException {
+    HeldFile file = openFiles.lend(chunk);
+    if (index.synchronous().policy().getIfPresentQuietly(chunk.key()) != chunk) {
+      // Dropped (or loaded again) meanwhile: its removal may have come before the pool kept it.
+      openFiles.invalidate(chunk.path());
+    }
+    return file;
+  }
+
+  /** Files opened for reads so far; the other reads found theirs kept open. */
+  public long filesOpened() {
+    return openFiles.opened();
+  }
+
   /** Bytes of chunks the memory tier holds now. */
   public long memorySize() {
     return memory.weightedSize();
@@ -486,6 +513,7 @@ public final class ChunkCache {
   public void cleanUp() {
     index.synchronous().cleanUp();
     memory.cleanUp();
+    openFiles.cleanUp();
   }
 
   /**
@@ -501,6 +529,7 @@ public final class ChunkCache {
       memory.invalidate(key);
     }
     if (chunk != null) {
+      openFiles.invalidate(chunk.path()); // closed once the reads holding it end
       store.delete(chunk);
     }
   }

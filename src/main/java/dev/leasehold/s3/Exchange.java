@@ -1,6 +1,7 @@
 package dev.leasehold.s3;
 
 import dev.leasehold.cache.HeldBytes;
+import dev.leasehold.cache.HeldFile;
 import dev.leasehold.error.WouldWait;
 import dev.leasehold.site.BodySink;
 import io.netty.buffer.ByteBuf;
@@ -27,6 +28,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.opentelemetry.api.trace.Span;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.util.ArrayDeque;
@@ -256,6 +258,12 @@ final class Exchange implements BodySink {
     sendFile(file, position, count);
   }
 
+  /** As {@link #sendFile}, from a file the cache keeps open: the hold is given back once sent. */
+  @Override
+  public void send(HeldFile file, long position, long count) throws IOException {
+    sendFrom(file.channel(), file::release, position, count);
+  }
+
   /**
    * Sends bytes the memory tier lent, and gives them back once written: the piece that completes
    * the body ends the response with it, as {@link #sendFile} does.
@@ -294,61 +302,89 @@ final class Exchange implements BodySink {
    * is copied instead, and leaves in the headers' write.
    */
   void sendFile(FileChannel file, long position, long count) throws IOException {
-    if (count == 0) {
-      file.close();
-      return;
-    }
-    while (inFlight.size() >= WINDOW) {
-      await(inFlight.poll());
-    }
-    if (count <= COPY_UP_TO && bodyQueued == 0 && count == bodyLength) {
-      unsent.add(new DefaultLastHttpContent(copy(file, position, (int) count)));
-      bodyQueued = count;
-      sendRest();
-      return;
-    }
-    if (tls) {
-      if (WouldWait.refused() && count > WINDOW * (long) TLS_PIECE) {
-        file.close();
-        throw WouldWait.now(); // its pieces would wait for one another's writes
+    sendFrom(file, file, position, count);
+  }
+
+  /**
+   * Sends bytes of {@code file}, and closes {@code done} once they are written, or when it fails:
+   * the file itself, or a hold on a file the cache keeps open.
+   */
+  private void sendFrom(FileChannel file, Closeable done, long position, long count)
+      throws IOException {
+    boolean handed = false;
+    try {
+      if (count == 0) {
+        return;
       }
-      sendCopies(file, position, count);
-      return;
-    }
-    unsent.add(new DefaultFileRegion(file, position, count));
-    bodyQueued += count;
-    if (bodyQueued >= bodyLength) {
-      end();
-    } else {
-      track(flush());
+      while (inFlight.size() >= WINDOW) {
+        await(inFlight.poll());
+      }
+      if (count <= COPY_UP_TO && bodyQueued == 0 && count == bodyLength) {
+        unsent.add(new DefaultLastHttpContent(read(file, position, (int) count)));
+        bodyQueued = count;
+        sendRest();
+        return;
+      }
+      if (tls) {
+        if (WouldWait.refused() && count > WINDOW * (long) TLS_PIECE) {
+          throw WouldWait.now(); // its pieces would wait for one another's writes
+        }
+        sendCopies(file, position, count);
+        return;
+      }
+      unsent.add(new Region(file, done, position, count));
+      handed = true; // the region closes it once written
+      bodyQueued += count;
+      if (bodyQueued >= bodyLength) {
+        end();
+      } else {
+        track(flush());
+      }
+    } finally {
+      if (!handed) {
+        done.close();
+      }
     }
   }
 
-  /** Over TLS: the bytes in buffers of {@link #TLS_PIECE}, at most {@link #WINDOW} queued. */
+  /** A file region whose file is closed, or whose hold is given back, once it is written. */
+  private static final class Region extends DefaultFileRegion {
+    private final Closeable done;
+
+    Region(FileChannel file, Closeable done, long position, long count) {
+      super(file, position, count);
+      this.done = done;
+    }
+
+    @Override
+    protected void deallocate() {
+      try {
+        done.close();
+      } catch (IOException e) {
+        // a read-only file: nothing to lose
+      }
+    }
+  }
+
+  /**
+   * Over TLS: the bytes in buffers of {@link #TLS_PIECE}, at most {@link #WINDOW} queued. The file
+   * is the caller's to close.
+   */
   private void sendCopies(FileChannel file, long position, long count) throws IOException {
-    try (file) {
-      long done = 0;
-      while (done < count) {
-        while (inFlight.size() >= WINDOW) {
-          await(inFlight.poll());
-        }
-        int n = (int) Math.min(TLS_PIECE, count - done);
-        unsent.add(new DefaultHttpContent(read(file, position + done, n)));
-        done += n;
-        bodyQueued += n;
-        if (bodyQueued >= bodyLength) {
-          end();
-        } else {
-          track(flush());
-        }
+    long done = 0;
+    while (done < count) {
+      while (inFlight.size() >= WINDOW) {
+        await(inFlight.poll());
       }
-    }
-  }
-
-  /** {@code count} bytes of {@code file} from {@code position}, in a buffer; closes the file. */
-  private ByteBuf copy(FileChannel file, long position, int count) throws IOException {
-    try (file) {
-      return read(file, position, count);
+      int n = (int) Math.min(TLS_PIECE, count - done);
+      unsent.add(new DefaultHttpContent(read(file, position + done, n)));
+      done += n;
+      bodyQueued += n;
+      if (bodyQueued >= bodyLength) {
+        end();
+      } else {
+        track(flush());
+      }
     }
   }
 

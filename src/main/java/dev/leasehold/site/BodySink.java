@@ -1,6 +1,7 @@
 package dev.leasehold.site;
 
 import dev.leasehold.cache.HeldBytes;
+import dev.leasehold.cache.HeldFile;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 
@@ -14,6 +15,16 @@ public interface BodySink {
    * from here on and closes it when the bytes are sent, or when it fails.
    */
   void send(FileChannel file, long position, long count) throws IOException;
+
+  /**
+   * Sends {@code count} bytes from {@code position} of a chunk file the cache keeps open and lent,
+   * and owns the hold from here on: it gives it back once the bytes are sent, or when it fails. By
+   * default, as a channel of the sink's own ({@link HeldFile#asChannel}: closing it gives the hold
+   * back); the front end sends from the shared descriptor itself.
+   */
+  default void send(HeldFile file, long position, long count) throws IOException {
+    send(file.asChannel(), position, count);
+  }
 
   /**
    * Sends bytes the memory tier lent, and owns them from here on: true, and they are given back

@@ -6,6 +6,7 @@ import dev.leasehold.cache.ChunkKey;
 import dev.leasehold.cache.CorruptChunkException;
 import dev.leasehold.cache.GrowingChunk;
 import dev.leasehold.cache.HeldBytes;
+import dev.leasehold.cache.HeldFile;
 import dev.leasehold.error.S3Error;
 import dev.leasehold.error.S3Exception;
 import dev.leasehold.error.WouldWait;
@@ -202,9 +203,9 @@ final class ChunkReader implements SpanSource {
     if (chunk == null || !chunk.verified()) {
       throw WouldWait.now(); // to load, or to check against its checksum first
     }
-    FileChannel file;
+    HeldFile file;
     try {
-      file = chunk.open();
+      file = cache.openFile(chunk);
     } catch (NoSuchFileException evicted) {
       throw WouldWait.now();
     }
@@ -228,21 +229,21 @@ final class ChunkReader implements SpanSource {
   }
 
   /**
-   * Sends bytes {@code from}..{@code to} of an opened chunk file (the sink owns {@code file}), from
-   * memory instead if the memory tier takes the chunk in now.
+   * Sends bytes {@code from}..{@code to} of an opened chunk file (the sink owns the hold on {@code
+   * file}), from memory instead if the memory tier takes the chunk in now.
    */
-  private void sendOpened(ChunkFile chunk, FileChannel file, long from, long to, BodySink sink)
+  private void sendOpened(ChunkFile chunk, HeldFile file, long from, long to, BodySink sink)
       throws IOException {
     HeldBytes held;
     try {
-      held = cache.offerToMemory(chunk, file);
+      held = cache.offerToMemory(chunk, file.channel());
     } catch (IOException | RuntimeException e) {
-      file.close();
+      file.release();
       throw e;
     }
     if (held != null) {
       if (sink.send(held.range(from, to))) {
-        file.close();
+        file.release();
         return;
       }
       held.release();
@@ -364,7 +365,7 @@ final class ChunkReader implements SpanSource {
   }
 
   /** A chunk, and its file opened for reading. */
-  private record Opened(ChunkFile chunk, FileChannel file) {}
+  private record Opened(ChunkFile chunk, HeldFile file) {}
 
   /** Opens a cached chunk, loading it again if it was evicted or found corrupt meanwhile. */
   private Opened open(long index, CompletableFuture<ChunkFile> loading) throws IOException {
@@ -372,7 +373,7 @@ final class ChunkReader implements SpanSource {
     for (int attempt = 1; ; attempt++) {
       ChunkFile chunk = join(future);
       try {
-        return new Opened(chunk, chunk.open());
+        return new Opened(chunk, cache.openFile(chunk));
       } catch (NoSuchFileException | CorruptChunkException e) {
         if (e instanceof CorruptChunkException) {
           LOG.warn("dropping corrupt chunk {}: {}", chunk, e.getMessage());
