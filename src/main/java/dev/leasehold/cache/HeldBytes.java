@@ -11,15 +11,20 @@ import io.netty.buffer.ByteBuf;
  * <p>Confined to the thread of the read it was lent to.
  */
 public final class HeldBytes {
-  private final ByteBuf bytes;
+  /** A view of the tier's buffer, sharing its reference count; narrowed by {@link #range}. */
+  private ByteBuf bytes;
 
   HeldBytes(ByteBuf bytes) {
     this.bytes = bytes;
   }
 
-  /** Narrows what is lent to bytes {@code from}..{@code to} of the chunk. */
+  /**
+   * Narrows what is lent to bytes {@code from}..{@code to} of the chunk: a slice, with no spare
+   * room after it, so no writer downstream (a TLS handler merging buffers) can write into the bytes
+   * every reader shares.
+   */
   public HeldBytes range(long from, long to) {
-    bytes.setIndex((int) from, (int) to);
+    bytes = bytes.slice(bytes.readerIndex() + (int) from, (int) (to - from));
     return this;
   }
 

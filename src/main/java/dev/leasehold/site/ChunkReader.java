@@ -209,8 +209,8 @@ final class ChunkReader implements SpanSource {
     } catch (NoSuchFileException evicted) {
       throw WouldWait.now();
     }
-    cache.delivered(to - from, false);
     sendOpened(chunk, file, from, to, sink);
+    cache.delivered(to - from, false); // once sent: a hand-over before would count it twice
   }
 
   /**
@@ -242,7 +242,14 @@ final class ChunkReader implements SpanSource {
       throw e;
     }
     if (held != null) {
-      if (sink.send(held.range(from, to))) {
+      boolean sent;
+      try {
+        sent = sink.send(held.range(from, to));
+      } catch (IOException | RuntimeException e) {
+        file.release();
+        throw e;
+      }
+      if (sent) {
         file.release();
         return;
       }

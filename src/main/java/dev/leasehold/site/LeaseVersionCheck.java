@@ -284,10 +284,15 @@ final class LeaseVersionCheck {
             long sent = nanoTime.getAsLong();
             ObjectInfo there = headOrNull(origin, k.bucket(), k.key());
             ReadLease held = leases.held(k.bucket(), k.key());
+            String etag = etagOf(lease.info());
             if (held != null
                 && held.version() == lease.version()
-                && Objects.equals(etagOf(there), etagOf(lease.info()))) {
-              seen.put(k, new Seen(lease.version(), etagOf(lease.info()), sent));
+                && Objects.equals(etagOf(held.info()), etag)
+                && Objects.equals(etagOf(there), etag)) {
+              Seen asked = new Seen(lease.version(), etag, sent);
+              // A newer look (a read's own HEAD meanwhile) stays: never replaced by an older one.
+              seen.asMap()
+                  .merge(k, asked, (was, now) -> was.nanos() - now.nanos() >= 0 ? was : now);
             }
           } catch (RuntimeException e) {
             // the origin is down or refused: the first read past the bound asks, and sees why

@@ -3,6 +3,7 @@ package dev.leasehold.telemetry;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.UnsynchronizedAppenderBase;
 import ch.qos.logback.core.encoder.Encoder;
+import dev.leasehold.error.WouldWait;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -23,7 +24,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A write holds whole lines only and at most {@link #ATOMIC_WRITE} bytes, the size a pipe writes
  * without interleaving, so a line is never split by another writer's output on the same stderr (the
- * other loggers). A full queue makes the logging thread wait: no line is dropped.
+ * other loggers). A full queue makes the logging thread wait: no line is dropped. A thread that may
+ * not wait (the S3 event loop, {@code WouldWait}) puts its line in an overflow instead, which the
+ * writer drains after the queue.
  *
  * <p>Thread-safety: the queue is the only thing the logging threads and the writer share; the
  * writer thread owns the output stream and its batch. Lines still queued at {@link #stop} are
@@ -46,6 +49,13 @@ public final class BatchingStderrAppender extends UnsynchronizedAppenderBase<ILo
   private BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(1);
 
   private @Nullable Thread writer;
+
+  /**
+   * Lines from threads that may not wait, queued while the queue was full (unbounded: only a writer
+   * that cannot keep up with stderr fills it). The writer drains it after the queue.
+   */
+  private final java.util.concurrent.ConcurrentLinkedQueue<byte[]> overflow =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   public void setEncoder(Encoder<ILoggingEvent> encoder) {
     this.encoder = encoder;
@@ -102,6 +112,15 @@ public final class BatchingStderrAppender extends UnsynchronizedAppenderBase<ILo
       return; // not started: start() refused to
     }
     byte[] line = e.encode(event);
+    if (queue.offer(line)) {
+      return;
+    }
+    if (WouldWait.refused()) {
+      // A thread that may not wait (the S3 event loop, answering a hit) does not wait for the
+      // writer: the line goes to the overflow, written after the queue's, and none is dropped.
+      overflow.add(line);
+      return;
+    }
     try {
       queue.put(line);
     } catch (InterruptedException interrupted) {
@@ -117,12 +136,15 @@ public final class BatchingStderrAppender extends UnsynchronizedAppenderBase<ILo
       while (true) {
         lines.add(queue.take());
         queue.drainTo(lines);
+        for (byte[] late = overflow.poll(); late != null; late = overflow.poll()) {
+          lines.add(late);
+        }
         boolean end = false;
         int used = 0;
         for (byte[] line : lines) {
           if (line == END) {
-            end = true;
-            break;
+            end = true; // and the rest of this batch too: the overflow's lines come after it
+            continue;
           }
           if (used + line.length > batch.length && used > 0) {
             write(batch, used);
