@@ -113,10 +113,15 @@ class HotReadsIT {
     assertThatThrownBy(() -> get(0, key)).isInstanceOf(NoSuchKeyException.class);
   }
 
+  /**
+   * A key read all the time is asked of the origin ahead of {@code origin-check}: its reads do not
+   * reach the bound and hand over to make a HEAD each. Without the check ahead, each of the five
+   * bounds crossed here hands at least one read over; with it none does, but a session renewal that
+   * comes late on a loaded machine may hand one over (its lease is not valid for a moment).
+   */
   @Test
-  void aKeyReadAllTheTimeIsAskedOfTheOriginAheadOfTheBoundAndItsReadsNeverWait()
-      throws InterruptedException {
-    Duration originCheck = Duration.ofSeconds(2);
+  void aKeyReadAllTheTimeIsAskedOfTheOriginAheadOfTheBound() throws InterruptedException {
+    Duration originCheck = Duration.ofSeconds(1);
     try (LocalCluster one =
             LocalCluster.builder().originCheck(originCheck.toMillis() + "ms").start();
         S3Client client = one.client(0)) {
@@ -126,8 +131,7 @@ class HotReadsIT {
       client.getObjectAsBytes(r -> r.bucket(b).key("k")); // the lease, and the bytes
       long heads = one.origin(0).count(RecordingOrigin.Call.HEAD, b, "k");
       Scrape start = Scrape.of(one.site(0).adminEndpoint());
-      // Reads for three bounds' worth of time: past the bound three times over.
-      long until = System.nanoTime() + originCheck.multipliedBy(3).toNanos();
+      long until = System.nanoTime() + originCheck.multipliedBy(5).toNanos();
       int reads = 0;
       while (System.nanoTime() < until && reads < 2_000) {
         assertThat(client.getObjectAsBytes(r -> r.bucket(b).key("k")).asByteArray())
@@ -137,17 +141,17 @@ class HotReadsIT {
       }
       Scrape end = Scrape.of(one.site(0).adminEndpoint());
       String name = "leasehold_s3_event_loop_requests_total";
-      assertThat(end.value(name, "outcome", "served") - start.value(name, "outcome", "served"))
-          .as("every read answered on the event loop, none waited for a HEAD")
-          .isEqualTo(reads);
-      assertThat(
-              end.value(name, "outcome", "handed_over")
-                  - start.value(name, "outcome", "handed_over"))
-          .isZero();
+      double handedOver =
+          end.value(name, "outcome", "handed_over") - start.value(name, "outcome", "handed_over");
+      double served = end.value(name, "outcome", "served") - start.value(name, "outcome", "served");
+      assertThat(served + handedOver).isEqualTo(reads);
+      assertThat(handedOver)
+          .as("reads handed over in five bounds' time, of %d (without the check ahead: 5+)", reads)
+          .isLessThanOrEqualTo(1);
       long asked = one.origin(0).count(RecordingOrigin.Call.HEAD, b, "k") - heads;
       assertThat(asked)
           .as("the origin asked ahead, about once per half bound, over %d reads", reads)
-          .isBetween(2L, 12L);
+          .isBetween(4L, 20L);
     }
   }
 
