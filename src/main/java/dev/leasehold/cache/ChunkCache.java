@@ -334,7 +334,19 @@ public final class ChunkCache {
    * caller's own, as {@link #inMemory}), else null. {@code file} stays open, at any position.
    */
   public @Nullable HeldBytes offerToMemory(ChunkFile chunk, FileChannel file) throws IOException {
-    return memory.offer(chunk.key(), file, chunk.length());
+    HeldBytes held = memory.offer(chunk.key(), file, chunk.length());
+    if (held != null && !stillCached(chunk)) {
+      memory.invalidate(chunk.key()); // its removal may have come before memory kept it
+    }
+    return held;
+  }
+
+  /**
+   * Whether {@code chunk} is still the index's, without counting as a read: one dropped (or loaded
+   * again) may have left while a read kept it somewhere (memory, the open files).
+   */
+  private boolean stillCached(ChunkFile chunk) {
+    return index.synchronous().policy().getIfPresentQuietly(chunk.key()) == chunk;
   }
 
   /**
@@ -347,9 +359,8 @@ public final class ChunkCache {
    */
   public HeldFile openFile(ChunkFile chunk) throws IOException {
     HeldFile file = openFiles.lend(chunk);
-    if (index.synchronous().policy().getIfPresentQuietly(chunk.key()) != chunk) {
-      // Dropped (or loaded again) meanwhile: its removal may have come before the pool kept it.
-      openFiles.invalidate(chunk.path());
+    if (!stillCached(chunk)) {
+      openFiles.invalidate(chunk.path()); // its removal may have come before the pool kept it
     }
     return file;
   }

@@ -221,5 +221,19 @@ class MemoryTierTest {
     cache.invalidate(key); // as a corrupt chunk, or an operator's evict
     assertThat(cache.inMemory(key)).isNull();
     assertThat(cache.memorySize()).isZero();
+
+    // A read that opened the chunk before it was dropped offers it after: memory does not keep it.
+    ChunkFile again = cache.get(key, content.length, out -> out.write(content)).get();
+    try (FileChannel ch = again.open()) {
+      cache.invalidate(key);
+      for (int read = 0; read < 2; read++) {
+        HeldBytes b = cache.offerToMemory(again, ch);
+        if (b != null) {
+          b.release();
+        }
+      }
+    }
+    assertThat(cache.inMemory(key)).as("dropped on disk meanwhile").isNull();
+    assertThat(cache.memorySize()).isZero();
   }
 }
