@@ -30,7 +30,13 @@ import org.jspecify.annotations.Nullable;
  * read through that site instead ({@link PeerReads}), as the bucket's policy decides. Thread-safe.
  */
 final class ReadPath {
-  private static final int ATTEMPTS = 3;
+  /**
+   * How many times a read whose version left the origin before its bytes were fetched starts again.
+   * Each loss is to a write that began after the read's grant, whose end the next grant waits for;
+   * under writes of one key that follow each other closely a read loses several in a row (three at
+   * 50 ms from the coordinator, one read in a few hundred), so eight, not three.
+   */
+  private static final int ATTEMPTS = 8;
 
   /** How long a redirect's owner is asked straight: the adaptive policy's window. */
   static final Duration OWNER_HINT = Duration.ofSeconds(2);
