@@ -43,7 +43,20 @@ public final class JarProcess implements AutoCloseable {
 
   private JarProcess(
       String name, List<String> args, Map<String, String> env, Path log, @Nullable Path errors) {
-    this(name, BuiltJar.command(args.toArray(String[]::new)), env, log, errors, true);
+    this(name, quick(BuiltJar.command(args.toArray(String[]::new))), env, log, errors, true);
+  }
+
+  /**
+   * {@code command} with the JIT compiler's first tier only ({@code -XX:TieredStopAtLevel=1}): the
+   * processes of a test live for seconds to minutes, and the second tier's compiles were most of
+   * their CPU. On two cores shared by three peers, three sites and the test, a restarted process
+   * took 11 to 22 s to print its banner (2.3 s alone); a start costs 2.6 CPU-seconds instead of 3.8
+   * this way. Tests only: the benchmarks run the JVM as a user does ({@code BuiltJar.command}).
+   */
+  private static List<String> quick(List<String> command) {
+    List<String> quick = new java.util.ArrayList<>(command);
+    quick.add(1, "-XX:TieredStopAtLevel=1");
+    return quick;
   }
 
   private JarProcess(
@@ -73,7 +86,7 @@ public final class JarProcess implements AutoCloseable {
    */
   public static JarProcess startJar(
       String name, Path jar, Path log, Map<String, String> env, String... args) {
-    JarProcess p = new JarProcess(name, BuiltJar.commandOf(jar, args), env, log, null, true);
+    JarProcess p = new JarProcess(name, quick(BuiltJar.commandOf(jar, args)), env, log, null, true);
     p.startAgain();
     return p;
   }
