@@ -12,7 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
@@ -26,11 +29,13 @@ import org.jspecify.annotations.Nullable;
  * without interleaving, so a line is never split by another writer's output on the same stderr (the
  * other loggers). A full queue makes the logging thread wait: no line is dropped. A thread that may
  * not wait (the S3 event loop, {@code WouldWait}) puts its line in an overflow instead, which the
- * writer drains after the queue.
+ * writer drains after the queue. The overflow holds as many lines as the queue; past that, such a
+ * thread's line is dropped and counted, and the writer says how many in a line of its own: an event
+ * loop never waits for stderr, and a stderr that stopped never fills the heap.
  *
- * <p>Thread-safety: the queue is the only thing the logging threads and the writer share; the
- * writer thread owns the output stream and its batch. Lines still queued at {@link #stop} are
- * written before it returns (for at most a second).
+ * <p>Thread-safety: the queue, the overflow and its two counters are what the logging threads and
+ * the writer share (each thread-safe on its own); the writer thread owns the output stream and its
+ * batch. Lines still queued at {@link #stop} are written before it returns (for at most a second).
  */
 public final class BatchingStderrAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
   /** PIPE_BUF on Linux: a pipe takes a write of up to this many bytes whole. */
@@ -51,11 +56,17 @@ public final class BatchingStderrAppender extends UnsynchronizedAppenderBase<ILo
   private @Nullable Thread writer;
 
   /**
-   * Lines from threads that may not wait, queued while the queue was full (unbounded: only a writer
-   * that cannot keep up with stderr fills it). The writer drains it after the queue.
+   * Lines from threads that may not wait, queued while the queue was full (only a writer that
+   * cannot keep up with stderr fills it), at most {@code queueSize} of them ({@link
+   * #overflowLines}). The writer drains it after the queue.
    */
-  private final java.util.concurrent.ConcurrentLinkedQueue<byte[]> overflow =
-      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<byte[]> overflow = new ConcurrentLinkedQueue<>();
+
+  /** How many lines {@link #overflow} holds: taken before a line is added, given back after. */
+  private final AtomicInteger overflowLines = new AtomicInteger();
+
+  /** Lines dropped since the writer last said so: the overflow was full. */
+  private final AtomicLong dropped = new AtomicLong();
 
   public void setEncoder(Encoder<ILoggingEvent> encoder) {
     this.encoder = encoder;
@@ -117,7 +128,13 @@ public final class BatchingStderrAppender extends UnsynchronizedAppenderBase<ILo
     }
     if (WouldWait.refused()) {
       // A thread that may not wait (the S3 event loop, answering a hit) does not wait for the
-      // writer: the line goes to the overflow, written after the queue's, and none is dropped.
+      // writer: the line goes to the overflow, written after the queue's; past its bound, the
+      // line is dropped and counted.
+      if (overflowLines.incrementAndGet() > queueSize) {
+        overflowLines.decrementAndGet();
+        dropped.incrementAndGet();
+        return;
+      }
       overflow.add(line);
       return;
     }
@@ -137,7 +154,12 @@ public final class BatchingStderrAppender extends UnsynchronizedAppenderBase<ILo
         lines.add(queue.take());
         queue.drainTo(lines);
         for (byte[] late = overflow.poll(); late != null; late = overflow.poll()) {
+          overflowLines.decrementAndGet();
           lines.add(late);
+        }
+        long lost = dropped.getAndSet(0);
+        if (lost > 0) {
+          lines.add(droppedLine(lost));
         }
         boolean end = false;
         int used = 0;
@@ -171,6 +193,26 @@ public final class BatchingStderrAppender extends UnsynchronizedAppenderBase<ILo
     } catch (InterruptedException e) {
       // stopped without waiting for the rest
     }
+  }
+
+  /**
+   * The writer's own line that says {@code lost} lines were dropped: a JSON object in a log of JSON
+   * lines, text otherwise.
+   */
+  private byte[] droppedLine(long lost) {
+    String message =
+        lost
+            + " lines dropped: stderr did not keep up, and the threads that logged them may not"
+            + " wait";
+    String text =
+        encoder instanceof ch.qos.logback.classic.encoder.JsonEncoder
+            ? "{\"level\":\"WARN\",\"loggerName\":\"log-writer-"
+                + name
+                + "\",\"formattedMessage\":\""
+                + message
+                + "\"}\n"
+            : "log-writer-" + name + ": " + message + "\n";
+    return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private void write(byte[] bytes, int length) {
