@@ -26,6 +26,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -156,12 +157,8 @@ class CacheIT {
   @Test
   void aReadOfAnObjectChangedUnderEachOfItsAttemptsIsToldToRetryNotThatAConditionFailed() {
     backdoorPut("restless", Data.bytes(CHUNK, 8));
-    java.util.concurrent.atomic.AtomicInteger changes =
-        new java.util.concurrent.atomic.AtomicInteger();
     // Each time the site reads the version it found, the origin has a newer one already.
-    recorder()
-        .beforeEachRead(
-            () -> backdoorPut("restless", Data.bytes(CHUNK, 100 + changes.incrementAndGet())));
+    AtomicInteger changes = changedBeforeEachRead("restless", 100, Integer.MAX_VALUE);
     try {
       // The last 100 bytes: a suffix range, read after the version is known (nothing beside it).
       // The client tries once (Clients).
@@ -189,16 +186,9 @@ class CacheIT {
   @Test
   void aReadOfAnObjectChangedUnderSeveralOfItsAttemptsIsServedTheVersionItFoundLast() {
     backdoorPut("unsettled", Data.bytes(CHUNK, 9));
-    java.util.concurrent.atomic.AtomicInteger changes =
-        new java.util.concurrent.atomic.AtomicInteger();
     // The origin changes before each of the site's first five reads of the bytes, then settles:
     // more than three attempts lose (the bound was three, which the far-coordinator run hit).
-    recorder()
-        .beforeEachRead(() -> {
-          if (changes.get() < 5) {
-            backdoorPut("unsettled", Data.bytes(CHUNK, 200 + changes.incrementAndGet()));
-          }
-        });
+    AtomicInteger changes = changedBeforeEachRead("unsettled", 200, 5);
     try {
       byte[] got =
           s3.getObjectAsBytes(g -> g.bucket(bucket).key("unsettled").range("bytes=-100"))
@@ -355,6 +345,22 @@ class CacheIT {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Before each of the site's next {@code times} reads of a version's bytes, {@code key} changes at
+   * the origin behind the site, its n-th new body {@code Data.bytes(CHUNK, seed + n)}; the count of
+   * changes so far. The test clears it ({@code recorder().beforeEachRead(null)}).
+   */
+  static AtomicInteger changedBeforeEachRead(String key, long seed, int times) {
+    AtomicInteger changes = new AtomicInteger();
+    recorder()
+        .beforeEachRead(() -> {
+          if (changes.get() < times) {
+            backdoorPut(key, Data.bytes(CHUNK, seed + changes.incrementAndGet()));
+          }
+        });
+    return changes;
   }
 
   static void backdoorPut(String key, byte[] body) {
